@@ -1,0 +1,5 @@
+"""``python -m remediate`` runs the command-line interface."""
+
+from remediate.cli import main
+
+main()

@@ -1,0 +1,104 @@
+"""The ``remediate`` command line: parse arguments, call the library, render.
+
+This package is the one error boundary. Library code raises
+``remediate.errors.RemediateError``; :class:`RemediateGroup` turns it into one
+line on stderr and the error's exit code. ^C exits 130. Anything unexpected
+prints a short notice (the traceback only with ``--debug``) and exits 3.
+
+Each command lives in a module of this package and imports the library it
+needs inside the function, so ``remediate --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from remediate import __version__
+from remediate.errors import RemediateError
+
+EXIT_UNEXPECTED = 3
+EXIT_INTERRUPTED = 130
+
+
+class RemediateGroup(TyperGroup):
+    """The root command group; its ``invoke`` is the CLI's single error boundary."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except RemediateError as exc:
+            _error(str(exc))
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            _error("interrupted")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except Exception as exc:
+            if _debug(ctx):
+                raise
+            _error(
+                f"unexpected error: {exc.__class__.__name__}: {exc} "
+                "(run with --debug for the traceback, and please report it)"
+            )
+            raise typer.Exit(EXIT_UNEXPECTED) from None
+
+
+def _error(message: str) -> None:
+    typer.echo(f"remediate: error: {message}", err=True)
+
+
+def _debug(ctx: typer.Context) -> bool:
+    return bool((ctx.obj or {}).get("debug")) or os.environ.get("REMEDIATE_DEBUG") == "1"
+
+
+app = typer.Typer(
+    name="remediate",
+    cls=RemediateGroup,
+    help="Make postmortem action items actually get done: parse, sync to a tracker, follow up.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"remediate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", envvar="REMEDIATE_DEBUG", help="Show tracebacks and debug logs."),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors.")] = False,
+) -> None:
+    """Make postmortem action items actually get done."""
+    ctx.obj = {"debug": debug}
+    level = logging.DEBUG if debug else logging.ERROR if quiet else logging.WARNING
+    logging.basicConfig(level=level, format="remediate: %(levelname)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("remediate").setLevel(level)
+
+
+# Command modules register themselves on ``app`` when imported.
+from remediate.cli import parse as _parse  # noqa: E402,F401
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="remediate")

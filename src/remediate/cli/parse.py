@@ -1,0 +1,30 @@
+"""``remediate parse``: show the action items a postmortem contains."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from remediate.cli import app
+from remediate.cli.options import ConfigOption, Format, FormatOption
+
+
+@app.command()
+def parse(
+    path: Annotated[str, typer.Argument(help="Postmortem file (Markdown or text); - reads stdin.")],
+    format: FormatOption = Format.table,
+    config: ConfigOption = None,
+) -> None:
+    """List the action items in a postmortem, with owner, due date, priority and state."""
+    from remediate import render
+    from remediate.parsing import parse_path
+    from remediate.settings import load_settings
+
+    settings = load_settings(config)
+    result = parse_path(
+        path,
+        section_titles=settings.parser.section_titles,
+        max_bytes=settings.parser.max_bytes,
+    )
+    render.parse_result(result, format)

@@ -1,0 +1,231 @@
+"""The connector contract: what every tracker (local, GitHub, Jira, a third party's) implements.
+
+A connector is a class registered in the ``remediate.connectors`` entry-point
+group. The core finds names cheaply with :func:`discover` and imports only the
+one it needs with :func:`load`, so heavy client libraries (PyGithub, jira) are
+never imported by ``remediate --help`` or ``remediate parse``.
+
+The sync engine talks to a connector through six verbs (see :class:`Connector`)
+and plain frozen value objects defined here: :class:`TicketDraft` (what an item
+should look like as a ticket), :class:`TicketRef` (where its ticket is) and
+:class:`TicketState` (what the tracker says about it). Connectors raise only
+:class:`remediate.errors.ConnectorError` subclasses; they translate their
+client library's exceptions at the edge.
+
+The database link is primary: the engine stores each ref as soon as
+``create`` yields it. ``find`` exists for crash recovery only, when a previous
+run may have created a ticket and died before storing the link.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
+
+from remediate.errors import ConfigError
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+    from typing import Self
+
+    from pydantic import BaseModel
+
+ENTRY_POINT_GROUP = "remediate.connectors"
+
+#: Fields of a draft whose change makes the engine call ``update``.
+DRAFT_FIELDS = frozenset({"title", "text", "section", "owner", "due", "priority", "done"})
+
+
+class Status(enum.StrEnum):
+    """Where a ticket stands, in the four words every tracker can be mapped to."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    NOT_DOING = "not_doing"  # closed without doing it: won't do, not planned, duplicate
+
+    @property
+    def closed(self) -> bool:
+        """True for the states that end an item's life (done or not doing)."""
+        return self in (Status.DONE, Status.NOT_DOING)
+
+
+@dataclass(frozen=True)
+class PostmortemInfo:
+    """What a ticket needs to know about the postmortem its item came from."""
+
+    id: str
+    title: str | None
+    date: date | None
+    source: str  # path as given, relative when possible
+    link: str | None = None  # URL (or repository path) a reader can open
+
+
+@dataclass(frozen=True)
+class TicketDraft:
+    """One action item as the tracker should show it; the engine builds it from the document."""
+
+    item_id: str  # stable id; connectors put it in a hidden marker for ``find``
+    title: str  # already shortened to a sensible ticket title
+    text: str  # the whole item text
+    section: str
+    owner: str | None
+    due: date | None
+    priority: str | None
+    done: bool | None  # what the document says (checkbox, DONE marker); None if it says nothing
+    postmortem: PostmortemInfo
+
+    def changed_fields(self, other: TicketDraft) -> frozenset[str]:
+        """The DRAFT_FIELDS whose values differ between ``self`` and ``other``."""
+        return frozenset(f for f in DRAFT_FIELDS if getattr(self, f) != getattr(other, f))
+
+
+@dataclass(frozen=True)
+class TicketRef:
+    """Where an item's ticket lives. ``key`` is what people type (``#12``, ``OPS-42``)."""
+
+    tracker: str  # connector name
+    key: str
+    url: str | None = None
+    remote_id: str | None = None  # an id the tracker needs besides the key (GitHub issue id, Jira id)
+
+
+@dataclass(frozen=True)
+class TicketState:
+    """What the tracker says about one ticket."""
+
+    ref: TicketRef
+    status: Status
+    updated_at: datetime | None = None
+    detail: str | None = None  # the tracker's own words: "closed: not_planned", "Won't Do"
+    # Set when the ticket cannot be read any more; ``detail`` then says where it went if known.
+    missing: Literal["deleted", "moved", "inaccessible"] | None = None
+
+
+@dataclass(frozen=True)
+class Created:
+    """One ticket that ``create`` made (or adopted); the engine stores the link at once."""
+
+    item_id: str
+    ref: TicketRef
+
+
+@dataclass(frozen=True)
+class ConnectorContext:
+    """What the core hands a connector when it builds one."""
+
+    env: Mapping[str, str]
+    # The open state store, for trackers that keep their tickets in it (the local tracker).
+    store: Any = None
+    options: Mapping[str, Any] = field(default_factory=dict)  # CLI overrides, e.g. {"repo": "o/r"}
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """A tracker. Every method raises only ConnectorError subclasses."""
+
+    name: ClassVar[str]  # the entry-point name, e.g. "github"
+    Config: ClassVar[type[BaseModel]]  # validates [connectors.<name>]; secrets come from env
+
+    @classmethod
+    def from_config(cls, config: Any, context: ConnectorContext) -> Self:
+        """Build a connector from its validated Config; must not make any request."""
+        ...
+
+    def claim(self, reference: str) -> TicketRef | None:
+        """Return the ticket a document reference (``#12``, a URL, ``OPS-42``) names, if it is ours.
+
+        Pure: no request. The engine links the item to that ticket instead of creating one.
+        """
+        ...
+
+    def find(self, drafts: Sequence[TicketDraft]) -> Mapping[str, TicketRef]:
+        """Look up tickets carrying these items' markers; return {item_id: ref} for those found.
+
+        Called only for items whose creation a previous run may have started (crash recovery).
+        """
+        ...
+
+    def create(self, drafts: Sequence[TicketDraft]) -> Iterator[Created]:
+        """Create one ticket per draft, yielding each as soon as it exists.
+
+        Batching (Jira bulk create) and pacing (GitHub content limits) are the connector's job.
+        A draft with ``done=True`` is created and then closed as done.
+        """
+        ...
+
+    def update(self, ref: TicketRef, draft: TicketDraft, changed: frozenset[str]) -> TicketRef:
+        """Bring the ticket in line with ``draft``; ``changed`` names the fields that differ.
+
+        Returns the ref, which may have changed (a moved issue). Never recreates the ticket.
+        """
+        ...
+
+    def states(self, refs: Sequence[TicketRef], since: datetime | None) -> Iterator[TicketState]:
+        """Yield the state of each of ``refs`` that changed after ``since`` (all of them if None).
+
+        Batched and incremental; tickets that were deleted or moved come back with ``missing``.
+        """
+        ...
+
+    def sync_group(
+        self, postmortem: PostmortemInfo, group: TicketRef | None, members: Sequence[TicketRef]
+    ) -> TicketRef | None:
+        """Create or refresh the per-postmortem grouping ticket (tracking issue, epic).
+
+        ``group`` is the ref stored by the last call (None the first time). Return the group's
+        ref, or None for trackers without groups. Called only when membership or title changed.
+        """
+        ...
+
+
+# --- discovery -----------------------------------------------------------------------------
+
+
+def discover() -> dict[str, EntryPoint]:
+    """Return the registered connectors by name, without importing any of them."""
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def load_class(name: str) -> type[Connector]:
+    """Import the connector registered as ``name``; errors name the culprit package."""
+    found = discover()
+    if name not in found:
+        known = ", ".join(sorted(found)) or "none"
+        raise ConfigError(f"unknown tracker {name!r} (installed connectors: {known})")
+    entry_point = found[name]
+    try:
+        cls = entry_point.load()
+    except Exception as exc:  # a broken plugin must not look like our bug
+        dist = entry_point.dist.name if entry_point.dist else entry_point.value
+        raise ConfigError(
+            f"connector {name!r} from {dist} failed to load: {exc.__class__.__name__}: {exc}"
+        ) from exc
+    missing = [attr for attr in ("name", "Config", "from_config") if not hasattr(cls, attr)]
+    if missing:
+        raise ConfigError(
+            f"connector {name!r} ({entry_point.value}) does not implement the connector "
+            f"protocol: missing {', '.join(missing)}"
+        )
+    return cls  # type: ignore[no-any-return]
+
+
+def load(
+    name: str,
+    raw_config: Mapping[str, Any],
+    context: ConnectorContext,
+    *,
+    config_path: Any = None,
+) -> Connector:
+    """Import, configure and build the connector ``name``."""
+    from remediate.settings import validate
+
+    cls = load_class(name)
+    merged = {**raw_config, **{k: v for k, v in context.options.items() if v is not None}}
+    config = validate(cls.Config, merged, config_path, table=f"connectors.{name}")
+    return cls.from_config(config, context)

@@ -1,0 +1,94 @@
+"""The exceptions remediate raises, one tree for the library and the CLI.
+
+::
+
+    RemediateError                  anything remediate expects and can explain
+    ├── InputError                  a document or path that cannot be read (exit 2)
+    ├── ConfigError                 a config file or option that is wrong (exit 2)
+    ├── StoreError                  the database cannot be opened, or is too new
+    ├── SyncError                   the sync engine refused to go on (e.g. an id clash)
+    └── ConnectorError              a tracker said no, or could not be reached
+        ├── AuthError               credentials missing or refused
+        ├── NotFound                the repository, project or ticket does not exist
+        ├── RateLimited             the tracker asked us to slow down (retry_after)
+        ├── Conflict                the tracker rejected the write as invalid
+        └── Unavailable             the tracker kept failing (5xx, network)
+
+Library code raises these and never exits; ``remediate.cli`` is the one place
+that turns them into a line on stderr and an exit code. Messages say what went
+wrong and what to do next, and never contain a secret.
+"""
+
+from __future__ import annotations
+
+
+class RemediateError(Exception):
+    """Base of every error remediate expects; ``str()`` is the one-line message."""
+
+    exit_code = 1
+
+
+class InputError(RemediateError):
+    """A path or document that cannot be read as a postmortem."""
+
+    exit_code = 2
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(path, problem)
+        self.path = path
+        self.problem = problem
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.problem}"
+
+
+class ConfigError(RemediateError):
+    """A configuration file, option or environment variable that is wrong."""
+
+    exit_code = 2
+
+
+class StoreError(RemediateError):
+    """The database cannot be opened, migrated or written."""
+
+
+class SyncError(RemediateError):
+    """The sync engine found something it must not paper over."""
+
+
+class ConnectorError(RemediateError):
+    """A tracker refused a request or could not be reached."""
+
+    def __init__(self, message: str, *, tracker: str | None = None) -> None:
+        super().__init__(message)
+        self.tracker = tracker
+
+    def __str__(self) -> str:
+        message = str(self.args[0]) if self.args else self.__class__.__name__
+        return f"{self.tracker}: {message}" if self.tracker else message
+
+
+class AuthError(ConnectorError):
+    """Credentials are missing or were refused; the message names the variable to set."""
+
+
+class NotFound(ConnectorError):
+    """The repository, project or ticket does not exist or is not visible."""
+
+
+class RateLimited(ConnectorError):
+    """The tracker asked us to wait ``retry_after`` seconds (None when it did not say)."""
+
+    def __init__(
+        self, message: str, *, tracker: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, tracker=tracker)
+        self.retry_after = retry_after
+
+
+class Conflict(ConnectorError):
+    """The tracker rejected a write as invalid (a 4xx validation error)."""
+
+
+class Unavailable(ConnectorError):
+    """The tracker kept failing after retries (5xx or network errors)."""

@@ -1,0 +1,106 @@
+"""What parsing a postmortem produces: plain frozen values, cheap to import."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+ItemKind = Literal["list", "checkbox", "table", "prose"]
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    """One action item found in a postmortem."""
+
+    id: str
+    text: str
+    section: str
+    owner: str | None = None
+    due: date | None = None
+    priority: str | None = None
+    done: bool | None = None
+    tracker_ref: str | None = None
+    line: int = 0  # 1-based line where the item starts
+    end_line: int = 0  # 1-based line where it ends (wrapped lines, multi-line cells)
+    kind: ItemKind = "list"
+
+    def to_json(self) -> dict[str, Any]:
+        """The item as the ``--format json`` object documents it."""
+        return {
+            "id": self.id,
+            "text": self.text,
+            "section": self.section,
+            "owner": self.owner,
+            "due": self.due.isoformat() if self.due else None,
+            "priority": self.priority,
+            "done": self.done,
+            "tracker_ref": self.tracker_ref,
+            "line": self.line,
+            "end_line": self.end_line,
+            "kind": self.kind,
+        }
+
+
+@dataclass(frozen=True)
+class Postmortem:
+    """A postmortem's identity and metadata."""
+
+    id: str
+    title: str | None
+    date: date | None
+    source: str
+    content_hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The postmortem as the ``--format json`` object documents it."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "date": self.date.isoformat() if self.date else None,
+            "source": self.source,
+            "content_hash": self.content_hash,
+        }
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """A parsed postmortem: its metadata, action items and anything worth warning about."""
+
+    postmortem: Postmortem
+    action_items: tuple[ActionItem, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        """Exactly the object ``remediate parse --format json`` prints."""
+        return {
+            "postmortem": self.postmortem.to_json(),
+            "action_items": [item.to_json() for item in self.action_items],
+            "warnings": list(self.warnings),
+        }
+
+
+_MARKUP = re.compile(r"[*_`~]+|\[([^\]]*)\]\([^)]*\)")
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalize_text(text: str) -> str:
+    """Reduce item text to its words: case, markup, punctuation and spacing do not matter."""
+    text = _MARKUP.sub(lambda m: m.group(1) or " ", text)
+    return _NON_WORD.sub(" ", text.casefold()).strip()
+
+
+def item_id(postmortem_id: str, text: str, occurrence: int = 0) -> str:
+    """A stable id for an item: the same words in the same postmortem give the same id.
+
+    ``occurrence`` tells apart items whose normalized text is identical in one document.
+    """
+    key = f"{postmortem_id}\n{normalize_text(text)}\n{occurrence}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
+
+
+def content_hash(text: str) -> str:
+    """Hash of the document text, to notice when a postmortem changed."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

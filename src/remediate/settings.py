@@ -1,0 +1,146 @@
+"""Configuration: one TOML file, validated once into frozen pydantic models.
+
+Where the file comes from, first match wins: ``--config PATH``, then
+``$REMEDIATE_CONFIG``, then ``./remediate.toml``, then ``remediate.toml`` in the
+user config directory (``~/.config/remediate/`` on Linux). No file at all is
+fine: every setting has a default, so ``remediate sync`` works out of the box
+with SQLite and the built-in ``local`` tracker.
+
+Secrets never come from this file; connectors read them from the environment.
+Each connector validates its own ``[connectors.<name>]`` table with its
+``Config`` model when it is loaded (see ``remediate.connectors``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from remediate.errors import ConfigError
+
+CONFIG_FILENAME = "remediate.toml"
+APP_NAME = "remediate"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class StrictModel(BaseModel):
+    """Base for every settings table: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ParserSettings(StrictModel):
+    """How postmortems are read."""
+
+    section_titles: list[str] = Field(
+        default_factory=list,
+        description="Extra section titles that hold action items, on top of the built-in ones "
+        "(matched like the built-ins: case, punctuation and simple plurals do not matter).",
+    )
+    max_bytes: int = Field(
+        default=5_000_000, gt=0, description="Refuse documents larger than this many bytes."
+    )
+
+
+class Settings(StrictModel):
+    """Everything remediate reads from the config file."""
+
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the state database. Default: SQLite in the user data "
+        "directory. REMEDIATE_DATABASE_URL or --db override it.",
+    )
+    tracker: str = Field(default="local", description="Connector used when --tracker is not given.")
+    postmortem_url: str | None = Field(
+        default=None,
+        description="Base URL that postmortem paths are appended to for links in tickets, "
+        "e.g. https://github.com/acme/postmortems/blob/main/",
+    )
+    parser: ParserSettings = Field(default_factory=ParserSettings)
+    connectors: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="One table per connector, validated by that connector's Config model.",
+    )
+
+    # Where the settings were read from; None when only defaults apply.
+    source: Path | None = Field(default=None, exclude=True)
+
+
+def default_config_path() -> Path:
+    """The per-user config file location (it need not exist)."""
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME) / CONFIG_FILENAME
+
+
+def find_config(explicit: Path | None, environ: Mapping[str, str]) -> Path | None:
+    """Return the config file to read, or None when defaults apply."""
+    if explicit is not None:
+        return explicit
+    if environ.get("REMEDIATE_CONFIG"):
+        return Path(environ["REMEDIATE_CONFIG"])
+    for candidate in (Path.cwd() / CONFIG_FILENAME, default_config_path()):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(
+    path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Find, read and validate the configuration; raise ConfigError with one line per problem."""
+    environ = os.environ if environ is None else environ
+    config_path = find_config(path, environ)
+    if config_path is None:
+        return Settings()
+    data = read_toml(config_path)
+    return validate(Settings, data, config_path, source=config_path)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file, turning every way it can fail into a ConfigError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, expected a TOML file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc.__class__.__name__})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+
+
+def validate(
+    model: type[M],
+    data: Mapping[str, Any],
+    path: Path | None,
+    *,
+    table: str = "",
+    **extra: Any,
+) -> M:
+    """Validate ``data`` against ``model``; errors read ``file: [table] key <- message``."""
+    try:
+        return model.model_validate({**data, **extra})
+    except ValidationError as exc:
+        where = f"{path}: " if path else ""
+        raise ConfigError(
+            "; ".join(f"{where}{_location(table, err['loc'])} <- {err['msg']}" for err in exc.errors())
+        ) from None
+
+
+def _location(table: str, loc: tuple[int | str, ...]) -> str:
+    keys = [str(part) for part in loc]
+    if not keys:
+        return f"[{table}]" if table else "(top level)"
+    *tables, key = keys
+    full_table = ".".join([t for t in [table, *tables] if t])
+    return f"[{full_table}] {key}" if full_table else key

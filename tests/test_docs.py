@@ -1,0 +1,36 @@
+"""Docs that must stay true: the README's Quick start and CI run the same commands."""
+
+from __future__ import annotations
+
+import re
+
+from remediate.settings import Settings
+
+from tests.support import REPO
+
+
+def quick_start_commands() -> list[str]:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", section)
+
+
+def test_quick_start_has_exactly_two_commands() -> None:
+    commands = quick_start_commands()
+    assert len(commands) == 2
+    assert all("\n" not in command for command in commands)
+    assert "remediate " in commands[0]
+    assert "pytest" in commands[1]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert quick_start_commands()[1] in ci.splitlines()
+
+
+def test_example_config_names_every_setting() -> None:
+    example = (REPO / "config" / "remediate.example.toml").read_text(encoding="utf-8")
+    for name in Settings.model_fields:
+        if name in ("source", "connectors"):
+            continue
+        assert re.search(rf"^#? ?(\[{name}\]|{name} =)", example, re.M), name
