@@ -113,6 +113,36 @@ class Created:
     ref: TicketRef
 
 
+class StateCache(Protocol):
+    """Small persistent strings a connector keeps between runs (ETags, cursors); never secrets."""
+
+    def get(self, key: str) -> str | None:
+        """The value stored under ``key``, or None."""
+        ...
+
+    def set(self, key: str, value: str | None) -> None:
+        """Store ``value`` under ``key`` (None deletes it)."""
+        ...
+
+
+class MemoryCache:
+    """A StateCache that lives as long as the process (tests, --dry-run)."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, str] = {}
+
+    def get(self, key: str) -> str | None:
+        """The value stored under ``key``, or None."""
+        return self._data.get(key)
+
+    def set(self, key: str, value: str | None) -> None:
+        """Store ``value`` under ``key`` (None deletes it)."""
+        if value is None:
+            self._data.pop(key, None)
+        else:
+            self._data[key] = value
+
+
 @dataclass(frozen=True)
 class ConnectorContext:
     """What the core hands a connector when it builds one."""
@@ -121,6 +151,22 @@ class ConnectorContext:
     # The open state store, for trackers that keep their tickets in it (the local tracker).
     store: Any = None
     options: Mapping[str, Any] = field(default_factory=dict)  # CLI overrides, e.g. {"repo": "o/r"}
+    # Persistent per-connector strings; the engine passes one backed by the database.
+    cache: StateCache = field(default_factory=MemoryCache)
+
+
+def map_owner(owner: str | None, mapping: Mapping[str, str]) -> str | None:
+    """Look a document owner up in a connector's owner map: case and a leading '@' do not matter.
+
+    Returns None when the owner is unknown; the caller warns and leaves the ticket unassigned.
+    """
+    if not owner:
+        return None
+    wanted = owner.strip().lstrip("@").casefold()
+    for name, account in mapping.items():
+        if name.strip().lstrip("@").casefold() == wanted:
+            return account
+    return None
 
 
 @runtime_checkable
