@@ -1,0 +1,75 @@
+"""The identity rule: which stored item a parsed item is (remediate.identity)."""
+
+from __future__ import annotations
+
+from remediate.identity import DEFAULT_THRESHOLD, Candidate, Known, match_items, similarity
+
+
+def known(i: int, text: str, section: str = "Action Items", ticket: str | None = None) -> Known:
+    return Known(f"k{i}", f"c{i}", text, section, ticket)
+
+
+def cand(text: str, id: str = "new", section: str = "Action Items", ticket: str | None = None) -> Candidate:
+    return Candidate(id, text, section, ticket)
+
+
+STORED = [
+    known(0, "Add alerting on queue depth for worker pool"),
+    known(1, "Make the pool size a single setting validated at deploy time"),
+    known(2, "Add the rollback command to the checkout runbook"),
+]
+
+
+def test_exact_ids_match_in_any_order() -> None:
+    candidates = [cand("x", id="c2"), cand("y", id="c0"), cand("z", id="k1")]
+    assert [(m.known_id, m.how) for m in match_items(candidates, STORED)] == [
+        ("k2", "id"), ("k0", "id"), ("k1", "id"),
+    ]
+
+
+def test_typo_fix_keeps_identity() -> None:
+    (match,) = match_items([cand("Add alerting on queue depht for worker pool")], STORED[:1])
+    assert (match.known_id, match.how) == ("k0", "fuzzy")
+
+
+def test_partial_rewording_keeps_identity() -> None:
+    (match,) = match_items([cand("Make the pool size one setting, validated during deploys")], STORED[1:2])
+    assert match.known_id == "k1"
+    assert match.score >= DEFAULT_THRESHOLD
+
+
+def test_wholly_new_sentence_is_new_even_when_an_item_vanished() -> None:
+    (match,) = match_items([cand("Page the database team when replication lag passes 30 seconds")], STORED)
+    assert (match.known_id, match.how) == (None, "new")
+
+
+def test_same_shape_different_item_is_new() -> None:
+    stored = [known(0, "Develop and implement a network configuration testing script to run regularly.")]
+    (match,) = match_items([cand("Write a failover drill for the payments database every quarter.")], stored)
+    assert match.known_id is None
+
+
+def test_best_pair_wins_over_document_order() -> None:
+    stored = [known(0, "Alert on connection-pool saturation before latency suffers")]
+    candidates = [
+        cand("Alert on disk saturation before latency suffers on the database hosts"),
+        cand("Alert on connection pool saturation before latency suffers"),
+    ]
+    matches = match_items(candidates, stored)
+    assert [m.known_id for m in matches] == [None, "k0"]
+
+
+def test_ticket_reference_pins_identity_through_heavy_rewording() -> None:
+    stored = [known(0, "Add alerting on queue depth", ticket="LOCAL-7"), known(1, "Unrelated item")]
+    (match,) = match_items([cand("Page on-call when backlog exceeds ten thousand jobs", ticket="LOCAL-7")], stored)
+    assert (match.known_id, match.how) == ("k0", "ref")
+
+
+def test_each_stored_item_is_matched_at_most_once() -> None:
+    candidates = [cand("Add alerting on queue depth for worker pool"), cand("Add alerting on queue depth for worker pools")]
+    matches = match_items(candidates, STORED[:1])
+    assert sorted(m.known_id or "" for m in matches) == ["", "k0"]
+
+
+def test_similarity_ignores_case_markup_and_punctuation() -> None:
+    assert similarity("**Add** `alerting`, on queue depth!", "add alerting on queue depth") == 1.0
