@@ -5,3 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def write_postmortem(
+    path: Path, items: list[str], *, boxes: list[bool] | None = None, title: str = "Checkout outage"
+) -> Path:
+    """Write a small Markdown postmortem with ``items`` under an Action Items heading."""
+    lines = [f"# {title}", "", "## Summary", "", "Checkout was slow for an hour.", "", "## Action Items", ""]
+    for index, text in enumerate(items):
+        box = "" if boxes is None else ("[x] " if boxes[index] else "[ ] ")
+        lines.append(f"- {box}{text}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -34,3 +34,17 @@ def test_example_config_names_every_setting() -> None:
         if name in ("source", "connectors"):
             continue
         assert re.search(rf"^#? ?(\[{name}\]|{name} =)", example, re.M), name
+
+
+def test_quick_start_main_job_runs_on_embedded_defaults(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The README's first command, minus the install step, from the repository root."""
+    import subprocess
+    import sys
+
+    command = quick_start_commands()[0].split("pip install -q -e . && ", 1)[1]
+    result = subprocess.run(
+        command.replace("remediate ", f"{sys.executable} -m remediate "),
+        shell=True, cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "created" in result.stdout and "Remediation status" in result.stdout

@@ -261,6 +261,21 @@ def load_class(name: str) -> type[Connector]:
     return cls  # type: ignore[no-any-return]
 
 
+def configure(
+    name: str,
+    raw_config: Mapping[str, Any],
+    options: Mapping[str, Any],
+    *,
+    config_path: Any = None,
+) -> tuple[type[Connector], Any]:
+    """Import connector ``name`` and validate its config (TOML table, then CLI options over it)."""
+    from remediate.settings import validate
+
+    cls = load_class(name)
+    merged = {**raw_config, **{k: v for k, v in options.items() if v is not None}}
+    return cls, validate(cls.Config, merged, config_path, table=f"connectors.{name}")
+
+
 def load(
     name: str,
     raw_config: Mapping[str, Any],
@@ -269,9 +284,5 @@ def load(
     config_path: Any = None,
 ) -> Connector:
     """Import, configure and build the connector ``name``."""
-    from remediate.settings import validate
-
-    cls = load_class(name)
-    merged = {**raw_config, **{k: v for k, v in context.options.items() if v is not None}}
-    config = validate(cls.Config, merged, config_path, table=f"connectors.{name}")
+    cls, config = configure(name, raw_config, context.options, config_path=config_path)
     return cls.from_config(config, context)

@@ -48,6 +48,21 @@ class ParserSettings(StrictModel):
     )
 
 
+class SyncSettings(StrictModel):
+    """How ``remediate sync`` matches items and waits for other syncs."""
+
+    match_threshold: float = Field(
+        default=0.65,
+        ge=0.3,
+        le=1.0,
+        description="How similar an edited item must be to its old wording to keep its ticket "
+        "(0.3-1.0; see remediate.identity).",
+    )
+    lock_timeout: float = Field(
+        default=300, ge=0, description="Seconds to wait for another sync on the same database."
+    )
+
+
 class Settings(StrictModel):
     """Everything remediate reads from the config file."""
 
@@ -63,6 +78,7 @@ class Settings(StrictModel):
         "e.g. https://github.com/acme/postmortems/blob/main/",
     )
     parser: ParserSettings = Field(default_factory=ParserSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
     connectors: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="One table per connector, validated by that connector's Config model.",

@@ -1,0 +1,197 @@
+"""``remediate sync``, ``refresh``, ``status``, ``item`` and ``db``: the state-keeping commands."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from remediate.cli import app
+from remediate.cli.options import ConfigOption, DbOption
+
+TrackerOption = Annotated[
+    str | None,
+    typer.Option("--tracker", "-t", help="Connector to sync with (default: the config's `tracker`, else local).",
+                 show_default=False),
+]
+RepoOption = Annotated[
+    str | None, typer.Option("--repo", help="GitHub repository OWNER/NAME (github tracker).", show_default=False)
+]
+ProjectOption = Annotated[
+    str | None, typer.Option("--project", help="Jira project key (jira tracker).", show_default=False)
+]
+
+
+class ListFormat(enum.StrEnum):
+    """Output formats of sync and status."""
+
+    table = "table"
+    json = "json"
+
+
+FormatOption = Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)]
+
+
+def _options(repo: str | None, project: str | None) -> dict[str, str]:
+    return {k: v for k, v in (("repo", repo), ("project", project)) if v is not None}
+
+
+@app.command()
+def sync(
+    paths: Annotated[list[str], typer.Argument(help="Postmortem files, directories (all postmortems below) or -.")],
+    tracker: TrackerOption = None,
+    repo: RepoOption = None,
+    project: ProjectOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; write nothing, anywhere.")] = False,
+    write_back: Annotated[
+        bool, typer.Option("--write-back", help="Write each item's ticket reference into the postmortem.")
+    ] = False,
+    format: FormatOption = ListFormat.table,
+    config: ConfigOption = None,
+    db: DbOption = None,
+) -> None:
+    """Create each action item's ticket exactly once, update changed ones, and bring states back."""
+    from remediate import render
+    from remediate.jobs import sync_paths
+    from remediate.settings import load_settings
+
+    outcome = sync_paths(
+        paths, load_settings(config), database_url=db, tracker=tracker,
+        options=_options(repo, project), dry_run=dry_run, write_back=write_back,
+    )
+    render.sync_outcome(outcome, format)
+
+
+@app.command()
+def refresh(
+    tracker: TrackerOption = None,
+    repo: RepoOption = None,
+    project: ProjectOption = None,
+    format: FormatOption = ListFormat.table,
+    config: ConfigOption = None,
+    db: DbOption = None,
+) -> None:
+    """Bring ticket states back from the tracker, without reading any postmortem."""
+    from remediate import render
+    from remediate.jobs import refresh_states
+    from remediate.settings import load_settings
+
+    changes = refresh_states(load_settings(config), database_url=db, tracker=tracker,
+                             options=_options(repo, project))
+    render.state_changes(changes, format)
+
+
+@app.command()
+def status(
+    items: Annotated[bool, typer.Option("--items", help="List every item, not just totals.")] = False,
+    postmortem: Annotated[
+        str | None, typer.Option("--postmortem", "-p", help="Only this postmortem id.", show_default=False)
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Count overdue items as of this date (YYYY-MM-DD).",
+                                 show_default=False)
+    ] = None,
+    format: FormatOption = ListFormat.table,
+    config: ConfigOption = None,
+    db: DbOption = None,
+) -> None:
+    """Show each postmortem's items: done, open, overdue and percent complete."""
+    from remediate import render
+    from remediate.settings import load_settings
+    from remediate.status import item_statuses, postmortem_statuses
+    from remediate.store import open_store
+
+    day = _parse_date(as_of) if as_of else date.today()
+    settings = load_settings(config)
+    store = open_store(db or settings.database_url)
+    try:
+        with store.session() as session:
+            totals = postmortem_statuses(session, as_of=day, postmortem=postmortem)
+            rows = item_statuses(session, as_of=day, postmortem=postmortem) if items else None
+    finally:
+        store.dispose()
+    render.status(totals, rows, format)
+
+
+def _parse_date(value: str) -> date:
+    from remediate.errors import ConfigError
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"--as-of {value!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+item_app = typer.Typer(help="Change an item's state on the built-in local tracker.", no_args_is_help=True)
+app.add_typer(item_app, name="item")
+
+ItemArgument = Annotated[str, typer.Argument(help="Item id (or a unique prefix), from `remediate status --items`.")]
+NoteOption = Annotated[str | None, typer.Option("--note", help="Why, recorded in the history.", show_default=False)]
+
+
+def _set(item_id: str, state: str, note: str | None, config: object, db: str | None) -> None:
+    from remediate.connectors import Status
+    from remediate.local import set_item_status
+    from remediate.settings import load_settings
+    from remediate.store import open_store
+
+    settings = load_settings(config)  # type: ignore[arg-type]
+    store = open_store(db or settings.database_url)
+    try:
+        full_id, old, new = set_item_status(store, item_id, Status(state), note=note)
+    finally:
+        store.dispose()
+    typer.echo(f"{full_id}: {old} -> {new}")
+
+
+@item_app.command("done")
+def item_done(item_id: ItemArgument, note: NoteOption = None, config: ConfigOption = None, db: DbOption = None) -> None:
+    """Mark an item done."""
+    _set(item_id, "done", note, config, db)
+
+
+@item_app.command("reopen")
+def item_reopen(item_id: ItemArgument, note: NoteOption = None, config: ConfigOption = None, db: DbOption = None) -> None:
+    """Reopen an item."""
+    _set(item_id, "open", note, config, db)
+
+
+@item_app.command("wont-do")
+def item_wont_do(item_id: ItemArgument, note: NoteOption = None, config: ConfigOption = None, db: DbOption = None) -> None:
+    """Close an item without doing it (won't do)."""
+    _set(item_id, "not_doing", note, config, db)
+
+
+@item_app.command("start")
+def item_start(item_id: ItemArgument, note: NoteOption = None, config: ConfigOption = None, db: DbOption = None) -> None:
+    """Mark an item in progress."""
+    _set(item_id, "in_progress", note, config, db)
+
+
+db_app = typer.Typer(help="The state database: where it is and its schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None, db: DbOption = None) -> None:
+    """Create the database or migrate it to the newest schema."""
+    from remediate.settings import load_settings
+    from remediate.store import display_url, resolve_url, upgrade_database
+
+    url = resolve_url(db or load_settings(config).database_url)
+    before, after = upgrade_database(url)
+    if before == after:
+        typer.echo(f"{display_url(url)}: schema {after}, up to date")
+    else:
+        typer.echo(f"{display_url(url)}: schema {before or 'none'} -> {after}")
+
+
+@db_app.command("path")
+def db_path(config: ConfigOption = None, db: DbOption = None) -> None:
+    """Print the database URL in use (password hidden), to find it or back it up."""
+    from remediate.settings import load_settings
+    from remediate.store import display_url, resolve_url
+
+    typer.echo(display_url(resolve_url(db or load_settings(config).database_url)))

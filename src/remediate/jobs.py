@@ -1,0 +1,206 @@
+"""The things remediate does, as plain library functions: the CLI and the scheduler call these.
+
+Each job opens what it needs (settings are passed in), does its work, and returns a result
+object for the caller to render. Nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from remediate.connectors import Connector, ConnectorContext, MemoryCache, configure
+from remediate.errors import InputError
+from remediate.parsing import ParseResult, parse_path
+from remediate.settings import Settings
+from remediate.store import Store, open_store
+
+#: File name endings that ``remediate sync DIRECTORY`` reads.
+POSTMORTEM_SUFFIXES = (".md", ".markdown", ".txt")
+
+
+@dataclass
+class SyncOutcome:
+    """What a sync did (or, with dry_run, would do)."""
+
+    plan: Any  # remediate.sync.Plan
+    dry_run: bool
+    run_id: int | None = None
+    state_changes: list[Any] = field(default_factory=list)
+    written_back: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``remediate sync --format json`` object."""
+        return {
+            "run_id": self.run_id,
+            "dry_run": self.dry_run,
+            "tracker": self.plan.tracker,
+            "summary": self.plan.summary(),
+            "items": [action.to_json() for action in self.plan.actions],
+            "state_changes": [vars(change) for change in self.state_changes],
+            "written_back": self.written_back,
+            "warnings": self.warnings,
+        }
+
+
+def collect_paths(paths: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Expand directories to the postmortems below them; return (paths, warnings)."""
+    found: list[str] = []
+    notes: list[str] = []
+    for raw in paths:
+        if raw == "-":
+            found.append(raw)
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            below = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in POSTMORTEM_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not below:
+                raise InputError(raw, f"no postmortems ({', '.join(POSTMORTEM_SUFFIXES)}) below this directory")
+            found.extend(str(p) for p in below)
+        elif not path.exists():
+            raise InputError(raw, "no such file or directory")
+        else:
+            found.append(raw)
+    return found, notes
+
+
+def parse_documents(paths: Sequence[str], settings: Settings) -> tuple[list[ParseResult], list[str]]:
+    """Parse every path (all before anything is written); documents without items are skipped."""
+    files, warnings = collect_paths(paths)
+    documents: list[ParseResult] = []
+    empty = 0
+    for path in files:
+        result = parse_path(
+            path, section_titles=settings.parser.section_titles, max_bytes=settings.parser.max_bytes
+        )
+        if result.action_items:
+            documents.append(result)
+            warnings.extend(result.warnings)
+        else:
+            empty += 1
+            if len(files) == 1:
+                warnings.extend(result.warnings)
+    if empty and len(files) > 1:
+        warnings.append(f"{empty} of {len(files)} documents have no action-item section")
+    return documents, warnings
+
+
+def resolve_connector(
+    settings: Settings, tracker: str | None, options: Mapping[str, Any]
+) -> tuple[type[Connector], Any]:
+    """The tracker's connector class and validated config (``--tracker``, else the config's)."""
+    name = tracker or settings.tracker
+    return configure(name, settings.connectors.get(name, {}), options, config_path=settings.source)
+
+
+def build_connector(
+    resolved: tuple[type[Connector], Any],
+    store: Store,
+    options: Mapping[str, Any],
+    environ: Mapping[str, str],
+    *,
+    persistent: bool = True,
+) -> Connector:
+    """Build a resolved connector on an open store."""
+    cls, config = resolved
+    context = ConnectorContext(
+        env=environ,
+        store=store,
+        options=options,
+        cache=store.cache(cls.name) if persistent else MemoryCache(),
+    )
+    return cls.from_config(config, context)
+
+
+def sync_paths(
+    paths: Sequence[str],
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    tracker: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    dry_run: bool = False,
+    write_back: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> SyncOutcome:
+    """Parse postmortems and sync their action items to a tracker, exactly once."""
+    from remediate import sync
+
+    environ = os.environ if environ is None else environ
+    options = options or {}
+    resolved = resolve_connector(settings, tracker, options)
+    documents, warnings = parse_documents(paths, settings)
+    store = open_store(database_url or settings.database_url, create=not dry_run, migrate=not dry_run)
+    try:
+        connector = build_connector(resolved, store, options, environ, persistent=not dry_run)
+        if dry_run:
+            with store.session() as session:
+                plan = sync.plan(session, connector, documents, base_url=settings.postmortem_url,
+                                 threshold=settings.sync.match_threshold)
+            return SyncOutcome(plan, True, warnings=warnings + plan.warnings)
+        with store.lock(f"sync:{connector.name}", timeout=settings.sync.lock_timeout):
+            with store.session() as session:
+                run_id = sync.start_run(session, connector.name)
+                plan = sync.Plan(connector.name, documents)
+                try:
+                    plan = sync.plan(session, connector, documents, base_url=settings.postmortem_url,
+                                     threshold=settings.sync.match_threshold)
+                    sync.apply(session, connector, plan, run_id)
+                    changes = sync.refresh(session, connector, run_id)
+                    written = _write_back(plan) if write_back else []
+                except BaseException as exc:
+                    session.rollback()
+                    sync.finish_run(session, run_id, plan.summary(), error=f"{exc.__class__.__name__}: {exc}")
+                    raise
+                sync.finish_run(session, run_id, plan.summary())
+        return SyncOutcome(plan, False, run_id, changes, written, warnings + plan.warnings)
+    finally:
+        store.dispose()
+
+
+def refresh_states(
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    tracker: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> list[Any]:
+    """Bring ticket states back from the tracker without reading any document."""
+    from remediate import sync
+
+    environ = os.environ if environ is None else environ
+    options = options or {}
+    resolved = resolve_connector(settings, tracker, options)
+    store = open_store(database_url or settings.database_url)
+    try:
+        connector = build_connector(resolved, store, options, environ)
+        with store.lock(f"sync:{connector.name}", timeout=settings.sync.lock_timeout):
+            with store.session() as session:
+                run_id = sync.start_run(session, connector.name, kind="refresh")
+                try:
+                    changes = sync.refresh(session, connector, run_id)
+                except BaseException as exc:
+                    session.rollback()
+                    sync.finish_run(session, run_id, {}, error=f"{exc.__class__.__name__}: {exc}")
+                    raise
+                sync.finish_run(session, run_id, {"state_changes": len(changes)})
+        return changes
+    finally:
+        store.dispose()
+
+
+def _write_back(plan: Any) -> list[str]:
+    from remediate.writeback import write_back
+
+    return write_back(plan)

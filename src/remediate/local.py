@@ -1,0 +1,186 @@
+"""The built-in ``local`` tracker: tickets kept in remediate's own database, no account needed.
+
+It is registered in the ``remediate.connectors`` entry-point group like any other connector, and
+is the default tracker, so ``remediate sync`` works out of the box. Its tickets are keyed
+``LOCAL-<n>``; people close them with ``remediate item done|wont-do|reopen ITEM_ID``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import ClassVar, Self
+
+from sqlmodel import col, select
+
+from remediate.connectors import (
+    ConnectorContext,
+    Created,
+    PostmortemInfo,
+    Status,
+    TicketDraft,
+    TicketRef,
+    TicketState,
+)
+from remediate.errors import ConfigError, NotFound
+from remediate.models import LocalTicket, utcnow
+from remediate.settings import StrictModel
+
+KEY_PREFIX = "LOCAL-"
+_KEY = re.compile(r"^\s*LOCAL-(\d+)\s*$", re.IGNORECASE)
+
+
+class LocalConfig(StrictModel):
+    """The local tracker has nothing to configure."""
+
+
+def ticket_key(number: int) -> str:
+    """The key people see for local ticket ``number``."""
+    return f"{KEY_PREFIX}{number}"
+
+
+def _number(ref: TicketRef) -> int:
+    match = _KEY.match(ref.key)
+    if not match:
+        raise NotFound(f"{ref.key} is not a local ticket", tracker=LocalTracker.name)
+    return int(match.group(1))
+
+
+def _body(draft: TicketDraft) -> str:
+    pm = draft.postmortem
+    lines = [draft.text, "", f"Postmortem: {pm.title or pm.id} ({pm.link or pm.source})"]
+    lines += [f"Section: {draft.section}"] if draft.section else []
+    return "\n".join(lines)
+
+
+class LocalTracker:
+    """Tickets in the state database."""
+
+    name: ClassVar[str] = "local"
+    Config: ClassVar[type[StrictModel]] = LocalConfig
+
+    def __init__(self, context: ConnectorContext) -> None:
+        if context.store is None:
+            raise ConfigError("the local tracker needs the state database")
+        self._store = context.store
+
+    @classmethod
+    def from_config(cls, config: LocalConfig, context: ConnectorContext) -> Self:
+        """Build the tracker on the store the engine opened."""
+        return cls(context)
+
+    def claim(self, reference: str) -> TicketRef | None:
+        """``LOCAL-3`` is ours; anything else is not."""
+        match = _KEY.match(reference)
+        return TicketRef(self.name, ticket_key(int(match.group(1)))) if match else None
+
+    def find(self, drafts: Sequence[TicketDraft]) -> Mapping[str, TicketRef]:
+        """Tickets carrying these item ids (the newest one if there are several)."""
+        ids = [d.item_id for d in drafts]
+        with self._store.session() as session:
+            rows = session.exec(
+                select(LocalTicket).where(col(LocalTicket.item_id).in_(ids)).order_by(col(LocalTicket.number))
+            ).all()
+        return {row.item_id: TicketRef(self.name, ticket_key(row.number or 0)) for row in rows}
+
+    def create(self, drafts: Sequence[TicketDraft]) -> Iterator[Created]:
+        """One ticket per draft, each committed before it is yielded."""
+        for draft in drafts:
+            now = utcnow()
+            ticket = LocalTicket(
+                item_id=draft.item_id,
+                postmortem_id=draft.postmortem.id,
+                title=draft.title,
+                body=_body(draft),
+                owner=draft.owner,
+                due=draft.due,
+                priority=draft.priority,
+                status=Status.DONE if draft.done else Status.OPEN,
+                resolution="completed" if draft.done else None,
+                created_at=now,
+                updated_at=now,
+            )
+            with self._store.session() as session:
+                session.add(ticket)
+                session.commit()
+            yield Created(draft.item_id, TicketRef(self.name, ticket_key(ticket.number or 0)))
+
+    def update(self, ref: TicketRef, draft: TicketDraft, changed: frozenset[str]) -> TicketRef:
+        """Rewrite the ticket's fields; a changed ``done`` closes or reopens it."""
+        with self._store.session() as session:
+            ticket = session.get(LocalTicket, _number(ref))
+            if ticket is None:
+                raise NotFound(f"{ref.key} no longer exists", tracker=self.name)
+            ticket.title, ticket.body = draft.title, _body(draft)
+            ticket.owner, ticket.due, ticket.priority = draft.owner, draft.due, draft.priority
+            if "done" in changed and draft.done is not None:
+                ticket.status = Status.DONE if draft.done else Status.OPEN
+                ticket.resolution = "completed" if draft.done else None
+            ticket.updated_at = utcnow()
+            session.add(ticket)
+            session.commit()
+        return ref
+
+    def states(self, refs: Sequence[TicketRef], since: datetime | None) -> Iterator[TicketState]:
+        """States of the tickets updated after ``since``; unknown numbers come back as deleted."""
+        numbers = {_number(ref): ref for ref in refs}
+        with self._store.session() as session:
+            query = select(LocalTicket).where(col(LocalTicket.number).in_(list(numbers)))
+            rows = {row.number: row for row in session.exec(query).all()}
+        for number, ref in numbers.items():
+            row = rows.get(number)
+            if row is None:
+                if since is None:
+                    yield TicketState(ref, Status.OPEN, missing="deleted", detail="no such ticket")
+                continue
+            if since is None or row.updated_at > since:
+                yield TicketState(ref, Status(row.status), row.updated_at, row.resolution)
+
+    def sync_group(
+        self, postmortem: PostmortemInfo, group: TicketRef | None, members: Sequence[TicketRef]
+    ) -> TicketRef | None:
+        """The local tracker has no grouping tickets."""
+        return None
+
+
+def set_item_status(store: object, item_id: str, status: Status, *, note: str | None = None) -> tuple[str, str, str]:
+    """Close or reopen an item's local ticket from the CLI; return (item id, old state, new state).
+
+    ``item_id`` may be a unique prefix. Items tracked elsewhere are changed in their tracker.
+    """
+    from remediate.errors import InputError, RemediateError
+    from remediate.models import Event, Item, Link
+
+    with store.session() as session:  # type: ignore[attr-defined]
+        matches = session.exec(select(Item).where(col(Item.id).startswith(item_id))).all()
+        if not matches:
+            raise InputError(item_id, "no such item (see `remediate status --items`)")
+        if len(matches) > 1:
+            raise InputError(item_id, f"ambiguous item id: matches {len(matches)} items, type more of it")
+        item = matches[0]
+        links = session.exec(select(Link).where(Link.item_id == item.id)).all()
+        local = next((link for link in links if link.tracker == LocalTracker.name), None)
+        if local is None:
+            elsewhere = ", ".join(f"{link.tracker} {link.key}" for link in links)
+            raise RemediateError(
+                f"item {item.id} is tracked in {elsewhere}; change its state there"
+                if elsewhere
+                else f"item {item.id} has no ticket yet; run `remediate sync` first"
+            )
+        ticket = session.get(LocalTicket, _number(TicketRef(LocalTracker.name, local.key)))
+        now = utcnow()
+        old = item.state
+        if ticket is not None:
+            ticket.status = status.value
+            ticket.resolution = {Status.DONE: "completed", Status.NOT_DOING: "won't do"}.get(status)
+            ticket.updated_at = now
+            session.add(ticket)
+        local.remote_state, local.remote_detail, local.last_synced = status.value, note, now
+        local.remote_updated_at = now
+        item.state, item.state_changed_at = status.value, now
+        session.add_all([local, item])
+        session.add(Event(postmortem_id=item.postmortem_id, item_id=item.id, kind="state", old=old,
+                          new=status.value, actor="cli", detail=note))
+        session.commit()
+        return item.id, old, status.value

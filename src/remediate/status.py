@@ -1,0 +1,108 @@
+"""``remediate status``: how far each postmortem's action items have got.
+
+Counts leave out items removed from their documents (they are reported separately). Percent
+complete counts items closed either way (done, or closed as not doing) over all current items,
+so a postmortem whose remaining items were all consciously dropped reads 100%.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from remediate.connectors import Status
+from remediate.models import Item, Link, Postmortem
+
+OPEN_STATES = (Status.OPEN.value, Status.IN_PROGRESS.value)
+
+
+@dataclass(frozen=True)
+class ItemStatus:
+    """One item with its ticket, for ``remediate status --items``."""
+
+    id: str
+    postmortem_id: str
+    text: str
+    owner: str | None
+    due: date | None
+    priority: str | None
+    state: str
+    overdue: bool
+    removed: bool
+    tracker: str | None
+    key: str | None
+    url: str | None
+
+    def to_json(self) -> dict[str, object]:
+        """JSON-ready fields."""
+        data = asdict(self)
+        data["due"] = self.due.isoformat() if self.due else None
+        return data
+
+
+@dataclass(frozen=True)
+class PostmortemStatus:
+    """Totals for one postmortem."""
+
+    id: str
+    title: str | None
+    source: str
+    items: int
+    done: int
+    not_doing: int
+    open: int
+    overdue: int
+    removed: int
+    percent_complete: float | None
+
+    def to_json(self) -> dict[str, object]:
+        """JSON-ready fields."""
+        return asdict(self)
+
+
+def item_statuses(session: Session, *, as_of: date, postmortem: str | None = None) -> list[ItemStatus]:
+    """Every item (removed ones too) with its newest ticket link, in document order."""
+    query = select(Item).order_by(col(Item.postmortem_id), col(Item.position))
+    if postmortem:
+        query = query.where(Item.postmortem_id == postmortem)
+    items = session.exec(query).all()
+    links: dict[str, Link] = {}
+    for link in session.exec(select(Link).order_by(col(Link.created_at))).all():
+        links[link.item_id] = link  # the newest link wins
+    rows = []
+    for item in items:
+        link = links.get(item.id)
+        overdue = bool(item.due and item.due < as_of and item.state in OPEN_STATES and not item.removed)
+        rows.append(
+            ItemStatus(
+                item.id, item.postmortem_id, item.text, item.owner, item.due, item.priority, item.state,
+                overdue, item.removed, link.tracker if link else None, link.key if link else None,
+                link.url if link else None,
+            )
+        )
+    return rows
+
+
+def postmortem_statuses(session: Session, *, as_of: date, postmortem: str | None = None) -> list[PostmortemStatus]:
+    """Totals per postmortem, oldest incident first."""
+    query = select(Postmortem).order_by(col(Postmortem.incident_date), col(Postmortem.id))
+    if postmortem:
+        query = query.where(Postmortem.id == postmortem)
+    items = item_statuses(session, as_of=as_of, postmortem=postmortem)
+    result = []
+    for pm in session.exec(query).all():
+        mine = [i for i in items if i.postmortem_id == pm.id]
+        current = [i for i in mine if not i.removed]
+        done = sum(i.state == Status.DONE for i in current)
+        not_doing = sum(i.state == Status.NOT_DOING for i in current)
+        result.append(
+            PostmortemStatus(
+                pm.id, pm.title, pm.source, len(current), done, not_doing,
+                sum(i.state in OPEN_STATES for i in current), sum(i.overdue for i in current),
+                len(mine) - len(current),
+                round(100 * (done + not_doing) / len(current), 1) if current else None,
+            )
+        )
+    return result

@@ -1,0 +1,69 @@
+"""Two syncs at once on one database create each ticket once (the sync lock).
+
+The racing processes use a deliberately slow tracker, installed the way a third party's
+connector would be: a module plus a dist-info entry point on the Python path.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from sqlmodel import select
+
+from remediate.models import Link
+from remediate.store import open_store
+from tests.support import write_postmortem
+
+PLUGIN = textwrap.dedent(
+    '''
+    import time
+    from remediate.local import LocalTracker
+
+    class SlowTracker(LocalTracker):
+        """The local tracker, slowed down so that two runs overlap."""
+
+        name = "slow"
+
+        def create(self, drafts):
+            for draft in drafts:
+                time.sleep(0.4)
+                yield from super().create([draft])
+    '''
+)
+
+
+def install_plugin(root: Path) -> Path:
+    root.mkdir()
+    (root / "slow_tracker.py").write_text(PLUGIN)
+    dist = root / "slow_tracker-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: slow-tracker\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[remediate.connectors]\nslow = slow_tracker:SlowTracker\n")
+    return root
+
+
+def test_two_concurrent_syncs_create_each_ticket_once(tmp_path: Path, database_url: str) -> None:
+    plugin_path = install_plugin(tmp_path / "plugins")
+    items = [f"Add alerting on queue depth for worker pool number {n}" for n in range(4)]
+    doc = write_postmortem(tmp_path / "pm.md", items)
+    env = {**os.environ, "PYTHONPATH": str(plugin_path)}
+    command = [sys.executable, "-m", "remediate", "sync", str(doc), "--tracker", "slow",
+               "--db", database_url, "--format", "json"]
+    procs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
+    import json
+
+    summaries = sorted((json.loads(out)["summary"]["created"], json.loads(out)["summary"]["unchanged"])
+                       for out, _ in outputs)
+    assert summaries == [(0, 4), (4, 0)]
+    store = open_store(database_url)
+    with store.session() as session:
+        links = session.exec(select(Link)).all()
+    store.dispose()
+    assert len(links) == 4 and len({link.key for link in links}) == 4

@@ -1,0 +1,287 @@
+"""The sync engine on the local tracker, on SQLite and PostgreSQL: exactly-once tickets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, func, select
+
+from remediate import sync as engine
+from remediate.errors import ConfigError, SyncError
+from remediate.jobs import sync_paths
+from remediate.models import CreateIntent, Event, Item, Link, LocalTicket, SyncRun
+from remediate.settings import Settings
+from remediate.store import open_store
+from tests.support import write_postmortem
+
+ITEMS = [
+    "Add alerting on queue depth for worker pool",
+    "Make the pool size a single setting validated at deploy time",
+    "Add the rollback command to the checkout runbook",
+]
+
+
+def run(doc: Path, db: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    return sync_paths([str(doc)], Settings(), database_url=db, environ={}, **kwargs)  # type: ignore[arg-type]
+
+
+def tickets(db: str) -> list[LocalTicket]:
+    store = open_store(db)
+    try:
+        with store.session() as session:
+            return list(session.exec(select(LocalTicket).order_by(col(LocalTicket.number))).all())
+    finally:
+        store.dispose()
+
+
+def links_by_text(db: str) -> dict[str, str]:
+    store = open_store(db)
+    try:
+        with store.session() as session:
+            rows = session.exec(select(Item, Link).join(Link, col(Link.item_id) == col(Item.id))).all()
+            return {item.text: link.key for item, link in rows}
+    finally:
+        store.dispose()
+
+
+def actions(outcome) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {a.text: a.kind for a in outcome.plan.actions}
+
+
+def test_first_sync_creates_each_ticket_once_and_rerun_creates_nothing(tmp_path: Path, database_url: str) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    first = run(doc, database_url)
+    assert first.plan.summary() == {"created": 3, "updated": 0, "unchanged": 0, "linked": 0, "removed": 0}
+    second = run(doc, database_url)
+    assert second.plan.summary()["unchanged"] == 3
+    assert len(tickets(database_url)) == 3
+
+
+def test_reorder_and_insert_keep_tickets(tmp_path: Path, database_url: str) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    run(doc, database_url)
+    before = links_by_text(database_url)
+    write_postmortem(doc, [ITEMS[2], "Write a load test for the checkout service", ITEMS[0], ITEMS[1]])
+    outcome = run(doc, database_url)
+    assert actions(outcome)["Write a load test for the checkout service"] == "create"
+    assert [actions(outcome)[t] for t in ITEMS] == ["unchanged"] * 3
+    after = links_by_text(database_url)
+    assert all(after[t] == before[t] for t in ITEMS)
+    assert len(tickets(database_url)) == 4
+
+
+def test_typo_fix_and_partial_rewording_update_the_same_ticket(tmp_path: Path, database_url: str) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    run(doc, database_url)
+    key = links_by_text(database_url)[ITEMS[1]]
+    edited = [ITEMS[0].replace("depth", "depht"), "Make the pool size one setting, validated during deploys", ITEMS[2]]
+    write_postmortem(doc, edited)
+    outcome = run(doc, database_url)
+    kinds = actions(outcome)
+    assert kinds[edited[0]] == "update" and kinds[edited[1]] == "update"
+    assert links_by_text(database_url)[edited[1]] == key
+    assert len(tickets(database_url)) == 3
+    assert tickets(database_url)[1].title == edited[1]
+
+
+def test_whole_new_sentence_gets_a_new_ticket_and_the_old_is_flagged_removed(tmp_path: Path, database_url: str) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    run(doc, database_url)
+    replaced = [ITEMS[0], ITEMS[1], "Page the database team when replication lag passes 30 seconds"]
+    write_postmortem(doc, replaced)
+    outcome = run(doc, database_url)
+    kinds = actions(outcome)
+    assert kinds[replaced[2]] == "create"
+    assert kinds[ITEMS[2]] == "removed"
+    ts = tickets(database_url)
+    assert len(ts) == 4
+    assert ts[2].status == "open", "a removed item's ticket is never closed silently"
+    store = open_store(database_url)
+    with store.session() as session:
+        removed = session.exec(select(Item).where(Item.text == ITEMS[2])).one()
+        assert removed.removed and removed.removed_at is not None
+    store.dispose()
+    # Removal is reported once, not on every run.
+    assert "removed" not in actions(run(doc, database_url)).values()
+
+
+def test_item_put_back_is_restored_with_its_ticket(tmp_path: Path, database_url: str) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    run(doc, database_url)
+    key = links_by_text(database_url)[ITEMS[2]]
+    write_postmortem(doc, ITEMS[:2])
+    run(doc, database_url)
+    write_postmortem(doc, ITEMS)
+    outcome = run(doc, database_url)
+    assert actions(outcome)[ITEMS[2]] == "unchanged"
+    assert links_by_text(database_url)[ITEMS[2]] == key
+    assert len(tickets(database_url)) == 3
+
+
+def test_document_reference_links_instead_of_creating(tmp_path: Path, database_url: str) -> None:
+    first = write_postmortem(tmp_path / "first.md", ITEMS[:1])
+    run(first, database_url)
+    # A later postmortem names the ticket the first one already has.
+    later = write_postmortem(tmp_path / "later.md", [ITEMS[1], "Finish the queue alerting (LOCAL-1)"])
+    outcome = run(later, database_url)
+    linked = [a for a in outcome.plan.actions if a.kind == "link"]
+    assert [(a.text, a.ref.key) for a in linked] == [("Finish the queue alerting", "LOCAL-1")]
+    assert len(tickets(database_url)) == 2
+    assert run(later, database_url).plan.summary()["unchanged"] == 2
+
+
+def test_foreign_reference_warns_and_creates(tmp_path: Path, database_url: str) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", [ITEMS[0] + " (OPS-42)"])
+    outcome = run(doc, database_url)
+    assert actions(outcome)[ITEMS[0]] == "create"
+    assert any("OPS-42 is not a local ticket" in w for w in outcome.warnings)
+
+
+def test_checkbox_change_closes_and_reopens_the_ticket(tmp_path: Path, database_url: str) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS, boxes=[False, False, False])
+    run(doc, database_url)
+    write_postmortem(doc, ITEMS, boxes=[True, False, False])
+    outcome = run(doc, database_url)
+    assert [a.changed for a in outcome.plan.actions if a.kind == "update"] == [frozenset({"done"})]
+    assert tickets(database_url)[0].status == "done"
+    write_postmortem(doc, ITEMS, boxes=[False, False, False])
+    run(doc, database_url)
+    assert tickets(database_url)[0].status == "open"
+
+
+def test_state_changed_in_tracker_comes_back_with_history(tmp_path: Path, database_url: str) -> None:
+    from remediate.connectors import Status
+    from remediate.local import set_item_status
+
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    outcome = run(doc, database_url)
+    item_id = outcome.plan.actions[0].item_id
+    store = open_store(database_url)
+    set_item_status(store, item_id[:8], Status.NOT_DOING, note="superseded")
+    with store.session() as session:
+        item = session.get(Item, item_id)
+        assert item is not None and item.state == "not_doing"
+        events = session.exec(select(Event).where(Event.item_id == item_id, Event.kind == "state")).all()
+        assert [(e.old, e.new, e.actor, e.detail) for e in events] == [("open", "not_doing", "cli", "superseded")]
+    store.dispose()
+    # The next sync neither reopens it (the document did not change) nor reports a change.
+    again = run(doc, database_url)
+    assert again.plan.summary()["unchanged"] == 3
+    assert tickets(database_url)[0].status == "not_doing"
+
+
+def test_crash_between_create_and_link_adopts_on_next_run(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    real_store_link = engine._store_link
+    calls = {"n": 0}
+
+    def die_after_first(*args: object, **kwargs: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second ticket exists in the tracker; its link is never stored
+            raise SystemExit("killed")
+        real_store_link(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_store_link", die_after_first)
+    with pytest.raises(SystemExit):
+        run(doc, database_url)
+    monkeypatch.setattr(engine, "_store_link", real_store_link)
+    assert len(tickets(database_url)) == 2
+    store = open_store(database_url)
+    with store.session() as session:
+        assert len(session.exec(select(CreateIntent)).all()) == 2
+        assert session.exec(select(SyncRun)).one().status == "failed"
+    store.dispose()
+
+    outcome = run(doc, database_url)
+    adopted = [a.text for a in outcome.plan.actions if a.adopted]
+    assert adopted == [ITEMS[1]]
+    assert len(tickets(database_url)) == 3, "the ticket created before the crash was adopted, not duplicated"
+    store = open_store(database_url)
+    with store.session() as session:
+        assert session.exec(select(CreateIntent)).all() == []
+    store.dispose()
+
+
+def test_failure_midway_leaves_a_consistent_database_and_next_run_completes(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from remediate.errors import Unavailable
+    from remediate.local import LocalTracker
+
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    real_create = LocalTracker.create
+
+    def flaky(self: LocalTracker, drafts):  # type: ignore[no-untyped-def]
+        for n, created in enumerate(real_create(self, drafts)):
+            if n == 1:
+                raise Unavailable("tracker went away", tracker="local")
+            yield created
+
+    monkeypatch.setattr(LocalTracker, "create", flaky)
+    with pytest.raises(Unavailable):
+        run(doc, database_url)
+    monkeypatch.setattr(LocalTracker, "create", real_create)
+    outcome = run(doc, database_url)
+    assert len(tickets(database_url)) == 3
+    assert sorted(a.kind for a in outcome.plan.actions) == ["create", "create", "unchanged"]
+    assert sum(a.adopted for a in outcome.plan.actions) == 1  # created, but not yielded before the failure
+
+
+def test_dry_run_writes_nothing_anywhere(tmp_path: Path, database_url: str) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    original = doc.read_bytes()
+    outcome = run(doc, database_url, dry_run=True, write_back=True)
+    assert outcome.plan.summary()["created"] == 3
+    assert doc.read_bytes() == original
+    if database_url.startswith("sqlite"):
+        assert not Path(database_url.removeprefix("sqlite:///")).exists()
+    run(doc, database_url)
+    before = _row_counts(database_url)
+    write_postmortem(doc, [*ITEMS, "Write a load test"])
+    plan = run(doc, database_url, dry_run=True)
+    assert actions(plan)["Write a load test"] == "create"
+    assert _row_counts(database_url) == before
+
+
+def _row_counts(db: str) -> dict[str, int]:
+    store = open_store(db)
+    try:
+        with store.session() as session:
+            return {
+                model.__name__: session.exec(select(func.count()).select_from(model)).one()
+                for model in (Item, Link, LocalTicket, Event, SyncRun, CreateIntent)
+            }
+    finally:
+        store.dispose()
+
+
+def test_history_records_each_run_and_change(tmp_path: Path, database_url: str) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    run(doc, database_url)
+    run(doc, database_url)
+    store = open_store(database_url)
+    with store.session() as session:
+        runs = session.exec(select(SyncRun).order_by(col(SyncRun.id))).all()
+        assert [r.status for r in runs] == ["ok", "ok"]
+        assert json.loads(runs[0].summary or "{}")["created"] == 3
+        kinds = sorted(e.kind for e in session.exec(select(Event)).all())
+        assert kinds == ["added"] * 3 + ["created"] * 3
+    store.dispose()
+
+
+def test_duplicate_postmortem_ids_are_refused_before_anything_is_written(tmp_path: Path, database_url: str) -> None:
+    a = write_postmortem(tmp_path / "a" / "outage.md", ITEMS[:1])
+    b = write_postmortem(tmp_path / "b" / "outage.md", ITEMS[1:2])
+    with pytest.raises(SyncError, match="both have postmortem id"):
+        sync_paths([str(a), str(b)], Settings(), database_url=database_url, environ={})
+    assert tickets(database_url) == []
+
+
+def test_unknown_tracker_is_a_config_error(tmp_path: Path, database_url: str) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    with pytest.raises(ConfigError, match="unknown tracker 'gitlab'"):
+        run(doc, database_url, tracker="gitlab")
