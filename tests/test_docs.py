@@ -48,3 +48,10 @@ def test_quick_start_main_job_runs_on_embedded_defaults(tmp_path) -> None:  # ty
     )
     assert result.returncode == 0, result.stderr
     assert "created" in result.stdout and "Remediation status" in result.stdout
+
+
+def test_example_config_loads_through_the_real_loader() -> None:
+    from remediate.settings import load_settings
+
+    settings = load_settings(REPO / "config" / "remediate.example.toml", environ={})
+    assert settings.tracker == "local" and settings.timezone == "UTC"

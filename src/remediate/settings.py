@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import date, datetime, tzinfo
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from remediate.errors import ConfigError
 
@@ -66,12 +67,37 @@ class SyncSettings(StrictModel):
 class Settings(StrictModel):
     """Everything remediate reads from the config file."""
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
+        return value
+
+    def tz(self) -> tzinfo:
+        """The configured time zone."""
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.timezone)
+
+    def today(self) -> date:
+        """Today's date in the configured time zone."""
+        return datetime.now(self.tz()).date()
+
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL of the state database. Default: SQLite in the user data "
         "directory. REMEDIATE_DATABASE_URL or --db override it.",
     )
     tracker: str = Field(default="local", description="Connector used when --tracker is not given.")
+    timezone: str = Field(
+        default="UTC",
+        description="IANA time zone for 'today', report periods and the scheduler (e.g. Europe/Berlin).",
+    )
     postmortem_url: str | None = Field(
         default=None,
         description="Base URL that postmortem paths are appended to for links in tickets, "

@@ -103,8 +103,8 @@ def status(
     from remediate.status import item_statuses, postmortem_statuses
     from remediate.store import open_store
 
-    day = _parse_date(as_of) if as_of else date.today()
     settings = load_settings(config)
+    day = _parse_date(as_of) if as_of else settings.today()
     store = open_store(db or settings.database_url)
     try:
         with store.session() as session:
