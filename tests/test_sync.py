@@ -285,3 +285,19 @@ def test_unknown_tracker_is_a_config_error(tmp_path: Path, database_url: str) ->
     doc = write_postmortem(tmp_path / "pm.md", ITEMS)
     with pytest.raises(ConfigError, match="unknown tracker 'gitlab'"):
         run(doc, database_url, tracker="gitlab")
+
+
+def test_deleted_ticket_is_reported_once_and_never_recreated(tmp_path: Path, database_url: str) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    run(doc, database_url)
+    store = open_store(database_url)
+    with store.session() as session:
+        session.delete(session.get(LocalTicket, 2))
+        session.commit()
+    store.dispose()
+    outcome = run(doc, database_url)
+    assert [(c.key, c.missing) for c in outcome.state_changes] == [("LOCAL-2", "deleted")]
+    again = run(doc, database_url)
+    assert again.state_changes == []
+    assert [a.note for a in again.plan.actions if a.note] == ["ticket LOCAL-2 is deleted; not recreated"]
+    assert len(tickets(database_url)) == 2

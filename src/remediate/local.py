@@ -131,8 +131,7 @@ class LocalTracker:
         for number, ref in numbers.items():
             row = rows.get(number)
             if row is None:
-                if since is None:
-                    yield TicketState(ref, Status.OPEN, missing="deleted", detail="no such ticket")
+                yield TicketState(ref, Status.OPEN, missing="deleted", detail="no such ticket")
                 continue
             if since is None or row.updated_at > since:
                 yield TicketState(ref, Status(row.status), row.updated_at, row.resolution)

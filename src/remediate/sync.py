@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from remediate.connectors import Connector, Status, TicketDraft, TicketRef, TicketState
@@ -261,32 +262,37 @@ def _store_document(session: Session, document: ParseResult, actions: list[Actio
         row.source = pm.source
     session.add(row)
     session.flush()
+    existing = {i.id: i for i in session.exec(select(Item).where(Item.postmortem_id == pm.id)).all()}
     position = 0
-    for action in actions:
-        if action.kind == "removed":
-            item = session.get(Item, action.item_id)
-            if item is not None:
-                item.removed, item.removed_at = True, now
+    with session.no_autoflush:
+        for action in actions:
+            item = existing.get(action.item_id)
+            if action.kind == "removed":
+                if item is not None:
+                    item.removed, item.removed_at = True, now
+                    _event(session, run_id, action, "removed", detail=action.note)
+                continue
+            parsed = action.parsed
+            assert parsed is not None
+            if item is None:
+                item = Item(id=action.item_id, postmortem_id=pm.id, content_id=parsed.id, text=parsed.text,
+                            first_seen=now, last_seen=now)
                 session.add(item)
-                _event(session, run_id, action, "removed", detail=action.note)
-            continue
-        parsed = action.parsed
-        assert parsed is not None
-        item = session.get(Item, action.item_id)
-        if item is None:
-            item = Item(id=action.item_id, postmortem_id=pm.id, content_id=parsed.id, text=parsed.text, first_seen=now)
-            _event(session, run_id, action, "added", new=parsed.text)
-        elif item.text != parsed.text:
-            _event(session, run_id, action, "edited", old=item.text, new=parsed.text,
-                   detail=action.match.how if action.match else None)
-        if action.restored:
-            _event(session, run_id, action, "restored")
-        item.content_id, item.position, item.text, item.section = parsed.id, position, parsed.text, parsed.section
-        item.owner, item.due, item.priority, item.doc_done = parsed.owner, parsed.due, parsed.priority, parsed.done
-        item.tracker_ref, item.line, item.last_seen = parsed.tracker_ref, parsed.line, now
-        item.removed, item.removed_at = False, None
-        session.add(item)
-        position += 1
+                _event(session, run_id, action, "added", new=parsed.text)
+            elif item.text != parsed.text:
+                _event(session, run_id, action, "edited", old=item.text, new=parsed.text,
+                       detail=action.match.how if action.match else None)
+            if action.restored:
+                _event(session, run_id, action, "restored")
+            # Assigning equal values does not dirty a row, so unchanged items cost no UPDATE.
+            item.content_id, item.position, item.text, item.section = parsed.id, position, parsed.text, parsed.section
+            item.owner, item.due, item.priority, item.doc_done = parsed.owner, parsed.due, parsed.priority, parsed.done
+            item.tracker_ref, item.line = parsed.tracker_ref, parsed.line
+            item.removed, item.removed_at = False, None
+            position += 1
+    session.flush()
+    seen = [a.item_id for a in actions if a.kind != "removed"]
+    session.execute(update(Item).where(col(Item.id).in_(seen)).values(last_seen=now))
     session.commit()
 
 
@@ -423,25 +429,33 @@ def refresh(session: Session, connector: Connector, run_id: int | None, cache_ke
     """Read ticket states back from the tracker and record every change in the history."""
     links = session.exec(select(Link).where(Link.tracker == connector.name)).all()
     by_key = {link.key: link for link in links}
+    items = {i.id: i for i in session.exec(select(Item).where(col(Item.id).in_([k.item_id for k in links]))).all()}
     watermark_row = _watermark(session, connector.name, cache_key)
     since = datetime.fromisoformat(watermark_row) if watermark_row else None
     fresh = [_ref(link) for link in links if link.last_synced is None]
     known = [_ref(link) for link in links if link.last_synced is not None and not link.missing]
     changes: list[StateChange] = []
+    read: list[int] = []
     newest = since
     batches = [(fresh, None)] if fresh else []
     if known:
         batches.append((known, since - WATERMARK_OVERLAP if since else None))
-    for refs, window in batches:
-        for state in connector.states(refs, window):
-            link = by_key.get(state.ref.key)
-            if link is None:
-                continue
-            change = _record_state(session, link, state, run_id)
-            if change:
-                changes.append(change)
-            if state.updated_at and (newest is None or state.updated_at > newest):
-                newest = state.updated_at
+    with session.no_autoflush:
+        for refs, window in batches:
+            for state in connector.states(refs, window):
+                link = by_key.get(state.ref.key)
+                if link is None:
+                    continue
+                change = _record_state(session, link, items.get(link.item_id), state, run_id)
+                if change:
+                    changes.append(change)
+                if link.id is not None:
+                    read.append(link.id)
+                if state.updated_at and (newest is None or state.updated_at > newest):
+                    newest = state.updated_at
+    session.flush()
+    if read:
+        session.execute(update(Link).where(col(Link.id).in_(read)).values(last_synced=utcnow()))
     if newest is not None and newest != since:
         _set_watermark(session, connector.name, cache_key, newest.isoformat())
     session.commit()
@@ -452,18 +466,21 @@ def _ref(link: Link) -> TicketRef:
     return TicketRef(link.tracker, link.key, link.url, link.remote_id)
 
 
-def _record_state(session: Session, link: Link, state: TicketState, run_id: int | None) -> StateChange | None:
+def _record_state(
+    session: Session, link: Link, item: Item | None, state: TicketState, run_id: int | None
+) -> StateChange | None:
     now = utcnow()
+    was_missing = link.missing
     link.remote_state, link.remote_detail = state.status.value, state.detail
-    link.remote_updated_at, link.missing, link.last_synced = state.updated_at, state.missing, now
+    link.remote_updated_at, link.missing = state.updated_at, state.missing
     if state.ref.key != link.key or state.ref.url != link.url:
         link.key, link.url = state.ref.key, state.ref.url
-    session.add(link)
-    item = session.get(Item, link.item_id)
     if item is None:
         return None
     change = None
     if state.missing:
+        if was_missing == state.missing:
+            return None  # already reported
         session.add(Event(run_id=run_id, postmortem_id=item.postmortem_id, item_id=item.id, kind="ticket_missing",
                           new=state.missing, actor="tracker", detail=state.detail))
         log.warning("ticket %s of item %s is %s%s", link.key, item.id, state.missing,
@@ -474,7 +491,6 @@ def _record_state(session: Session, link: Link, state: TicketState, run_id: int 
         session.add(Event(run_id=run_id, postmortem_id=item.postmortem_id, item_id=item.id, kind="state",
                           old=item.state, new=state.status.value, actor="tracker", detail=state.detail))
         item.state, item.state_changed_at = state.status.value, state.updated_at or now
-        session.add(item)
     return change
 
 
