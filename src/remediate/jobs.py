@@ -47,10 +47,9 @@ class SyncOutcome:
         }
 
 
-def collect_paths(paths: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Expand directories to the postmortems below them; return (paths, warnings)."""
+def collect_paths(paths: Sequence[str]) -> list[str]:
+    """Expand directories to the postmortems below them (hidden directories skipped)."""
     found: list[str] = []
-    notes: list[str] = []
     for raw in paths:
         if raw == "-":
             found.append(raw)
@@ -71,12 +70,13 @@ def collect_paths(paths: Sequence[str]) -> tuple[list[str], list[str]]:
             raise InputError(raw, "no such file or directory")
         else:
             found.append(raw)
-    return found, notes
+    return found
 
 
 def parse_documents(paths: Sequence[str], settings: Settings) -> tuple[list[ParseResult], list[str]]:
     """Parse every path (all before anything is written); documents without items are skipped."""
-    files, warnings = collect_paths(paths)
+    files = collect_paths(paths)
+    warnings: list[str] = []
     documents: list[ParseResult] = []
     empty = 0
     for path in files:
