@@ -195,6 +195,15 @@ class FakeJira:
         else:
             self.index[issue["id"]] = copy.deepcopy(issue)
 
+    def age_all(self, delta: timedelta) -> None:
+        """Make every issue look last updated ``delta`` ago (and let search see it)."""
+        with self._lock:
+            for issue in self.issues.values():
+                issue["_updated"] = self.clock() - delta
+                issue["fields"]["updated"] = _jira_time(issue["_updated"])
+                self.index[issue["id"]] = copy.deepcopy(issue)
+            self.pending.clear()
+
     def issue(self, key_or_id: str) -> dict[str, Any] | None:
         """The issue with this key (current or former, any case) or id."""
         issue_id = key_or_id if key_or_id in self.issues else self.keys.get(key_or_id.upper())
@@ -221,7 +230,10 @@ class FakeJira:
             issue = self.issue(key)
             assert issue is not None
             del self.issues[issue["id"]]
-            self.pending.add(issue["id"]) if self.lag else self.index.pop(issue["id"], None)
+            if self.lag:
+                self.pending.add(issue["id"])
+            else:
+                self.index.pop(issue["id"], None)
 
     def move(self, key: str, project_key: str) -> str:
         """Move an issue to another project; it gets a new key, keeps its id. Returns the key."""
