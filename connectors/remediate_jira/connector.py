@@ -153,7 +153,9 @@ class JiraConnector:
         )
         return JIRA(
             self.server,
-            options={"rest_api_version": str(self.config.api_version), "check_update": False},
+            # The library itself only reads serverInfo, which v2 serves on every deployment;
+            # our own requests use the configured version (Transport.url).
+            options={"rest_api_version": "2", "check_update": False},
             get_server_info=server_info,
             max_retries=0,  # Transport retries, with an injected sleep and no blind POST replays
             timeout=self.config.timeout,
