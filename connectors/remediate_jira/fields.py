@@ -40,7 +40,11 @@ def postmortem_label(config: Config, postmortem_id: str) -> str | None:
 
 def labels_for(config: Config, draft: TicketDraft) -> list[str]:
     """Configured labels, the per-postmortem label and the marker, without repeats."""
-    labels = [*config.labels, postmortem_label(config, draft.postmortem.id), marker_label(draft.item_id)]
+    labels = [
+        *config.labels,
+        postmortem_label(config, draft.postmortem.id),
+        marker_label(draft.item_id),
+    ]
     return list(dict.fromkeys(label for label in labels if label))
 
 
@@ -60,7 +64,7 @@ class FieldBuilder:
         return {"key": key} if self.config.parent_field == "parent" else key
 
     def assignee(self, draft: TicketDraft) -> dict[str, str] | None:
-        """The assignee for the draft's owner, or None (with a warning when the owner is unknown)."""
+        """The assignee for the draft's owner; None (and a warning) when the owner is unmapped."""
         account = map_owner(draft.owner, self.config.owners)
         if account is None:
             if draft.owner:

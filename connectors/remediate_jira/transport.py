@@ -211,11 +211,12 @@ class Transport:
                 attempt += 1
 
     def delay(self, retry_after: float | None, attempt: int) -> float | None:
+        """Seconds to wait before retry ``attempt``; None when Retry-After exceeds max_wait."""
         # Retry-After: 0 is common on Jira Cloud and retrying at once only earns another 429,
         # so 0 counts as "no advice" and falls back to exponential backoff.
         if retry_after and retry_after > 0:
             return retry_after if retry_after <= self.max_wait else None
-        return min(self.max_wait, BACKOFF_BASE * 2**attempt)
+        return min(self.max_wait, BACKOFF_BASE * 2.0**attempt)
 
     def _gave_up(self, err: ConnectorError, what: str, attempts: int) -> ConnectorError:
         if isinstance(err, RateLimited):
@@ -293,7 +294,9 @@ class Transport:
             )
         if status == 429:
             return RateLimited(
-                f"Jira rate limit hit while trying to {what}", tracker="jira", retry_after=retry_after
+                f"Jira rate limit hit while trying to {what}",
+                tracker="jira",
+                retry_after=retry_after,
             )
         if status is not None and status >= 500:
             return MaybeApplied(

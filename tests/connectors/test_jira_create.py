@@ -75,7 +75,7 @@ def test_remote_link_has_a_stable_global_id_and_upserts(cloud: FakeJira, make: M
     (link,) = cloud.remote_links[issue_id]
     assert link["globalId"] == "remediate:postmortem=2024-05-01-api-outage"
     moved = PM.__class__(**{**PM.__dict__, "link": "https://wiki.example.com/pm/new-home"})
-    connector._link_postmortem(created.ref, moved, "item0001")  # re-linking after the doc moved
+    connector.site.link_postmortem(created.ref, moved, "item0001")  # re-linking after the doc moved
     (link,) = cloud.remote_links[issue_id]
     assert link["object"]["url"] == "https://wiki.example.com/pm/new-home"
 

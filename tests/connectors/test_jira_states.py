@@ -130,8 +130,8 @@ def test_cloud_old_search_is_gone(cloud: FakeJira, make: MakeConnector) -> None:
     # Forced to the Data Center path with Cloud credentials, the 410 says what to change.
     cloud_creds = {"JIRA_URL": cloud.base, "JIRA_USER": cloud.email, "JIRA_API_TOKEN": cloud.api_token}
     forced = make(cloud, env=cloud_creds)
-    forced._connect()
-    forced._deployment = "datacenter"
+    forced.site.transport  # connect
+    forced.site._deployment = "datacenter"
     with pytest.raises(Unavailable) as info:
         forced.find([draft(1)])
     assert 'deployment = "cloud"' in str(info.value)
