@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 from remediate.connectors import TicketDraft
 
 # Characters that open or close wiki markup: text effects, links, macros, lists, tables, images.
-_WIKI_SPECIAL = re.compile(r"([*_+\-^~?{}\[\]|!#])")
+_WIKI_SPECIAL = re.compile(r"[*_+\-^~?{}\[\]|!#\\]")
 _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
 
 
@@ -26,8 +26,7 @@ def escape_wiki(text: str) -> str:
     # A backslash cannot itself be backslash-escaped (``\\`` is a forced line break), and a
     # lone one would escape our own escapes; the numeric entity renders as a plain backslash
     # (pandoc's Jira writer settled on the same).
-    flat = flat.replace("\\", "&#92;")
-    return _WIKI_SPECIAL.sub(r"\\\1", flat)
+    return _WIKI_SPECIAL.sub(lambda m: "&#92;" if m.group() == "\\" else "\\" + m.group(), flat)
 
 
 def safe_url(url: str | None) -> str | None:

@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
+from remediate_jira.transport import parse_retry_after
 
 from remediate.connectors import MemoryCache
 from remediate.errors import AuthError, RateLimited, Unavailable
-from remediate_jira.transport import parse_retry_after
 from tests.connectors.conftest import MakeConnector, jira_env
 from tests.connectors.jira_support import draft
-from tests.fakes.jira import Fault, FakeJira
+from tests.fakes.jira import FakeJira, Fault
 
 
 @pytest.mark.parametrize(
