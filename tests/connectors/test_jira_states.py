@@ -130,7 +130,7 @@ def test_cloud_old_search_is_gone(cloud: FakeJira, make: MakeConnector) -> None:
     # Forced to the Data Center path with Cloud credentials, the 410 says what to change.
     cloud_creds = {"JIRA_URL": cloud.base, "JIRA_USER": cloud.email, "JIRA_API_TOKEN": cloud.api_token}
     forced = make(cloud, env=cloud_creds)
-    forced.site.transport  # connect
+    assert forced.site.transport is not None  # connect with Cloud credentials
     forced.site._deployment = "datacenter"
     with pytest.raises(Unavailable) as info:
         forced.find([draft(1)])
