@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 import requests
-
 from remediate_jira.markup import escape_wiki, safe_url, summary
+
 from tests.fakes.jira import FakeJira
 
 

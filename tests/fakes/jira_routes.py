@@ -143,7 +143,7 @@ class JiraRoutes(_Base):
                     errors["issuetype"] = "The issue type selected is invalid."
             if not fields.get("summary"):
                 errors["summary"] = "You must specify a summary of the issue."
-        for name, value in fields.items():
+        for name in fields:
             if name not in SYSTEM_FIELDS and name not in self.custom_fields:
                 errors[name] = f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
         if isinstance(fields.get("summary"), str) and len(fields["summary"]) > 255:
