@@ -1,0 +1,205 @@
+"""The Jira connector: action items as Jira issues, on Jira Cloud and Jira Data Center.
+
+Identity. The engine's database link is primary. Every issue also carries the marker label
+``remediate-<item id>`` (see :mod:`remediate_jira.fields`), which JQL can search, for crash
+recovery. Jira Cloud's search index lags behind writes, so nothing here reads back its own
+writes through search: a created issue is known from the create response and then addressed
+by key. When a bulk create fails in a way that does not prove Jira ignored it (5xx, lost
+connection), the issues it may have made are found by reading keys above a watermark taken
+before the create (:mod:`remediate_jira.recovery`). The watermark stays in the persistent cache
+until every created issue has been handed to the engine, so ``find`` after a crash can do the
+same when search has not caught up yet.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Self
+from urllib.parse import urlsplit
+
+from remediate.connectors import (
+    ConnectorContext,
+    Created,
+    PostmortemInfo,
+    TicketDraft,
+    TicketRef,
+    TicketState,
+)
+from remediate_jira import recovery, states, workflow
+from remediate_jira.auth import site_url
+from remediate_jira.config import ISSUE_KEY, PER_POSTMORTEM
+from remediate_jira.config import Config as JiraConfig
+from remediate_jira.fields import FieldBuilder
+from remediate_jira.site import Site
+from remediate_jira.transport import MaybeApplied, Rejected
+
+log = logging.getLogger("remediate.jira")
+
+#: Jira's bulk create takes at most 50 issues per request.
+BULK_LIMIT = 50
+
+
+class JiraConnector:
+    """Files action items as Jira issues and reads their state back (Cloud and Data Center)."""
+
+    name: ClassVar[str] = "jira"
+    Config: ClassVar[type[JiraConfig]] = JiraConfig
+
+    def __init__(
+        self,
+        config: JiraConfig,
+        context: ConnectorContext,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config
+        self.context = context
+        self.server = site_url(config.url, context.env)
+        self.sleep = sleep  # tests inject a recorder; set it before the first call
+        self.clock = clock
+        self._site: Site | None = None
+
+    @classmethod
+    def from_config(cls, config: Any, context: ConnectorContext) -> Self:
+        """Build the connector; no request is made until the first call."""
+        return cls(config, context)
+
+    @property
+    def site(self) -> Site:
+        """The Jira site, connected on first use."""
+        if self._site is None:
+            self._site = Site(
+                self.config, self.context, self.server, sleep=self.sleep, clock=self.clock
+            )
+        return self._site
+
+    @property
+    def deployment(self) -> str:
+        """cloud or datacenter, detected from serverInfo unless configured."""
+        return self.site.deployment
+
+    @property
+    def _watermark_key(self) -> str:
+        return f"jira:{self.config.project}:watermark"
+
+    def claim(self, reference: str) -> TicketRef | None:
+        """``OPS-42`` of the configured project, or a ``/browse/KEY`` URL of this Jira site."""
+        text = reference.strip()
+        if match := ISSUE_KEY.fullmatch(text):
+            # A bare key of another project may belong to another tracker: leave it alone.
+            if match.group(1) != self.config.project:
+                return None
+            return TicketRef(self.name, text, f"{self.server}/browse/{text}")
+        parts, ours = urlsplit(text), urlsplit(self.server)
+        if parts.scheme not in ("http", "https") or parts.hostname != ours.hostname:
+            return None
+        prefix = ours.path.rstrip("/") + "/browse/"
+        if parts.port != ours.port or not parts.path.startswith(prefix):
+            return None
+        key = parts.path[len(prefix) :].strip("/")
+        if not ISSUE_KEY.fullmatch(key):
+            return None
+        return TicketRef(self.name, key, f"{self.server}/browse/{key}")
+
+    def find(self, drafts: Sequence[TicketDraft]) -> Mapping[str, TicketRef]:
+        """Issues by marker label; keys above a crashed run's watermark if search misses some."""
+        mark = self.context.cache.get(self._watermark_key)
+        return recovery.find(self.site, drafts, int(mark) if mark and mark.isdigit() else None)
+
+    def create(self, drafts: Sequence[TicketDraft]) -> Iterator[Created]:
+        """Bulk-create issues 50 at a time, yielding each as soon as Jira confirms it."""
+        if not drafts:
+            return
+        site = self.site
+        issue_type = site.issue_type_id(self.config.issue_type)
+        builder = site.fields
+        mark = recovery.watermark(site)
+        self.context.cache.set(self._watermark_key, str(mark))
+        for start in range(0, len(drafts), BULK_LIMIT):
+            chunk = drafts[start : start + BULK_LIMIT]
+            yield from self._create_chunk(chunk, builder, issue_type, mark)
+        # Every issue was handed over and its link stored: a later find needs no probe.
+        self.context.cache.set(self._watermark_key, None)
+
+    def _create_chunk(
+        self, chunk: Sequence[TicketDraft], builder: FieldBuilder, issue_type: str, mark: int
+    ) -> Iterator[Created]:
+        transport = self.site.transport
+        remaining = list(chunk)
+        attempt = 0
+        while remaining:
+            updates = [{"fields": builder.for_create(d, issue_type)} for d in remaining]
+            try:
+                result = transport.request(
+                    "POST", "issue/bulk", "create issues", body={"issueUpdates": updates},
+                    idempotent=False,
+                )
+            except Rejected as err:
+                if err.status != 400 or not isinstance(err.body, dict) or "issues" not in err.body:
+                    raise self.site.explain(err, "create issues") from None
+                result = err.body  # a 400 in the bulk shape: every element failed
+            except MaybeApplied as err:
+                # Jira may have created some or all of them: adopt those, retry the rest.
+                found = recovery.probe(self.site, remaining, mark)
+                for draft in remaining:
+                    if draft.item_id in found:
+                        yield from self._finish(draft, found[draft.item_id])
+                remaining = [d for d in remaining if d.item_id not in found]
+                delay = transport.delay(err.retry_after, attempt) if err.transient else None
+                if not remaining:
+                    return
+                if delay is None or attempt >= transport.max_retries:
+                    raise
+                log.info("Jira: %s; retrying %d issue(s) in %.1fs", err, len(remaining), delay)
+                self.sleep(delay)
+                attempt += 1
+                continue
+            created = iter((result or {}).get("issues") or [])
+            failures = {
+                int(e.get("failedElementNumber", -1)): e for e in (result or {}).get("errors") or []
+            }
+            for index, draft in enumerate(remaining):
+                if index not in failures:
+                    yield from self._finish(draft, next(created))
+            if failures:
+                raise self.site.explain_bulk(failures, remaining)
+            return
+
+    def _finish(self, draft: TicketDraft, raw: Mapping[str, Any]) -> Iterator[Created]:
+        ref = self.site.ref(raw)
+        yield Created(draft.item_id, ref)
+        # The engine has stored the link; the rest is follow-up on an issue addressed by key.
+        self.site.link_postmortem(ref, draft.postmortem, draft.item_id)
+        if draft.done:
+            workflow.set_done(self.site, ref, True)
+
+    def update(self, ref: TicketRef, draft: TicketDraft, changed: frozenset[str]) -> TicketRef:
+        """Send only the changed fields (by issue id, which survives moves); transition on done."""
+        fields = self.site.fields.for_update(draft, changed)
+        if fields:
+            what = f"update {ref.key}"
+            try:
+                self.site.transport.request(
+                    "PUT", f"issue/{ref.remote_id or ref.key}", what, body={"fields": fields}
+                )
+            except Rejected as err:
+                raise self.site.explain(err, what) from None
+        if "done" in changed and draft.done is not None:
+            workflow.set_done(self.site, ref, draft.done)
+        return ref
+
+    def states(self, refs: Sequence[TicketRef], since: datetime | None) -> Iterator[TicketState]:
+        """States of ``refs`` changed since ``since``: one JQL per project, 100 issues a page."""
+        return states.states(self.site, refs, since)
+
+    def sync_group(
+        self, postmortem: PostmortemInfo, group: TicketRef | None, members: Sequence[TicketRef]
+    ) -> TicketRef | None:
+        """With ``parent = "per-postmortem"``: one parent issue per postmortem, members under it."""
+        if self.config.parent != PER_POSTMORTEM:
+            return None
+        return workflow.sync_group(self.site, postmortem, group, members)

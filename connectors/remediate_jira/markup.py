@@ -1,0 +1,111 @@
+"""Issue descriptions in the two text formats Jira speaks, with document text made inert.
+
+REST v2 takes wiki markup, a string in which ``*bold*``, ``[text|url]``, ``{code}`` or ``h1.``
+would render as markup; REST v3 takes Atlassian Document Format (ADF), a JSON tree whose text
+nodes are always literal. Postmortem text is untrusted (anyone can write ``[click|http://evil]``
+or ``{html}`` into a document), so on v2 every markup character is backslash-escaped and line
+breaks are folded so that no block markup (``h1.``, ``bq.``, tables) can start a line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from remediate.connectors import TicketDraft
+
+# Characters that open or close wiki markup: text effects, links, macros, lists, tables, images.
+_WIKI_SPECIAL = re.compile(r"[*_+\-^~?{}\[\]|!#\\]")
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
+
+def escape_wiki(text: str) -> str:
+    """Make ``text`` render literally in Jira wiki markup, on one line."""
+    flat = _LINE_BREAKS.sub(" ", text.strip())
+    # A backslash cannot itself be backslash-escaped (``\\`` is a forced line break), and a
+    # lone one would escape our own escapes; the numeric entity renders as a plain backslash
+    # (pandoc's Jira writer settled on the same).
+    return _WIKI_SPECIAL.sub(lambda m: "&#92;" if m.group() == "\\" else "\\" + m.group(), flat)
+
+
+def safe_url(url: str | None) -> str | None:
+    """Return ``url`` if it is an http(s) URL that can sit inside ``[text|url]``, else None."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    # ``|``, ``]`` and spaces would end the link early; percent-encoding keeps the target.
+    return quote(url.strip(), safe=":/?#@!$&'()*+,;=%-._~")
+
+
+def _postmortem_name(draft: TicketDraft) -> str:
+    return draft.postmortem.title or draft.postmortem.id
+
+
+def wiki_description(draft: TicketDraft) -> str:
+    """The description of ``draft``'s issue as v2 wiki markup."""
+    name = escape_wiki(_postmortem_name(draft))
+    url = safe_url(draft.postmortem.link)
+    source = f"[{name}|{url}]" if url else name
+    lines = [
+        escape_wiki(draft.text),
+        "",
+        f"From postmortem {source}, section {escape_wiki(draft.section or '(none)')}.",
+        f"Source: {escape_wiki(draft.postmortem.source)}",
+        "",
+        f"_Filed by remediate; item id {escape_wiki(draft.item_id)}._",
+    ]
+    return "\n".join(lines)
+
+
+def _text(value: str, link: str | None = None) -> dict[str, Any]:
+    node: dict[str, Any] = {"type": "text", "text": value}
+    if link:
+        node["marks"] = [{"type": "link", "attrs": {"href": link}}]
+    return node
+
+
+def _paragraph(*nodes: dict[str, Any]) -> dict[str, Any]:
+    # ADF rejects empty text nodes, so drop them instead of sending "".
+    return {"type": "paragraph", "content": [n for n in nodes if n.get("text")]}
+
+
+def adf_description(draft: TicketDraft) -> dict[str, Any]:
+    """The description of ``draft``'s issue as an Atlassian Document Format document (v3)."""
+    url = safe_url(draft.postmortem.link)
+    return {
+        "type": "doc",
+        "version": 1,
+        "content": [
+            _paragraph(_text(draft.text.strip() or draft.title)),
+            _paragraph(
+                _text("From postmortem "),
+                _text(_postmortem_name(draft), url),
+                _text(f", section {draft.section or '(none)'}."),
+            ),
+            _paragraph(_text(f"Source: {draft.postmortem.source}")),
+            {
+                "type": "paragraph",
+                "content": [
+                    {
+                        "type": "text",
+                        "text": f"Filed by remediate; item id {draft.item_id}.",
+                        "marks": [{"type": "em"}],
+                    }
+                ],
+            },
+        ],
+    }
+
+
+def description(draft: TicketDraft, api_version: int) -> str | dict[str, Any]:
+    """The description in the format ``api_version`` expects (2: wiki markup, 3: ADF)."""
+    return adf_description(draft) if api_version == 3 else wiki_description(draft)
+
+
+def summary(title: str) -> str:
+    """A summary Jira accepts: one line, at most 255 characters (Jira's hard limit)."""
+    flat = _LINE_BREAKS.sub(" ", title.strip()) or "(untitled action item)"
+    return flat if len(flat) <= 255 else flat[:254] + "…"

@@ -1,0 +1,320 @@
+"""The one edge between the connector and Jira: requests, retries and error translation.
+
+Every call to Jira, through the ``jira`` library or through its session, goes through
+:meth:`Transport.call`. It retries what can safely be retried and turns every
+``jira.JIRAError`` and ``requests`` exception into a :mod:`remediate.errors` exception whose
+message says what to do.
+
+The library's own ``ResilientSession`` retry is switched off (``max_retries=0``): it retries
+POSTs too (so a bulk create that succeeded but answered 503 would run twice), parses
+``Retry-After`` with ``int()`` (an HTTP-date raises) and sleeps with ``time.sleep`` that tests
+cannot steer. Here the sleep is injected and writes that may have been applied are never
+replayed blindly: they surface as :class:`MaybeApplied` so the caller can look first.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import requests
+from jira.exceptions import JIRAError
+
+from remediate.errors import (
+    AuthError,
+    Conflict,
+    ConnectorError,
+    NotFound,
+    RateLimited,
+    Unavailable,
+)
+
+log = logging.getLogger("remediate.jira")
+T = TypeVar("T")
+
+#: First backoff step when Jira gives no usable Retry-After (missing, 0 or garbage).
+BACKOFF_BASE = 1.0
+# Statuses worth another try. 502/504 come from proxies in front of Data Center.
+_TRANSIENT = frozenset({502, 503, 504})
+
+
+class MaybeApplied(Unavailable):
+    """A write failed in a way that does not prove Jira ignored it (5xx, lost connection)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tracker: str | None = None,
+        retry_after: float | None = None,
+        transient: bool = True,
+    ) -> None:
+        super().__init__(message, tracker=tracker)
+        self.retry_after = retry_after
+        self.transient = transient
+
+
+class Rejected(Conflict):
+    """Jira refused a request as invalid (4xx); keeps Jira's own error lists for the caller."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        messages: list[str],
+        errors: Mapping[str, str],
+        body: Any = None,
+    ) -> None:
+        super().__init__(message, tracker="jira")
+        self.status = status
+        self.messages = messages
+        self.errors = dict(errors)
+        self.body = body
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (integer seconds or an HTTP-date), or None."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return max(0.0, float(value.strip()))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def error_details(response: requests.Response | None) -> tuple[list[str], dict[str, str]]:
+    """Jira's ``errorMessages`` and per-field ``errors`` from an error response."""
+    if response is None:
+        return [], {}
+    try:
+        body = response.json()
+    except ValueError:
+        text = (response.text or "").strip()
+        return ([text[:300]] if text else []), {}
+    if not isinstance(body, dict):
+        return [], {}
+    messages = body.get("errorMessages") or []
+    if isinstance(messages, str):
+        messages = [messages]
+    for key in ("message", "errorMessage"):
+        if isinstance(body.get(key), str):
+            messages = [*messages, body[key]]
+    errors = body.get("errors") if isinstance(body.get("errors"), dict) else {}
+    return [str(m) for m in messages], {str(k): str(v) for k, v in (errors or {}).items()}
+
+
+def describe(messages: list[str], errors: Mapping[str, str]) -> str:
+    """One line out of Jira's error lists."""
+    parts = [*messages, *(f"{field}: {message}" for field, message in errors.items())]
+    return "; ".join(parts) or "no details given"
+
+
+class Transport:
+    """Calls into Jira with bounded retries, an injected sleep and translated errors."""
+
+    def __init__(
+        self,
+        *,
+        server: str,
+        session: requests.Session,
+        api_version: int,
+        credential_vars: str,
+        max_retries: int = 4,
+        max_wait: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.server = server
+        self.session = session
+        self.api_version = api_version
+        self.credential_vars = credential_vars
+        self.max_retries = max_retries
+        self.max_wait = max_wait
+        self.sleep = sleep
+        self.clock = clock
+
+    def url(self, path: str) -> str:
+        """Absolute URL of a REST resource in the configured API version."""
+        return f"{self.server}/rest/api/{self.api_version}/{path.lstrip('/')}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        idempotent: bool = True,
+    ) -> Any:
+        """Send one REST request through the library's session; return the parsed JSON or None."""
+        url = path if path.startswith("http") else self.url(path)
+
+        def send() -> Any:
+            response = self.session.request(
+                method,
+                url,
+                params=dict(params) if params else None,
+                data=json.dumps(body) if body is not None else None,
+            )
+            if not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError:
+                raise Unavailable(
+                    f"Jira answered {what} with something that is not JSON "
+                    f"(HTTP {response.status_code}); is {self.server} really a Jira site?",
+                    tracker="jira",
+                ) from None
+
+        return self.call(what, send, idempotent=idempotent)
+
+    def call(self, what: str, fn: Callable[[], T], *, idempotent: bool = True) -> T:
+        """Run ``fn`` (one Jira request), retrying 429s always and other transient faults if safe.
+
+        ``what`` completes "while trying to ..." in messages. Non-idempotent calls are retried
+        only on 429, which Jira sends before doing anything; other faults raise MaybeApplied.
+        """
+        attempt = 0
+        while True:
+            try:
+                with self.translate(what):
+                    return fn()
+            except (RateLimited, MaybeApplied) as err:
+                retryable = isinstance(err, RateLimited) or (
+                    idempotent and isinstance(err, MaybeApplied) and err.transient
+                )
+                if not retryable:
+                    raise
+                if attempt >= self.max_retries:
+                    raise self._gave_up(err, what, attempt) from None
+                delay = self.delay(err.retry_after, attempt)
+                if delay is None:
+                    raise
+                log.info("Jira: %s while trying to %s; retrying in %.1fs", err, what, delay)
+                self.sleep(delay)
+                attempt += 1
+
+    def delay(self, retry_after: float | None, attempt: int) -> float | None:
+        """Seconds to wait before retry ``attempt``; None when Retry-After exceeds max_wait."""
+        # Retry-After: 0 is common on Jira Cloud and retrying at once only earns another 429,
+        # so 0 counts as "no advice" and falls back to exponential backoff.
+        if retry_after and retry_after > 0:
+            return retry_after if retry_after <= self.max_wait else None
+        return min(self.max_wait, BACKOFF_BASE * 2.0**attempt)
+
+    def _gave_up(self, err: ConnectorError, what: str, attempts: int) -> ConnectorError:
+        if isinstance(err, RateLimited):
+            return RateLimited(
+                f"Jira still rate-limits us after {attempts} retries while trying to {what}; "
+                "wait a few minutes and run again",
+                tracker="jira",
+                retry_after=err.retry_after,
+            )
+        return Unavailable(
+            f"Jira kept failing after {attempts} retries while trying to {what} ({err.args[0]}); "
+            "run again later",
+            tracker="jira",
+        )
+
+    @contextmanager
+    def translate(self, what: str) -> Iterator[None]:
+        """Turn ``jira``/``requests`` exceptions raised inside into remediate errors."""
+        try:
+            yield
+        except JIRAError as exc:
+            error = self._from_jira_error(exc, what)
+        except requests.Timeout:
+            error = MaybeApplied(
+                f"Jira at {self.server} did not answer in time while trying to {what}; "
+                "check the site or raise [connectors.jira] timeout",
+                tracker="jira",
+            )
+        except requests.ConnectionError as exc:
+            error = MaybeApplied(
+                f"cannot reach Jira at {self.server} while trying to {what} "
+                f"({exc.__class__.__name__}); check the URL and the network",
+                tracker="jira",
+            )
+        except requests.RequestException as exc:
+            error = Unavailable(
+                f"request to Jira failed while trying to {what} ({exc.__class__.__name__})",
+                tracker="jira",
+            )
+        else:
+            return
+        # JIRAError's str() prints the request headers, Authorization included: drop the
+        # chained exception so no traceback (even under --debug) can show a secret.
+        error.__suppress_context__ = True
+        raise error
+
+    def _from_jira_error(self, exc: JIRAError, what: str) -> ConnectorError:
+        status = exc.status_code
+        response = exc.response if isinstance(exc.response, requests.Response) else None
+        messages, errors = error_details(response)
+        detail = describe(messages, errors)
+        exc.request = None  # see translate(): never keep the Authorization header around
+        retry_after = parse_retry_after(
+            response.headers.get("Retry-After") if response is not None else None, self.clock()
+        )
+        if status == 401:
+            return AuthError(
+                f"Jira at {self.server} refused the credentials (401) while trying to {what}: "
+                f"check {self.credential_vars}",
+                tracker="jira",
+            )
+        if status == 403:
+            return AuthError(
+                f"Jira refused to {what} (403: {detail}): give the account of "
+                f"{self.credential_vars} the permission, or check the project",
+                tracker="jira",
+            )
+        if status == 404:
+            return NotFound(f"Jira could not {what}: {detail} (404)", tracker="jira")
+        if status == 410:
+            return Unavailable(
+                f"Jira removed the API used to {what} (410: {detail}); if this is Jira Cloud set "
+                '[connectors.jira] deployment = "cloud"',
+                tracker="jira",
+            )
+        if status == 429:
+            return RateLimited(
+                f"Jira rate limit hit while trying to {what}",
+                tracker="jira",
+                retry_after=retry_after,
+            )
+        if status is not None and status >= 500:
+            return MaybeApplied(
+                f"Jira failed with HTTP {status} while trying to {what}: {detail}",
+                tracker="jira",
+                retry_after=retry_after,
+                transient=status in _TRANSIENT,
+            )
+        if status is None:
+            return Unavailable(f"Jira client error while trying to {what}", tracker="jira")
+        try:
+            body = response.json() if response is not None else None
+        except ValueError:
+            body = None
+        return Rejected(
+            f"Jira rejected the request to {what} ({status}: {detail})",
+            status=status,
+            messages=messages,
+            errors=errors,
+            body=body,
+        )
