@@ -429,6 +429,8 @@ def refresh(session: Session, connector: Connector, run_id: int | None, cache_ke
     """Read ticket states back from the tracker and record every change in the history."""
     links = session.exec(select(Link).where(Link.tracker == connector.name)).all()
     by_key = {link.key: link for link in links}
+    # A moved ticket comes back under a new key; its remote id (if the tracker has one) is stable.
+    by_remote_id = {link.remote_id: link for link in links if link.remote_id}
     items = {i.id: i for i in session.exec(select(Item).where(col(Item.id).in_([k.item_id for k in links]))).all()}
     watermark_row = _watermark(session, connector.name, cache_key)
     since = datetime.fromisoformat(watermark_row) if watermark_row else None
@@ -443,7 +445,7 @@ def refresh(session: Session, connector: Connector, run_id: int | None, cache_ke
     with session.no_autoflush:
         for refs, window in batches:
             for state in connector.states(refs, window):
-                link = by_key.get(state.ref.key)
+                link = by_remote_id.get(state.ref.remote_id or "") or by_key.get(state.ref.key)
                 if link is None:
                     continue
                 change = _record_state(session, link, items.get(link.item_id), state, run_id)
@@ -473,8 +475,8 @@ def _record_state(
     was_missing = link.missing
     link.remote_state, link.remote_detail = state.status.value, state.detail
     link.remote_updated_at, link.missing = state.updated_at, state.missing
-    if state.ref.key != link.key or state.ref.url != link.url:
-        link.key, link.url = state.ref.key, state.ref.url
+    if state.ref.key != link.key or (state.ref.url and state.ref.url != link.url):
+        link.key, link.url = state.ref.key, state.ref.url or link.url
     if item is None:
         return None
     change = None

@@ -1,0 +1,48 @@
+"""`remediate sync --tracker jira` end to end: the real engine and database against the fake Jira."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from remediate.jobs import refresh_states, sync_paths
+from remediate.settings import Settings
+from tests.connectors.conftest import jira_env
+from tests.fakes.jira import FakeJira
+from tests.support import write_postmortem
+
+ITEMS = [f"Add alerting on queue depth for worker pool {n}" for n in range(60)]
+
+
+def writes(fake: FakeJira) -> int:
+    return sum(r.method in ("POST", "PUT", "DELETE") for r in fake.requests)
+
+
+def test_sync_creates_once_resyncs_without_writes_and_brings_states_back(
+    tmp_path: Path, fake: FakeJira
+) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    settings = Settings()
+    env = jira_env(fake)
+
+    def run() -> object:
+        return sync_paths([str(doc)], settings, database_url=db, tracker="jira",
+                          options={"project": "OPS"}, environ=env)
+
+    first = run()
+    assert first.plan.summary()["created"] == 60  # type: ignore[attr-defined]
+    bulk = [r for r in fake.requests if r.method == "POST" and r.path.endswith("/issue/bulk")]
+    assert [len(r.body["issueUpdates"]) for r in bulk] == [50, 10]
+    assert len(fake.issues) == 60
+
+    before = len(fake.requests), writes(fake)
+    second = run()
+    assert second.plan.summary()["unchanged"] == 60  # type: ignore[attr-defined]
+    assert writes(fake) == before[1], "a no-change re-sync writes nothing"
+    assert len(fake.requests) - before[0] <= 2
+
+    done_key = first.plan.actions[3].ref.key  # type: ignore[attr-defined]
+    fake.set_status(done_key, "Done")
+    changes = refresh_states(settings, database_url=db, tracker="jira", options={"project": "OPS"}, environ=env)
+    assert [(c.key, c.new) for c in changes] == [(done_key, "done")]
+    assert len(fake.issues) == 60
