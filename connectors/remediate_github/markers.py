@@ -34,9 +34,14 @@ _TRACKING_MARKER = re.compile(r"<!-- remediate:postmortem=([^\s>]+) -->")
 # An @mention: not part of an e-mail address or a path, optionally a team (@org/team).
 _MENTION = r"(?<![\w`@/.+-])@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][\w.-]*)?(?![\w-])"
 # An issue reference: #12, owner/repo#12, GH-12 (not an HTML entity like &#123;, not a URL fragment).
-_REFERENCE = r"(?<![\w/`#&-])(?:[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+)?#\d+(?!\w)|(?<![\w-])GH-\d+(?!\w)"
-_PINGS = re.compile(f"{_MENTION}|{_REFERENCE}")
+_REFERENCE = r"(?<![\w/`#&.:-])(?:[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+)?#\d+(?!\w)|(?<![\w-])GH-\d+(?!\w)"
+# URLs come first so that a fragment or path inside one (…/page#12) is left alone.
+_PINGS = re.compile(f"(?P<url>https?://[^\\s<>()]+)|{_MENTION}|{_REFERENCE}")
 _BACKTICKS = re.compile(r"`+")
+
+
+def _wrap(match: re.Match[str]) -> str:
+    return match.group(0) if match.group("url") else f"`{match.group(0)}`"
 
 
 def neutralise(text: str) -> str:
@@ -46,11 +51,11 @@ def neutralise(text: str) -> str:
     while True:
         opening = _BACKTICKS.search(text, pos)
         if opening is None:
-            out.append(_PINGS.sub(lambda m: f"`{m.group(0)}`", text[pos:]))
+            out.append(_PINGS.sub(_wrap, text[pos:]))
             return "".join(out)
         # A code span ends at the next run of exactly as many backticks.
         closing = re.compile(rf"(?<!`){re.escape(opening.group(0))}(?!`)").search(text, opening.end())
-        out.append(_PINGS.sub(lambda m: f"`{m.group(0)}`", text[pos : opening.start()]))
+        out.append(_PINGS.sub(_wrap, text[pos : opening.start()]))
         if closing is None:
             out.append(opening.group(0))
             pos = opening.end()
