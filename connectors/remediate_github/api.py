@@ -15,8 +15,8 @@ from urllib.parse import quote, urlsplit
 
 from requests.utils import parse_header_links
 
-from remediate.errors import AuthError, Conflict, NotFound, Unavailable
 from remediate.connectors import StateCache
+from remediate.errors import AuthError, Conflict, NotFound, Unavailable
 from remediate_github.config import Config
 from remediate_github.edge import TOKEN_VAR, TRACKER, error_for
 from remediate_github.refs import IssueAddress
@@ -90,7 +90,11 @@ class RepoApi:
             answer = self.transport.request("GET", url, what=what)
             if answer.status == 404:
                 what = f"creating the label {name!r}"
-                body = {"name": name, "color": self.config.label_color, "description": description[:100]}
+                body = {
+                    "name": name,
+                    "color": self.config.label_color,
+                    "description": description[:100],
+                }
                 answer = self.transport.request("POST", f"{self.path}/labels", body=body, what=what)
                 # 422 already_exists: another run created it in between, which is fine.
                 if not (answer.status == 422 and "already_exists" in str(answer.data)):
@@ -142,7 +146,9 @@ class RepoApi:
     ) -> Iterator[Response]:
         """Pages of ``GET /repos/{repo}/issues``; the first one may be a 304 when ``etag`` is given."""
         headers = {"If-None-Match": etag} if etag else None
-        yield from self.pages(f"{self.path}/issues", {**params, "per_page": PER_PAGE}, what, headers)
+        yield from self.pages(
+            f"{self.path}/issues", {**params, "per_page": PER_PAGE}, what, headers
+        )
 
     def pages(
         self,

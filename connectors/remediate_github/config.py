@@ -55,7 +55,9 @@ class Pacing(StrictModel):
         description="Wait after a secondary rate limit that gives no retry-after (doubles each time).",
     )
     rate_limit_retries: int = Field(
-        default=4, ge=0, description="Rate-limit answers tolerated for one request before giving up."
+        default=4,
+        ge=0,
+        description="Rate-limit answers tolerated for one request before giving up.",
     )
     max_wait: float = Field(
         default=900.0,

@@ -32,10 +32,10 @@ from remediate.connectors import (
     TicketState,
     map_owner,
 )
-from remediate.errors import Conflict, NotFound
+from remediate.errors import Conflict, ConnectorError, NotFound
 from remediate_github import markers
 from remediate_github.api import RepoApi
-from remediate_github.config import Config
+from remediate_github.config import Config as GitHubConfig
 from remediate_github.edge import TRACKER, translate
 from remediate_github.ratelimit import Clock, Sleep
 from remediate_github.reading import StateReader
@@ -53,11 +53,11 @@ class GitHubConnector:
     """Files action items as GitHub issues and reads their states back."""
 
     name: ClassVar[str] = TRACKER
-    Config: ClassVar[type[BaseModel]] = Config
+    Config: ClassVar[type[BaseModel]] = GitHubConfig
 
     def __init__(
         self,
-        config: Config,
+        config: GitHubConfig,
         context: ConnectorContext,
         *,
         clock: Clock = time.time,
@@ -91,13 +91,19 @@ class GitHubConnector:
         return TicketRef(TRACKER, address.key, self.refs.url(address))
 
     def _ref(self, issue: dict[str, Any]) -> TicketRef:
-        address = self.refs.from_api_url(str(issue.get("repository_url") or ""), int(issue["number"]))
-        return TicketRef(TRACKER, address.key, issue.get("html_url") or self.refs.url(address), str(issue["id"]))
+        address = self.refs.from_api_url(
+            str(issue.get("repository_url") or ""), int(issue["number"])
+        )
+        return TicketRef(
+            TRACKER, address.key, issue.get("html_url") or self.refs.url(address), str(issue["id"])
+        )
 
     def _address(self, ref: TicketRef) -> IssueAddress:
         address = self.refs.parse(ref.key)
         if address is None:
-            raise Conflict(f"{ref.key!r} is not a GitHub issue key (OWNER/REPO#NUMBER)", tracker=TRACKER)
+            raise Conflict(
+                f"{ref.key!r} is not a GitHub issue key (OWNER/REPO#NUMBER)", tracker=TRACKER
+            )
         return address
 
     # --- labels and owners -------------------------------------------------------------------
@@ -111,7 +117,9 @@ class GitHubConnector:
             labels[self.config.in_progress_label] = "Work on this action item has started"
         for draft in drafts:
             title = draft.postmortem.title or draft.postmortem.id
-            labels[self._postmortem_label(draft.postmortem)] = f"Action items of the postmortem: {title}"
+            labels[self._postmortem_label(draft.postmortem)] = (
+                f"Action items of the postmortem: {title}"
+            )
         return labels
 
     def _login(self, draft: TicketDraft) -> str | None:
@@ -137,11 +145,11 @@ class GitHubConnector:
             self.api.ensure_labels(self._labels_for(drafts))
             for draft in drafts:
                 issue = self._create_one(draft)
-                failure: Exception | None = None
+                failure: ConnectorError | None = None
                 if draft.done:
                     try:
                         self._set_state(self._address(self._ref(issue)), True, draft.item_id)
-                    except Exception as exc:  # the issue exists: hand it over, then report
+                    except ConnectorError as exc:  # the issue exists: hand it over, then report
                         failure = exc
                 yield Created(draft.item_id, self._ref(issue))
                 if failure is not None:
@@ -167,14 +175,23 @@ class GitHubConnector:
             # A login GitHub will not assign (not a collaborator) must not block the issue.
             if "assignees" not in payload or "assignee" not in str(exc).lower():
                 raise
-            log.warning("GitHub would not assign %s to item %s (%s): created unassigned; check "
-                        "[connectors.github.owners]", login, draft.item_id, exc)
+            log.warning(
+                "GitHub would not assign %s to item %s (%s): created unassigned; check "
+                "[connectors.github.owners]",
+                login,
+                draft.item_id,
+                exc,
+            )
             del payload["assignees"]
             payload["body"] = markers.issue_body(draft, None)
             return self.api.create_issue(payload, what, recover)
 
     def _set_state(self, address: IssueAddress, done: bool, item_id: str) -> dict[str, Any]:
-        payload = {"state": "closed", "state_reason": "completed"} if done else {"state": "open", "state_reason": "reopened"}
+        payload = (
+            {"state": "closed", "state_reason": "completed"}
+            if done
+            else {"state": "open", "state_reason": "reopened"}
+        )
         what = f"{'closing' if done else 'reopening'} {address.key} (item {item_id})"
         answer = self.api.patch_issue(address, payload, what)
         self.api.expect(answer, (200,), what)
@@ -202,7 +219,9 @@ class GitHubConnector:
         with self._edge():
             by_postmortem: dict[str, tuple[PostmortemInfo, set[str]]] = {}
             for draft in drafts:
-                by_postmortem.setdefault(draft.postmortem.id, (draft.postmortem, set()))[1].add(draft.item_id)
+                by_postmortem.setdefault(draft.postmortem.id, (draft.postmortem, set()))[1].add(
+                    draft.item_id
+                )
             result: dict[str, TicketRef] = {}
             for postmortem, wanted in by_postmortem.values():
                 for item_id, issue in self._scan(postmortem, wanted).items():
@@ -220,7 +239,9 @@ class GitHubConnector:
                 self._expect_issue(answer, address)
                 ours = markers.find_item_marker(answer.data.get("body")) == draft.item_id
                 if not ours:
-                    log.info("%s was linked, not filed, by remediate: its text is left alone", ref.key)
+                    log.info(
+                        "%s was linked, not filed, by remediate: its text is left alone", ref.key
+                    )
             payload: dict[str, Any] = {}
             if ours and "title" in changed:
                 payload["title"] = markers.issue_title(draft)
@@ -241,7 +262,10 @@ class GitHubConnector:
 
     def _expect_issue(self, answer: Any, address: IssueAddress) -> None:
         if answer.status == 410:
-            raise NotFound(f"{address.key} was deleted on GitHub; remediate will not recreate it", tracker=TRACKER)
+            raise NotFound(
+                f"{address.key} was deleted on GitHub; remediate will not recreate it",
+                tracker=TRACKER,
+            )
         if answer.status in (301, 302, 307, 404):
             raise NotFound(
                 f"{address.key} cannot be found (transferred to a repository the token cannot "
@@ -267,7 +291,9 @@ class GitHubConnector:
         with self._edge():
             self.api.check_repository()
             labels = {
-                self._postmortem_label(postmortem): f"Action items of the postmortem: {postmortem.title or postmortem.id}",
+                self._postmortem_label(
+                    postmortem
+                ): f"Action items of the postmortem: {postmortem.title or postmortem.id}",
                 self.config.tracking.label: "Tracking issue of a postmortem, kept by remediate",
             }
             self.api.ensure_labels(labels)

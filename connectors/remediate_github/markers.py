@@ -54,7 +54,9 @@ def neutralise(text: str) -> str:
             out.append(_PINGS.sub(_wrap, text[pos:]))
             return "".join(out)
         # A code span ends at the next run of exactly as many backticks.
-        closing = re.compile(rf"(?<!`){re.escape(opening.group(0))}(?!`)").search(text, opening.end())
+        closing = re.compile(rf"(?<!`){re.escape(opening.group(0))}(?!`)").search(
+            text, opening.end()
+        )
         out.append(_PINGS.sub(_wrap, text[pos : opening.start()]))
         if closing is None:
             out.append(opening.group(0))

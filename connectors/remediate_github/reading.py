@@ -75,9 +75,13 @@ class StateReader:
     def state(self, ref: TicketRef, issue: Mapping[str, Any]) -> TicketState:
         """The TicketState of ``ref`` from the issue JSON GitHub returned for it."""
         status, detail = status_of(issue, self.config.in_progress_label)
-        return TicketState(ref=ref, status=status, updated_at=parse_time(issue.get("updated_at")), detail=detail)
+        return TicketState(
+            ref=ref, status=status, updated_at=parse_time(issue.get("updated_at")), detail=detail
+        )
 
-    def read(self, refs: Sequence[TicketRef], since: datetime | None, now: datetime) -> Iterator[TicketState]:
+    def read(
+        self, refs: Sequence[TicketRef], since: datetime | None, now: datetime
+    ) -> Iterator[TicketState]:
         """Yield the states of ``refs`` that changed after ``since`` (see the module docstring)."""
         since = utc(since) if since is not None else None
         ours: dict[int, TicketRef] = {}
@@ -93,13 +97,13 @@ class StateReader:
         full = since is None or self._full_refresh_due(now)
         seen: set[int] = set()
         for issue in self._changed(since, full):
-            ref = ours.get(int(issue["number"]))
-            if ref is None:
+            listed = ours.get(int(issue["number"]))
+            if listed is None:
                 continue
             seen.add(int(issue["number"]))
             updated = parse_time(issue.get("updated_at"))
             if since is None or (updated is not None and updated >= since):
-                yield self.state(ref, issue)
+                yield self.state(listed, issue)
         if full:
             for number in sorted(ours.keys() - seen):
                 address = IssueAddress(self.config.repo, number)
@@ -116,13 +120,19 @@ class StateReader:
         last = self.cache.get(self._full_key)
         if last is None:
             return True
-        return (now - datetime.fromisoformat(last)).total_seconds() >= self.config.full_refresh_hours * 3600
+        return (
+            now - datetime.fromisoformat(last)
+        ).total_seconds() >= self.config.full_refresh_hours * 3600
 
     def _changed(self, since: datetime | None, full: bool) -> Iterator[dict[str, Any]]:
         key = f"{self.config.repo}:list:{self.config.label.casefold()}"
         saved = json.loads(self.cache.get(key) or "{}")
         newest = parse_time(saved.get("newest"))
-        etag = saved.get("etag") if not full and since is not None and newest and since > newest else None
+        etag = (
+            saved.get("etag")
+            if not full and since is not None and newest and since > newest
+            else None
+        )
         params = {
             "labels": self.config.label,
             "state": "all",
@@ -138,7 +148,9 @@ class StateReader:
                 first = False
                 top = page.data[0].get("updated_at") if page.data else None
                 tag = page.headers.get("etag")
-                self.cache.set(key, json.dumps({"etag": tag, "newest": top}) if tag and top else None)
+                self.cache.set(
+                    key, json.dumps({"etag": tag, "newest": top}) if tag and top else None
+                )
             for issue in page.data:
                 updated = parse_time(issue.get("updated_at"))
                 if not full and since is not None and updated is not None and updated < since:
@@ -156,7 +168,9 @@ class StateReader:
             return
         if answer.status == 410:
             self.cache.set(key, None)
-            yield TicketState(ref, Status.OPEN, detail=f"{address.key} was deleted on GitHub", missing="deleted")
+            yield TicketState(
+                ref, Status.OPEN, detail=f"{address.key} was deleted on GitHub", missing="deleted"
+            )
             return
         if answer.status == 404:
             self.cache.set(key, None)
@@ -169,11 +183,15 @@ class StateReader:
             )
             return
         if answer.status in (301, 302, 307):
-            yield TicketState(ref, Status.OPEN, detail=f"{address.key} was transferred", missing="moved")
+            yield TicketState(
+                ref, Status.OPEN, detail=f"{address.key} was transferred", missing="moved"
+            )
             return
         self.api.expect(answer, (200,), f"reading issue {address.key}")
         issue = answer.data
-        now_at = self.refs.from_api_url(str(issue.get("repository_url") or ""), int(issue["number"]))
+        now_at = self.refs.from_api_url(
+            str(issue.get("repository_url") or ""), int(issue["number"])
+        )
         if now_at.key.casefold() != address.key.casefold() and not self._renamed(address, now_at):
             status, detail = status_of(issue, self.config.in_progress_label)
             url = issue.get("html_url") or self.refs.url(now_at)

@@ -45,7 +45,7 @@ def web_base(api_base: str) -> str:
         return f"{parts.scheme}://{netloc}{path[: -len('/api/v3')]}"
     if host.startswith("api.") and not path:
         # api.github.com -> github.com; GHE.com data residency: api.acme.ghe.com -> acme.ghe.com
-        return f"{parts.scheme}://{netloc[len('api.'):]}"
+        return f"{parts.scheme}://{netloc[len('api.') :]}"
     return f"{parts.scheme}://{netloc}{path}"
 
 
@@ -92,7 +92,9 @@ class References:
 
     def _address(self, owner: str, name: str, number: str) -> IssueAddress:
         repo = f"{owner}/{name}"
-        return IssueAddress(self.repo if repo.casefold() == self.repo.casefold() else repo, int(number))
+        return IssueAddress(
+            self.repo if repo.casefold() == self.repo.casefold() else repo, int(number)
+        )
 
     def url(self, address: IssueAddress) -> str:
         """The web URL of an issue."""

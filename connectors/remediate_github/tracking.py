@@ -56,7 +56,9 @@ class TrackingIssues:
                 '[connectors.github.tracking] mode = "task-list" (or "auto")',
                 tracker=TRACKER,
             )
-        log.info("no sub-issues on %s: listing action items as a task list", self.api.transport.base_url)
+        log.info(
+            "no sub-issues on %s: listing action items as a task list", self.api.transport.base_url
+        )
         self.api.cache.set(self._mode_key, "unavailable")
 
     def sync(
@@ -84,10 +86,11 @@ class TrackingIssues:
             issue = self.api.create_issue(payload, what, lambda: self._find(postmortem, labels))
         parent = self._address(issue)
         if sub_issues:
-            listed = self._link(parent, set(linked or []), members)
-            if listed is None:  # the server turned out to have no sub-issues
+            spilled = self._link(parent, set(linked or []), members)
+            if spilled is None:  # the server turned out to have no sub-issues
                 sub_issues = False
-                listed = [ref.key for ref in members]
+                spilled = [ref.key for ref in members]
+            listed = spilled
         body = markers.tracking_body(postmortem, listed, sub_issues=sub_issues)
         changes: dict[str, Any] = {}
         if issue.get("title") != title:
@@ -100,7 +103,9 @@ class TrackingIssues:
             self.api.expect(answer, (200,), what)
             issue = answer.data
         address = self._address(issue)
-        return TicketRef(TRACKER, address.key, issue.get("html_url") or self.refs.url(address), str(issue["id"]))
+        return TicketRef(
+            TRACKER, address.key, issue.get("html_url") or self.refs.url(address), str(issue["id"])
+        )
 
     def _address(self, issue: dict[str, Any]) -> IssueAddress:
         return self.refs.from_api_url(str(issue.get("repository_url") or ""), int(issue["number"]))
@@ -116,7 +121,11 @@ class TrackingIssues:
                     return dict(answer.data)
                 if answer.status not in (404, 410):
                     self.api.expect(answer, (200,), f"reading the tracking issue {group.key}")
-                log.warning("tracking issue %s is gone (HTTP %s); creating a new one", group.key, answer.status)
+                log.warning(
+                    "tracking issue %s is gone (HTTP %s); creating a new one",
+                    group.key,
+                    answer.status,
+                )
         return self._find(postmortem, labels)
 
     def _find(self, postmortem: PostmortemInfo, labels: list[str]) -> dict[str, Any] | None:
@@ -125,11 +134,16 @@ class TrackingIssues:
         what = f"looking for the tracking issue of postmortem {postmortem.id}"
         for page in self.api.list_issues(params, what):
             for issue in page.data:
-                if "pull_request" not in issue and markers.find_tracking_marker(issue.get("body")) == postmortem.id:
+                if (
+                    "pull_request" not in issue
+                    and markers.find_tracking_marker(issue.get("body")) == postmortem.id
+                ):
                     return dict(issue)
         return None
 
-    def _link(self, parent: IssueAddress, linked: set[int], members: Sequence[TicketRef]) -> list[str] | None:
+    def _link(
+        self, parent: IssueAddress, linked: set[int], members: Sequence[TicketRef]
+    ) -> list[str] | None:
         """Add missing members as sub-issues; return the keys to list in the body instead."""
         listed: list[str] = []
         owner = parent.repo.split("/", 1)[0].casefold()
@@ -140,14 +154,23 @@ class TrackingIssues:
             if address.repo.split("/", 1)[0].casefold() != owner:
                 listed.append(ref.key)  # sub-issues must belong to the same owner
                 continue
-            child_id = int(ref.remote_id) if ref.remote_id and ref.remote_id.isdigit() else self._id_of(address)
+            child_id = (
+                int(ref.remote_id)
+                if ref.remote_id and ref.remote_id.isdigit()
+                else self._id_of(address)
+            )
             if child_id is None:
                 listed.append(ref.key)
                 continue
             if child_id in linked:
                 continue
             if len(linked) >= SUB_ISSUE_LIMIT:
-                log.warning("%s already has %d sub-issues (GitHub's limit): %s is listed in its body instead", parent.key, SUB_ISSUE_LIMIT, ref.key)
+                log.warning(
+                    "%s already has %d sub-issues (GitHub's limit): %s is listed in its body instead",
+                    parent.key,
+                    SUB_ISSUE_LIMIT,
+                    ref.key,
+                )
                 listed.append(ref.key)
                 continue
             what = f"adding {ref.key} as a sub-issue of {parent.key}"
@@ -156,7 +179,12 @@ class TrackingIssues:
                 self._no_sub_issues()  # the endpoint itself is missing, not the child
                 return None
             if answer.status in (404, 410, 422):
-                log.warning("GitHub would not add %s as a sub-issue of %s (%s); listed in the body instead", ref.key, parent.key, (answer.data or {}).get("message"))
+                log.warning(
+                    "GitHub would not add %s as a sub-issue of %s (%s); listed in the body instead",
+                    ref.key,
+                    parent.key,
+                    (answer.data or {}).get("message"),
+                )
                 listed.append(ref.key)
                 continue
             self.api.expect(answer, (200, 201), what)

@@ -26,11 +26,10 @@ from urllib.parse import urlsplit
 
 import requests
 
-from remediate.errors import AuthError, ConfigError
+from remediate.errors import AuthError, ConfigError, Unavailable
 from remediate_github.config import Config
 from remediate_github.edge import TOKEN_VAR, TRACKER, URL_VAR, rate_limited
 from remediate_github.ratelimit import Clock, Pacer, Quota, Sleep, backoff, rate_limit_wait
-from remediate.errors import Unavailable
 
 log = logging.getLogger("remediate.github")
 
@@ -175,7 +174,10 @@ class Transport:
             if wait is not None:
                 limited += 1
                 message = f"GitHub {wait.kind} rate limit while {what} ({wait.message})"
-                if wait.seconds > self._pacing.max_wait or limited > self._pacing.rate_limit_retries:
+                if (
+                    wait.seconds > self._pacing.max_wait
+                    or limited > self._pacing.rate_limit_retries
+                ):
                     raise rate_limited(message, wait.seconds)
                 log.warning("%s: waiting %.0f s before retrying", message, wait.seconds)
                 self.stats.rate_limit_waits.append(wait.seconds)

@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-
-from remediate.connectors import ConnectorContext, MemoryCache, StateCache
 from remediate_github import GitHubConnector
 from remediate_github.config import Config
+
+from remediate.connectors import ConnectorContext, MemoryCache, StateCache
 from tests.fakes.github import FakeGitHub
 
 REPO = "acme/api"
@@ -33,11 +33,15 @@ ConnectorFactory = Callable[..., GitHubConnector]
 def make_connector(fake: FakeGitHub) -> ConnectorFactory:
     """Build connectors against ``fake``; keyword arguments override [connectors.github] keys."""
 
-    def build(*, cache: StateCache | None = None, env: dict[str, str] | None = None, **table: Any) -> GitHubConnector:
+    def build(
+        *, cache: StateCache | None = None, env: dict[str, str] | None = None, **table: Any
+    ) -> GitHubConnector:
         raw = {"repo": REPO, **table}
         raw["pacing"] = {**TEST_PACING, **table.get("pacing", {})}
         config = Config.model_validate(raw)
-        environ = {"GITHUB_TOKEN": fake.token, "GITHUB_API_URL": fake.base_url} if env is None else env
+        environ = (
+            {"GITHUB_TOKEN": fake.token, "GITHUB_API_URL": fake.base_url} if env is None else env
+        )
         context = ConnectorContext(env=environ, cache=cache if cache is not None else MemoryCache())
         return GitHubConnector(config, context, clock=fake.now, sleep=fake.advance)
 

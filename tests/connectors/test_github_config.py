@@ -7,12 +7,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from remediate_github import GitHubConnector
+from remediate_github.config import Config
 
 from remediate.connectors import Connector, ConnectorContext, discover, load
 from remediate.errors import ConfigError
 from remediate.settings import load_settings
-from remediate_github import GitHubConnector
-from remediate_github.config import Config
 from tests.support import REPO as CHECKOUT
 
 EXAMPLE = CHECKOUT / "config" / "remediate.example.toml"
@@ -38,15 +38,35 @@ def test_cli_repo_overrides_the_table(tmp_path: Path) -> None:
         ({}, r"\[connectors.github\] repo <- Field required"),
         ({"repo": "acme"}, r"\[connectors.github\] repo <- Value error, must be OWNER/NAME"),
         ({"repo": "a/b", "label": "a,b"}, r"label <- Value error, must not contain a comma"),
-        ({"repo": "a/b", "label": "x" * 51}, r"label <- Value error, GitHub label names are at most 50"),
-        ({"repo": "a/b", "label_color": "red"}, r"label_color <- Value error, must be six hex digits"),
-        ({"repo": "a/b", "owners": {"Al": "not a login!"}}, r"owners <- Value error, 'Al' -> 'not a login!'"),
-        ({"repo": "a/b", "token": "x"}, r"\[connectors.github\] token <- Extra inputs are not permitted"),
-        ({"repo": "a/b", "tracking": {"mode": "epics"}}, r"\[connectors.github.tracking\] mode <- "),
-        ({"repo": "a/b", "pacing": {"write_interval": -1}}, r"\[connectors.github.pacing\] write_interval <- "),
+        (
+            {"repo": "a/b", "label": "x" * 51},
+            r"label <- Value error, GitHub label names are at most 50",
+        ),
+        (
+            {"repo": "a/b", "label_color": "red"},
+            r"label_color <- Value error, must be six hex digits",
+        ),
+        (
+            {"repo": "a/b", "owners": {"Al": "not a login!"}},
+            r"owners <- Value error, 'Al' -> 'not a login!'",
+        ),
+        (
+            {"repo": "a/b", "token": "x"},
+            r"\[connectors.github\] token <- Extra inputs are not permitted",
+        ),
+        (
+            {"repo": "a/b", "tracking": {"mode": "epics"}},
+            r"\[connectors.github.tracking\] mode <- ",
+        ),
+        (
+            {"repo": "a/b", "pacing": {"write_interval": -1}},
+            r"\[connectors.github.pacing\] write_interval <- ",
+        ),
     ],
 )
-def test_bad_tables_give_one_line_per_problem(table: dict[str, object], message: str, tmp_path: Path) -> None:
+def test_bad_tables_give_one_line_per_problem(
+    table: dict[str, object], message: str, tmp_path: Path
+) -> None:
     with pytest.raises(ConfigError) as caught:
         load("github", table, ConnectorContext(env={}), config_path=tmp_path / "remediate.toml")
     assert re.search(message, str(caught.value)), str(caught.value)
@@ -54,10 +74,14 @@ def test_bad_tables_give_one_line_per_problem(table: dict[str, object], message:
 
 
 def test_owner_logins_lose_their_at_sign() -> None:
-    assert Config.model_validate({"repo": "a/b", "owners": {"Alice": "@alice"}}).owners == {"Alice": "alice"}
+    assert Config.model_validate({"repo": "a/b", "owners": {"Alice": "@alice"}}).owners == {
+        "Alice": "alice"
+    }
 
 
-@pytest.mark.parametrize("url", ["ftp://ghe.example.com", "not a url", "https://ghe.example.com/api/v3?x=1"])
+@pytest.mark.parametrize(
+    "url", ["ftp://ghe.example.com", "not a url", "https://ghe.example.com/api/v3?x=1"]
+)
 def test_bad_api_url_names_the_variable(url: str) -> None:
     with pytest.raises(ConfigError, match="GITHUB_API_URL="):
         load("github", {"repo": "a/b"}, ConnectorContext(env={"GITHUB_API_URL": url}))
@@ -65,7 +89,11 @@ def test_bad_api_url_names_the_variable(url: str) -> None:
 
 def test_api_url_defaults_to_github_com_and_accepts_ghes() -> None:
     default = load("github", {"repo": "a/b"}, ConnectorContext(env={}))
-    ghes = load("github", {"repo": "a/b"}, ConnectorContext(env={"GITHUB_API_URL": "https://ghe.example.com/api/v3/"}))
+    ghes = load(
+        "github",
+        {"repo": "a/b"},
+        ConnectorContext(env={"GITHUB_API_URL": "https://ghe.example.com/api/v3/"}),
+    )
     assert isinstance(default, GitHubConnector) and isinstance(ghes, GitHubConnector)
     assert default.transport.base_url == "https://api.github.com"
     assert ghes.transport.base_url == "https://ghe.example.com/api/v3"
@@ -78,12 +106,16 @@ def test_example_config_table_is_valid_and_names_every_key(tmp_path: Path) -> No
     connector = load("github", table, ConnectorContext(env={}), config_path=EXAMPLE)
     assert isinstance(connector, GitHubConnector)
     text = EXAMPLE.read_text(encoding="utf-8")
-    nested = {"owners": Config, "tracking": type(connector.config.tracking), "pacing": type(connector.config.pacing)}
+    nested = {
+        "owners": Config,
+        "tracking": type(connector.config.tracking),
+        "pacing": type(connector.config.pacing),
+    }
     for name in Config.model_fields:
-        assert re.search(rf"^(\[connectors\.github\.{name}\]|#? ?{name} =)", text, re.M), name
+        assert re.search(rf"^(\[connectors\.github\.{name}\]|#? ?{name} =)", text, re.MULTILINE), name
     for section, model in nested.items():
         if section == "owners":
             continue
         for name in model.model_fields:
-            assert re.search(rf"^#? ?{name} =", text, re.M), f"{section}.{name}"
+            assert re.search(rf"^#? ?{name} =", text, re.MULTILINE), f"{section}.{name}"
     assert tomllib.loads(text)["connectors"]["github"]["repo"] == "acme/api"

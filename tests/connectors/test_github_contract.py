@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from remediate_github import GitHubConnector
+from remediate_github.config import Config
 
 from remediate.connectors import ConnectorContext, MemoryCache, Status, TicketRef
 from remediate.testing import ConnectorContract
-from remediate_github import GitHubConnector
-from remediate_github.config import Config
 from tests.connectors.conftest import REPO, TEST_PACING
 from tests.fakes.github import FakeGitHub
 
@@ -53,7 +53,9 @@ def contract_fake(request: pytest.FixtureRequest) -> Iterator[FakeGitHub]:
     """A fake served under a GHES-style /api/v3 prefix, and at the root like api.github.com."""
     with FakeGitHub(prefix=request.param) as server:
         server.add_repo(REPO)
-        server.open_issue(REPO, "Unrelated pull request", labels=("remediation",), pull_request=True)
+        server.open_issue(
+            REPO, "Unrelated pull request", labels=("remediation",), pull_request=True
+        )
         yield server
         assert server.violations == [], server.violations
 
@@ -66,7 +68,9 @@ class TestGitHubContract(ConnectorContract):
         config = Config.model_validate({"repo": REPO, "pacing": TEST_PACING})
         env = {"GITHUB_TOKEN": contract_fake.token, "GITHUB_API_URL": contract_fake.base_url}
         context = ConnectorContext(env=env, cache=MemoryCache())
-        return GitHubConnector(config, context, clock=contract_fake.now, sleep=contract_fake.advance)
+        return GitHubConnector(
+            config, context, clock=contract_fake.now, sleep=contract_fake.advance
+        )
 
     @pytest.fixture
     def backdoor(self, contract_fake: FakeGitHub) -> GitHubBackdoor:

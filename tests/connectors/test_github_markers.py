@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
-from remediate.connectors import PostmortemInfo
-from remediate.testing import POSTMORTEM, make_draft
 from remediate_github.markers import (
     BODY_MAX,
     find_item_marker,
@@ -23,6 +20,9 @@ from remediate_github.markers import (
 )
 from remediate_github.refs import IssueAddress, References, web_base
 
+from remediate.connectors import PostmortemInfo
+from remediate.testing import POSTMORTEM, make_draft
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),
@@ -34,7 +34,10 @@ from remediate_github.refs import IssueAddress, References, web_base
         ("mail alice@example.com", "mail alice@example.com"),
         ("a #hashtag and issue#12 and &#123;", "a #hashtag and issue#12 and &#123;"),
         ("https://x.example/page#12 stays", "https://x.example/page#12 stays"),
-        ("see https://github.com/acme/api/issues/12 and @x", "see https://github.com/acme/api/issues/12 and `@x`"),
+        (
+            "see https://github.com/acme/api/issues/12 and @x",
+            "see https://github.com/acme/api/issues/12 and `@x`",
+        ),
         ("x.example/page#12", "x.example/page#12"),
         ("already `@alice #1` in code", "already `@alice #1` in code"),
         ("``@a `b` #2`` then @c", "``@a `b` #2`` then `@c`"),
@@ -71,20 +74,30 @@ def test_markers_round_trip_and_cannot_close_the_comment() -> None:
 
 def test_body_of_an_unowned_undated_item() -> None:
     body = issue_body(make_draft(1, owner=None, due=None, priority=None, section=""), None)
-    assert "**Owner:** not set" in body and "**Due:** not set" in body and "**Priority:** not set" in body
+    assert (
+        "**Owner:** not set" in body
+        and "**Due:** not set" in body
+        and "**Priority:** not set" in body
+    )
     assert body.rstrip().endswith(item_marker("contract0001"))
 
 
 def test_body_is_capped_but_keeps_the_marker() -> None:
     body = issue_body(make_draft(1, text="y" * (BODY_MAX * 2)), None)
-    assert len(body) <= BODY_MAX and "truncated" in body and find_item_marker(body) == "contract0001"
+    assert (
+        len(body) <= BODY_MAX and "truncated" in body and find_item_marker(body) == "contract0001"
+    )
 
 
 def test_postmortem_link_forms() -> None:
     assert postmortem_link(POSTMORTEM).startswith("[API outage of 1 May 2024](https://")
-    local = PostmortemInfo(id="pm", title="Ping @team [x]", date=None, source="docs/pm.md", link=None)
+    local = PostmortemInfo(
+        id="pm", title="Ping @team [x]", date=None, source="docs/pm.md", link=None
+    )
     assert postmortem_link(local) == "Ping `@team` \\[x\\] (`docs/pm.md`)"
-    path_link = PostmortemInfo(id="pm", title=None, date=None, source="a.md", link="postmortems/a.md")
+    path_link = PostmortemInfo(
+        id="pm", title=None, date=None, source="a.md", link="postmortems/a.md"
+    )
     assert postmortem_link(path_link) == "pm (`postmortems/a.md`)"
 
 
@@ -94,7 +107,10 @@ def test_postmortem_labels_fit_githubs_rules() -> None:
     assert postmortem_label("pm-{date}", pm) == "pm-2024-05-01"
     long_a = PostmortemInfo(id="a" * 60 + "1", title=None, date=None, source="x")
     long_b = PostmortemInfo(id="a" * 60 + "2", title=None, date=None, source="x")
-    label_a, label_b = postmortem_label("postmortem:{id}", long_a), postmortem_label("postmortem:{id}", long_b)
+    label_a, label_b = (
+        postmortem_label("postmortem:{id}", long_a),
+        postmortem_label("postmortem:{id}", long_b),
+    )
     assert len(label_a) <= 50 and len(label_b) <= 50 and label_a != label_b
 
 
@@ -131,6 +147,8 @@ def test_references_on_github_com(reference: str, expected: str | None) -> None:
 def test_references_on_enterprise_server() -> None:
     refs = References("acme/api", "https://ghe.example.com/api/v3")
     assert refs.parse("https://ghe.example.com/acme/api/issues/3") == IssueAddress("acme/api", 3)
-    assert refs.parse("https://ghe.example.com/api/v3/repos/acme/api/issues/4") == IssueAddress("acme/api", 4)
+    assert refs.parse("https://ghe.example.com/api/v3/repos/acme/api/issues/4") == IssueAddress(
+        "acme/api", 4
+    )
     assert refs.parse("https://github.com/acme/api/issues/3") is None
     assert refs.url(IssueAddress("acme/api", 3)) == "https://ghe.example.com/acme/api/issues/3"

@@ -36,7 +36,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from tests.fakes.github_model import Issue, Label, Repo, Shapes, http_date, stamp
@@ -54,7 +54,9 @@ CONTENT_PER_HOUR = 500
 class Reply(Exception):
     """Raised inside a route to answer at once."""
 
-    def __init__(self, status: int, data: Any = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, data: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(status)
         self.status = status
         self.data = data
@@ -63,15 +65,27 @@ class Reply(Exception):
 
 def error(status: int, message: str, doc: str = DOCS, **extra: Any) -> Reply:
     """A basic-error answer."""
-    return Reply(status, {"message": message, "documentation_url": doc, "status": str(status), **extra})
+    return Reply(
+        status, {"message": message, "documentation_url": doc, "status": str(status), **extra}
+    )
 
 
-def invalid(resource: str, field_name: str, code: str, message: str | None = None, **more: Any) -> Reply:
+def invalid(
+    resource: str, field_name: str, code: str, message: str | None = None, **more: Any
+) -> Reply:
     """A 422 validation-error answer."""
     detail: dict[str, Any] = {"resource": resource, "field": field_name, "code": code, **more}
     if message:
         detail["message"] = message
-    return Reply(422, {"message": "Validation Failed", "errors": [detail], "documentation_url": DOCS, "status": "422"})
+    return Reply(
+        422,
+        {
+            "message": "Validation Failed",
+            "errors": [detail],
+            "documentation_url": DOCS,
+            "status": "422",
+        },
+    )
 
 
 @dataclass
@@ -111,6 +125,7 @@ class FakeGitHub:
         sub_issues: bool = True,
         content_limits: bool = True,
         write_redirect: int = 307,
+        validate: bool = True,
     ) -> None:
         self.token = token
         self.prefix = prefix.rstrip("/")
@@ -119,6 +134,7 @@ class FakeGitHub:
         self.sub_issues = sub_issues  # False: an old GHES without the sub-issue endpoints
         self.content_limits = content_limits
         self.write_redirect = write_redirect
+        self.validate = validate  # benchmarks turn it off: it costs the fake ~5 ms a request
         self.clock = float(int(time.time()))
         self.check = OpenApiCheck()
         self.lock = threading.RLock()
@@ -142,7 +158,7 @@ class FakeGitHub:
 
     # --- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> FakeGitHub:
+    def start(self) -> Self:
         """Serve on 127.0.0.1 on a free port, in a daemon thread."""
         fake = self
 
@@ -158,7 +174,9 @@ class FakeGitHub:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                status, headers, payload = fake.handle(self.command, self.path, dict(self.headers), raw)
+                status, headers, payload = fake.handle(
+                    self.command, self.path, dict(self.headers), raw
+                )
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -173,10 +191,12 @@ class FakeGitHub:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        host, port = self._server.server_address[:2]
-        web = f"http://{host}:{port}"
+        port = self._server.server_address[1]
+        web = f"http://127.0.0.1:{port}"
         self.shapes = Shapes(web + self.prefix, web)
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -186,7 +206,7 @@ class FakeGitHub:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> FakeGitHub:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -210,7 +230,9 @@ class FakeGitHub:
 
     # --- setup and people's actions (the "web UI") -------------------------------------------
 
-    def add_repo(self, full_name: str, *, collaborators: tuple[str, ...] = (), **kwargs: Any) -> Repo:
+    def add_repo(
+        self, full_name: str, *, collaborators: tuple[str, ...] = (), **kwargs: Any
+    ) -> Repo:
         """Create a repository."""
         owner, name = full_name.split("/")
         with self.lock:
@@ -227,7 +249,15 @@ class FakeGitHub:
         """An issue by repository and number."""
         return self.repo(full_name).issues[number]
 
-    def open_issue(self, full_name: str, title: str, *, body: str = "", labels: tuple[str, ...] = (), pull_request: bool = False) -> Issue:
+    def open_issue(
+        self,
+        full_name: str,
+        title: str,
+        *,
+        body: str = "",
+        labels: tuple[str, ...] = (),
+        pull_request: bool = False,
+    ) -> Issue:
         """Someone opens an issue (or a pull request) in the web UI."""
         with self.lock:
             repo = self.repo(full_name)
@@ -290,7 +320,14 @@ class FakeGitHub:
         with self.lock:
             self.failures.append(Failure(count, status, methods, path_contains, apply, body))
 
-    def secondary_limit(self, *, after_writes: int = 0, duration: float = 60.0, status: int = 403, retry_after: int | None = None) -> None:
+    def secondary_limit(
+        self,
+        *,
+        after_writes: int = 0,
+        duration: float = 60.0,
+        status: int = 403,
+        retry_after: int | None = None,
+    ) -> None:
         """After ``after_writes`` more writes, refuse writes for ``duration`` fake seconds."""
         with self.lock:
             self.secondary_after = after_writes
@@ -306,7 +343,9 @@ class FakeGitHub:
 
     # --- inspection ---------------------------------------------------------------------------
 
-    def count(self, method: str | None = None, path_contains: str = "", *, status: int | None = None) -> int:
+    def count(
+        self, method: str | None = None, path_contains: str = "", *, status: int | None = None
+    ) -> int:
         """How many recorded requests match."""
         return sum(
             1
@@ -323,7 +362,9 @@ class FakeGitHub:
 
     # --- request handling ----------------------------------------------------------------------
 
-    def handle(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         """Answer one HTTP request: (status, headers, body)."""
         if self.latency:
             time.sleep(self.latency)
@@ -336,7 +377,12 @@ class FakeGitHub:
             path = unquote(parts.path)
             query = parse_qsl(parts.query, keep_blank_values=True)
             body = json.loads(raw) if raw else None
-            record = Recorded(method, path[len(self.prefix) :] if path.startswith(self.prefix) else path, query, body)
+            record = Recorded(
+                method,
+                path.removeprefix(self.prefix),
+                query,
+                body,
+            )
             self.requests.append(record)
             counted = True
             try:
@@ -345,11 +391,20 @@ class FakeGitHub:
                 status, data, extra = reply.status, reply.data, reply.headers
             payload = b"" if data is None else json.dumps(data).encode()
             if status == 200 and method == "GET":
-                tag = 'W/"' + hashlib.sha256(lower.get("authorization", "").encode() + payload).hexdigest() + '"'
+                tag = (
+                    'W/"'
+                    + hashlib.sha256(lower.get("authorization", "").encode() + payload).hexdigest()
+                    + '"'
+                )
                 extra = {**extra, "ETag": tag}
                 if tag in [t.strip() for t in lower.get("if-none-match", "").split(",")]:
                     status, payload, counted = 304, b"", False
-            if counted and status != 401 and self.remaining > 0 and not extra.pop("X-Fake-Uncounted", None):
+            if (
+                counted
+                and status != 401
+                and self.remaining > 0
+                and not extra.pop("X-Fake-Uncounted", None)
+            ):
                 self.remaining -= 1
             record.status = status
             out = {
@@ -366,7 +421,15 @@ class FakeGitHub:
             record.headers = out
             return status, out, payload
 
-    def _dispatch(self, method: str, path: str, query: list[tuple[str, str]], body: Any, raw: bytes, headers: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+    def _dispatch(
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+        body: Any,
+        raw: bytes,
+        headers: dict[str, str],
+    ) -> tuple[int, Any, dict[str, str]]:
         if not path.startswith(self.prefix + "/"):
             raise error(404, "Not Found")
         path = path[len(self.prefix) :]
@@ -374,15 +437,31 @@ class FakeGitHub:
         if auth not in (f"token {self.token}", f"Bearer {self.token}"):
             raise error(401, "Bad credentials" if auth else "Requires authentication")
         path, repo = self._canonical(path)
-        problems = self.check.problems(method, path, query, raw)
+        problems = self.check.problems(method, path, query, raw) if self.validate else []
         if problems:
             self.violations += problems
-            raise Reply(422, {"message": "Validation Failed", "errors": [{"message": p} for p in problems], "documentation_url": DOCS})
+            raise Reply(
+                422,
+                {
+                    "message": "Validation Failed",
+                    "errors": [{"message": p} for p in problems],
+                    "documentation_url": DOCS,
+                },
+            )
         if self.remaining <= 0:
-            raise error(403, "API rate limit exceeded for user ID 1.", f"{DOCS}/overview/rate-limits-for-the-rest-api", **{})
+            raise error(
+                403,
+                "API rate limit exceeded for user ID 1.",
+                f"{DOCS}/overview/rate-limits-for-the-rest-api",
+            )
         failure = self._take_failure(method, path)
         if failure is not None and not failure.apply:
-            raise Reply(failure.status, json.loads(failure.body) if failure.body.startswith("{") else {"message": failure.body})
+            raise Reply(
+                failure.status,
+                json.loads(failure.body)
+                if failure.body.startswith("{")
+                else {"message": failure.body},
+            )
         if method != "GET":
             self._secondary_gate(method, path)
         result = self._route(method, path, dict(query), body, repo)
@@ -423,15 +502,28 @@ class FakeGitHub:
             if last_minute >= CONTENT_PER_MINUTE or len(self.content_times) >= CONTENT_PER_HOUR:
                 self.blocked_until = max(self.blocked_until, self.clock + 60)
         if self.clock < self.blocked_until:
-            extra = {"Retry-After": str(self.block_retry_after)} if self.block_retry_after is not None else {}
-            raise Reply(self.block_status, {"message": SECONDARY, "documentation_url": f"{DOCS}/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}, extra)
+            extra = (
+                {"Retry-After": str(self.block_retry_after)}
+                if self.block_retry_after is not None
+                else {}
+            )
+            raise Reply(
+                self.block_status,
+                {
+                    "message": SECONDARY,
+                    "documentation_url": f"{DOCS}/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+                },
+                extra,
+            )
         self.writes += 1
         if content:
             self.content_times.append(self.clock)
 
     # --- routes --------------------------------------------------------------------------------
 
-    def _route(self, method: str, path: str, query: dict[str, str], body: Any, repo: Repo | None) -> tuple[int, Any, dict[str, str]]:
+    def _route(
+        self, method: str, path: str, query: dict[str, str], body: Any, repo: Repo | None
+    ) -> tuple[int, Any, dict[str, str]]:
         segments = path.strip("/").split("/")
         if segments[0] != "repos" or repo is None:
             raise error(404, "Not Found", f"{DOCS}/repos/repos#get-a-repository")
@@ -439,7 +531,13 @@ class FakeGitHub:
         if not rest and method == "GET":
             return 200, self.shapes.repository(repo, self.clock - 86400), {}
         if rest == ["issues"] and method == "GET":
-            return self._list(repo, query, [i for i in repo.issues.values()], f"/repositories/{repo.id}/issues", self._issue_filter(query))
+            return self._list(
+                repo,
+                query,
+                [i for i in repo.issues.values()],
+                f"/repositories/{repo.id}/issues",
+                self._issue_filter(query),
+            )
         if rest == ["issues"] and method == "POST":
             return self._create(repo, body)
         if rest == ["labels"] and method == "POST":
@@ -453,13 +551,23 @@ class FakeGitHub:
             number = int(rest[1])
             issue = self._located(repo, number, method, rest[2:])
             if len(rest) == 2 and method == "GET":
-                return 200, self._issue_json(repo, issue), {"Last-Modified": http_date(issue.updated_at)}
+                return (
+                    200,
+                    self._issue_json(repo, issue),
+                    {"Last-Modified": http_date(issue.updated_at)},
+                )
             if len(rest) == 2 and method == "PATCH":
                 return self._update(repo, issue, body)
             if rest[2:] == ["sub_issues"] and self.sub_issues:
                 if method == "GET":
                     children = [self._by_id(i)[1] for i in issue.sub_issues]
-                    return self._list(repo, query, children, f"/repositories/{repo.id}/issues/{number}/sub_issues", None)
+                    return self._list(
+                        repo,
+                        query,
+                        children,
+                        f"/repositories/{repo.id}/issues/{number}/sub_issues",
+                        None,
+                    )
                 if method == "POST":
                     return self._add_sub_issue(repo, issue, body)
             if rest[2:] == ["sub_issues"]:
@@ -470,9 +578,19 @@ class FakeGitHub:
     def _located(self, repo: Repo, number: int, method: str, rest: list[str]) -> Issue:
         if number in repo.moved:
             target, new = repo.moved[number]
-            location = f"{self.shapes.api}/repositories/{target.id}/issues/{new}" + "".join(f"/{s}" for s in rest)
+            location = f"{self.shapes.api}/repositories/{target.id}/issues/{new}" + "".join(
+                f"/{s}" for s in rest
+            )
             status = 301 if method == "GET" else self.write_redirect
-            raise Reply(status, {"message": "Moved Permanently", "url": location, "documentation_url": f"{DOCS}/guides/best-practices-for-using-the-rest-api#follow-redirects"}, {"Location": location})
+            raise Reply(
+                status,
+                {
+                    "message": "Moved Permanently",
+                    "url": location,
+                    "documentation_url": f"{DOCS}/guides/best-practices-for-using-the-rest-api#follow-redirects",
+                },
+                {"Location": location},
+            )
         if number in repo.deleted:
             raise error(410, "This issue was deleted", f"{DOCS}/issues/issues#get-an-issue")
         if number not in repo.issues:
@@ -494,11 +612,17 @@ class FakeGitHub:
 
         return keep
 
-    def _list(self, repo: Repo, query: dict[str, str], items: list[Issue], link_path: str, keep: Any) -> tuple[int, Any, dict[str, str]]:
+    def _list(
+        self, repo: Repo, query: dict[str, str], items: list[Issue], link_path: str, keep: Any
+    ) -> tuple[int, Any, dict[str, str]]:
         if keep is not None:
             items = [i for i in items if keep(i)]
             sort = query.get("sort", "created")
-            key = {"created": lambda i: (i.created_at, i.number), "updated": lambda i: (i.updated_at, i.number), "comments": lambda i: (0, i.number)}[sort]
+            key = {
+                "created": lambda i: (i.created_at, i.number),
+                "updated": lambda i: (i.updated_at, i.number),
+                "comments": lambda i: (0, i.number),
+            }[sort]
             items.sort(key=key, reverse=query.get("direction", "desc") == "desc")
         per_page = int(query.get("per_page", 30))
         page = int(query.get("page", 1))
@@ -532,9 +656,13 @@ class FakeGitHub:
             if not title.strip():
                 raise invalid("Issue", "title", "missing_field")
             if len(title) > 256:
-                raise invalid("Issue", "title", "custom", "title is too long (maximum is 256 characters)")
+                raise invalid(
+                    "Issue", "title", "custom", "title is too long (maximum is 256 characters)"
+                )
         if len(body.get("body") or "") > 65536:
-            raise invalid("Issue", "body", "custom", "body is too long (maximum is 65536 characters)")
+            raise invalid(
+                "Issue", "body", "custom", "body is too long (maximum is 65536 characters)"
+            )
 
     def _assignees(self, repo: Repo, logins: list[Any]) -> list[str]:
         names = [str(a["login"] if isinstance(a, dict) else a) for a in logins]
@@ -545,21 +673,34 @@ class FakeGitHub:
 
     def _create(self, repo: Repo, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
         if not repo.has_issues:
-            raise error(410, "Issues are disabled for this repo", f"{DOCS}/issues/issues#create-an-issue")
+            raise error(
+                410, "Issues are disabled for this repo", f"{DOCS}/issues/issues#create-an-issue"
+            )
         if any(key in body for key in ("milestone", "assignee", "type", "issue_field_values")):
-            self.violations.append(f"POST issue: fields {sorted(body)} include some the fake does not implement")
+            self.violations.append(
+                f"POST issue: fields {sorted(body)} include some the fake does not implement"
+            )
         self._validate_text(body)
         assignees = self._assignees(repo, body.get("assignees") or [])
         issue = self._new_issue(repo, str(body["title"]), body.get("body"), "remediate-bot")
         issue.assignees = assignees
-        issue.labels = [self._label(repo, label["name"] if isinstance(label, dict) else label) for label in body.get("labels") or []]
+        issue.labels = [
+            self._label(repo, label["name"] if isinstance(label, dict) else label)
+            for label in body.get("labels") or []
+        ]
         url = f"{self.shapes.api}/repos/{repo.full_name}/issues/{issue.number}"
         return 201, self._issue_json(repo, issue), {"Location": url}
 
-    def _update(self, repo: Repo, issue: Issue, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+    def _update(
+        self, repo: Repo, issue: Issue, body: dict[str, Any]
+    ) -> tuple[int, Any, dict[str, str]]:
         body = body or {}
-        if any(key in body for key in ("assignee", "type", "issue_field_values", "duplicate_issue_id")):
-            self.violations.append(f"PATCH issue: fields {sorted(body)} include some the fake does not implement")
+        if any(
+            key in body for key in ("assignee", "type", "issue_field_values", "duplicate_issue_id")
+        ):
+            self.violations.append(
+                f"PATCH issue: fields {sorted(body)} include some the fake does not implement"
+            )
         if body.get("milestone") not in (None, ""):
             self.violations.append("PATCH issue: milestones are not implemented by the fake")
         self._validate_text(body)
@@ -569,7 +710,10 @@ class FakeGitHub:
         if "body" in body:
             issue.body = body["body"]
         if body.get("labels") is not None:  # replaces the set
-            issue.labels = [self._label(repo, label["name"] if isinstance(label, dict) else label) for label in body["labels"]]
+            issue.labels = [
+                self._label(repo, label["name"] if isinstance(label, dict) else label)
+                for label in body["labels"]
+            ]
         if body.get("assignees") is not None:  # replaces the set
             issue.assignees = self._assignees(repo, body["assignees"])
         if body.get("state") and body["state"] != issue.state:  # state_reason counts only here
@@ -581,7 +725,9 @@ class FakeGitHub:
     def _change_state(self, issue: Issue, state: str, reason: str | None) -> None:
         issue.state = state
         if state == "closed":
-            issue.state_reason = reason if reason in ("completed", "not_planned", "duplicate") else "completed"
+            issue.state_reason = (
+                reason if reason in ("completed", "not_planned", "duplicate") else "completed"
+            )
             issue.closed_at = self.clock
         else:
             issue.state_reason = "reopened"
@@ -595,23 +741,43 @@ class FakeGitHub:
         if len(name) > 50:
             raise invalid("Label", "name", "custom", "name is too long (maximum is 50 characters)")
         if len(body.get("description") or "") > 100:
-            raise invalid("Label", "description", "custom", "description is too long (maximum is 100 characters)")
+            raise invalid(
+                "Label",
+                "description",
+                "custom",
+                "description is too long (maximum is 100 characters)",
+            )
         label = self._label(repo, name, body.get("color") or "ededed", body.get("description"))
-        return 201, self.shapes.label(repo, label), {"Location": self.shapes.label(repo, label)["url"]}
+        return (
+            201,
+            self.shapes.label(repo, label),
+            {"Location": self.shapes.label(repo, label)["url"]},
+        )
 
-    def _add_sub_issue(self, repo: Repo, parent: Issue, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+    def _add_sub_issue(
+        self, repo: Repo, parent: Issue, body: dict[str, Any]
+    ) -> tuple[int, Any, dict[str, str]]:
         found = self._by_id(int(body["sub_issue_id"]), missing_ok=True)
         if found is None:
             raise invalid("Issue", "sub_issue_id", "invalid", "Sub-issue does not exist")
         child_repo, child = found
         if child_repo.owner.casefold() != repo.owner.casefold():
-            raise invalid("Issue", "sub_issue_id", "invalid", "Sub-issue must belong to the same owner as the parent")
+            raise invalid(
+                "Issue",
+                "sub_issue_id",
+                "invalid",
+                "Sub-issue must belong to the same owner as the parent",
+            )
         if child.id == parent.id or child.id in parent.sub_issues:
-            raise invalid("Issue", "sub_issue_id", "invalid", "Issue may not contain duplicate sub-issues")
+            raise invalid(
+                "Issue", "sub_issue_id", "invalid", "Issue may not contain duplicate sub-issues"
+            )
         if child.parent is not None and not body.get("replace_parent"):
             raise invalid("Issue", "sub_issue_id", "invalid", "Sub issue may only have one parent")
         if len(parent.sub_issues) >= 100:
-            raise invalid("Issue", "sub_issue_id", "invalid", "Parent cannot have more than 100 sub-issues")
+            raise invalid(
+                "Issue", "sub_issue_id", "invalid", "Parent cannot have more than 100 sub-issues"
+            )
         if child.parent is not None:
             self._by_id(child.parent)[1].sub_issues.remove(child.id)
         parent.sub_issues.append(child.id)
@@ -627,12 +793,16 @@ class FakeGitHub:
         return self._ids * 7919  # ids unlike numbers, so a mix-up shows
 
     def _new_issue(self, repo: Repo, title: str, body: str | None, author: str) -> Issue:
-        issue = Issue(self._next_id(), repo.next_number, title, body, author, self.clock, self.clock)
+        issue = Issue(
+            self._next_id(), repo.next_number, title, body, author, self.clock, self.clock
+        )
         repo.next_number += 1
         repo.issues[issue.number] = issue
         return issue
 
-    def _label(self, repo: Repo, name: str, color: str = "ededed", description: str | None = None) -> Label:
+    def _label(
+        self, repo: Repo, name: str, color: str = "ededed", description: str | None = None
+    ) -> Label:
         # Unknown labels on an issue write are created with the default colour (github/docs#35718).
         if name.casefold() not in repo.labels:
             repo.labels[name.casefold()] = Label(self._next_id(), name, color, description)

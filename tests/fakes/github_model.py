@@ -63,7 +63,13 @@ class Repo:
     name: str
     has_issues: bool = True
     permissions: dict[str, bool] = field(
-        default_factory=lambda: {"admin": True, "maintain": True, "push": True, "triage": True, "pull": True}
+        default_factory=lambda: {
+            "admin": True,
+            "maintain": True,
+            "push": True,
+            "triage": True,
+            "pull": True,
+        }
     )
     collaborators: set[str] = field(default_factory=set)  # casefolded logins that can be assigned
     labels: dict[str, Label] = field(default_factory=dict)  # casefolded name -> label

@@ -16,6 +16,7 @@ from typing import Any
 
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
+from openapi_core.exceptions import OpenAPIError
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 CONTRACTS = Path(__file__).resolve().parent.parent / "contracts"
@@ -68,7 +69,8 @@ def _resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
 def _template_match(template: str, path: str) -> bool:
     parts, actual = template.strip("/").split("/"), path.strip("/").split("/")
     return len(parts) == len(actual) and all(
-        p == a or (p.startswith("{") and p.endswith("}")) for p, a in zip(parts, actual, strict=True)
+        p == a or (p.startswith("{") and p.endswith("}"))
+        for p, a in zip(parts, actual, strict=True)
     )
 
 
@@ -136,8 +138,10 @@ class OpenApiCheck:
         )
         try:
             self.openapi.validate_request(request)
-        except Exception as exc:  # openapi-core raises one of many ValidationError types
-            detail = "; ".join(str(e) for e in getattr(exc, "schema_errors", []) or []) or str(exc.__cause__ or "")
+        except OpenAPIError as exc:  # one of openapi-core's many validation errors
+            detail = "; ".join(str(e) for e in getattr(exc, "schema_errors", []) or []) or str(
+                exc.__cause__ or ""
+            )
             found.append(f"{method} {path}: {exc.__class__.__name__}: {exc} {detail}".strip())
         return found
 
@@ -151,7 +155,9 @@ class OpenApiCheck:
         response = MockResponse(body or b"", status_code=status, content_type=content_type)
         try:
             _load(self.path, responses=True)[0].validate_response(request, response)
-        except Exception as exc:
+        except OpenAPIError as exc:
             detail = "; ".join(str(e) for e in getattr(exc, "schema_errors", []) or [])
-            return [f"{method} {path} -> {status}: {exc.__class__.__name__}: {exc} {detail}".strip()]
+            return [
+                f"{method} {path} -> {status}: {exc.__class__.__name__}: {exc} {detail}".strip()
+            ]
         return []
