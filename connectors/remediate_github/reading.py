@@ -1,14 +1,17 @@
 """Reading issue states back, incrementally and cheaply.
 
 The incremental read lists the repository's issues that carry the remediation label,
-``state=all&sort=updated&direction=desc&per_page=100``, and stops at the first issue not
-updated since ``since``: k changed issues cost ceil((k+1)/100) pages. ``since`` is *not*
-sent as a query parameter on purpose: the engine's ``since`` moves every run, so the URL
-would change every run and its ETag would never match. With a stable URL, the first page
-is a conditional request; when nothing changed GitHub answers 304, which does not count
-against the rate limit. The 304 is trusted only when ``since`` is later than the newest
-update that page held (otherwise the engine may not have stored what we reported then, so
-we read it again).
+``state=all&since=CURSOR&sort=updated&direction=desc&per_page=100``, and stops at the
+first issue not updated since the engine's ``since``: k changed issues cost
+ceil((k+1)/100) pages. CURSOR is not the engine's ``since``, which moves every run (so
+the URL, and its ETag, would never repeat): it is one second before the newest
+``updated_at`` seen at the last full read, in GitHub's own clock (so a skewed local clock
+cannot hide an update), and it stays put until the next full read. The URL therefore
+repeats from run to run and the first page is a conditional request: when nothing
+changed GitHub answers 304, which does not count against the rate limit. The 304 is
+trusted only when ``since`` is later than the newest update that page held (otherwise the
+engine may not have stored what we reported then, so we read it again). When the engine's
+``since`` is older than the cursor (a run died), the read asks for exactly its window.
 
 Listing cannot see issues that left the label's list (deleted, transferred, unlabelled),
 so every ``full_refresh_hours`` (and whenever ``since`` is None) the read lists everything
@@ -21,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from remediate.connectors import StateCache, Status, TicketRef, TicketState
@@ -30,6 +33,14 @@ from remediate_github.config import Config
 from remediate_github.refs import IssueAddress, References
 
 log = logging.getLogger("remediate.github")
+
+
+EPOCH = "1970-01-01T00:00:00Z"
+
+
+def _second_before(stamp: str) -> str:
+    moment = datetime.fromisoformat(stamp) - timedelta(seconds=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -127,18 +138,24 @@ class StateReader:
     def _changed(self, since: datetime | None, full: bool) -> Iterator[dict[str, Any]]:
         key = f"{self.config.repo}:list:{self.config.label.casefold()}"
         saved = json.loads(self.cache.get(key) or "{}")
-        newest = parse_time(saved.get("newest"))
-        etag = (
-            saved.get("etag")
-            if not full and since is not None and newest and since > newest
-            else None
-        )
-        params = {
+        params: dict[str, Any] = {
             "labels": self.config.label,
             "state": "all",
             "sort": "updated",
             "direction": "desc",
         }
+        etag = None
+        stable = False  # True when the URL uses the stored cursor, so its ETag can be reused
+        if not full and since is not None:
+            cursor = parse_time(saved.get("cursor"))
+            if cursor is not None and cursor <= since:
+                params["since"] = saved["cursor"]
+                stable = True
+                newest = parse_time(saved.get("newest"))
+                if saved.get("etag") and newest is not None and since > newest:
+                    etag = saved["etag"]
+            else:  # the engine is behind our cursor (a run that died): ask for exactly its window
+                params["since"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
         what = f"listing the issues labelled {self.config.label!r} in {self.config.repo}"
         first = True
         for page in self.api.list_issues(params, what, etag=etag):
@@ -147,10 +164,14 @@ class StateReader:
             if first:
                 first = False
                 top = page.data[0].get("updated_at") if page.data else None
-                tag = page.headers.get("etag")
-                self.cache.set(
-                    key, json.dumps({"etag": tag, "newest": top}) if tag and top else None
-                )
+                if full:  # a new cursor, in GitHub's own time (a second early: since is inclusive)
+                    saved = {"cursor": _second_before(top) if top else EPOCH}
+                    self.cache.set(key, json.dumps(saved))
+                elif stable:
+                    tag = page.headers.get("etag")
+                    self.cache.set(
+                        key, json.dumps({**saved, "etag": tag, "newest": top or saved["cursor"]})
+                    )
             for issue in page.data:
                 updated = parse_time(issue.get("updated_at"))
                 if not full and since is not None and updated is not None and updated < since:

@@ -2,13 +2,15 @@
 
 - first sync of N items: N issue creations plus a constant (repository, labels, tracking
   issue); with sub-issues one link per item on top;
-- re-sync with nothing changed: no write, one request (a 304, which costs no rate limit);
+- re-sync with nothing changed: no write, one request (a 304, which costs no rate limit,
+  except on the first read after a full one, which sets up the ETag);
 - state refresh of N linked issues of which k changed: ceil((k+1)/100) list pages,
   at most ceil(k/100)+1.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 
@@ -54,22 +56,30 @@ def test_first_sync_costs_one_creation_per_item_plus_a_constant(
     assert len(fake.all_issues(REPO)) == count + 1
 
 
-def test_resync_with_nothing_changed_costs_one_304_and_no_write(
+def test_resync_with_nothing_changed_costs_one_request_and_no_write(
     fake: FakeGitHub, make_connector: ConnectorFactory
 ) -> None:
-    cache = MemoryCache()  # the engine's persistent cache, shared by both runs
+    cache = MemoryCache()  # the engine's persistent cache, shared by the runs
     first = make_connector(cache=cache)
     refs = first_sync(first, 20)
-    assert {s.status for s in first.states(refs, None)} == {Status.OPEN}
-    fake.advance(60)
-    since = fake_time(fake)
-    fake.reset_log()
-    remaining = fake.remaining
+    assert {s.status for s in first.states(refs, None)} == {Status.OPEN}  # a full read
+    cursor = json.loads(cache.get(f"{REPO}:list:remediation") or "{}")["cursor"]
 
-    second = make_connector(cache=cache)  # a new run
-    assert list(second.states(refs, since)) == []
-    assert [(r.method, r.status) for r in fake.requests] == [("GET", 304)]
-    assert fake.remaining == remaining  # a 304 does not count against the rate limit
+    runs = []
+    for _ in range(3):  # three more runs, nothing changes in between
+        fake.advance(60)
+        since = fake_time(fake)
+        fake.reset_log()
+        remaining = fake.remaining
+        assert list(make_connector(cache=cache).states(refs, since)) == []
+        runs.append([(r.method, r.status, dict(r.query).get("since")) for r in fake.requests])
+        assert fake.count() - fake.count("GET") == 0  # no write
+
+    # The first incremental read after a full one is a small 200 on the new cursor URL
+    # (since = the cursor, in GitHub's clock); from then on the same URL answers 304,
+    # which does not count against the rate limit.
+    assert runs == [[("GET", 200, cursor)], [("GET", 304, cursor)], [("GET", 304, cursor)]]
+    assert fake.remaining == remaining
 
 
 def seed(
@@ -82,6 +92,8 @@ def seed(
     refs = [connector.claim(f"{REPO}#{issue.number}") for issue in fake.all_issues(REPO)]
     assert all(ref is not None for ref in refs)
     assert len(list(connector.states(refs, None))) == count  # type: ignore[arg-type]
+    fake.advance(5)  # the engine's next run: the first incremental read sets up the ETag
+    assert list(connector.states(refs, fake_time(fake))) == []  # type: ignore[arg-type]
     return connector, refs  # type: ignore[return-value]
 
 
@@ -110,11 +122,13 @@ def test_listing_follows_links_with_every_filter(
     fake: FakeGitHub, make_connector: ConnectorFactory
 ) -> None:
     seed(fake, make_connector, 230)
-    pages = [r for r in fake.requests if r.path.endswith("/issues")]
-    assert len(pages) == 3
-    for page in pages[1:]:  # next links: /repositories/{id}/issues?... with every filter kept
+    *full, incremental = [r for r in fake.requests if r.path.endswith("/issues")]
+    assert len(full) == 3  # 230 issues, 100 a page
+    for page in full[1:]:  # next links: /repositories/{id}/issues?... with every filter kept
         assert page.path.startswith("/repositories/")
         params = dict(page.query)
         assert params["labels"] == "remediation" and params["state"] == "all"
         assert params["sort"] == "updated" and params["per_page"] == "100"
-    assert [dict(p.query).get("page") for p in pages] == [None, "2", "3"]
+    assert [dict(p.query).get("page") for p in full] == [None, "2", "3"]
+    assert "since" not in dict(full[0].query)  # a full read sees every issue
+    assert dict(incremental.query)["since"].endswith("Z")  # incremental: filtered by since

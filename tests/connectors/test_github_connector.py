@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from remediate_github.markers import find_item_marker, find_tracking_marker
@@ -213,6 +213,22 @@ def test_in_progress_label_can_be_switched_off(
     (created,) = connector.create([make_draft(1)])
     fake.set_labels(REPO, 1, "remediation", "in-progress")
     assert [s.status for s in connector.states([created.ref], None)] == [Status.OPEN]
+
+
+def test_a_run_behind_the_cursor_asks_for_exactly_its_window(
+    fake: FakeGitHub, make_connector: ConnectorFactory
+) -> None:
+    connector = make_connector()
+    refs = [c.ref for c in connector.create([make_draft(n) for n in range(3)])]
+    fake.set_state(REPO, 1, "closed", "completed")
+    fake.advance(30)
+    list(connector.states(refs, None))  # full read: the cursor is now after the close
+    fake.reset_log()
+    long_ago = datetime.fromtimestamp(fake.now() - 3600, UTC)  # an engine whose last run died
+    states = {s.ref.key: s.status for s in connector.states(refs, long_ago)}
+    assert states == {refs[0].key: Status.DONE, refs[1].key: Status.OPEN, refs[2].key: Status.OPEN}
+    (listing,) = fake.requests
+    assert dict(listing.query)["since"] == long_ago.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_issue_whose_label_was_removed_is_still_read(
