@@ -3,7 +3,8 @@
 Request budget (pinned in tests/connectors/test_github_budget.py):
 - first sync of N items: N ``POST /issues`` plus a constant (repository, labels, tracking
   issue); with sub-issues, one ``POST /sub_issues`` per item on top;
-- re-sync with nothing changed: no write; reading states costs one 304;
+- re-sync with nothing changed: no write; reading states costs one 304 (the first read after
+  a full one, once a day by default, is a small 200 that sets up the ETag);
 - states of N issues of which k changed: ceil((k+1)/100) list pages.
 
 Crash recovery (``find``) lists the issues carrying both the remediation label and the
@@ -229,23 +230,21 @@ class GitHubConnector:
             return result
 
     def update(self, ref: TicketRef, draft: TicketDraft, changed: frozenset[str]) -> TicketRef:
-        """PATCH only what changed; never recreate. Issues remediate did not file keep their text."""
+        """PATCH only what changed; never recreate. Issues remediate did not file are left alone."""
         with self._edge():
             address = self._address(ref)
-            ours = ref.remote_id is not None
-            if not ours:
-                # A linked issue (claimed from a reference): rewrite it only if it carries our marker.
+            if ref.remote_id is None:
+                # A linked issue (claimed from a reference in the document): somebody else's
+                # words and decisions, unless it carries our marker. Read-only for us.
                 answer = self.api.get_issue(address)
                 self._expect_issue(answer, address)
-                ours = markers.find_item_marker(answer.data.get("body")) == draft.item_id
-                if not ours:
-                    log.info(
-                        "%s was linked, not filed, by remediate: its text is left alone", ref.key
-                    )
+                if markers.find_item_marker(answer.data.get("body")) != draft.item_id:
+                    log.info("%s was linked, not filed, by remediate: left as it is", ref.key)
+                    return self._ref(answer.data)
             payload: dict[str, Any] = {}
-            if ours and "title" in changed:
+            if "title" in changed:
                 payload["title"] = markers.issue_title(draft)
-            if ours and changed & BODY_FIELDS:
+            if changed & BODY_FIELDS:
                 login = self._login(draft)
                 payload["body"] = markers.issue_body(draft, login)
                 if "owner" in changed and login:

@@ -112,7 +112,9 @@ def test_example_config_table_is_valid_and_names_every_key(tmp_path: Path) -> No
         "pacing": type(connector.config.pacing),
     }
     for name in Config.model_fields:
-        assert re.search(rf"^(\[connectors\.github\.{name}\]|#? ?{name} =)", text, re.MULTILINE), name
+        assert re.search(rf"^(\[connectors\.github\.{name}\]|#? ?{name} =)", text, re.MULTILINE), (
+            name
+        )
     for section, model in nested.items():
         if section == "owners":
             continue

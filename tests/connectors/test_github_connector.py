@@ -74,6 +74,19 @@ def test_labels_are_created_once_with_colour_and_description(
     assert fake.count(path_contains="/labels") == 0
 
 
+def test_label_names_with_slashes_and_spaces(
+    fake: FakeGitHub, make_connector: ConnectorFactory
+) -> None:
+    list(
+        make_connector(label="area/follow up", postmortem_label="pm/{date}").create([make_draft(1)])
+    )
+    assert {"area/follow up", "pm/2024-05-01"} <= {
+        label.name for label in fake.issue(REPO, 1).labels
+    }
+    assert fake.count("GET", "/labels/area%2Ffollow%20up", status=404) == 1
+    assert fake.count("POST", "/labels", status=201) == 3
+
+
 def test_existing_labels_are_not_recreated(
     fake: FakeGitHub, make_connector: ConnectorFactory
 ) -> None:
@@ -176,7 +189,7 @@ def test_done_changes_close_or_reopen(
     assert (issue.state, issue.state_reason) == (state, reason)
 
 
-def test_linked_issue_that_remediate_did_not_file_keeps_its_text(
+def test_linked_issue_that_remediate_did_not_file_is_left_alone(
     fake: FakeGitHub, make_connector: ConnectorFactory
 ) -> None:
     fake.open_issue(REPO, "Someone's issue", body="Their words")
@@ -185,7 +198,19 @@ def test_linked_issue_that_remediate_did_not_file_keeps_its_text(
     assert ref is not None and ref.remote_id is None
     connector.update(ref, make_draft(1, done=True), frozenset({"title", "text", "done"}))
     issue = fake.issue(REPO, 1)
-    assert (issue.title, issue.body, issue.state) == ("Someone's issue", "Their words", "closed")
+    assert (issue.title, issue.body, issue.state) == ("Someone's issue", "Their words", "open")
+    assert fake.count("PATCH") == 0
+
+
+def test_linked_issue_with_our_marker_is_ours(
+    fake: FakeGitHub, make_connector: ConnectorFactory
+) -> None:
+    draft = make_draft(1)
+    (created,) = make_connector().create([draft])
+    claimed = make_connector().claim(created.ref.key)  # e.g. written back into the document
+    assert claimed is not None and claimed.remote_id is None
+    make_connector().update(claimed, make_draft(1, title="Renamed"), frozenset({"title"}))
+    assert fake.issue(REPO, 1).title == "Renamed"
 
 
 # --- reading states ----------------------------------------------------------------------------

@@ -292,9 +292,11 @@ def test_closed_issue_reasons(
     assert state.status is status and state.detail == f"closed: {reason}"
 
 
+@pytest.mark.parametrize("redirect", [307, 301])
 def test_transferred_issue_is_reported_moved_and_updates_follow_it(
-    fake: FakeGitHub, make_connector: ConnectorFactory
+    fake: FakeGitHub, make_connector: ConnectorFactory, redirect: int
 ) -> None:
+    fake.write_redirect = redirect  # 307 as GitHub answers writes; 301 is followed by PyGithub
     fake.add_repo("acme/other")
     fake.open_issue("acme/other", "Existing issue over there")
     connector = make_connector()

@@ -374,7 +374,7 @@ class FakeGitHub:
             if self.clock >= self.window_reset:
                 self.remaining, self.window_reset = self.limit, self.clock + 3600
             parts = urlsplit(target)
-            path = unquote(parts.path)
+            path = parts.path  # segments are unquoted one by one: a label may contain '/'
             query = parse_qsl(parts.query, keep_blank_values=True)
             body = json.loads(raw) if raw else None
             record = Recorded(
@@ -543,7 +543,7 @@ class FakeGitHub:
         if rest == ["labels"] and method == "POST":
             return self._create_label(repo, body)
         if len(rest) == 2 and rest[0] == "labels" and method == "GET":
-            label = repo.labels.get(rest[1].casefold())
+            label = repo.labels.get(unquote(rest[1]).casefold())
             if label is None:
                 raise error(404, "Not Found", f"{DOCS}/issues/labels#get-a-label")
             return 200, self.shapes.label(repo, label), {}
