@@ -12,6 +12,9 @@ changed GitHub answers 304, which does not count against the rate limit. The 304
 trusted only when ``since`` is later than the newest update that page held (otherwise the
 engine may not have stored what we reported then, so we read it again). When the engine's
 ``since`` is older than the cursor (a run died), the read asks for exactly its window.
+Every read starts ``SLACK`` (a minute) before the engine's ``since``: GitHub's timestamps
+have whole seconds and its clock is not ours, and a state reported twice is harmless while
+a change never reported is not.
 
 Listing cannot see issues that left the label's list (deleted, transferred, unlabelled),
 so every ``full_refresh_hours`` (and whenever ``since`` is None) the read lists everything
@@ -36,6 +39,8 @@ log = logging.getLogger("remediate.github")
 
 
 EPOCH = "1970-01-01T00:00:00Z"
+#: How much earlier than the engine's ``since`` a read starts (clock skew, whole seconds).
+SLACK = timedelta(seconds=60)
 
 
 def _second_before(stamp: str) -> str:
@@ -94,7 +99,9 @@ class StateReader:
         self, refs: Sequence[TicketRef], since: datetime | None, now: datetime
     ) -> Iterator[TicketState]:
         """Yield the states of ``refs`` that changed after ``since`` (see the module docstring)."""
-        since = utc(since) if since is not None else None
+        # GitHub's timestamps have whole seconds and its clock is not ours: read a little
+        # earlier than asked. Reporting a state twice is harmless; missing a change is not.
+        since = utc(since) - SLACK if since is not None else None
         ours: dict[int, TicketRef] = {}
         elsewhere: list[tuple[IssueAddress, TicketRef]] = []
         for ref in refs:
