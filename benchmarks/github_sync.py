@@ -71,6 +71,7 @@ def measure(count: int, latency: float) -> dict[str, float]:
         fake.reset_log()
         start = time.perf_counter()
         assert list(connector(fake, cache, 0.0).states(refs, since)) == []
+        assert [r.status for r in fake.requests] == [304]
         row["re-sync req"] = len(fake.requests)
         row["re-sync ms"] = (time.perf_counter() - start) * 1000
 
