@@ -6,8 +6,8 @@ import pytest
 
 from remediate.connectors import ConnectorContext, load
 from remediate.errors import AuthError, ConfigError, NotFound
-from tests.connectors.conftest import MakeConnector, jira_env
-from tests.connectors.jira_support import draft
+from tests.connectors.jira.conftest import MakeConnector, jira_env
+from tests.connectors.jira.jira_support import draft
 from tests.fakes.jira import FakeJira
 
 

@@ -8,8 +8,8 @@ import math
 import pytest
 
 from remediate.errors import Conflict, NotFound
-from tests.connectors.conftest import MakeConnector
-from tests.connectors.jira_support import PM, draft
+from tests.connectors.jira.conftest import MakeConnector
+from tests.connectors.jira.jira_support import PM, draft
 from tests.fakes.jira import FakeJira
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from remediate.jobs import refresh_states, sync_paths
 from remediate.settings import Settings
-from tests.connectors.conftest import jira_env
+from tests.connectors.jira.conftest import jira_env
 from tests.fakes.jira import FakeJira
 from tests.support import write_postmortem
 

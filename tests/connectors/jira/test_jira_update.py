@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from remediate.connectors import MemoryCache, Status
-from tests.connectors.conftest import MakeConnector
-from tests.connectors.jira_support import PM, draft
+from tests.connectors.jira.conftest import MakeConnector
+from tests.connectors.jira.jira_support import PM, draft
 from tests.fakes.jira import FakeJira
 
 

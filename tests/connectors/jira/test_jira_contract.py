@@ -8,7 +8,7 @@ import pytest
 
 from remediate.connectors import Status, TicketRef
 from remediate.testing import ConnectorContract
-from tests.connectors.conftest import MakeConnector
+from tests.connectors.jira.conftest import MakeConnector
 from tests.fakes.jira import FakeJira
 
 _STATUS = {

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from remediate.connectors import Status
-from tests.connectors.conftest import MakeConnector
-from tests.connectors.jira_support import draft
+from tests.connectors.jira.conftest import MakeConnector
+from tests.connectors.jira.jira_support import draft
 from tests.fakes.jira import FakeJira
 
 

@@ -1,0 +1,245 @@
+"""One PyGithub ``Requester`` with remediate's retry, pacing and rate-limit policy around it.
+
+Why the requester and not PyGithub's objects or its ``GithubRetry``:
+- lists (``PaginatedList``) never send conditional requests, and an unchanged repository
+  must cost one 304 (PyGithub#536);
+- ``Issue.edit`` treats any status below 400 as success, so a 307 that GitHub sends for a
+  write to a transferred issue would be silently "applied" to nothing;
+- ``GithubRetry`` retries POST on 5xx (a create that the server applied and then failed
+  on would be duplicated), never retries PATCH, sleeps with ``time.sleep`` (a secondary
+  limit costs 60 s in a test) and ends in ``requests.exceptions.RetryError``.
+So PyGithub is built with ``retry=None`` and no client-side throttles, and this module
+retries itself: 5xx and network errors with exponential backoff (a non-idempotent write
+first asks ``recover`` whether the server applied it), rate limits as GitHub documents.
+PyGithub still does the auth header, the base URL (GHES prefix), the same-host checks on
+server-given URLs, 301 redirects and connection pooling.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from remediate.errors import AuthError, ConfigError, Unavailable
+from remediate_github.config import Config
+from remediate_github.edge import TOKEN_VAR, TRACKER, URL_VAR, rate_limited
+from remediate_github.ratelimit import Clock, Pacer, Quota, Sleep, backoff, rate_limit_wait
+
+log = logging.getLogger("remediate.github")
+
+DEFAULT_API_URL = "https://api.github.com"
+
+
+@dataclass
+class Response:
+    """One HTTP answer: status, lower-cased headers and the parsed JSON body (None if empty)."""
+
+    status: int
+    headers: Mapping[str, str]
+    data: Any = None
+
+
+@dataclass
+class Stats:
+    """What this connector sent, for benchmarks and logs."""
+
+    requests: int = 0
+    writes: int = 0
+    retries: int = 0
+    rate_limit_waits: list[float] = field(default_factory=list)
+
+
+def api_base_url(env: Mapping[str, str]) -> str:
+    """The REST API base from ``GITHUB_API_URL`` (GitHub Enterprise Server: https://HOST/api/v3)."""
+    url = (env.get(URL_VAR) or DEFAULT_API_URL).strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise ConfigError(
+            f"{URL_VAR}={url!r} is not an API base URL: use https://api.github.com or, for "
+            "GitHub Enterprise Server, https://HOST/api/v3"
+        )
+    return url
+
+
+class Transport:
+    """Sends requests through PyGithub's Requester, paced, retried and rate-limit aware."""
+
+    def __init__(
+        self,
+        config: Config,
+        env: Mapping[str, str],
+        *,
+        clock: Clock,
+        sleep: Sleep,
+    ) -> None:
+        self.base_url = api_base_url(env)
+        self._token = env.get(TOKEN_VAR) or None
+        self._config = config
+        self._pacing = config.pacing
+        self._clock = clock
+        self._sleep = sleep
+        self._pacer = Pacer(config.pacing, clock, sleep)
+        self._requester: Any = None
+        self.quota = Quota()
+        self.stats = Stats()
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Strings that must never appear in a message."""
+        return (self._token,) if self._token else ()
+
+    @property
+    def pacing_sleep(self) -> float:
+        """Seconds spent sleeping between requests because of pacing."""
+        return self._pacer.slept
+
+    def _client(self) -> Any:
+        if self._requester is None:
+            if not self._token:
+                raise AuthError(
+                    f"{TOKEN_VAR} is not set: create a token with read and write access to the "
+                    f"issues of {self._config.repo} and export {TOKEN_VAR}=<token>",
+                    tracker=TRACKER,
+                )
+            from github import Auth, Github
+
+            # retry=None and no throttles: this class retries and paces (see module docstring).
+            self._requester = Github(
+                auth=Auth.Token(self._token),
+                base_url=self.base_url,
+                timeout=self._pacing.timeout,
+                per_page=100,
+                retry=None,
+                seconds_between_requests=None,
+                seconds_between_writes=None,
+                lazy=True,
+            ).requester
+        return self._requester
+
+    def request(
+        self,
+        verb: str,
+        url: str,
+        *,
+        what: str,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        recover: Callable[[], Response | None] | None = None,
+    ) -> Response:
+        """Send one request; retry 5xx, network errors and rate limits; return any other answer.
+
+        ``recover`` is for writes that must not be repeated blindly (creating an issue): after
+        an ambiguous failure it looks for the result and returns it, or None to retry.
+        """
+        client = self._client()
+        failures = 0
+        limited = 0
+        while True:
+            self._await_quota(what)
+            self._pacer.before(verb)
+            self.stats.requests += 1
+            if verb != "GET":
+                self.stats.writes += 1
+            try:
+                status, raw_headers, text = client.requestJson(
+                    verb, url, dict(params or {}), dict(headers or {}), body
+                )
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                self._pacer.after(verb)
+                failures += 1
+                problem = f"{exc.__class__.__name__}"
+                recovered = self._after_failure(verb, url, what, problem, failures, recover)
+                if recovered is not None:
+                    return recovered
+                continue
+            self._pacer.after(verb)
+            answer = Response(status, {k.lower(): str(v) for k, v in raw_headers.items()})
+            answer.data = _parse(text)
+            self.quota = Quota.from_headers(answer.headers, self.quota)
+            wait = rate_limit_wait(
+                status,
+                answer.headers,
+                answer.data,
+                now=self._clock(),
+                pacing=self._pacing,
+                hits=limited,
+            )
+            if wait is not None:
+                limited += 1
+                message = f"GitHub {wait.kind} rate limit while {what} ({wait.message})"
+                if (
+                    wait.seconds > self._pacing.max_wait
+                    or limited > self._pacing.rate_limit_retries
+                ):
+                    raise rate_limited(message, wait.seconds)
+                log.warning("%s: waiting %.0f s before retrying", message, wait.seconds)
+                self.stats.rate_limit_waits.append(wait.seconds)
+                self._sleep(wait.seconds)
+                continue
+            if status >= 500:
+                failures += 1
+                problem = f"HTTP {status}"
+                recovered = self._after_failure(verb, url, what, problem, failures, recover)
+                if recovered is not None:
+                    return recovered
+                continue
+            return answer
+
+    def _after_failure(
+        self,
+        verb: str,
+        url: str,
+        what: str,
+        problem: str,
+        failures: int,
+        recover: Callable[[], Response | None] | None,
+    ) -> Response | None:
+        # The server may have applied a write before failing: look before sending it again.
+        if recover is not None:
+            found = recover()
+            if found is not None:
+                log.info("%s: %s, but the write had been applied; adopted it", what, problem)
+                return found
+        if failures >= self._pacing.max_attempts:
+            raise Unavailable(
+                f"GitHub kept failing ({problem}) while {what}, {failures} attempts: try again "
+                "later (https://www.githubstatus.com shows GitHub's own incidents)",
+                tracker=TRACKER,
+            )
+        wait = backoff(failures, self._pacing)
+        log.warning("%s: %s on %s %s, retrying in %.1f s", what, problem, verb, url, wait)
+        self.stats.retries += 1
+        self._sleep(wait)
+        return None
+
+    def _await_quota(self, what: str) -> None:
+        # Honour x-ratelimit-remaining: 0 before sending, instead of collecting a 403.
+        quota = self.quota
+        if quota.remaining != 0 or quota.reset is None:
+            return
+        wait = quota.reset - self._clock() + 1.0
+        if wait <= 0:
+            return
+        message = f"GitHub primary rate limit used up while {what} (0 of {quota.limit} left)"
+        if wait > self._pacing.max_wait:
+            raise rate_limited(message, wait)
+        log.warning("%s: waiting %.0f s for the window to reset", message, wait)
+        self.stats.rate_limit_waits.append(wait)
+        self._sleep(wait)
+        self.quota = Quota()
+
+
+def _parse(text: str) -> Any:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {"message": text[:200]}
