@@ -21,12 +21,13 @@ _SEP = r"[\s,;:\-–—|]*"
 _LINK = r"\[(?P<text>[^\[\]]*)\]\((?P<url>[^()\s]+)\)"
 _REF_TOKEN = r"(?P<ref>#\d{1,7}|[\w.-]+/[\w.-]+#\d+|[A-Z][A-Z0-9_]{1,9}-\d{1,7}|https?://[^\s()\[\]]+)"
 
+_REF_WORDS = r"(?:see|ticket|jira|issue|bug|tracked (?:in|by)|tracking|follow[- ]up(?: in)?)\s*:?\s+|(?:ticket|jira|issue|bug):\s*"
 # Trailing ticket references, tried in order; each must leave the item text before it.
 _TRAILING_REFS = [
     re.compile(rf"{_SEP}\[\s*{_LINK}\s*\]\s*\.?\s*$"),  # [[PR](url)]
-    re.compile(rf"{_SEP}\(\s*{_LINK}\s*\)\s*\.?\s*$"),  # ([#12](url))
+    re.compile(rf"{_SEP}\(\s*(?:{_REF_WORDS})?{_LINK}\s*\)\s*\.?\s*$", re.I),  # ([#12](url))
     re.compile(rf"{_SEP}{_LINK}\s*\.?\s*$"),  # - [jira](url)
-    re.compile(rf"\s*[(\[]\s*(?:see\s+|ticket:?\s*|jira:?\s*|issue:?\s*|bug:?\s*)?{_REF_TOKEN}\s*[)\]]\s*\.?\s*$", re.I),
+    re.compile(rf"\s*[(\[]\s*(?:{_REF_WORDS})?{_REF_TOKEN}\s*[)\]]\s*\.?\s*$", re.I),
     re.compile(rf"{_SEP}(?:\s|^)(?P<ref>https?://[^\s()\[\]]+)\s*$"),
     re.compile(r"(?:\s[-–—:]\s*|\s)(?P<ref>#\d{1,7}|[\w.-]+/[\w.-]+#\d+)\s*\.?\s*$"),
     re.compile(r"\s[-–—:]\s*(?:see\s+|ticket:?\s*|jira:?\s*)?(?P<ref>[A-Z][A-Z0-9_]{1,9}-\d{1,7})\s*\.?\s*$"),
@@ -73,7 +74,7 @@ _META_PAREN = re.compile(
     r"\s*\((?P<body>[^()]*?\b(?:owner|assignee|due|eta|deadline|priority|P[0-4])\b[^()]*)\)", re.I
 )
 _INLINE_DUE = re.compile(
-    r"\b(?:by|before|due(?:\s+(?:on|by))?|no later than|until|scheduled for|deadline(?:\s+of)?|eta:?)\s+(?=\S)",
+    r"\b(?:by|before|due(?:\s+(?:on|by))?|no later than|scheduled for|deadline(?:\s+of)?|eta:?)\s+(?=\S)",
     re.I,
 )
 _WITHIN = re.compile(r"\b(?:within|in(?:\s+the\s+next)?|eta:?)\s+(?=(?:\d|a |an |one|two|three|four|five|six))", re.I)

@@ -23,6 +23,11 @@ from remediate.parsing.sections import Context, InlineText, Outline, Placed
 from remediate.parsing.text import Chunk, strip_markdown, words
 from remediate.parsing.titles import ACTION, HeadingFacts, classify_title, heading_facts, section_name
 
+_METADATA_LINE = re.compile(
+    r"^\s*(?:\*\*|__)?(?P<name>owners?|assignee|assigned to|dri|due(?: date)?|eta|deadline|target"
+    r"|priority|status|state|ticket|jira|issue|bug|tracking)(?:\*\*|__)?\s*[:：]",
+    re.I,
+)
 _LABELLED = re.compile(r"^\s*(?:\*\*|__)?\s*(?:action\s+items?|ai|todo|to-do)\s*[:：]", re.I)
 _BOLD_ONLY = re.compile(r"^(\*\*|__)(?:(?!\1).)+\1\s*[:：]?$")
 
@@ -43,6 +48,7 @@ class RawItem:
     row_span: tuple[int, int] | None = None  # a table row's whole line
     table_cell: bool = False
     extra_lines: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # metadata sub-items ("Owner: @alice")
 
 
 def label_of(item: ListItem) -> str | None:
@@ -58,7 +64,8 @@ def label_of(item: ListItem) -> str | None:
     if _BOLD_ONLY.match(raw) and len(words(plain)) <= 8:
         return plain
     if item.children and not item.more and len(words(plain)) <= 3 and plain[-1].isalnum():
-        return plain
+        if prose.action_kind(plain) == prose.NONE:
+            return plain  # "Monitoring" over its sub-items; "Improve handoffs" is an item itself
     return None
 
 
@@ -77,6 +84,7 @@ class _Extractor:
         self.outline = outline
         self.incident_date = incident_date
         self.items: list[RawItem] = []
+        self.by_list_item: dict[int, RawItem] = {}
         self.strict: dict[int, bool] = {}
         for placed in outline.placed:
             if placed.context is not None and isinstance(placed.block, ListItem | Table):
@@ -126,6 +134,10 @@ class _Extractor:
         if own is not None:
             self.label_lines(item, context, own, labels)
             return
+        parent_item = self.by_list_item.get(id(item.parent)) if item.parent is not None else None
+        if parent_item is not None and _METADATA_LINE.match(item.first.text) and not item.children:
+            parent_item.notes.append(item.first.text)  # "- Owner: @alice" under its item
+            return
         section, facts = self._under_labels(context, labels)
         parts = [item.first]
         extra: list[int] = []
@@ -139,7 +151,9 @@ class _Extractor:
             return
         done = None if item.checkbox is None else item.checkbox == "x"
         kind = "list" if item.checkbox is None else "checkbox"
-        self.items.append(RawItem(kind, raw, section, facts, done=done, extra_lines=extra))
+        raw_item = RawItem(kind, raw, section, facts, done=done, extra_lines=extra)
+        self.items.append(raw_item)
+        self.by_list_item[id(item)] = raw_item
 
     def _under_labels(self, context: Context, labels: Sequence[str]) -> tuple[str, HeadingFacts]:
         if not labels:

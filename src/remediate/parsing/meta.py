@@ -88,22 +88,26 @@ def document_title(lines: Sequence[Line], start: int, values: dict[str, str]) ->
         if not text:
             continue
         heading = re.match(r"^#\s+(.+?)\s*#*$", text)
-        if heading:
-            return _clean_title(heading.group(1))
         following = lines[index + 1].text.strip() if index + 1 < len(lines) else ""
-        if re.fullmatch(r"=+", following):
-            return _clean_title(text)
+        candidate = heading.group(1) if heading else text if re.fullmatch(r"=+", following) else None
+        if candidate is not None and _names_document(candidate):
+            return _clean_title(candidate)
         if first is None:
             first = text
-    if first and len(first) <= 120 and not re.search(r"https?://|^[!<\[|>*-]", first):
-        from remediate.parsing.titles import OTHER, UNKNOWN, classify_title
-
-        cls = classify_title(first)
-        if not first.endswith((".", ":")) and (
-            cls == UNKNOWN or (cls == OTHER and _TITLE_WORDS.search(first))
-        ):
+    if first and re.fullmatch(r"(\*\*|__)(.+?)\1", first):
+        first = first[2:-2].strip()
+    if first and len(first) <= 120 and not re.search(r"https?://|^[!<\[|>*#-]", first):
+        if not first.endswith((".", ":")) and _names_document(first):
             return _clean_title(first)
     return None
+
+
+def _names_document(title: str) -> bool:
+    """A title of the whole document, not a section name such as "Issue Summary"."""
+    from remediate.parsing.titles import OTHER, UNKNOWN, classify_title
+
+    cls = classify_title(title)
+    return cls == UNKNOWN or (cls == OTHER and bool(_TITLE_WORDS.search(title)))
 
 
 def _clean_title(text: str) -> str:

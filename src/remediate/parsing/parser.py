@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
+from datetime import date
 
 from remediate.parsing import blocks, items, meta, sections, tables
-from remediate.parsing.fields import read_fields
+from remediate.parsing.fields import Fields, read_fields
 from remediate.parsing.model import (
     ActionItem,
     ParseResult,
@@ -33,6 +34,24 @@ def _no_section_warning(extra: Sequence[str]) -> str:
         f"no action-item section found; looked for headings such as {titles} "
         "and their variants (add more with [parser] section_titles)"
     )
+
+
+def _apply_note(note: str, fields: Fields, base: date | None) -> None:
+    """Fold a metadata sub-item ("Owner: @alice", "Due: 2024-01-15", "Status: done") into its item."""
+    name, _, value = note.partition(":")
+    name = name.strip(" *_").casefold()
+    value = value.strip(" *_")
+    if name.startswith(("status", "state")):
+        done = tables.cell_done(value)
+        fields.done = fields.done if done is None else done
+    elif name.startswith(("ticket", "jira", "issue", "bug", "tracking")):
+        fields.ref = fields.ref or tables.cell_ticket(value)
+    elif name.startswith(("due", "eta", "deadline", "target")):
+        fields.due = fields.due or tables.cell_due(value, base)
+    elif name.startswith("priority"):
+        fields.priority = fields.priority or tables.cell_priority(value)
+    else:
+        fields.owner = fields.owner or tables.cell_owner(value)
 
 
 def parse_text(
@@ -61,6 +80,8 @@ def parse_text(
         )
         if not fields.text:
             continue
+        for note in raw.notes:
+            _apply_note(note, fields, info.date)
         if raw.row_span is not None:
             span = raw.row_span
         elif raw.kind == "prose":

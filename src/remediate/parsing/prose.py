@@ -45,7 +45,9 @@ _AUXILIARIES = frozenset(
 )
 _MODAL = re.compile(
     r"\b(?:will|shall|should|must|need(?:s)? to|plan(?:s)? to|(?:are|is) going to|intend(?:s)? to"
-    r"|(?:is|are) (?:scheduled|planned|being (?:added|implemented|built|updated)))\b|['’]ll\b",
+    r"|(?:is|are) (?:scheduled|planned|being \w+ed)"
+    r"|^(?:we|the \w+ team|\w+ team|they)(?: are|['’]re| is) (?:now |also |currently |actively )?\w+ing)\b"
+    r"|['’]ll\b",
     re.I,
 )
 _CLOSING = re.compile(

@@ -94,14 +94,20 @@ class _Walker:
         self.root = None
         self.subs = []
 
-    def is_sub(self, heading: Heading) -> bool:
+    def is_sub(self, heading: Heading, following: Block | None) -> bool:
         root = self.root
         assert root is not None
         if root.strong and heading.strong:
             return heading.level > root.level
-        if root.strong or not heading.strong:
+        if root.strong:
             return True
-        return heading.level > self.enclosing_level
+        if heading.strong:
+            return heading.level > self.enclosing_level
+        if _family(heading) != _family(root) or heading.cls == ACTION:
+            return True
+        # Same-looking weak headings are siblings ("**Conclusion**" after "**Action Items**"),
+        # except one that heads a list or table: that is a group of items ("**Monitoring**").
+        return isinstance(following, ListItem | Table)
 
     def push_sub(self, heading: Heading) -> None:
         while self.subs and self.subs[-1].level >= heading.level:
@@ -110,7 +116,7 @@ class _Walker:
         if heading.cls == ACTION:
             self.outline.action_headings.append(heading)
 
-    def heading(self, heading: Heading, first: bool) -> None:
+    def heading(self, heading: Heading, first: bool, following: Block | None = None) -> None:
         cls = heading.cls
         if first and heading.level == 1 and _DOCUMENT_TITLE.search(heading.title):
             cls = "title"  # the document's own title never opens or closes a section
@@ -122,11 +128,11 @@ class _Walker:
         elif cls == OTHER:
             self.close()
         elif cls == ACTION:
-            if self.is_sub(heading):
+            if self.is_sub(heading, following):
                 self.push_sub(heading)
             else:
                 self.open(heading)
-        elif cls != "title" and not self.is_sub(heading):
+        elif cls != "title" and not self.is_sub(heading, following):
             self.close()
         elif cls != "title":
             self.push_sub(heading)
@@ -155,10 +161,15 @@ class _Walker:
     def walk(self, blocks: Sequence[Block]) -> Outline:
         for index, block in enumerate(blocks):
             if isinstance(block, Heading):
-                self.heading(block, first=index == 0)
+                following = blocks[index + 1] if index + 1 < len(blocks) else None
+                self.heading(block, first=index == 0, following=following)
             elif isinstance(block, ListItem | Table | Paragraph):
                 self.outline.placed.append(Placed(block, self.context(), self.in_other))
         return self.outline
+
+
+def _family(heading: Heading) -> str:
+    return "bold" if heading.kind == "bold" else "plain"
 
 
 def outline(blocks: Sequence[Block], incident_date: date | None) -> Outline:

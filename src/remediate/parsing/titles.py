@@ -218,6 +218,17 @@ _DONE_NOTE = re.compile(
 )
 
 
+# A sub-heading that is only a status ("Completed", "Open items") states every item's state.
+_STATUS_NOISE = frozenset("action actions item items task tasks fixes work".split())
+_DONE_STATUS = frozenset(
+    {"done", "completed", "complete", "finished", "closed", "resolved", "shipped", "already done"}
+)
+_OPEN_STATUS = frozenset(
+    {"open", "in progress", "in-progress", "ongoing", "pending", "not started", "planned",
+     "outstanding", "remaining", "still open", "backlog", "wip"}
+)  # fmt: skip
+
+
 def heading_facts(title: str, incident_date: date | None) -> HeadingFacts:
     """Priority, done state and relative deadline that a (sub-)heading states for its items."""
     text = strip_markdown(title)
@@ -233,6 +244,13 @@ def heading_facts(title: str, incident_date: date | None) -> HeadingFacts:
         done = word.startswith(("complete", "done", "finish", "ship", "resolv", "fix", "implement"))
     elif "✅" in title:
         done = True
+    else:
+        status = [w for w in title_words(title) if w not in _STATUS_NOISE]
+        phrase = " ".join(status)
+        if phrase in _DONE_STATUS:
+            done = True
+        elif phrase in _OPEN_STATUS:
+            done = False
     due = None
     for group in re.findall(r"\(([^()]*)\)", text):
         if re.search(r"\bQ[1-4]\b", group):
