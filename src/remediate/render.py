@@ -53,7 +53,9 @@ def _done(value: bool | None) -> str:
 def parse_result(result: ParseResult, format: str) -> None:
     """Render ``remediate parse`` output in the requested format."""
     if format == "json":
+        # The warnings are in the JSON too; stderr keeps them visible to a person at a terminal.
         emit_json(result.to_json())
+        warnings(result.warnings)
         return
     columns = ["id", "line", "section", "action item", "owner", "due", "priority", "state", "ticket"]
     rows = [
@@ -61,7 +63,8 @@ def parse_result(result: ParseResult, format: str) -> None:
         for i in result.action_items
     ]
     pm = result.postmortem
-    heading = f"{pm.title or pm.id} ({len(rows)} action items)"
+    count = f"{len(rows)} action item" + ("" if len(rows) == 1 else "s")
+    heading = f"{pm.title or pm.id} ({count})"
     if format == "markdown":
         sys.stdout.write(f"## {heading}\n\n" + markdown_table(columns, rows))
     else:

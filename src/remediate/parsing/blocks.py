@@ -284,8 +284,11 @@ class _Scanner:
             elif text.lstrip().startswith("<!--"):
                 index = self.skip_comment(index)
             elif _HTML.match(text) or text.lstrip().startswith(">"):
+                # HTML and block quotes (metadata, notes) hold no items; only their own lines go.
                 self.stack.clear()
-                while index < len(lines) and not lines[index].blank:
+                first = text.lstrip()[0]
+                index += 1
+                while index < len(lines) and lines[index].text.lstrip()[:1] == first:
                     index += 1
             elif definition := _LINKDEF.match(text):
                 self.labels[definition.group(1).casefold()] = definition.group(2)

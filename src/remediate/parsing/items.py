@@ -61,10 +61,10 @@ def label_of(item: ListItem) -> str | None:
         return None
     if plain.endswith((":", "：")) and len(words(plain)) <= 14:
         return plain
-    if _BOLD_ONLY.match(raw) and len(words(plain)) <= 8:
+    if _BOLD_ONLY.match(raw) and item.children and len(words(plain)) <= 8:
         return plain
     if item.children and not item.more and len(words(plain)) <= 3 and plain[-1].isalnum():
-        if prose.action_kind(plain) == prose.NONE:
+        if prose.action_kind(plain) != prose.IMPERATIVE:
             return plain  # "Monitoring" over its sub-items; "Improve handoffs" is an item itself
     return None
 

@@ -162,9 +162,9 @@ def units(lines: Sequence[Line]) -> list[Chunk]:
 
 
 def too_short(text: str) -> bool:
-    """Fewer than three words, or no letters at all: "N/A", "TBD", "rebellions."."""
+    """Fewer than two words: "N/A", "TBD", "None.", a stray "rebellions." line."""
     plain = strip_markdown(text)
-    return len(re.findall(r"[A-Za-z]{2,}", plain)) < 3
+    return len(re.findall(r"[^\W\d_]{2,}", plain)) < 2
 
 
 def action_sentences(unit: Chunk, *, strict: bool) -> list[Chunk]:

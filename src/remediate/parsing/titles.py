@@ -156,14 +156,18 @@ def _has_action_roots(roots: Sequence[str], words: Sequence[str]) -> bool:
     return bool(re.search(r"\bwhat we (?:are|will) (?:be )?doing\b|\bwhat we will do\b", joined))
 
 
+def _close(word: str, candidates: Iterable[str]) -> bool:
+    return any(
+        word == other or difflib.SequenceMatcher(None, word, other).ratio() >= 0.84
+        for other in candidates
+    )
+
+
 def _matches_extra(roots: Sequence[str], extra: Iterable[str]) -> bool:
-    have = set(roots)
-    plain = " ".join(roots)
+    """Every word of a configured title appears in the heading (any order, small typos allowed)."""
     for title in extra:
         wanted = title_roots(title)
-        if wanted and set(wanted) <= have:
-            return True
-        if wanted and difflib.SequenceMatcher(None, plain, " ".join(wanted)).ratio() >= 0.85:
+        if wanted and all(_close(word, roots) for word in wanted):
             return True
     return False
 
