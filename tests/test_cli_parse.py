@@ -15,7 +15,9 @@ from tests.support import REPO
 EXAMPLE = REPO / "config" / "examples" / "2024-03-12-checkout-latency.md"
 
 
-def run(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+def run(
+    *args: str, stdin: bytes | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [sys.executable, "-m", "remediate", *args],
         input=stdin, capture_output=True, timeout=60, cwd=cwd, env=os.environ.copy(),
@@ -41,10 +43,25 @@ def test_json_output_has_the_documented_shape() -> None:
     assert data["postmortem"]["date"] == "2024-03-12"
     assert len(data["action_items"]) == 4
     for item in data["action_items"]:
-        assert {"id", "text", "section", "owner", "due", "priority", "done", "tracker_ref", "line"} <= set(item)
+        assert {
+            "id",
+            "text",
+            "section",
+            "owner",
+            "due",
+            "priority",
+            "done",
+            "tracker_ref",
+            "line",
+        } <= set(item)
         assert isinstance(item["line"], int) and isinstance(item["id"], str)
     first = data["action_items"][0]
-    assert (first["owner"], first["due"], first["priority"], first["done"]) == ("@dana", "2024-04-09", "P1", False)
+    assert (first["owner"], first["due"], first["priority"], first["done"]) == (
+        "@dana",
+        "2024-04-09",
+        "P1",
+        False,
+    )
 
 
 @pytest.mark.parametrize("fmt", ["table", "markdown"])
@@ -64,7 +81,9 @@ def test_stdin_with_dash() -> None:
     assert data["postmortem"]["source"] == "<stdin>"
 
 
-def test_document_without_action_section_exits_0_with_a_warning_naming_titles(tmp_path: Path) -> None:
+def test_document_without_action_section_exits_0_with_a_warning_naming_titles(
+    tmp_path: Path,
+) -> None:
     doc = tmp_path / "pm.md"
     doc.write_text("# Outage\n\n## Timeline\n- 10:00 paged\n", encoding="utf-8")
     result = run("parse", str(doc), "--format", "json")
@@ -140,5 +159,7 @@ def test_parse_does_not_import_heavy_libraries() -> None:
         " 'requests', 'jinja2') if m in sys.modules]\n"
         "print('HEAVY=' + ','.join(heavy))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
     assert result.stdout.strip().splitlines()[-1] == "HEAVY=", result.stdout + result.stderr

@@ -12,7 +12,6 @@ import json
 import pytest
 
 from remediate.parsing import parse_path
-
 from tests.corpus_eval import CORPUS, score_corpus, totals
 
 NEGATIVES = ("056", "058")

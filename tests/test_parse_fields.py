@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 
 from remediate.parsing import ActionItem
-
 from tests.support import parse_md
 
 
@@ -38,7 +37,9 @@ def test_owner_from_explicit_annotations_only(line: str, owner: str | None, text
 
 
 def test_postmortem_owner_metadata_is_not_an_item_owner() -> None:
-    (item,) = parse_md("---\nowner: '@boss'\n---\n## Owner: @boss\n## Action items\n- Add alerts\n").action_items
+    (item,) = parse_md(
+        "---\nowner: '@boss'\n---\n## Owner: @boss\n## Action items\n- Add alerts\n"
+    ).action_items
     assert item.owner is None
 
 
@@ -51,7 +52,11 @@ def test_postmortem_owner_metadata_is_not_an_item_owner() -> None:
         ("- Rotate keys due 2024-11-15", date(2024, 11, 15), "Rotate keys"),
         ("- Rotate keys (due: 2024-11-15)", date(2024, 11, 15), "Rotate keys"),
         ("- Rotate keys by Nov 15, 2024", date(2024, 11, 15), "Rotate keys by Nov 15, 2024"),
-        ("- Rotate keys by 15 November 2024", date(2024, 11, 15), "Rotate keys by 15 November 2024"),
+        (
+            "- Rotate keys by 15 November 2024",
+            date(2024, 11, 15),
+            "Rotate keys by 15 November 2024",
+        ),
         ("- Rotate keys before March 3", date(2024, 3, 3), "Rotate keys before March 3"),
         ("- Rotate keys within 2 weeks", date(2024, 2, 7), "Rotate keys within 2 weeks"),
         ("- Rotate keys - ETA: 2 weeks.", date(2024, 2, 7), "Rotate keys"),
@@ -62,7 +67,9 @@ def test_postmortem_owner_metadata_is_not_an_item_owner() -> None:
         ("- Freeze deploys until 2024-02-01", None, "Freeze deploys until 2024-02-01"),
     ],
 )
-def test_due_dates_absolute_and_relative_to_the_incident(line: str, due: date | None, text: str) -> None:
+def test_due_dates_absolute_and_relative_to_the_incident(
+    line: str, due: date | None, text: str
+) -> None:
     item = one(line)
     assert (item.due, item.text) == (due, text)
 
@@ -74,7 +81,9 @@ def test_relative_due_without_an_incident_date_is_left_out_with_a_warning() -> N
 
 
 def test_month_relative_due_clamps_to_the_month_end() -> None:
-    assert one("- Rotate keys within 1 month", header="Date: 2024-01-31\n## Next steps\n").due == date(2024, 2, 29)
+    assert one(
+        "- Rotate keys within 1 month", header="Date: 2024-01-31\n## Next steps\n"
+    ).due == date(2024, 2, 29)
 
 
 def test_priority_sub_heading_with_a_relative_deadline() -> None:
@@ -116,7 +125,11 @@ def test_priority_forms(line: str, priority: str | None, text: str) -> None:
 def test_metadata_parenthetical_with_owner_priority_and_due() -> None:
     item = one("- [ ] Make the pool size one setting (owner: @dana, P1, due 2024-04-09)")
     assert (item.text, item.owner, item.priority, item.due, item.done) == (
-        "Make the pool size one setting", "@dana", "P1", date(2024, 4, 9), False
+        "Make the pool size one setting",
+        "@dana",
+        "P1",
+        date(2024, 4, 9),
+        False,
     )
 
 
@@ -152,15 +165,39 @@ def test_done_markers(line: str, done: bool | None, text: str) -> None:
         ("- Fix the parser (#123)", "#123", None),
         ("- Fix the parser #123", "#123", None),
         ("- Fix the parser (acme/api#123)", "acme/api#123", None),
-        ("- Fix the parser https://github.com/acme/api/issues/123", "acme/api#123", "https://github.com/acme/api/issues/123"),
+        (
+            "- Fix the parser https://github.com/acme/api/issues/123",
+            "acme/api#123",
+            "https://github.com/acme/api/issues/123",
+        ),
         ("- Fix the parser (OPS-42)", "OPS-42", None),
         ("- Fix the parser [OPS-42]", "OPS-42", None),
         ("- OPS-42: Fix the parser", "OPS-42", None),
-        ("- Fix the parser (see https://acme.atlassian.net/browse/OPS-42)", "OPS-42", "https://acme.atlassian.net/browse/OPS-42"),
-        ("- Fix the parser - [jira](https://acme.atlassian.net/browse/SAAS-309)", "SAAS-309", "https://acme.atlassian.net/browse/SAAS-309"),
-        ("- Fix the parser. [PR](https://github.com/acme/api/pull/2428)", "acme/api#2428", "https://github.com/acme/api/pull/2428"),
-        ("- Fix the parser. [[PR](https://github.com/acme/api/pull/2430)]", "acme/api#2430", "https://github.com/acme/api/pull/2430"),
-        ("- Fix the parser ([#12](https://github.com/o/r/issues/12))", "#12", "https://github.com/o/r/issues/12"),
+        (
+            "- Fix the parser (see https://acme.atlassian.net/browse/OPS-42)",
+            "OPS-42",
+            "https://acme.atlassian.net/browse/OPS-42",
+        ),
+        (
+            "- Fix the parser - [jira](https://acme.atlassian.net/browse/SAAS-309)",
+            "SAAS-309",
+            "https://acme.atlassian.net/browse/SAAS-309",
+        ),
+        (
+            "- Fix the parser. [PR](https://github.com/acme/api/pull/2428)",
+            "acme/api#2428",
+            "https://github.com/acme/api/pull/2428",
+        ),
+        (
+            "- Fix the parser. [[PR](https://github.com/acme/api/pull/2430)]",
+            "acme/api#2430",
+            "https://github.com/acme/api/pull/2430",
+        ),
+        (
+            "- Fix the parser ([#12](https://github.com/o/r/issues/12))",
+            "#12",
+            "https://github.com/o/r/issues/12",
+        ),
     ],
 )
 def test_tracker_reference_forms(line: str, ref: str, url: str | None) -> None:
@@ -171,7 +208,11 @@ def test_tracker_reference_forms(line: str, ref: str, url: str | None) -> None:
 
 @pytest.mark.parametrize("word", ["UTF-8", "SHA-256", "COVID-19", "HTTP-2", "ISO-8601", "IPv4-1"])
 def test_standards_that_look_like_jira_keys_are_not_tickets(word: str) -> None:
-    for line in (f"- Use {word} everywhere", f"- Use one encoding ({word})", f"- Use one encoding - {word}"):
+    for line in (
+        f"- Use {word} everywhere",
+        f"- Use one encoding ({word})",
+        f"- Use one encoding - {word}",
+    ):
         item = one(line)
         assert item.tracker_ref is None, line
         assert word in item.text
@@ -188,10 +229,19 @@ def test_inline_issue_link_mid_sentence_keeps_its_text_and_is_not_the_items_tick
 @pytest.mark.parametrize(
     ("line", "text"),
     [
-        ("1. **Capacity Planning:** Implement a capacity plan.", "Capacity Planning: Implement a capacity plan."),
+        (
+            "1. **Capacity Planning:** Implement a capacity plan.",
+            "Capacity Planning: Implement a capacity plan.",
+        ),
         ("- Prefer `npm ci` in CI", "Prefer npm ci in CI"),
-        ("- Investigate the [Percona Operator](https://github.com/percona/op) as a replacement", "Investigate the Percona Operator as a replacement"),
-        ("- Report separately ([2015-03-02-2][2]). [See the blog post][4] for more.", "Report separately (2015-03-02-2). See the blog post for more."),
+        (
+            "- Investigate the [Percona Operator](https://github.com/percona/op) as a replacement",
+            "Investigate the Percona Operator as a replacement",
+        ),
+        (
+            "- Report separately ([2015-03-02-2][2]). [See the blog post][4] for more.",
+            "Report separately (2015-03-02-2). See the blog post for more.",
+        ),
         ("- Escape &lt;tags&gt; &amp; entities", "Escape <tags> & entities"),
         ("- Deploy the fix 🚀", "Deploy the fix"),
         ("- &bull; Deploy the fix", "Deploy the fix"),

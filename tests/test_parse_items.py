@@ -112,7 +112,10 @@ def test_metadata_sub_items_fold_into_their_item() -> None:
         """
     ).action_items
     assert (item.text, item.owner, str(item.due), item.done) == (
-        "Add canary deploys", "@alice", "2024-01-15", False
+        "Add canary deploys",
+        "@alice",
+        "2024-01-15",
+        False,
     )
 
 
@@ -129,7 +132,9 @@ def test_table_columns_are_found_by_header_words() -> None:
         | 3 | N/A | | | | | |
         """
     ).action_items
-    assert [(i.text, i.owner, str(i.due), i.priority, i.done, i.tracker_ref, i.kind) for i in items] == [
+    assert [
+        (i.text, i.owner, str(i.due), i.priority, i.done, i.tracker_ref, i.kind) for i in items
+    ] == [
         ("Add a canary", "@ana", "2024-04-01", "P1", True, "OPS-7", "table"),
         ("Tune pool sizes", "Bo", "2024-03-15", "P2", False, "#9", "table"),
     ]
@@ -168,7 +173,9 @@ def test_heading_less_table_counts_when_its_first_column_is_action_items() -> No
         | 10:00 | Paged |
         """
     ).action_items
-    assert [(i.section, i.text, i.owner) for i in items] == [("Action Item", "Add alerting", "luk,and,ale")]
+    assert [(i.section, i.text, i.owner) for i in items] == [
+        ("Action Item", "Add alerting", "luk,and,ale")
+    ]
 
 
 def test_measure_table_drops_cell_numbering_and_ignores_the_description_column() -> None:
@@ -184,14 +191,17 @@ def test_measure_table_drops_cell_numbering_and_ignores_the_description_column()
 
 
 def test_table_outside_action_sections_is_not_items() -> None:
-    assert texts(
-        """
+    assert (
+        texts(
+            """
         ## Timeline
         | Time | Event |
         |---|---|
         | 10:00 | Rolled back |
         """
-    ) == []
+        )
+        == []
+    )
 
 
 def test_paragraph_of_distinct_imperatives_is_one_item_per_sentence() -> None:
@@ -304,7 +314,15 @@ def test_closing_paragraph_in_a_prose_section_is_not_an_item() -> None:
 
 @pytest.mark.parametrize(
     "heading",
-    ["Timeline", "Root Cause", "Resolution", "Actions Taken", "Lessons Learned", "Q&A", "Review Checklist"],
+    [
+        "Timeline",
+        "Root Cause",
+        "Resolution",
+        "Actions Taken",
+        "Lessons Learned",
+        "Q&A",
+        "Review Checklist",
+    ],
 )
 def test_non_action_sections_yield_nothing(heading: str) -> None:
     doc = f"## {heading}\n- Roll back the config\n- [x] Rotate the keys\n\nImprove redundancy.\n"

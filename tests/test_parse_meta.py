@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 
 from remediate.parsing import parse_text
-
 from tests.support import parse_md
 
 
@@ -32,7 +31,10 @@ def test_front_matter_gives_id_title_and_date() -> None:
         ("# Outage\n\nDate: August 14, 2023\n", date(2023, 8, 14)),
         ("**Date**: 2015-10-21\n", date(2015, 10, 21)),
         ("> **Incident date:** 2026-03-29 ~00:15 UTC\n", date(2026, 3, 29)),
-        ("### Duration:\nThe outage occurred on October 5, 2023, from 9:00 AM.\n", date(2023, 10, 5)),
+        (
+            "### Duration:\nThe outage occurred on October 5, 2023, from 9:00 AM.\n",
+            date(2023, 10, 5),
+        ),
         ("The outage occurred on January23, 2021.\n", date(2021, 1, 23)),
         ("**Date of Incident:** Wednesday 20th September 2023, 14:32 UTC\n", date(2023, 9, 20)),
         ("# January 23rd, 2019 Prow Outage\n\nLast Modified: 2019-01-25\n", date(2019, 1, 23)),
@@ -90,7 +92,9 @@ def test_postmortem_id_does_not_depend_on_the_working_directory() -> None:
 
 
 def test_stdin_id_comes_from_the_title() -> None:
-    assert parse_text("# DB failover drill\n", source="<stdin>").postmortem.id == "db-failover-drill"
+    assert (
+        parse_text("# DB failover drill\n", source="<stdin>").postmortem.id == "db-failover-drill"
+    )
 
 
 def test_same_document_parsed_twice_gives_the_same_ids() -> None:

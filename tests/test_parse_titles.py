@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from remediate.parsing.titles import ACTION, OTHER, UNKNOWN, classify_title, heading_facts
-
 from tests.support import parse_md, texts
 
 
@@ -119,6 +118,8 @@ def test_no_section_warning_names_the_titles_looked_for() -> None:
         ("TODO", None, None),
     ],
 )
-def test_what_a_sub_heading_states_for_its_items(title: str, priority: str | None, done: bool | None) -> None:
+def test_what_a_sub_heading_states_for_its_items(
+    title: str, priority: str | None, done: bool | None
+) -> None:
     facts = heading_facts(title, None)
     assert (facts.priority, facts.done) == (priority, done)

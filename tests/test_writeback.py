@@ -50,7 +50,10 @@ def test_list_item_spans_cover_the_text_after_the_marker_to_the_end_of_the_last_
         "Document the rollback - ETA: 2 weeks.",
     ]
     assert [(i.kind, i.line, i.end_line) for i in items[:4]] == [
-        ("checkbox", 5, 5), ("list", 6, 6), ("list", 7, 8), ("list", 9, 9),
+        ("checkbox", 5, 5),
+        ("list", 6, 6),
+        ("list", 7, 8),
+        ("list", 9, 9),
     ]
 
 
@@ -64,7 +67,9 @@ def test_prose_spans_are_the_sentence_with_its_final_punctuation() -> None:
 
 
 @pytest.mark.parametrize(("note", "expected"), list(zip(WRITTEN, EXPECTED, strict=True)))
-def test_every_item_reads_back_its_written_reference_with_the_same_id(note: str, expected: str) -> None:
+def test_every_item_reads_back_its_written_reference_with_the_same_id(
+    note: str, expected: str
+) -> None:
     before = parse_text(DOC).action_items
     for index, item in enumerate(before):
         edited = write_back(DOC, item, note)
@@ -73,7 +78,11 @@ def test_every_item_reads_back_its_written_reference_with_the_same_id(note: str,
         again = after[index]
         assert again.tracker_ref == expected, edited
         assert (again.id, again.text, again.owner, again.due, again.priority) == (
-            item.id, item.text, item.owner, item.due, item.priority
+            item.id,
+            item.text,
+            item.owner,
+            item.due,
+            item.priority,
         )
         if item.kind != "prose":
             # The span still ends before the reference, so a second write-back is not confused.
@@ -97,7 +106,9 @@ TABLE = """\
 """
 
 
-@pytest.mark.parametrize(("key", "cell"), [("OPS-42", "OPS-42"), ("#12", "[#12](https://github.com/o/r/issues/12)")])
+@pytest.mark.parametrize(
+    ("key", "cell"), [("OPS-42", "OPS-42"), ("#12", "[#12](https://github.com/o/r/issues/12)")]
+)
 def test_table_rows_read_back_a_reference_written_in_the_bug_column(key: str, cell: str) -> None:
     before = parse_text(TABLE).action_items
     assert [TABLE[slice(*i.span)] for i in before] == [
@@ -129,9 +140,12 @@ def test_spans_are_offsets_into_the_decoded_text_with_crlf_line_endings() -> Non
 
 
 def test_ids_do_not_change_with_formatting_edits() -> None:
-    original = parse_text("## Action items\n- Add a disk alert to every host\n- Rotate keys\n", source="pm.md")
+    original = parse_text(
+        "## Action items\n- Add a disk alert to every host\n- Rotate keys\n", source="pm.md"
+    )
     edited = parse_text(
-        "## Action Items:\n\n*   **Add a disk alert**\n    to every host.\n1) Rotate  keys\n", source="pm.md"
+        "## Action Items:\n\n*   **Add a disk alert**\n    to every host.\n1) Rotate  keys\n",
+        source="pm.md",
     )
     assert [i.id for i in edited.action_items] == [i.id for i in original.action_items]
 

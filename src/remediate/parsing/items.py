@@ -15,13 +15,20 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 
 from remediate.parsing import prose, tables
 from remediate.parsing.blocks import ListItem, Paragraph, Table
 from remediate.parsing.refs import ANY_URL, Ref, from_url
 from remediate.parsing.sections import Context, InlineText, Outline, Placed
 from remediate.parsing.text import Chunk, strip_markdown, words
-from remediate.parsing.titles import ACTION, HeadingFacts, classify_title, heading_facts, section_name
+from remediate.parsing.titles import (
+    ACTION,
+    HeadingFacts,
+    classify_title,
+    heading_facts,
+    section_name,
+)
 
 _METADATA_LINE = re.compile(
     r"^\s*(?:\*\*|__)?(?P<name>owners?|assignee|assigned to|dri|due(?: date)?|eta|deadline|target"
@@ -72,6 +79,10 @@ def label_of(item: ListItem) -> str | None:
 def _label_section(label: str, fallback: str) -> str:
     name = section_name(label)
     return name if len(words(name)) <= 7 else fallback
+
+
+def _cell_text(cells: Sequence[Chunk], index: int | None) -> str:
+    return cells[index].text if index is not None and index < len(cells) else ""
 
 
 def _is_bare_url(text: str) -> bool:
@@ -142,7 +153,10 @@ class _Extractor:
         parts = [item.first]
         extra: list[int] = []
         for line, chunk, _lazy in item.more:
-            if _is_bare_url(chunk.text) and from_url(strip_markdown(chunk.text).strip("<>() ")) is None:
+            if (
+                _is_bare_url(chunk.text)
+                and from_url(strip_markdown(chunk.text).strip("<>() ")) is None
+            ):
                 continue
             parts.append(chunk)
             extra.append(line.number)
@@ -198,16 +212,16 @@ class _Extractor:
                 continue
             if re.fullmatch(r"[\s:|-]*", row.line.text):
                 continue
-
-            def cell(index: int | None) -> str:
-                return cells[index].text if index is not None and index < len(cells) else ""
+            cell = partial(_cell_text, cells)
 
             done = tables.cell_done(cell(cols.status)) if cols.status is not None else None
             ticket_text = cell(cols.ticket)
             if done is None and ticket_text:
                 done = tables.cell_done(ticket_text)
             ref = tables.cell_ticket(ticket_text) if ticket_text else None
-            ref = ref or tables.link_ticket(cell(cols.type)) or tables.link_ticket(cell(cols.status))
+            ref = (
+                ref or tables.link_ticket(cell(cols.type)) or tables.link_ticket(cell(cols.status))
+            )
             self.items.append(
                 RawItem(
                     "table",

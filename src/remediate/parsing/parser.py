@@ -119,8 +119,7 @@ def parse_text(
     if not result:
         if outline.action_headings:
             names = ", ".join(
-                f"'{section_name(h.title)}' (line {h.line.number})"
-                for h in outline.action_headings
+                f"'{section_name(h.title)}' (line {h.line.number})" for h in outline.action_headings
             )
             warnings.append(f"action-item section(s) {names} hold no items")
         else:

@@ -85,7 +85,11 @@ def _verb_of_gerund(word: str) -> str | None:
     if not word.endswith("ing") or len(word) < 6:
         return None
     stem = word[:-3]
-    for candidate in (stem, stem + "e", stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else ""):
+    for candidate in (
+        stem,
+        stem + "e",
+        stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else "",
+    ):
         if candidate in ACTION_VERBS:
             return candidate
     return None
@@ -122,7 +126,9 @@ def is_closing(sentence: str) -> bool:
 def is_intro(sentence: str) -> bool:
     """Sentences that introduce a list: they end with ':' or announce "the following"."""
     text = strip_markdown(sentence).rstrip()
-    return text.endswith((":", "：")) or bool(re.search(r"\b(?:the following|as follows)\b", text, re.I))
+    return text.endswith((":", "：")) or bool(
+        re.search(r"\b(?:the following|as follows)\b", text, re.I)
+    )
 
 
 def is_narrative(sentence: str) -> bool:
@@ -136,7 +142,8 @@ def explains(sentence: str) -> bool:
 
 
 _JOINING_END = re.compile(
-    r"(?:[,;\-–—/(]|\b(?:and|or|the|a|an|to|of|with|for|in|on|by|from|that|which|as|at|is|are))$", re.I
+    r"(?:[,;\-–—/(]|\b(?:and|or|the|a|an|to|of|with|for|in|on|by|from|that|which|as|at|is|are))$",
+    re.I,
 )
 
 

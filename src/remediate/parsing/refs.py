@@ -65,7 +65,7 @@ class Ref:
 def is_key(text: str) -> bool:
     """True when ``text`` is exactly a plausible Jira-style key (not ``UTF-8``, ``SHA-256``...)."""
     match = KEY.fullmatch(text.strip())
-    return bool(match) and match.group("key").split("-")[0] not in _NOT_KEYS
+    return match is not None and match.group("key").split("-")[0] not in _NOT_KEYS
 
 
 def from_url(url: str) -> Ref | None:
@@ -117,13 +117,13 @@ def find_in_cell(text: str) -> Ref | None:
     plain = _LINK.sub(lambda m: m["text"], text)
     plain = re.sub(r"\*\*|__|`|~~", "", plain)
     for pattern in (SHORT, HASH):
-        if match := pattern.search(plain):
-            return Ref(match.group("ref"))
-    for match in KEY.finditer(plain):
-        if is_key(match.group("key")):
-            return Ref(match.group("key"))
-    if match := re.search(r"\b(?:bug|b|issue|ticket|case)[\s/:#-]*\d{3,}\b", plain, re.I):
-        return Ref(match.group())
-    if match := ANY_URL.search(plain):
-        return Ref(match.group(), match.group())
+        if found_ref := pattern.search(plain):
+            return Ref(found_ref.group("ref"))
+    for key in KEY.finditer(plain):
+        if is_key(key.group("key")):
+            return Ref(key.group("key"))
+    if bug := re.search(r"\b(?:bug|b|issue|ticket|case)[\s/:#-]*\d{3,}\b", plain, re.I):
+        return Ref(bug.group())
+    if url := ANY_URL.search(plain):
+        return Ref(url.group(), url.group())
     return None

@@ -24,7 +24,10 @@ _ROLES = (
     ("due", r"due|deadline|eta|target|by when|when|(?:due |target )?date|timeline"),
     ("priority", r"priority|prio|pri|severity|sev|urgency|importance|p"),
     ("status", r"status|state|done|progress|complete[d]?"),
-    ("ticket", r"bugs?|tickets?|issues?|jira|tracking|tracker|links?|prs?|references?|ref|github|url"),
+    (
+        "ticket",
+        r"bugs?|tickets?|issues?|jira|tracking|tracker|links?|prs?|references?|ref|github|url",
+    ),
     ("type", r"type|category|kind|class|area|theme"),
     ("index", r"#|no\.?|nr\.?|n°|id|number"),
     (
@@ -34,8 +37,12 @@ _ROLES = (
     ),
     ("notes", r"details|notes?|comments?|rationale|why|context"),
 )
-_NO_VALUE = frozenset({"", "-", "—", "–", "n/a", "na", "none", "tbd", "tba", "?", "unknown", "unassigned"})
-_DONE = re.compile(r"\b(?:done|completed?|fixed|closed|resolved|shipped|merged|deployed)\b|✅|✔", re.I)
+_NO_VALUE = frozenset(
+    {"", "-", "—", "–", "n/a", "na", "none", "tbd", "tba", "?", "unknown", "unassigned"}
+)
+_DONE = re.compile(
+    r"\b(?:done|completed?|fixed|closed|resolved|shipped|merged|deployed)\b|✅|✔", re.I
+)
 _OPEN = re.compile(
     r"\b(?:todo|to do|open|in[\s-]progress|not started|planned|pending|wip|ongoing|blocked|backlog)\b|⬜|❌|🚧|⏳",
     re.I,

@@ -87,20 +87,26 @@ _SURFACE = {
     **dict.fromkeys(("qanda", "faq", "faqs", "questions"), "qanda"),
     **dict.fromkeys(("checklist", "trail"), "checklist"),
     **dict.fromkeys(("contributing", "factors", "trigger", "triggers"), "factors"),
-    **dict.fromkeys(("incident", "outage", "problem", "symptoms", "details", "description"), "incident"),
+    **dict.fromkeys(
+        ("incident", "outage", "problem", "symptoms", "details", "description"), "incident"
+    ),
     **dict.fromkeys(("analysis", "investigation", "escalation", "detected"), "analysis"),
     **dict.fromkeys(("acknowledgements", "acknowledgments", "thanks", "disclaimer"), "appendix"),
     **dict.fromkeys(("announced", "discovered", "fixed", "cve", "authors", "participants"), "meta"),
     "you": "you",
     # Words that look like action words to the fuzzy matcher but are not.
-    **dict.fromkeys(("preventable", "prevented", "correct", "incorrect", "action-taken"), "neutral"),
+    **dict.fromkeys(
+        ("preventable", "prevented", "correct", "incorrect", "action-taken"), "neutral"
+    ),
 }
 _OTHER_ROOTS = frozenset(
     "timeline cause resolution impact summary lessons went conclusion appendix qanda checklist "
     "factors incident analysis meta you taken".split()
 )
 _VOCABULARY = sorted(word for word in _SURFACE if len(word) >= 5)
-_STOPWORDS = frozenset("a an and or the to of for in on with we our are is be this it from by".split())
+_STOPWORDS = frozenset(
+    "a an and or the to of for in on with we our are is be this it from by".split()
+)
 _MARKERS = frozenset({("action", "item"), ("action",), ("todo",), ("task",), ("ai",), ("fixme",)})
 
 
