@@ -102,6 +102,7 @@ _ITEM_MARKER = re.compile(
     r"^\s*(?:\*\*|__)?(?:action\s+item|ai|todo|to-do|fixme)\s*(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*",
     re.I,
 )
+_TAIL = 400
 _TRAILING_JUNK = re.compile(r"[\s\-–—:;,|]+$")
 
 
@@ -166,9 +167,17 @@ def _meta_paren(raw: str, fields: Fields, base: date | None) -> str:
     return _META_PAREN.sub(one, raw)
 
 
+def _tail(pattern: re.Pattern[str], raw: str) -> re.Match[str] | None:
+    """Search only the end of ``raw``: trailing notes are short, items can be long."""
+    return pattern.search(raw, max(0, len(raw) - _TAIL))
+
+
 def _peel_ref(raw: str, fields: Fields) -> str:
     """Remove one trailing ticket reference from ``raw``; unchanged if there is none."""
-    if match := _BEFORE_PERIOD.search(raw):
+    if not raw or raw[-1] not in ").]>" and "http" not in raw[-_TAIL:] and "#" not in raw[-12:]:
+        if not re.search(r"\d\s*\.?$", raw):
+            return raw  # every trailing reference ends in ")", "]", a URL or a number
+    if match := _tail(_BEFORE_PERIOD, raw):
         groups = match.groupdict()
         if groups.get("url"):
             found = refs.reference(groups["text"], url=groups["url"])
@@ -178,7 +187,7 @@ def _peel_ref(raw: str, fields: Fields) -> str:
             fields.ref = fields.ref or found
             return raw[: match.start()] + match["punct"]
     for pattern in _TRAILING_REFS:
-        if match := pattern.search(raw):
+        if match := _tail(pattern, raw):
             groups = match.groupdict()
             if groups.get("url") is not None:
                 found = refs.reference(groups["text"], url=groups["url"])
@@ -195,7 +204,7 @@ def _peel_once(raw: str, fields: Fields, base: date | None) -> str:
     peeled = _peel_ref(raw, fields)
     if peeled != raw:
         return peeled
-    if match := _TRAILING_DONE.search(raw):
+    if match := _tail(_TRAILING_DONE, raw):
         word = (match["word"] or match["word2"]).casefold()
         fields.done = bool(re.match(_DONE_WORDS, word)) if fields.done is None else fields.done
         return raw[: match.start()]
@@ -206,18 +215,18 @@ def _peel_once(raw: str, fields: Fields, base: date | None) -> str:
         if fields.done is None and any(c in marks for c in _DONE_EMOJI + _OPEN_EMOJI):
             fields.done = any(c in marks for c in _DONE_EMOJI)
         return tail
-    if match := _TRAILING_OWNER.search(raw):
+    if match := _tail(_TRAILING_OWNER, raw):
         if match.start() > 0:
             fields.owner = fields.owner or _owner_part(match["owner"])
             return raw[: match.start()]
-    if match := _TRAILING_DUE.search(raw):
+    if match := _tail(_TRAILING_DUE, raw):
         if match.start() > 0 and _parse_due(match["value"], base, fields):
             return raw[: match.start()]
     for pattern in _TRAILING_PRIORITY:
-        if (match := pattern.search(raw)) and match.start() > 0:
+        if (match := _tail(pattern, raw)) and match.start() > 0:
             fields.priority = fields.priority or match["prio"]
             return raw[: match.start()]
-    if match := _TRAILING_HANDLE.search(raw):
+    if "@" in raw[-_TAIL:] and (match := _tail(_TRAILING_HANDLE, raw)):
         if match.start() > 0:
             fields.owner = fields.owner or match["owner"]
             return raw[: match.start()]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from remediate.parsing.text import Chunk, Line, split_sentences, strip_markdown
 
@@ -45,7 +46,7 @@ _AUXILIARIES = frozenset(
 )
 _MODAL = re.compile(
     r"\b(?:will|shall|should|must|need(?:s)? to|plan(?:s)? to|(?:are|is) going to|intend(?:s)? to"
-    r"|(?:is|are) (?:scheduled|planned|being \w+ed)"
+    r"|(?:is|are) (?:scheduled|planned|being \w+ed)|(?:it is |we )?recommend(?:ed|s)?"
     r"|^(?:we|the \w+ team|\w+ team|they)(?: are|['’]re| is) (?:now |also |currently |actively )?\w+ing)\b"
     r"|['’]ll\b",
     re.I,
@@ -80,6 +81,9 @@ _LABEL = re.compile(r"^(?:[^:.!?]{1,50}):\s+(?=\S)")
 
 IMPERATIVE, PLAN, GERUND, NONE = "imperative", "plan", "gerund", "none"
 
+# Every check below reads the plain words of the same sentences; strip the Markdown once.
+_plain = lru_cache(maxsize=4096)(strip_markdown)
+
 
 def _verb_of_gerund(word: str) -> str | None:
     if not word.endswith("ing") or len(word) < 6:
@@ -97,7 +101,7 @@ def _verb_of_gerund(word: str) -> str | None:
 
 def action_kind(sentence: str) -> str:
     """How a sentence states an action: IMPERATIVE, PLAN, GERUND or NONE."""
-    text = strip_markdown(sentence).strip()
+    text = _plain(sentence).strip()
     text = _LABEL.sub("", text, count=1) if _LABEL.match(text) and len(text) > 60 else text
     for _ in range(2):
         text = _CONNECTIVE.sub("", text, count=1)
@@ -119,13 +123,13 @@ def action_kind(sentence: str) -> str:
 
 def is_closing(sentence: str) -> bool:
     """Closing remarks, apologies and notes to the reader."""
-    text = _CONNECTIVE.sub("", strip_markdown(sentence).strip(), count=1)
+    text = _CONNECTIVE.sub("", _plain(sentence).strip(), count=1)
     return bool(_CLOSING.match(text))
 
 
 def is_intro(sentence: str) -> bool:
     """Sentences that introduce a list: they end with ':' or announce "the following"."""
-    text = strip_markdown(sentence).rstrip()
+    text = _plain(sentence).rstrip()
     return text.endswith((":", "：")) or bool(
         re.search(r"\b(?:the following|as follows)\b", text, re.I)
     )
@@ -133,12 +137,12 @@ def is_intro(sentence: str) -> bool:
 
 def is_narrative(sentence: str) -> bool:
     """What happened, or what should have happened, rather than what will be done."""
-    return bool(_NARRATIVE.search(strip_markdown(sentence).strip()))
+    return bool(_NARRATIVE.search(_plain(sentence).strip()))
 
 
 def explains(sentence: str) -> bool:
     """Sentences that explain or justify the sentence before them."""
-    return bool(_EXPLAINS.match(strip_markdown(sentence).strip()))
+    return bool(_EXPLAINS.match(_plain(sentence).strip()))
 
 
 _JOINING_END = re.compile(
@@ -155,7 +159,7 @@ def units(lines: Sequence[Line]) -> list[Chunk]:
         if not chunk.text:
             continue
         if result:
-            previous = strip_markdown(result[-1][-1].text)
+            previous = _plain(result[-1][-1].text)
             starts_new = re.match(r"[\"'“‘(*_]*[A-Z0-9]", chunk.text) is not None
             if previous.endswith((".", "!", "?", ":", "：")) or (
                 starts_new and not _JOINING_END.search(previous) and len(previous) < 100
@@ -170,7 +174,7 @@ def units(lines: Sequence[Line]) -> list[Chunk]:
 
 def too_short(text: str) -> bool:
     """Fewer than two words: "N/A", "TBD", "None.", a stray "rebellions." line."""
-    plain = strip_markdown(text)
+    plain = _plain(text)
     return len(re.findall(r"[^\W\d_]{2,}", plain)) < 2
 
 

@@ -136,24 +136,29 @@ _SPACES = re.compile(r"\s+")
 
 def strip_markdown(text: str, link_labels: Mapping[str, str] | None = None) -> str:
     """Inline Markdown to plain words: links keep their text, emphasis/backticks/tags go."""
-    text = _IMAGE.sub(" ", text)
-    for _ in range(3):  # nested brackets such as "[[PR](url)]" peel one level per pass
-        new = _INLINE_LINK.sub(lambda m: m.group(1), text)
-        new = _REF_LINK.sub(lambda m: m.group(1), new)
-        if new == text:
-            break
-        text = new
-    if link_labels:
-        text = _SHORTCUT_LINK.sub(
-            lambda m: m.group(1) if m.group(1).casefold() in link_labels else m.group(0), text
-        )
-    text = _AUTOLINK.sub(lambda m: m.group(1), text)
-    text = _HTML_TAG.sub(" ", text)
+    # Each substitution only runs when its trigger character is present: this is hot code.
+    if "[" in text:
+        text = _IMAGE.sub(" ", text)
+        for _ in range(3):  # nested brackets such as "[[PR](url)]" peel one level per pass
+            new = _INLINE_LINK.sub(lambda m: m.group(1), text)
+            new = _REF_LINK.sub(lambda m: m.group(1), new)
+            if new == text:
+                break
+            text = new
+        if link_labels:
+            text = _SHORTCUT_LINK.sub(
+                lambda m: m.group(1) if m.group(1).casefold() in link_labels else m.group(0), text
+            )
+    if "<" in text:
+        text = _AUTOLINK.sub(lambda m: m.group(1), text)
+        text = _HTML_TAG.sub(" ", text)
     text = text.replace("`", "")
-    text = _STRONG.sub("", text)
-    text = _EM_STAR.sub(lambda m: m.group(1), text)
-    text = _EM_UNDERSCORE.sub(lambda m: m.group(1), text)
-    text = html.unescape(text)
+    if "*" in text or "_" in text or "~" in text:
+        text = _STRONG.sub("", text)
+        text = _EM_STAR.sub(lambda m: m.group(1), text)
+        text = _EM_UNDERSCORE.sub(lambda m: m.group(1), text)
+    if "&" in text:
+        text = html.unescape(text)
     return _SPACES.sub(" ", text).strip()
 
 
@@ -180,6 +185,7 @@ def strip_decoration(text: str) -> str:
 _ABBREVIATIONS = frozenset(
     "e.g i.e etc vs approx inc ltd co mr mrs ms dr prof no fig st jr sr a.m p.m cf al".split()
 )
+_LAST_WORD = re.compile(r"([\w.]+)\W*$")
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]*_]*(?=\s+[\"'“‘(\[*_]*[A-Z0-9@])")
 
 
@@ -189,11 +195,11 @@ def split_sentences(chunk: Chunk) -> list[Chunk]:
     start = 0
     text = chunk.text
     for match in _SENTENCE_END.finditer(text):
-        word = re.search(r"([\w.]+)\W*$", text[start : match.start()])
+        word = _LAST_WORD.search(text, max(start, match.start() - 40), match.start())
         if word and word.group(1).casefold().rstrip(".") in _ABBREVIATIONS:
             continue
-        if match.group().startswith(".") and re.search(r"\d$", text[: match.start()]):
-            if re.match(r"\.\d", text[match.start() :]):
+        if match.group().startswith(".") and match.start() > 0 and text[match.start() - 1].isdigit():
+            if text[match.start() + 1 : match.start() + 2].isdigit():
                 continue
         pieces.append(chunk.sub(start, match.end()).strip())
         start = match.end()
