@@ -23,7 +23,6 @@ from remediate.parsing.titles import (
     title_roots,
 )
 
-STRONG_LEVELS = range(1, 7)
 BOLD_LEVEL = 7
 PLAIN_LEVEL = 8
 

@@ -174,9 +174,10 @@ def _tail(pattern: re.Pattern[str], raw: str) -> re.Match[str] | None:
 
 def _peel_ref(raw: str, fields: Fields) -> str:
     """Remove one trailing ticket reference from ``raw``; unchanged if there is none."""
-    if not raw or raw[-1] not in ").]>" and "http" not in raw[-_TAIL:] and "#" not in raw[-12:]:
-        if not re.search(r"\d\s*\.?$", raw):
-            return raw  # every trailing reference ends in ")", "]", a URL or a number
+    # Every trailing reference ends in ")", "]", a URL or a number: skip the rest cheaply.
+    maybe = raw and (raw[-1] in ").]>" or "http" in raw[-_TAIL:] or "#" in raw[-12:])
+    if not maybe and not re.search(r"\d\s*\.?$", raw):
+        return raw
     if match := _tail(_BEFORE_PERIOD, raw):
         groups = match.groupdict()
         if groups.get("url"):

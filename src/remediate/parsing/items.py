@@ -54,7 +54,6 @@ class RawItem:
     ref: Ref | None = None
     row_span: tuple[int, int] | None = None  # a table row's whole line
     table_cell: bool = False
-    extra_lines: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # metadata sub-items ("Owner: @alice")
 
 
@@ -138,7 +137,7 @@ class _Extractor:
                 context = Context(section_name(own), HeadingFacts(), -1, item.line.number)
                 self.label_lines(item, context, own)
                 return
-            if outer is None or placed.in_other:
+            if outer is None:
                 return
             context = Context(section_name(outer), HeadingFacts(), -1, item.line.number)
         own = label_of(item)
@@ -151,21 +150,18 @@ class _Extractor:
             return
         section, facts = self._under_labels(context, labels)
         parts = [item.first]
-        extra: list[int] = []
-        for line, chunk, _lazy in item.more:
-            if (
-                _is_bare_url(chunk.text)
-                and from_url(strip_markdown(chunk.text).strip("<>() ")) is None
-            ):
+        for _line, chunk, _lazy in item.more:
+            # A bare URL line under an item (a blog link) is not wording; a tracker URL is its ticket.
+            url = strip_markdown(chunk.text).strip("<>() ")
+            if _is_bare_url(chunk.text) and from_url(url) is None:
                 continue
             parts.append(chunk)
-            extra.append(line.number)
         raw = Chunk.join(parts)
         if tables.no_value(raw.text) or not re.search(r"[^\W\d_]", raw.text):
             return
         done = None if item.checkbox is None else item.checkbox == "x"
         kind = "list" if item.checkbox is None else "checkbox"
-        raw_item = RawItem(kind, raw, section, facts, done=done, extra_lines=extra)
+        raw_item = RawItem(kind, raw, section, facts, done=done)
         self.items.append(raw_item)
         self.by_list_item[id(item)] = raw_item
 

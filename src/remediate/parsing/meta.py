@@ -10,6 +10,7 @@ from pathlib import PurePath
 
 from remediate.parsing.dates import first_date
 from remediate.parsing.text import Line, strip_decoration, strip_markdown
+from remediate.parsing.titles import OTHER, UNKNOWN, classify_title
 
 # Stems that say nothing about the incident: the parent directory names it instead.
 _GENERIC_STEMS = frozenset(
@@ -106,8 +107,6 @@ def document_title(lines: Sequence[Line], start: int, values: dict[str, str]) ->
 
 def _names_document(title: str) -> bool:
     """A title of the whole document, not a section name such as "Issue Summary"."""
-    from remediate.parsing.titles import OTHER, UNKNOWN, classify_title
-
     cls = classify_title(title)
     return cls == UNKNOWN or (cls == OTHER and bool(_TITLE_WORDS.search(title)))
 

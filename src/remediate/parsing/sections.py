@@ -69,10 +69,14 @@ class _Walker:
         self.region = 0
         self.in_other = False
         self.outline = Outline()
+        self._cached: tuple[tuple[int, ...], Context] | None = None
 
     def context(self) -> Context | None:
         if self.root is None:
             return None
+        key = (id(self.root), *map(id, self.subs))
+        if self._cached is not None and self._cached[0] == key:
+            return self._cached[1]
         chain = [self.root, *self.subs]
         facts = [heading_facts(h.title, self.incident_date) for h in chain]
         merged = HeadingFacts(
@@ -80,7 +84,9 @@ class _Walker:
             done=next((f.done for f in reversed(facts) if f.done is not None), None),
             due=next((f.due for f in reversed(facts) if f.due), None),
         )
-        return Context(section_name(chain[-1].title), merged, self.region, chain[-1].line.number)
+        context = Context(section_name(chain[-1].title), merged, self.region, chain[-1].line.number)
+        self._cached = (key, context)
+        return context
 
     def open(self, heading: Heading) -> None:
         if self.root is None:
