@@ -352,3 +352,33 @@ def test_code_blocks_and_html_inside_a_section_are_not_items() -> None:
         - Add an alert
         """
     ) == ["Add an alert"]
+
+
+def test_past_actions_count_in_prose_under_an_action_heading_but_findings_do_not() -> None:
+    assert texts(
+        """
+        Preventative measures
+        =====================
+
+        The problem was caught by running the standard fuzz tests. These tests run on every
+        release.
+
+        However, these tests were introduced after the 0.5 branch. A 0.6 release will come soon.
+
+        The BASH script was updated to check the exit code. However, it will only land in 0.6.
+        """
+    ) == [
+        "A 0.6 release will come soon.",
+        "The BASH script was updated to check the exit code. However, it will only land in 0.6.",
+    ]
+
+
+def test_noun_phrase_lines_in_a_prose_section_are_items() -> None:
+    assert texts(
+        """
+        Corrective and Preventative Measures:
+        Capacity reviews every quarter.
+        Better alerting on disk usage.
+        N/A
+        """
+    ) == ["Capacity reviews every quarter.", "Better alerting on disk usage."]

@@ -110,7 +110,12 @@ def parse_text(
                 done=done if done is not None else raw.facts.done,
                 tracker_ref=ref.key if ref else None,
                 line=line,
-                end_line=line_of(max(span[1] - 1, span[0])),
+                # The item's last line, a ticket reference on its own continuation line included.
+                end_line=line_of(
+                    raw.raw.offsets[-1]
+                    if raw.kind in ("list", "checkbox")
+                    else max(span[1] - 1, span[0])
+                ),
                 kind=raw.kind,  # type: ignore[arg-type]
                 span=span,
                 tracker_url=ref.url if ref else None,

@@ -79,7 +79,25 @@ _CONNECTIVE = re.compile(
 )
 _LABEL = re.compile(r"^(?:[^:.!?]{1,50}):\s+(?=\S)")
 
-IMPERATIVE, PLAN, GERUND, NONE = "imperative", "plan", "gerund", "none"
+IMPERATIVE, PLAN, GERUND, DONE, NONE = "imperative", "plan", "gerund", "done", "none"
+
+# Sentences that qualify the one before them ("However, this quick fix ..."): never an item.
+_CONTRAST = re.compile(
+    r"^(?:however|but|although|though|unfortunately|note that|hence|therefore|thus|because|since"
+    r"|that said|nevertheless|nonetheless|instead|meanwhile|in practice)\b",
+    re.I,
+)
+# "The script was updated ...", "A fix has been implemented ...": past actions count under an
+# action heading (LABELING.md), "The problem was discovered by ..." does not (no action verb).
+_PASSIVE = re.compile(
+    r"\b(?:was|were|has been|have been|had been|is now|are now|got)\s+(?:\w+ly\s+)?(?P<verb>[a-z]+)\b",
+    re.I,
+)
+_IRREGULAR = {
+    "built": "build", "rebuilt": "rebuild", "made": "make", "set": "set", "run": "run", "rerun": "rerun",
+    "written": "write", "rewritten": "rewrite", "put": "put", "kept": "keep", "taught": "teach",
+    "split": "split", "shut": "shut",
+}  # fmt: skip
 
 # Every check below reads the plain words of the same sentences; strip the Markdown once.
 _plain = lru_cache(maxsize=4096)(strip_markdown)
@@ -99,8 +117,21 @@ def _verb_of_gerund(word: str) -> str | None:
     return None
 
 
+def _verb_of_participle(word: str) -> str | None:
+    if word in _IRREGULAR:
+        return _IRREGULAR[word] if _IRREGULAR[word] in ACTION_VERBS else None
+    if word.endswith("ied"):
+        candidates = [word[:-3] + "y"]
+    elif word.endswith("ed") and len(word) > 4:
+        stem = word[:-2]
+        candidates = [stem, stem + "e", stem[:-1] if stem[-1] == stem[-2] else ""]
+    else:
+        return None
+    return next((c for c in candidates if c in ACTION_VERBS), None)
+
+
 def action_kind(sentence: str) -> str:
-    """How a sentence states an action: IMPERATIVE, PLAN, GERUND or NONE."""
+    """How a sentence states an action: IMPERATIVE, PLAN, GERUND, DONE (past action) or NONE."""
     text = _plain(sentence).strip()
     text = _LABEL.sub("", text, count=1) if _LABEL.match(text) and len(text) > 60 else text
     for _ in range(2):
@@ -118,6 +149,11 @@ def action_kind(sentence: str) -> str:
         return PLAN
     if _verb_of_gerund(first) and second not in _AUXILIARIES:
         return GERUND
+    if _verb_of_participle(first) and second not in _AUXILIARIES:
+        return DONE  # "Rolled back the config", "Added alerts"
+    for passive in _PASSIVE.finditer(text):
+        if _verb_of_participle(passive.group("verb").casefold()):
+            return DONE
     return NONE
 
 
@@ -181,17 +217,17 @@ def too_short(text: str) -> bool:
 def action_sentences(unit: Chunk, *, strict: bool) -> list[Chunk]:
     """The items a prose unit holds: one per distinct action, explanations kept with it.
 
-    ``strict`` (prose next to a list or table) accepts only imperatives; otherwise plans
-    and gerunds count too, and a unit with no action sentence is one item unless it is
-    an intro, a closing remark or too short.
+    ``strict`` (prose next to a list or table) accepts only imperatives; otherwise plans,
+    gerunds and past actions count too, and a one-sentence unit with no action verb (a
+    line such as "Capacity reviews every quarter.") is an item unless it is an intro, a
+    closing remark, a statement about the incident, or too short.
     """
     sentences = split_sentences(unit)
     if not sentences:
         return []
-    kinds = [action_kind(s.text) for s in sentences]
-    accepted = {IMPERATIVE} if strict else {IMPERATIVE, PLAN, GERUND}
+    accepted = {IMPERATIVE} if strict else {IMPERATIVE, PLAN, GERUND, DONE}
     items: list[list[Chunk]] = []
-    for sentence, kind in zip(sentences, kinds, strict=True):
+    for sentence in sentences:
         text = sentence.text
         if is_intro(text) or is_closing(text):
             if items and not is_closing(text) and not text.rstrip().endswith(":"):
@@ -200,12 +236,18 @@ def action_sentences(unit: Chunk, *, strict: bool) -> list[Chunk]:
             if is_closing(text) and not items:
                 break  # closing remarks: nothing after them is an item either
             continue
+        plain = _plain(text).strip()
+        if _CONTRAST.match(plain):
+            if items:
+                items[-1].append(sentence)
+            continue
+        kind = action_kind(text)
         if kind in accepted and not (items and explains(text) and kind != IMPERATIVE):
             items.append([sentence])
         elif items and not is_narrative(text):
             items[-1].append(sentence)
-    if not items and not strict and len(sentences) >= 1:
-        first = sentences[0].text
-        if not (is_intro(first) or is_closing(first) or too_short(unit.text)):
+    if not items and not strict and len(sentences) == 1:
+        only = sentences[0].text
+        if not (is_intro(only) or is_closing(only) or is_narrative(only) or too_short(only)):
             items = [sentences]
     return [Chunk.join(group) for group in items if not too_short(" ".join(c.text for c in group))]
