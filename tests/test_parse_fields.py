@@ -251,3 +251,16 @@ def test_inline_issue_link_mid_sentence_keeps_its_text_and_is_not_the_items_tick
 )
 def test_item_text_cleaning(line: str, text: str) -> None:
     assert one(line).text == text
+
+
+@pytest.mark.parametrize(
+    ("line", "owner"),
+    [
+        ("- Fix the landing page @alice", "@alice"),
+        ("- Ask @bob", None),
+        ("- Sync the schema with @data-team", None),
+        ("- Add alerting (#123) @alice", "@alice"),
+    ],
+)
+def test_trailing_handle_is_an_owner_unless_it_is_addressed(line: str, owner: str | None) -> None:
+    assert one(line).owner == owner

@@ -382,3 +382,25 @@ def test_noun_phrase_lines_in_a_prose_section_are_items() -> None:
         N/A
         """
     ) == ["Capacity reviews every quarter.", "Better alerting on disk usage."]
+
+
+def test_prose_sub_section_next_to_a_list_sub_section_is_read_as_prose() -> None:
+    assert texts(
+        """
+        ## Remediation
+
+        We reverted the change and released 1.2.
+
+        ### Short term
+        We will add a canary stage. We will also rotate the signing keys.
+
+        ### Long term
+        - Migrate to the new cluster
+
+        The cluster work is tracked separately.
+        """
+    ) == [
+        "We will add a canary stage.",
+        "We will also rotate the signing keys.",
+        "Migrate to the new cluster",
+    ]

@@ -103,6 +103,9 @@ _ITEM_MARKER = re.compile(
     re.I,
 )
 _TAIL = 400
+_ADDRESS_WORDS = frozenset(
+    "to for with from by ask ping notify tell cc inform contact thank thanks and or of".split()
+)
 _TRAILING_JUNK = re.compile(r"[\s\-–—:;,|]+$")
 
 
@@ -228,7 +231,11 @@ def _peel_once(raw: str, fields: Fields, base: date | None) -> str:
             fields.priority = fields.priority or match["prio"]
             return raw[: match.start()]
     if "@" in raw[-_TAIL:] and (match := _tail(_TRAILING_HANDLE, raw)):
-        if match.start() > 0:
+        before = raw[: match.start()].rstrip()
+        # "Page @oncall" / "ask @bob" name someone to contact, not the item's owner.
+        last_word = before.rsplit(None, 1)[-1].casefold() if before else ""
+        addressed = match.group().lstrip()[:1] == "@" and last_word in _ADDRESS_WORDS
+        if before and not addressed:
             fields.owner = fields.owner or match["owner"]
             return raw[: match.start()]
     return raw

@@ -95,10 +95,14 @@ class _Extractor:
         self.incident_date = incident_date
         self.items: list[RawItem] = []
         self.by_list_item: dict[int, RawItem] = {}
-        self.strict: dict[int, bool] = {}
+        # Prose is read strictly (imperatives only) where it sits beside lists or tables: in a
+        # (sub-)section that has one, or directly under the heading of a region that has one.
+        self.listed_sections: set[int] = set()
+        self.listed_regions: set[int] = set()
         for placed in outline.placed:
             if placed.context is not None and isinstance(placed.block, ListItem | Table):
-                self.strict[placed.context.region] = True
+                self.listed_sections.add(placed.context.line)
+                self.listed_regions.add(placed.context.region)
 
     def run(self) -> list[RawItem]:
         for placed in self.outline.placed:
@@ -239,7 +243,9 @@ class _Extractor:
     # -- prose ------------------------------------------------------------------------------
 
     def paragraph(self, paragraph: Paragraph, context: Context) -> None:
-        strict = self.strict.get(context.region, False)
+        strict = context.line in self.listed_sections or (
+            context.line == context.root_line and context.region in self.listed_regions
+        )
         first = paragraph.lines[0].text
         if _LABELLED.match(first):
             # "**Action item:** Start incidents earlier. We should ..." is one item.

@@ -32,6 +32,7 @@ class Context:
     facts: HeadingFacts
     region: int
     line: int  # line of the innermost heading
+    root_line: int = 0  # line of the heading that opened the section
 
 
 @dataclass
@@ -84,7 +85,13 @@ class _Walker:
             done=next((f.done for f in reversed(facts) if f.done is not None), None),
             due=next((f.due for f in reversed(facts) if f.due), None),
         )
-        context = Context(section_name(chain[-1].title), merged, self.region, chain[-1].line.number)
+        context = Context(
+            section_name(chain[-1].title),
+            merged,
+            self.region,
+            chain[-1].line.number,
+            self.root.line.number,
+        )
         self._cached = (key, context)
         return context
 
