@@ -404,3 +404,27 @@ def test_prose_sub_section_next_to_a_list_sub_section_is_read_as_prose() -> None
         "We will also rotate the signing keys.",
         "Migrate to the new cluster",
     ]
+
+
+def test_label_item_over_unindented_siblings_labels_them_and_is_not_an_item() -> None:
+    items = parse_md(
+        """
+        Corrective and Preventative Measures:
+        - Improvements/Fixes: I have set up alerting for the load balancer.
+        - A List Of Tasks To Address The Issue:
+        - Patching the load balancer configuration.
+        - Adding monitoring for load balancer metrics.
+
+        - Run the following:
+
+        ```
+        make check
+        ```
+        """
+    ).action_items
+    assert [(i.section, i.text) for i in items] == [
+        ("Corrective and Preventative Measures", "Improvements/Fixes: I have set up alerting for the load balancer."),
+        ("A List Of Tasks To Address The Issue", "Patching the load balancer configuration."),
+        ("A List Of Tasks To Address The Issue", "Adding monitoring for load balancer metrics."),
+        ("A List Of Tasks To Address The Issue", "Run the following"),
+    ]

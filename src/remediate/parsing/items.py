@@ -75,9 +75,24 @@ def label_of(item: ListItem) -> str | None:
     return None
 
 
+def _level(item: ListItem) -> int:
+    """Identifies the list an item belongs to (its parent), for sibling labels."""
+    return id(item.parent) if item.parent is not None else 0
+
+
+def _introduces_siblings(item: ListItem, following: object) -> bool:
+    """A short "Label:" item without children, followed by a sibling item, labels its siblings."""
+    if item.checkbox is not None or item.children or item.more:
+        return False
+    plain = strip_markdown(item.first.text).strip()
+    if not plain.endswith((":", "：")) or len(words(plain)) > 14:
+        return False
+    return isinstance(following, ListItem) and following.parent is item.parent
+
+
 def _label_section(label: str, fallback: str) -> str:
     name = section_name(label)
-    return name if len(words(name)) <= 7 else fallback
+    return name if len(words(name)) <= 10 else fallback
 
 
 def _cell_text(cells: Sequence[Chunk], index: int | None) -> str:
@@ -97,6 +112,7 @@ class _Extractor:
         self.by_list_item: dict[int, RawItem] = {}
         # Prose is read strictly (imperatives only) where it sits beside lists or tables: in a
         # (sub-)section that has one, or directly under the heading of a region that has one.
+        self.sibling_labels: dict[int, str] = {}  # list level -> label of a sibling above
         self.listed_sections: set[int] = set()
         self.listed_regions: set[int] = set()
         for placed in outline.placed:
@@ -105,9 +121,17 @@ class _Extractor:
                 self.listed_regions.add(placed.context.region)
 
     def run(self) -> list[RawItem]:
-        for placed in self.outline.placed:
+        placed_blocks = self.outline.placed
+        for index, placed in enumerate(placed_blocks):
             block = placed.block
+            if not isinstance(block, ListItem):
+                self.sibling_labels.clear()
             if isinstance(block, ListItem):
+                following = placed_blocks[index + 1].block if index + 1 < len(placed_blocks) else None
+                if _introduces_siblings(block, following):
+                    # "- A List Of Tasks To Address The Issue:" over unindented sibling bullets.
+                    self.sibling_labels[_level(block)] = strip_markdown(block.first.text)
+                    continue
                 self.list_item(block, placed)
             elif isinstance(block, Table):
                 self.table(block, placed)
@@ -122,12 +146,16 @@ class _Extractor:
     # -- lists ------------------------------------------------------------------------------
 
     def _labels(self, item: ListItem) -> Iterator[str]:
-        parent = item.parent
-        while parent is not None:
-            label = label_of(parent)
-            if label is not None:
+        """Labels over an item, nearest first: a label sibling above it, then labelling parents."""
+        node: ListItem | None = item
+        while node is not None:
+            sibling = self.sibling_labels.get(_level(node))
+            if sibling is not None:
+                yield sibling
+            parent = node.parent
+            if parent is not None and (label := label_of(parent)) is not None:
                 yield label
-            parent = parent.parent
+            node = parent
 
     def list_item(self, item: ListItem, placed: Placed) -> None:
         context = placed.context

@@ -209,7 +209,7 @@ def units(lines: Sequence[Line]) -> list[Chunk]:
 
 
 def too_short(text: str) -> bool:
-    """Fewer than two words: "N/A", "TBD", "None.", a stray "rebellions." line."""
+    """Fewer than two words: "N/A", "TBD", "None.", a stray one-word line."""
     plain = _plain(text)
     return len(re.findall(r"[^\W\d_]{2,}", plain)) < 2
 
