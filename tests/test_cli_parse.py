@@ -163,3 +163,11 @@ def test_parse_does_not_import_heavy_libraries() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert result.stdout.strip().splitlines()[-1] == "HEAVY=", result.stdout + result.stderr
+
+
+def test_table_format_prints_brackets_as_text_not_rich_markup() -> None:
+    doc = b"# A [/b] title\n## Action items\n| Action | Owner |\n|---|---|\n| Fix [/x] tags | [developer] |\n"
+    result = run("parse", "-", "--format", "table", stdin=doc)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode()
+    assert "[developer]" in out and "[/x]" in out and "[/b]" in out

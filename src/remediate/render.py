@@ -25,12 +25,14 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
     """Print a rich table on stdout."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    grid = Table(title=title, show_lines=False, expand=False)
+    # Text() cells: document text such as "[developer]" or "[/x]" is not rich markup.
+    grid = Table(title=Text(title) if title else None, show_lines=False, expand=False)
     for column in columns:
         grid.add_column(column, overflow="fold")
     for row in rows:
-        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+        grid.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
     Console(soft_wrap=False).print(grid)
 
 
