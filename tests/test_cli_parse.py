@@ -165,7 +165,10 @@ def test_parse_does_not_import_heavy_libraries() -> None:
     assert result.stdout.strip().splitlines()[-1] == "HEAVY=", result.stdout + result.stderr
 
 
-def test_table_format_prints_brackets_as_text_not_rich_markup() -> None:
+def test_table_format_prints_brackets_as_text_not_rich_markup(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough that no cell wraps
     doc = b"# A [/b] title\n## Action items\n| Action | Owner |\n|---|---|\n| Fix [/x] tags | [developer] |\n"
     result = run("parse", "-", "--format", "table", stdin=doc)
     assert result.returncode == 0, result.stderr
