@@ -309,3 +309,13 @@ def test_action_heading_with_only_na_gives_no_items_and_names_it_in_a_warning() 
     result = parse_md("## Security-Specific Action Items\n\nN/A\n")
     assert result.action_items == ()
     assert "Security-Specific Action Items" in result.warnings[0]
+
+
+def test_inline_title_followed_by_a_list_is_the_lists_intro() -> None:
+    assert sections(
+        """
+        Corrective Actions: Based on the findings, the team proposes several solutions.
+        - Add a canary stage
+        - Rotate the keys
+        """
+    ) == [("Corrective Actions", "Add a canary stage"), ("Corrective Actions", "Rotate the keys")]

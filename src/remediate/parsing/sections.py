@@ -134,7 +134,7 @@ class _Walker:
         if first and heading.level == 1 and _DOCUMENT_TITLE.search(heading.title):
             cls = "title"  # the document's own title never opens or closes a section
         if heading.kind == "inline" and cls == ACTION:
-            self.inline(heading)
+            self.inline(heading, following)
         elif self.root is None:
             if cls == ACTION:
                 self.open(heading)
@@ -153,10 +153,13 @@ class _Walker:
         if heading.strong:
             self.strong_level = heading.level
 
-    def inline(self, heading: Heading) -> None:
+    def inline(self, heading: Heading, following: Block | None) -> None:
         """ "Title: text": opens a section (text ending in ':' is its intro, else its content)."""
         assert heading.inline is not None
-        intro = heading.inline.text.rstrip().endswith((":", "："))
+        # The text is the section's intro when it ends with ':' or a list/table follows it.
+        intro = heading.inline.text.rstrip().endswith((":", "：")) or isinstance(
+            following, ListItem | Table
+        )
         if self.root is None:
             self.open(heading)
         elif intro:
