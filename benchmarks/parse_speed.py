@@ -12,7 +12,9 @@ from pathlib import Path
 from remediate.parsing import parse_path, parse_text
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus"
-WORDS = "add the monitoring alert for disk usage and rotate keys we will also fix config deploy".split()
+WORDS = (
+    "add the monitoring alert for disk usage and rotate keys we will also fix config deploy".split()
+)
 
 
 def sentence(rng: random.Random) -> str:
@@ -36,7 +38,9 @@ def timed(label: str, size: int, run: object) -> None:
     start = time.perf_counter()
     count = run()  # type: ignore[operator]
     seconds = time.perf_counter() - start
-    print(f"  {label:<44} {size / 1e6:6.2f} MB {seconds:7.3f} s {size / 1e6 / seconds:6.2f} MB/s  {count} items")
+    print(
+        f"  {label:<44} {size / 1e6:6.2f} MB {seconds:7.3f} s {size / 1e6 / seconds:6.2f} MB/s  {count} items"
+    )
 
 
 def main() -> None:
@@ -44,11 +48,19 @@ def main() -> None:
     rng = random.Random(1)
     files = sorted(CORPUS.glob("*.md"))
     size = sum(f.stat().st_size for f in files)
-    timed(f"corpus ({len(files)} files)", size, lambda: sum(len(parse_path(f).action_items) for f in files))
+    timed(
+        f"corpus ({len(files)} files)",
+        size,
+        lambda: sum(len(parse_path(f).action_items) for f in files),
+    )
     doc = mixed_document(3000, rng)
     timed("mixed document", len(doc), lambda: len(parse_text(doc).action_items))
     prose = "## Next steps\n" + " ".join(sentence(rng) for _ in range(20000)) + "\n"
-    timed("worst case: one paragraph, every sentence an item", len(prose), lambda: len(parse_text(prose).action_items))
+    timed(
+        "worst case: one paragraph, every sentence an item",
+        len(prose),
+        lambda: len(parse_text(prose).action_items),
+    )
 
 
 if __name__ == "__main__":

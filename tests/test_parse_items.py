@@ -423,7 +423,10 @@ def test_label_item_over_unindented_siblings_labels_them_and_is_not_an_item() ->
         """
     ).action_items
     assert [(i.section, i.text) for i in items] == [
-        ("Corrective and Preventative Measures", "Improvements/Fixes: I have set up alerting for the load balancer."),
+        (
+            "Corrective and Preventative Measures",
+            "Improvements/Fixes: I have set up alerting for the load balancer.",
+        ),
         ("A List Of Tasks To Address The Issue", "Patching the load balancer configuration."),
         ("A List Of Tasks To Address The Issue", "Adding monitoring for load balancer metrics."),
         ("A List Of Tasks To Address The Issue", "Run the following"),

@@ -58,6 +58,7 @@ _OPEN_EMOJI = "⬜☐🔲⏳🚧❌🔴🟡"
 _LEADING_STATE = re.compile(
     r"^\s*(?:\*\*|__)?\[?(?P<word>DONE|COMPLETED?|FIXED|TODO|TO ?DO|ONGOING|IN PROGRESS|WIP|OPEN)\]?(?:\*\*|__)?"
     r"(?:\s*[:\-–—]\s*|\s+(?=\S))"
+    r"|^\s*(?:\*\*|__)?(?P<word2>Done|Completed|Fixed|Todo|To-do|In progress|Ongoing)(?:\*\*|__)?\s*:\s*"
 )
 _OWNER_LABEL = r"(?:owners?|assignee|assigned to|dri|responsible|poc|point of contact|ai owner)"
 _OWNER_VALUE = r"(?P<owner>@?[\w][\w.'\-/]*(?:\s+[A-Z][a-z][\w.'\-]*)?(?:\s*(?:,|&|\band\b)\s*@?[\w][\w.'\-/]*)*)"
@@ -251,7 +252,7 @@ def _peel_leading(raw: str, fields: Fields) -> str:
                 fields.done = raw.lstrip()[0] in _DONE_EMOJI
             raw = body
         if match := _LEADING_STATE.match(raw):
-            word = match["word"].casefold()
+            word = (match["word"] or match["word2"]).casefold()
             if fields.done is None:
                 fields.done = word.startswith(("done", "complete", "fixed"))
             raw = raw[match.end() :]

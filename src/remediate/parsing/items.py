@@ -127,7 +127,9 @@ class _Extractor:
             if not isinstance(block, ListItem):
                 self.sibling_labels.clear()
             if isinstance(block, ListItem):
-                following = placed_blocks[index + 1].block if index + 1 < len(placed_blocks) else None
+                following = (
+                    placed_blocks[index + 1].block if index + 1 < len(placed_blocks) else None
+                )
                 if _introduces_siblings(block, following):
                     # "- A List Of Tasks To Address The Issue:" over unindented sibling bullets.
                     self.sibling_labels[_level(block)] = strip_markdown(block.first.text)

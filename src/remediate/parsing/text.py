@@ -198,7 +198,11 @@ def split_sentences(chunk: Chunk) -> list[Chunk]:
         word = _LAST_WORD.search(text, max(start, match.start() - 40), match.start())
         if word and word.group(1).casefold().rstrip(".") in _ABBREVIATIONS:
             continue
-        if match.group().startswith(".") and match.start() > 0 and text[match.start() - 1].isdigit():
+        if (
+            match.group().startswith(".")
+            and match.start() > 0
+            and text[match.start() - 1].isdigit()
+        ):
             if text[match.start() + 1 : match.start() + 2].isdigit():
                 continue
         pieces.append(chunk.sub(start, match.end()).strip())
