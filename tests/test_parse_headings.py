@@ -319,3 +319,7 @@ def test_inline_title_followed_by_a_list_is_the_lists_intro() -> None:
         - Rotate the keys
         """
     ) == [("Corrective Actions", "Add a canary stage"), ("Corrective Actions", "Rotate the keys")]
+
+
+def test_bold_document_title_mentioning_remediation_does_not_open_a_section() -> None:
+    assert texts("**Postmortem: remediation of the login outage**\n\n- Users could not log in\n") == []

@@ -227,7 +227,7 @@ class _Extractor:
 
     def table(self, table: Table, placed: Placed) -> None:
         context = placed.context
-        cols = tables.columns(table.header)
+        cols = tables.columns(table.header, [[c.text for c in row.cells] for row in table.rows])
         if cols.action is None:
             return
         if context is None:

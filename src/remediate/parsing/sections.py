@@ -21,7 +21,8 @@ from remediate.parsing.blocks import Block, Heading, ListItem, Paragraph, Table
 from remediate.parsing.text import Chunk, Line
 from remediate.parsing.titles import ACTION, OTHER, HeadingFacts, heading_facts, section_name
 
-_DOCUMENT_TITLE = re.compile(r"post[\s-]?mortem|incident|outage|report|\brca\b|retrospective", re.I)
+_DOCUMENT_WORDS = re.compile(r"post[\s-]?mortem|\brca\b|retrospective|incident report", re.I)
+_DOCUMENT_TITLE = re.compile(r"incident|outage|report", re.I)
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,10 @@ class _Walker:
 
     def heading(self, heading: Heading, first: bool, following: Block | None = None) -> None:
         cls = heading.cls
-        if first and heading.level == 1 and _DOCUMENT_TITLE.search(heading.title):
+        if first and (
+            _DOCUMENT_WORDS.search(heading.title)
+            or (heading.level == 1 and _DOCUMENT_TITLE.search(heading.title))
+        ):
             cls = "title"  # the document's own title never opens or closes a section
         if heading.kind == "inline" and cls == ACTION:
             self.inline(heading, following)

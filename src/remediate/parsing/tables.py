@@ -64,8 +64,8 @@ class Columns:
     type: int | None = None
 
 
-def columns(header: Sequence[str]) -> Columns:
-    """Assign a role to each header cell; the action column falls back to the first free one."""
+def columns(header: Sequence[str], rows: Sequence[Sequence[str]] = ()) -> Columns:
+    """Assign a role to each header cell; the action column falls back to the wordiest free one."""
     roles: dict[str, int] = {}
     taken: set[int] = set()
     for index, cell in enumerate(header):
@@ -81,7 +81,11 @@ def columns(header: Sequence[str]) -> Columns:
     action = roles.get("action")
     if action is None:
         free = [i for i in range(len(header)) if i not in taken]
-        action = free[0] if free else None
+
+        def wordiness(index: int) -> int:
+            return sum(len(row[index]) for row in rows if index < len(row))
+
+        action = max(free, key=lambda i: (wordiness(i), -i)) if free else None
     return Columns(
         action=action,
         owner=roles.get("owner"),
