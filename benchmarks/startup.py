@@ -54,8 +54,15 @@ def main() -> None:
     """Measure and print."""
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     py = sys.executable
+    # A one-command Typer app: what any command costs before remediate does anything (typer 0.29
+    # coerces every parameter through a pydantic TypeAdapter, so it imports pydantic).
+    minimal = (
+        "import typer\napp = typer.Typer()\n@app.command()\ndef cmd(path: str) -> None:\n"
+        "    print(path)\n@app.command()\ndef other() -> None:\n    pass\napp()\n"
+    )
     commands = {
         "python -c pass": [py, "-c", "pass"],
+        "minimal typer app, one command (reference)": [py, "-c", minimal, "cmd", "x"],
         "python -m remediate --help": [py, "-m", "remediate", "--help"],
         "remediate parse <doc> --format json": [
             py,
