@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from remediate.parsing import ParseResult
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -18,3 +23,15 @@ def write_postmortem(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def parse_md(text: str, **kwargs: Any) -> ParseResult:
+    """Parse an inline example (dedented, leading newline dropped)."""
+    from remediate.parsing import parse_text
+
+    return parse_text(textwrap.dedent(text).lstrip("\n"), **kwargs)
+
+
+def texts(text: str, **kwargs: Any) -> list[str]:
+    """The item texts of an inline example."""
+    return [item.text for item in parse_md(text, **kwargs).action_items]

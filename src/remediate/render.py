@@ -25,12 +25,14 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
     """Print a rich table on stdout."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    grid = Table(title=title, show_lines=False, expand=False)
+    # Text() cells: document text such as "[developer]" or "[/x]" is not rich markup.
+    grid = Table(title=Text(title) if title else None, show_lines=False, expand=False)
     for column in columns:
         grid.add_column(column, overflow="fold")
     for row in rows:
-        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+        grid.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
     Console(soft_wrap=False).print(grid)
 
 
@@ -53,7 +55,9 @@ def _done(value: bool | None) -> str:
 def parse_result(result: ParseResult, format: str) -> None:
     """Render ``remediate parse`` output in the requested format."""
     if format == "json":
+        # The warnings are in the JSON too; stderr keeps them visible to a person at a terminal.
         emit_json(result.to_json())
+        warnings(result.warnings)
         return
     columns = ["id", "line", "section", "action item", "owner", "due", "priority", "state", "ticket"]
     rows = [
@@ -61,7 +65,8 @@ def parse_result(result: ParseResult, format: str) -> None:
         for i in result.action_items
     ]
     pm = result.postmortem
-    heading = f"{pm.title or pm.id} ({len(rows)} action items)"
+    count = f"{len(rows)} action item" + ("" if len(rows) == 1 else "s")
+    heading = f"{pm.title or pm.id} ({count})"
     if format == "markdown":
         sys.stdout.write(f"## {heading}\n\n" + markdown_table(columns, rows))
     else:

@@ -26,6 +26,13 @@ class ActionItem:
     line: int = 0  # 1-based line where the item starts
     end_line: int = 0  # 1-based line where it ends (wrapped lines, multi-line cells)
     kind: ItemKind = "list"
+    # Character offsets [start, end) into the decoded document text of the item as written:
+    # a list item from after its marker/checkbox to the end of its last line, without a
+    # trailing ticket reference; a prose item the sentence(s) with final punctuation; a
+    # table item the whole row line. Write-back inserts the ticket reference at span end
+    # (before the final punctuation for prose, in the ticket cell for tables).
+    span: tuple[int, int] = (0, 0)
+    tracker_url: str | None = None  # the link target when the reference was written as a link
 
     def to_json(self) -> dict[str, Any]:
         """The item as the ``--format json`` object documents it."""
@@ -41,6 +48,8 @@ class ActionItem:
             "line": self.line,
             "end_line": self.end_line,
             "kind": self.kind,
+            "span": list(self.span),
+            "tracker_url": self.tracker_url,
         }
 
 

@@ -1,61 +1,133 @@
-"""Placeholder parser: Markdown headings and bullet lists only (to be replaced by issue 2)."""
+"""Postmortem text -> :class:`ParseResult`: the pipeline that ties the parsing modules together.
+
+``meta`` reads front matter, title, incident date and id; ``blocks`` splits the
+lines into headings, list items, tables and paragraphs; ``sections`` finds the
+action-item sections; ``items`` turns their content into raw items; ``fields``
+reads each item's owner, due date, priority, state and ticket reference.
+"""
 
 from __future__ import annotations
 
-import re
+import bisect
 from collections.abc import Sequence
-from pathlib import PurePath
+from datetime import date
 
-from remediate.parsing.model import ActionItem, ParseResult, Postmortem, content_hash, item_id
-
-DEFAULT_SECTION_TITLES = (
-    "action items",
-    "corrective and preventative measures",
-    "corrective and preventive measures",
-    "follow-ups",
-    "next steps",
-    "remediation",
-    "tasks to address the issue",
+from remediate.parsing import blocks, items, meta, sections, tables
+from remediate.parsing.fields import Fields, read_fields
+from remediate.parsing.model import (
+    ActionItem,
+    ParseResult,
+    Postmortem,
+    content_hash,
+    item_id,
+    normalize_text,
 )
+from remediate.parsing.text import split_lines
+from remediate.parsing.titles import DEFAULT_SECTION_TITLES, section_name
 
-_HEADING = re.compile(r"^(#{1,6})\s*(.+?)\s*#*\s*$")
-_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[( |x|X)\]\s+)?(.+)$")
+__all__ = ["DEFAULT_SECTION_TITLES", "parse_text"]
+
+
+def _no_section_warning(extra: Sequence[str]) -> str:
+    titles = ", ".join(f'"{title}"' for title in (*DEFAULT_SECTION_TITLES, *extra))
+    return (
+        f"no action-item section found; looked for headings such as {titles} "
+        "and their variants (add more with [parser] section_titles)"
+    )
+
+
+def _apply_note(note: str, fields: Fields, base: date | None) -> None:
+    """Fold a metadata sub-item ("Owner: @alice", "Due: 2024-01-15", "Status: done") into its item."""
+    name, _, value = note.partition(":")
+    name = name.strip(" *_").casefold()
+    value = value.strip(" *_")
+    if name.startswith(("status", "state")):
+        done = tables.cell_done(value)
+        fields.done = fields.done if done is None else done
+    elif name.startswith(("ticket", "jira", "issue", "bug", "tracking")):
+        fields.ref = fields.ref or tables.cell_ticket(value)
+    elif name.startswith(("due", "eta", "deadline", "target")):
+        fields.due = fields.due or tables.cell_due(value, base)
+    elif name.startswith("priority"):
+        fields.priority = fields.priority or tables.cell_priority(value)
+    else:
+        fields.owner = fields.owner or tables.cell_owner(value)
 
 
 def parse_text(
     text: str, *, source: str = "<text>", section_titles: Sequence[str] = ()
 ) -> ParseResult:
-    """Parse postmortem text into its action items."""
-    titles = {t.casefold() for t in (*DEFAULT_SECTION_TITLES, *section_titles)}
-    pm_id = re.sub(r"[^a-z0-9]+", "-", PurePath(source).stem.lower()).strip("-") or "postmortem"
-    title: str | None = None
-    section: str | None = None
-    items: list[ActionItem] = []
+    """Parse postmortem text into its metadata and action items."""
+    extra = tuple(title for title in section_titles if title.strip())
+    lines = split_lines(text)
+    info = meta.read_meta(lines, source)
+    scan = blocks.scan(lines, info.body_start, extra)
+    outline = sections.outline(scan.blocks, info.date)
+    starts = [line.start for line in lines]
+
+    def line_of(offset: int) -> int:
+        return bisect.bisect_right(starts, offset)
+
+    result: list[ActionItem] = []
+    warnings: list[str] = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        heading = _HEADING.match(line)
-        if heading:
-            name = heading.group(2).rstrip(":").strip()
-            title = title or name
-            section = name if name.casefold() in titles else None
+    for raw in items.raw_items(outline, info.date):
+        fields = read_fields(
+            raw.raw.text,
+            base=info.date,
+            link_labels=scan.link_labels,
+            clean=tables.drop_numbering if raw.table_cell else None,
+        )
+        if not fields.text:
             continue
-        bullet = _BULLET.match(line)
-        if section and bullet:
-            body = bullet.group(2).strip()
-            occurrence = seen.get(body, 0)
-            seen[body] = occurrence + 1
-            box = bullet.group(1)
-            items.append(
-                ActionItem(
-                    id=item_id(pm_id, body, occurrence),
-                    text=body,
-                    section=section,
-                    done=None if box is None else box != " ",
-                    line=number,
-                    end_line=number,
-                    kind="list" if box is None else "checkbox",
-                )
+        for note in raw.notes:
+            _apply_note(note, fields, info.date)
+        if raw.row_span is not None:
+            span = raw.row_span
+        elif raw.kind == "prose":
+            span = raw.raw.span()
+        else:
+            span = (raw.raw.offsets[0], raw.raw.offsets[max(fields.core_end, 1) - 1] + 1)
+        key = normalize_text(fields.text)
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        ref = raw.ref or fields.ref
+        done = raw.done if raw.done is not None else fields.done
+        line = line_of(span[0])
+        if fields.relative_due and not (raw.due or fields.due):
+            warnings.append(
+                f"line {line}: relative deadline '{fields.relative_due}' ignored "
+                "(the document states no incident date)"
             )
-    postmortem = Postmortem(pm_id, title, None, source, content_hash(text))
-    warnings = () if items else ("no action-item section found",)
-    return ParseResult(postmortem, tuple(items), warnings)
+        result.append(
+            ActionItem(
+                id=item_id(info.id, fields.text, occurrence),
+                text=fields.text,
+                section=raw.section,
+                owner=raw.owner or fields.owner,
+                due=raw.due or fields.due or raw.facts.due,
+                priority=raw.priority or fields.priority or raw.facts.priority,
+                done=done if done is not None else raw.facts.done,
+                tracker_ref=ref.key if ref else None,
+                line=line,
+                # The item's last line, a ticket reference on its own continuation line included.
+                end_line=line_of(
+                    raw.raw.offsets[-1]
+                    if raw.kind in ("list", "checkbox")
+                    else max(span[1] - 1, span[0])
+                ),
+                kind=raw.kind,  # type: ignore[arg-type]
+                span=span,
+                tracker_url=ref.url if ref else None,
+            )
+        )
+    if not result:
+        if outline.action_headings:
+            names = ", ".join(
+                f"'{section_name(h.title)}' (line {h.line.number})" for h in outline.action_headings
+            )
+            warnings.append(f"action-item section(s) {names} hold no items")
+        else:
+            warnings.append(_no_section_warning(extra))
+    postmortem = Postmortem(info.id, info.title, info.date, source, content_hash(text))
+    return ParseResult(postmortem, tuple(result), tuple(warnings))

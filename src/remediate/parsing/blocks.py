@@ -1,0 +1,422 @@
+"""Line structure: headings of every kind, list items, tables, paragraphs.
+
+A line scanner rather than a CommonMark parser, on purpose: postmortems are
+written by people who do not follow CommonMark. ``##TODO`` is a heading to its
+author, ``**Timeline**`` glued to the previous paragraph is a heading, a short
+"Corrective and Preventative Measures:" line is a heading, and unindented lines
+after a ``* **Tasks:**`` bullet are its items, not one lazy paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from remediate.parsing.text import Chunk, Line, indent_width, strip_markdown
+from remediate.parsing.titles import (
+    ACTION,
+    OTHER,
+    UNKNOWN,
+    classify_title,
+    is_item_marker,
+    title_roots,
+)
+
+BOLD_LEVEL = 7
+PLAIN_LEVEL = 8
+
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_ATX = re.compile(r"^\s{0,3}(#{1,6})((?:[ \t].*)?|[^\s#0-9!].*)$")
+_SETEXT = re.compile(r"^\s{0,3}(=+|-{2,})\s*$")
+_THEMATIC = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
+_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
+_LINKDEF = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*(\S+)")
+_HTML = re.compile(
+    r"^\s{0,3}</?(?:p|div|img|br|details|summary|table|thead|tbody|tr|td|th|center|figure"
+    r"|picture|video|span|h[1-6]|ul|ol|li|hr|section|iframe|style|script)\b",
+    re.I,
+)
+_LIST = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<marker>[-*+•▪●◦‣–]|&bull;|&#8226;|\*?\d{1,3}[.)]|\*\*\d{1,3}[.)]\*\*"
+    r"|\((?:\d{1,3}|[a-zA-Z]|[ivx]{1,4})\)|[a-z][.)]|[A-Z]\))(?P<gap>[ \t]+|$)"
+)
+_BARE_CHECKBOX = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>)(?P<gap>)(?=\[[ xX]\][ \t])")
+_CHECKBOX = re.compile(r"\[([ xX✓✔])\](?:[ \t]+|$)")
+_BOLD_LINE = re.compile(r"^(\*\*|__)(?P<title>(?:(?!\1).)+?)\1\s*(?P<colon>[:：]?)$")
+_COLON_LINE = re.compile(r"^(?P<title>[^:：|>]{1,80}?)\s*[:：]$")
+_INLINE = re.compile(
+    r"^(?:\*\*|__)?(?P<title>[A-Za-z][^:：*_|]{1,60}?)(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s+(?P<rest>\S.*)$"
+)
+_INTRO = re.compile(
+    r"\b(?:following|below|as follows|would be|here are|these are|include[sd]?|such as)\b|^to\s|,\s",
+    re.I,
+)
+_INTRO_WORDS = re.compile(
+    r"\b(?:following|below|include[sd]?|are|is|was|were|will|should|have|has|had|we|these|this"
+    r"|as follows|must|can|would)\b",
+    re.I,
+)
+# Roots of "Title: text" labels that end an action section even with inline text after them.
+_ENDING_ROOTS = frozenset({"conclusion", "summary", "lessons", "timeline", "cause", "appendix"})
+
+
+@dataclass
+class Heading:
+    """A heading: ``kind`` says how it was written, ``level`` ranks it (1-6 Markdown, 7-8 weaker)."""
+
+    kind: str  # atx | setext | bold | colon | bare | caps | inline
+    level: int
+    title: str
+    line: Line
+    cls: str
+    inline: Chunk | None = None  # the text after "Title:" on an inline heading
+
+    @property
+    def strong(self) -> bool:
+        """True for Markdown headings (ATX or setext), whose level is reliable."""
+        return self.kind in ("atx", "setext")
+
+
+@dataclass
+class ListItem:
+    """One list item: its marker, first-line content and continuation lines."""
+
+    line: Line
+    indent: int
+    content_col: int
+    marker: str
+    checkbox: str | None
+    first: Chunk
+    more: list[tuple[Line, Chunk, bool]] = field(default_factory=list)  # (line, text, lazy)
+    parent: ListItem | None = None
+    children: list[ListItem] = field(default_factory=list)
+
+    @property
+    def end_line(self) -> int:
+        """Last line number holding this item's own text."""
+        return self.more[-1][0].number if self.more else self.line.number
+
+
+@dataclass
+class TableRow:
+    """One body row of a table, split into cells."""
+
+    line: Line
+    cells: list[Chunk]
+
+
+@dataclass
+class Table:
+    """A pipe table: header cell texts and body rows."""
+
+    header: list[str]
+    rows: list[TableRow]
+    line: Line
+
+
+@dataclass
+class Paragraph:
+    """Consecutive non-blank lines that are nothing else."""
+
+    lines: list[Line]
+
+
+Block = Heading | ListItem | Table | Paragraph
+
+
+@dataclass
+class Scan:
+    """The blocks of a document and the link reference labels it defines."""
+
+    blocks: list[Block]
+    link_labels: dict[str, str]
+
+
+def split_cells(line: Line) -> list[Chunk]:
+    """Cells of a pipe-table row (escaped pipes and pipes inside backticks do not split)."""
+    text = line.text
+    cells: list[Chunk] = []
+    start, in_code = 0, False
+    for index, char in enumerate(text):
+        if char == "`":
+            in_code = not in_code
+        elif char == "|" and not in_code and (index == 0 or text[index - 1] != "\\"):
+            cells.append(Chunk.of_line(line, start, index).strip())
+            start = index + 1
+    cells.append(Chunk.of_line(line, start).strip())
+    stripped = text.strip()
+    if stripped.startswith("|"):
+        cells = cells[1:]
+    if stripped.endswith("|") and len(stripped) > 1:
+        cells = cells[:-1]
+    return cells
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def atx_heading(line: Line, extra: Sequence[str]) -> Heading | None:
+    """A ``#`` heading, also without the space (``##TODO``) or with a trailing colon."""
+    match = _ATX.match(line.text)
+    if not match:
+        return None
+    hashes, rest = match.group(1), match.group(2)
+    if rest and not rest[0].isspace() and len(hashes) == 1 and not rest[0].isupper():
+        return None  # "#hashtag" or "#channel" is not a heading
+    title = re.sub(r"\s+#+\s*$", "", rest).strip()
+    return Heading("atx", len(hashes), title, line, classify_title(title, extra))
+
+
+def weak_heading(line: Line, extra: Sequence[str]) -> Heading | None:
+    """A heading not written with ``#``: bold line, "Title:" line, bare title, ALL CAPS."""
+    text = line.text.strip()
+    if not text or len(text) > 150 or line.indent > 3:
+        return None
+    bold = _BOLD_LINE.match(text)
+    if bold:
+        title = bold.group("title").strip()
+        plain = strip_markdown(title)
+        if plain and _words(plain) <= 12 and not plain.endswith((".", ",", ";")):
+            return Heading("bold", BOLD_LEVEL, title, line, classify_title(title, extra))
+        return None
+    if not _starts_upper(text):
+        return None  # "following preventative measures going forward:" continues a sentence
+    colon = _COLON_LINE.match(text)
+    if colon:
+        title = colon.group("title").strip()
+        plain = strip_markdown(title)
+        if _INTRO.search(plain):
+            return None
+        cls = classify_title(title, extra)
+        if (cls != UNKNOWN and _words(plain) <= 12) or _title_like(plain, 8):
+            return Heading("colon", PLAIN_LEVEL, title, line, cls)
+        return None
+    inline = _INLINE.match(text)
+    if inline:
+        title = inline.group("title").strip()
+        cls = classify_title(title, extra)
+        ending = cls == OTHER and set(title_roots(title)) & _ENDING_ROOTS
+        if (cls == ACTION and _words(title) <= 8 and not is_item_marker(title)) or ending:
+            start = line.text.index(inline.group("rest"), line.indent)
+            rest = Chunk.of_line(line, start).strip()
+            return Heading("inline", PLAIN_LEVEL, title, line, cls, rest)
+        return None
+    plain = strip_markdown(text)
+    if plain and not plain.endswith((".", ",", ";", "!")) and _words(plain) <= 8:
+        letters = [c for c in plain if c.isalpha()]
+        if len(letters) >= 3 and all(c.isupper() for c in letters):
+            if len(letters) >= 0.6 * len(plain.replace(" ", "")):
+                return Heading("caps", PLAIN_LEVEL, text, line, classify_title(text, extra))
+        cls = classify_title(text, extra)
+        if cls != UNKNOWN and _words(plain) <= 6 and plain[0].isupper():
+            return Heading("bare", PLAIN_LEVEL, text, line, cls)
+    return None
+
+
+def _starts_upper(text: str) -> bool:
+    plain = strip_markdown(text).lstrip("*_#>([ ")
+    first = next((c for c in plain if c.isalnum()), "")
+    return bool(first) and (first.isupper() or first.isdigit() or not first.isalpha())
+
+
+def _title_like(text: str, max_words: int) -> bool:
+    if not text or _words(text) > max_words or not (text[0].isupper() or text[0].isdigit()):
+        return False
+    if re.search(r"[.,;!?]\s|https?://", text) or _INTRO_WORDS.search(text):
+        return False
+    return True
+
+
+def list_marker(text: str) -> re.Match[str] | None:
+    """The list-marker match of a line (bullet, any numbering, or a bare ``[ ]`` checkbox)."""
+    if _THEMATIC.match(text):
+        return None
+    return _LIST.match(text) or _BARE_CHECKBOX.match(text)
+
+
+class _Scanner:
+    def __init__(self, lines: Sequence[Line], extra: Sequence[str]) -> None:
+        self.lines = lines
+        self.extra = extra
+        self.blocks: list[Block] = []
+        self.labels: dict[str, str] = {}
+        self.stack: list[ListItem] = []
+
+    def emit(self, block: Block) -> None:
+        if not isinstance(block, ListItem):
+            self.stack.clear()
+        self.blocks.append(block)
+
+    def block_start(self, index: int) -> bool:
+        """Whether line ``index`` starts a block that interrupts a paragraph."""
+        line = self.lines[index]
+        text = line.text
+        return bool(
+            _FENCE.match(text)
+            or atx_heading(line, self.extra)
+            or _THEMATIC.match(text)
+            or _HTML.match(text)
+            or text.lstrip().startswith(">")
+            or list_marker(text)
+            or self.table_at(index)
+            or weak_heading(line, self.extra)
+        )
+
+    def table_at(self, index: int) -> bool:
+        if index + 1 >= len(self.lines) or "|" not in self.lines[index].text:
+            return False
+        sep = self.lines[index + 1].text
+        return "|" in sep and "-" in sep and bool(_TABLE_SEP.match(sep))
+
+    def run(self, start: int) -> Scan:
+        index = start
+        lines = self.lines
+        while index < len(lines):
+            line = lines[index]
+            text = line.text
+            if line.blank:
+                index += 1
+            elif fence := _FENCE.match(text):
+                index = self.skip_fence(index, fence.group(1))
+            elif text.lstrip().startswith("<!--"):
+                index = self.skip_comment(index)
+            elif _HTML.match(text) or text.lstrip().startswith(">"):
+                # HTML and block quotes (metadata, notes) hold no items; only their own lines go.
+                self.stack.clear()
+                first = text.lstrip()[0]
+                index += 1
+                while index < len(lines) and lines[index].text.lstrip()[:1] == first:
+                    index += 1
+            elif definition := _LINKDEF.match(text):
+                self.labels[definition.group(1).casefold()] = definition.group(2)
+                index += 1
+            elif heading := atx_heading(line, self.extra):
+                self.emit(heading)
+                index += 1
+            elif _THEMATIC.match(text):
+                self.stack.clear()
+                index += 1
+            elif self.table_at(index):
+                index = self.table(index)
+            elif marker := list_marker(text):
+                index = self.list_item(index, marker)
+            elif heading := weak_heading(line, self.extra):
+                self.emit(heading)
+                index += 1
+            else:
+                index = self.paragraph(index)
+        return Scan(self.blocks, self.labels)
+
+    def skip_fence(self, index: int, fence: str) -> int:
+        self.stack.clear()
+        index += 1
+        while index < len(self.lines):
+            if self.lines[index].text.strip().startswith(fence[0] * len(fence)):
+                return index + 1
+            index += 1
+        return index
+
+    def skip_comment(self, index: int) -> int:
+        while index < len(self.lines) and "-->" not in self.lines[index].text:
+            index += 1
+        return index + 1
+
+    def table(self, index: int) -> int:
+        header_line = self.lines[index]
+        header = [strip_markdown(cell.text) for cell in split_cells(header_line)]
+        rows = []
+        index += 2
+        while index < len(self.lines) and "|" in self.lines[index].text:
+            if self.lines[index].blank:
+                break
+            rows.append(TableRow(self.lines[index], split_cells(self.lines[index])))
+            index += 1
+        self.emit(Table(header, rows, header_line))
+        return index
+
+    def list_item(self, index: int, marker: re.Match[str]) -> int:
+        line = self.lines[index]
+        indent = indent_width(marker.group("indent"))
+        start = marker.end()
+        content_col = len(line.text[:start].expandtabs(4)) if marker.group("gap") else indent + 2
+        checkbox = None
+        box = _CHECKBOX.match(line.text, start)
+        if box:
+            checkbox = "x" if box.group(1) != " " else " "
+            start = box.end()
+        item = ListItem(
+            line, indent, content_col, marker.group("marker"), checkbox,
+            Chunk.of_line(line, start).strip(),
+        )  # fmt: skip
+        index = self.continuation(item, index + 1)
+        while self.stack and indent <= self.stack[-1].indent:
+            self.stack.pop()
+        if self.stack:
+            item.parent = self.stack[-1]
+            self.stack[-1].children.append(item)
+        self.stack.append(item)
+        self.blocks.append(item)
+        return index
+
+    def continuation(self, item: ListItem, index: int) -> int:
+        """Collect the item's wrapped, indented and lazy lines; return the next unread index."""
+        after_blank = False
+        while index < len(self.lines):
+            line = self.lines[index]
+            if line.blank:
+                after_blank = True
+                index += 1
+                continue
+            text = line.text
+            if (
+                _FENCE.match(text)
+                or atx_heading(line, self.extra)
+                or _THEMATIC.match(text)
+                or list_marker(text)
+                or self.table_at(index)
+                or _LINKDEF.match(text)
+                or _HTML.match(text)
+            ):
+                break
+            if line.indent <= item.indent and weak_heading(line, self.extra):
+                break
+            if after_blank and line.indent < min(item.content_col, item.indent + 2):
+                break
+            lazy = line.indent <= item.indent
+            item.more.append((line, Chunk.of_line(line).strip(), lazy))
+            after_blank = False
+            index += 1
+        return index
+
+    def paragraph(self, index: int) -> int:
+        lines = [self.lines[index]]
+        index += 1
+        while index < len(self.lines) and not self.lines[index].blank:
+            line = self.lines[index]
+            underline = _SETEXT.match(line.text)
+            if underline and self.setext(lines, underline.group(1)):
+                return index + 1
+            if self.block_start(index):
+                break
+            lines.append(line)
+            index += 1
+        self.emit(Paragraph(lines))
+        return index
+
+    def setext(self, lines: list[Line], underline: str) -> bool:
+        """Turn the paragraph's last line into a setext heading when it reads as a title."""
+        title = lines[-1].text.strip()
+        if underline.startswith("-") and (_words(title) > 10 or title.endswith(".")):
+            return False
+        if len(lines) > 1:
+            self.emit(Paragraph(lines[:-1]))
+        level = 1 if underline.startswith("=") else 2
+        self.emit(Heading("setext", level, title, lines[-1], classify_title(title, self.extra)))
+        return True
+
+
+def scan(lines: Sequence[Line], start: int = 0, extra: Sequence[str] = ()) -> Scan:
+    """Split the document (from line index ``start``) into blocks."""
+    return _Scanner(lines, extra).run(start)

@@ -1,0 +1,343 @@
+"""Per-item facts written into the item's own text: owner, due, priority, done, ticket.
+
+:func:`read_fields` peels metadata off the end (and the start) of the raw item
+text until nothing more comes off, then cleans what is left into the item text
+(LABELING.md rule 5): markers, emphasis, backticks and trailing ticket links go,
+inline links keep their text, the wording stays.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from remediate.parsing import refs
+from remediate.parsing.dates import RELATIVE, find_dates, first_date, resolve_relative
+from remediate.parsing.text import strip_decoration, strip_markdown
+
+_SEP = r"[\s,;:\-–—|]*"
+_LINK = r"\[(?P<text>[^\[\]]*)\]\((?P<url>[^()\s]+)\)"
+_REF_TOKEN = (
+    r"(?P<ref>#\d{1,7}|[\w.-]+/[\w.-]+#\d+|[A-Z][A-Z0-9_]{1,9}-\d{1,7}|https?://[^\s()\[\]]+)"
+)
+
+_REF_WORDS = r"(?:see|ticket|jira|issue|bug|tracked (?:in|by)|tracking|follow[- ]up(?: in)?)\s*:?\s+|(?:ticket|jira|issue|bug):\s*"
+# Trailing ticket references, tried in order; each must leave the item text before it.
+_TRAILING_REFS = [
+    re.compile(rf"{_SEP}\[\s*{_LINK}\s*\]\s*\.?\s*$"),  # [[PR](url)]
+    re.compile(rf"{_SEP}\(\s*(?:{_REF_WORDS})?{_LINK}\s*\)\s*\.?\s*$", re.I),  # ([#12](url))
+    re.compile(rf"{_SEP}{_LINK}\s*\.?\s*$"),  # - [jira](url)
+    re.compile(rf"\s*[(\[]\s*(?:{_REF_WORDS})?{_REF_TOKEN}\s*[)\]]\s*\.?\s*$", re.I),
+    re.compile(rf"{_SEP}(?:\s|^)(?P<ref>https?://[^\s()\[\]]+)\s*$"),
+    re.compile(r"(?:\s[-–—:]\s*|\s)(?P<ref>#\d{1,7}|[\w.-]+/[\w.-]+#\d+)\s*\.?\s*$"),
+    re.compile(
+        r"\s[-–—:]\s*(?:see\s+|ticket:?\s*|jira:?\s*)?(?P<ref>[A-Z][A-Z0-9_]{1,9}-\d{1,7})\s*\.?\s*$"
+    ),
+]
+# "Do X (OPS-42)." -- the sync engine writes a prose sentence's ticket before its final period.
+_BEFORE_PERIOD = re.compile(rf"\s*\(\s*(?:{_LINK}|{_REF_TOKEN})\s*\)(?P<punct>[.!?])\s*$")
+_LEADING_REF = re.compile(
+    rf"^\s*\[\s*{_REF_TOKEN}\s*\]\s*[:\-–—]?\s*|^\s*(?P<key>[A-Z][A-Z0-9_]{{1,9}}-\d{{1,7}})\s*:\s+"
+)
+
+_DONE_WORDS = (
+    "accomplished|done|completed?|finished|fixed|implemented|shipped|resolved|merged|deployed"
+)
+_OPEN_WORDS = (
+    "in[\\s-]progress|ongoing|todo|to do|wip|pending|open|not started|planned|underway|blocked"
+)
+_TRAILING_DONE = re.compile(
+    rf"\s*[-–—]?\s*[(\[]\s*\**(?P<word>{_DONE_WORDS}|{_OPEN_WORDS})\**\s*[.!]?\s*[)\]]\s*\.?\s*$"
+    rf"|\s+[-–—]\s*\**(?P<word2>DONE|Done|TODO|ONGOING|WIP)\**\s*\.?\s*$",
+    re.I,
+)
+_DONE_EMOJI = "✅✔☑🟢"
+_OPEN_EMOJI = "⬜☐🔲⏳🚧❌🔴🟡"
+_LEADING_STATE = re.compile(
+    r"^\s*(?:\*\*|__)?\[?(?P<word>DONE|COMPLETED?|FIXED|TODO|TO ?DO|ONGOING|IN PROGRESS|WIP|OPEN)\]?(?:\*\*|__)?"
+    r"(?:\s*[:\-–—]\s*|\s+(?=\S))"
+    r"|^\s*(?:\*\*|__)?(?P<word2>Done|Completed|Fixed|Todo|To-do|In progress|Ongoing)(?:\*\*|__)?\s*:\s*"
+)
+_OWNER_LABEL = r"(?:owners?|assignee|assigned to|dri|responsible|poc|point of contact|ai owner)"
+_OWNER_VALUE = r"(?P<owner>@?[\w][\w.'\-/]*(?:\s+[A-Z][a-z][\w.'\-]*)?(?:\s*(?:,|&|\band\b)\s*@?[\w][\w.'\-/]*)*)"
+_TRAILING_OWNER = re.compile(
+    rf"{_SEP}[(\[]?\s*\b{_OWNER_LABEL}\s*[:=\-]\s*{_OWNER_VALUE}\s*[)\]]?\s*\.?\s*$", re.I
+)
+_TRAILING_HANDLE = re.compile(
+    r"(?:\s+[-–—]\s*|\s*[(\[]\s*|\s+)(?P<owner>@[\w][\w.\-/]*)\s*[)\]]?\s*\.?\s*$"
+)
+_LEADING_OWNER = re.compile(
+    rf"^\s*[(\[]?\s*(?:{_OWNER_LABEL}\s*[:=]\s*)?(?P<owner>@[\w][\w.\-/]*)\s*(?:[)\]:]|\s[-–—])\s*",
+    re.I,
+)
+_DUE_LABEL = (
+    r"(?:eta|due(?:\s+date)?|due\s+by|deadline|target(?:\s+date)?|by\s+when|complete\s+by|timeline)"
+)
+_TRAILING_DUE = re.compile(
+    rf"{_SEP}[(\[]?\s*\b{_DUE_LABEL}\s*[:=\-]?\s*(?P<value>[^()\[\]]{{1,40}}?)\s*[)\]]?\s*\.?\s*$",
+    re.I,
+)
+_PRIORITY_VALUE = r"(?P<prio>P[0-4]|critical|urgent|highest|high|medium|normal|lowest|low)"
+_TRAILING_PRIORITY = [
+    re.compile(rf"\s*[(\[]\s*{_PRIORITY_VALUE}(?:\s+priority)?\s*[)\]]\s*\.?\s*$", re.I),
+    re.compile(rf"{_SEP}\bpriority\s*[:=]\s*{_PRIORITY_VALUE}\s*\.?\s*$", re.I),
+    re.compile(r"(?:\s*[-–—,;]\s*|\s+)(?P<prio>P[0-4])\s*\.?\s*$"),
+]
+_LEADING_PRIORITY = re.compile(
+    rf"^\s*(?:[(\[]\s*{_PRIORITY_VALUE}\s*[)\]]\s*[:\-–—]?\s*|(?P<prio2>P[0-4])\s*[:\-–—]\s*)", re.I
+)
+_BRACKET_PRIORITY = re.compile(rf"\s*\[\s*{_PRIORITY_VALUE}\s*\]", re.I)
+_META_PAREN = re.compile(
+    r"\s*\((?P<body>[^()]*?\b(?:owner|assignee|due|eta|deadline|priority|P[0-4])\b[^()]*)\)", re.I
+)
+_INLINE_DUE = re.compile(
+    r"\b(?:by|before|due(?:\s+(?:on|by))?|no later than|scheduled for|deadline(?:\s+of)?|eta:?)\s+(?=\S)",
+    re.I,
+)
+_WITHIN = re.compile(
+    r"\b(?:within|in(?:\s+the\s+next)?|eta:?)\s+(?=(?:\d|a |an |one|two|three|four|five|six))", re.I
+)
+_ITEM_MARKER = re.compile(
+    r"^\s*(?:\*\*|__)?(?:action\s+item|ai|todo|to-do|fixme)\s*(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*",
+    re.I,
+)
+_TAIL = 400
+_ADDRESS_WORDS = frozenset(
+    "to for with from by ask ping notify tell cc inform contact thank thanks and or of".split()
+)
+_TRAILING_JUNK = re.compile(r"[\s\-–—:;,|]+$")
+
+
+@dataclass
+class Fields:
+    """An item's cleaned text and the facts stated in it."""
+
+    text: str = ""
+    owner: str | None = None
+    due: date | None = None
+    priority: str | None = None
+    done: bool | None = None
+    ref: refs.Ref | None = None
+    core_end: int = 0  # length of the raw text before a trailing ticket reference
+    relative_due: str | None = None  # "2 weeks" when no incident date could resolve it
+
+
+def _parse_due(value: str, base: date | None, fields: Fields) -> bool:
+    """Set ``fields.due`` from a due annotation's value; True when the value was a deadline."""
+    if re.search(r"\bQ[1-4]\b|\bH[12]\b|\btbd\b|\bnext (?:sprint|quarter)\b", value, re.I):
+        return True
+    year = base.year if base else None
+    if found := first_date(value, default_year=year):
+        if base and found < base and not re.search(r"\d{4}", value):
+            found = found.replace(year=found.year + 1)
+        fields.due = fields.due or found
+        return True
+    if relative := RELATIVE.search(value):
+        if base:
+            fields.due = fields.due or resolve_relative(relative, base)
+        else:
+            fields.relative_due = relative.group()
+        return True
+    return False
+
+
+def _owner_part(value: str) -> str:
+    return value.strip().rstrip(".,;").strip()
+
+
+def _meta_paren(raw: str, fields: Fields, base: date | None) -> str:
+    """Read and drop "(owner: @dana, P1, due 2024-04-09)" style notes anywhere in the text."""
+
+    def one(match: re.Match[str]) -> str:
+        parts = [p.strip() for p in re.split(r"[,;]", match["body"]) if p.strip()]
+        known = 0
+        for part in parts:
+            if m := re.fullmatch(rf"{_OWNER_LABEL}\s*[:=]?\s*(.+)", part, re.I):
+                fields.owner = fields.owner or _owner_part(m.group(1))
+            elif re.fullmatch(r"@[\w][\w.\-/]*", part):
+                fields.owner = fields.owner or part
+            elif m := re.fullmatch(rf"(?:priority\s*[:=]?\s*)?{_PRIORITY_VALUE}", part, re.I):
+                fields.priority = fields.priority or m["prio"]
+            elif m := re.fullmatch(rf"{_DUE_LABEL}\s*[:=]?\s*(.+)", part, re.I):
+                if not _parse_due(m.group(1), base, fields):
+                    continue
+            else:
+                continue
+            known += 1
+        return " " if known and known == len(parts) else match.group()
+
+    return _META_PAREN.sub(one, raw)
+
+
+def _tail(pattern: re.Pattern[str], raw: str) -> re.Match[str] | None:
+    """Search only the end of ``raw``: trailing notes are short, items can be long."""
+    return pattern.search(raw, max(0, len(raw) - _TAIL))
+
+
+def _peel_ref(raw: str, fields: Fields) -> str:
+    """Remove one trailing ticket reference from ``raw``; unchanged if there is none."""
+    # Every trailing reference ends in ")", "]", a URL or a number: skip the rest cheaply.
+    maybe = raw and (raw[-1] in ").]>" or "http" in raw[-_TAIL:] or "#" in raw[-12:])
+    if not maybe and not re.search(r"\d\s*\.?$", raw):
+        return raw
+    if match := _tail(_BEFORE_PERIOD, raw):
+        groups = match.groupdict()
+        if groups.get("url"):
+            found = refs.reference(groups["text"], url=groups["url"])
+        else:
+            found = refs.reference(groups["ref"])
+        if found and match.start() > 0:
+            fields.ref = fields.ref or found
+            return raw[: match.start()] + match["punct"]
+    for pattern in _TRAILING_REFS:
+        if match := _tail(pattern, raw):
+            groups = match.groupdict()
+            if groups.get("url") is not None:
+                found = refs.reference(groups["text"], url=groups["url"])
+            else:
+                found = refs.reference(groups["ref"])
+            if found and match.start() > 0:
+                fields.ref = fields.ref or found
+                return raw[: match.start()]
+    return raw
+
+
+def _peel_once(raw: str, fields: Fields, base: date | None) -> str:
+    """Remove one trailing annotation from ``raw`` and record it; unchanged if none."""
+    peeled = _peel_ref(raw, fields)
+    if peeled != raw:
+        return peeled
+    if match := _tail(_TRAILING_DONE, raw):
+        word = (match["word"] or match["word2"]).casefold()
+        fields.done = bool(re.match(_DONE_WORDS, word)) if fields.done is None else fields.done
+        return raw[: match.start()]
+    stripped = raw.rstrip()
+    if stripped and stripped[-1] in _DONE_EMOJI + _OPEN_EMOJI + "\ufe0f":
+        tail = stripped.rstrip(_DONE_EMOJI + _OPEN_EMOJI + "\ufe0f ")
+        marks = stripped[len(tail) :]
+        if fields.done is None and any(c in marks for c in _DONE_EMOJI + _OPEN_EMOJI):
+            fields.done = any(c in marks for c in _DONE_EMOJI)
+        return tail
+    if match := _tail(_TRAILING_OWNER, raw):
+        if match.start() > 0:
+            fields.owner = fields.owner or _owner_part(match["owner"])
+            return raw[: match.start()]
+    if match := _tail(_TRAILING_DUE, raw):
+        if match.start() > 0 and _parse_due(match["value"], base, fields):
+            return raw[: match.start()]
+    for pattern in _TRAILING_PRIORITY:
+        if (match := _tail(pattern, raw)) and match.start() > 0:
+            fields.priority = fields.priority or match["prio"]
+            return raw[: match.start()]
+    if "@" in raw[-_TAIL:] and (match := _tail(_TRAILING_HANDLE, raw)):
+        before = raw[: match.start()].rstrip()
+        # "Page @oncall" / "ask @bob" name someone to contact, not the item's owner.
+        last_word = before.rsplit(None, 1)[-1].casefold() if before else ""
+        addressed = match.group().lstrip()[:1] == "@" and last_word in _ADDRESS_WORDS
+        if before and not addressed:
+            fields.owner = fields.owner or match["owner"]
+            return raw[: match.start()]
+    return raw
+
+
+def _peel_leading(raw: str, fields: Fields) -> str:
+    """Remove state, priority, owner and ticket notes written before the item text."""
+    for _ in range(4):
+        before = raw
+        if raw.lstrip()[:1] in _DONE_EMOJI + _OPEN_EMOJI:
+            body = raw.lstrip().lstrip(_DONE_EMOJI + _OPEN_EMOJI + "\ufe0f")
+            if fields.done is None:
+                fields.done = raw.lstrip()[0] in _DONE_EMOJI
+            raw = body
+        if match := _LEADING_STATE.match(raw):
+            word = (match["word"] or match["word2"]).casefold()
+            if fields.done is None:
+                fields.done = word.startswith(("done", "complete", "fixed"))
+            raw = raw[match.end() :]
+        if match := _LEADING_PRIORITY.match(raw):
+            fields.priority = fields.priority or match["prio"] or match["prio2"]
+            raw = raw[match.end() :]
+        if match := _LEADING_OWNER.match(raw):
+            fields.owner = fields.owner or match["owner"]
+            raw = raw[match.end() :]
+        if match := _LEADING_REF.match(raw):
+            key = match["ref"] or match["key"]
+            if found := refs.reference(key):
+                fields.ref = fields.ref or found
+                raw = raw[match.end() :]
+        if match := _ITEM_MARKER.match(raw):
+            raw = raw[match.end() :]
+        if raw == before:
+            break
+    return raw
+
+
+def _inline_due(raw: str, fields: Fields, base: date | None) -> None:
+    """Deadlines stated in the wording ("by Nov 15, 2023", "within 2 weeks"): kept in the text."""
+    year = base.year if base else None
+    for match in _INLINE_DUE.finditer(raw):
+        found = find_dates(raw[match.end() : match.end() + 40], default_year=year)
+        if found and found[0].start == 0:
+            value = found[0].value
+            if (
+                base
+                and value < base
+                and not re.search(r"\d{4}", raw[match.end() : match.end() + found[0].end])
+            ):
+                value = value.replace(year=value.year + 1)
+            fields.due = value
+            return
+    for match in _WITHIN.finditer(raw):
+        relative = RELATIVE.match(raw, match.end())
+        if relative:
+            if base:
+                fields.due = resolve_relative(relative, base)
+            else:
+                fields.relative_due = relative.group()
+            return
+
+
+def read_fields(
+    raw: str,
+    *,
+    base: date | None,
+    link_labels: Mapping[str, str] | None = None,
+    clean: Callable[[str], str] | None = None,
+) -> Fields:
+    """Split raw item Markdown into its cleaned text and the facts it states."""
+    fields = Fields(core_end=len(raw.rstrip()))
+    text = raw.rstrip()
+    if re.fullmatch(r"\s*~~.+~~\s*\.?", text):
+        fields.done = True
+    # Trailing ticket references first: the span the sync engine writes at ends before them.
+    for _ in range(4):
+        peeled = _peel_ref(text, fields).rstrip()
+        if peeled == text:
+            break
+        if text.startswith(peeled) and fields.core_end == len(text):
+            fields.core_end = len(peeled)
+        text = peeled
+    text = _meta_paren(text, fields, base).rstrip()
+    for _ in range(12):
+        peeled = _peel_once(text, fields, base).rstrip()
+        if peeled == text:
+            break
+        text = peeled
+    text = _peel_leading(text, fields)
+    text = _BRACKET_PRIORITY.sub(lambda m: _set_priority(fields, m["prio"]), text)
+    if fields.due is None:
+        _inline_due(text, fields, base)
+    cleaned = strip_markdown(text, link_labels)
+    if clean is not None:
+        cleaned = clean(cleaned)
+    cleaned = strip_decoration(cleaned)
+    cleaned = _ITEM_MARKER.sub("", cleaned)
+    fields.text = _TRAILING_JUNK.sub("", cleaned).strip()
+    return fields
+
+
+def _set_priority(fields: Fields, value: str) -> str:
+    fields.priority = fields.priority or value
+    return ""

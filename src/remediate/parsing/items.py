@@ -1,0 +1,297 @@
+"""From placed blocks to raw items: list items, table rows and action sentences.
+
+Rule 3 (lists): every list item is an item, except one that only introduces
+sub-items ("Monitoring:" with children, ``* **Tasks to Address the Issue:**``
+with lazy lines under it): its children (or its lines) are the items and its
+label is their section. Rule 4 (prose): in a region made of lists or tables,
+prose is intro or closing text unless it is an imperative or an explicit
+"Action item:" paragraph; in a region of prose only, each unit is read for
+the distinct actions it states (see ``prose``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+
+from remediate.parsing import prose, tables
+from remediate.parsing.blocks import ListItem, Paragraph, Table
+from remediate.parsing.refs import ANY_URL, Ref, from_url
+from remediate.parsing.sections import Context, InlineText, Outline, Placed
+from remediate.parsing.text import Chunk, strip_markdown, words
+from remediate.parsing.titles import (
+    ACTION,
+    HeadingFacts,
+    classify_title,
+    heading_facts,
+    section_name,
+)
+
+_METADATA_LINE = re.compile(
+    r"^\s*(?:\*\*|__)?(?P<name>owners?|assignee|assigned to|dri|due(?: date)?|eta|deadline|target"
+    r"|priority|status|state|ticket|jira|issue|bug|tracking)(?:\*\*|__)?\s*[:：]",
+    re.I,
+)
+_LABELLED = re.compile(r"^\s*(?:\*\*|__)?\s*(?:action\s+items?|ai|todo|to-do)\s*[:：]", re.I)
+_BOLD_ONLY = re.compile(r"^(\*\*|__)(?:(?!\1).)+\1\s*[:：]?$")
+
+
+@dataclass
+class RawItem:
+    """An item before its fields are read: raw Markdown with offsets, and what its context says."""
+
+    kind: str  # list | checkbox | table | prose
+    raw: Chunk
+    section: str
+    facts: HeadingFacts
+    done: bool | None = None  # from a checkbox or a status column
+    owner: str | None = None
+    due: date | None = None
+    priority: str | None = None
+    ref: Ref | None = None
+    row_span: tuple[int, int] | None = None  # a table row's whole line
+    table_cell: bool = False
+    notes: list[str] = field(default_factory=list)  # metadata sub-items ("Owner: @alice")
+
+
+def label_of(item: ListItem) -> str | None:
+    """The label of a list item that only introduces what follows it, else None."""
+    if item.checkbox is not None or not (item.children or item.more):
+        return None
+    raw = item.first.text.strip()
+    plain = strip_markdown(raw).strip()
+    if not plain:
+        return None
+    if plain.endswith((":", "：")) and len(words(plain)) <= 14:
+        return plain
+    if _BOLD_ONLY.match(raw) and item.children and len(words(plain)) <= 8:
+        return plain
+    if item.children and not item.more and len(words(plain)) <= 3 and plain[-1].isalnum():
+        if prose.action_kind(plain) != prose.IMPERATIVE:
+            return plain  # "Monitoring" over its sub-items; "Improve handoffs" is an item itself
+    return None
+
+
+def _level(item: ListItem) -> int:
+    """Identifies the list an item belongs to (its parent), for sibling labels."""
+    return id(item.parent) if item.parent is not None else 0
+
+
+def _introduces_siblings(item: ListItem, following: object) -> bool:
+    """A short "Label:" item without children, followed by a sibling item, labels its siblings."""
+    if item.checkbox is not None or item.children or item.more:
+        return False
+    plain = strip_markdown(item.first.text).strip()
+    if not plain.endswith((":", "：")) or len(words(plain)) > 14:
+        return False
+    return isinstance(following, ListItem) and following.parent is item.parent
+
+
+def _label_section(label: str, fallback: str) -> str:
+    name = section_name(label)
+    return name if len(words(name)) <= 10 else fallback
+
+
+def _cell_text(cells: Sequence[Chunk], index: int | None) -> str:
+    return cells[index].text if index is not None and index < len(cells) else ""
+
+
+def _is_bare_url(text: str) -> bool:
+    stripped = strip_markdown(text).strip("<>() ")
+    return bool(ANY_URL.fullmatch(stripped))
+
+
+class _Extractor:
+    def __init__(self, outline: Outline, incident_date: date | None) -> None:
+        self.outline = outline
+        self.incident_date = incident_date
+        self.items: list[RawItem] = []
+        self.by_list_item: dict[int, RawItem] = {}
+        # Prose is read strictly (imperatives only) where it sits beside lists or tables: in a
+        # (sub-)section that has one, or directly under the heading of a region that has one.
+        self.sibling_labels: dict[int, str] = {}  # list level -> label of a sibling above
+        self.listed_sections: set[int] = set()
+        self.listed_regions: set[int] = set()
+        for placed in outline.placed:
+            if placed.context is not None and isinstance(placed.block, ListItem | Table):
+                self.listed_sections.add(placed.context.line)
+                self.listed_regions.add(placed.context.region)
+
+    def run(self) -> list[RawItem]:
+        placed_blocks = self.outline.placed
+        for index, placed in enumerate(placed_blocks):
+            block = placed.block
+            if not isinstance(block, ListItem):
+                self.sibling_labels.clear()
+            if isinstance(block, ListItem):
+                following = (
+                    placed_blocks[index + 1].block if index + 1 < len(placed_blocks) else None
+                )
+                if _introduces_siblings(block, following):
+                    # "- A List Of Tasks To Address The Issue:" over unindented sibling bullets.
+                    self.sibling_labels[_level(block)] = strip_markdown(block.first.text)
+                    continue
+                self.list_item(block, placed)
+            elif isinstance(block, Table):
+                self.table(block, placed)
+            elif placed.context is None:
+                continue
+            elif isinstance(block, Paragraph):
+                self.paragraph(block, placed.context)
+            elif isinstance(block, InlineText):
+                self.prose_unit(block.chunk, placed.context, strict=False)
+        return self.items
+
+    # -- lists ------------------------------------------------------------------------------
+
+    def _labels(self, item: ListItem) -> Iterator[str]:
+        """Labels over an item, nearest first: a label sibling above it, then labelling parents."""
+        node: ListItem | None = item
+        while node is not None:
+            sibling = self.sibling_labels.get(_level(node))
+            if sibling is not None:
+                yield sibling
+            parent = node.parent
+            if parent is not None and (label := label_of(parent)) is not None:
+                yield label
+            node = parent
+
+    def list_item(self, item: ListItem, placed: Placed) -> None:
+        context = placed.context
+        labels = list(self._labels(item))
+        if context is None:
+            # Outside action sections only a label such as "* **Tasks to Address the Issue:**"
+            # opens one for the items under it.
+            outer = next((lbl for lbl in labels if classify_title(lbl) == ACTION), None)
+            own = label_of(item)
+            if own is not None and classify_title(own) == ACTION:
+                context = Context(section_name(own), HeadingFacts(), -1, item.line.number)
+                self.label_lines(item, context, own)
+                return
+            if outer is None:
+                return
+            context = Context(section_name(outer), HeadingFacts(), -1, item.line.number)
+        own = label_of(item)
+        if own is not None:
+            self.label_lines(item, context, own, labels)
+            return
+        parent_item = self.by_list_item.get(id(item.parent)) if item.parent is not None else None
+        if parent_item is not None and _METADATA_LINE.match(item.first.text) and not item.children:
+            parent_item.notes.append(item.first.text)  # "- Owner: @alice" under its item
+            return
+        section, facts = self._under_labels(context, labels)
+        parts = [item.first]
+        for _line, chunk, _lazy in item.more:
+            # A bare URL line under an item (a blog link) is not wording; a tracker URL is its ticket.
+            url = strip_markdown(chunk.text).strip("<>() ")
+            if _is_bare_url(chunk.text) and from_url(url) is None:
+                continue
+            parts.append(chunk)
+        raw = Chunk.join(parts)
+        if tables.no_value(raw.text) or not re.search(r"[^\W\d_]", raw.text):
+            return
+        done = None if item.checkbox is None else item.checkbox == "x"
+        kind = "list" if item.checkbox is None else "checkbox"
+        raw_item = RawItem(kind, raw, section, facts, done=done)
+        self.items.append(raw_item)
+        self.by_list_item[id(item)] = raw_item
+
+    def _under_labels(self, context: Context, labels: Sequence[str]) -> tuple[str, HeadingFacts]:
+        if not labels:
+            return context.section, context.facts
+        section = _label_section(labels[0], context.section)
+        facts = context.facts
+        for label in reversed(labels):
+            own = heading_facts(label, self.incident_date)
+            facts = HeadingFacts(
+                own.priority or facts.priority,
+                own.done if own.done is not None else facts.done,
+                own.due or facts.due,
+            )
+        return section, facts
+
+    def label_lines(
+        self, item: ListItem, context: Context, label: str, outer: Sequence[str] = ()
+    ) -> None:
+        """The lines under a label-only item (indented or lazy) are its items, one per unit."""
+        section, facts = self._under_labels(context, [label, *outer])
+        lines = [line for line, chunk, _lazy in item.more if not _is_bare_url(chunk.text)]
+        sub = Context(section, facts, context.region, item.line.number)
+        for unit in prose.units(lines):
+            self.prose_unit(unit, sub, strict=False)
+
+    # -- tables -----------------------------------------------------------------------------
+
+    def table(self, table: Table, placed: Placed) -> None:
+        context = placed.context
+        cols = tables.columns(table.header, [[c.text for c in row.cells] for row in table.rows])
+        if cols.action is None:
+            return
+        if context is None:
+            if placed.in_other or not tables.is_action_table(table.header):
+                return
+            name = section_name(table.header[cols.action])
+            context = Context(name, HeadingFacts(), -1, table.line.number)
+        base = self.incident_date
+        for row in table.rows:
+            cells = row.cells
+            if cols.action >= len(cells) or tables.no_value(cells[cols.action].text):
+                continue
+            if re.fullmatch(r"[\s:|-]*", row.line.text):
+                continue
+            cell = partial(_cell_text, cells)
+
+            done = tables.cell_done(cell(cols.status)) if cols.status is not None else None
+            ticket_text = cell(cols.ticket)
+            if done is None and ticket_text:
+                done = tables.cell_done(ticket_text)
+            ref = tables.cell_ticket(ticket_text) if ticket_text else None
+            ref = (
+                ref or tables.link_ticket(cell(cols.type)) or tables.link_ticket(cell(cols.status))
+            )
+            self.items.append(
+                RawItem(
+                    "table",
+                    cells[cols.action],
+                    context.section,
+                    context.facts,
+                    done=done,
+                    owner=tables.cell_owner(cell(cols.owner)) if cols.owner is not None else None,
+                    due=tables.cell_due(cell(cols.due), base) if cols.due is not None else None,
+                    priority=tables.cell_priority(cell(cols.priority))
+                    if cols.priority is not None
+                    else None,
+                    ref=ref,
+                    row_span=(row.line.start, row.line.end),
+                    table_cell=True,
+                )
+            )
+
+    # -- prose ------------------------------------------------------------------------------
+
+    def paragraph(self, paragraph: Paragraph, context: Context) -> None:
+        strict = context.line in self.listed_sections or (
+            context.line == context.root_line and context.region in self.listed_regions
+        )
+        first = paragraph.lines[0].text
+        if _LABELLED.match(first):
+            # "**Action item:** Start incidents earlier. We should ..." is one item.
+            unit = Chunk.join(Chunk.of_line(line).strip() for line in paragraph.lines)
+            self.items.append(RawItem("prose", unit, context.section, context.facts))
+            return
+        for unit in prose.units(paragraph.lines):
+            self.prose_unit(unit, context, strict=strict)
+
+    def prose_unit(self, unit: Chunk, context: Context, *, strict: bool) -> None:
+        if re.match(r"^\s*(?:\*|_)?\s*note\b", unit.text, re.I):
+            return
+        for sentence in prose.action_sentences(unit, strict=strict):
+            self.items.append(RawItem("prose", sentence, context.section, context.facts))
+
+
+def raw_items(outline: Outline, incident_date: date | None) -> list[RawItem]:
+    """Every raw action item of the document, in document order."""
+    return _Extractor(outline, incident_date).run()

@@ -1,0 +1,253 @@
+"""Prose under an action heading: which lines and sentences state an action (LABELING.md rule 4).
+
+A paragraph is cut into *units* (one per line when its lines are whole
+sentences, else the whole paragraph), and a unit into sentences. A sentence
+states an action when it is an imperative ("Enhance monitoring ..."), a plan
+("We will add ...", "The team should ...", "... is scheduled for ..."), or an
+action gerund ("Updating the pool configuration ..."). Sentences that explain
+the previous action ("This will ensure ...") stay with it; intro sentences
+("The following measures will be taken:"), closing remarks ("In conclusion,
+...") and lessons ("This issue could have been prevented by ...") are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from remediate.parsing.text import Chunk, Line, split_sentences, strip_markdown
+
+# Base forms of verbs that open an action item. Kept to verbs people use in postmortems;
+# a verb missing here only matters for prose next to a list, where we stay strict.
+ACTION_VERBS = frozenset(
+    """
+    add adjust adopt alert align allow analyse analyze apply archive ask assess assign audit
+    automate avoid backfill backport build bump cap capture change check clarify clean communicate
+    complete conduct configure consider consolidate continue create debug decommission decouple
+    define delete deploy deprecate design detect develop disable disallow document double drop
+    educate eliminate embrace enable encourage enforce enhance ensure escalate establish evaluate
+    expand expose extend finalize fix flag follow gate generate harden hire identify implement
+    improve include increase instrument integrate introduce investigate isolate keep label limit
+    log lower maintain make measure merge migrate minimize mitigate modify monitor move notify
+    offer onboard optimize optimise organize organise own page partition patch perform pin plan
+    prefer prepare prevent prioritize prioritise provide provision publish purge raise re-enable
+    rebuild recheck record reduce refactor refine reinforce release remove rename repair replace
+    reproduce require rerun research reset resize restart restore restrict retire retry revert
+    review revise revisit rewrite roll rollback rotate route run scale schedule scope secure
+    segregate separate set setup share ship simplify split stage standardize standardise start stop
+    store streamline strengthen submit support switch tag teach test throttle tighten track train
+    triage tune turn unify update upgrade use validate verify version warn watch wire write
+    """.split()
+)
+_AUXILIARIES = frozenset(
+    "is are was were be been has have had will would should can could may might must does did "
+    "of helps needs".split()
+)
+_MODAL = re.compile(
+    r"\b(?:will|shall|should|must|need(?:s)? to|plan(?:s)? to|(?:are|is) going to|intend(?:s)? to"
+    r"|(?:is|are) (?:scheduled|planned|being \w+ed)|(?:it is |we )?recommend(?:ed|s)?"
+    r"|^(?:we|the \w+ team|\w+ team|they)(?: are|['’]re| is) (?:now |also |currently |actively )?\w+ing)\b"
+    r"|['’]ll\b",
+    re.I,
+)
+_CLOSING = re.compile(
+    r"^(?:in conclusion|to conclude|in summary|to summari[sz]e|overall|all in all|so,|finally, we"
+    r"|thank|thanks|we (?:sincerely )?apologi[sz]e|we appreciate|we are committed|we remain"
+    r"|we['’]re committed|feel free|please|if you|note\b|nb\b|p\.s\.|once again|with these"
+    r"|by implementing|by addressing|these (?:measures|steps|actions|changes|improvements) (?:will|aim|should)"
+    r"|the (?:corrective )?measures aim|this (?:incident|outage|issue|event|experience) (?:highlighted|underscored|taught|reminded|showed))",
+    re.I,
+)
+_NARRATIVE = re.compile(
+    r"^(?:this|the|that) (?:incident|outage|issue|problem|event|bug|failure)\b"
+    r"|^(?:we|i|the team|they)(?: have| had|['’]ve)? (?:\w+ed|done|taken|made|built|wrote|did|ran|found|saw)\b"
+    r"|\b(?:could|would|should) have been\b",
+    re.I,
+)
+_EXPLAINS = re.compile(
+    r"^(?:this|these|that|those|it|they|such|doing so|which|so that|otherwise|as a result|that way"
+    r"|in doing so|by doing|the goal|the aim|the purpose)\b",
+    re.I,
+)
+_CONNECTIVE = re.compile(
+    r"^(?:also|additionally|further(?:more)?|moreover|then|next|finally|first(?:ly)?|second(?:ly)?"
+    r"|third(?:ly)?|lastly|in addition|in parallel|going forward|moving forward|longer[- ]term"
+    r"|short[- ]term|long[- ]term|immediately|as a (?:first|next) step|to start with|to that end"
+    r"|in the (?:short|long|medium) term|where possible|if needed)\b[,:]?\s*",
+    re.I,
+)
+_LABEL = re.compile(r"^(?:[^:.!?]{1,50}):\s+(?=\S)")
+
+IMPERATIVE, PLAN, GERUND, DONE, NONE = "imperative", "plan", "gerund", "done", "none"
+
+# Sentences that qualify the one before them ("However, this quick fix ..."): never an item.
+_CONTRAST = re.compile(
+    r"^(?:however|but|although|though|unfortunately|note that|hence|therefore|thus|because|since"
+    r"|that said|nevertheless|nonetheless|instead|meanwhile|in practice)\b",
+    re.I,
+)
+# "The script was updated ...", "A fix has been implemented ...": past actions count under an
+# action heading (LABELING.md), "The problem was discovered by ..." does not (no action verb).
+_PASSIVE = re.compile(
+    r"\b(?:was|were|has been|have been|had been|is now|are now|got)\s+(?:\w+ly\s+)?(?P<verb>[a-z]+)\b",
+    re.I,
+)
+_IRREGULAR = {
+    "built": "build", "rebuilt": "rebuild", "made": "make", "set": "set", "run": "run", "rerun": "rerun",
+    "written": "write", "rewritten": "rewrite", "put": "put", "kept": "keep", "taught": "teach",
+    "split": "split", "shut": "shut",
+}  # fmt: skip
+
+# Every check below reads the plain words of the same sentences; strip the Markdown once.
+_plain = lru_cache(maxsize=4096)(strip_markdown)
+
+
+def _verb_of_gerund(word: str) -> str | None:
+    if not word.endswith("ing") or len(word) < 6:
+        return None
+    stem = word[:-3]
+    for candidate in (
+        stem,
+        stem + "e",
+        stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else "",
+    ):
+        if candidate in ACTION_VERBS:
+            return candidate
+    return None
+
+
+def _verb_of_participle(word: str) -> str | None:
+    if word in _IRREGULAR:
+        return _IRREGULAR[word] if _IRREGULAR[word] in ACTION_VERBS else None
+    if word.endswith("ied"):
+        candidates = [word[:-3] + "y"]
+    elif word.endswith("ed") and len(word) > 4:
+        stem = word[:-2]
+        candidates = [stem, stem + "e", stem[:-1] if stem[-1] == stem[-2] else ""]
+    else:
+        return None
+    return next((c for c in candidates if c in ACTION_VERBS), None)
+
+
+def action_kind(sentence: str) -> str:
+    """How a sentence states an action: IMPERATIVE, PLAN, GERUND, DONE (past action) or NONE."""
+    text = _plain(sentence).strip()
+    text = _LABEL.sub("", text, count=1) if _LABEL.match(text) and len(text) > 60 else text
+    for _ in range(2):
+        text = _CONNECTIVE.sub("", text, count=1)
+    tokens = re.findall(r"[A-Za-z][A-Za-z'’\-]*", text)
+    if not tokens or _CLOSING.match(text):
+        return NONE
+    first = tokens[0].casefold()
+    second = tokens[1].casefold() if len(tokens) > 1 else ""
+    if first in ACTION_VERBS and second not in _AUXILIARIES and not first.endswith("s"):
+        return IMPERATIVE
+    if first in ACTION_VERBS and first.endswith("s") and second not in _AUXILIARIES:
+        return IMPERATIVE  # "Fixes and monitors ..." reads as a headline of the action
+    if _MODAL.search(text) and not _NARRATIVE.match(text):
+        return PLAN
+    if _verb_of_gerund(first) and second not in _AUXILIARIES:
+        return GERUND
+    if _verb_of_participle(first) and second not in _AUXILIARIES:
+        return DONE  # "Rolled back the config", "Added alerts"
+    for passive in _PASSIVE.finditer(text):
+        if _verb_of_participle(passive.group("verb").casefold()):
+            return DONE
+    return NONE
+
+
+def is_closing(sentence: str) -> bool:
+    """Closing remarks, apologies and notes to the reader."""
+    text = _CONNECTIVE.sub("", _plain(sentence).strip(), count=1)
+    return bool(_CLOSING.match(text))
+
+
+def is_intro(sentence: str) -> bool:
+    """Sentences that introduce a list: they end with ':' or announce "the following"."""
+    text = _plain(sentence).rstrip()
+    return text.endswith((":", "：")) or bool(
+        re.search(r"\b(?:the following|as follows)\b", text, re.I)
+    )
+
+
+def is_narrative(sentence: str) -> bool:
+    """What happened, or what should have happened, rather than what will be done."""
+    return bool(_NARRATIVE.search(_plain(sentence).strip()))
+
+
+def explains(sentence: str) -> bool:
+    """Sentences that explain or justify the sentence before them."""
+    return bool(_EXPLAINS.match(_plain(sentence).strip()))
+
+
+_JOINING_END = re.compile(
+    r"(?:[,;\-–—/(]|\b(?:and|or|the|a|an|to|of|with|for|in|on|by|from|that|which|as|at|is|are))$",
+    re.I,
+)
+
+
+def units(lines: Sequence[Line]) -> list[Chunk]:
+    """Cut a paragraph into units: a new unit starts where a line ends a sentence or a new one begins."""
+    result: list[list[Chunk]] = []
+    for line in lines:
+        chunk = Chunk.of_line(line).strip()
+        if not chunk.text:
+            continue
+        if result:
+            previous = _plain(result[-1][-1].text)
+            starts_new = re.match(r"[\"'“‘(*_]*[A-Z0-9]", chunk.text) is not None
+            if previous.endswith((".", "!", "?", ":", "：")) or (
+                starts_new and not _JOINING_END.search(previous) and len(previous) < 100
+            ):
+                result.append([chunk])
+                continue
+            result[-1].append(chunk)
+        else:
+            result.append([chunk])
+    return [Chunk.join(parts) for parts in result]
+
+
+def too_short(text: str) -> bool:
+    """Fewer than two words: "N/A", "TBD", "None.", a stray one-word line."""
+    plain = _plain(text)
+    return len(re.findall(r"[^\W\d_]{2,}", plain)) < 2
+
+
+def action_sentences(unit: Chunk, *, strict: bool) -> list[Chunk]:
+    """The items a prose unit holds: one per distinct action, explanations kept with it.
+
+    ``strict`` (prose next to a list or table) accepts only imperatives; otherwise plans,
+    gerunds and past actions count too, and a one-sentence unit with no action verb (a
+    line such as "Capacity reviews every quarter.") is an item unless it is an intro, a
+    closing remark, a statement about the incident, or too short.
+    """
+    sentences = split_sentences(unit)
+    if not sentences:
+        return []
+    accepted = {IMPERATIVE} if strict else {IMPERATIVE, PLAN, GERUND, DONE}
+    items: list[list[Chunk]] = []
+    for sentence in sentences:
+        text = sentence.text
+        if is_intro(text) or is_closing(text):
+            if items and not is_closing(text) and not text.rstrip().endswith(":"):
+                items[-1].append(sentence)
+                continue
+            if is_closing(text) and not items:
+                break  # closing remarks: nothing after them is an item either
+            continue
+        plain = _plain(text).strip()
+        if _CONTRAST.match(plain):
+            if items:
+                items[-1].append(sentence)
+            continue
+        kind = action_kind(text)
+        if kind in accepted and not (items and explains(text) and kind != IMPERATIVE):
+            items.append([sentence])
+        elif items and not is_narrative(text):
+            items[-1].append(sentence)
+    if not items and not strict and len(sentences) == 1:
+        only = sentences[0].text
+        if not (is_intro(only) or is_closing(only) or is_narrative(only) or too_short(only)):
+            items = [sentences]
+    return [Chunk.join(group) for group in items if not too_short(" ".join(c.text for c in group))]

@@ -1,0 +1,129 @@
+"""Tracker references: ``#123``, ``owner/repo#123``, GitHub issue URLs, Jira keys and URLs.
+
+What :func:`reference` returns as ``tracker_ref`` for each written form:
+
+=====================================================  ==============================
+written                                                tracker_ref
+=====================================================  ==============================
+``#12``                                                ``#12``
+``owner/repo#12``                                      ``owner/repo#12``
+``OPS-42`` (where it reads as a reference)             ``OPS-42``
+``https://github.com/o/r/issues/12`` (or ``/pull/``)   ``o/r#12``
+``https://x.atlassian.net/browse/OPS-42``              ``OPS-42``
+``[#12](https://github.com/o/r/issues/12)``            ``#12`` (the link text is a key)
+``[OPS-42](https://x/browse/OPS-42)``                  ``OPS-42``
+``[jira](https://x/browse/OPS-42)``, ``[PR](gh url)``  ``OPS-42``, ``o/r#N`` (from the URL)
+``[ticket](https://other.example/T/9)``                the URL
+=====================================================  ==============================
+
+A Jira-style key is only taken where it reads as a reference (a ticket column, a
+trailing parenthesised or bracketed note, a link, a URL), and never when its
+prefix is a well-known standard (``UTF-8``, ``SHA-256``, ``HTTP-2``, ``ISO-8601``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+GITHUB_URL = re.compile(
+    r"https?://(?:www\.)?github\.com/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)/(?:issues|pull)/(?P<num>\d+)"
+    r"(?:[/#?][^\s)\]]*)?",
+)
+JIRA_URL = re.compile(
+    r"https?://[^\s/)\]]+/(?:[^\s)\]]*/)?(?:browse|issues)/(?P<key>[A-Z][A-Z0-9_]+-\d+)(?:[/?#][^\s)\]]*)?"
+    r"|https?://[^\s)\]]+[?&]selectedIssue=(?P<key2>[A-Z][A-Z0-9_]+-\d+)[^\s)\]]*"
+)
+GITLAB_URL = re.compile(r"https?://[^\s)\]]+/-/(?:issues|merge_requests|work_items)/\d+")
+ANY_URL = re.compile(r"https?://[^\s)\]>]+")
+KEY = re.compile(r"(?<![\w-])(?P<key>[A-Z][A-Z0-9_]{1,9}-\d{1,7})(?![\w-]|\.\d)")
+SHORT = re.compile(r"(?<![\w/])(?P<ref>[\w.-]+/[\w.-]+#\d+)(?!\w)")
+HASH = re.compile(r"(?<![\w&/#])(?P<ref>#\d{1,7})(?!\w)")
+TICKET_WORDS = re.compile(
+    r"^(?:jira|jira link|ticket|issue|github issue|gh issue|bug|pr|prs|pull request|mr|merge request"
+    r"|link|tracking|tracker|task|story|epic|here|details|fix|pr link|issue link|ticket link)"
+    r"(?:\s+\S+)?$",
+    re.I,
+)
+# Prefixes of standards and versions that look like Jira keys but never are.
+_NOT_KEYS = frozenset(
+    "UTF UTF8 UCS SHA MD AES RSA DES ECDSA ECDH EC HMAC TLS SSL HTTP HTTPS HTTP2 ISO IEC IEEE RFC CVE "
+    "CWE GHSA COVID SARS MERS ANSI ASCII IPV IP TCP UDP PCI SOC NIST FIPS PEP JSR ES ECMA X Y "
+    "CP WIN WINDOWS IBM ARM AMD PG MPEG H AV1 DDR PCIE USB GPT LLAMA TYPE CLASS LEVEL TIER PHASE "
+    "STEP PART WEEK DAY Q P SEV PRIORITY VERSION V R G".split()
+)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A tracker reference: the key people type and, when written as a link, its URL."""
+
+    key: str
+    url: str | None = None
+
+
+def is_key(text: str) -> bool:
+    """True when ``text`` is exactly a plausible Jira-style key (not ``UTF-8``, ``SHA-256``...)."""
+    match = KEY.fullmatch(text.strip())
+    return match is not None and match.group("key").split("-")[0] not in _NOT_KEYS
+
+
+def from_url(url: str) -> Ref | None:
+    """The reference a tracker URL points at (GitHub issue/PR, Jira, GitLab), else None."""
+    if match := GITHUB_URL.fullmatch(url):
+        return Ref(f"{match['owner']}/{match['repo']}#{match['num']}", url)
+    if match := JIRA_URL.fullmatch(url):
+        return Ref(match["key"] or match["key2"], url)
+    if GITLAB_URL.fullmatch(url):
+        return Ref(url, url)
+    return None
+
+
+def reference(text: str, *, url: str | None = None, loose: bool = False) -> Ref | None:
+    """Read ``text`` (a whole note, cell or link text) as one tracker reference, or None.
+
+    ``url`` is the target when ``text`` was a link's text. ``loose`` (a ticket column)
+    also accepts any URL and a bare bug number such as "Bug 5554823".
+    """
+    text = text.strip().strip("*_`").strip()
+    if re.fullmatch(r"#\d{1,7}", text) or SHORT.fullmatch(text):
+        return Ref(text, url)
+    if is_key(text):
+        return Ref(text, url)
+    if url is not None:
+        if found := from_url(url):
+            return found
+        if TICKET_WORDS.match(text) or loose:
+            return Ref(url, url)
+        return None
+    if ANY_URL.fullmatch(text):
+        return from_url(text) or (Ref(text, text) if loose else None)
+    if loose and re.fullmatch(r"(?:bug|b|issue|ticket|case)[\s/:#-]*\d{3,}", text, re.I):
+        return Ref(text)
+    return None
+
+
+_LINK = re.compile(r"\[(?P<text>[^\[\]]*)\]\((?P<url>[^()\s]+)\)")
+
+
+def find_in_cell(text: str) -> Ref | None:
+    """The first reference in a table cell: a link, a URL, ``#N``, a key or "Bug N"."""
+    for match in _LINK.finditer(text):
+        if found := reference(match["text"], url=match["url"], loose=True):
+            return found
+    for match in ANY_URL.finditer(text):
+        if found := from_url(match.group().rstrip(".,;")):
+            return found
+    plain = _LINK.sub(lambda m: m["text"], text)
+    plain = re.sub(r"\*\*|__|`|~~", "", plain)
+    for pattern in (SHORT, HASH):
+        if found_ref := pattern.search(plain):
+            return Ref(found_ref.group("ref"))
+    for key in KEY.finditer(plain):
+        if is_key(key.group("key")):
+            return Ref(key.group("key"))
+    if bug := re.search(r"\b(?:bug|b|issue|ticket|case)[\s/:#-]*\d{3,}\b", plain, re.I):
+        return Ref(bug.group())
+    if url := ANY_URL.search(plain):
+        return Ref(url.group(), url.group())
+    return None

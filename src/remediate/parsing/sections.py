@@ -1,0 +1,197 @@
+"""Which blocks sit in an action-item section, under which (sub-)heading.
+
+A section opens at a heading whose title denotes corrective work (see
+``titles``). Headings after it are its sub-headings when they rank lower
+(a deeper ``#`` level, or any bold/plain heading under a Markdown one); a
+sub-heading keeps the section open whatever its title, unless it names a known
+other section (timeline, lessons learned, Q&A ...), is empty, or asks a question.
+A heading that is not a sub-heading ends the section, unless it opens another
+action section. Consecutive action sections form one *region*; the region decides
+whether stray prose is an item (see ``items``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from remediate.parsing.blocks import Block, Heading, ListItem, Paragraph, Table
+from remediate.parsing.text import Chunk, Line
+from remediate.parsing.titles import ACTION, OTHER, HeadingFacts, heading_facts, section_name
+
+_DOCUMENT_WORDS = re.compile(r"post[\s-]?mortem|\brca\b|retrospective|incident report", re.I)
+_DOCUMENT_TITLE = re.compile(r"incident|outage|report", re.I)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where a block sits: its section name, what the headings say, and its region number."""
+
+    section: str
+    facts: HeadingFacts
+    region: int
+    line: int  # line of the innermost heading
+    root_line: int = 0  # line of the heading that opened the section
+
+
+@dataclass
+class InlineText:
+    """The text after "Title:" on an inline action heading: that section's content."""
+
+    chunk: Chunk
+    line: Line
+
+
+@dataclass
+class Placed:
+    """A content block and its action-section context (None outside action sections)."""
+
+    block: Block | InlineText
+    context: Context | None
+    in_other: bool = False  # the innermost heading names a known non-action section
+
+
+@dataclass
+class Outline:
+    """The placed blocks plus the action headings found (for warnings)."""
+
+    placed: list[Placed] = field(default_factory=list)
+    action_headings: list[Heading] = field(default_factory=list)
+
+
+class _Walker:
+    def __init__(self, incident_date: date | None) -> None:
+        self.incident_date = incident_date
+        self.root: Heading | None = None
+        self.subs: list[Heading] = []
+        self.enclosing_level = 0  # level of the last Markdown heading before a weak root
+        self.strong_level = 0  # level of the last Markdown heading seen
+        self.region = 0
+        self.in_other = False
+        self.outline = Outline()
+        self._cached: tuple[tuple[int, ...], Context] | None = None
+
+    def context(self) -> Context | None:
+        if self.root is None:
+            return None
+        key = (id(self.root), *map(id, self.subs))
+        if self._cached is not None and self._cached[0] == key:
+            return self._cached[1]
+        chain = [self.root, *self.subs]
+        facts = [heading_facts(h.title, self.incident_date) for h in chain]
+        merged = HeadingFacts(
+            priority=next((f.priority for f in reversed(facts) if f.priority), None),
+            done=next((f.done for f in reversed(facts) if f.done is not None), None),
+            due=next((f.due for f in reversed(facts) if f.due), None),
+        )
+        context = Context(
+            section_name(chain[-1].title),
+            merged,
+            self.region,
+            chain[-1].line.number,
+            self.root.line.number,
+        )
+        self._cached = (key, context)
+        return context
+
+    def open(self, heading: Heading) -> None:
+        if self.root is None:
+            self.region += 1
+        self.root = heading
+        self.subs = []
+        self.enclosing_level = 0 if heading.strong else self.strong_level
+        self.outline.action_headings.append(heading)
+
+    def close(self) -> None:
+        self.root = None
+        self.subs = []
+
+    def is_sub(self, heading: Heading, following: Block | None) -> bool:
+        root = self.root
+        assert root is not None
+        if root.strong and heading.strong:
+            return heading.level > root.level
+        if root.strong:
+            return True
+        if heading.strong:
+            return heading.level > self.enclosing_level
+        if _family(heading) != _family(root) or heading.cls == ACTION:
+            return True
+        # Same-looking weak headings are siblings ("**Conclusion**" after "**Action Items**"),
+        # except one that heads a list or table: that is a group of items ("**Monitoring**").
+        return isinstance(following, ListItem | Table)
+
+    def push_sub(self, heading: Heading) -> None:
+        while self.subs and self.subs[-1].level >= heading.level:
+            self.subs.pop()
+        self.subs.append(heading)
+        if heading.cls == ACTION:
+            self.outline.action_headings.append(heading)
+
+    def heading(self, heading: Heading, first: bool, following: Block | None = None) -> None:
+        cls = heading.cls
+        if first and (
+            _DOCUMENT_WORDS.search(heading.title)
+            or (heading.level == 1 and _DOCUMENT_TITLE.search(heading.title))
+        ):
+            cls = "title"  # the document's own title never opens or closes a section
+        if heading.kind == "inline" and cls == ACTION:
+            self.inline(heading, following)
+        elif self.root is None:
+            if cls == ACTION:
+                self.open(heading)
+        elif cls == OTHER:
+            self.close()
+        elif cls == ACTION:
+            if self.is_sub(heading, following):
+                self.push_sub(heading)
+            else:
+                self.open(heading)
+        elif cls != "title" and not self.is_sub(heading, following):
+            self.close()
+        elif cls != "title":
+            self.push_sub(heading)
+        self.in_other = self.root is None and cls == OTHER
+        if heading.strong:
+            self.strong_level = heading.level
+
+    def inline(self, heading: Heading, following: Block | None) -> None:
+        """ "Title: text": opens a section (text ending in ':' is its intro, else its content)."""
+        assert heading.inline is not None
+        # The text is the section's intro when it ends with ':' or a list/table follows it.
+        intro = heading.inline.text.rstrip().endswith((":", "：")) or isinstance(
+            following, ListItem | Table
+        )
+        if self.root is None:
+            self.open(heading)
+        elif intro:
+            self.push_sub(heading)
+        else:
+            # Inside an action section "Monitoring improvements: add X" is a labelled item.
+            chunk = Chunk.of_line(heading.line, heading.line.indent)
+            self.outline.placed.append(Placed(InlineText(chunk, heading.line), self.context()))
+            return
+        if not intro:
+            self.outline.placed.append(
+                Placed(InlineText(heading.inline, heading.line), self.context())
+            )
+
+    def walk(self, blocks: Sequence[Block]) -> Outline:
+        for index, block in enumerate(blocks):
+            if isinstance(block, Heading):
+                following = blocks[index + 1] if index + 1 < len(blocks) else None
+                self.heading(block, first=index == 0, following=following)
+            elif isinstance(block, ListItem | Table | Paragraph):
+                self.outline.placed.append(Placed(block, self.context(), self.in_other))
+        return self.outline
+
+
+def _family(heading: Heading) -> str:
+    return "bold" if heading.kind == "bold" else "plain"
+
+
+def outline(blocks: Sequence[Block], incident_date: date | None) -> Outline:
+    """Place every content block in its action section (or none)."""
+    return _Walker(incident_date).walk(blocks)

@@ -1,0 +1,272 @@
+"""Which heading titles denote action items, which denote something else, and what they imply.
+
+Titles are compared by word roots, not by spelling: "Preventative and corrective
+actions", "Corrective/Preventive measures", "Mitigation and Future Prevention",
+"Follow-Up", "##TODO" and "Remidiation" all reduce to roots that name corrective
+work. Misspellings are caught with ``difflib`` against a small vocabulary, so a
+new typo needs no new entry. Extra titles from the config are matched the same
+way (every root of the configured title present in the heading, in any order).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from remediate.parsing.dates import RELATIVE, first_date, resolve_relative
+from remediate.parsing.text import strip_decoration, strip_markdown
+
+ACTION = "action"
+OTHER = "other"
+UNKNOWN = "unknown"
+
+#: The section titles the warning names; the matcher also accepts their variants and typos.
+DEFAULT_SECTION_TITLES = (
+    "corrective and preventive/preventative measures",
+    "action items",
+    "actions",
+    "tasks (to address the issue)",
+    "follow-ups",
+    "next steps",
+    "remediation",
+    "improvements/fixes",
+    "prevention",
+    "what we are doing to prevent this",
+    "todo",
+)
+
+# Surface word -> root. Only words that matter for classification are listed; roots in
+# _ACTION_ROOTS name corrective work, roots in _OTHER_ROOTS name a section that is not it.
+_SURFACE = {
+    **dict.fromkeys(
+        ("prevent", "preventive", "preventative", "prevention", "preventions", "preventing"),
+        "prevent",
+    ),
+    **dict.fromkeys(("corrective", "correction", "corrections", "correcting"), "correct"),
+    **dict.fromkeys(
+        ("remediation", "remediations", "remediate", "remediating", "remedial", "remedies"),
+        "remedy",
+    ),
+    **dict.fromkeys(("action", "actions"), "action"),
+    **dict.fromkeys(("item", "items"), "item"),
+    **dict.fromkeys(("task", "tasks"), "task"),
+    **dict.fromkeys(("step", "steps"), "step"),
+    **dict.fromkeys(("improvement", "improvements"), "improvement"),
+    **dict.fromkeys(("fixes", "bugfixes"), "fix"),
+    **dict.fromkeys(("followup", "followups"), "followup"),
+    **dict.fromkeys(("todo", "todos"), "todo"),
+    **dict.fromkeys(("solution", "solutions"), "solution"),
+    **dict.fromkeys(("plan", "plans", "planned"), "plan"),
+    **dict.fromkeys(("measure", "measures"), "measure"),
+    "next": "next",
+    "whats": "whats",
+    "future": "future",
+    "work": "work",
+    "long": "long",
+    "short": "short",
+    "term": "term",
+    "taken": "taken",
+    "fix": "neutral",
+    # Sections that are not action items.
+    **dict.fromkeys(("timeline", "timelines", "chronology"), "timeline"),
+    **dict.fromkeys(("cause", "causes", "root"), "cause"),
+    **dict.fromkeys(("resolution", "resolved", "recovery", "restoration"), "resolution"),
+    **dict.fromkeys(("impact", "impacts", "severity", "duration"), "impact"),
+    **dict.fromkeys(("summary", "overview", "background", "introduction", "tldr"), "summary"),
+    **dict.fromkeys(("lessons", "learned", "learnings", "takeaways", "learn"), "lessons"),
+    **dict.fromkeys(("went", "lucky", "worked", "happened", "changed"), "went"),
+    **dict.fromkeys(("conclusion", "conclusions", "closing", "thoughts", "epilogue"), "conclusion"),
+    **dict.fromkeys(
+        ("appendix", "glossary", "references", "sources", "links", "attachments", "credits"),
+        "appendix",
+    ),
+    **dict.fromkeys(("qanda", "faq", "faqs", "questions"), "qanda"),
+    **dict.fromkeys(("checklist", "trail"), "checklist"),
+    **dict.fromkeys(("contributing", "factors", "trigger", "triggers"), "factors"),
+    **dict.fromkeys(
+        ("incident", "outage", "problem", "symptoms", "details", "description"), "incident"
+    ),
+    **dict.fromkeys(("analysis", "investigation", "escalation", "detected"), "analysis"),
+    **dict.fromkeys(("acknowledgements", "acknowledgments", "thanks", "disclaimer"), "appendix"),
+    **dict.fromkeys(("announced", "discovered", "fixed", "cve", "authors", "participants"), "meta"),
+    "you": "you",
+    # Words that look like action words to the fuzzy matcher but are not.
+    **dict.fromkeys(
+        ("preventable", "prevented", "correct", "incorrect", "action-taken"), "neutral"
+    ),
+}
+_OTHER_ROOTS = frozenset(
+    "timeline cause resolution impact summary lessons went conclusion appendix qanda checklist "
+    "factors incident analysis meta you taken".split()
+)
+_VOCABULARY = sorted(word for word in _SURFACE if len(word) >= 5)
+_STOPWORDS = frozenset(
+    "a an and or the to of for in on with we our are is be this it from by".split()
+)
+_MARKERS = frozenset({("action", "item"), ("action",), ("todo",), ("task",), ("ai",), ("fixme",)})
+
+
+@lru_cache(maxsize=4096)
+def title_words(title: str) -> tuple[str, ...]:
+    """The words of a heading title, markup, numbering and parenthesised notes removed."""
+    text = strip_decoration(strip_markdown(title)).casefold()
+    text = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", text)
+    text = re.sub(r"\bq\s*&\s*a\b", " qanda ", text)
+    text = re.sub(r"^\s*to\s+dos?\b|\bto-?dos?\b", " todo ", text)
+    text = re.sub(r"\bfol+ow[\s-]*ups?\b", " followup ", text)
+    text = re.sub(r"\bwhat['’]?s\b", " whats ", text)
+    text = re.sub(r"\bwe['’]re\b", " we are ", text)
+    text = re.sub(r"\bwe['’]ll\b", " we will ", text)
+    text = re.sub(r"^\s*(?:(?:step|part|section)\s+)?(?:\d+(?:\.\d+)*|[ivx]+)[.):]?\s+", " ", text)
+    return tuple(re.findall(r"[a-z0-9]+(?:-[a-z]+)*", text.replace("&", " and ")))
+
+
+@lru_cache(maxsize=8192)
+def _root(word: str) -> str:
+    if word in _SURFACE:
+        return _SURFACE[word]
+    if len(word) >= 5:
+        close = difflib.get_close_matches(word, _VOCABULARY, n=1, cutoff=0.84)
+        if close:
+            return _SURFACE[close[0]]
+    return word
+
+
+def title_roots(title: str) -> tuple[str, ...]:
+    """The roots of a title's words, stopwords dropped, misspellings mapped to known words."""
+    roots: list[str] = []
+    for word in title_words(title):
+        for part in word.split("-") if "-" in word else (word,):
+            if part and part not in _STOPWORDS:
+                roots.append(_root(part))
+    return tuple(roots)
+
+
+def _has_action_roots(roots: Sequence[str], words: Sequence[str]) -> bool:
+    found = set(roots)
+    joined = " ".join(words)
+    if found & {"prevent", "correct", "remedy", "followup", "todo", "task", "improvement", "fix"}:
+        return True
+    if "action" in found and "taken" not in found:
+        return True
+    if "next" in found and found & {"step", "whats", "item", "plan"}:
+        return True
+    if "future" in found and found & {"work", "plan", "measure"}:
+        return True
+    if found & {"long", "short"} and "term" in found and found & {"solution", "plan", "work"}:
+        return True
+    return bool(re.search(r"\bwhat we (?:are|will) (?:be )?doing\b|\bwhat we will do\b", joined))
+
+
+def _close(word: str, candidates: Iterable[str]) -> bool:
+    return any(
+        word == other or difflib.SequenceMatcher(None, word, other).ratio() >= 0.84
+        for other in candidates
+    )
+
+
+def _matches_extra(roots: Sequence[str], extra: Iterable[str]) -> bool:
+    """Every word of a configured title appears in the heading (any order, small typos allowed)."""
+    for title in extra:
+        wanted = title_roots(title)
+        if wanted and all(_close(word, roots) for word in wanted):
+            return True
+    return False
+
+
+def classify_title(title: str, extra: Sequence[str] = ()) -> str:
+    """ACTION for a heading that holds action items, OTHER for a known other section, else UNKNOWN.
+
+    An empty heading and a question that is not about prevention are OTHER: both end a section.
+    """
+    words = title_words(title)
+    if not words:
+        return OTHER
+    roots = title_roots(title)
+    if len(words) <= 12 and (_has_action_roots(roots, words) or _matches_extra(roots, extra)):
+        return ACTION
+    if set(roots) & _OTHER_ROOTS or title.rstrip(" *_:").endswith("?"):
+        return OTHER
+    return UNKNOWN
+
+
+def is_item_marker(title: str) -> bool:
+    """True for labels such as "Action item:" or "TODO:" that mark one item, not a section."""
+    return title_words(title) in _MARKERS
+
+
+def section_name(title: str) -> str:
+    """A heading title as the ``section`` field shows it: no markup, emoji or trailing colon."""
+    text = strip_decoration(strip_markdown(title)).strip()
+    text = re.sub(r"^#+\s*", "", text)
+    return text.rstrip(":：").strip().rstrip("*_").strip()
+
+
+@dataclass(frozen=True)
+class HeadingFacts:
+    """What a heading says about every item under it (priority, state, deadline)."""
+
+    priority: str | None = None
+    done: bool | None = None
+    due: date | None = None
+
+
+_PRIORITY_WORD = re.compile(
+    r"\b(critical|urgent|highest|high|medium|normal|lowest|low)[\s-]+priority\b"
+    r"|\bpriority\s*[:\-]?\s*(critical|urgent|highest|high|medium|normal|lowest|low|p[0-4])\b",
+    re.I,
+)
+_P_LEVEL = re.compile(r"(?<![\w-])(P[0-4])(?![\w-])")
+_DONE_NOTE = re.compile(
+    r"[(\[]\s*(?:status\s*:\s*)?(completed?|done|finished|shipped|resolved|fixed|implemented"
+    r"|in[\s-]progress|ongoing|todo|to do|open|planned|pending|not started|wip|underway)\b",
+    re.I,
+)
+
+
+# A sub-heading that is only a status ("Completed", "Open items") states every item's state.
+_STATUS_NOISE = frozenset("action actions item items task tasks fixes work".split())
+_DONE_STATUS = frozenset(
+    {"done", "completed", "complete", "finished", "closed", "resolved", "shipped", "already done"}
+)
+_OPEN_STATUS = frozenset(
+    {"open", "in progress", "in-progress", "ongoing", "pending", "not started", "planned",
+     "outstanding", "remaining", "still open", "backlog", "wip"}
+)  # fmt: skip
+
+
+def heading_facts(title: str, incident_date: date | None) -> HeadingFacts:
+    """Priority, done state and relative deadline that a (sub-)heading states for its items."""
+    text = strip_markdown(title)
+    priority = None
+    match = _PRIORITY_WORD.search(text)
+    if match:
+        priority = match.group(1) or match.group(2)
+    elif level := _P_LEVEL.search(text):
+        priority = level.group(1)
+    done = None
+    if note := _DONE_NOTE.search(text):
+        word = note.group(1).casefold()
+        done = word.startswith(("complete", "done", "finish", "ship", "resolv", "fix", "implement"))
+    elif "✅" in title:
+        done = True
+    else:
+        status = [w for w in title_words(title) if w not in _STATUS_NOISE]
+        phrase = " ".join(status)
+        if phrase in _DONE_STATUS:
+            done = True
+        elif phrase in _OPEN_STATUS:
+            done = False
+    due = None
+    for group in re.findall(r"\(([^()]*)\)", text):
+        if re.search(r"\bQ[1-4]\b", group):
+            continue  # quarter targets are too vague for a due date
+        if absolute := first_date(group):
+            due = absolute
+        elif (relative := RELATIVE.search(group)) and incident_date:
+            due = resolve_relative(relative, incident_date)
+    return HeadingFacts(priority, done, due)

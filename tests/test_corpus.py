@@ -1,0 +1,55 @@
+"""The labelled corpus (tests/corpus, see LABELING.md): precision, recall and field accuracy.
+
+Matching is defined in tests/corpus_eval.py: normalized text equality, else a
+difflib similarity of at least 0.9, one-to-one. ``python benchmarks/corpus_accuracy.py``
+prints the per-file table.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from remediate.parsing import parse_path
+from tests.corpus_eval import CORPUS, score_corpus, totals
+
+NEGATIVES = ("056", "058")
+
+
+@pytest.fixture(scope="module")
+def scores():  # type: ignore[no-untyped-def]
+    return score_corpus()
+
+
+def test_every_document_has_labels() -> None:
+    documents = sorted(CORPUS.glob("*.md"))
+    assert len(documents) >= 20
+    assert all(md.with_suffix(".json").exists() for md in documents if md.name != "LABELING.md")
+
+
+def test_item_text_f1_is_at_least_095(scores) -> None:  # type: ignore[no-untyped-def]
+    total = totals(scores)
+    worst = sorted(scores, key=lambda s: s.precision + s.recall)[:3]
+    detail = "; ".join(f"{s.name} p={s.precision:.2f} r={s.recall:.2f}" for s in worst)
+    assert total.f1 >= 0.95, f"F1 {total.f1:.3f} (worst: {detail})"
+    assert total.precision >= 0.93 and total.recall >= 0.93
+
+
+@pytest.mark.parametrize(
+    ("field", "threshold"),
+    [("owner", 0.95), ("due", 0.95), ("priority", 0.95), ("done", 0.95), ("section", 0.9)],
+)
+def test_fields_of_matched_items(scores, field: str, threshold: float) -> None:  # type: ignore[no-untyped-def]
+    accuracy = totals(scores).field_accuracy[field]
+    errors = [e for s in scores for e in s.field_errors if e.startswith(field)]
+    assert accuracy >= threshold, errors[:5]
+
+
+@pytest.mark.parametrize("name", NEGATIVES)
+def test_negatives_give_no_items_and_the_no_section_warning(name: str) -> None:
+    labels = json.loads((CORPUS / f"{name}.json").read_text(encoding="utf-8"))
+    assert labels["action_items"] == []
+    result = parse_path(CORPUS / f"{name}.md")
+    assert result.action_items == ()
+    assert any("no action-item section" in w and "action items" in w for w in result.warnings)

@@ -1,0 +1,266 @@
+"""Per-item facts: owner, due, priority, done, tracker reference, and the cleaned text."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from remediate.parsing import ActionItem
+from tests.support import parse_md
+
+
+def one(line: str, *, header: str = "Date: 2024-01-24\n\n## Action items\n") -> ActionItem:
+    (item,) = parse_md(header + line + "\n").action_items
+    return item
+
+
+# -- owner ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "owner", "text"),
+    [
+        ("- Alert on pool saturation. Owner: @li", "@li", "Alert on pool saturation."),
+        ("- Alert on pool saturation (owner: Jane Doe)", "Jane Doe", "Alert on pool saturation"),
+        ("- Alert on pool saturation @li", "@li", "Alert on pool saturation"),
+        ("- Alert on pool saturation — @li", "@li", "Alert on pool saturation"),
+        ("- @li: Alert on pool saturation", "@li", "Alert on pool saturation"),
+        ("- Assignee: @li - Alert on pool saturation", "@li", "Alert on pool saturation"),
+        ("- DevEx will update the pool size", None, "DevEx will update the pool size"),
+        ("- Ask @bob to review the pool size", None, "Ask @bob to review the pool size"),
+    ],
+)
+def test_owner_from_explicit_annotations_only(line: str, owner: str | None, text: str) -> None:
+    item = one(line)
+    assert (item.owner, item.text) == (owner, text)
+
+
+def test_postmortem_owner_metadata_is_not_an_item_owner() -> None:
+    (item,) = parse_md(
+        "---\nowner: '@boss'\n---\n## Owner: @boss\n## Action items\n- Add alerts\n"
+    ).action_items
+    assert item.owner is None
+
+
+# -- due -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "due", "text"),
+    [
+        ("- Rotate keys due 2024-11-15", date(2024, 11, 15), "Rotate keys"),
+        ("- Rotate keys (due: 2024-11-15)", date(2024, 11, 15), "Rotate keys"),
+        ("- Rotate keys by Nov 15, 2024", date(2024, 11, 15), "Rotate keys by Nov 15, 2024"),
+        (
+            "- Rotate keys by 15 November 2024",
+            date(2024, 11, 15),
+            "Rotate keys by 15 November 2024",
+        ),
+        ("- Rotate keys before March 3", date(2024, 3, 3), "Rotate keys before March 3"),
+        ("- Rotate keys within 2 weeks", date(2024, 2, 7), "Rotate keys within 2 weeks"),
+        ("- Rotate keys - ETA: 2 weeks.", date(2024, 2, 7), "Rotate keys"),
+        ("- Rotate keys - ETA: 1 week.", date(2024, 1, 31), "Rotate keys"),
+        ("- Rotate keys (ETA 1 month)", date(2024, 2, 24), "Rotate keys"),
+        ("- Rotate keys (target: Q2 2024)", None, "Rotate keys"),
+        ("- Rotate keys in the near future", None, "Rotate keys in the near future"),
+        ("- Freeze deploys until 2024-02-01", None, "Freeze deploys until 2024-02-01"),
+    ],
+)
+def test_due_dates_absolute_and_relative_to_the_incident(
+    line: str, due: date | None, text: str
+) -> None:
+    item = one(line)
+    assert (item.due, item.text) == (due, text)
+
+
+def test_relative_due_without_an_incident_date_is_left_out_with_a_warning() -> None:
+    result = parse_md("## Action items\n- Rotate keys within 2 weeks\n")
+    assert result.action_items[0].due is None
+    assert any("2 weeks" in warning for warning in result.warnings)
+
+
+def test_month_relative_due_clamps_to_the_month_end() -> None:
+    assert one(
+        "- Rotate keys within 1 month", header="Date: 2024-01-31\n## Next steps\n"
+    ).due == date(2024, 2, 29)
+
+
+def test_priority_sub_heading_with_a_relative_deadline() -> None:
+    items = parse_md(
+        """
+        The outage occurred on November 20, 2025.
+        ## Action Items
+        ### 🔴 High Priority (1 week)
+        - Add a circuit breaker
+        ### Medium Priority (3 months)
+        - Load test checkout
+        """
+    ).action_items
+    assert [(i.priority, i.due, i.section) for i in items] == [
+        ("High", date(2025, 11, 27), "High Priority (1 week)"),
+        ("Medium", date(2026, 2, 20), "Medium Priority (3 months)"),
+    ]
+
+
+# -- priority ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "priority", "text"),
+    [
+        ("- [P1] Add a canary stage", "P1", "Add a canary stage"),
+        ("- P0: Add a canary stage", "P0", "Add a canary stage"),
+        ("- Add a canary stage (P2)", "P2", "Add a canary stage"),
+        ("- Add a canary stage [high]", "high", "Add a canary stage"),
+        ("- Add a canary stage, priority: Low", "Low", "Add a canary stage"),
+        ("- Page on P0 incidents faster", None, "Page on P0 incidents faster"),
+    ],
+)
+def test_priority_forms(line: str, priority: str | None, text: str) -> None:
+    item = one(line)
+    assert (item.priority, item.text) == (priority, text)
+
+
+def test_metadata_parenthetical_with_owner_priority_and_due() -> None:
+    item = one("- [ ] Make the pool size one setting (owner: @dana, P1, due 2024-04-09)")
+    assert (item.text, item.owner, item.priority, item.due, item.done) == (
+        "Make the pool size one setting",
+        "@dana",
+        "P1",
+        date(2024, 4, 9),
+        False,
+    )
+
+
+# -- done ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "done", "text"),
+    [
+        ("- [x] Rotate keys", True, "Rotate keys"),
+        ("- [ ] Rotate keys", False, "Rotate keys"),
+        ("- ~~Rotate keys~~", True, "Rotate keys"),
+        ("- DONE: Rotate keys", True, "Rotate keys"),
+        ("- **TODO** Rotate keys", False, "Rotate keys"),
+        ("- ✅ Rotate keys", True, "Rotate keys"),
+        ("- Rotate keys ✅", True, "Rotate keys"),
+        ("- Rotate keys. (Accomplished.)", True, "Rotate keys."),
+        ("- Rotate keys (in progress)", False, "Rotate keys"),
+        ("- Rotated the keys", None, "Rotated the keys"),
+    ],
+)
+def test_done_markers(line: str, done: bool | None, text: str) -> None:
+    item = one(line)
+    assert (item.done, item.text) == (done, text)
+
+
+# -- tracker references --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "ref", "url"),
+    [
+        ("- Fix the parser (#123)", "#123", None),
+        ("- Fix the parser #123", "#123", None),
+        ("- Fix the parser (acme/api#123)", "acme/api#123", None),
+        (
+            "- Fix the parser https://github.com/acme/api/issues/123",
+            "acme/api#123",
+            "https://github.com/acme/api/issues/123",
+        ),
+        ("- Fix the parser (OPS-42)", "OPS-42", None),
+        ("- Fix the parser [OPS-42]", "OPS-42", None),
+        ("- OPS-42: Fix the parser", "OPS-42", None),
+        (
+            "- Fix the parser (see https://acme.atlassian.net/browse/OPS-42)",
+            "OPS-42",
+            "https://acme.atlassian.net/browse/OPS-42",
+        ),
+        (
+            "- Fix the parser - [jira](https://acme.atlassian.net/browse/SAAS-309)",
+            "SAAS-309",
+            "https://acme.atlassian.net/browse/SAAS-309",
+        ),
+        (
+            "- Fix the parser. [PR](https://github.com/acme/api/pull/2428)",
+            "acme/api#2428",
+            "https://github.com/acme/api/pull/2428",
+        ),
+        (
+            "- Fix the parser. [[PR](https://github.com/acme/api/pull/2430)]",
+            "acme/api#2430",
+            "https://github.com/acme/api/pull/2430",
+        ),
+        (
+            "- Fix the parser ([#12](https://github.com/o/r/issues/12))",
+            "#12",
+            "https://github.com/o/r/issues/12",
+        ),
+    ],
+)
+def test_tracker_reference_forms(line: str, ref: str, url: str | None) -> None:
+    item = one(line)
+    assert (item.tracker_ref, item.tracker_url) == (ref, url)
+    assert item.text.rstrip(".") == "Fix the parser"
+
+
+@pytest.mark.parametrize("word", ["UTF-8", "SHA-256", "COVID-19", "HTTP-2", "ISO-8601", "IPv4-1"])
+def test_standards_that_look_like_jira_keys_are_not_tickets(word: str) -> None:
+    for line in (
+        f"- Use {word} everywhere",
+        f"- Use one encoding ({word})",
+        f"- Use one encoding - {word}",
+    ):
+        item = one(line)
+        assert item.tracker_ref is None, line
+        assert word in item.text
+
+
+def test_inline_issue_link_mid_sentence_keeps_its_text_and_is_not_the_items_ticket() -> None:
+    item = one("- Fix [#12](https://github.com/o/r/issues/12) regression in the resolver")
+    assert (item.text, item.tracker_ref) == ("Fix #12 regression in the resolver", None)
+
+
+# -- text cleaning (LABELING.md rule 5) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "text"),
+    [
+        (
+            "1. **Capacity Planning:** Implement a capacity plan.",
+            "Capacity Planning: Implement a capacity plan.",
+        ),
+        ("- Prefer `npm ci` in CI", "Prefer npm ci in CI"),
+        (
+            "- Investigate the [Percona Operator](https://github.com/percona/op) as a replacement",
+            "Investigate the Percona Operator as a replacement",
+        ),
+        (
+            "- Report separately ([2015-03-02-2][2]). [See the blog post][4] for more.",
+            "Report separately (2015-03-02-2). See the blog post for more.",
+        ),
+        ("- Escape &lt;tags&gt; &amp; entities", "Escape <tags> & entities"),
+        ("- Deploy the fix 🚀", "Deploy the fix"),
+        ("- &bull; Deploy the fix", "Deploy the fix"),
+        ("- Keep typos like appllied and tranactions", "Keep typos like appllied and tranactions"),
+        ("- Take logical (pg_dump) backups _daily_", "Take logical (pg_dump) backups daily"),
+    ],
+)
+def test_item_text_cleaning(line: str, text: str) -> None:
+    assert one(line).text == text
+
+
+@pytest.mark.parametrize(
+    ("line", "owner"),
+    [
+        ("- Fix the landing page @alice", "@alice"),
+        ("- Ask @bob", None),
+        ("- Sync the schema with @data-team", None),
+        ("- Add alerting (#123) @alice", "@alice"),
+    ],
+)
+def test_trailing_handle_is_an_owner_unless_it_is_addressed(line: str, owner: str | None) -> None:
+    assert one(line).owner == owner

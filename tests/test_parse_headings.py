@@ -1,0 +1,325 @@
+"""Headings of every kind, and where an action-item section starts and ends."""
+
+from __future__ import annotations
+
+from tests.support import parse_md, texts
+
+
+def sections(text: str) -> list[tuple[str, str]]:
+    return [(item.section, item.text) for item in parse_md(text).action_items]
+
+
+def test_atx_heading_opens_a_section_and_the_next_same_level_heading_ends_it() -> None:
+    assert sections(
+        """
+        ## Timeline
+        - 10:00 paged
+        ## Action Items
+        - Add a disk alert
+        ## Lessons Learned
+        - Test restores
+        """
+    ) == [("Action Items", "Add a disk alert")]
+
+
+def test_atx_heading_without_space_after_hashes() -> None:
+    assert sections(
+        """
+        ##Root Cause
+        Bad config.
+        ##TODO
+        * Patch the config files
+        """
+    ) == [("TODO", "Patch the config files")]
+
+
+def test_hashtag_at_line_start_is_not_a_heading() -> None:
+    assert texts(
+        """
+        ## Action items
+        - Tell the channel
+        #incidents was notified
+        - Rotate keys
+        """
+    ) == ["Tell the channel #incidents was notified", "Rotate keys"]
+
+
+def test_atx_heading_with_trailing_colon_and_closing_hashes() -> None:
+    assert sections("# Next steps: ##\n\nEnable backups.\n") == [("Next steps", "Enable backups.")]
+
+
+def test_setext_headings_of_both_levels() -> None:
+    assert sections(
+        """
+        Impact
+        ======
+        - Users could not log in
+
+        Preventative measures
+        ---------------------
+        1. Add a login canary.
+
+        Appendix
+        ========
+        - Logs
+        """
+    ) == [("Preventative measures", "Add a login canary.")]
+
+
+def test_whole_line_bold_heading_with_colon_inside_or_outside() -> None:
+    assert sections(
+        """
+        **Root Cause:**
+        - Bad deploy
+        **Corrective Actions**:
+        - Add canaries
+        __Conclusion__
+        - We are sorry
+        """
+    ) == [("Corrective Actions", "Add canaries")]
+
+
+def test_short_plain_line_ending_in_colon_with_stray_spaces() -> None:
+    assert sections(
+        """
+          Root Cause and Resolution:  
+
+        The disk filled up.
+
+          Corrective and Preventative Measures:  
+
+          - Add a disk usage alert.
+        """
+    ) == [("Corrective and Preventative Measures", "Add a disk usage alert.")]
+
+
+def test_bare_title_line_without_markup_or_colon() -> None:
+    assert sections(
+        """
+        Lessons Learned
+        Improve Redundancy: Ensure standby servers live elsewhere.
+        Action Items
+        Deploy a second standby database server.
+        Conclusion
+        This was bad.
+        """
+    ) == [("Action Items", "Deploy a second standby database server.")]
+
+
+def test_all_caps_line_is_a_heading() -> None:
+    assert sections(
+        """
+        ROOT CAUSE
+        Bad config.
+
+        ACTION ITEMS
+        Add config validation to CI.
+
+        SUMMARY
+        Validate the config next time.
+        """
+    ) == [("ACTION ITEMS", "Add config validation to CI.")]
+
+
+def test_headings_glued_to_the_previous_paragraph() -> None:
+    assert sections(
+        """
+        ### Resolution:
+        Rolled back the change.
+        Corrective and Preventative Measures:
+        Enhance the change review process.
+        **Timeline**
+        * 10:00 paged
+        """
+    ) == [("Corrective and Preventative Measures", "Enhance the change review process.")]
+
+
+def test_bullet_label_acts_as_sub_heading_for_unindented_lines() -> None:
+    assert sections(
+        """
+        **Corrective and Preventative Measures:**
+        * **Improvements/Fixes:**
+        Implement automated scaling for the pool.
+        Enhance monitoring of the pool.
+        * **Tasks to Address the Issue:**
+        Update the pool configuration.
+
+        In conclusion, the pool ran dry.
+        """
+    ) == [
+        ("Improvements/Fixes", "Implement automated scaling for the pool."),
+        ("Improvements/Fixes", "Enhance monitoring of the pool."),
+        ("Tasks to Address the Issue", "Update the pool configuration."),
+    ]
+
+
+def test_bullet_label_with_an_action_title_works_outside_any_section() -> None:
+    assert sections(
+        """
+        * **Root cause:** a bad deploy
+        * **Tasks to Address the Issue:**
+          * Add a canary
+          * Add a rollback button
+        """
+    ) == [
+        ("Tasks to Address the Issue", "Add a canary"),
+        ("Tasks to Address the Issue", "Add a rollback button"),
+    ]
+
+
+def test_inline_title_whose_text_ends_with_colon_introduces_the_lines_after_it() -> None:
+    assert sections(
+        """
+        Root Cause: a villainous pool.
+        Intense load testing sessions to simulate heavy traffic.
+        Tasks to Address the Issue: The battle plan includes:
+        Updating the connection pool configuration.
+        Conducting a thorough review of the stack.
+        """
+    ) == [
+        ("Tasks to Address the Issue", "Updating the connection pool configuration."),
+        ("Tasks to Address the Issue", "Conducting a thorough review of the stack."),
+    ]
+
+
+def test_inline_title_with_other_text_makes_that_text_the_item() -> None:
+    assert sections("Corrective Actions: Add a disk alert to every database host.\n") == [
+        ("Corrective Actions", "Add a disk alert to every database host.")
+    ]
+
+
+def test_todo_marker_line_outside_a_section_is_not_an_item() -> None:
+    doc = """
+    ## Appendix
+    TODO: k-dev email
+    """
+    assert texts(doc) == []
+    assert parse_md(doc).warnings
+
+
+def test_sub_headings_belong_to_the_section_whatever_their_title() -> None:
+    assert sections(
+        """
+        ## Remediation
+        ### Immediate Actions (Completed)
+        - Moved timeouts to config
+        ### Long-term Improvements (Q4 2025 - Q1 2026)
+        - Quarterly drills
+        ### Odds and ends
+        - Rename the dashboard
+        ## Lessons Learned
+        - Nothing
+        """
+    ) == [
+        ("Immediate Actions (Completed)", "Moved timeouts to config"),
+        ("Long-term Improvements (Q4 2025 - Q1 2026)", "Quarterly drills"),
+        ("Odds and ends", "Rename the dashboard"),
+    ]
+
+
+def test_action_sub_heading_under_a_generic_heading_ends_at_the_parent_level() -> None:
+    assert sections(
+        """
+        ## Additional Sections as required
+        ### Root cause
+        - Phishing
+        ### Preventative and corrective actions
+        - Enforce phishing-resistant MFA
+        ## Q&A
+        A: Audit lockfiles and rebuild from a clean cache.
+        """
+    ) == [("Preventative and corrective actions", "Enforce phishing-resistant MFA")]
+
+
+def test_empty_heading_ends_the_section() -> None:
+    assert texts("## Action items\n- Add alerts\n##\n- Not an item\n") == ["Add alerts"]
+
+
+def test_question_heading_ends_the_section() -> None:
+    assert texts(
+        """
+        **Action items**
+        - Add alerts
+        **Why did this happen?**
+        - Not an item
+        """
+    ) == ["Add alerts"]
+
+
+def test_question_about_prevention_opens_a_section() -> None:
+    assert texts(
+        """
+        ## What are we doing to prevent this from happening again?
+        - Add end-to-end tests for checkout
+        """
+    ) == ["Add end-to-end tests for checkout"]
+
+
+def test_same_style_weak_heading_ends_the_section_unless_it_heads_a_list() -> None:
+    assert sections(
+        """
+        **Corrective Measures**
+        - Add synthetic login checks
+        **Monitoring**
+        - Alert on the login failure rate
+        **Final words**
+        Thanks to everyone who helped us recover.
+        """
+    ) == [
+        ("Corrective Measures", "Add synthetic login checks"),
+        ("Monitoring", "Alert on the login failure rate"),
+    ]
+
+
+def test_document_title_mentioning_prevention_does_not_open_a_section() -> None:
+    doc = """
+    # Postmortem: preventing checkout outages
+
+    ## Summary
+    - Checkout was down
+    """
+    assert texts(doc) == []
+
+
+def test_intro_sentence_ending_with_colon_is_not_a_heading() -> None:
+    assert sections(
+        """
+        ## Action items
+        To prevent future outages like this one, the following tasks should be completed:
+        - Increase server capacity.
+        """
+    ) == [("Action items", "Increase server capacity.")]
+
+
+def test_lowercase_continuation_ending_with_colon_is_not_a_heading() -> None:
+    assert sections(
+        """
+        Preventative measures
+        =====================
+
+        To help prevent new bugs, we have taken / will take the
+        following preventative measures going forward:
+
+        1. We will add fuzz testing.
+        """
+    ) == [("Preventative measures", "We will add fuzz testing.")]
+
+
+def test_action_heading_with_only_na_gives_no_items_and_names_it_in_a_warning() -> None:
+    result = parse_md("## Security-Specific Action Items\n\nN/A\n")
+    assert result.action_items == ()
+    assert "Security-Specific Action Items" in result.warnings[0]
+
+
+def test_inline_title_followed_by_a_list_is_the_lists_intro() -> None:
+    assert sections(
+        """
+        Corrective Actions: Based on the findings, the team proposes several solutions.
+        - Add a canary stage
+        - Rotate the keys
+        """
+    ) == [("Corrective Actions", "Add a canary stage"), ("Corrective Actions", "Rotate the keys")]
+
+
+def test_bold_document_title_mentioning_remediation_does_not_open_a_section() -> None:
+    assert texts("**Postmortem: remediation of the login outage**\n\n- Users could not log in\n") == []

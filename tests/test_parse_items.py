@@ -1,0 +1,433 @@
+"""Item shapes: bullets, numbering, checkboxes, continuation lines, nesting, tables, prose."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import parse_md, texts
+
+
+@pytest.mark.parametrize("marker", ["*", "-", "+", "•", "1.", "1)", "*1.\t", "(a)", "a)", "(1)"])
+def test_every_list_marker_people_use(marker: str) -> None:
+    gap = "" if marker.endswith("\t") else " "
+    doc = f"## Action items\n{marker}{gap}Add a disk alert\n{marker}{gap}Rotate the keys\n"
+    assert texts(doc) == ["Add a disk alert", "Rotate the keys"]
+
+
+def test_checkboxes_give_done_state_and_kind() -> None:
+    items = parse_md(
+        """
+        ## Action items
+        - [ ] Add a disk alert
+        - [x] Rotate the keys
+        - [X] Revoke the token
+        * [ ] Write the runbook
+        """
+    ).action_items
+    assert [(i.text, i.done, i.kind) for i in items] == [
+        ("Add a disk alert", False, "checkbox"),
+        ("Rotate the keys", True, "checkbox"),
+        ("Revoke the token", True, "checkbox"),
+        ("Write the runbook", False, "checkbox"),
+    ]
+
+
+def test_wrapped_indented_continuation_lines_join_the_item() -> None:
+    items = parse_md(
+        """
+        ## Preventative measures
+        1. A fuzz test of each pointer type has been added to the standard unit test
+           suite. This test was confirmed to find the vulnerability.
+        2. We will commission a security review.
+        """
+    ).action_items
+    assert items[0].text == (
+        "A fuzz test of each pointer type has been added to the standard unit test suite. "
+        "This test was confirmed to find the vulnerability."
+    )
+    assert (items[0].line, items[0].end_line) == (2, 3)
+    assert len(items) == 2
+
+
+def test_lazy_unindented_continuation_line_joins_the_item() -> None:
+    assert texts(
+        """
+        ## Action Items
+
+        - We should consider using a versioned API for config, and banning
+        incompatible changes from merging
+
+        - We should have alerting on config load failures.
+        """
+    ) == [
+        "We should consider using a versioned API for config, and banning incompatible changes from merging",
+        "We should have alerting on config load failures.",
+    ]
+
+
+def test_loose_list_with_inconsistent_indentation_keeps_siblings() -> None:
+    assert texts(
+        """
+        Corrective and Preventative Measures:
+
+          - Increase server capacity.
+
+        - Implement a backup plan.
+
+          - Review architecture.
+          https://example.com/blog/postmortem.html
+        """
+    ) == ["Increase server capacity.", "Implement a backup plan.", "Review architecture."]
+
+
+def test_parent_that_only_introduces_children_is_not_an_item() -> None:
+    items = parse_md(
+        """
+        ## Corrective and Preventative Measures
+        - **Improvements/Fixes**:
+          - Implement disk usage monitoring.
+        - Monitoring
+          - Add a latency SLO
+        - Improve on-call handoffs
+          - Write a handoff checklist
+        """
+    ).action_items
+    assert [(i.section, i.text) for i in items] == [
+        ("Improvements/Fixes", "Implement disk usage monitoring."),
+        ("Monitoring", "Add a latency SLO"),
+        ("Corrective and Preventative Measures", "Improve on-call handoffs"),
+        ("Corrective and Preventative Measures", "Write a handoff checklist"),
+    ]
+
+
+def test_metadata_sub_items_fold_into_their_item() -> None:
+    (item,) = parse_md(
+        """
+        Date: 2024-01-01
+        ## Follow-ups
+        - Add canary deploys
+          - Owner: @alice
+          - Due: 2024-01-15
+          - Status: In progress
+        """
+    ).action_items
+    assert (item.text, item.owner, str(item.due), item.done) == (
+        "Add canary deploys",
+        "@alice",
+        "2024-01-15",
+        False,
+    )
+
+
+def test_table_columns_are_found_by_header_words() -> None:
+    items = parse_md(
+        """
+        Date: 2024-03-01
+
+        ## Action items
+        | # | Task | Assignee | Due date | Prio | Status | Ticket |
+        |---|------|----------|----------|------|--------|--------|
+        | 1 | Add a canary | @ana | 2024-04-01 | P1 | Done | OPS-7 |
+        | 2 | Tune pool sizes | Bo | in 2 weeks | P2 | Open | [#9](https://github.com/o/r/issues/9) |
+        | 3 | N/A | | | | | |
+        """
+    ).action_items
+    assert [
+        (i.text, i.owner, str(i.due), i.priority, i.done, i.tracker_ref, i.kind) for i in items
+    ] == [
+        ("Add a canary", "@ana", "2024-04-01", "P1", True, "OPS-7", "table"),
+        ("Tune pool sizes", "Bo", "2024-03-15", "P2", False, "#9", "table"),
+    ]
+
+
+def test_sre_book_table_with_todo_and_done_in_the_bug_column() -> None:
+    items = parse_md(
+        """
+        ## Action Items
+
+        | Action Item | Type | Owner | Bug |
+        | ----------- | ---- | ----- | --- |
+        | Update playbook for cascading failure | mitigate | jennifer | n/a **DONE** |
+        | Use flux capacitor to balance load | prevent | martym | [Bug 5554823](https://bugs.example/5554823) **TODO** |
+        """
+    ).action_items
+    assert [(i.text, i.owner, i.done) for i in items] == [
+        ("Update playbook for cascading failure", "jennifer", True),
+        ("Use flux capacitor to balance load", "martym", False),
+    ]
+    assert items[0].tracker_ref is None
+    assert items[1].tracker_ref == "https://bugs.example/5554823"
+
+
+def test_heading_less_table_counts_when_its_first_column_is_action_items() -> None:
+    items = parse_md(
+        """
+        Some intro text.
+
+        | Action Item | Owner |
+        |---|---|
+        | Add alerting | luk,and,ale |
+
+        | Time | Event |
+        |---|---|
+        | 10:00 | Paged |
+        """
+    ).action_items
+    assert [(i.section, i.text, i.owner) for i in items] == [
+        ("Action Item", "Add alerting", "luk,and,ale")
+    ]
+
+
+def test_measure_table_drops_cell_numbering_and_ignores_the_description_column() -> None:
+    assert texts(
+        """
+        ## Corrective and Preventive Measures
+        | Measure | Description |
+        |---------|-------------|
+        | 1. Code review process | Catch configuration errors early 🦸 |
+        | 2. Automated tests | Keep the middleware in check |
+        """
+    ) == ["Code review process", "Automated tests"]
+
+
+def test_table_outside_action_sections_is_not_items() -> None:
+    assert (
+        texts(
+            """
+        ## Timeline
+        | Time | Event |
+        |---|---|
+        | 10:00 | Rolled back |
+        """
+        )
+        == []
+    )
+
+
+def test_paragraph_of_distinct_imperatives_is_one_item_per_sentence() -> None:
+    items = parse_md(
+        """
+        ### Tasks to Address the Issue:
+
+        Implement a patch for failover. Enhance incident response protocols. Document the incident.
+        """
+    ).action_items
+    assert [(i.text, i.kind) for i in items] == [
+        ("Implement a patch for failover.", "prose"),
+        ("Enhance incident response protocols.", "prose"),
+        ("Document the incident.", "prose"),
+    ]
+
+
+def test_prose_written_one_action_per_line() -> None:
+    assert texts(
+        """
+        # Improvements:
+
+        Optimize cache eviction policies.
+        Evaluate and scale cache infrastructure.
+
+        A follow-up meeting is scheduled for September 5, 2024, to review progress.
+        """
+    ) == [
+        "Optimize cache eviction policies.",
+        "Evaluate and scale cache infrastructure.",
+        "A follow-up meeting is scheduled for September 5, 2024, to review progress.",
+    ]
+
+
+def test_explanatory_sentences_stay_with_their_action() -> None:
+    assert texts(
+        """
+        ## Next steps
+        We will run game days every month. These will be conducted during off-peak hours. Add chaos tests to CI. This would ensure regressions are caught.
+        """
+    ) == [
+        "We will run game days every month. These will be conducted during off-peak hours.",
+        "Add chaos tests to CI. This would ensure regressions are caught.",
+    ]
+
+
+def test_intro_and_closing_prose_around_a_list_are_not_items() -> None:
+    assert texts(
+        """
+        **Corrective and Preventative Measures**
+
+        To prevent similar incidents, the following measures have been implemented:
+        * Regular auditing of firewall rules.
+        * Automated network configuration tests.
+
+        In conclusion, the outage was caused by a firewall rule. Feel free to share your insights.
+        """
+    ) == ["Regular auditing of firewall rules.", "Automated network configuration tests."]
+
+
+def test_imperative_prose_before_a_list_is_an_item_but_lessons_are_not() -> None:
+    assert texts(
+        """
+        ## Corrective/Preventative measures
+        This issue could have been prevented by unit tests. Integrate pre-testing before merging.
+        We've done an internal evaluation. The following are steps we are taking:
+        - Disable the configuration release function. (Accomplished.)
+        """
+    ) == ["Integrate pre-testing before merging.", "Disable the configuration release function."]
+
+
+def test_labelled_action_item_paragraph_is_one_item_with_its_owner() -> None:
+    (first, second) = parse_md(
+        """
+        ## Remediation
+        - Reverted the change
+
+        **Action item:** Start incidents earlier. We should declare incidents sooner. Owner: @lucas
+        """
+    ).action_items
+    assert first.text == "Reverted the change"
+    assert second.text == "Start incidents earlier. We should declare incidents sooner."
+    assert second.owner == "@lucas"
+
+
+def test_summary_prose_over_sub_sections_made_of_lists_is_not_an_item() -> None:
+    assert texts(
+        """
+        ## Remediation
+
+        We reverted the problematic changes and released version 1.2.
+
+        ### Immediate Actions
+        - ✅ Issued refunds
+        """
+    ) == ["Issued refunds"]
+
+
+def test_closing_paragraph_in_a_prose_section_is_not_an_item() -> None:
+    assert texts(
+        """
+        Tasks to Address the Issue:
+        Updating the pool configuration.
+
+        So, dear reader, as we bid farewell, let us remember the lessons learned. We shall prevail!
+        rebellions.
+        """
+    ) == ["Updating the pool configuration."]
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Timeline",
+        "Root Cause",
+        "Resolution",
+        "Actions Taken",
+        "Lessons Learned",
+        "Q&A",
+        "Review Checklist",
+    ],
+)
+def test_non_action_sections_yield_nothing(heading: str) -> None:
+    doc = f"## {heading}\n- Roll back the config\n- [x] Rotate the keys\n\nImprove redundancy.\n"
+    assert texts(doc) == []
+
+
+def test_future_tense_prose_without_any_action_heading_is_not_mined() -> None:
+    result = parse_md(
+        """
+        Our database stalled and we DDOSed ourselves.
+
+        To start with, all SDKs will stop retrying. Secondly, we'll add a manual override.
+        """
+    )
+    assert result.action_items == ()
+    assert "no action-item section" in result.warnings[0]
+
+
+def test_code_blocks_and_html_inside_a_section_are_not_items() -> None:
+    assert texts(
+        """
+        ## Action items
+        ```
+        - not an item
+        ```
+        <img src="x.png" />
+        - Add an alert
+        """
+    ) == ["Add an alert"]
+
+
+def test_past_actions_count_in_prose_under_an_action_heading_but_findings_do_not() -> None:
+    assert texts(
+        """
+        Preventative measures
+        =====================
+
+        The problem was caught by running the standard fuzz tests. These tests run on every
+        release.
+
+        However, these tests were introduced after the 0.5 branch. A 0.6 release will come soon.
+
+        The BASH script was updated to check the exit code. However, it will only land in 0.6.
+        """
+    ) == [
+        "A 0.6 release will come soon.",
+        "The BASH script was updated to check the exit code. However, it will only land in 0.6.",
+    ]
+
+
+def test_noun_phrase_lines_in_a_prose_section_are_items() -> None:
+    assert texts(
+        """
+        Corrective and Preventative Measures:
+        Capacity reviews every quarter.
+        Better alerting on disk usage.
+        N/A
+        """
+    ) == ["Capacity reviews every quarter.", "Better alerting on disk usage."]
+
+
+def test_prose_sub_section_next_to_a_list_sub_section_is_read_as_prose() -> None:
+    assert texts(
+        """
+        ## Remediation
+
+        We reverted the change and released 1.2.
+
+        ### Short term
+        We will add a canary stage. We will also rotate the signing keys.
+
+        ### Long term
+        - Migrate to the new cluster
+
+        The cluster work is tracked separately.
+        """
+    ) == [
+        "We will add a canary stage.",
+        "We will also rotate the signing keys.",
+        "Migrate to the new cluster",
+    ]
+
+
+def test_label_item_over_unindented_siblings_labels_them_and_is_not_an_item() -> None:
+    items = parse_md(
+        """
+        Corrective and Preventative Measures:
+        - Improvements/Fixes: I have set up alerting for the load balancer.
+        - A List Of Tasks To Address The Issue:
+        - Patching the load balancer configuration.
+        - Adding monitoring for load balancer metrics.
+
+        - Run the following:
+
+        ```
+        make check
+        ```
+        """
+    ).action_items
+    assert [(i.section, i.text) for i in items] == [
+        (
+            "Corrective and Preventative Measures",
+            "Improvements/Fixes: I have set up alerting for the load balancer.",
+        ),
+        ("A List Of Tasks To Address The Issue", "Patching the load balancer configuration."),
+        ("A List Of Tasks To Address The Issue", "Adding monitoring for load balancer metrics."),
+        ("A List Of Tasks To Address The Issue", "Run the following"),
+    ]

@@ -1,0 +1,125 @@
+"""Which section titles hold action items: variants, typos, word orders, config extras."""
+
+from __future__ import annotations
+
+import pytest
+
+from remediate.parsing.titles import ACTION, OTHER, UNKNOWN, classify_title, heading_facts
+from tests.support import parse_md, texts
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Corrective and Preventative Measures",
+        "Corrective and Preventive Measures",
+        "Preventative and corrective actions",  # other word order
+        "Corrective/Preventative measures",
+        "Preventive measures",
+        "Prevention",
+        "Mitigation and Future Prevention",
+        "Action Items",
+        "Action item",
+        "Actions",
+        "Security-Specific Action Items",
+        "Tasks to Address the Issue",
+        "Tasks",
+        "Follow-ups",
+        "Follow-Up",
+        "Follow up items",
+        "Next steps",
+        "What's next",
+        "Remediation",
+        "Remediations",
+        "Improvements/Fixes",
+        "Improvements",
+        "What we are doing to prevent this",
+        "What we're doing to prevent this from happening again?",
+        "How will we prevent a repeat?",
+        "TODO",
+        "To-do",
+        "Long term solution",
+        "Future work",
+        # misspellings
+        "Corective Actions",
+        "Preventitive measures",
+        "Remidiation",
+        "Folow-up items",
+        "Acton Items",
+        # numbering and decoration
+        "5. Action Items",
+        "IV. Remediation",
+        "🛠️ Action items",
+    ],
+)
+def test_action_titles(title: str) -> None:
+    assert classify_title(title) == ACTION
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Actions Taken",
+        "Resolution and recovery",
+        "Root Cause and Resolution",
+        "Lessons Learned",
+        "What should you do?",
+        "Review Checklist",
+        "Ticket trail",
+        "Q&A",
+        "Timeline",
+        "Issue Summary",
+        "Conclusion",
+        "Why wasn't this caught earlier?",
+        "Was this preventable?",
+        "",
+    ],
+)
+def test_titles_of_other_sections(title: str) -> None:
+    assert classify_title(title) == OTHER
+
+
+@pytest.mark.parametrize("title", ["The Fix", "Monitoring", "Detection", "White board session"])
+def test_titles_that_name_nothing_known(title: str) -> None:
+    assert classify_title(title) == UNKNOWN
+
+
+def test_config_titles_extend_the_list_in_any_word_order_and_with_typos() -> None:
+    assert classify_title("Hardening Ops") == UNKNOWN
+    assert classify_title("Hardening Ops", ["ops hardening"]) == ACTION
+    assert classify_title("Ops hardenning work", ["ops hardening"]) == ACTION
+
+
+def test_config_titles_reach_the_parser() -> None:
+    doc = "## Hardening backlog\n- Rotate the signing keys\n"
+    assert texts(doc) == []
+    assert texts(doc, section_titles=["hardening backlog"]) == ["Rotate the signing keys"]
+
+
+def test_no_section_warning_names_the_titles_looked_for() -> None:
+    result = parse_md("# Outage\n\n## Timeline\n- 10:00 paged\n", section_titles=["Hardening"])
+    assert result.action_items == ()
+    (warning,) = result.warnings
+    assert "no action-item section" in warning
+    for title in ("action items", "remediation", "next steps", "follow-ups", "Hardening"):
+        assert title in warning
+
+
+@pytest.mark.parametrize(
+    ("title", "priority", "done"),
+    [
+        ("🔴 High Priority (1 week)", "High", None),
+        ("Priority: P1", "P1", None),
+        ("Immediate Actions (Completed)", None, True),
+        ("Short-term Improvements (In Progress - GitHub Issue #39133)", None, False),
+        ("Long-term Improvements (Q4 2025 - Q1 2026)", None, None),
+        ("Completed", None, True),
+        ("Open items", None, False),
+        ("TODO", None, None),
+    ],
+)
+def test_what_a_sub_heading_states_for_its_items(
+    title: str, priority: str | None, done: bool | None
+) -> None:
+    facts = heading_facts(title, None)
+    assert (facts.priority, facts.done) == (priority, done)
