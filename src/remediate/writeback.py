@@ -56,10 +56,8 @@ def write_back(plan: Plan) -> list[str]:
 
 
 def _already_referenced(item: ActionItem, ref: TicketRef) -> bool:
-    if not item.tracker_ref:
-        return False
-    written = item.tracker_ref.strip()
-    return written in (ref.key, ref.url) or written.endswith(f"/{ref.key}")
+    written = {w.strip() for w in (item.tracker_ref, item.tracker_url) if w}
+    return bool(written & {ref.key, ref.url}) or any(w.endswith(f"/{ref.key}") for w in written)
 
 
 def patch_file(path: Path, expected_hash: str, pending: Sequence[tuple[ActionItem, TicketRef]]) -> bool:
@@ -87,23 +85,13 @@ def insertion(text: str, item: ActionItem, ref: TicketRef) -> tuple[int, str]:
     reference = reference_text(ref)
     if item.kind == "table":
         return _table_insertion(text, item, reference)
-    end = _line_end(text, item.end_line or item.line)
-    if item.kind == "prose":
-        span_end = _span_end(item)
-        if span_end is not None:
-            end = span_end
-            # "Do X." -> "Do X (REF)." keeps the sentence whole for the parser.
-            if end > 0 and text[end - 1] in ".!?":
-                return end - 1, f" ({reference})"
-            return end, f" ({reference})"
-    while end > 0 and text[end - 1] in " \t":
+    end = item.span[1]
+    while end > item.span[0] and text[end - 1] in " \t":
+        end -= 1
+    if item.kind == "prose" and end > 0 and text[end - 1] in ".!?":
+        # "Do X." -> "Do X (REF)." keeps the sentence whole for the parser.
         end -= 1
     return end, f" ({reference})"
-
-
-def _span_end(item: ActionItem) -> int | None:
-    span = getattr(item, "span", None)
-    return span[1] if span else None
 
 
 def _line_bounds(text: str, line: int) -> tuple[int, int]:
@@ -116,10 +104,6 @@ def _line_bounds(text: str, line: int) -> tuple[int, int]:
     if end > start and text[end - 1] == "\r":
         end -= 1
     return start, end
-
-
-def _line_end(text: str, line: int) -> int:
-    return _line_bounds(text, line)[1]
 
 
 def _table_insertion(text: str, item: ActionItem, reference: str) -> tuple[int, str]:
