@@ -7,7 +7,7 @@ import pytest
 from remediate.connectors import ConnectorContext, load
 from remediate.errors import AuthError, ConfigError, NotFound
 from tests.connectors.jira.conftest import MakeConnector, jira_env
-from tests.connectors.jira.jira_support import draft
+from remediate.testing import make_draft as draft
 from tests.fakes.jira import FakeJira
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from remediate.errors import Conflict, NotFound
 from tests.connectors.jira.conftest import MakeConnector
-from tests.connectors.jira.jira_support import PM, draft
+from remediate.testing import POSTMORTEM as PM
+from remediate.testing import make_draft as draft
 from tests.fakes.jira import FakeJira
 
 
@@ -18,14 +19,14 @@ def test_fields_of_a_new_issue_on_cloud(cloud: FakeJira, make: MakeConnector) ->
     (created,) = connector.create([draft(1, owner="alice", priority="P0")])
     fields = cloud.issue(created.ref.key)["fields"]
     assert fields["summary"] == "Add alerting on queue depth #1"
-    assert fields["labels"] == ["remediation", "postmortem-2024-05-01-api-outage", "remediate-item0001"]
+    assert fields["labels"] == ["remediation", "postmortem-2024-05-01-api-outage", "remediate-contract0001"]
     assert fields["priority"] == {"name": "Highest"}
     assert fields["duedate"] == "2024-06-01"
     assert fields["assignee"] == {"accountId": "alice-account-id"}
     assert fields["components"] == [{"name": "SRE"}]
     assert fields["issuetype"]["name"] == "Task"
     assert isinstance(fields["description"], str)  # REST v2: wiki markup
-    assert "[API outage of 1 May 2024|https://wiki.example.com/postmortems/" in fields["description"]
+    assert "[API outage of 1 May 2024|https://example.com/postmortems/" in fields["description"]
     assert created.ref.url == f"{cloud.base}/browse/{created.ref.key}"
     assert created.ref.remote_id == cloud.issue(created.ref.key)["id"]
 
@@ -75,7 +76,7 @@ def test_remote_link_has_a_stable_global_id_and_upserts(cloud: FakeJira, make: M
     (link,) = cloud.remote_links[issue_id]
     assert link["globalId"] == "remediate:postmortem=2024-05-01-api-outage"
     moved = PM.__class__(**{**PM.__dict__, "link": "https://wiki.example.com/pm/new-home"})
-    connector.site.link_postmortem(created.ref, moved, "item0001")  # re-linking after the doc moved
+    connector.site.link_postmortem(created.ref, moved, "contract0001")  # re-linking after the doc moved
     (link,) = cloud.remote_links[issue_id]
     assert link["object"]["url"] == "https://wiki.example.com/pm/new-home"
 
@@ -111,9 +112,9 @@ def test_partial_bulk_failure_yields_the_successes_then_explains(fake: FakeJira,
     with pytest.raises(Conflict) as info:
         for item in connector.create(drafts):
             created.append(item)
-    assert [c.item_id for c in created] == ["item0000", "item0002"]
+    assert [c.item_id for c in created] == ["contract0000", "contract0002"]
     assert "1 of 3 issues not created" in str(info.value)
-    assert "item0001" in str(info.value) and "Priority name 'Urgent' is not valid" in str(info.value)
+    assert "contract0001" in str(info.value) and "Priority name 'Urgent' is not valid" in str(info.value)
 
 
 def test_missing_required_custom_field_names_the_field(fake: FakeJira, make: MakeConnector) -> None:

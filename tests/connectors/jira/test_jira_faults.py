@@ -12,7 +12,7 @@ from remediate_jira.transport import parse_retry_after
 from remediate.connectors import MemoryCache
 from remediate.errors import AuthError, RateLimited, Unavailable
 from tests.connectors.jira.conftest import MakeConnector, jira_env
-from tests.connectors.jira.jira_support import draft
+from remediate.testing import make_draft as draft
 from tests.fakes.jira import FakeJira, Fault
 
 
@@ -127,7 +127,7 @@ def test_find_uses_the_marker_label_and_asks_only_for_labels(fake: FakeJira, mak
     found = make(fake).find([draft(1), draft(2), draft(3)])
     assert {k: v.key for k, v in found.items()} == created
     (search,) = [r for r in fake.requests if "search" in r.path]
-    assert 'labels in ("remediate-item0001", "remediate-item0002", "remediate-item0003")' in search.query["jql"][0]
+    assert 'labels in ("remediate-contract0001", "remediate-contract0002", "remediate-contract0003")' in search.query["jql"][0]
     assert search.query["fields"] == ["labels"]
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from remediate.connectors import Status
 from tests.connectors.jira.conftest import MakeConnector
-from tests.connectors.jira.jira_support import draft
+from remediate.testing import make_draft as draft
 from tests.fakes.jira import FakeJira
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from remediate.connectors import MemoryCache, Status
 from tests.connectors.jira.conftest import MakeConnector
-from tests.connectors.jira.jira_support import PM, draft
+from remediate.testing import POSTMORTEM as PM
+from remediate.testing import make_draft as draft
 from tests.fakes.jira import FakeJira
 
 
