@@ -144,7 +144,7 @@ def connector_answers(tracker: str, *, repo: str | None, project: str | None, la
             out[prefix + "label"] = labels[0]
     if owners:
         out[prefix + "owners"] = dict(owners)
-    unknown = [k.removeprefix(prefix) for k in out if fields and k.removeprefix(prefix) not in fields]
+    unknown = [k.removeprefix(prefix) for k in out if model is not None and k.removeprefix(prefix) not in fields]
     if unknown:
         raise ConfigError(f"the {tracker} connector has no setting {unknown[0]!r}")
     return out

@@ -130,15 +130,20 @@ def _database_and_reach(
                         and not Path(parsed.database).exists())
         store = open_store(url, create=False, migrate=False)
     except StoreError as exc:
-        fix = "run `remediate db upgrade`" if "db upgrade" in str(exc) else "check database_url / REMEDIATE_DATABASE_URL"
-        if "newer remediate" in str(exc):
-            fix = "upgrade remediate"
+        if "db upgrade" in str(exc):  # an older schema: any command migrates it on first use
+            return [Check("database", "warn", str(exc), "run `remediate db upgrade` (or let the next sync do it)")]
+        fix = "upgrade remediate" if "newer remediate" in str(exc) else "check database_url / REMEDIATE_DATABASE_URL"
         return [Check("database", "fail", str(exc), fix)]
     except Exception as exc:  # a bad URL or driver the store did not translate
         return [Check("database", "fail", f"{shown}: {exc.__class__.__name__}", "check database_url")]
+    # open_store(create=False) stands an empty in-memory database in for one without a schema.
+    empty = store.url != url
     try:
         if missing_file:
             checks.append(Check("database", "info", f"{shown} does not exist yet; the first sync creates it"))
+        elif empty:
+            checks.append(Check("database", "info", f"{shown} has no remediate schema yet; the first sync "
+                                                    "creates it", "or run `remediate db upgrade` now"))
         else:
             checks.append(Check("database", "ok", f"{shown}: schema {SCHEMA_HEAD}, up to date"))
         if reach and resolved is not None:

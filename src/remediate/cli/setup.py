@@ -115,10 +115,14 @@ def doctor(
     db: DbOption = None,
 ) -> None:
     """Check the config, credentials (names only), tracker, database and schedule; say what to fix."""
+    from dataclasses import replace
+
     from remediate import render
     from remediate.doctor import failed, run_checks
+    from remediate.service.logs import mask, secret_values
 
-    checks = run_checks(config, db, os.environ, reach=not offline)
+    secrets = secret_values(os.environ)
+    checks = [replace(c, detail=mask(c.detail, secrets)) for c in run_checks(config, db, os.environ, reach=not offline)]
     if format == DoctorFormat.json:
         render.emit_json({"ok": not failed(checks), "checks": [c.to_json() for c in checks]})
     else:
