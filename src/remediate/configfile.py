@@ -95,7 +95,8 @@ def render_table(model: type[BaseModel], answers: Mapping[str, Any], table: str)
             lines.append(f"{name} = {toml_value(value)}")
         else:
             default = _default(info)
-            lines.append(f"# {name} = {toml_value(default)}" if default is not None else f"# {name} is unset by default")
+            lines.append(f"# {name} = {toml_value(default)}" if default is not None
+                         else f"# {name} is unset by default")
         scalars += lines
     return scalars + tables
 

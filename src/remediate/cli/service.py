@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import enum
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from remediate.cli import app
 from remediate.cli.options import ConfigOption, DbOption
+
+if TYPE_CHECKING:
+    from remediate.settings import Settings
 
 
 class LogFormat(enum.StrEnum):
@@ -31,7 +34,8 @@ def schedule(
     ctx: typer.Context,
     jobs: Annotated[
         list[str] | None,
-        typer.Argument(help="With --once: the jobs to run (default: every enabled job).", show_default=False),
+        typer.Argument(metavar="[JOB]...", show_default=False,
+                       help="With --once: the jobs to run (refresh, digest, audit; default: every enabled job)."),
     ] = None,
     list_jobs: Annotated[
         bool, typer.Option("--list", help="List the jobs, their triggers and last runs, and exit.")
@@ -98,7 +102,7 @@ def _password(url: str | None) -> str | None:
         return None
 
 
-def _list(settings: object, url: str | None, format: ListFormat) -> None:
+def _list(settings: Settings, url: str | None, format: ListFormat) -> None:
     from remediate import render
     from remediate.scheduler import JOBS, describe_trigger, job_settings, load_record, read_next_runs
     from remediate.store import open_store
@@ -106,17 +110,18 @@ def _list(settings: object, url: str | None, format: ListFormat) -> None:
     store = open_store(url, create=False, migrate=False)
     try:
         next_runs = read_next_runs(store)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for name, spec in JOBS.items():
             record = load_record(store, name)
+            next_run = next_runs.get(name)
             rows.append({
                 "job": name,
-                "enabled": job_settings(settings, name).enabled,  # type: ignore[arg-type]
-                "trigger": describe_trigger(settings, name),  # type: ignore[arg-type]
+                "enabled": job_settings(settings, name).enabled,
+                "trigger": describe_trigger(settings, name),
                 "function": f"remediate.jobs.{spec.function}",
                 "available": spec.resolve() is not None,
                 "description": spec.description,
-                "next_run": next_runs[name].isoformat() if next_runs.get(name) else None,
+                "next_run": next_run.isoformat() if next_run else None,
                 "last_status": record.status,
                 "last_success": record.last_success.isoformat() if record.last_success else None,
             })
@@ -131,7 +136,7 @@ def _list(settings: object, url: str | None, format: ListFormat) -> None:
                    r["next_run"] or "-", r["last_status"] or "never", r["last_success"] or "-") for r in rows])
 
 
-def _once(settings: object, url: str | None, names: list[str], format: ListFormat, secrets: list[str]) -> None:
+def _once(settings: Settings, url: str | None, names: list[str], format: ListFormat, secrets: list[str]) -> None:
     from remediate import render
     from remediate.scheduler import run_once
     from remediate.service import logs
@@ -139,8 +144,7 @@ def _once(settings: object, url: str | None, names: list[str], format: ListForma
 
     store = open_store(url)
     try:
-        results = run_once(settings, store, names, database_url=url,  # type: ignore[arg-type]
-                           mask=lambda text: logs.mask(text, secrets))
+        results = run_once(settings, store, names, database_url=url, mask=lambda text: logs.mask(text, secrets))
     finally:
         store.dispose()
     if format == ListFormat.json:

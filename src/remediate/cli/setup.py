@@ -28,9 +28,10 @@ def _split_owner(value: str) -> tuple[str, str]:
 @app.command()
 def init(
     path: Annotated[Path, typer.Argument(help="Where to write the config.")] = Path("remediate.toml"),
-    tracker: Annotated[str | None, typer.Option("--tracker", "-t", help="Tracker: local, github, jira or a plugin's name.",
-                                                show_default=False)] = None,
-    repo: Annotated[str | None, typer.Option("--repo", help="GitHub repository OWNER/NAME.", show_default=False)] = None,
+    tracker: Annotated[str | None, typer.Option("--tracker", "-t", show_default=False,
+                                                help="Tracker: local, github, jira or a plugin's name.")] = None,
+    repo: Annotated[str | None, typer.Option("--repo", help="GitHub repository OWNER/NAME.",
+                                             show_default=False)] = None,
     project: Annotated[str | None, typer.Option("--project", help="Jira project key.", show_default=False)] = None,
     label: Annotated[list[str] | None, typer.Option("--label", help="Label for every ticket (repeatable).",
                                                     show_default=False)] = None,

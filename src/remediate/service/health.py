@@ -138,29 +138,30 @@ class RemediateCollector:
 
     def _items(self, gauge: Any) -> Iterator[Metric]:
         import sqlalchemy as sa
+        from sqlmodel import col
 
         from remediate.models import Item, Link
         from remediate.status import OPEN_STATES
 
         today = self.settings.today()
+        current = col(Item.removed).is_(False)
         with self.store.session() as session:
             by_state = session.execute(
-                sa.select(Item.state, sa.func.count()).where(Item.removed == sa.false()).group_by(Item.state)
+                sa.select(col(Item.state), sa.func.count()).where(current).group_by(col(Item.state))
             ).all()
             overdue = session.execute(
-                sa.select(sa.func.count()).where(
-                    Item.removed == sa.false(), Item.state.in_(OPEN_STATES), Item.due < today  # type: ignore[attr-defined,operator]
-                )
+                sa.select(sa.func.count()).where(current, col(Item.state).in_(OPEN_STATES), col(Item.due) < today)
             ).scalar_one()
             synced = session.execute(
-                sa.select(Link.tracker, sa.func.count(sa.distinct(Link.item_id))).group_by(Link.tracker)
+                sa.select(col(Link.tracker), sa.func.count(sa.distinct(col(Link.item_id)))).group_by(col(Link.tracker))
             ).all()
         items = gauge("remediate_items", "Action items in their documents, by state.", labels=["state"])
         counts = {"open": 0, "in_progress": 0, "done": 0, "not_doing": 0} | {s: n for s, n in by_state}
         for state, count in counts.items():
             items.add_metric([state], float(count))
         yield items
-        late = gauge("remediate_items_overdue", "Open action items past their due date (today in the configured time zone).")
+        late = gauge("remediate_items_overdue",
+                     "Open action items past their due date (today in the configured time zone).")
         late.add_metric([], float(overdue))
         yield late
         linked = gauge("remediate_items_synced", "Action items with a ticket, by tracker.", labels=["tracker"])
@@ -170,52 +171,57 @@ class RemediateCollector:
 
     def _runs(self, counter: Any, gauge: Any) -> Iterator[Metric]:
         import sqlalchemy as sa
+        from sqlmodel import col
 
         from remediate.models import SyncRun
 
+        kind, tracker, status = col(SyncRun.kind), col(SyncRun.tracker), col(SyncRun.status)
         with self.store.session() as session:
             rows = session.execute(
-                sa.select(SyncRun.kind, SyncRun.tracker, SyncRun.status, sa.func.count())
-                .group_by(SyncRun.kind, SyncRun.tracker, SyncRun.status)
+                sa.select(kind, tracker, status, sa.func.count()).group_by(kind, tracker, status)
             ).all()
             last = session.execute(
-                sa.select(SyncRun.kind, SyncRun.tracker, sa.func.max(SyncRun.finished_at))
-                .where(SyncRun.status == "ok").group_by(SyncRun.kind, SyncRun.tracker)
+                sa.select(kind, tracker, sa.func.max(col(SyncRun.finished_at)))
+                .where(status == "ok").group_by(kind, tracker)
             ).all()
         runs = counter(
             "remediate_sync_runs",
             "Sync and refresh runs by outcome (status=failed counts sync failures).",
             labels=["kind", "tracker", "status"],
         )
-        for kind, tracker, status, count in rows:
-            runs.add_metric([kind, tracker, status], float(count))
+        for kind_, tracker_, status_, count in rows:
+            runs.add_metric([kind_, tracker_, status_], float(count))
         yield runs
         when = gauge("remediate_last_sync_timestamp_seconds", "End of the last successful run, Unix time.",
                      labels=["kind", "tracker"])
-        for kind, tracker, finished in last:
+        for kind_, tracker_, finished in last:
             if finished is not None:
-                when.add_metric([kind, tracker], _unix(finished))
+                when.add_metric([kind_, tracker_], _unix(finished))
         yield when
 
     def _jobs(self, counter: Any, gauge: Any) -> Iterator[Metric]:
         health = job_health(self.settings, self.store, specs=self.specs)
+        job = ["job"]
         families = {
-            "last_run": gauge("remediate_job_last_run_timestamp_seconds", "End of the job's last run, Unix time.", labels=["job"]),
-            "last_success": gauge("remediate_job_last_success_timestamp_seconds", "End of the job's last successful run, Unix time.", labels=["job"]),
-            "next_run": gauge("remediate_job_next_run_timestamp_seconds", "When the job runs next, Unix time.", labels=["job"]),
-            "healthy": gauge("remediate_job_healthy", "1 when the job is healthy (see /healthz).", labels=["job"]),
-            "runs": counter("remediate_job_runs", "Runs of the job.", labels=["job"]),
-            "failures": counter("remediate_job_failures", "Failed runs of the job.", labels=["job"]),
+            "last_run": gauge("remediate_job_last_run_timestamp_seconds",
+                              "End of the job's last run, Unix time.", labels=job),
+            "last_success": gauge("remediate_job_last_success_timestamp_seconds",
+                                  "End of the job's last successful run, Unix time.", labels=job),
+            "next_run": gauge("remediate_job_next_run_timestamp_seconds",
+                              "When the job runs next, Unix time.", labels=job),
+            "healthy": gauge("remediate_job_healthy", "1 when the job is healthy (see /healthz).", labels=job),
+            "runs": counter("remediate_job_runs", "Runs of the job.", labels=job),
+            "failures": counter("remediate_job_failures", "Failed runs of the job.", labels=job),
         }
-        for job in health:
-            r, name = job.record, [job.record.job]
+        for entry in health:
+            r, name = entry.record, [entry.record.job]
             if r.finished:
                 families["last_run"].add_metric(name, _unix(r.finished))
             if r.last_success:
                 families["last_success"].add_metric(name, _unix(r.last_success))
-            if job.next_run:
-                families["next_run"].add_metric(name, _unix(job.next_run))
-            families["healthy"].add_metric(name, 0.0 if job.problem else 1.0)
+            if entry.next_run:
+                families["next_run"].add_metric(name, _unix(entry.next_run))
+            families["healthy"].add_metric(name, 0.0 if entry.problem else 1.0)
             families["runs"].add_metric(name, float(r.runs))
             families["failures"].add_metric(name, float(r.failures))
         yield from families.values()
@@ -230,7 +236,7 @@ def metrics_text(collector: RemediateCollector, *, process: bool = True) -> byte
     from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(collector)  # type: ignore[arg-type]
+    registry.register(collector)
     if process:
         ProcessCollector(registry=registry)
     return generate_latest(registry)
