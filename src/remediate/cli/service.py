@@ -34,7 +34,7 @@ def schedule(
     ctx: typer.Context,
     jobs: Annotated[
         list[str] | None,
-        typer.Argument(metavar="[JOB]...", show_default=False,
+        typer.Argument(metavar="JOB", show_default=False,
                        help="With --once: the jobs to run (refresh, digest, audit; default: every enabled job)."),
     ] = None,
     list_jobs: Annotated[
