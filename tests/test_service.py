@@ -188,7 +188,7 @@ def test_second_instance_stands_by_and_takes_over(tmp_path: Path, database_url: 
     active = ServiceProcess(config, tmp_path / "a.log", env=env)
     passive = quitter = None
     try:
-        active.wait_for("active")
+        active.wait_for("job_finished", job="refresh")
         quitter = ServiceProcess(config, tmp_path / "q.log", env=env)
         quitter.wait_for("standby")
         quitter.signal(signal.SIGTERM)  # a standby instance stops on SIGTERM too
