@@ -14,13 +14,14 @@ Each connector validates its own ``[connectors.<name>]`` table with its
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import date, datetime, tzinfo
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from remediate.errors import ConfigError
 
@@ -64,6 +65,120 @@ class SyncSettings(StrictModel):
     )
 
 
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_CRON_FIELD = re.compile(r"^[A-Za-z0-9*/,?#LW-]+$")
+
+
+def parse_duration(text: str) -> int:
+    """Seconds in a duration such as ``90s``, ``15m``, ``1h30m`` or ``1d``; ValueError otherwise."""
+    match = _DURATION.match(text.strip().lower())
+    if not text.strip() or not match or not any(match.groups()):
+        raise ValueError(f"{text!r} is not a duration (e.g. 30s, 15m, 1h30m, 1d)")
+    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+    if total <= 0:
+        raise ValueError(f"{text!r} must be longer than zero")
+    return total
+
+
+class JobSchedule(StrictModel):
+    """When one scheduled job runs: ``every`` (an interval) or ``cron`` (five crontab fields)."""
+
+    #: The trigger used when neither ``every`` nor ``cron`` is given: ("every"|"cron", value).
+    default_trigger: ClassVar[tuple[str, str]] = ("every", "15m")
+
+    enabled: bool = Field(default=True, description="Run this job in `remediate schedule`.")
+    every: str | None = Field(
+        default=None, description="Run at this interval, e.g. 30s, 15m, 1h30m, 1d."
+    )
+    cron: str | None = Field(
+        default=None,
+        description="Run at these times: five crontab fields (minute hour day month weekday) "
+        "in the configured time zone, e.g. '0 9 * * mon'.",
+    )
+
+    @field_validator("every")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron_shape(cls, value: str | None) -> str | None:
+        # Only the shape here: the full parse needs APScheduler, which `remediate schedule`
+        # and `remediate doctor` import (every other command stays fast).
+        if value is not None:
+            fields = value.split()
+            if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
+                raise ValueError(
+                    f"{value!r} is not a crontab expression (five fields: minute hour day month "
+                    "weekday, e.g. '0 9 * * mon')"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> JobSchedule:
+        if self.every is not None and self.cron is not None:
+            raise ValueError("set either every or cron, not both")
+        return self
+
+    def trigger(self) -> tuple[str, str]:
+        """The effective trigger: ("every", duration) or ("cron", expression)."""
+        if self.cron is not None:
+            return ("cron", self.cron)
+        if self.every is not None:
+            return ("every", self.every)
+        return self.default_trigger
+
+
+class RefreshJob(JobSchedule):
+    """The status sync: bring ticket states back from the tracker (``remediate refresh``)."""
+
+    default_trigger: ClassVar[tuple[str, str]] = ("every", "15m")
+
+
+class DigestJob(JobSchedule):
+    """The weekly digest (``remediate digest``), sent once per period."""
+
+    default_trigger: ClassVar[tuple[str, str]] = ("cron", "0 9 * * mon")
+
+    channel: str | None = Field(
+        default=None,
+        description="Where the scheduled digest goes (stdout, email, slack, webhook); "
+        "default: the digest's own configured channel.",
+    )
+
+
+class AuditJob(JobSchedule):
+    """An optional audit snapshot (``remediate audit``), recorded for trends."""
+
+    default_trigger: ClassVar[tuple[str, str]] = ("cron", "0 6 1 * *")
+
+    enabled: bool = Field(default=False, description="Run this job in `remediate schedule`.")
+
+
+class ScheduleSettings(StrictModel):
+    """``remediate schedule``: which jobs run when, and how misses and health are judged."""
+
+    misfire_grace_time: int = Field(
+        default=86400,
+        ge=1,
+        description="A run missed (service down) by less than this many seconds still runs, once, "
+        "at start-up; older misses are skipped and logged.",
+    )
+    overdue_after: int = Field(
+        default=600,
+        ge=1,
+        description="/healthz reports a job overdue when a run was due this many seconds ago and "
+        "none has finished since.",
+    )
+    refresh: RefreshJob = Field(default_factory=RefreshJob)
+    digest: DigestJob = Field(default_factory=DigestJob)
+    audit: AuditJob = Field(default_factory=AuditJob)
+
+
 class Settings(StrictModel):
     """Everything remediate reads from the config file."""
 
@@ -105,6 +220,7 @@ class Settings(StrictModel):
     )
     parser: ParserSettings = Field(default_factory=ParserSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     connectors: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="One table per connector, validated by that connector's Config model.",

@@ -89,7 +89,7 @@ def root(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors.")] = False,
 ) -> None:
     """Make postmortem action items actually get done."""
-    ctx.obj = {"debug": debug}
+    ctx.obj = {"debug": debug, "quiet": quiet}
     level = logging.DEBUG if debug else logging.ERROR if quiet else logging.WARNING
     logging.basicConfig(level=level, format="remediate: %(levelname)s: %(message)s", stream=sys.stderr)
     logging.getLogger("remediate").setLevel(level)
@@ -97,6 +97,8 @@ def root(
 
 # Command modules register themselves on ``app`` when imported.
 from remediate.cli import parse as _parse  # noqa: E402,F401
+from remediate.cli import service as _service  # noqa: E402,F401
+from remediate.cli import setup as _setup  # noqa: E402,F401
 from remediate.cli import sync as _sync  # noqa: E402,F401
 
 

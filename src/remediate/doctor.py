@@ -1,0 +1,189 @@
+"""``remediate doctor``: check a set-up end to end and say what to fix.
+
+Checks, in order (later ones are skipped when the config cannot be read):
+
+- config: which file is read, and that it validates;
+- schedule: every enabled job's trigger parses and its library function exists;
+- tracker: the connector loads and its ``[connectors.<name>]`` table validates;
+- credentials: which variables are set, by name only (``<TRACKER>_*``, and the variables that
+  settings ending in ``_env`` name); values are never read out;
+- reach: one cheap request to the tracker (the connector's ``ping()`` if it has one, else an
+  empty ``states()`` query);
+- database: it opens, and its schema is the one this version expects;
+- scheduler: whether a ``remediate schedule`` instance is active on the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from remediate.errors import ConfigError, RemediateError, StoreError
+
+CheckStatus = Literal["ok", "info", "warn", "fail"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one check; ``fix`` says what to do when it is not ok."""
+
+    name: str
+    status: CheckStatus
+    detail: str
+    fix: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return asdict(self)
+
+
+def _env_fields(model: BaseModel) -> Iterator[str]:
+    """Values of every ``*_env`` setting (names of environment variables), recursively."""
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            yield from _env_fields(value)
+        elif name.endswith("_env") and isinstance(value, str) and value:
+            yield value
+
+
+def run_checks(
+    config: Path | None, database_url: str | None, environ: Mapping[str, str], *, reach: bool = True
+) -> list[Check]:
+    """Run every check; never raises for a problem it can describe."""
+    from remediate.settings import find_config, load_settings
+
+    checks: list[Check] = []
+    path = find_config(config, environ)
+    try:
+        settings = load_settings(config, environ)
+    except ConfigError as exc:
+        return [Check("config", "fail", str(exc), "fix the file (see config/remediate.example.toml)")]
+    checks.append(
+        Check("config", "ok", str(path))
+        if path
+        else Check("config", "info", "no config file: every setting has its default",
+                   "run `remediate init` to write one")
+    )
+    checks.append(_schedule(settings))
+    resolved = None
+    try:
+        from remediate.jobs import resolve_connector
+
+        resolved = resolve_connector(settings, None, {})
+        checks.append(Check("tracker", "ok", f"{settings.tracker}: connector loaded, its config is valid"))
+    except ConfigError as exc:
+        checks.append(Check("tracker", "fail", str(exc),
+                            f"set `tracker` and [connectors.{settings.tracker}] in the config"))
+    checks.append(_credentials(settings, environ))
+    checks.extend(_database_and_reach(settings, database_url, environ, resolved, reach=reach))
+    return checks
+
+
+def _schedule(settings: Any) -> Check:
+    from remediate.scheduler import JOBS, check_triggers, describe_trigger, enabled_jobs
+
+    try:
+        check_triggers(settings)
+    except ConfigError as exc:
+        return Check("schedule", "fail", str(exc), "fix the cron expression in [schedule]")
+    names = enabled_jobs(settings)
+    missing = [name for name in names if JOBS[name].resolve() is None]
+    if missing:
+        return Check(
+            "schedule", "fail",
+            f"job {missing[0]!r} is enabled but this remediate has no remediate.jobs.{JOBS[missing[0]].function}()",
+            f"set [schedule.{missing[0]}] enabled = false, or upgrade remediate",
+        )
+    jobs = "; ".join(f"{name} {describe_trigger(settings, name)}" for name in names)
+    return Check("schedule", "ok", jobs or "no job enabled")
+
+
+def _credentials(settings: Any, environ: Mapping[str, str]) -> Check:
+    prefix = f"{settings.tracker.upper().replace('-', '_')}_"
+    named = sorted(set(_env_fields(settings)))
+    present = sorted({k for k in environ if k.startswith(prefix) and environ[k]} | {k for k in named if environ.get(k)})
+    missing = [k for k in named if not environ.get(k)]
+    detail = f"set: {', '.join(present)}" if present else f"no {prefix}* variable is set"
+    if missing:
+        detail += f"; not set: {', '.join(missing)}"
+    return Check("credentials", "ok" if present else "info", detail)
+
+
+def _database_and_reach(
+    settings: Any, database_url: str | None, environ: Mapping[str, str], resolved: Any, *, reach: bool
+) -> list[Check]:
+    from sqlalchemy.engine import make_url
+
+    from remediate.store import SCHEMA_HEAD, display_url, open_store, resolve_url
+
+    url = resolve_url(database_url or settings.database_url)
+    shown = display_url(url)
+    checks: list[Check] = []
+    try:
+        parsed = make_url(url)
+        missing_file = (parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+                        and not Path(parsed.database).exists())
+        store = open_store(url, create=False, migrate=False)
+    except StoreError as exc:
+        if "db upgrade" in str(exc):  # an older schema: any command migrates it on first use
+            return [Check("database", "warn", str(exc), "run `remediate db upgrade` (or let the next sync do it)")]
+        fix = "upgrade remediate" if "newer remediate" in str(exc) else "check database_url / REMEDIATE_DATABASE_URL"
+        return [Check("database", "fail", str(exc), fix)]
+    except Exception as exc:  # a bad URL or driver the store did not translate
+        return [Check("database", "fail", f"{shown}: {exc.__class__.__name__}", "check database_url")]
+    # open_store(create=False) stands an empty in-memory database in for one without a schema.
+    empty = store.url != url
+    try:
+        if missing_file:
+            checks.append(Check("database", "info", f"{shown} does not exist yet; the first sync creates it"))
+        elif empty:
+            checks.append(Check("database", "info", f"{shown} has no remediate schema yet; the first sync "
+                                                    "creates it", "or run `remediate db upgrade` now"))
+        else:
+            checks.append(Check("database", "ok", f"{shown}: schema {SCHEMA_HEAD}, up to date"))
+        if reach and resolved is not None:
+            checks.append(_reach(settings, resolved, store, environ))
+        if not missing_file:
+            checks.append(_scheduler_lock(store))
+    finally:
+        store.dispose()
+    return checks
+
+
+def _reach(settings: Any, resolved: Any, store: Any, environ: Mapping[str, str]) -> Check:
+    from remediate.jobs import build_connector
+
+    try:
+        connector = build_connector(resolved, store, {}, environ, persistent=False)
+        ping = getattr(connector, "ping", None)
+        if callable(ping):
+            ping()
+            return Check("reach", "ok", f"{settings.tracker} answered")
+        list(connector.states([], None))
+        return Check("reach", "ok", f"{settings.tracker}: an empty state query succeeded "
+                                    "(the connector has no ping(), so it may not have reached the server)")
+    except RemediateError as exc:
+        return Check("reach", "fail", str(exc), "see the message: credentials, URL or permissions")
+    except Exception as exc:
+        return Check("reach", "fail", f"{settings.tracker}: unexpected {exc.__class__.__name__}: {exc}")
+
+
+def _scheduler_lock(store: Any) -> Check:
+    from remediate.service import LOCK_NAME
+
+    try:
+        with store.lock(LOCK_NAME, timeout=0):
+            pass
+    except StoreError:
+        return Check("scheduler", "info", "a `remediate schedule` instance is active on this database")
+    return Check("scheduler", "info", "no `remediate schedule` instance is active on this database")
+
+
+def failed(checks: list[Check]) -> bool:
+    """True when any check failed."""
+    return any(check.status == "fail" for check in checks)
