@@ -55,3 +55,16 @@ def test_example_config_loads_through_the_real_loader() -> None:
 
     settings = load_settings(REPO / "config" / "remediate.example.toml", environ={})
     assert settings.tracker == "local" and settings.timezone == "UTC"
+
+
+def test_example_config_names_every_setting_of_every_table() -> None:
+    from pydantic import BaseModel
+
+    example = (REPO / "config" / "remediate.example.toml").read_text(encoding="utf-8")
+    for table, info in Settings.model_fields.items():
+        model = info.annotation
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            continue
+        section = example.split(f"[{table}]", 1)[1].split("\n[", 1)[0]
+        for key in model.model_fields:
+            assert re.search(rf"^#? ?{key} =", section, re.M), f"[{table}] {key}"

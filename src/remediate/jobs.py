@@ -15,6 +15,7 @@ from typing import Any
 from remediate.connectors import Connector, ConnectorContext, MemoryCache, configure
 from remediate.errors import InputError
 from remediate.parsing import ParseResult, parse_path
+from remediate.policy import DuePolicy, restamp_due_dates
 from remediate.settings import Settings
 from remediate.store import Store, open_store
 
@@ -134,27 +135,49 @@ def sync_paths(
     environ: Mapping[str, str] | None = None,
 ) -> SyncOutcome:
     """Parse postmortems and sync their action items to a tracker, exactly once."""
+    resolve_connector(settings, tracker, options or {})  # a bad tracker fails before any parsing
+    documents, warnings = parse_documents(paths, settings)
+    return sync_documents(
+        documents, settings, database_url=database_url, tracker=tracker, options=options,
+        dry_run=dry_run, write_back=write_back, environ=environ, warnings=warnings,
+    )
+
+
+def sync_documents(
+    documents: Sequence[ParseResult],
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    tracker: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    dry_run: bool = False,
+    write_back: bool = False,
+    environ: Mapping[str, str] | None = None,
+    warnings: Sequence[str] = (),
+) -> SyncOutcome:
+    """Sync already parsed postmortems (what ``sync_paths`` does after parsing)."""
     from remediate import sync
 
     environ = os.environ if environ is None else environ
     options = options or {}
+    warnings = list(warnings)
     resolved = resolve_connector(settings, tracker, options)
-    documents, warnings = parse_documents(paths, settings)
+    policy = DuePolicy.from_settings(settings)
     store = open_store(database_url or settings.database_url, create=not dry_run, migrate=not dry_run)
     try:
         connector = build_connector(resolved, store, options, environ, persistent=not dry_run)
         if dry_run:
             with store.session() as session:
                 plan = sync.plan(session, connector, documents, base_url=settings.postmortem_url,
-                                 threshold=settings.sync.match_threshold)
+                                 threshold=settings.sync.match_threshold, policy=policy)
             return SyncOutcome(plan, True, warnings=warnings + plan.warnings)
         with store.lock(f"sync:{connector.name}", timeout=settings.sync.lock_timeout):
             with store.session() as session:
                 run_id = sync.start_run(session, connector.name)
-                plan = sync.Plan(connector.name, documents)
+                plan = sync.Plan(connector.name, list(documents))
                 try:
                     plan = sync.plan(session, connector, documents, base_url=settings.postmortem_url,
-                                     threshold=settings.sync.match_threshold)
+                                     threshold=settings.sync.match_threshold, policy=policy)
                     sync.apply(session, connector, plan, run_id)
                     changes = sync.refresh(session, connector, run_id)
                     written = _write_back(plan) if write_back else []
@@ -190,11 +213,13 @@ def refresh_states(
                 run_id = sync.start_run(session, connector.name, kind="refresh")
                 try:
                     changes = sync.refresh(session, connector, run_id)
+                    # The policy may have changed since the documents were last synced.
+                    restamped = restamp_due_dates(session, DuePolicy.from_settings(settings))
                 except BaseException as exc:
                     session.rollback()
                     sync.finish_run(session, run_id, {}, error=f"{exc.__class__.__name__}: {exc}")
                     raise
-                sync.finish_run(session, run_id, {"state_changes": len(changes)})
+                sync.finish_run(session, run_id, {"state_changes": len(changes), "due_dates_changed": restamped})
         return changes
     finally:
         store.dispose()
