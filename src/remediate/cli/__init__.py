@@ -97,6 +97,7 @@ def root(
 
 # Command modules register themselves on ``app`` when imported.
 from remediate.cli import parse as _parse  # noqa: E402,F401
+from remediate.cli import reports as _reports  # noqa: E402,F401
 from remediate.cli import sync as _sync  # noqa: E402,F401
 
 
