@@ -230,3 +230,23 @@ def test_bad_as_of_is_a_usage_error(db: str) -> None:
     result = runner.invoke(app, ["overdue", "--as-of", "next tuesday", "--db", db])
     assert result.exit_code == 2
     assert "--as-of 'next tuesday' is not a date" in result.output
+
+
+def test_recurring_scores_are_identity_similarity() -> None:
+    """find_recurring computes the score on a reused matcher; it must equal identity.similarity."""
+    from remediate.identity import similarity
+    from remediate.reports.audit import find_recurring
+    from remediate.reports.base import ReportItem
+
+    texts = ["Add alerting on queue depth for checkout", "Alert on the queue depth of checkout",
+             "Automate the failover runbook", "Automate failover runbook steps for the DB",
+             "Rotate the TLS certificates before expiry", "Rotate TLS certificates 30 days before they expire"]
+
+    def row(n: int, text: str) -> ReportItem:
+        return ReportItem(f"i{n}", f"pm{n}", None, date(2024, 1, 1 + n), text, None, None, "open", None, None,
+                          date(2024, 1, 1 + n), None, False, None, None, None, None)
+
+    found = find_recurring([row(n, t) for n, t in enumerate(texts)], 0.5)
+    assert found, "expected near-duplicates"
+    for r in found:
+        assert r.similarity == round(similarity(r.earlier.text, r.later.text), 3)

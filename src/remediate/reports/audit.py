@@ -23,12 +23,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from datetime import date, timedelta, tzinfo
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from remediate.identity import _STOPWORDS, similarity
+from remediate.identity import _STOPWORDS
 from remediate.models import Event
 from remediate.parsing import normalize_text
 from remediate.policy import local_date
@@ -230,42 +231,51 @@ def _words(text: str) -> frozenset[str]:
 
 
 def find_recurring(items: Sequence[ReportItem], threshold: float) -> list[Recurrence]:
-    """Near-duplicate items across postmortems, earlier item first, most similar first.
+    """Near-duplicate items across postmortems: for each item, the earlier item it repeats best.
 
-    Comparing every pair costs a character diff each; most pairs share no content word, so
-    only pairs that share one are scored, and only those whose word overlap alone could still
-    reach the threshold (the score is the mean of two numbers at most 1).
+    An item repeated by several postmortems gives one pair per later postmortem (each paired with
+    the earlier item it repeats, preferring one left open, then the most similar), not one pair
+    per combination. Scoring every pair costs a character diff each, so only pairs that share a
+    content word are considered, and only those whose cheap upper bounds (word overlap, difflib's
+    quick ratios) can still reach the threshold are scored with ``identity.similarity``.
     """
-    current = [i for i in items if not i.removed]
-    words = [_words(i.text) for i in current]
+    current = sorted((i for i in items if not i.removed), key=lambda i: (i.start, i.postmortem_id, i.id))
+    norms = [normalize_text(i.text) for i in current]
+    words = [frozenset(w for w in norm.split() if w not in _STOPWORDS) for norm in norms]
     index: dict[str, list[int]] = defaultdict(list)
     for n, ws in enumerate(words):
         for w in ws:
             index[w].append(n)
-    pairs: set[tuple[int, int]] = set()
-    for postings in index.values():
-        if len(postings) > 200:  # a word in hundreds of items ("add", "alert") decides nothing alone
-            continue
-        for x, a in enumerate(postings):
-            for b in postings[x + 1:]:
-                if current[a].postmortem_id != current[b].postmortem_id:
-                    pairs.add((a, b))
-    # Pairs sharing only very common words are found through their rarer shared words, if any.
-    found = []
-    min_dice = 2 * threshold - 1
-    for a, b in pairs:
-        wa, wb = words[a], words[b]
-        dice = 2 * len(wa & wb) / (len(wa) + len(wb)) if wa and wb else 0.0
-        if dice < min_dice:
-            continue
-        score = similarity(current[a].text, current[b].text)
-        if score < threshold:
-            continue
-        first, second = sorted((current[a], current[b]), key=lambda i: (i.start, i.postmortem_id))
-        repeats = first.start < second.start and _open_on(first, second.start)
-        found.append(Recurrence(first, second, round(score, 3), repeats))
-    found.sort(key=lambda r: (-r.repeats_open_item, -r.similarity, r.later.start, r.later.id))
-    return found
+    best: dict[int, Recurrence] = {}
+    min_dice = 2 * threshold - 1  # the score is the mean of two numbers of at most 1
+    seen: set[tuple[int, int]] = set()
+    for later in range(len(current)):
+        # difflib caches what it learns about the second sequence: one matcher per later item.
+        matcher = SequenceMatcher(None, autojunk=False)
+        matcher.set_seq2(norms[later])
+        for w in words[later]:
+            for earlier in index[w]:
+                if earlier >= later or (earlier, later) in seen:
+                    continue
+                seen.add((earlier, later))
+                a, b = current[earlier], current[later]
+                if a.postmortem_id == b.postmortem_id:
+                    continue
+                wa, wb = words[earlier], words[later]
+                dice = 2 * len(wa & wb) / (len(wa) + len(wb))
+                if dice < min_dice:
+                    continue
+                matcher.set_seq1(norms[earlier])
+                if (matcher.real_quick_ratio() + dice) / 2 < threshold or (matcher.quick_ratio() + dice) / 2 < threshold:
+                    continue
+                score = (matcher.ratio() + dice) / 2  # identity.similarity(a.text, b.text), on the cached matcher
+                if score < threshold:
+                    continue
+                found = Recurrence(a, b, round(score, 3), a.start < b.start and _open_on(a, b.start))
+                kept = best.get(later)
+                if kept is None or (found.repeats_open_item, found.similarity) > (kept.repeats_open_item, kept.similarity):
+                    best[later] = found
+    return sorted(best.values(), key=lambda r: (-r.repeats_open_item, -r.similarity, r.later.start, r.later.id))
 
 
 def _open_on(item: ReportItem, day: date) -> bool:
