@@ -66,7 +66,7 @@ def test_overdue_csv_and_markdown(db: str) -> None:
     rows = list(csv.DictReader(io.StringIO(cli(db, "overdue", "--as-of", "2024-04-08", "--format", "csv"))))
     assert [(r["key"], r["days_overdue"]) for r in rows] == [("LOCAL-2", "33"), ("LOCAL-3", "19")]
     markdown = cli(db, "overdue", "--as-of", "2024-04-08", "--format", "markdown")
-    assert "| 33 | Automate the failover runbook | @li | 2024-03-06 (policy (P2, 56 days after the incident))" in markdown
+    assert "| 33 | Automate the failover runbook | @li | 2024-03-06 (policy: P2, 56 days after the incident)" in markdown
 
 
 def test_overdue_on_an_empty_database_says_so(tmp_path: Any) -> None:

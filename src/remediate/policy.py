@@ -66,7 +66,7 @@ class EffectiveDue:
     source: DueSource | None
 
     def describe(self, priority: str | None = None, base: date | None = None) -> str:
-        """Where the date came from, for people: ``document``, ``policy (P1, 28 days after the incident)``."""
+        """Where the date came from, for people: ``document``, ``policy: P1, 28 days after the incident``."""
         if self.source is None or self.due is None:
             return "none"
         if self.source == "document":
@@ -74,7 +74,7 @@ class EffectiveDue:
         label = normalize_priority(priority) or "no priority"
         after = "the incident" if self.source == "policy:incident" else "the first sync"
         days = f"{(self.due - base).days} days after " if base else ""
-        return f"policy ({label}, {days}{after})"
+        return f"policy: {label}, {days}{after}"
 
 
 @dataclass(frozen=True)
