@@ -68,3 +68,22 @@ def test_example_config_names_every_setting_of_every_table() -> None:
         section = example.split(f"[{table}]", 1)[1].split("\n[", 1)[0]
         for key in model.model_fields:
             assert re.search(rf"^#? ?{key} =", section, re.M), f"[{table}] {key}"
+
+
+def test_readme_digest_sample_is_the_generated_one() -> None:
+    """docs/make_samples.py writes docs/digest-sample.txt; the README shows exactly that."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    sample = (REPO / "docs" / "digest-sample.txt").read_text(encoding="utf-8").rstrip("\n")
+    assert f"```text\n{sample}\n```" in readme
+    assert (REPO / "docs" / "audit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_readme_documents_every_report_command_and_secret_variable() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for command in ("overdue", "digest", "audit", "lint"):
+        assert f"### `remediate {command}`" in readme
+    from remediate.settings import DigestSettings
+
+    for name, info in DigestSettings.model_fields.items():
+        if name.endswith("_env"):
+            assert str(info.default) in readme, name
