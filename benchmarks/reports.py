@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from remediate.jobs import audit_snapshot, build_digest_for, overdue_report, sync_documents  # noqa: E402
-from remediate.settings import Settings  # noqa: E402
+from remediate.jobs import audit_snapshot, build_digest_for, overdue_report, sync_documents
+from remediate.settings import Settings
 
 VERBS = ["Add", "Automate", "Document", "Alert on", "Cap", "Migrate", "Test", "Rotate", "Remove", "Split"]
 THINGS = ["queue depth", "replication lag", "the failover runbook", "connection pool size", "disk usage on the db",

@@ -53,7 +53,7 @@ class _Handler:
     def __init__(self, server: SMTPServer) -> None:
         self.server = server
 
-    async def handle_DATA(self, _server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd API)
+    async def handle_DATA(self, _server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.original_content, policy=policy.default)
         login = session.auth_data.login.decode() if session.authenticated and session.auth_data else None
         self.server.messages.append(
@@ -149,7 +149,7 @@ def webhook_server(*, slack: bool = False, path: str = "/hook") -> Iterator[Webh
     record = WebhookServer("", slack)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server API)
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(length)
             try:

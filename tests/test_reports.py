@@ -183,7 +183,7 @@ def test_recurring_item_closed_before_the_new_incident_is_not_flagged(db: str) -
 
 
 def test_audit_open_items_over_time_follows_the_history(db: str) -> None:
-    points = dict((p["date"], p["open"]) for p in cli_json(db, "audit", "--as-of", "2024-04-08")["open_over_time"])
+    points = {p["date"]: p["open"] for p in cli_json(db, "audit", "--as-of", "2024-04-08")["open_over_time"]}
     assert points["2024-01-12"] == 4  # A synced with four open items
     assert points["2024-04-08"] == 4  # A2, A3, B1, B3
     assert list(points)[-1] == "2024-04-08"

@@ -87,7 +87,7 @@ def first_word(text: str) -> str:
 
 def check_item(path: str, item: ActionItem) -> list[Finding]:
     """Findings for one item: missing fields, no action verb, vagueness."""
-    found = []
+    found: list[Finding] = []
     text = item.text
     if item.done:  # a finished item needs no owner or due date any more
         return found

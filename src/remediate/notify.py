@@ -129,7 +129,8 @@ def slack_blocks(title: str, mrkdwn: str, context: str | None = None) -> list[di
 
 
 def _split_sections(text: str) -> list[str]:
-    chunks, current = [], []
+    chunks: list[str] = []
+    current: list[str] = []
     for line in text.splitlines():
         if line.strip() == "---":
             chunks.append("\n".join(current))
@@ -142,7 +143,8 @@ def _split_sections(text: str) -> list[str]:
 
 def _fit(text: str, limit: int) -> list[str]:
     """Split ``text`` at line ends into pieces of at most ``limit`` characters."""
-    pieces, current = [], ""
+    pieces: list[str] = []
+    current = ""
     for line in text.splitlines():
         line = _cut(line, limit)
         if current and len(current) + 1 + len(line) > limit:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import os
 import tomllib
-from datetime import date, datetime, tzinfo
 from collections.abc import Mapping
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 

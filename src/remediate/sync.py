@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -521,7 +521,7 @@ def start_run(session: Session, tracker: str, kind: str = "sync") -> int:
     return run.id
 
 
-def finish_run(session: Session, run_id: int, summary: dict[str, object], error: str | None = None) -> None:
+def finish_run(session: Session, run_id: int, summary: Mapping[str, object], error: str | None = None) -> None:
     """Record how a run ended."""
     run = session.get(SyncRun, run_id)
     if run is None:

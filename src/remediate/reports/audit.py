@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from datetime import date, timedelta, tzinfo
+from difflib import SequenceMatcher
 from typing import Any
 
 from sqlmodel import Session, col, select

@@ -85,8 +85,8 @@ def load_items(session: Session, tz: tzinfo, *, include_removed: bool = True) ->
     """Every item with its postmortem and newest ticket link, in postmortem and document order."""
     postmortems = {pm.id: pm for pm in session.exec(select(Postmortem)).all()}
     links: dict[str, Link] = {}
-    for link in session.exec(select(Link).order_by(col(Link.created_at))).all():
-        links[link.item_id] = link  # the newest link wins
+    for row in session.exec(select(Link).order_by(col(Link.created_at))).all():
+        links[row.item_id] = row  # the newest link wins
     query = select(Item).order_by(col(Item.postmortem_id), col(Item.position))
     if not include_removed:
         query = query.where(col(Item.removed).is_(False))

@@ -8,12 +8,19 @@ period's length behind it (``[as_of - 7 days, as_of]``).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from remediate.reports.base import Period, PeriodKind, ReportItem, percent, period_of, span_ahead, span_back
+from remediate.reports.base import (
+    Period,
+    PeriodKind,
+    ReportItem,
+    percent,
+    period_of,
+    span_ahead,
+    span_back,
+)
 from remediate.reports.overdue import OverdueItem, overdue_items
 
 NO_OWNER = "(no owner)"

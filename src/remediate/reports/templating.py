@@ -35,7 +35,14 @@ def _autoescape(name: str | None) -> bool:
 
 def environment(templates_dir: Path | None, *, slack: bool = False) -> Any:
     """A Jinja2 environment searching ``templates_dir`` then the packaged templates."""
-    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, StrictUndefined
+    from jinja2 import (
+        ChoiceLoader,
+        Environment,
+        FileSystemLoader,
+        PackageLoader,
+        PrefixLoader,
+        StrictUndefined,
+    )
 
     packaged = PackageLoader(TEMPLATE_PACKAGE, "templates")
     loaders: list[Any] = []
