@@ -67,12 +67,13 @@ def install_fake_tracker(root: Path) -> Path:
 
 
 def write_config(path: Path, database_url: str, *, every: str = "1s", tracker: str = "local",
-                 extra: str = "") -> Path:
-    """A config with a fast status sync and the digest off (its function is not in this branch)."""
+                 extra: str = "", digest: str | None = None) -> Path:
+    """A config with a fast status sync; the digest off, or every second to channel ``digest``."""
+    digest_table = (f'enabled = true\nevery = "1s"\nchannel = "{digest}"\n' if digest else "enabled = false\n")
     path.write_text(
         f'database_url = "{database_url}"\ntracker = "{tracker}"\n\n'
         f'[schedule]\nmisfire_grace_time = 3600\n\n'
-        f'[schedule.refresh]\nevery = "{every}"\n\n[schedule.digest]\nenabled = false\n{extra}'
+        f'[schedule.refresh]\nevery = "{every}"\n\n[schedule.digest]\n{digest_table}{extra}'
     )
     return path
 

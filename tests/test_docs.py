@@ -55,3 +55,39 @@ def test_example_config_loads_through_the_real_loader() -> None:
 
     settings = load_settings(REPO / "config" / "remediate.example.toml", environ={})
     assert settings.tracker == "local" and settings.timezone == "UTC"
+
+
+def test_example_config_names_every_setting_of_every_table() -> None:
+    from pydantic import BaseModel
+
+    example = (REPO / "config" / "remediate.example.toml").read_text(encoding="utf-8")
+    for table, info in Settings.model_fields.items():
+        model = info.annotation
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            continue
+        section = example.split(f"[{table}]", 1)[1].split("\n[", 1)[0]
+        for key, field in model.model_fields.items():
+            sub = field.annotation
+            if isinstance(sub, type) and issubclass(sub, BaseModel):  # a nested table
+                assert re.search(rf"^#? ?\[{table}\.{key}\]", example, re.M), f"[{table}.{key}]"
+            else:
+                assert re.search(rf"^#? ?{key} =", section, re.M), f"[{table}] {key}"
+
+
+def test_readme_digest_sample_is_the_generated_one() -> None:
+    """docs/make_samples.py writes docs/digest-sample.txt; the README shows exactly that."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    sample = (REPO / "docs" / "digest-sample.txt").read_text(encoding="utf-8").rstrip("\n")
+    assert f"```text\n{sample}\n```" in readme
+    assert (REPO / "docs" / "audit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_readme_documents_every_report_command_and_secret_variable() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for command in ("overdue", "digest", "audit", "lint"):
+        assert f"### `remediate {command}`" in readme
+    from remediate.settings import DigestSettings
+
+    for name, info in DigestSettings.model_fields.items():
+        if name.endswith("_env"):
+            assert str(info.default) in readme, name

@@ -254,7 +254,7 @@ def test_metrics_count_items_overdue_synced_and_runs(tmp_path: Path, database_ur
     try:
         with store.session() as session:
             items = session.exec(select(Item).order_by(Item.position)).all()
-            items[0].due, items[1].due = date(2000, 1, 1), date(2999, 1, 1)
+            items[0].effective_due, items[1].effective_due = date(2000, 1, 1), date(2999, 1, 1)
             items[2].state = "done"
             session.add_all(items)
             session.commit()

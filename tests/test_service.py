@@ -90,6 +90,10 @@ def sqlite_url(tmp_path: Path) -> str:
 
 def test_jobs_run_and_health_and_metrics_answer(tmp_path: Path, sqlite_url: str, env: dict[str, str]) -> None:
     items = synced(tmp_path, sqlite_url, env)
+    # An old incident: the due-date policy (P1: 28 days from the incident) makes its item overdue.
+    old = tmp_path / "docs" / "old.md"
+    old.write_text("---\ndate: 2020-01-06\n---\n# Old outage\n\n## Action Items\n\n- [P1] Rotate the TLS keys\n")
+    assert remediate("sync", str(old), "--db", sqlite_url, env=env).returncode == 0
     config = write_config(tmp_path / "remediate.toml", sqlite_url)
     service = ServiceProcess(config, tmp_path / "service.log", env=env)
     try:
@@ -103,9 +107,9 @@ def test_jobs_run_and_health_and_metrics_answer(tmp_path: Path, sqlite_url: str,
         status, text = service.get("/metrics")
         assert status == 200
         values = metrics(text)
-        assert values[("remediate_items", (("state", "open"),))] == items
-        assert values[("remediate_items_synced", (("tracker", "local"),))] == items
-        assert values[("remediate_items_overdue", ())] == 0
+        assert values[("remediate_items", (("state", "open"),))] == items + 1
+        assert values[("remediate_items_synced", (("tracker", "local"),))] == items + 1
+        assert values[("remediate_items_overdue", ())] == 1
         assert values[("remediate_scheduler_active", ())] == 1
         assert values[("remediate_job_healthy", (("job", "refresh"),))] == 1
         assert values[("remediate_job_runs_total", (("job", "refresh"),))] >= 2
@@ -317,3 +321,28 @@ def test_readme_documents_the_service() -> None:
     for needle in ("remediate schedule", "/healthz", "/metrics", "docker build", "docker run",
                    "action.yml", "examples/workflows", "REMEDIATE_DATABASE_URL", "remediate doctor", "remediate init"):
         assert needle in readme, needle
+
+
+def test_scheduled_digest_is_sent_once_per_period_across_runs_and_restarts(
+    tmp_path: Path, sqlite_url: str, env: dict[str, str]
+) -> None:
+    from tests.servers import webhook_server
+
+    synced(tmp_path, sqlite_url, env)
+    config = write_config(tmp_path / "remediate.toml", sqlite_url, digest="webhook")
+    with webhook_server() as hook:
+        env = {**env, "REMEDIATE_WEBHOOK_URL": hook.url}
+        once = remediate("schedule", "--once", "digest", "--config", str(config), env=env)
+        assert once.returncode == 0, once.stderr
+        assert once.stdout.startswith("digest: ok")
+        assert len(hook.requests) == 1
+        body = hook.requests[0].body
+        assert body["type"] == "remediate.digest" and body["digest"]["period"]["kind"] == "week"
+
+        for name in ("first", "second"):  # the service, twice: the digest job runs every second
+            service = ServiceProcess(config, tmp_path / f"{name}.log", env=env)
+            try:
+                service.wait_for("job_finished", count=3, job="digest")
+            finally:
+                assert service.stop() == 0
+        assert len(hook.requests) == 1, "the period's digest was sent once, not again per run or restart"

@@ -9,6 +9,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
+from remediate.store import SCHEMA_HEAD
 from typer.testing import CliRunner
 
 from remediate.cli import app
@@ -144,7 +146,7 @@ def test_doctor_on_a_healthy_setup(tmp_path: Path) -> None:
     assert code == 0, checks
     assert [c["status"] for c in checks.values() if c["status"] in ("fail", "warn")] == []
     assert checks["config"]["detail"] == str(config)
-    assert checks["database"]["detail"].endswith("schema 0001, up to date")
+    assert checks["database"]["detail"].endswith(f"schema {SCHEMA_HEAD}, up to date")
     assert checks["schedule"]["detail"] == "refresh every 1s"
     assert checks["reach"]["status"] == "ok" and "no `remediate schedule` instance" in checks["scheduler"]["detail"]
     text = remediate("doctor", "--config", str(config))
@@ -187,7 +189,6 @@ def test_doctor_reports_a_tracker_it_cannot_reach(tmp_path: Path) -> None:
     ("extra", "check", "message"),
     [
         ('\n[schedule.audit]\nenabled = true\ncron = "0 25 * * *"\n', "schedule", "[schedule.audit] cron <- "),
-        ('\n[schedule.digest]\nenabled = true\n', "schedule", "no remediate.jobs."),
         ('\n[sync]\nmatch_threshold = 7\n', "config", "[sync] match_threshold <- "),
     ],
 )
@@ -195,8 +196,6 @@ def test_doctor_fails_on_a_bad_config(tmp_path: Path, extra: str, check: str, me
     config = tmp_path / "remediate.toml"
     config.write_text(write_config(tmp_path / "base.toml", f"sqlite:///{tmp_path / 'state.db'}").read_text()
                       .replace("[schedule.digest]\nenabled = false\n", "") + extra)
-    if "send_digest" in dir(__import__("remediate.jobs").jobs) and "digest" in extra:
-        pytest.skip("this remediate has the digest job")
     code, checks = doctor_json("--config", str(config))
     assert code == 1 and checks[check]["status"] == "fail" and message in checks[check]["detail"], checks
 
@@ -220,3 +219,14 @@ def test_doctor_on_databases_without_schema_or_from_a_newer_version(tmp_path: Pa
     assert checks["database"] == {"name": "database", "status": "fail", "fix": "upgrade remediate",
                                   "detail": f"database sqlite:///{database} was written by a newer remediate "
                                             "(schema 9999); upgrade remediate to use it"}
+
+
+def test_doctor_names_the_digest_channel_secret_it_needs(tmp_path: Path) -> None:
+    plugins = install_fake_tracker(tmp_path / "plugins")
+    (tmp_path / "fake").mkdir()
+    env = {**os.environ, "PYTHONPATH": str(plugins), "FAKE_TRACKER_DIR": str(tmp_path / "fake"),
+           "FAKE_API_TOKEN": "x"}
+    config = write_config(tmp_path / "remediate.toml", f"sqlite:///{tmp_path / 'state.db'}", tracker="fake")
+    config.write_text(config.read_text() + '\n[digest]\nchannel = "slack"\n')
+    _, checks = doctor_json("--config", str(config), env=env)
+    assert checks["credentials"]["detail"].endswith("not set: REMEDIATE_SLACK_WEBHOOK_URL")

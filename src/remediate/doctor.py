@@ -42,10 +42,18 @@ class Check:
 
 
 def _env_fields(model: BaseModel) -> Iterator[str]:
-    """Values of every ``*_env`` setting (names of environment variables), recursively."""
+    """Values of every ``*_env`` setting (names of environment variables), recursively.
+
+    For the digest, only the variables of the channels in use (configured or scheduled) count.
+    """
     for name in type(model).model_fields:
         value = getattr(model, name)
-        if isinstance(value, BaseModel):
+        if name == "digest" and hasattr(value, "secret_variables"):
+            scheduled = getattr(getattr(getattr(model, "schedule", None), "digest", None), "channel", None)
+            yield from value.secret_variables()
+            if scheduled:
+                yield from value.secret_variables(scheduled)
+        elif isinstance(value, BaseModel):
             yield from _env_fields(value)
         elif name.endswith("_env") and isinstance(value, str) and value:
             yield value

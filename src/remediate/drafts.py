@@ -63,15 +63,15 @@ def postmortem_info(postmortem: Postmortem, base_url: str | None) -> PostmortemI
     )
 
 
-def build_draft(item_id: str, item: ActionItem, info: PostmortemInfo) -> TicketDraft:
-    """The draft of one item's ticket."""
+def build_draft(item_id: str, item: ActionItem, info: PostmortemInfo, *, due: date | None = None) -> TicketDraft:
+    """The draft of one item's ticket; ``due`` is the effective due date (default: the document's)."""
     return TicketDraft(
         item_id=item_id,
         title=ticket_title(item.text),
         text=item.text,
         section=item.section,
         owner=item.owner,
-        due=item.due,
+        due=due if due is not None else item.due,
         priority=item.priority,
         done=item.done,
         postmortem=info,

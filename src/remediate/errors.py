@@ -7,6 +7,7 @@
     ├── ConfigError                 a config file or option that is wrong (exit 2)
     ├── StoreError                  the database cannot be opened, or is too new
     ├── SyncError                   the sync engine refused to go on (e.g. an id clash)
+    ├── DeliveryError               a digest could not be delivered (SMTP, Slack, webhook)
     └── ConnectorError              a tracker said no, or could not be reached
         ├── AuthError               credentials missing or refused
         ├── NotFound                the repository, project or ticket does not exist
@@ -54,6 +55,10 @@ class StoreError(RemediateError):
 
 class SyncError(RemediateError):
     """The sync engine found something it must not paper over."""
+
+
+class DeliveryError(RemediateError):
+    """A digest could not be delivered: the SMTP server or webhook refused it or was unreachable."""
 
 
 class ConnectorError(RemediateError):

@@ -9,14 +9,20 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from remediate.connectors import Connector, ConnectorContext, MemoryCache, configure
-from remediate.errors import InputError
+from remediate.errors import ConfigError, InputError
 from remediate.parsing import ParseResult, parse_path
+from remediate.policy import DuePolicy, restamp_due_dates
 from remediate.settings import Settings
 from remediate.store import Store, open_store
+
+if TYPE_CHECKING:
+    from remediate.reports import AuditReport, Digest, DigestOutcome, OverdueReport
+    from remediate.reports.base import PeriodKind
 
 #: File name endings that ``remediate sync DIRECTORY`` reads.
 POSTMORTEM_SUFFIXES = (".md", ".markdown", ".txt")
@@ -134,27 +140,49 @@ def sync_paths(
     environ: Mapping[str, str] | None = None,
 ) -> SyncOutcome:
     """Parse postmortems and sync their action items to a tracker, exactly once."""
+    resolve_connector(settings, tracker, options or {})  # a bad tracker fails before any parsing
+    documents, warnings = parse_documents(paths, settings)
+    return sync_documents(
+        documents, settings, database_url=database_url, tracker=tracker, options=options,
+        dry_run=dry_run, write_back=write_back, environ=environ, warnings=warnings,
+    )
+
+
+def sync_documents(
+    documents: Sequence[ParseResult],
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    tracker: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    dry_run: bool = False,
+    write_back: bool = False,
+    environ: Mapping[str, str] | None = None,
+    warnings: Sequence[str] = (),
+) -> SyncOutcome:
+    """Sync already parsed postmortems (what ``sync_paths`` does after parsing)."""
     from remediate import sync
 
     environ = os.environ if environ is None else environ
     options = options or {}
+    warnings = list(warnings)
     resolved = resolve_connector(settings, tracker, options)
-    documents, warnings = parse_documents(paths, settings)
+    policy = DuePolicy.from_settings(settings)
     store = open_store(database_url or settings.database_url, create=not dry_run, migrate=not dry_run)
     try:
         connector = build_connector(resolved, store, options, environ, persistent=not dry_run)
         if dry_run:
             with store.session() as session:
                 plan = sync.plan(session, connector, documents, base_url=settings.postmortem_url,
-                                 threshold=settings.sync.match_threshold)
+                                 threshold=settings.sync.match_threshold, policy=policy)
             return SyncOutcome(plan, True, warnings=warnings + plan.warnings)
         with store.lock(f"sync:{connector.name}", timeout=settings.sync.lock_timeout):
             with store.session() as session:
                 run_id = sync.start_run(session, connector.name)
-                plan = sync.Plan(connector.name, documents)
+                plan = sync.Plan(connector.name, list(documents))
                 try:
                     plan = sync.plan(session, connector, documents, base_url=settings.postmortem_url,
-                                     threshold=settings.sync.match_threshold)
+                                     threshold=settings.sync.match_threshold, policy=policy)
                     sync.apply(session, connector, plan, run_id)
                     changes = sync.refresh(session, connector, run_id)
                     written = _write_back(plan) if write_back else []
@@ -190,11 +218,13 @@ def refresh_states(
                 run_id = sync.start_run(session, connector.name, kind="refresh")
                 try:
                     changes = sync.refresh(session, connector, run_id)
+                    # The policy may have changed since the documents were last synced.
+                    restamped = restamp_due_dates(session, DuePolicy.from_settings(settings))
                 except BaseException as exc:
                     session.rollback()
                     sync.finish_run(session, run_id, {}, error=f"{exc.__class__.__name__}: {exc}")
                     raise
-                sync.finish_run(session, run_id, {"state_changes": len(changes)})
+                sync.finish_run(session, run_id, {"state_changes": len(changes), "due_dates_changed": restamped})
         return changes
     finally:
         store.dispose()
@@ -204,3 +234,116 @@ def _write_back(plan: Any) -> list[str]:
     from remediate.writeback import write_back
 
     return write_back(plan)
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+def overdue_report(
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    as_of: date | None = None,
+    owner: str | None = None,
+    postmortem: str | None = None,
+) -> OverdueReport:
+    """Open items past their effective due date on ``as_of`` (default: today in the configured zone)."""
+    from remediate.reports import load_items, overdue_items
+
+    as_of = as_of or settings.today()
+    store = open_store(database_url or settings.database_url, create=False)
+    try:
+        with store.session() as session:
+            items = load_items(session, settings.tz())
+    finally:
+        store.dispose()
+    return overdue_items(items, as_of, owner=owner, postmortem=postmortem)
+
+
+def build_digest_for(
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    as_of: date | None = None,
+    period: str | None = None,
+) -> Digest:
+    """The digest on ``as_of`` for the period (default: the config's ``[digest] period``), unsent."""
+    from remediate.reports import build_digest, load_items
+
+    kind = _period(settings, period)
+    as_of = as_of or settings.today()
+    store = open_store(database_url or settings.database_url, create=False)
+    try:
+        with store.session() as session:
+            items = load_items(session, settings.tz())
+    finally:
+        store.dispose()
+    return build_digest(items, as_of, kind)
+
+
+def send_digest(
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    as_of: date | None = None,
+    channel: str | None = None,
+    force: bool = False,
+    environ: Mapping[str, str] | None = None,
+    period: str | None = None,
+) -> DigestOutcome:
+    """Build the digest and send it on ``channel`` (default: the config's), once per period.
+
+    Returns whether it was sent, skipped (already sent for this period and channel; ``force``
+    sends again) or printed (the ``stdout`` channel, never recorded).
+    """
+    from remediate.reports import build_digest, load_items
+    from remediate.reports.send import check_channel, deliver
+
+    environ = os.environ if environ is None else environ
+    channel = channel or settings.digest.channel
+    kind = _period(settings, period)
+    as_of = as_of or settings.today()
+    if channel != "stdout":
+        check_channel(channel, settings.digest, environ)  # before opening anything
+    store = open_store(database_url or settings.database_url)
+    try:
+        with store.session() as session:
+            items = load_items(session, settings.tz())
+        digest = build_digest(items, as_of, kind)
+        return deliver(store, digest, channel, settings.digest, templates_dir=settings.templates_path(),
+                       force=force, environ=environ)
+    finally:
+        store.dispose()
+
+
+def audit_snapshot(
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    as_of: date | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> AuditReport:
+    """The completion audit on ``as_of`` of postmortems started in [since, until] (default: all)."""
+    from remediate.reports import build_audit, load_items
+    from remediate.reports.audit import load_events
+
+    if since and until and since > until:
+        raise ConfigError(f"--since {since} is after --until {until}")
+    as_of = as_of or settings.today()
+    store = open_store(database_url or settings.database_url, create=False)
+    try:
+        with store.session() as session:
+            items = load_items(session, settings.tz())
+            events = load_events(session)
+    finally:
+        store.dispose()
+    return build_audit(items, events, settings.tz(), as_of=as_of, since=since, until=until,
+                       recurring_threshold=settings.audit.recurring_threshold)
+
+
+def _period(settings: Settings, period: str | None) -> PeriodKind:
+    kind = period or settings.digest.period
+    if kind not in ("week", "month"):
+        raise ConfigError(f"unknown period {kind!r} (use week or month)")
+    return kind  # type: ignore[return-value]

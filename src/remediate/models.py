@@ -11,6 +11,7 @@ What is kept, and why:
   its marker instead of creating a second one.
 - ``group_link``: the per-postmortem grouping ticket (GitHub tracking issue, Jira parent).
 - ``event`` and ``sync_run``: the history of every state change and every run, for audits.
+- ``digest_sent``: which digest went out for which period and channel (sent once per period).
 - ``kv``: small strings connectors keep between runs (ETags, cursors).
 - ``local_ticket``: the tickets of the built-in ``local`` tracker.
 
@@ -78,7 +79,10 @@ class Item(SQLModel, table=True):
     text: str
     section: str = ""
     owner: str | None = None
-    due: date | None = None
+    due: date | None = None  # the due date the document states
+    # The due date that counts (remediate.policy): the document's, else the policy's.
+    effective_due: date | None = Field(default=None, index=True)
+    due_source: str | None = Field(default=None, max_length=20)  # document | policy:incident | policy:first_sync
     priority: str | None = None
     doc_done: bool | None = None  # what the document says (checkbox, DONE marker)
     tracker_ref: str | None = None  # reference written in the document, if any
@@ -168,6 +172,24 @@ class Event(SQLModel, table=True):
     new: str | None = None
     actor: str = Field(default="sync", max_length=30)  # sync | tracker | cli
     detail: str | None = None
+
+
+class DigestSent(SQLModel, table=True):
+    """A digest that went out: one per period and channel, unless resent with --force."""
+
+    __tablename__ = "digest_sent"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)  # email | slack | webhook
+    period: str = Field(max_length=20)  # e.g. 2024-W15, 2024-04
+    period_start: date
+    period_end: date  # exclusive
+    as_of: date
+    sent_at: datetime = _when()  # type: ignore[assignment]
+    forced: bool = False
+    summary: str | None = None  # JSON headline numbers
+
+    __table_args__ = (sa.Index("ix_digest_sent_channel_period", "channel", "period"),)
 
 
 class KV(SQLModel, table=True):

@@ -16,10 +16,10 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from datetime import date, datetime, tzinfo
 from collections.abc import Mapping
+from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -179,6 +179,78 @@ class ScheduleSettings(StrictModel):
     audit: AuditJob = Field(default_factory=AuditJob)
 
 
+class PolicySettings(StrictModel):
+    """Due-date policy: days from the incident (else the first sync) per priority.
+
+    An explicit due date in the document always wins. 0 means: the policy sets no due date.
+    """
+
+    p0: int = Field(default=7, ge=0, description="Days to finish a P0 item (0: no policy due date).")
+    p1: int = Field(default=28, ge=0, description="Days to finish a P1 item (4 weeks).")
+    p2: int = Field(default=56, ge=0, description="Days to finish a P2 item (8 weeks).")
+    p3: int = Field(default=90, ge=0, description="Days to finish a P3 item.")
+    p4: int = Field(default=180, ge=0, description="Days to finish a P4 item.")
+    no_priority: int = Field(
+        default=56, ge=0, description="Days for items with no (or an unknown) priority (0: no due date)."
+    )
+
+
+class DigestSettings(StrictModel):
+    """Where the weekly digest goes and how. Secrets come from the environment variables named here."""
+
+    channel: Literal["stdout", "email", "slack", "webhook"] = Field(
+        default="stdout", description="Where `remediate digest` sends when --send is not given."
+    )
+    period: Literal["week", "month"] = Field(
+        default="week", description="Period a digest covers (weeks start on Monday, in `timezone`)."
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for the email channel.")
+    smtp_port: int = Field(default=587, gt=0, lt=65536, description="SMTP port (587 submission, 465 TLS).")
+    smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_ssl: bool = Field(default=False, description="Connect with TLS from the start (port 465).")
+    smtp_user: str | None = Field(default=None, description="SMTP login; the password is read from smtp_password_env.")
+    smtp_password_env: str = Field(
+        default="REMEDIATE_SMTP_PASSWORD", description="Environment variable holding the SMTP password."
+    )
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA bundle to verify the SMTP server with (default: the system's)."
+    )
+    email_from: str | None = Field(default=None, description="From address of digest emails.")
+    email_to: list[str] = Field(default_factory=list, description="Recipients of digest emails.")
+    slack_webhook_env: str = Field(
+        default="REMEDIATE_SLACK_WEBHOOK_URL",
+        description="Environment variable holding the Slack incoming-webhook URL (it embeds a token).",
+    )
+    webhook_url_env: str = Field(
+        default="REMEDIATE_WEBHOOK_URL", description="Environment variable holding the generic webhook URL."
+    )
+    webhook_token_env: str = Field(
+        default="REMEDIATE_WEBHOOK_TOKEN",
+        description="Environment variable with an optional bearer token for the generic webhook.",
+    )
+    timeout: float = Field(default=30, gt=0, description="Seconds to wait for the SMTP server or webhook.")
+
+    def secret_variables(self, channel: str | None = None) -> tuple[str, ...]:
+        """Names of the environment variables ``channel`` (default: the configured one) reads."""
+        return {
+            "email": (self.smtp_password_env,) if self.smtp_user else (),
+            "slack": (self.slack_webhook_env,),
+            "webhook": (self.webhook_url_env, self.webhook_token_env),
+        }.get(channel or self.channel, ())
+
+
+class AuditSettings(StrictModel):
+    """How `remediate audit` finds recurring action items."""
+
+    recurring_threshold: float = Field(
+        default=0.6,
+        ge=0.3,
+        le=1.0,
+        description="How similar two items of different postmortems must be to count as the same "
+        "recurring item (0.3-1.0, the score of remediate.identity.similarity).",
+    )
+
+
 class Settings(StrictModel):
     """Everything remediate reads from the config file."""
 
@@ -199,9 +271,19 @@ class Settings(StrictModel):
 
         return ZoneInfo(self.timezone)
 
-    def today(self) -> date:
-        """Today's date in the configured time zone."""
-        return datetime.now(self.tz()).date()
+    def today(self, now: datetime | None = None) -> date:
+        """Today's date in the configured time zone (at ``now``, default the current time)."""
+        from remediate.policy import local_date
+
+        return local_date(now, self.tz()) if now is not None else datetime.now(self.tz()).date()
+
+    def templates_path(self) -> Path | None:
+        """The user templates directory, relative paths taken from the config file's directory."""
+        if self.templates_dir is None:
+            return None
+        if self.templates_dir.is_absolute() or self.source is None:
+            return self.templates_dir
+        return self.source.parent / self.templates_dir
 
     database_url: str | None = Field(
         default=None,
@@ -218,9 +300,19 @@ class Settings(StrictModel):
         description="Base URL that postmortem paths are appended to for links in tickets, "
         "e.g. https://github.com/acme/postmortems/blob/main/",
     )
+    templates_dir: Path | None = Field(
+        default=None,
+        description="Directory of your own report templates, searched before the packaged ones "
+        "(relative paths are relative to the config file). See config/templates/README.md.",
+    )
     parser: ParserSettings = Field(default_factory=ParserSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+
+
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
     connectors: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="One table per connector, validated by that connector's Config model.",

@@ -1,6 +1,7 @@
 """``remediate status``: how far each postmortem's action items have got.
 
-Counts leave out items removed from their documents (they are reported separately). Percent
+An item is overdue when it is open and its effective due date (``remediate.policy``: the
+document's, else the policy's) is before the as-of date. Counts leave out items removed from their documents (they are reported separately). Percent
 complete counts items closed either way (done, or closed as not doing) over all current items,
 so a postmortem whose remaining items were all consciously dropped reads 100%.
 """
@@ -26,7 +27,8 @@ class ItemStatus:
     postmortem_id: str
     text: str
     owner: str | None
-    due: date | None
+    due: date | None  # the effective due date (document, else policy)
+    due_source: str | None
     priority: str | None
     state: str
     overdue: bool
@@ -74,10 +76,11 @@ def item_statuses(session: Session, *, as_of: date, postmortem: str | None = Non
     rows = []
     for item in items:
         link = links.get(item.id)
-        overdue = bool(item.due and item.due < as_of and item.state in OPEN_STATES and not item.removed)
+        due = item.effective_due
+        overdue = bool(due and due < as_of and item.state in OPEN_STATES and not item.removed)
         rows.append(
             ItemStatus(
-                item.id, item.postmortem_id, item.text, item.owner, item.due, item.priority, item.state,
+                item.id, item.postmortem_id, item.text, item.owner, due, item.due_source, item.priority, item.state,
                 overdue, item.removed, link.tracker if link else None, link.key if link else None,
                 link.url if link else None,
             )

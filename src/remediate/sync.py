@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -34,6 +34,7 @@ from remediate.errors import Conflict, NotFound, SyncError
 from remediate.identity import Candidate, Known, Match, match_items
 from remediate.models import KV, CreateIntent, Event, GroupLink, Item, Link, Postmortem, SyncRun, utcnow
 from remediate.parsing import ActionItem, ParseResult
+from remediate.policy import DuePolicy, EffectiveDue
 
 log = logging.getLogger("remediate.sync")
 
@@ -71,6 +72,7 @@ class Action:
     note: str | None = None
     adopted: bool = False
     failed: str | None = None
+    due: EffectiveDue | None = None  # the effective due date (remediate.policy), also on the draft
 
     def to_json(self) -> dict[str, object]:
         """One entry of ``remediate sync --format json``."""
@@ -129,12 +131,17 @@ def plan(
     *,
     base_url: str | None = None,
     threshold: float,
+    policy: DuePolicy | None = None,
 ) -> Plan:
-    """Decide what every item of ``documents`` needs in ``connector``'s tracker. Writes nothing."""
+    """Decide what every item of ``documents`` needs in ``connector``'s tracker. Writes nothing.
+
+    Each ticket draft carries the item's effective due date (``policy``, default the built-in one).
+    """
     _check_unique_ids(documents)
     result = Plan(connector.name, list(documents))
+    policy = policy or DuePolicy.default()
     for document in documents:
-        _plan_document(session, connector, document, result, base_url, threshold)
+        _plan_document(session, connector, document, result, base_url, threshold, policy)
     return result
 
 
@@ -157,8 +164,10 @@ def _plan_document(
     result: Plan,
     base_url: str | None,
     threshold: float,
+    policy: DuePolicy,
 ) -> None:
     pm = document.postmortem
+    now = utcnow()
     info = postmortem_info(pm, base_url)
     stored = session.get(Postmortem, pm.id)
     if stored is not None and stored.source != pm.source and not pm.source.startswith("<"):
@@ -196,8 +205,12 @@ def _plan_document(
         stored_item = by_id.get(match.known_id) if match.known_id else None
         item_id = stored_item.id if stored_item else _fresh_id(session, item.id, taken)
         taken.add(item_id)
-        draft = build_draft(item_id, item, info)
-        action = Action("unchanged", item_id, pm.id, item.text, draft, item, match=match)
+        due = policy.effective_due(
+            document_due=item.due, priority=item.priority, incident_date=pm.date,
+            first_synced=stored_item.first_seen if stored_item else now,
+        )
+        draft = build_draft(item_id, item, info, due=due.due)
+        action = Action("unchanged", item_id, pm.id, item.text, draft, item, match=match, due=due)
         action.new_item = stored_item is None
         action.restored = bool(stored_item and stored_item.removed)
         link = links.get(item_id)
@@ -287,6 +300,8 @@ def _store_document(session: Session, document: ParseResult, actions: list[Actio
             # Assigning equal values does not dirty a row, so unchanged items cost no UPDATE.
             item.content_id, item.position, item.text, item.section = parsed.id, position, parsed.text, parsed.section
             item.owner, item.due, item.priority, item.doc_done = parsed.owner, parsed.due, parsed.priority, parsed.done
+            if action.due is not None:
+                item.effective_due, item.due_source = action.due.due, action.due.source
             item.tracker_ref, item.line = parsed.tracker_ref, parsed.line
             item.removed, item.removed_at = False, None
             position += 1
@@ -524,7 +539,7 @@ def start_run(session: Session, tracker: str, kind: str = "sync") -> int:
     return run.id
 
 
-def finish_run(session: Session, run_id: int, summary: dict[str, object], error: str | None = None) -> None:
+def finish_run(session: Session, run_id: int, summary: Mapping[str, object], error: str | None = None) -> None:
     """Record how a run ended."""
     run = session.get(SyncRun, run_id)
     if run is None:

@@ -99,6 +99,7 @@ def root(
 from remediate.cli import parse as _parse  # noqa: E402,F401
 from remediate.cli import service as _service  # noqa: E402,F401
 from remediate.cli import setup as _setup  # noqa: E402,F401
+from remediate.cli import reports as _reports  # noqa: E402,F401
 from remediate.cli import sync as _sync  # noqa: E402,F401
 
 

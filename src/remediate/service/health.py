@@ -150,7 +150,9 @@ class RemediateCollector:
                 sa.select(col(Item.state), sa.func.count()).where(current).group_by(col(Item.state))
             ).all()
             overdue = session.execute(
-                sa.select(sa.func.count()).where(current, col(Item.state).in_(OPEN_STATES), col(Item.due) < today)
+                sa.select(sa.func.count()).where(
+                    current, col(Item.state).in_(OPEN_STATES), col(Item.effective_due) < today
+                )
             ).scalar_one()
             synced = session.execute(
                 sa.select(col(Link.tracker), sa.func.count(sa.distinct(col(Link.item_id)))).group_by(col(Link.tracker))

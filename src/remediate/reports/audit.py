@@ -1,0 +1,343 @@
+"""``remediate audit``: how well the organisation finishes what its postmortems promise.
+
+Definitions (per postmortem and overall; items removed from their documents are left out of
+the counts and reported as drift when their ticket is still open):
+
+- **percent complete**: items closed either way (done, or closed as not doing) over all items.
+- **on-time rate**: of the items whose due date has come (done ones, and open ones past due),
+  the share done on or before their effective due date. Items closed as not doing do not count.
+- **days to close**: for done items, days from the incident (else the first sync) to the day
+  the item was closed; the median and the 90th percentile (nearest rank).
+- **open items by age**: open items by days since the incident (else the first sync).
+- **recurring items**: pairs of items from different postmortems whose texts score at least
+  ``[audit] recurring_threshold`` (``remediate.identity.similarity``). A pair is flagged
+  ``repeats_open_item`` when the later postmortem repeats an item the earlier one had not
+  finished by the later incident: the same fix promised twice.
+
+``--since``/``--until`` select postmortems by incident date (else first-sync date); recurring
+items compare the selected postmortems with all earlier ones.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta, tzinfo
+from difflib import SequenceMatcher
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from remediate.identity import _STOPWORDS
+from remediate.models import Event
+from remediate.parsing import normalize_text
+from remediate.policy import local_date
+from remediate.reports.base import OPEN_STATES, ReportItem, median, percent, percentile
+
+AGE_BUCKETS = ((0, 30, "0-30 days"), (31, 60, "31-60 days"), (61, 90, "61-90 days"), (91, None, "over 90 days"))
+MAX_TIMELINE_POINTS = 60
+
+
+@dataclass
+class Completion:
+    """Completion numbers for a set of items."""
+
+    items: int = 0
+    done: int = 0
+    not_doing: int = 0
+    open: int = 0
+    overdue: int = 0
+    removed: int = 0
+    percent_complete: float | None = None
+    on_time: int = 0
+    late: int = 0
+    on_time_rate: float | None = None
+    median_days_to_close: float | None = None
+    p90_days_to_close: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return dict(vars(self))
+
+
+@dataclass
+class PostmortemAudit:
+    """One postmortem's line in the audit."""
+
+    id: str
+    title: str | None
+    incident_date: date | None
+    start: date
+    completion: Completion
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return {"id": self.id, "title": self.title,
+                "incident_date": self.incident_date.isoformat() if self.incident_date else None,
+                **self.completion.to_json()}
+
+
+@dataclass(frozen=True)
+class Drift:
+    """An item and its ticket that no longer agree: removed while open, or a ticket gone."""
+
+    item: ReportItem
+    kind: str  # removed_while_ticket_open | ticket_deleted | ticket_moved | ticket_inaccessible
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return {"kind": self.kind, **self.item.to_json()}
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """Two items of different postmortems that say the same thing."""
+
+    earlier: ReportItem
+    later: ReportItem
+    similarity: float
+    repeats_open_item: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return {"similarity": self.similarity, "repeats_open_item": self.repeats_open_item,
+                "earlier": self.earlier.to_json(), "later": self.later.to_json()}
+
+
+@dataclass
+class AuditReport:
+    """The whole audit, ready for any renderer."""
+
+    as_of: date
+    since: date | None
+    until: date | None
+    overall: Completion
+    postmortems: list[PostmortemAudit]
+    open_by_age: dict[str, int]
+    not_doing: list[ReportItem]
+    without_owner: list[ReportItem]
+    without_due: list[ReportItem]
+    drift: list[Drift]
+    recurring: list[Recurrence]
+    open_over_time: list[tuple[date, int]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``remediate audit --format json`` object."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "overall": self.overall.to_json(),
+            "postmortems": [p.to_json() for p in self.postmortems],
+            "open_by_age": self.open_by_age,
+            "not_doing": [i.to_json() for i in self.not_doing],
+            "without_owner": [i.to_json() for i in self.without_owner],
+            "without_due": [i.to_json() for i in self.without_due],
+            "drift": [d.to_json() for d in self.drift],
+            "recurring": [r.to_json() for r in self.recurring],
+            "open_over_time": [{"date": d.isoformat(), "open": n} for d, n in self.open_over_time],
+        }
+
+
+def completion(items: Sequence[ReportItem], as_of: date) -> Completion:
+    """Completion numbers of ``items`` (removed ones only counted as removed)."""
+    current = [i for i in items if not i.removed]
+    result = Completion(items=len(current), removed=len(items) - len(current))
+    days_to_close: list[float] = []
+    for item in current:
+        if item.state == "done":
+            result.done += 1
+            if item.closed_on is not None:
+                days_to_close.append(max(0, (item.closed_on - item.start).days))
+                if item.due is not None:
+                    if item.closed_on <= item.due:
+                        result.on_time += 1
+                    else:
+                        result.late += 1
+        elif item.state == "not_doing":
+            result.not_doing += 1
+        else:
+            result.open += 1
+            if item.overdue_days(as_of):
+                result.overdue += 1
+                result.late += 1
+    result.percent_complete = percent(result.done + result.not_doing, result.items)
+    result.on_time_rate = percent(result.on_time, result.on_time + result.late)
+    result.median_days_to_close = median(days_to_close)
+    result.p90_days_to_close = percentile(days_to_close, 0.9)
+    return result
+
+
+def build_audit(
+    items: list[ReportItem],
+    events: Sequence[Event],
+    tz: tzinfo,
+    *,
+    as_of: date,
+    since: date | None = None,
+    until: date | None = None,
+    recurring_threshold: float = 0.6,
+) -> AuditReport:
+    """The audit of the postmortems started in [since, until], as of ``as_of``."""
+    chosen = [i for i in items if (since is None or i.start >= since) and (until is None or i.start <= until)]
+    groups: dict[str, list[ReportItem]] = defaultdict(list)
+    for item in chosen:
+        groups[item.postmortem_id].append(item)
+    postmortems = sorted(
+        (PostmortemAudit(pm_id, rows[0].postmortem_title, rows[0].incident_date, min(r.start for r in rows),
+                         completion(rows, as_of))
+         for pm_id, rows in groups.items()),
+        key=lambda p: (p.start, p.id),
+    )
+    current = [i for i in chosen if not i.removed]
+    open_items = [i for i in current if i.is_open]
+    by_age = {label: 0 for _, _, label in AGE_BUCKETS}
+    for item in open_items:
+        age = (as_of - item.start).days
+        for low, high, label in AGE_BUCKETS:
+            if age >= low and (high is None or age <= high) or (low == 0 and age < 0):
+                by_age[label] += 1
+                break
+    chosen_ids = {i.id for i in chosen}
+    return AuditReport(
+        as_of=as_of, since=since, until=until,
+        overall=completion(chosen, as_of),
+        postmortems=postmortems,
+        open_by_age=by_age,
+        not_doing=[i for i in current if i.state == "not_doing"],
+        without_owner=[i for i in open_items if not i.owner],
+        without_due=[i for i in open_items if i.due is None],
+        drift=find_drift(chosen),
+        recurring=[r for r in find_recurring(items, recurring_threshold)
+                   if r.later.id in chosen_ids or r.earlier.id in chosen_ids],
+        open_over_time=open_over_time(chosen, [e for e in events if e.item_id in chosen_ids], tz, as_of),
+    )
+
+
+def find_drift(items: Sequence[ReportItem]) -> list[Drift]:
+    """Items removed from their document while their ticket is open, and tickets that went away."""
+    found = []
+    for item in items:
+        if item.missing:
+            found.append(Drift(item, f"ticket_{item.missing}"))
+        elif item.removed and item.is_open and item.key:
+            found.append(Drift(item, "removed_while_ticket_open"))
+    return found
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(w for w in normalize_text(text).split() if w not in _STOPWORDS)
+
+
+def find_recurring(items: Sequence[ReportItem], threshold: float) -> list[Recurrence]:
+    """Near-duplicate items across postmortems: for each item, the earlier item it repeats best.
+
+    An item repeated by several postmortems gives one pair per later postmortem (each paired with
+    the earlier item it repeats, preferring one left open, then the most similar), not one pair
+    per combination. Scoring every pair costs a character diff each, so only pairs that share a
+    content word are considered, and only those whose cheap upper bounds (word overlap, difflib's
+    quick ratios) can still reach the threshold are scored with ``identity.similarity``.
+    """
+    current = sorted((i for i in items if not i.removed), key=lambda i: (i.start, i.postmortem_id, i.id))
+    norms = [normalize_text(i.text) for i in current]
+    words = [frozenset(w for w in norm.split() if w not in _STOPWORDS) for norm in norms]
+    index: dict[str, list[int]] = defaultdict(list)
+    for n, ws in enumerate(words):
+        for w in ws:
+            index[w].append(n)
+    best: dict[int, Recurrence] = {}
+    min_dice = 2 * threshold - 1  # the score is the mean of two numbers of at most 1
+    seen: set[tuple[int, int]] = set()
+    for later in range(len(current)):
+        # difflib caches what it learns about the second sequence: one matcher per later item.
+        matcher = SequenceMatcher(None, autojunk=False)
+        matcher.set_seq2(norms[later])
+        for w in words[later]:
+            for earlier in index[w]:
+                if earlier >= later or (earlier, later) in seen:
+                    continue
+                seen.add((earlier, later))
+                a, b = current[earlier], current[later]
+                if a.postmortem_id == b.postmortem_id:
+                    continue
+                wa, wb = words[earlier], words[later]
+                dice = 2 * len(wa & wb) / (len(wa) + len(wb))
+                if dice < min_dice:
+                    continue
+                matcher.set_seq1(norms[earlier])
+                if (matcher.real_quick_ratio() + dice) / 2 < threshold or (matcher.quick_ratio() + dice) / 2 < threshold:
+                    continue
+                score = (matcher.ratio() + dice) / 2  # identity.similarity(a.text, b.text), on the cached matcher
+                if score < threshold:
+                    continue
+                found = Recurrence(a, b, round(score, 3), a.start < b.start and _open_on(a, b.start))
+                kept = best.get(later)
+                if kept is None or (found.repeats_open_item, found.similarity) > (kept.repeats_open_item, kept.similarity):
+                    best[later] = found
+    return sorted(best.values(), key=lambda r: (-r.repeats_open_item, -r.similarity, r.later.start, r.later.id))
+
+
+def _open_on(item: ReportItem, day: date) -> bool:
+    """Whether ``item`` was still open on ``day`` (it is open now, or was closed after that day)."""
+    if item.state in OPEN_STATES:
+        return True
+    return item.state == "done" and item.closed_on is not None and item.closed_on > day
+
+
+def load_events(session: Session) -> list[Event]:
+    """The item history the timeline is rebuilt from, oldest first."""
+    kinds = ("added", "state", "removed", "restored")
+    return list(session.exec(select(Event).where(col(Event.kind).in_(kinds)).order_by(col(Event.at), col(Event.id))).all())
+
+
+def open_over_time(items: Sequence[ReportItem], events: Sequence[Event], tz: tzinfo, as_of: date) -> list[tuple[date, int]]:
+    """How many items were open at the end of each sampled day, rebuilt from the event history.
+
+    A ticket created already done changes the item's state without a ``state`` event, so an
+    item whose replayed state disagrees with its current one is taken to have changed on the
+    day its state last changed.
+    """
+    by_item: dict[str, list[Event]] = defaultdict(list)
+    for event in events:
+        if event.item_id:
+            by_item[event.item_id].append(event)
+    intervals: list[tuple[date, date | None]] = []  # open from, until (exclusive)
+    for item in items:
+        timeline: list[tuple[date, bool, str]] = []  # day, present, state
+        present, state = True, "open"
+        for event in by_item.get(item.id, []):
+            day = local_date(event.at, tz)
+            if event.kind == "state" and event.new:
+                state = event.new
+            elif event.kind == "removed":
+                present = False
+            elif event.kind in ("restored", "added"):
+                present = True
+            timeline.append((day, present, state))
+        if not timeline:
+            timeline.append((item.first_seen, True, "open"))
+        final_open = item.is_open and not item.removed
+        if (timeline[-1][1] and timeline[-1][2] in OPEN_STATES) != final_open:
+            timeline.append((item.closed_on or timeline[-1][0], not item.removed, item.state))
+        start: date | None = None
+        for day, is_present, st in timeline:
+            is_open = is_present and st in OPEN_STATES
+            if is_open and start is None:
+                start = day
+            elif not is_open and start is not None:
+                intervals.append((start, day))
+                start = None
+        if start is not None:
+            intervals.append((start, None))
+    if not intervals:
+        return []
+    first = min(s for s, _ in intervals)
+    if first > as_of:
+        return []
+    total = (as_of - first).days
+    step = max(1, -(-total // (MAX_TIMELINE_POINTS - 1)))
+    days = [first + timedelta(days=n) for n in range(0, total + 1, step)]
+    if days[-1] != as_of:
+        days.append(as_of)
+    return [(d, sum(1 for s, e in intervals if s <= d and (e is None or e > d))) for d in days]

@@ -1,0 +1,190 @@
+"""What every report reads: items with their postmortem and ticket, periods, and small statistics."""
+
+from __future__ import annotations
+
+import calendar
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any, Literal
+
+from sqlmodel import Session, col, select
+
+from remediate.connectors import Status
+from remediate.models import Item, Link, Postmortem
+from remediate.policy import EffectiveDue, local_date
+
+OPEN_STATES = frozenset({Status.OPEN.value, Status.IN_PROGRESS.value})
+PeriodKind = Literal["week", "month"]
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """One action item with what reports need: its postmortem, effective due date and ticket."""
+
+    id: str
+    postmortem_id: str
+    postmortem_title: str | None
+    incident_date: date | None
+    text: str
+    owner: str | None
+    priority: str | None
+    state: str
+    due: date | None  # effective due date
+    due_source: str | None
+    first_seen: date  # in the configured zone
+    closed_on: date | None  # the day it was closed (done or not doing), in the configured zone
+    removed: bool
+    tracker: str | None
+    key: str | None
+    url: str | None
+    missing: str | None  # the ticket was deleted, moved or became inaccessible
+
+    @property
+    def is_open(self) -> bool:
+        """True while the item is neither done nor dropped."""
+        return self.state in OPEN_STATES
+
+    @property
+    def start(self) -> date:
+        """The day the clock started: the incident, else the first sync."""
+        return self.incident_date or self.first_seen
+
+    def overdue_days(self, as_of: date) -> int:
+        """Days past the due date on ``as_of`` (0 when not overdue)."""
+        if not self.is_open or self.removed or self.due is None or self.due >= as_of:
+            return 0
+        return (as_of - self.due).days
+
+    def due_description(self) -> str:
+        """Where the due date came from, for people."""
+        source = self.due_source if self.due_source in ("document", "policy:incident", "policy:first_sync") else None
+        return EffectiveDue(self.due, source).describe(self.priority, self.start)  # type: ignore[arg-type]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready fields, the same in every report."""
+        return {
+            "item_id": self.id,
+            "postmortem_id": self.postmortem_id,
+            "postmortem_title": self.postmortem_title,
+            "text": self.text,
+            "owner": self.owner,
+            "priority": self.priority,
+            "state": self.state,
+            "due": _iso(self.due),
+            "due_source": self.due_source,
+            "removed": self.removed,
+            "tracker": self.tracker,
+            "key": self.key,
+            "url": self.url,
+        }
+
+
+def load_items(session: Session, tz: tzinfo, *, include_removed: bool = True) -> list[ReportItem]:
+    """Every item with its postmortem and newest ticket link, in postmortem and document order."""
+    postmortems = {pm.id: pm for pm in session.exec(select(Postmortem)).all()}
+    links: dict[str, Link] = {}
+    for row in session.exec(select(Link).order_by(col(Link.created_at))).all():
+        links[row.item_id] = row  # the newest link wins
+    query = select(Item).order_by(col(Item.postmortem_id), col(Item.position))
+    if not include_removed:
+        query = query.where(col(Item.removed).is_(False))
+    rows = []
+    for item in session.exec(query).all():
+        pm = postmortems.get(item.postmortem_id)
+        link = links.get(item.id)
+        closed = item.state_changed_at if item.state not in OPEN_STATES else None
+        rows.append(
+            ReportItem(
+                id=item.id, postmortem_id=item.postmortem_id, postmortem_title=pm.title if pm else None,
+                incident_date=pm.incident_date if pm else None, text=item.text, owner=item.owner,
+                priority=item.priority, state=item.state, due=item.effective_due, due_source=item.due_source,
+                first_seen=local_date(item.first_seen, tz),
+                closed_on=local_date(closed, tz) if closed else None, removed=item.removed,
+                tracker=link.tracker if link else None, key=link.key if link else None,
+                url=link.url if link else None, missing=link.missing if link else None,
+            )
+        )
+    return rows
+
+
+def owner_key(owner: str | None) -> str:
+    """How owners are compared: case and a leading '@' do not matter."""
+    return (owner or "").strip().lstrip("@").casefold()
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar period: ``start`` inclusive, ``end`` exclusive; ``key`` names it (2024-W15, 2024-04)."""
+
+    kind: PeriodKind
+    key: str
+    start: date
+    end: date
+
+    def to_json(self) -> dict[str, str]:
+        """JSON-ready fields."""
+        return {"kind": self.kind, "key": self.key, "start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def period_of(day: date, kind: PeriodKind) -> Period:
+    """The week (ISO, Monday first) or month that contains ``day``."""
+    if kind == "week":
+        start = day - timedelta(days=day.weekday())
+        year, week, _ = day.isocalendar()
+        return Period(kind, f"{year}-W{week:02d}", start, start + timedelta(days=7))
+    if kind == "month":
+        start = day.replace(day=1)
+        return Period(kind, f"{day.year}-{day.month:02d}", start, add_months(start, 1))
+    raise ValueError(f"unknown period {kind!r}")
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by whole months, clamped to the month's end (31 March - 1 month = 29 February)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def span_back(as_of: date, kind: PeriodKind) -> date:
+    """The start of the period's length before ``as_of`` (7 days, or one calendar month)."""
+    return as_of - timedelta(days=7) if kind == "week" else add_months(as_of, -1)
+
+
+def span_ahead(as_of: date, kind: PeriodKind) -> date:
+    """The end of the period's length after ``as_of`` (7 days, or one calendar month)."""
+    return as_of + timedelta(days=7) if kind == "week" else add_months(as_of, 1)
+
+
+# --- statistics ------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], fraction: float) -> float | None:
+    """The nearest-rank percentile (0.5 is the median's upper neighbour for even counts): None if empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def median(values: Sequence[float]) -> float | None:
+    """The median (mean of the middle two for even counts), None if empty."""
+    if not values:
+        return None
+    import statistics
+
+    return float(statistics.median(values))
+
+
+def percent(part: int, whole: int) -> float | None:
+    """``part`` of ``whole`` in percent, one decimal; None when ``whole`` is 0."""
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value else None
