@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 
-
 # Variables that would leak a developer's setup (or secrets) into a test.
 _LEAKY_PREFIXES = ("REMEDIATE_", "GITHUB_", "JIRA_", "SMTP_", "SLACK_")
 

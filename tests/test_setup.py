@@ -9,12 +9,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from remediate.store import SCHEMA_HEAD
 from typer.testing import CliRunner
 
 from remediate.cli import app
 from remediate.settings import Settings, load_settings
+from remediate.store import SCHEMA_HEAD
 from tests.service_helpers import install_fake_tracker, remediate, write_config
 from tests.support import write_postmortem
 

@@ -75,14 +75,14 @@ def item_statuses(session: Session, *, as_of: date, postmortem: str | None = Non
         links[link.item_id] = link  # the newest link wins
     rows = []
     for item in items:
-        link = links.get(item.id)
+        found = links.get(item.id)
         due = item.effective_due
         overdue = bool(due and due < as_of and item.state in OPEN_STATES and not item.removed)
         rows.append(
             ItemStatus(
                 item.id, item.postmortem_id, item.text, item.owner, due, item.due_source, item.priority, item.state,
-                overdue, item.removed, link.tracker if link else None, link.key if link else None,
-                link.url if link else None,
+                overdue, item.removed, found.tracker if found else None, found.key if found else None,
+                found.url if found else None,
             )
         )
     return rows

@@ -290,7 +290,7 @@ def _make_engine(url: str) -> Engine:
         if make_url(url).database in (None, "", ":memory:"):
             kwargs["poolclass"] = StaticPool  # one shared in-memory database
     try:
-        engine = sa.create_engine(url, **kwargs)  # type: ignore[arg-type]
+        engine = sa.create_engine(url, **kwargs)
     except NoSuchModuleError:
         raise StoreError(f"unsupported database URL scheme in {display_url(url)}") from None
     except ModuleNotFoundError as exc:

@@ -200,7 +200,7 @@ def _plan_document(
     ]
     matches = match_items(candidates, known, threshold=threshold)
     by_id = {i.id: i for i in items}
-    taken = set()
+    taken: set[str] = set()
     for item, ref, match in zip(document.action_items, claimed, matches, strict=True):
         stored_item = by_id.get(match.known_id) if match.known_id else None
         item_id = stored_item.id if stored_item else _fresh_id(session, item.id, taken)
@@ -454,7 +454,7 @@ def refresh(session: Session, connector: Connector, run_id: int | None, cache_ke
     changes: list[StateChange] = []
     read: list[int] = []
     newest = since
-    batches = [(fresh, None)] if fresh else []
+    batches: list[tuple[list[TicketRef], datetime | None]] = [(fresh, None)] if fresh else []
     if known:
         batches.append((known, since - WATERMARK_OVERLAP if since else None))
     with session.no_autoflush:

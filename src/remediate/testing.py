@@ -123,10 +123,10 @@ class ConnectorContract:
         assert {k: s.status for k, s in states.items()} == {r.key: Status.OPEN for r in created}
         backdoor.set_status(created[0], Status.DONE)
         backdoor.set_status(created[1], Status.NOT_DOING)
-        states = {s.ref.key: s.status for s in connector.states(created, None)}
-        assert states[created[0].key] == Status.DONE
-        assert states[created[1].key] == Status.NOT_DOING
-        assert states[created[2].key] == Status.OPEN
+        after = {s.ref.key: s.status for s in connector.states(created, None)}
+        assert after[created[0].key] == Status.DONE
+        assert after[created[1].key] == Status.NOT_DOING
+        assert after[created[2].key] == Status.OPEN
 
     def test_states_since_the_future_is_empty(self, connector: Connector) -> None:
         created = [c.ref for c in connector.create([make_draft(1)])]

@@ -97,9 +97,9 @@ def root(
 
 # Command modules register themselves on ``app`` when imported.
 from remediate.cli import parse as _parse  # noqa: E402,F401
+from remediate.cli import reports as _reports  # noqa: E402,F401
 from remediate.cli import service as _service  # noqa: E402,F401
 from remediate.cli import setup as _setup  # noqa: E402,F401
-from remediate.cli import reports as _reports  # noqa: E402,F401
 from remediate.cli import sync as _sync  # noqa: E402,F401
 
 

@@ -6,8 +6,8 @@ import pytest
 
 from remediate.connectors import ConnectorContext, load
 from remediate.errors import AuthError, ConfigError, NotFound
-from tests.connectors.jira.conftest import MakeConnector, jira_env
 from remediate.testing import make_draft as draft
+from tests.connectors.jira.conftest import MakeConnector, jira_env
 from tests.fakes.jira import FakeJira
 
 

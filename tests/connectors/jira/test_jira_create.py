@@ -8,9 +8,9 @@ import math
 import pytest
 
 from remediate.errors import Conflict, NotFound
-from tests.connectors.jira.conftest import MakeConnector
 from remediate.testing import POSTMORTEM as PM
 from remediate.testing import make_draft as draft
+from tests.connectors.jira.conftest import MakeConnector
 from tests.fakes.jira import FakeJira
 
 

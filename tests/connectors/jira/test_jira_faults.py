@@ -11,8 +11,8 @@ from remediate_jira.transport import parse_retry_after
 
 from remediate.connectors import MemoryCache
 from remediate.errors import AuthError, RateLimited, Unavailable
-from tests.connectors.jira.conftest import MakeConnector, jira_env
 from remediate.testing import make_draft as draft
+from tests.connectors.jira.conftest import MakeConnector, jira_env
 from tests.fakes.jira import FakeJira, Fault
 
 

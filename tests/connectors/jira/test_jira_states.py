@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from remediate.connectors import Status
-from tests.connectors.jira.conftest import MakeConnector
 from remediate.testing import make_draft as draft
+from tests.connectors.jira.conftest import MakeConnector
 from tests.fakes.jira import FakeJira
 
 

@@ -7,9 +7,9 @@ import logging
 import pytest
 
 from remediate.connectors import MemoryCache, Status
-from tests.connectors.jira.conftest import MakeConnector
 from remediate.testing import POSTMORTEM as PM
 from remediate.testing import make_draft as draft
+from tests.connectors.jira.conftest import MakeConnector
 from tests.fakes.jira import FakeJira
 
 
