@@ -79,9 +79,24 @@ def test_titles_of_other_sections(title: str) -> None:
     assert classify_title(title) == OTHER
 
 
-@pytest.mark.parametrize("title", ["The Fix", "Monitoring", "Detection", "White board session"])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "The Fix",
+        "Monitoring",
+        "Detection",
+        "White board session",
+        # look-alikes of action words are not typos of them: a typo keeps the first letter
+        "Representative Diagram",
+    ],
+)
 def test_titles_that_name_nothing_known(title: str) -> None:
     assert classify_title(title) == UNKNOWN
+
+
+def test_a_look_alike_title_line_does_not_open_a_section() -> None:
+    doc = "## Corrective measures\n- Rotate the keys\n\n## Representative sketch\nAdd arrows to it.\n"
+    assert texts(doc) == ["Rotate the keys"]
 
 
 def test_config_titles_extend_the_list_in_any_word_order_and_with_typos() -> None:
