@@ -7,7 +7,7 @@ import pytest
 from tests.support import parse_md, texts
 
 
-@pytest.mark.parametrize("marker", ["*", "-", "+", "•", "1.", "1)", "*1.\t", "(a)", "a)", "(1)"])
+@pytest.mark.parametrize("marker", ["*", "-", "+", "•", "—", "1.", "1)", "*1.\t", "(a)", "a)", "(1)"])
 def test_every_list_marker_people_use(marker: str) -> None:
     gap = "" if marker.endswith("\t") else " "
     doc = f"## Action items\n{marker}{gap}Add a disk alert\n{marker}{gap}Rotate the keys\n"
@@ -382,6 +382,30 @@ def test_noun_phrase_lines_in_a_prose_section_are_items() -> None:
         N/A
         """
     ) == ["Capacity reviews every quarter.", "Better alerting on disk usage."]
+
+
+def test_an_adverb_before_the_verb_still_reads_as_an_imperative() -> None:
+    # Next to a list only imperatives count, so the adverb must not hide the verb.
+    assert texts(
+        """
+        ## Action items
+        - Add a disk alert
+
+        Regularly audit the firewall rules.
+        """
+    ) == ["Add a disk alert", "Regularly audit the firewall rules."]
+
+
+def test_captions_and_diagram_text_in_a_prose_section_are_not_items() -> None:
+    assert texts(
+        """
+        Corrective and Preventative Measures:
+        Capacity reviews every quarter.
+
+        Deployment Sketch Drawing
+        [ web ] --> [ db ]
+        """
+    ) == ["Capacity reviews every quarter."]
 
 
 def test_prose_sub_section_next_to_a_list_sub_section_is_read_as_prose() -> None:

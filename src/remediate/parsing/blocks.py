@@ -38,7 +38,7 @@ _HTML = re.compile(
     re.I,
 )
 _LIST = re.compile(
-    r"^(?P<indent>[ \t]*)(?P<marker>[-*+•▪●◦‣–]|&bull;|&#8226;|\*?\d{1,3}[.)]|\*\*\d{1,3}[.)]\*\*"
+    r"^(?P<indent>[ \t]*)(?P<marker>[-*+•▪●◦‣–—]|&bull;|&#8226;|\*?\d{1,3}[.)]|\*\*\d{1,3}[.)]\*\*"
     r"|\((?:\d{1,3}|[a-zA-Z]|[ivx]{1,4})\)|[a-z][.)]|[A-Z]\))(?P<gap>[ \t]+|$)"
 )
 _BARE_CHECKBOX = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>)(?P<gap>)(?=\[[ xX]\][ \t])")

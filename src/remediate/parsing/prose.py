@@ -130,6 +130,11 @@ def _verb_of_participle(word: str) -> str | None:
     return next((c for c in candidates if c in ACTION_VERBS), None)
 
 
+def _is_adverb(word: str) -> bool:
+    lowered = word.casefold()
+    return lowered.endswith("ly") and len(lowered) > 4 and lowered not in ACTION_VERBS
+
+
 def action_kind(sentence: str) -> str:
     """How a sentence states an action: IMPERATIVE, PLAN, GERUND, DONE (past action) or NONE."""
     text = _plain(sentence).strip()
@@ -139,6 +144,8 @@ def action_kind(sentence: str) -> str:
     tokens = re.findall(r"[A-Za-z][A-Za-z'’\-]*", text)
     if not tokens or _CLOSING.match(text):
         return NONE
+    if len(tokens) > 1 and _is_adverb(tokens[0]) and tokens[1].casefold() in ACTION_VERBS:
+        tokens = tokens[1:]  # "Regularly review ...", "Continuously optimize ..."
     first = tokens[0].casefold()
     second = tokens[1].casefold() if len(tokens) > 1 else ""
     if first in ACTION_VERBS and second not in _AUXILIARIES and not first.endswith("s"):
@@ -208,6 +215,20 @@ def units(lines: Sequence[Line]) -> list[Chunk]:
     return [Chunk.join(parts) for parts in result]
 
 
+def reads_as_sentence(text: str) -> bool:
+    """Prose, not a caption, title or diagram: three or more words, mostly letters, and not
+    every word capitalised without final punctuation ("Representative Diagram", "[ A ] | v")."""
+    plain = _plain(text)
+    words_ = re.findall(r"[^\W\d_][\w'’\-]*", plain)
+    if len(words_) < 3:
+        return False
+    visible = [c for c in plain if not c.isspace()]
+    if sum(c.isalpha() for c in visible) < 0.6 * len(visible):
+        return False
+    titled = all(w[0].isupper() for w in words_ if len(w) > 3)
+    return not (titled and not plain.rstrip().endswith((".", "!", "?")))
+
+
 def too_short(text: str) -> bool:
     """Fewer than two words: "N/A", "TBD", "None.", a stray one-word line."""
     plain = _plain(text)
@@ -248,6 +269,12 @@ def action_sentences(unit: Chunk, *, strict: bool) -> list[Chunk]:
             items[-1].append(sentence)
     if not items and not strict and len(sentences) == 1:
         only = sentences[0].text
-        if not (is_intro(only) or is_closing(only) or is_narrative(only) or too_short(only)):
+        if not (
+            is_intro(only)
+            or is_closing(only)
+            or is_narrative(only)
+            or too_short(only)
+            or not reads_as_sentence(only)
+        ):
             items = [sentences]
     return [Chunk.join(group) for group in items if not too_short(" ".join(c.text for c in group))]
