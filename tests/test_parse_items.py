@@ -178,6 +178,26 @@ def test_heading_less_table_counts_when_its_first_column_is_action_items() -> No
     ]
 
 
+def test_empty_headings_and_labelled_lines_do_not_hide_a_heading_less_action_table() -> None:
+    # "##" used as a rule names no section; "**Root Causes**: text" labels only its own line.
+    items = parse_md(
+        """
+        # Upgrade halt postmortem
+        ##
+
+        **Status**: Resolved
+        **Root Causes**: Nodes were built with two compiler versions.
+
+        | Action Item | Type | Owner | Bug |
+        | --- | --- | --- |---|
+        | Pin the compiler version | Prevention | Core team | DONE |
+        """
+    ).action_items
+    assert [(i.section, i.text, i.owner, i.done) for i in items] == [
+        ("Action Item", "Pin the compiler version", "Core team", True)
+    ]
+
+
 def test_measure_table_drops_cell_numbering_and_ignores_the_description_column() -> None:
     assert texts(
         """

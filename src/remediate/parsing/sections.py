@@ -19,7 +19,14 @@ from datetime import date
 
 from remediate.parsing.blocks import Block, Heading, ListItem, Paragraph, Table
 from remediate.parsing.text import Chunk, Line
-from remediate.parsing.titles import ACTION, OTHER, HeadingFacts, heading_facts, section_name
+from remediate.parsing.titles import (
+    ACTION,
+    OTHER,
+    HeadingFacts,
+    heading_facts,
+    section_name,
+    title_words,
+)
 
 _DOCUMENT_WORDS = re.compile(r"post[\s-]?mortem|\brca\b|retrospective|incident report", re.I)
 _DOCUMENT_TITLE = re.compile(r"incident|outage|report", re.I)
@@ -153,7 +160,15 @@ class _Walker:
             self.close()
         elif cls != "title":
             self.push_sub(heading)
-        self.in_other = self.root is None and cls == OTHER
+        # Blocks after a known non-action heading are "in" it (a table there is not an action
+        # table), but an empty heading ("##" as a rule) names no section, and an inline
+        # "Root Causes: text" label covers only its own line.
+        self.in_other = (
+            self.root is None
+            and cls == OTHER
+            and heading.kind != "inline"
+            and bool(title_words(heading.title))
+        )
         if heading.strong:
             self.strong_level = heading.level
 
