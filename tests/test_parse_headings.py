@@ -217,6 +217,35 @@ def test_sub_headings_belong_to_the_section_whatever_their_title() -> None:
     ]
 
 
+def test_deeper_markdown_sub_heading_naming_another_section_stays_in_the_section() -> None:
+    # Rule 1: lessons learned count when they sit under a corrective heading; only nesting
+    # written with Markdown levels is certain enough, and a question heading still ends it.
+    assert sections(
+        """
+        ## Corrective and preventive measures
+        ### Lessons learned
+        - Verify migrations before deploying
+        ### Action items
+        - Add a schema check to CI
+        ### Why did it take so long?
+        - Not an item
+        ## Conclusion
+        - Not an item either
+        """
+    ) == [
+        ("Lessons learned", "Verify migrations before deploying"),
+        ("Action items", "Add a schema check to CI"),
+    ]
+    assert sections(
+        """
+        **Corrective and preventive measures**
+        - Add a schema check to CI
+        **Lessons learned**
+        - Not an item
+        """
+    ) == [("Corrective and preventive measures", "Add a schema check to CI")]
+
+
 def test_action_sub_heading_under_a_generic_heading_ends_at_the_parent_level() -> None:
     assert sections(
         """

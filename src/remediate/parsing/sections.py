@@ -3,8 +3,11 @@
 A section opens at a heading whose title denotes corrective work (see
 ``titles``). Headings after it are its sub-headings when they rank lower
 (a deeper ``#`` level, or any bold/plain heading under a Markdown one); a
-sub-heading keeps the section open whatever its title, unless it names a known
-other section (timeline, lessons learned, Q&A ...), is empty, or asks a question.
+sub-heading keeps the section open whatever its title (LABELING.md rule 1: even
+lessons learned count under a corrective heading), unless it is empty or asks a
+question. A known other section name (timeline, lessons learned, Q&A ...) ends the
+section unless it is a Markdown heading nested deeper than a Markdown action
+heading: only there is the nesting certain.
 A heading that is not a sub-heading ends the section, unless it opens another
 action section. Consecutive action sections form one *region*; the region decides
 whether stray prose is an item (see ``items``).
@@ -137,6 +140,20 @@ class _Walker:
         if heading.cls == ACTION:
             self.outline.action_headings.append(heading)
 
+    def nested_other(self, heading: Heading) -> bool:
+        """A known other section name written as a deeper Markdown heading under a Markdown
+        action heading ("### Lessons Learned" under "## Corrective Measures") is its sub-heading."""
+        root = self.root
+        assert root is not None
+        title = heading.title.rstrip(" *_:")
+        return (
+            root.strong
+            and heading.strong
+            and heading.level > root.level
+            and bool(title_words(heading.title))
+            and not title.endswith("?")
+        )
+
     def heading(self, heading: Heading, first: bool, following: Block | None = None) -> None:
         cls = heading.cls
         if first and (
@@ -149,7 +166,7 @@ class _Walker:
         elif self.root is None:
             if cls == ACTION:
                 self.open(heading)
-        elif cls == OTHER:
+        elif cls == OTHER and not self.nested_other(heading):
             self.close()
         elif cls == ACTION:
             if self.is_sub(heading, following):
