@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from remediate.parsing import ActionItem
-from tests.support import parse_md
+from tests.support import parse_md, texts
 
 
 def one(line: str, *, header: str = "Date: 2024-01-24\n\n## Action items\n") -> ActionItem:
@@ -247,6 +247,8 @@ def test_inline_issue_link_mid_sentence_keeps_its_text_and_is_not_the_items_tick
         ("- &bull; Deploy the fix", "Deploy the fix"),
         ("- Keep typos like appllied and tranactions", "Keep typos like appllied and tranactions"),
         ("- Take logical (pg_dump) backups _daily_", "Take logical (pg_dump) backups daily"),
+        ("- Action 2: Patch the proxy", "Patch the proxy"),
+        ("- **Task #3:** Rotate the keys", "Rotate the keys"),
     ],
 )
 def test_item_text_cleaning(line: str, text: str) -> None:
@@ -264,3 +266,10 @@ def test_item_text_cleaning(line: str, text: str) -> None:
 )
 def test_trailing_handle_is_an_owner_unless_it_is_addressed(line: str, owner: str | None) -> None:
     assert one(line).owner == owner
+
+
+def test_numbered_action_markers_on_plain_lines() -> None:
+    doc = "## Corrective measures\nAction 1: Patch the proxy.\nAction 2: Add a disk alert.\n"
+    assert texts(doc) == ["Patch the proxy.", "Add a disk alert."]
+    # Outside an action section a numbered marker does not open one.
+    assert texts("## Appendix\nAction 3: Email the vendor\n") == []

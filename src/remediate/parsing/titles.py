@@ -198,8 +198,8 @@ def classify_title(title: str, extra: Sequence[str] = ()) -> str:
 
 
 def is_item_marker(title: str) -> bool:
-    """True for labels such as "Action item:" or "TODO:" that mark one item, not a section."""
-    return title_words(title) in _MARKERS
+    """True for labels such as "Action item:", "TODO:" or "Action 2:" that mark one item."""
+    return tuple(w for w in title_words(title) if not w.isdigit()) in _MARKERS
 
 
 def section_name(title: str) -> str:
