@@ -153,6 +153,23 @@ def test_bullet_label_acts_as_sub_heading_for_unindented_lines() -> None:
     ]
 
 
+def test_action_label_line_under_a_bullet_label_heads_the_lines_after_it() -> None:
+    assert sections(
+        """
+        * Corrective and preventative measures:
+
+        \tRun the backups on their own host.
+
+        \tTo-do:
+
+        \t Move the backup job to the new host.
+        """
+    ) == [
+        ("Corrective and preventative measures", "Run the backups on their own host."),
+        ("To-do", "Move the backup job to the new host."),
+    ]
+
+
 def test_bullet_label_with_an_action_title_works_outside_any_section() -> None:
     assert sections(
         """
