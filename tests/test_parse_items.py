@@ -14,6 +14,11 @@ def test_every_list_marker_people_use(marker: str) -> None:
     assert texts(doc) == ["Add a disk alert", "Rotate the keys"]
 
 
+def test_bullet_followed_by_a_number_is_one_item_without_either_marker() -> None:
+    doc = "## Action items\n- 1. Script the setup\n- 2) Sign off the config\n- 1.5x more disk\n"
+    assert texts(doc) == ["Script the setup", "Sign off the config", "1.5x more disk"]
+
+
 def test_checkboxes_give_done_state_and_kind() -> None:
     items = parse_md(
         """
