@@ -421,6 +421,22 @@ def test_an_adverb_before_the_verb_still_reads_as_an_imperative() -> None:
     ) == ["Add a disk alert", "Regularly audit the firewall rules."]
 
 
+def test_lines_marked_with_check_marks_are_one_item_each() -> None:
+    items = parse_md(
+        """
+        ### Action items
+        ✔️ Train engineers on "Nginx 101."  
+        ✔️ add a spare server because, well, you never know  
+        ✔️ Rotate the keys
+        """
+    ).action_items
+    assert [(i.text, i.done) for i in items] == [
+        ('Train engineers on "Nginx 101."', True),
+        ("add a spare server because, well, you never know", True),
+        ("Rotate the keys", True),
+    ]
+
+
 def test_captions_and_diagram_text_in_a_prose_section_are_not_items() -> None:
     assert texts(
         """

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from remediate.parsing.text import Chunk, Line, split_sentences, strip_markdown
+from remediate.parsing.text import Chunk, Line, is_decoration, split_sentences, strip_markdown
 
 # Base forms of verbs that open an action item. Kept to verbs people use in postmortems;
 # a verb missing here only matters for prose next to a list, where we stay strict.
@@ -204,8 +204,12 @@ def units(lines: Sequence[Line]) -> list[Chunk]:
         if result:
             previous = _plain(result[-1][-1].text)
             starts_new = re.match(r"[\"'“‘(*_]*[A-Z0-9]", chunk.text) is not None
-            if previous.endswith((".", "!", "?", ":", "：")) or (
-                starts_new and not _JOINING_END.search(previous) and len(previous) < 100
+            # 'Add "a test."' ends a sentence too; a line led by ✅ or ✔️ is marked like a bullet.
+            ended = previous.rstrip("\"'”’)]*_").endswith((".", "!", "?", ":", "："))
+            if (
+                ended
+                or is_decoration(chunk.text[0])
+                or (starts_new and not _JOINING_END.search(previous) and len(previous) < 100)
             ):
                 result.append([chunk])
                 continue

@@ -161,7 +161,15 @@ def _has_action_roots(roots: Sequence[str], words: Sequence[str]) -> bool:
         return True
     if found & {"long", "short"} and "term" in found and found & {"solution", "plan", "work"}:
         return True
-    return bool(re.search(r"\bwhat we (?:are|will) (?:be )?doing\b|\bwhat we will do\b", joined))
+    # Questions and statements about the work under way: "What we're doing to prevent this",
+    # "What are we doing about it?", "What is being done about this?", "What will we do?".
+    return bool(
+        re.search(
+            r"\bwhat (?:we (?:are|will) (?:be )?doing|(?:are|will) we (?:be )?doing|we will do"
+            r"|will we do|(?:are )?we (?:are )?going to do)\b|\bwhat(?:s| is) being done\b",
+            joined,
+        )
+    )
 
 
 def _close(word: str, candidates: Iterable[str]) -> bool:
