@@ -253,6 +253,18 @@ def test_deeper_markdown_sub_heading_naming_another_section_stays_in_the_section
         ("Lessons learned", "Verify migrations before deploying"),
         ("Action items", "Add a schema check to CI"),
     ]
+    # A bold label under a Markdown action heading is nested in it, whatever words it uses...
+    assert sections(
+        """
+        ## Remediation
+        ### Medium-term improvements
+        **Incident response and monitoring:**
+        - Build a flags dashboard
+        ## Timeline
+        - Not an item
+        """
+    ) == [("Incident response and monitoring", "Build a flags dashboard")]
+    # ...but between same-looking bold headings the nesting is unknown: they are siblings.
     assert sections(
         """
         **Corrective and preventive measures**

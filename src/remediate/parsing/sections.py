@@ -6,8 +6,8 @@ A section opens at a heading whose title denotes corrective work (see
 sub-heading keeps the section open whatever its title (LABELING.md rule 1: even
 lessons learned count under a corrective heading), unless it is empty or asks a
 question. A known other section name (timeline, lessons learned, Q&A ...) ends the
-section unless it is a Markdown heading nested deeper than a Markdown action
-heading: only there is the nesting certain.
+section unless the nesting is certain: a deeper Markdown heading, or a bold/plain
+heading, under a Markdown action heading.
 A heading that is not a sub-heading ends the section, unless it opens another
 action section. Consecutive action sections form one *region*; the region decides
 whether stray prose is an item (see ``items``).
@@ -141,15 +141,14 @@ class _Walker:
             self.outline.action_headings.append(heading)
 
     def nested_other(self, heading: Heading) -> bool:
-        """A known other section name written as a deeper Markdown heading under a Markdown
-        action heading ("### Lessons Learned" under "## Corrective Measures") is its sub-heading."""
+        """A known other section name nested under a Markdown action heading ("### Lessons
+        Learned" or "**Incident response:**" under "## Corrective Measures") is its sub-heading."""
         root = self.root
         assert root is not None
         title = heading.title.rstrip(" *_:")
         return (
             root.strong
-            and heading.strong
-            and heading.level > root.level
+            and (not heading.strong or heading.level > root.level)
             and bool(title_words(heading.title))
             and not title.endswith("?")
         )
