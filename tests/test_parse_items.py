@@ -437,6 +437,25 @@ def test_lines_marked_with_check_marks_are_one_item_each() -> None:
     ]
 
 
+def test_stated_fix_keeps_its_explanation_and_a_pointer_to_elsewhere_is_no_item() -> None:
+    fix = (
+        "The proper fix is to correct the package manifest. The packager will silently skip "
+        "a path with a trailing slash. The fix was to drop the slash."
+    )
+    assert texts(
+        f"""
+        # Corrective actions
+
+        {fix}
+
+        We will also add a lint rule for manifests.
+
+        See the full change
+        [here](https://example.org/change).
+        """
+    ) == [fix, "We will also add a lint rule for manifests."]
+
+
 def test_captions_and_diagram_text_in_a_prose_section_are_not_items() -> None:
     assert texts(
         """

@@ -47,8 +47,14 @@ _AUXILIARIES = frozenset(
 _MODAL = re.compile(
     r"\b(?:will|shall|should|must|need(?:s)? to|plan(?:s)? to|(?:are|is) going to|intend(?:s)? to"
     r"|(?:is|are) (?:scheduled|planned|being \w+ed)|(?:it is |we )?recommend(?:ed|s)?"
+    r"|^(?:the|our) (?:\w+ )?(?:fix|plan|solution|remedy|next step|goal),? (?:is|will be) to \w+"
     r"|^(?:we|the \w+ team|\w+ team|they)(?: are|['’]re| is) (?:now |also |currently |actively )?\w+ing)\b"
     r"|['’]ll\b",
+    re.I,
+)
+# Pointers to read something elsewhere ("See the full diff here.") state no action.
+_REFERENCE = re.compile(
+    r"^(?:see|refer to|check out|read)\b|^(?:for )?(?:more|further|full) (?:details|information|context)\b",
     re.I,
 )
 _CLOSING = re.compile(
@@ -164,6 +170,32 @@ def action_kind(sentence: str) -> str:
     return NONE
 
 
+_AFTER_MODAL = re.compile(
+    r"\b(?:will|shall|should|must|would|can)\b(?P<rest>(?:\s+[\w'’-]+){1,4})|['’]ll\b(?P<rest2>(?:\s+[\w'’-]+){1,4})",
+    re.I,
+)
+_MODAL_FILLER = frozenset("not also always never then still only be now".split())
+
+
+def _states_an_effect(sentence: str) -> bool:
+    """ "Python will silently fail when ...": a modal sentence whose verb is no action verb
+    describes an effect or a behaviour; after an action it explains that action."""
+    match = _AFTER_MODAL.search(_plain(sentence))
+    if match is None:
+        return False
+    for word in (match["rest"] or match["rest2"]).split():
+        lowered = word.casefold()
+        if lowered in _MODAL_FILLER or _is_adverb(word):
+            continue
+        return not (
+            lowered in ACTION_VERBS
+            or _verb_of_participle(lowered)
+            or _verb_of_gerund(lowered)
+            or lowered in {"continue", "keep", "begin", "start", "work"}
+        )
+    return False
+
+
 def is_closing(sentence: str) -> bool:
     """Closing remarks, apologies and notes to the reader."""
     text = _CONNECTIVE.sub("", _plain(sentence).strip(), count=1)
@@ -267,7 +299,8 @@ def action_sentences(unit: Chunk, *, strict: bool) -> list[Chunk]:
                 items[-1].append(sentence)
             continue
         kind = action_kind(text)
-        if kind in accepted and not (items and explains(text) and kind != IMPERATIVE):
+        follows = items and kind != IMPERATIVE and (explains(text) or _states_an_effect(text))
+        if kind in accepted and not follows:
             items.append([sentence])
         elif items and not is_narrative(text):
             items[-1].append(sentence)
@@ -278,6 +311,7 @@ def action_sentences(unit: Chunk, *, strict: bool) -> list[Chunk]:
             or is_closing(only)
             or is_narrative(only)
             or too_short(only)
+            or _REFERENCE.match(_plain(only).strip()) is not None
             or not reads_as_sentence(only)
         ):
             items = [sentences]
