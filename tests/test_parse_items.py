@@ -7,7 +7,9 @@ import pytest
 from tests.support import parse_md, texts
 
 
-@pytest.mark.parametrize("marker", ["*", "-", "+", "•", "—", "1.", "1)", "*1.\t", "(a)", "a)", "(1)"])
+@pytest.mark.parametrize(
+    "marker", ["*", "-", "+", "•", "—", "1.", "1)", "*1.\t", "(a)", "a)", "(1)"]
+)
 def test_every_list_marker_people_use(marker: str) -> None:
     gap = "" if marker.endswith("\t") else " "
     doc = f"## Action items\n{marker}{gap}Add a disk alert\n{marker}{gap}Rotate the keys\n"

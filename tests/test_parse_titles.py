@@ -98,7 +98,9 @@ def test_titles_that_name_nothing_known(title: str) -> None:
 
 
 def test_a_look_alike_title_line_does_not_open_a_section() -> None:
-    doc = "## Corrective measures\n- Rotate the keys\n\n## Representative sketch\nAdd arrows to it.\n"
+    doc = (
+        "## Corrective measures\n- Rotate the keys\n\n## Representative sketch\nAdd arrows to it.\n"
+    )
     assert texts(doc) == ["Rotate the keys"]
 
 

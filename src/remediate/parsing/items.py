@@ -93,7 +93,9 @@ def _introduces_siblings(item: ListItem, following: object) -> bool:
 def _is_action_label(text: str) -> bool:
     """A short line such as "To-do:" or "**Follow-ups:**" that names an action section."""
     plain = strip_markdown(text).strip()
-    return plain.endswith((":", "：")) and len(words(plain)) <= 8 and classify_title(plain) == ACTION
+    return (
+        plain.endswith((":", "：")) and len(words(plain)) <= 8 and classify_title(plain) == ACTION
+    )
 
 
 def _label_section(label: str, fallback: str) -> str:
