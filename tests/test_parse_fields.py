@@ -149,6 +149,17 @@ def test_metadata_parenthetical_with_owner_priority_and_due() -> None:
         ("- Rotate keys. (Accomplished.)", True, "Rotate keys."),
         ("- Rotate keys (in progress)", False, "Rotate keys"),
         ("- Rotated the keys", None, "Rotated the keys"),
+        # A trailing note saying how it was done marks it done and stays in the text.
+        (
+            "- Probe the docs host. (fixed by adding a probe)",
+            True,
+            "Probe the docs host. (fixed by adding a probe)",
+        ),
+        (
+            "- Page more people (added an on-call role)",
+            True,
+            "Page more people (added an on-call role)",
+        ),
     ],
 )
 def test_done_markers(line: str, done: bool | None, text: str) -> None:
@@ -197,6 +208,11 @@ def test_done_markers(line: str, done: bool | None, text: str) -> None:
             "- Fix the parser ([#12](https://github.com/o/r/issues/12))",
             "#12",
             "https://github.com/o/r/issues/12",
+        ),
+        (
+            "- Fix the parser. (filed https://github.com/o/r/issues/77)",
+            "o/r#77",
+            "https://github.com/o/r/issues/77",
         ),
     ],
 )

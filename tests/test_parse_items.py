@@ -458,6 +458,44 @@ def test_stated_fix_keeps_its_explanation_and_a_pointer_to_elsewhere_is_no_item(
     ) == [fix, "We will also add a lint rule for manifests."]
 
 
+def test_sub_sections_that_say_they_hold_no_action_give_no_items() -> None:
+    assert texts(
+        """
+        ## Action items
+        ### Prevention
+        It is unclear what we can do to avoid this.
+        ### Fixes
+        No fixes were necessary.
+        ### Documentation
+        Add a page on reading the audit logs.
+        """
+    ) == ["Add a page on reading the audit logs."]
+
+
+def test_a_suggestion_with_could_is_an_item_with_its_caveats() -> None:
+    suggestion = (
+        "We could freeze deploys on Fridays, since fewer people are around. "
+        "On the other hand, weekends have less traffic."
+    )
+    assert texts(f"## Follow-up\n\n{suggestion}\n") == [suggestion]
+
+
+def test_a_notes_cell_that_only_says_done_gives_the_state() -> None:
+    items = parse_md(
+        """
+        ## Action items
+        | Action Item | Owner | Tracking bug | Notes |
+        |---|---|---|---|
+        | Pin the dependency | dana | #12 | Done |
+        | Add a canary bot | ian | #13 | needs a done-ness check first |
+        """
+    ).action_items
+    assert [(i.text, i.owner, i.done) for i in items] == [
+        ("Pin the dependency", "dana", True),
+        ("Add a canary bot", "ian", None),
+    ]
+
+
 def test_captions_and_diagram_text_in_a_prose_section_are_not_items() -> None:
     assert texts(
         """

@@ -23,7 +23,10 @@ _REF_TOKEN = (
     r"(?P<ref>#\d{1,7}|[\w.-]+/[\w.-]+#\d+|[A-Z][A-Z0-9_]{1,9}-\d{1,7}|https?://[^\s()\[\]]+)"
 )
 
-_REF_WORDS = r"(?:see|ticket|jira|issue|bug|tracked (?:in|by)|tracking|follow[- ]up(?: in)?)\s*:?\s+|(?:ticket|jira|issue|bug):\s*"
+_REF_WORDS = (
+    r"(?:see|ticket|jira|issue|bug|tracked (?:in|by)|tracking|follow[- ]up(?: in)?"
+    r"|filed(?: as| in)?|opened|logged)\s*:?\s+|(?:ticket|jira|issue|bug):\s*"
+)
 # Trailing ticket references, tried in order; each must leave the item text before it.
 _TRAILING_REFS = [
     re.compile(rf"{_SEP}\[\s*{_LINK}\s*\]\s*\.?\s*$"),  # [[PR](url)]
@@ -53,6 +56,8 @@ _TRAILING_DONE = re.compile(
     rf"|\s+[-–—]\s*\**(?P<word2>DONE|Done|TODO|ONGOING|WIP)\**\s*\.?\s*$",
     re.I,
 )
+# "(fixed by adding a probe)", "(added an on-call role)": a trailing note saying it was done.
+_DONE_NOTE = re.compile(rf"\(\s*(?:{_DONE_WORDS}|added)\b[^()]*\)\s*\.?\s*$", re.I)
 _DONE_EMOJI = "✅✔☑🟢"
 _OPEN_EMOJI = "⬜☐🔲⏳🚧❌🔴🟡"
 _LEADING_STATE = re.compile(
@@ -328,6 +333,8 @@ def read_fields(
             break
         text = peeled
     text = _peel_leading(text, fields)
+    if fields.done is None and _tail(_DONE_NOTE, text):
+        fields.done = True
     text = _BRACKET_PRIORITY.sub(lambda m: _set_priority(fields, m["prio"]), text)
     if fields.due is None:
         _inline_due(text, fields, base)

@@ -272,6 +272,9 @@ class _Extractor:
             ticket_text = cell(cols.ticket)
             if done is None and ticket_text:
                 done = tables.cell_done(ticket_text)
+            notes_text = cell(cols.notes)
+            if done is None and len(words(notes_text)) <= 2:
+                done = tables.cell_done(notes_text)  # a Notes cell that only says "Done"
             ref = tables.cell_ticket(ticket_text) if ticket_text else None
             ref = (
                 ref or tables.link_ticket(cell(cols.type)) or tables.link_ticket(cell(cols.status))

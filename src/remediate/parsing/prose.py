@@ -48,8 +48,17 @@ _MODAL = re.compile(
     r"\b(?:will|shall|should|must|need(?:s)? to|plan(?:s)? to|(?:are|is) going to|intend(?:s)? to"
     r"|(?:is|are) (?:scheduled|planned|being \w+ed)|(?:it is |we )?recommend(?:ed|s)?"
     r"|^(?:the|our) (?:\w+ )?(?:fix|plan|solution|remedy|next step|goal),? (?:is|will be) to \w+"
-    r"|^(?:we|the \w+ team|\w+ team|they)(?: are|['’]re| is) (?:now |also |currently |actively )?\w+ing)\b"
+    r"|^(?:we|the \w+ team|\w+ team|they)(?: are|['’]re| is) (?:now |also |currently |actively )?\w+ing"
+    r"|^(?:we|you|they|the \w+ team|\w+ team) could)\b"
     r"|['’]ll\b",
+    re.I,
+)
+# "No fixes were necessary.", "It is unclear what we can do ...": an action section saying
+# that it holds no action.
+_NO_ACTION = re.compile(
+    r"^(?:no (?:\w+ )?(?:actions?|fix(?:es)?|changes?|work|follow[- ]?ups?|items?)\b"
+    r"|nothing (?:to do|needed|required|further)|not (?:applicable|needed|required)"
+    r"|none (?:needed|required|planned)|it(?: is|['’]s) (?:unclear|not clear))",
     re.I,
 )
 # Pointers to read something elsewhere ("See the full diff here.") state no action.
@@ -312,6 +321,7 @@ def action_sentences(unit: Chunk, *, strict: bool) -> list[Chunk]:
             or is_narrative(only)
             or too_short(only)
             or _REFERENCE.match(_plain(only).strip()) is not None
+            or _NO_ACTION.match(_plain(only).strip()) is not None
             or not reads_as_sentence(only)
         ):
             items = [sentences]
