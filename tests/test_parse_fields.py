@@ -214,6 +214,11 @@ def test_done_markers(line: str, done: bool | None, text: str) -> None:
             "o/r#77",
             "https://github.com/o/r/issues/77",
         ),
+        (
+            "- Run the suite twice - https://github.com/o/r/issues/78.",
+            "o/r#78",
+            "https://github.com/o/r/issues/78",
+        ),
     ],
 )
 def test_tracker_reference_forms(line: str, ref: str, url: str | None) -> None:
@@ -289,3 +294,12 @@ def test_numbered_action_markers_on_plain_lines() -> None:
     assert texts(doc) == ["Patch the proxy.", "Add a disk alert."]
     # Outside an action section a numbered marker does not open one.
     assert texts("## Appendix\nAction 3: Email the vendor\n") == []
+
+
+def test_owner_handle_written_with_a_trailing_at_sign() -> None:
+    item = one("- Add a no-op fallback until the fix ships. OWNER: dana@ (DONE).")
+    assert (item.text, item.owner, item.done) == (
+        "Add a no-op fallback until the fix ships.",
+        "dana@",
+        True,
+    )

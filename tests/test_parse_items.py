@@ -496,6 +496,18 @@ def test_a_notes_cell_that_only_says_done_gives_the_state() -> None:
     ]
 
 
+def test_a_bare_link_under_an_action_sub_heading_is_not_an_item() -> None:
+    assert texts(
+        """
+        ## Action items
+        ### Detection
+        Page the on-call when the queue stalls.
+        ### Fixes
+        https://github.com/acme/api/pull/47
+        """
+    ) == ["Page the on-call when the queue stalls."]
+
+
 def test_captions_and_diagram_text_in_a_prose_section_are_not_items() -> None:
     assert texts(
         """

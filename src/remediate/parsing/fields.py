@@ -33,7 +33,7 @@ _TRAILING_REFS = [
     re.compile(rf"{_SEP}\(\s*(?:{_REF_WORDS})?{_LINK}\s*\)\s*\.?\s*$", re.I),  # ([#12](url))
     re.compile(rf"{_SEP}{_LINK}\s*\.?\s*$"),  # - [jira](url)
     re.compile(rf"\s*[(\[]\s*(?:{_REF_WORDS})?{_REF_TOKEN}\s*[)\]]\s*\.?\s*$", re.I),
-    re.compile(rf"{_SEP}(?:\s|^)(?P<ref>https?://[^\s()\[\]]+)\s*$"),
+    re.compile(rf"{_SEP}(?:\s|^)(?P<ref>https?://[^\s()\[\]]+?)[.,;]?\s*$"),  # "... - <url>."
     re.compile(r"(?:\s[-–—:]\s*|\s)(?P<ref>#\d{1,7}|[\w.-]+/[\w.-]+#\d+)\s*\.?\s*$"),
     re.compile(
         r"\s[-–—:]\s*(?:see\s+|ticket:?\s*|jira:?\s*)?(?P<ref>[A-Z][A-Z0-9_]{1,9}-\d{1,7})\s*\.?\s*$"
@@ -66,7 +66,8 @@ _LEADING_STATE = re.compile(
     r"|^\s*(?:\*\*|__)?(?P<word2>Done|Completed|Fixed|Todo|To-do|In progress|Ongoing)(?:\*\*|__)?\s*:\s*"
 )
 _OWNER_LABEL = r"(?:owners?|assignee|assigned to|dri|responsible|poc|point of contact|ai owner)"
-_OWNER_VALUE = r"(?P<owner>@?[\w][\w.'\-/]*(?:\s+[A-Z][a-z][\w.'\-]*)?(?:\s*(?:,|&|\band\b)\s*@?[\w][\w.'\-/]*)*)"
+# "@dana", "Dana Smith", "dana, lee", and the "dana@" handles some teams write.
+_OWNER_VALUE = r"(?P<owner>@?[\w][\w.'\-/]*@?(?:\s+[A-Z][a-z][\w.'\-]*)?(?:\s*(?:,|&|\band\b)\s*@?[\w][\w.'\-/]*@?)*)"
 _TRAILING_OWNER = re.compile(
     rf"{_SEP}[(\[]?\s*\b{_OWNER_LABEL}\s*[:=\-]\s*{_OWNER_VALUE}\s*[)\]]?\s*\.?\s*$", re.I
 )

@@ -313,7 +313,8 @@ class _Extractor:
             self.prose_unit(unit, context, strict=strict)
 
     def prose_unit(self, unit: Chunk, context: Context, *, strict: bool) -> None:
-        if re.match(r"^\s*(?:\*|_)?\s*note\b", unit.text, re.I):
+        # A note to the reader, or a bare link (to the fix, to a ticket), states no action.
+        if re.match(r"^\s*(?:\*|_)?\s*note\b", unit.text, re.I) or _is_bare_url(unit.text):
             return
         for sentence in prose.action_sentences(unit, strict=strict):
             self.items.append(RawItem("prose", sentence, context.section, context.facts))
