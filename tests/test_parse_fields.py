@@ -215,7 +215,7 @@ def test_done_markers(line: str, done: bool | None, text: str) -> None:
             "https://github.com/o/r/issues/77",
         ),
         (
-            "- Run the suite twice - https://github.com/o/r/issues/78.",
+            "- Fix the parser - https://github.com/o/r/issues/78.",
             "o/r#78",
             "https://github.com/o/r/issues/78",
         ),
