@@ -1,6 +1,9 @@
-"""Print the parser's precision/recall per corpus file, the totals and per-field accuracy.
+"""Print the parser's precision/recall per labelled file, the totals and per-field accuracy.
 
-Usage: python benchmarks/corpus_accuracy.py [-v]   (-v also lists misses, extras, field errors)
+Usage: python benchmarks/corpus_accuracy.py [-v] [DIR]
+  DIR defaults to tests/corpus; any directory of NNN.md + NNN.json pairs labelled per
+  LABELING.md works (e.g. a held-out set kept outside the repository).
+  -v also lists misses, extras and field errors.
 Matching is defined in tests/corpus_eval.py (normalized text equality, else similarity >= 0.9).
 """
 
@@ -11,13 +14,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.corpus_eval import FIELDS, score_corpus, totals  # noqa: E402
+from tests.corpus_eval import CORPUS, FIELDS, score_corpus, totals  # noqa: E402
 
 
 def main() -> None:
-    """Score the corpus and print a table."""
-    verbose = "-v" in sys.argv[1:]
-    scores = score_corpus()
+    """Score a labelled directory and print a table."""
+    args = sys.argv[1:]
+    verbose = "-v" in args
+    dirs = [a for a in args if a != "-v"]
+    directory = Path(dirs[0]) if dirs else CORPUS
+    if not directory.is_dir():
+        sys.exit(f"{directory}: not a directory")
+    scores = score_corpus(directory)
     print(
         f"{'file':<10} {'labels':>6} {'parsed':>6} {'match':>6} {'exact':>6} {'prec':>6} {'recall':>6}"
     )

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from remediate.parsing import ActionItem
-from tests.support import parse_md
+from tests.support import parse_md, texts
 
 
 def one(line: str, *, header: str = "Date: 2024-01-24\n\n## Action items\n") -> ActionItem:
@@ -149,6 +149,17 @@ def test_metadata_parenthetical_with_owner_priority_and_due() -> None:
         ("- Rotate keys. (Accomplished.)", True, "Rotate keys."),
         ("- Rotate keys (in progress)", False, "Rotate keys"),
         ("- Rotated the keys", None, "Rotated the keys"),
+        # A trailing note saying how it was done marks it done and stays in the text.
+        (
+            "- Probe the docs host. (fixed by adding a probe)",
+            True,
+            "Probe the docs host. (fixed by adding a probe)",
+        ),
+        (
+            "- Page more people (added an on-call role)",
+            True,
+            "Page more people (added an on-call role)",
+        ),
     ],
 )
 def test_done_markers(line: str, done: bool | None, text: str) -> None:
@@ -197,6 +208,16 @@ def test_done_markers(line: str, done: bool | None, text: str) -> None:
             "- Fix the parser ([#12](https://github.com/o/r/issues/12))",
             "#12",
             "https://github.com/o/r/issues/12",
+        ),
+        (
+            "- Fix the parser. (filed https://github.com/o/r/issues/77)",
+            "o/r#77",
+            "https://github.com/o/r/issues/77",
+        ),
+        (
+            "- Fix the parser - https://github.com/o/r/issues/78.",
+            "o/r#78",
+            "https://github.com/o/r/issues/78",
         ),
     ],
 )
@@ -247,6 +268,8 @@ def test_inline_issue_link_mid_sentence_keeps_its_text_and_is_not_the_items_tick
         ("- &bull; Deploy the fix", "Deploy the fix"),
         ("- Keep typos like appllied and tranactions", "Keep typos like appllied and tranactions"),
         ("- Take logical (pg_dump) backups _daily_", "Take logical (pg_dump) backups daily"),
+        ("- Action 2: Patch the proxy", "Patch the proxy"),
+        ("- **Task #3:** Rotate the keys", "Rotate the keys"),
     ],
 )
 def test_item_text_cleaning(line: str, text: str) -> None:
@@ -264,3 +287,19 @@ def test_item_text_cleaning(line: str, text: str) -> None:
 )
 def test_trailing_handle_is_an_owner_unless_it_is_addressed(line: str, owner: str | None) -> None:
     assert one(line).owner == owner
+
+
+def test_numbered_action_markers_on_plain_lines() -> None:
+    doc = "## Corrective measures\nAction 1: Patch the proxy.\nAction 2: Add a disk alert.\n"
+    assert texts(doc) == ["Patch the proxy.", "Add a disk alert."]
+    # Outside an action section a numbered marker does not open one.
+    assert texts("## Appendix\nAction 3: Email the vendor\n") == []
+
+
+def test_owner_handle_written_with_a_trailing_at_sign() -> None:
+    item = one("- Add a no-op fallback until the fix ships. OWNER: dana@ (DONE).")
+    assert (item.text, item.owner, item.done) == (
+        "Add a no-op fallback until the fix ships.",
+        "dana@",
+        True,
+    )

@@ -153,6 +153,23 @@ def test_bullet_label_acts_as_sub_heading_for_unindented_lines() -> None:
     ]
 
 
+def test_action_label_line_under_a_bullet_label_heads_the_lines_after_it() -> None:
+    assert sections(
+        """
+        * Corrective and preventative measures:
+
+        \tRun the backups on their own host.
+
+        \tTo-do:
+
+        \t Move the backup job to the new host.
+        """
+    ) == [
+        ("Corrective and preventative measures", "Run the backups on their own host."),
+        ("To-do", "Move the backup job to the new host."),
+    ]
+
+
 def test_bullet_label_with_an_action_title_works_outside_any_section() -> None:
     assert sections(
         """
@@ -215,6 +232,47 @@ def test_sub_headings_belong_to_the_section_whatever_their_title() -> None:
         ("Long-term Improvements (Q4 2025 - Q1 2026)", "Quarterly drills"),
         ("Odds and ends", "Rename the dashboard"),
     ]
+
+
+def test_deeper_markdown_sub_heading_naming_another_section_stays_in_the_section() -> None:
+    # Rule 1: lessons learned count when they sit under a corrective heading; only nesting
+    # written with Markdown levels is certain enough, and a question heading still ends it.
+    assert sections(
+        """
+        ## Corrective and preventive measures
+        ### Lessons learned
+        - Verify migrations before deploying
+        ### Action items
+        - Add a schema check to CI
+        ### Why did it take so long?
+        - Not an item
+        ## Conclusion
+        - Not an item either
+        """
+    ) == [
+        ("Lessons learned", "Verify migrations before deploying"),
+        ("Action items", "Add a schema check to CI"),
+    ]
+    # A bold label under a Markdown action heading is nested in it, whatever words it uses...
+    assert sections(
+        """
+        ## Remediation
+        ### Medium-term improvements
+        **Incident response and monitoring:**
+        - Build a flags dashboard
+        ## Timeline
+        - Not an item
+        """
+    ) == [("Incident response and monitoring", "Build a flags dashboard")]
+    # ...but between same-looking bold headings the nesting is unknown: they are siblings.
+    assert sections(
+        """
+        **Corrective and preventive measures**
+        - Add a schema check to CI
+        **Lessons learned**
+        - Not an item
+        """
+    ) == [("Corrective and preventive measures", "Add a schema check to CI")]
 
 
 def test_action_sub_heading_under_a_generic_heading_ends_at_the_parent_level() -> None:

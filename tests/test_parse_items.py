@@ -7,11 +7,18 @@ import pytest
 from tests.support import parse_md, texts
 
 
-@pytest.mark.parametrize("marker", ["*", "-", "+", "•", "1.", "1)", "*1.\t", "(a)", "a)", "(1)"])
+@pytest.mark.parametrize(
+    "marker", ["*", "-", "+", "•", "—", "1.", "1)", "*1.\t", "(a)", "a)", "(1)"]
+)
 def test_every_list_marker_people_use(marker: str) -> None:
     gap = "" if marker.endswith("\t") else " "
     doc = f"## Action items\n{marker}{gap}Add a disk alert\n{marker}{gap}Rotate the keys\n"
     assert texts(doc) == ["Add a disk alert", "Rotate the keys"]
+
+
+def test_bullet_followed_by_a_number_is_one_item_without_either_marker() -> None:
+    doc = "## Action items\n- 1. Script the setup\n- 2) Sign off the config\n- 1.5x more disk\n"
+    assert texts(doc) == ["Script the setup", "Sign off the config", "1.5x more disk"]
 
 
 def test_checkboxes_give_done_state_and_kind() -> None:
@@ -175,6 +182,26 @@ def test_heading_less_table_counts_when_its_first_column_is_action_items() -> No
     ).action_items
     assert [(i.section, i.text, i.owner) for i in items] == [
         ("Action Item", "Add alerting", "luk,and,ale")
+    ]
+
+
+def test_empty_headings_and_labelled_lines_do_not_hide_a_heading_less_action_table() -> None:
+    # "##" used as a rule names no section; "**Root Causes**: text" labels only its own line.
+    items = parse_md(
+        """
+        # Upgrade halt postmortem
+        ##
+
+        **Status**: Resolved
+        **Root Causes**: Nodes were built with two compiler versions.
+
+        | Action Item | Type | Owner | Bug |
+        | --- | --- | --- |---|
+        | Pin the compiler version | Prevention | Core team | DONE |
+        """
+    ).action_items
+    assert [(i.section, i.text, i.owner, i.done) for i in items] == [
+        ("Action Item", "Pin the compiler version", "Core team", True)
     ]
 
 
@@ -382,6 +409,115 @@ def test_noun_phrase_lines_in_a_prose_section_are_items() -> None:
         N/A
         """
     ) == ["Capacity reviews every quarter.", "Better alerting on disk usage."]
+
+
+def test_an_adverb_before_the_verb_still_reads_as_an_imperative() -> None:
+    # Next to a list only imperatives count, so the adverb must not hide the verb.
+    assert texts(
+        """
+        ## Action items
+        - Add a disk alert
+
+        Regularly audit the firewall rules.
+        """
+    ) == ["Add a disk alert", "Regularly audit the firewall rules."]
+
+
+def test_lines_marked_with_check_marks_are_one_item_each() -> None:
+    items = parse_md(
+        """
+        ### Action items
+        ✔️ Train engineers on "Nginx 101."  
+        ✔️ add a spare server because, well, you never know  
+        ✔️ Rotate the keys
+        """
+    ).action_items
+    assert [(i.text, i.done) for i in items] == [
+        ('Train engineers on "Nginx 101."', True),
+        ("add a spare server because, well, you never know", True),
+        ("Rotate the keys", True),
+    ]
+
+
+def test_stated_fix_keeps_its_explanation_and_a_pointer_to_elsewhere_is_no_item() -> None:
+    fix = (
+        "The proper fix is to correct the package manifest. The packager will silently skip "
+        "a path with a trailing slash. The fix was to drop the slash."
+    )
+    assert texts(
+        f"""
+        # Corrective actions
+
+        {fix}
+
+        We will also add a lint rule for manifests.
+
+        See the full change
+        [here](https://example.org/change).
+        """
+    ) == [fix, "We will also add a lint rule for manifests."]
+
+
+def test_sub_sections_that_say_they_hold_no_action_give_no_items() -> None:
+    assert texts(
+        """
+        ## Action items
+        ### Prevention
+        It is unclear what we can do to avoid this.
+        ### Fixes
+        No fixes were necessary.
+        ### Documentation
+        Add a page on reading the audit logs.
+        """
+    ) == ["Add a page on reading the audit logs."]
+
+
+def test_a_suggestion_with_could_is_an_item_with_its_caveats() -> None:
+    suggestion = (
+        "We could freeze deploys on Fridays, since fewer people are around. "
+        "On the other hand, weekends have less traffic."
+    )
+    assert texts(f"## Follow-up\n\n{suggestion}\n") == [suggestion]
+
+
+def test_a_notes_cell_that_only_says_done_gives_the_state() -> None:
+    items = parse_md(
+        """
+        ## Action items
+        | Action Item | Owner | Tracking bug | Notes |
+        |---|---|---|---|
+        | Pin the dependency | dana | #12 | Done |
+        | Add a canary bot | ian | #13 | needs a done-ness check first |
+        """
+    ).action_items
+    assert [(i.text, i.owner, i.done) for i in items] == [
+        ("Pin the dependency", "dana", True),
+        ("Add a canary bot", "ian", None),
+    ]
+
+
+def test_a_bare_link_under_an_action_sub_heading_is_not_an_item() -> None:
+    assert texts(
+        """
+        ## Action items
+        ### Detection
+        Page the on-call when the queue stalls.
+        ### Fixes
+        https://github.com/acme/api/pull/47
+        """
+    ) == ["Page the on-call when the queue stalls."]
+
+
+def test_captions_and_diagram_text_in_a_prose_section_are_not_items() -> None:
+    assert texts(
+        """
+        Corrective and Preventative Measures:
+        Capacity reviews every quarter.
+
+        Deployment Sketch Drawing
+        [ web ] --> [ db ]
+        """
+    ) == ["Capacity reviews every quarter."]
 
 
 def test_prose_sub_section_next_to_a_list_sub_section_is_read_as_prose() -> None:

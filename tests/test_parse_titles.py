@@ -36,6 +36,9 @@ from tests.support import parse_md, texts
         "What we are doing to prevent this",
         "What we're doing to prevent this from happening again?",
         "How will we prevent a repeat?",
+        "What is being done about this?",
+        "What are we doing about it?",
+        "What's being done to stop a repeat",
         "TODO",
         "To-do",
         "Long term solution",
@@ -79,9 +82,26 @@ def test_titles_of_other_sections(title: str) -> None:
     assert classify_title(title) == OTHER
 
 
-@pytest.mark.parametrize("title", ["The Fix", "Monitoring", "Detection", "White board session"])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "The Fix",
+        "Monitoring",
+        "Detection",
+        "White board session",
+        # look-alikes of action words are not typos of them: a typo keeps the first letter
+        "Representative Diagram",
+    ],
+)
 def test_titles_that_name_nothing_known(title: str) -> None:
     assert classify_title(title) == UNKNOWN
+
+
+def test_a_look_alike_title_line_does_not_open_a_section() -> None:
+    doc = (
+        "## Corrective measures\n- Rotate the keys\n\n## Representative sketch\nAdd arrows to it.\n"
+    )
+    assert texts(doc) == ["Rotate the keys"]
 
 
 def test_config_titles_extend_the_list_in_any_word_order_and_with_typos() -> None:

@@ -38,10 +38,11 @@ _HTML = re.compile(
     re.I,
 )
 _LIST = re.compile(
-    r"^(?P<indent>[ \t]*)(?P<marker>[-*+•▪●◦‣–]|&bull;|&#8226;|\*?\d{1,3}[.)]|\*\*\d{1,3}[.)]\*\*"
+    r"^(?P<indent>[ \t]*)(?P<marker>[-*+•▪●◦‣–—]|&bull;|&#8226;|\*?\d{1,3}[.)]|\*\*\d{1,3}[.)]\*\*"
     r"|\((?:\d{1,3}|[a-zA-Z]|[ivx]{1,4})\)|[a-z][.)]|[A-Z]\))(?P<gap>[ \t]+|$)"
 )
 _BARE_CHECKBOX = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>)(?P<gap>)(?=\[[ xX]\][ \t])")
+_INNER_NUMBER = re.compile(r"(?:\d{1,3}[.)]|\(\d{1,3}\))[ \t]+(?=\S)")
 _CHECKBOX = re.compile(r"\[([ xX✓✔])\](?:[ \t]+|$)")
 _BOLD_LINE = re.compile(r"^(\*\*|__)(?P<title>(?:(?!\1).)+?)\1\s*(?P<colon>[:：]?)$")
 _COLON_LINE = re.compile(r"^(?P<title>[^:：|>]{1,80}?)\s*[:：]$")
@@ -341,6 +342,8 @@ class _Scanner:
         indent = indent_width(marker.group("indent"))
         start = marker.end()
         content_col = len(line.text[:start].expandtabs(4)) if marker.group("gap") else indent + 2
+        if numbering := _INNER_NUMBER.match(line.text, start):
+            start = numbering.end()  # "- 1. Script the setup": a bullet and a number, one item
         checkbox = None
         box = _CHECKBOX.match(line.text, start)
         if box:

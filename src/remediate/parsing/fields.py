@@ -23,14 +23,17 @@ _REF_TOKEN = (
     r"(?P<ref>#\d{1,7}|[\w.-]+/[\w.-]+#\d+|[A-Z][A-Z0-9_]{1,9}-\d{1,7}|https?://[^\s()\[\]]+)"
 )
 
-_REF_WORDS = r"(?:see|ticket|jira|issue|bug|tracked (?:in|by)|tracking|follow[- ]up(?: in)?)\s*:?\s+|(?:ticket|jira|issue|bug):\s*"
+_REF_WORDS = (
+    r"(?:see|ticket|jira|issue|bug|tracked (?:in|by)|tracking|follow[- ]up(?: in)?"
+    r"|filed(?: as| in)?|opened|logged)\s*:?\s+|(?:ticket|jira|issue|bug):\s*"
+)
 # Trailing ticket references, tried in order; each must leave the item text before it.
 _TRAILING_REFS = [
     re.compile(rf"{_SEP}\[\s*{_LINK}\s*\]\s*\.?\s*$"),  # [[PR](url)]
     re.compile(rf"{_SEP}\(\s*(?:{_REF_WORDS})?{_LINK}\s*\)\s*\.?\s*$", re.I),  # ([#12](url))
     re.compile(rf"{_SEP}{_LINK}\s*\.?\s*$"),  # - [jira](url)
     re.compile(rf"\s*[(\[]\s*(?:{_REF_WORDS})?{_REF_TOKEN}\s*[)\]]\s*\.?\s*$", re.I),
-    re.compile(rf"{_SEP}(?:\s|^)(?P<ref>https?://[^\s()\[\]]+)\s*$"),
+    re.compile(rf"{_SEP}(?:\s|^)(?P<ref>https?://[^\s()\[\]]+?)[.,;]?\s*$"),  # "... - <url>."
     re.compile(r"(?:\s[-–—:]\s*|\s)(?P<ref>#\d{1,7}|[\w.-]+/[\w.-]+#\d+)\s*\.?\s*$"),
     re.compile(
         r"\s[-–—:]\s*(?:see\s+|ticket:?\s*|jira:?\s*)?(?P<ref>[A-Z][A-Z0-9_]{1,9}-\d{1,7})\s*\.?\s*$"
@@ -53,6 +56,8 @@ _TRAILING_DONE = re.compile(
     rf"|\s+[-–—]\s*\**(?P<word2>DONE|Done|TODO|ONGOING|WIP)\**\s*\.?\s*$",
     re.I,
 )
+# "(fixed by adding a probe)", "(added an on-call role)": a trailing note saying it was done.
+_DONE_NOTE = re.compile(rf"\(\s*(?:{_DONE_WORDS}|added)\b[^()]*\)\s*\.?\s*$", re.I)
 _DONE_EMOJI = "✅✔☑🟢"
 _OPEN_EMOJI = "⬜☐🔲⏳🚧❌🔴🟡"
 _LEADING_STATE = re.compile(
@@ -61,7 +66,8 @@ _LEADING_STATE = re.compile(
     r"|^\s*(?:\*\*|__)?(?P<word2>Done|Completed|Fixed|Todo|To-do|In progress|Ongoing)(?:\*\*|__)?\s*:\s*"
 )
 _OWNER_LABEL = r"(?:owners?|assignee|assigned to|dri|responsible|poc|point of contact|ai owner)"
-_OWNER_VALUE = r"(?P<owner>@?[\w][\w.'\-/]*(?:\s+[A-Z][a-z][\w.'\-]*)?(?:\s*(?:,|&|\band\b)\s*@?[\w][\w.'\-/]*)*)"
+# "@dana", "Dana Smith", "dana, lee", and the "dana@" handles some teams write.
+_OWNER_VALUE = r"(?P<owner>@?[\w][\w.'\-/]*@?(?:\s+[A-Z][a-z][\w.'\-]*)?(?:\s*(?:,|&|\band\b)\s*@?[\w][\w.'\-/]*@?)*)"
 _TRAILING_OWNER = re.compile(
     rf"{_SEP}[(\[]?\s*\b{_OWNER_LABEL}\s*[:=\-]\s*{_OWNER_VALUE}\s*[)\]]?\s*\.?\s*$", re.I
 )
@@ -99,8 +105,10 @@ _INLINE_DUE = re.compile(
 _WITHIN = re.compile(
     r"\b(?:within|in(?:\s+the\s+next)?|eta:?)\s+(?=(?:\d|a |an |one|two|three|four|five|six))", re.I
 )
+# "Action item:", "TODO:", and numbered markers such as "Action 2:" or "Task #3:" label one item.
 _ITEM_MARKER = re.compile(
-    r"^\s*(?:\*\*|__)?(?:action\s+item|ai|todo|to-do|fixme)\s*(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*",
+    r"^\s*(?:\*\*|__)?(?:action\s+item|ai|todo|to-do|fixme|(?:action|task|item)\s*#?\d{1,3})"
+    r"\s*(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*",
     re.I,
 )
 _TAIL = 400
@@ -326,6 +334,8 @@ def read_fields(
             break
         text = peeled
     text = _peel_leading(text, fields)
+    if fields.done is None and _tail(_DONE_NOTE, text):
+        fields.done = True
     text = _BRACKET_PRIORITY.sub(lambda m: _set_priority(fields, m["prio"]), text)
     if fields.due is None:
         _inline_due(text, fields, base)

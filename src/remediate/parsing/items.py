@@ -21,7 +21,7 @@ from remediate.parsing import prose, tables
 from remediate.parsing.blocks import ListItem, Paragraph, Table
 from remediate.parsing.refs import ANY_URL, Ref, from_url
 from remediate.parsing.sections import Context, InlineText, Outline, Placed
-from remediate.parsing.text import Chunk, strip_markdown, words
+from remediate.parsing.text import Chunk, Line, strip_markdown, words
 from remediate.parsing.titles import (
     ACTION,
     HeadingFacts,
@@ -88,6 +88,14 @@ def _introduces_siblings(item: ListItem, following: object) -> bool:
     if not plain.endswith((":", "：")) or len(words(plain)) > 14:
         return False
     return isinstance(following, ListItem) and following.parent is item.parent
+
+
+def _is_action_label(text: str) -> bool:
+    """A short line such as "To-do:" or "**Follow-ups:**" that names an action section."""
+    plain = strip_markdown(text).strip()
+    return (
+        plain.endswith((":", "：")) and len(words(plain)) <= 8 and classify_title(plain) == ACTION
+    )
 
 
 def _label_section(label: str, fallback: str) -> str:
@@ -216,12 +224,28 @@ class _Extractor:
     def label_lines(
         self, item: ListItem, context: Context, label: str, outer: Sequence[str] = ()
     ) -> None:
-        """The lines under a label-only item (indented or lazy) are its items, one per unit."""
+        """The lines under a label-only item (indented or lazy) are its items, one per unit.
+
+        A line among them that is itself an action label ("To-do:") heads the lines after it.
+        """
         section, facts = self._under_labels(context, [label, *outer])
-        lines = [line for line, chunk, _lazy in item.more if not _is_bare_url(chunk.text)]
         sub = Context(section, facts, context.region, item.line.number)
+        group: list[Line] = []
+        for line, chunk, _lazy in item.more:
+            if _is_bare_url(chunk.text):
+                continue
+            if _is_action_label(chunk.text):
+                self._prose_lines(group, sub)
+                group = []
+                section, facts = self._under_labels(context, [chunk.text, label, *outer])
+                sub = Context(section, facts, context.region, line.number)
+                continue
+            group.append(line)
+        self._prose_lines(group, sub)
+
+    def _prose_lines(self, lines: Sequence[Line], context: Context) -> None:
         for unit in prose.units(lines):
-            self.prose_unit(unit, sub, strict=False)
+            self.prose_unit(unit, context, strict=False)
 
     # -- tables -----------------------------------------------------------------------------
 
@@ -248,6 +272,9 @@ class _Extractor:
             ticket_text = cell(cols.ticket)
             if done is None and ticket_text:
                 done = tables.cell_done(ticket_text)
+            notes_text = cell(cols.notes)
+            if done is None and len(words(notes_text)) <= 2:
+                done = tables.cell_done(notes_text)  # a Notes cell that only says "Done"
             ref = tables.cell_ticket(ticket_text) if ticket_text else None
             ref = (
                 ref or tables.link_ticket(cell(cols.type)) or tables.link_ticket(cell(cols.status))
@@ -286,7 +313,8 @@ class _Extractor:
             self.prose_unit(unit, context, strict=strict)
 
     def prose_unit(self, unit: Chunk, context: Context, *, strict: bool) -> None:
-        if re.match(r"^\s*(?:\*|_)?\s*note\b", unit.text, re.I):
+        # A note to the reader, or a bare link (to the fix, to a ticket), states no action.
+        if re.match(r"^\s*(?:\*|_)?\s*note\b", unit.text, re.I) or _is_bare_url(unit.text):
             return
         for sentence in prose.action_sentences(unit, strict=strict):
             self.items.append(RawItem("prose", sentence, context.section, context.facts))

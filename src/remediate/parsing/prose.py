@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from remediate.parsing.text import Chunk, Line, split_sentences, strip_markdown
+from remediate.parsing.text import Chunk, Line, is_decoration, split_sentences, strip_markdown
 
 # Base forms of verbs that open an action item. Kept to verbs people use in postmortems;
 # a verb missing here only matters for prose next to a list, where we stay strict.
@@ -47,8 +47,23 @@ _AUXILIARIES = frozenset(
 _MODAL = re.compile(
     r"\b(?:will|shall|should|must|need(?:s)? to|plan(?:s)? to|(?:are|is) going to|intend(?:s)? to"
     r"|(?:is|are) (?:scheduled|planned|being \w+ed)|(?:it is |we )?recommend(?:ed|s)?"
-    r"|^(?:we|the \w+ team|\w+ team|they)(?: are|['’]re| is) (?:now |also |currently |actively )?\w+ing)\b"
+    r"|^(?:the|our) (?:\w+ )?(?:fix|plan|solution|remedy|next step|goal),? (?:is|will be) to \w+"
+    r"|^(?:we|the \w+ team|\w+ team|they)(?: are|['’]re| is) (?:now |also |currently |actively )?\w+ing"
+    r"|^(?:we|you|they|the \w+ team|\w+ team) could)\b"
     r"|['’]ll\b",
+    re.I,
+)
+# "No fixes were necessary.", "It is unclear what we can do ...": an action section saying
+# that it holds no action.
+_NO_ACTION = re.compile(
+    r"^(?:no (?:\w+ )?(?:actions?|fix(?:es)?|changes?|work|follow[- ]?ups?|items?)\b"
+    r"|nothing (?:to do|needed|required|further)|not (?:applicable|needed|required)"
+    r"|none (?:needed|required|planned)|it(?: is|['’]s) (?:unclear|not clear))",
+    re.I,
+)
+# Pointers to read something elsewhere ("See the full diff here.") state no action.
+_REFERENCE = re.compile(
+    r"^(?:see|refer to|check out|read)\b|^(?:for )?(?:more|further|full) (?:details|information|context)\b",
     re.I,
 )
 _CLOSING = re.compile(
@@ -130,6 +145,11 @@ def _verb_of_participle(word: str) -> str | None:
     return next((c for c in candidates if c in ACTION_VERBS), None)
 
 
+def _is_adverb(word: str) -> bool:
+    lowered = word.casefold()
+    return lowered.endswith("ly") and len(lowered) > 4 and lowered not in ACTION_VERBS
+
+
 def action_kind(sentence: str) -> str:
     """How a sentence states an action: IMPERATIVE, PLAN, GERUND, DONE (past action) or NONE."""
     text = _plain(sentence).strip()
@@ -139,6 +159,8 @@ def action_kind(sentence: str) -> str:
     tokens = re.findall(r"[A-Za-z][A-Za-z'’\-]*", text)
     if not tokens or _CLOSING.match(text):
         return NONE
+    if len(tokens) > 1 and _is_adverb(tokens[0]) and tokens[1].casefold() in ACTION_VERBS:
+        tokens = tokens[1:]  # "Regularly review ...", "Continuously optimize ..."
     first = tokens[0].casefold()
     second = tokens[1].casefold() if len(tokens) > 1 else ""
     if first in ACTION_VERBS and second not in _AUXILIARIES and not first.endswith("s"):
@@ -155,6 +177,32 @@ def action_kind(sentence: str) -> str:
         if _verb_of_participle(passive.group("verb").casefold()):
             return DONE
     return NONE
+
+
+_AFTER_MODAL = re.compile(
+    r"\b(?:will|shall|should|must|would|can)\b(?P<rest>(?:\s+[\w'’-]+){1,4})|['’]ll\b(?P<rest2>(?:\s+[\w'’-]+){1,4})",
+    re.I,
+)
+_MODAL_FILLER = frozenset("not also always never then still only be now".split())
+
+
+def _states_an_effect(sentence: str) -> bool:
+    """ "Python will silently fail when ...": a modal sentence whose verb is no action verb
+    describes an effect or a behaviour; after an action it explains that action."""
+    match = _AFTER_MODAL.search(_plain(sentence))
+    if match is None:
+        return False
+    for word in (match["rest"] or match["rest2"]).split():
+        lowered = word.casefold()
+        if lowered in _MODAL_FILLER or _is_adverb(word):
+            continue
+        return not (
+            lowered in ACTION_VERBS
+            or _verb_of_participle(lowered)
+            or _verb_of_gerund(lowered)
+            or lowered in {"continue", "keep", "begin", "start", "work"}
+        )
+    return False
 
 
 def is_closing(sentence: str) -> bool:
@@ -197,8 +245,12 @@ def units(lines: Sequence[Line]) -> list[Chunk]:
         if result:
             previous = _plain(result[-1][-1].text)
             starts_new = re.match(r"[\"'“‘(*_]*[A-Z0-9]", chunk.text) is not None
-            if previous.endswith((".", "!", "?", ":", "：")) or (
-                starts_new and not _JOINING_END.search(previous) and len(previous) < 100
+            # 'Add "a test."' ends a sentence too; a line led by ✅ or ✔️ is marked like a bullet.
+            ended = previous.rstrip("\"'”’)]*_").endswith((".", "!", "?", ":", "："))
+            if (
+                ended
+                or is_decoration(chunk.text[0])
+                or (starts_new and not _JOINING_END.search(previous) and len(previous) < 100)
             ):
                 result.append([chunk])
                 continue
@@ -206,6 +258,20 @@ def units(lines: Sequence[Line]) -> list[Chunk]:
         else:
             result.append([chunk])
     return [Chunk.join(parts) for parts in result]
+
+
+def reads_as_sentence(text: str) -> bool:
+    """Prose, not a caption, title or diagram: three or more words, mostly letters, and not
+    every word capitalised without final punctuation ("Representative Diagram", "[ A ] | v")."""
+    plain = _plain(text)
+    words_ = re.findall(r"[^\W\d_][\w'’\-]*", plain)
+    if len(words_) < 3:
+        return False
+    visible = [c for c in plain if not c.isspace()]
+    if sum(c.isalpha() for c in visible) < 0.6 * len(visible):
+        return False
+    titled = all(w[0].isupper() for w in words_ if len(w) > 3)
+    return not (titled and not plain.rstrip().endswith((".", "!", "?")))
 
 
 def too_short(text: str) -> bool:
@@ -242,12 +308,21 @@ def action_sentences(unit: Chunk, *, strict: bool) -> list[Chunk]:
                 items[-1].append(sentence)
             continue
         kind = action_kind(text)
-        if kind in accepted and not (items and explains(text) and kind != IMPERATIVE):
+        follows = items and kind != IMPERATIVE and (explains(text) or _states_an_effect(text))
+        if kind in accepted and not follows:
             items.append([sentence])
         elif items and not is_narrative(text):
             items[-1].append(sentence)
     if not items and not strict and len(sentences) == 1:
         only = sentences[0].text
-        if not (is_intro(only) or is_closing(only) or is_narrative(only) or too_short(only)):
+        if not (
+            is_intro(only)
+            or is_closing(only)
+            or is_narrative(only)
+            or too_short(only)
+            or _REFERENCE.match(_plain(only).strip()) is not None
+            or _NO_ACTION.match(_plain(only).strip()) is not None
+            or not reads_as_sentence(only)
+        ):
             items = [sentences]
     return [Chunk.join(group) for group in items if not too_short(" ".join(c.text for c in group))]

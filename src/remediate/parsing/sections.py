@@ -3,8 +3,11 @@
 A section opens at a heading whose title denotes corrective work (see
 ``titles``). Headings after it are its sub-headings when they rank lower
 (a deeper ``#`` level, or any bold/plain heading under a Markdown one); a
-sub-heading keeps the section open whatever its title, unless it names a known
-other section (timeline, lessons learned, Q&A ...), is empty, or asks a question.
+sub-heading keeps the section open whatever its title (LABELING.md rule 1: even
+lessons learned count under a corrective heading), unless it is empty or asks a
+question. A known other section name (timeline, lessons learned, Q&A ...) ends the
+section unless the nesting is certain: a deeper Markdown heading, or a bold/plain
+heading, under a Markdown action heading.
 A heading that is not a sub-heading ends the section, unless it opens another
 action section. Consecutive action sections form one *region*; the region decides
 whether stray prose is an item (see ``items``).
@@ -19,7 +22,14 @@ from datetime import date
 
 from remediate.parsing.blocks import Block, Heading, ListItem, Paragraph, Table
 from remediate.parsing.text import Chunk, Line
-from remediate.parsing.titles import ACTION, OTHER, HeadingFacts, heading_facts, section_name
+from remediate.parsing.titles import (
+    ACTION,
+    OTHER,
+    HeadingFacts,
+    heading_facts,
+    section_name,
+    title_words,
+)
 
 _DOCUMENT_WORDS = re.compile(r"post[\s-]?mortem|\brca\b|retrospective|incident report", re.I)
 _DOCUMENT_TITLE = re.compile(r"incident|outage|report", re.I)
@@ -130,6 +140,19 @@ class _Walker:
         if heading.cls == ACTION:
             self.outline.action_headings.append(heading)
 
+    def nested_other(self, heading: Heading) -> bool:
+        """A known other section name nested under a Markdown action heading ("### Lessons
+        Learned" or "**Incident response:**" under "## Corrective Measures") is its sub-heading."""
+        root = self.root
+        assert root is not None
+        title = heading.title.rstrip(" *_:")
+        return (
+            root.strong
+            and (not heading.strong or heading.level > root.level)
+            and bool(title_words(heading.title))
+            and not title.endswith("?")
+        )
+
     def heading(self, heading: Heading, first: bool, following: Block | None = None) -> None:
         cls = heading.cls
         if first and (
@@ -142,7 +165,7 @@ class _Walker:
         elif self.root is None:
             if cls == ACTION:
                 self.open(heading)
-        elif cls == OTHER:
+        elif cls == OTHER and not self.nested_other(heading):
             self.close()
         elif cls == ACTION:
             if self.is_sub(heading, following):
@@ -153,7 +176,15 @@ class _Walker:
             self.close()
         elif cls != "title":
             self.push_sub(heading)
-        self.in_other = self.root is None and cls == OTHER
+        # Blocks after a known non-action heading are "in" it (a table there is not an action
+        # table), but an empty heading ("##" as a rule) names no section, and an inline
+        # "Root Causes: text" label covers only its own line.
+        self.in_other = (
+            self.root is None
+            and cls == OTHER
+            and heading.kind != "inline"
+            and bool(title_words(heading.title))
+        )
         if heading.strong:
             self.strong_level = heading.level
 

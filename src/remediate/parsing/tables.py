@@ -62,6 +62,7 @@ class Columns:
     status: int | None = None
     ticket: int | None = None
     type: int | None = None
+    notes: int | None = None
 
 
 def columns(header: Sequence[str], rows: Sequence[Sequence[str]] = ()) -> Columns:
@@ -94,6 +95,7 @@ def columns(header: Sequence[str], rows: Sequence[Sequence[str]] = ()) -> Column
         status=roles.get("status"),
         ticket=roles.get("ticket"),
         type=roles.get("type"),
+        notes=roles.get("notes"),
     )
 
 

@@ -4,7 +4,8 @@ Titles are compared by word roots, not by spelling: "Preventative and corrective
 actions", "Corrective/Preventive measures", "Mitigation and Future Prevention",
 "Follow-Up", "##TODO" and "Remidiation" all reduce to roots that name corrective
 work. Misspellings are caught with ``difflib`` against a small vocabulary, so a
-new typo needs no new entry. Extra titles from the config are matched the same
+new typo needs no new entry; a typo keeps its first letter, which stops look-alike
+words ("Representative" is not "Preventative") from matching. Extra titles from the config are matched the same
 way (every root of the configured title present in the heading, in any order).
 """
 
@@ -130,9 +131,10 @@ def _root(word: str) -> str:
     if word in _SURFACE:
         return _SURFACE[word]
     if len(word) >= 5:
-        close = difflib.get_close_matches(word, _VOCABULARY, n=1, cutoff=0.84)
-        if close:
-            return _SURFACE[close[0]]
+        close = difflib.get_close_matches(word, _VOCABULARY, n=3, cutoff=0.84)
+        for candidate in close:
+            if candidate[0] == word[0]:
+                return _SURFACE[candidate]
     return word
 
 
@@ -159,12 +161,21 @@ def _has_action_roots(roots: Sequence[str], words: Sequence[str]) -> bool:
         return True
     if found & {"long", "short"} and "term" in found and found & {"solution", "plan", "work"}:
         return True
-    return bool(re.search(r"\bwhat we (?:are|will) (?:be )?doing\b|\bwhat we will do\b", joined))
+    # Questions and statements about the work under way: "What we're doing to prevent this",
+    # "What are we doing about it?", "What is being done about this?", "What will we do?".
+    return bool(
+        re.search(
+            r"\bwhat (?:we (?:are|will) (?:be )?doing|(?:are|will) we (?:be )?doing|we will do"
+            r"|will we do|(?:are )?we (?:are )?going to do)\b|\bwhat(?:s| is) being done\b",
+            joined,
+        )
+    )
 
 
 def _close(word: str, candidates: Iterable[str]) -> bool:
     return any(
-        word == other or difflib.SequenceMatcher(None, word, other).ratio() >= 0.84
+        word == other
+        or (word[:1] == other[:1] and difflib.SequenceMatcher(None, word, other).ratio() >= 0.84)
         for other in candidates
     )
 
@@ -195,8 +206,8 @@ def classify_title(title: str, extra: Sequence[str] = ()) -> str:
 
 
 def is_item_marker(title: str) -> bool:
-    """True for labels such as "Action item:" or "TODO:" that mark one item, not a section."""
-    return title_words(title) in _MARKERS
+    """True for labels such as "Action item:", "TODO:" or "Action 2:" that mark one item."""
+    return tuple(w for w in title_words(title) if not w.isdigit()) in _MARKERS
 
 
 def section_name(title: str) -> str:
