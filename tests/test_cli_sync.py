@@ -114,3 +114,12 @@ def test_default_database_lives_in_the_user_data_dir(tmp_path: Path) -> None:
 
     assert default_database_path().is_file()
     assert str(default_database_path()).startswith(str(Path.home()))
+
+
+def test_read_commands_on_a_missing_database_create_nothing(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'nowhere' / 'state.db'}"
+    status = cli("status", db=db)
+    assert status.returncode == 0 and "nothing synced yet" in status.stdout
+    item = cli("item", "done", "abc123", db=db)
+    assert item.returncode == 2 and "no such item" in item.stderr
+    assert not (tmp_path / "nowhere").exists()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -229,3 +231,12 @@ def test_doctor_names_the_digest_channel_secret_it_needs(tmp_path: Path) -> None
     config.write_text(config.read_text() + '\n[digest]\nchannel = "slack"\n')
     _, checks = doctor_json("--config", str(config), env=env)
     assert checks["credentials"]["detail"].endswith("not set: REMEDIATE_SLACK_WEBHOOK_URL")
+
+
+def test_init_without_a_required_tracker_setting_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "remediate.toml"
+    result = subprocess.run([sys.executable, "-m", "remediate", "init", str(target), "--tracker", "github"],
+                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith("[connectors.github] repo <- Field required")
+    assert "Traceback" not in result.stderr and not target.exists()

@@ -93,6 +93,8 @@ def render_table(model: type[BaseModel], answers: Mapping[str, Any], table: str)
                 tables += [f"{_key(k)} = {toml_value(v)}" for k, v in value.items()]
                 continue
             lines.append(f"{name} = {toml_value(value)}")
+        elif info.is_required():
+            lines.append(f"# {name} is required: set it here")
         else:
             default = _default(info)
             lines.append(f"# {name} = {toml_value(default)}" if default is not None

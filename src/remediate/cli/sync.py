@@ -105,7 +105,7 @@ def status(
 
     settings = load_settings(config)
     day = _parse_date(as_of) if as_of else settings.today()
-    store = open_store(db or settings.database_url)
+    store = open_store(db or settings.database_url, create=False)  # looking creates nothing
     try:
         with store.session() as session:
             totals = postmortem_statuses(session, as_of=day, postmortem=postmortem)
@@ -138,7 +138,7 @@ def _set(item_id: str, state: str, note: str | None, config: object, db: str | N
     from remediate.store import open_store
 
     settings = load_settings(config)  # type: ignore[arg-type]
-    store = open_store(db or settings.database_url)
+    store = open_store(db or settings.database_url, create=False)  # no database: no such item
     try:
         full_id, old, new = set_item_status(store, item_id, Status(state), note=note)
     finally:
