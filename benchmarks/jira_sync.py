@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.connectors.jira_support import draft  # noqa: E402
+from remediate.testing import make_draft as draft  # noqa: E402
 
 from remediate.connectors import ConnectorContext, MemoryCache, load  # noqa: E402
 from tests.fakes.jira import FakeJira  # noqa: E402

@@ -161,7 +161,7 @@ def sync_documents(
     warnings: Sequence[str] = (),
 ) -> SyncOutcome:
     """Sync already parsed postmortems (what ``sync_paths`` does after parsing)."""
-    from remediate import sync
+    from remediate import states, sync
 
     environ = os.environ if environ is None else environ
     options = options or {}
@@ -184,7 +184,7 @@ def sync_documents(
                     plan = sync.plan(session, connector, documents, base_url=settings.postmortem_url,
                                      threshold=settings.sync.match_threshold, policy=policy)
                     sync.apply(session, connector, plan, run_id)
-                    changes = sync.refresh(session, connector, run_id)
+                    changes = states.refresh(session, connector, run_id)
                     written = _write_back(plan) if write_back else []
                 except BaseException as exc:
                     session.rollback()
@@ -205,7 +205,7 @@ def refresh_states(
     environ: Mapping[str, str] | None = None,
 ) -> list[Any]:
     """Bring ticket states back from the tracker without reading any document."""
-    from remediate import sync
+    from remediate import states, sync
 
     environ = os.environ if environ is None else environ
     options = options or {}
@@ -217,7 +217,7 @@ def refresh_states(
             with store.session() as session:
                 run_id = sync.start_run(session, connector.name, kind="refresh")
                 try:
-                    changes = sync.refresh(session, connector, run_id)
+                    changes = states.refresh(session, connector, run_id)
                     # The policy may have changed since the documents were last synced.
                     restamped = restamp_due_dates(session, DuePolicy.from_settings(settings))
                 except BaseException as exc:

@@ -11,8 +11,7 @@ committed as soon as the connector yields it, and its intent deleted. A run that
 leaves intents behind, and the next run asks the tracker for those items' markers (``find``)
 and adopts what it finds instead of creating a second ticket.
 
-``refresh`` brings ticket states back, incrementally: tickets never read are fetched in full,
-the others only if they changed after the last watermark.
+Bringing ticket states back afterwards is ``remediate.states``.
 """
 
 from __future__ import annotations
@@ -22,17 +21,16 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from remediate.connectors import Connector, Status, TicketDraft, TicketRef, TicketState
+from remediate.connectors import Connector, Status, TicketDraft, TicketRef
 from remediate.drafts import build_draft, changed_since_push, dump_draft, postmortem_info
 from remediate.errors import Conflict, NotFound, SyncError
 from remediate.identity import Candidate, Known, Match, match_items
-from remediate.models import KV, CreateIntent, Event, GroupLink, Item, Link, Postmortem, SyncRun, utcnow
+from remediate.models import CreateIntent, Event, GroupLink, Item, Link, Postmortem, SyncRun, utcnow
 from remediate.parsing import ActionItem, ParseResult
 from remediate.policy import DuePolicy, EffectiveDue
 
@@ -48,9 +46,6 @@ _SUMMARY_OF: dict[str, str] = {
     "removed": "removed",
 }
 
-# Tickets updated this long before the watermark are asked for again: trackers' clocks and
-# search indexes lag, and asking twice is harmless.
-WATERMARK_OVERLAP = timedelta(minutes=5)
 
 
 @dataclass
@@ -108,17 +103,6 @@ class Plan:
             if action.failed is None:
                 counts[_SUMMARY_OF[action.kind]] += 1
         return counts
-
-
-@dataclass(frozen=True)
-class StateChange:
-    """An item whose ticket changed state in the tracker."""
-
-    item_id: str
-    key: str
-    old: str
-    new: str
-    missing: str | None = None
 
 
 # --- plan ------------------------------------------------------------------------------------
@@ -435,91 +419,6 @@ def _event(
         Event(run_id=run_id, postmortem_id=action.postmortem_id, item_id=action.item_id,
               kind=kind, old=old, new=new, detail=detail)
     )
-
-
-# --- refresh ---------------------------------------------------------------------------------
-
-
-def refresh(session: Session, connector: Connector, run_id: int | None, cache_key: str = "states_since") -> list[StateChange]:
-    """Read ticket states back from the tracker and record every change in the history."""
-    links = session.exec(select(Link).where(Link.tracker == connector.name)).all()
-    by_key = {link.key: link for link in links}
-    # A moved ticket comes back under a new key; its remote id (if the tracker has one) is stable.
-    by_remote_id = {link.remote_id: link for link in links if link.remote_id}
-    items = {i.id: i for i in session.exec(select(Item).where(col(Item.id).in_([k.item_id for k in links]))).all()}
-    watermark_row = _watermark(session, connector.name, cache_key)
-    since = datetime.fromisoformat(watermark_row) if watermark_row else None
-    fresh = [_ref(link) for link in links if link.last_synced is None]
-    known = [_ref(link) for link in links if link.last_synced is not None and not link.missing]
-    changes: list[StateChange] = []
-    read: list[int] = []
-    newest = since
-    batches: list[tuple[list[TicketRef], datetime | None]] = [(fresh, None)] if fresh else []
-    if known:
-        batches.append((known, since - WATERMARK_OVERLAP if since else None))
-    with session.no_autoflush:
-        for refs, window in batches:
-            for state in connector.states(refs, window):
-                link = by_remote_id.get(state.ref.remote_id or "") or by_key.get(state.ref.key)
-                if link is None:
-                    continue
-                change = _record_state(session, link, items.get(link.item_id), state, run_id)
-                if change:
-                    changes.append(change)
-                if link.id is not None:
-                    read.append(link.id)
-                if state.updated_at and (newest is None or state.updated_at > newest):
-                    newest = state.updated_at
-    session.flush()
-    if read:
-        session.execute(update(Link).where(col(Link.id).in_(read)).values(last_synced=utcnow()))
-    if newest is not None and newest != since:
-        _set_watermark(session, connector.name, cache_key, newest.isoformat())
-    session.commit()
-    return changes
-
-
-def _ref(link: Link) -> TicketRef:
-    return TicketRef(link.tracker, link.key, link.url, link.remote_id)
-
-
-def _record_state(
-    session: Session, link: Link, item: Item | None, state: TicketState, run_id: int | None
-) -> StateChange | None:
-    now = utcnow()
-    was_missing = link.missing
-    link.remote_state, link.remote_detail = state.status.value, state.detail
-    link.remote_updated_at, link.missing = state.updated_at, state.missing
-    if state.ref.key != link.key or (state.ref.url and state.ref.url != link.url):
-        link.key, link.url = state.ref.key, state.ref.url or link.url
-    if item is None:
-        return None
-    change = None
-    if state.missing:
-        if was_missing == state.missing:
-            return None  # already reported
-        session.add(Event(run_id=run_id, postmortem_id=item.postmortem_id, item_id=item.id, kind="ticket_missing",
-                          new=state.missing, actor="tracker", detail=state.detail))
-        log.warning("ticket %s of item %s is %s%s", link.key, item.id, state.missing,
-                    f" ({state.detail})" if state.detail else "")
-        change = StateChange(item.id, link.key, item.state, item.state, state.missing)
-    elif item.state != state.status.value:
-        change = StateChange(item.id, link.key, item.state, state.status.value)
-        session.add(Event(run_id=run_id, postmortem_id=item.postmortem_id, item_id=item.id, kind="state",
-                          old=item.state, new=state.status.value, actor="tracker", detail=state.detail))
-        item.state, item.state_changed_at = state.status.value, state.updated_at or now
-    return change
-
-
-def _watermark(session: Session, tracker: str, key: str) -> str | None:
-    row = session.get(KV, (f"engine:{tracker}", key))
-    return row.value if row else None
-
-
-def _set_watermark(session: Session, tracker: str, key: str, value: str) -> None:
-    row = session.get(KV, (f"engine:{tracker}", key)) or KV(namespace=f"engine:{tracker}", key=key, value=value)
-    row.value = value
-    session.add(row)
 
 
 # --- runs ------------------------------------------------------------------------------------

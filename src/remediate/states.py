@@ -1,0 +1,118 @@
+"""Bringing ticket states back from the tracker, incrementally, with every change in the history.
+
+Tickets never read yet (linked ones, adopted ones) are fetched in full; the others only if they
+changed after the watermark, the newest ``updated_at`` the tracker reported last time (the
+tracker's clock, not ours). A ticket the tracker reports deleted or moved is recorded once and
+never recreated.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from remediate.connectors import Connector, TicketRef, TicketState
+from remediate.models import KV, Event, Item, Link, utcnow
+
+log = logging.getLogger("remediate.states")
+
+# Tickets updated this long before the watermark are asked for again: trackers' clocks and
+# search indexes lag, and asking twice is harmless.
+WATERMARK_OVERLAP = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """An item whose ticket changed state in the tracker."""
+
+    item_id: str
+    key: str
+    old: str
+    new: str
+    missing: str | None = None
+
+
+def refresh(session: Session, connector: Connector, run_id: int | None, cache_key: str = "states_since") -> list[StateChange]:
+    """Read ticket states back from the tracker and record every change in the history."""
+    links = session.exec(select(Link).where(Link.tracker == connector.name)).all()
+    by_key = {link.key: link for link in links}
+    # A moved ticket comes back under a new key; its remote id (if the tracker has one) is stable.
+    by_remote_id = {link.remote_id: link for link in links if link.remote_id}
+    items = {i.id: i for i in session.exec(select(Item).where(col(Item.id).in_([k.item_id for k in links]))).all()}
+    watermark_row = _watermark(session, connector.name, cache_key)
+    since = datetime.fromisoformat(watermark_row) if watermark_row else None
+    fresh = [_ref(link) for link in links if link.last_synced is None]
+    known = [_ref(link) for link in links if link.last_synced is not None and not link.missing]
+    changes: list[StateChange] = []
+    read: list[int] = []
+    newest = since
+    batches: list[tuple[list[TicketRef], datetime | None]] = [(fresh, None)] if fresh else []
+    if known:
+        batches.append((known, since - WATERMARK_OVERLAP if since else None))
+    with session.no_autoflush:
+        for refs, window in batches:
+            for state in connector.states(refs, window):
+                link = by_remote_id.get(state.ref.remote_id or "") or by_key.get(state.ref.key)
+                if link is None:
+                    continue
+                change = _record_state(session, link, items.get(link.item_id), state, run_id)
+                if change:
+                    changes.append(change)
+                if link.id is not None:
+                    read.append(link.id)
+                if state.updated_at and (newest is None or state.updated_at > newest):
+                    newest = state.updated_at
+    session.flush()
+    if read:
+        session.execute(update(Link).where(col(Link.id).in_(read)).values(last_synced=utcnow()))
+    if newest is not None and newest != since:
+        _set_watermark(session, connector.name, cache_key, newest.isoformat())
+    session.commit()
+    return changes
+
+
+def _ref(link: Link) -> TicketRef:
+    return TicketRef(link.tracker, link.key, link.url, link.remote_id)
+
+
+def _record_state(
+    session: Session, link: Link, item: Item | None, state: TicketState, run_id: int | None
+) -> StateChange | None:
+    now = utcnow()
+    was_missing = link.missing
+    link.remote_state, link.remote_detail = state.status.value, state.detail
+    link.remote_updated_at, link.missing = state.updated_at, state.missing
+    if state.ref.key != link.key or (state.ref.url and state.ref.url != link.url):
+        link.key, link.url = state.ref.key, state.ref.url or link.url
+    if item is None:
+        return None
+    change = None
+    if state.missing:
+        if was_missing == state.missing:
+            return None  # already reported
+        session.add(Event(run_id=run_id, postmortem_id=item.postmortem_id, item_id=item.id, kind="ticket_missing",
+                          new=state.missing, actor="tracker", detail=state.detail))
+        log.warning("ticket %s of item %s is %s%s", link.key, item.id, state.missing,
+                    f" ({state.detail})" if state.detail else "")
+        change = StateChange(item.id, link.key, item.state, item.state, state.missing)
+    elif item.state != state.status.value:
+        change = StateChange(item.id, link.key, item.state, state.status.value)
+        session.add(Event(run_id=run_id, postmortem_id=item.postmortem_id, item_id=item.id, kind="state",
+                          old=item.state, new=state.status.value, actor="tracker", detail=state.detail))
+        item.state, item.state_changed_at = state.status.value, state.updated_at or now
+    return change
+
+
+def _watermark(session: Session, tracker: str, key: str) -> str | None:
+    row = session.get(KV, (f"engine:{tracker}", key))
+    return row.value if row else None
+
+
+def _set_watermark(session: Session, tracker: str, key: str, value: str) -> None:
+    row = session.get(KV, (f"engine:{tracker}", key)) or KV(namespace=f"engine:{tracker}", key=key, value=value)
+    row.value = value
+    session.add(row)
