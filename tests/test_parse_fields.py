@@ -215,6 +215,11 @@ def test_done_markers(line: str, done: bool | None, text: str) -> None:
             "https://github.com/o/r/issues/77",
         ),
         (
+            "- [o/r#79](https://github.com/o/r/issues/79) - Fix the parser",
+            "o/r#79",
+            "https://github.com/o/r/issues/79",
+        ),
+        (
             "- Fix the parser - https://github.com/o/r/issues/78.",
             "o/r#78",
             "https://github.com/o/r/issues/78",
@@ -270,6 +275,7 @@ def test_inline_issue_link_mid_sentence_keeps_its_text_and_is_not_the_items_tick
         ("- Take logical (pg_dump) backups _daily_", "Take logical (pg_dump) backups daily"),
         ("- Action 2: Patch the proxy", "Patch the proxy"),
         ("- **Task #3:** Rotate the keys", "Rotate the keys"),
+        ("- Task: Rotate the keys", "Rotate the keys"),
     ],
 )
 def test_item_text_cleaning(line: str, text: str) -> None:
@@ -303,3 +309,8 @@ def test_owner_handle_written_with_a_trailing_at_sign() -> None:
         "dana@",
         True,
     )
+
+
+def test_a_bullet_that_is_only_a_ticket_link_is_not_an_item() -> None:
+    doc = "## Fixes\n* [o/r#12](https://github.com/o/r/pull/12)\n* Add a disk alert\n"
+    assert texts(doc) == ["Add a disk alert"]

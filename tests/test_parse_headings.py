@@ -379,5 +379,18 @@ def test_inline_title_followed_by_a_list_is_the_lists_intro() -> None:
     ) == [("Corrective Actions", "Add a canary stage"), ("Corrective Actions", "Rotate the keys")]
 
 
+def test_emoji_led_inline_title_with_a_long_intro_heads_the_list_after_it() -> None:
+    intro = "A Sturdier Castle! To keep the gremlins out of the stack we have drawn up these plans:"
+    assert sections(
+        f"""
+        🔍 Root Cause: the disk filled up overnight while nobody was watching the graphs.
+        🛠️ Preventive Measures: {intro}
+        1. Add a disk alert
+        📢 Conclusion: we came out of this stronger, wiser and with many more graphs to watch.
+        - Users were happy again
+        """
+    ) == [("Preventive Measures", "Add a disk alert")]
+
+
 def test_bold_document_title_mentioning_remediation_does_not_open_a_section() -> None:
     assert texts("**Postmortem: remediation of the login outage**\n\n- Users could not log in\n") == []

@@ -16,6 +16,31 @@ def test_every_list_marker_people_use(marker: str) -> None:
     assert texts(doc) == ["Add a disk alert", "Rotate the keys"]
 
 
+def test_roman_numeral_markers_number_sibling_items() -> None:
+    doc = "## Short-term fixes\ni. Pin the base image.\nii. Add a smoke test.\niii. Alert on 5xx.\n"
+    assert texts(doc) == ["Pin the base image.", "Add a smoke test.", "Alert on 5xx."]
+
+
+def test_owner_and_due_lines_after_a_prose_item_are_its_metadata() -> None:
+    (first, second) = parse_md(
+        """
+        Date: 2024-08-08
+        Action Items:
+        Task: Patch the proxy to the vetted release.
+        Owner: Platform Team
+        Due Date: Aug 20, 2024
+        Task: Add a disk alert.
+        Owner: SRE
+        """
+    ).action_items
+    assert (first.text, first.owner, str(first.due)) == (
+        "Patch the proxy to the vetted release.",
+        "Platform Team",
+        "2024-08-20",
+    )
+    assert (second.text, second.owner, second.due) == ("Add a disk alert.", "SRE", None)
+
+
 def test_bullet_followed_by_a_number_is_one_item_without_either_marker() -> None:
     doc = "## Action items\n- 1. Script the setup\n- 2) Sign off the config\n- 1.5x more disk\n"
     assert texts(doc) == ["Script the setup", "Sign off the config", "1.5x more disk"]

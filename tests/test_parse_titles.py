@@ -133,6 +133,7 @@ def test_no_section_warning_names_the_titles_looked_for() -> None:
         ("Immediate Actions (Completed)", None, True),
         ("Short-term Improvements (In Progress - GitHub Issue #39133)", None, False),
         ("Long-term Improvements (Q4 2025 - Q1 2026)", None, None),
+        ("**Automated Failover** (in development)", None, False),
         ("Completed", None, True),
         ("Open items", None, False),
         ("TODO", None, None),

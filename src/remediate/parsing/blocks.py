@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from remediate.parsing.text import Chunk, Line, indent_width, strip_markdown
+from remediate.parsing.text import Chunk, Line, indent_width, is_decoration, strip_markdown
 from remediate.parsing.titles import (
     ACTION,
     OTHER,
@@ -39,7 +39,7 @@ _HTML = re.compile(
 )
 _LIST = re.compile(
     r"^(?P<indent>[ \t]*)(?P<marker>[-*+•▪●◦‣–—]|&bull;|&#8226;|\*?\d{1,3}[.)]|\*\*\d{1,3}[.)]\*\*"
-    r"|\((?:\d{1,3}|[a-zA-Z]|[ivx]{1,4})\)|[a-z][.)]|[A-Z]\))(?P<gap>[ \t]+|$)"
+    r"|\((?:\d{1,3}|[a-zA-Z]|[ivx]{1,4})\)|[a-z][.)]|[ivx]{2,4}[.)]|[A-Z]\))(?P<gap>[ \t]+|$)"
 )
 _BARE_CHECKBOX = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>)(?P<gap>)(?=\[[ xX]\][ \t])")
 _INNER_NUMBER = re.compile(r"(?:\d{1,3}[.)]|\(\d{1,3}\))[ \t]+(?=\S)")
@@ -173,7 +173,11 @@ def atx_heading(line: Line, extra: Sequence[str]) -> Heading | None:
 def weak_heading(line: Line, extra: Sequence[str]) -> Heading | None:
     """A heading not written with ``#``: bold line, "Title:" line, bare title, ALL CAPS."""
     text = line.text.strip()
-    if not text or len(text) > 150 or line.indent > 3:
+    if not text or line.indent > 3:
+        return None
+    # "Title: text" may run long (its text is the section's intro or content); other forms are short.
+    inline = _INLINE.match(_lstrip_decoration(text))
+    if len(text) > 150 and not inline:
         return None
     bold = _BOLD_LINE.match(text)
     if bold:
@@ -194,7 +198,6 @@ def weak_heading(line: Line, extra: Sequence[str]) -> Heading | None:
         if (cls != UNKNOWN and _words(plain) <= 12) or _title_like(plain, 8):
             return Heading("colon", PLAIN_LEVEL, title, line, cls)
         return None
-    inline = _INLINE.match(text)
     if inline:
         title = inline.group("title").strip()
         cls = classify_title(title, extra)
@@ -214,6 +217,14 @@ def weak_heading(line: Line, extra: Sequence[str]) -> Heading | None:
         if cls != UNKNOWN and _words(plain) <= 6 and plain[0].isupper():
             return Heading("bare", PLAIN_LEVEL, text, line, cls)
     return None
+
+
+def _lstrip_decoration(text: str) -> str:
+    """Without leading emoji ("🛠️ Corrective measures: ...")."""
+    start = 0
+    while start < len(text) and (is_decoration(text[start]) or text[start] in " \t"):
+        start += 1
+    return text[start:]
 
 
 def _starts_upper(text: str) -> bool:

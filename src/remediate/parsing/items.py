@@ -121,6 +121,9 @@ class _Extractor:
         # Prose is read strictly (imperatives only) where it sits beside lists or tables: in a
         # (sub-)section that has one, or directly under the heading of a region that has one.
         self.sibling_labels: dict[int, str] = {}  # list level -> label of a sibling above
+        # The last prose item and its section line: an "Owner: X" / "Due Date: Y" line right
+        # after it is its metadata, as a metadata sub-bullet is for a list item.
+        self.last_prose: tuple[RawItem, int] | None = None
         self.listed_sections: set[int] = set()
         self.listed_regions: set[int] = set()
         for placed in outline.placed:
@@ -134,6 +137,8 @@ class _Extractor:
             block = placed.block
             if not isinstance(block, ListItem):
                 self.sibling_labels.clear()
+            if not isinstance(block, Paragraph | InlineText):
+                self.last_prose = None
             if isinstance(block, ListItem):
                 following = (
                     placed_blocks[index + 1].block if index + 1 < len(placed_blocks) else None
@@ -314,10 +319,18 @@ class _Extractor:
 
     def prose_unit(self, unit: Chunk, context: Context, *, strict: bool) -> None:
         # A note to the reader, or a bare link (to the fix, to a ticket), states no action.
+        last = self.last_prose
+        self.last_prose = None
+        if last is not None and last[1] == context.line and _METADATA_LINE.match(unit.text):
+            last[0].notes.append(unit.text)
+            self.last_prose = last
+            return
         if re.match(r"^\s*(?:\*|_)?\s*note\b", unit.text, re.I) or _is_bare_url(unit.text):
             return
         for sentence in prose.action_sentences(unit, strict=strict):
-            self.items.append(RawItem("prose", sentence, context.section, context.facts))
+            item = RawItem("prose", sentence, context.section, context.facts)
+            self.items.append(item)
+            self.last_prose = (item, context.line)
 
 
 def raw_items(outline: Outline, incident_date: date | None) -> list[RawItem]:

@@ -234,7 +234,7 @@ _PRIORITY_WORD = re.compile(
 _P_LEVEL = re.compile(r"(?<![\w-])(P[0-4])(?![\w-])")
 _DONE_NOTE = re.compile(
     r"[(\[]\s*(?:status\s*:\s*)?(completed?|done|finished|shipped|resolved|fixed|implemented"
-    r"|in[\s-]progress|ongoing|todo|to do|open|planned|pending|not started|wip|underway)\b",
+    r"|in[\s-](?:progress|development)|under development|ongoing|todo|to do|open|planned|pending|not started|wip|underway)\b",
     re.I,
 )
 
