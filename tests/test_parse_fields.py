@@ -115,6 +115,8 @@ def test_priority_sub_heading_with_a_relative_deadline() -> None:
         ("- Add a canary stage [high]", "high", "Add a canary stage"),
         ("- Add a canary stage, priority: Low", "Low", "Add a canary stage"),
         ("- Page on P0 incidents faster", None, "Page on P0 incidents faster"),
+        ("- P1 Add a canary stage", "P1", "Add a canary stage"),
+        ("- P0 incidents page the on-call", None, "P0 incidents page the on-call"),
     ],
 )
 def test_priority_forms(line: str, priority: str | None, text: str) -> None:

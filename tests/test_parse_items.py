@@ -41,6 +41,18 @@ def test_owner_and_due_lines_after_a_prose_item_are_its_metadata() -> None:
     assert (second.text, second.owner, second.due) == ("Add a disk alert.", "SRE", None)
 
 
+def test_metadata_lines_without_an_item_and_lines_of_bare_links_are_not_items() -> None:
+    doc = """
+    ## Follow-ups
+    Status: monitoring continues.
+    https://example.com/review/1234
+    https://github.com/o/r/pull/9
+
+    Add a disk alert.
+    """
+    assert texts(doc) == ["Add a disk alert."]
+
+
 def test_bullet_followed_by_a_number_is_one_item_without_either_marker() -> None:
     doc = "## Action items\n- 1. Script the setup\n- 2) Sign off the config\n- 1.5x more disk\n"
     assert texts(doc) == ["Script the setup", "Sign off the config", "1.5x more disk"]

@@ -75,6 +75,7 @@ def test_action_titles(title: str) -> None:
         "Conclusion",
         "Why wasn't this caught earlier?",
         "Was this preventable?",
+        "Follow-up timeline (times in UTC)",  # the head noun names the section
         "",
     ],
 )
@@ -144,3 +145,15 @@ def test_what_a_sub_heading_states_for_its_items(
 ) -> None:
     facts = heading_facts(title, None)
     assert (facts.priority, facts.done) == (priority, done)
+
+
+def test_a_label_whose_action_word_only_qualifies_it_does_not_head_a_section() -> None:
+    doc = """
+    Resolution steps:
+    Log Check: Read the error log and found the full disk.
+    Task Review: Found a cron job that archived data every minute.
+    Preventive Measures
+    Disk Alert: Added an alert on disk usage.
+    """
+    assert texts(doc) == ["Disk Alert: Added an alert on disk usage."]
+    assert texts("Task List: the plan\n- Add a disk alert\n") == ["Add a disk alert"]

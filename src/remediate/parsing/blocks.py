@@ -20,6 +20,7 @@ from remediate.parsing.titles import (
     UNKNOWN,
     classify_title,
     is_item_marker,
+    names_the_work,
     title_roots,
 )
 
@@ -202,7 +203,9 @@ def weak_heading(line: Line, extra: Sequence[str]) -> Heading | None:
         title = inline.group("title").strip()
         cls = classify_title(title, extra)
         ending = cls == OTHER and set(title_roots(title)) & _ENDING_ROOTS
-        if (cls == ACTION and _words(title) <= 8 and not is_item_marker(title)) or ending:
+        if (
+            cls == ACTION and _words(title) <= 8 and not is_item_marker(title) and names_the_work(title, extra)
+        ) or ending:
             start = line.text.index(inline.group("rest"), line.indent)
             rest = Chunk.of_line(line, start).strip()
             return Heading("inline", PLAIN_LEVEL, title, line, cls, rest)

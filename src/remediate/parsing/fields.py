@@ -93,7 +93,10 @@ _TRAILING_PRIORITY = [
     re.compile(r"(?:\s*[-–—,;]\s*|\s+)(?P<prio>P[0-4])\s*\.?\s*$"),
 ]
 _LEADING_PRIORITY = re.compile(
-    rf"^\s*(?:[(\[]\s*{_PRIORITY_VALUE}\s*[)\]]\s*[:\-–—]?\s*|(?P<prio2>P[0-4])\s*[:\-–—]\s*)", re.I
+    # "(high) X", "P1: X", and "P1 Add X" (a capitalised word after the level)
+    rf"^\s*(?:[(\[]\s*{_PRIORITY_VALUE}\s*[)\]]\s*[:\-–—]?\s*|(?P<prio2>P[0-4])\s*[:\-–—]\s*"
+    r"|(?-i:(?P<prio3>P[0-4])\s+(?=[A-Z])))",
+    re.I,
 )
 _BRACKET_PRIORITY = re.compile(rf"\s*\[\s*{_PRIORITY_VALUE}\s*\]", re.I)
 _META_PAREN = re.compile(
@@ -267,7 +270,7 @@ def _peel_leading(raw: str, fields: Fields) -> str:
                 fields.done = word.startswith(("done", "complete", "fixed"))
             raw = raw[match.end() :]
         if match := _LEADING_PRIORITY.match(raw):
-            fields.priority = fields.priority or match["prio"] or match["prio2"]
+            fields.priority = fields.priority or match["prio"] or match["prio2"] or match["prio3"]
             raw = raw[match.end() :]
         if match := _LEADING_OWNER.match(raw):
             fields.owner = fields.owner or match["owner"]

@@ -318,14 +318,18 @@ class _Extractor:
             self.prose_unit(unit, context, strict=strict)
 
     def prose_unit(self, unit: Chunk, context: Context, *, strict: bool) -> None:
-        # A note to the reader, or a bare link (to the fix, to a ticket), states no action.
         last = self.last_prose
         self.last_prose = None
-        if last is not None and last[1] == context.line and _METADATA_LINE.match(unit.text):
-            last[0].notes.append(unit.text)
-            self.last_prose = last
+        if _METADATA_LINE.match(unit.text):
+            # "Owner: X" after a prose item is that item's; with no item before it, it is no item.
+            if last is not None and last[1] == context.line:
+                last[0].notes.append(unit.text)
+                self.last_prose = last
             return
-        if re.match(r"^\s*(?:\*|_)?\s*note\b", unit.text, re.I) or _is_bare_url(unit.text):
+        # A note to the reader, or bare links (to the fix, to a ticket), state no action.
+        if re.match(r"^\s*(?:\*|_)?\s*note\b", unit.text, re.I) or all(
+            _is_bare_url(token) for token in unit.text.split()
+        ):
             return
         for sentence in prose.action_sentences(unit, strict=strict):
             item = RawItem("prose", sentence, context.section, context.facts)

@@ -189,16 +189,68 @@ def _matches_extra(roots: Sequence[str], extra: Iterable[str]) -> bool:
     return False
 
 
+# Words that end a title's noun phrase ("Tasks to Address the Issue"), and the head words that
+# name the work itself ("... Measures", "... Actions", "Next Steps", "Task List").
+_HEAD_CUT = frozenset("to for of on in against from with by that which after before about".split())
+_WORK_HEADS = frozenset(
+    "prevent correct remedy action item task step improvement fix followup todo solution plan measure work".split()
+)
+
+
+def _head_words(words: Sequence[str]) -> tuple[str, ...]:
+    """The head (last) word of each conjunct of a title's noun phrase.
+
+    "Corrective and Preventive Measures" -> (corrective, measures); "Task Review" -> (review,);
+    "Follow-up timeline" -> (timeline,); a trailing "list" defers to the word before it.
+    """
+    prefix: list[str] = []
+    for word in words:
+        if word in _HEAD_CUT:
+            break
+        prefix.append(word)
+    heads: list[str] = []
+    group: list[str] = []
+    for word in (*prefix, "and"):
+        if word not in ("and", "or"):
+            group.append(word)
+            continue
+        while len(group) > 1 and group[-1] == "list":
+            group.pop()
+        if group:
+            heads.append(group[-1].split("-")[-1])
+        group = []
+    return tuple(heads)
+
+
+def _is_work_head(word: str) -> bool:
+    return word == "fix" or _root(word) in _WORK_HEADS
+
+
+def names_the_work(title: str, extra: Sequence[str] = ()) -> bool:
+    """An action title whose head noun is the work ("Task List", "Corrective Actions"), not a
+    title where an action word only qualifies something else ("Task Review")."""
+    words = title_words(title)
+    if _matches_extra(title_roots(title), extra) or "what" in words:
+        return True
+    return any(_is_work_head(word) for word in _head_words(words))
+
+
 def classify_title(title: str, extra: Sequence[str] = ()) -> str:
     """ACTION for a heading that holds action items, OTHER for a known other section, else UNKNOWN.
 
     An empty heading and a question that is not about prevention are OTHER: both end a section.
+    A title whose head noun names another section is that section ("Follow-up timeline").
     """
     words = title_words(title)
     if not words:
         return OTHER
     roots = title_roots(title)
-    if len(words) <= 12 and (_has_action_roots(roots, words) or _matches_extra(roots, extra)):
+    if len(words) <= 12 and _matches_extra(roots, extra):
+        return ACTION
+    if len(words) <= 12 and _has_action_roots(roots, words):
+        heads = _head_words(words)
+        if heads and not any(map(_is_work_head, heads)) and _root(heads[-1]) in _OTHER_ROOTS:
+            return OTHER
         return ACTION
     if set(roots) & _OTHER_ROOTS or title.rstrip(" *_:").endswith("?"):
         return OTHER
