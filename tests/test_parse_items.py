@@ -8,7 +8,7 @@ from tests.support import parse_md, texts
 
 
 @pytest.mark.parametrize(
-    "marker", ["*", "-", "+", "•", "—", "1.", "1)", "*1.\t", "(a)", "a)", "(1)"]
+    "marker", ["*", "-", "+", "•", "—", "1.", "1)", "*1.\t", "(a)", "a)", "(1)", "1-", "o\t"]
 )
 def test_every_list_marker_people_use(marker: str) -> None:
     gap = "" if marker.endswith("\t") else " "
@@ -374,6 +374,32 @@ def test_closing_paragraph_in_a_prose_section_is_not_an_item() -> None:
         rebellions.
         """
     ) == ["Updating the pool configuration."]
+
+
+def test_prose_about_the_document_itself_closes_a_prose_section() -> None:
+    doc = """
+    Corrective measures
+    Add a disk alert.
+    This postmortem aims to explain the outage. With better alerts we will ensure stability.
+    """
+    assert texts(doc) == ["Add a disk alert."]
+
+
+def test_we_need_to_states_a_plan_not_a_past_action() -> None:
+    doc = "## Follow-ups\nThis is the second such outage. We need to test config changes.\n"
+    assert texts(doc) == ["We need to test config changes."]
+
+
+def test_a_bullet_that_is_only_a_section_title_labels_the_bullets_after_it() -> None:
+    doc = """
+    Postmortem
+    o\tSummation
+    \u2022\tA typo broke the site.
+    o\tPrevention
+    \u2022\tTest the application before deploying.
+    """
+    items = parse_md(doc).action_items
+    assert [(i.section, i.text) for i in items] == [("Prevention", "Test the application before deploying.")]
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,7 @@ from tests.support import parse_md, texts
         "What is being done about this?",
         "What are we doing about it?",
         "What's being done to stop a repeat",
+        "How Do We Do Better in the Future?",
         "TODO",
         "To-do",
         "Long term solution",

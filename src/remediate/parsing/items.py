@@ -24,9 +24,11 @@ from remediate.parsing.sections import Context, InlineText, Outline, Placed
 from remediate.parsing.text import Chunk, Line, strip_markdown, words
 from remediate.parsing.titles import (
     ACTION,
+    UNKNOWN,
     HeadingFacts,
     classify_title,
     heading_facts,
+    only_title_words,
     section_name,
 )
 
@@ -81,13 +83,19 @@ def _level(item: ListItem) -> int:
 
 
 def _introduces_siblings(item: ListItem, following: object) -> bool:
-    """A short "Label:" item without children, followed by a sibling item, labels its siblings."""
+    """A short "Label:" item without children, followed by a sibling item, labels its siblings.
+
+    So does an item that is only a section title ("o<TAB>Prevention" in a word processor's
+    export), as a bare title line is a heading (LABELING.md conventions).
+    """
     if item.checkbox is not None or item.children or item.more:
         return False
-    plain = strip_markdown(item.first.text).strip()
-    if not plain.endswith((":", "：")) or len(words(plain)) > 14:
+    if not (isinstance(following, ListItem) and following.parent is item.parent):
         return False
-    return isinstance(following, ListItem) and following.parent is item.parent
+    plain = strip_markdown(item.first.text).strip()
+    if plain.endswith((":", "：")):
+        return len(words(plain)) <= 14
+    return len(words(plain)) <= 6 and only_title_words(plain) and classify_title(plain) != UNKNOWN
 
 
 def _is_action_label(text: str) -> bool:

@@ -162,11 +162,14 @@ def _has_action_roots(roots: Sequence[str], words: Sequence[str]) -> bool:
     if found & {"long", "short"} and "term" in found and found & {"solution", "plan", "work"}:
         return True
     # Questions and statements about the work under way: "What we're doing to prevent this",
-    # "What are we doing about it?", "What is being done about this?", "What will we do?".
+    # "What are we doing about it?", "What is being done about this?", "What will we do?",
+    # "How do we do better in the future?".
     return bool(
         re.search(
             r"\bwhat (?:we (?:are|will) (?:be )?doing|(?:are|will) we (?:be )?doing|we will do"
-            r"|will we do|(?:are )?we (?:are )?going to do)\b|\bwhat(?:s| is) being done\b",
+            r"|will we do|(?:are )?we (?:are )?going to do)\b|\bwhat(?:s| is) being done\b"
+            r"|\b(?:how|what) (?:do|will|can|should|could|are) we (?:going to )?(?:do better|do differently"
+            r"|improve|avoid)\b",
             joined,
         )
     )
@@ -233,6 +236,12 @@ def names_the_work(title: str, extra: Sequence[str] = ()) -> bool:
     if _matches_extra(title_roots(title), extra) or "what" in words:
         return True
     return any(_is_work_head(word) for word in _head_words(words))
+
+
+def only_title_words(title: str) -> bool:
+    """Every word is a known section-title word ("Prevention", "Next Steps", "Root Cause")."""
+    parts = [part for word in title_words(title) for part in word.split("-") if part]
+    return bool(parts) and all(part in _SURFACE or part in _STOPWORDS for part in parts)
 
 
 def classify_title(title: str, extra: Sequence[str] = ()) -> str:
