@@ -349,6 +349,13 @@ def test_intro_sentence_ending_with_colon_is_not_a_heading() -> None:
     ) == [("Action items", "Increase server capacity.")]
 
 
+def test_a_sentence_ending_with_colon_under_a_heading_is_its_intro() -> None:
+    items = parse_md(
+        "## Action Items\nAdditionally we have created some follow-up action items:\n- Add a disk alert\n"
+    ).action_items
+    assert [(i.section, i.text) for i in items] == [("Action Items", "Add a disk alert")]
+
+
 def test_lowercase_continuation_ending_with_colon_is_not_a_heading() -> None:
     assert sections(
         """

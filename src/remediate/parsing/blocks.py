@@ -52,7 +52,9 @@ _INLINE = re.compile(
     r"^(?:\*\*|__)?(?P<title>[A-Za-z][^:：*_|]{1,60}?)(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s+(?P<rest>\S.*)$"
 )
 _INTRO = re.compile(
-    r"\b(?:following|below|as follows|would be|here are|these are|include[sd]?|such as)\b|^to\s|,\s",
+    r"\b(?:following|below|as follows|would be|here are|these are|include[sd]?|such as)\b|^to\s|,\s"
+    # "Additionally we have created some follow-up action items:" is a sentence, not a title
+    r"|^(?:\w+ly,?\s+|also\s+)?(?:we|i|they)\s+(?:have|had|will|are|were|did|\w+ed)\b",
     re.I,
 )
 _INTRO_WORDS = re.compile(
