@@ -339,6 +339,51 @@ def test_document_title_mentioning_prevention_does_not_open_a_section() -> None:
     assert texts(doc) == []
 
 
+def test_a_level_one_title_naming_the_incident_does_not_open_a_section() -> None:
+    doc = """
+    # Traefik Rule Preventing Some Inbound Traffic
+
+    ## Timeline
+    - 16:06 A node went NotReady
+
+    ## Action Items
+    - Add a test for the /api path
+    """
+    assert texts(doc) == ["Add a test for the /api path"]
+    # A first heading that names the work still opens its section.
+    assert texts("# Action items\n- Add a disk alert\n") == ["Add a disk alert"]
+
+
+def test_an_instruction_label_under_a_bare_title_line_is_its_sub_heading() -> None:
+    doc = """
+    Corrective and Preventative Measures
+    Review DNS changes better:
+
+    Require a second approval for DNS changes.
+    Conclusion:
+    We learned a lot.
+    """
+    items = parse_md(doc).action_items
+    assert [(i.section, i.text) for i in items] == [
+        ("Review DNS changes better", "Require a second approval for DNS changes.")
+    ]
+
+
+def test_html_headings_and_one_line_html_items() -> None:
+    doc = """
+    <h3>Root Cause</h3>
+    <ul>A missing semicolon.</ul>
+    <h3>Corrective Measures</h3>
+    <ul>Check the service status after a reload.</ul>
+    <li>Lint configuration files before saving.</li>
+    """
+    items = parse_md(doc).action_items
+    assert [(i.section, i.text) for i in items] == [
+        ("Corrective Measures", "Check the service status after a reload."),
+        ("Corrective Measures", "Lint configuration files before saving."),
+    ]
+
+
 def test_intro_sentence_ending_with_colon_is_not_a_heading() -> None:
     assert sections(
         """

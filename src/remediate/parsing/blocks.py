@@ -43,6 +43,9 @@ _LIST = re.compile(
     r"|\d{1,3}-(?=[ \t])|o(?=\t)"  # "1- Do X"; "o<TAB>" is a word processor's second-level bullet
     r"|\((?:\d{1,3}|[a-zA-Z]|[ivx]{1,4})\)|[a-z][.)]|[ivx]{2,4}[.)]|[A-Z]\))(?P<gap>[ \t]+|$)"
 )
+# Authors who write HTML write headings and list items on one line each.
+_HTML_HEADING = re.compile(r"^\s{0,3}<h([1-6])(?:\s[^>]*)?>(?P<title>.*?)</h\1>\s*$", re.I)
+_HTML_ITEM = re.compile(r"^\s*<(li|ul|ol)(?:\s[^>]*)?>(?P<body>[^<\s].*?)(?:</\1>)?\s*$", re.I)
 _BARE_CHECKBOX = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>)(?P<gap>)(?=\[[ xX]\][ \t])")
 _INNER_NUMBER = re.compile(r"(?:\d{1,3}[.)]|\(\d{1,3}\))[ \t]+(?=\S)")
 _CHECKBOX = re.compile(r"\[([ xX✓✔])\](?:[ \t]+|$)")
@@ -174,6 +177,15 @@ def atx_heading(line: Line, extra: Sequence[str]) -> Heading | None:
     return Heading("atx", len(hashes), title, line, classify_title(title, extra))
 
 
+def html_heading(line: Line, extra: Sequence[str]) -> Heading | None:
+    """An HTML heading on one line (``<h3>Corrective Measures</h3>``), ranked like ``###``."""
+    match = _HTML_HEADING.match(line.text)
+    if not match:
+        return None
+    title = strip_markdown(match.group("title"))
+    return Heading("atx", int(match.group(1)), title, line, classify_title(title, extra))
+
+
 def weak_heading(line: Line, extra: Sequence[str]) -> Heading | None:
     """A heading not written with ``#``: bold line, "Title:" line, bare title, ALL CAPS."""
     text = line.text.strip()
@@ -300,12 +312,22 @@ class _Scanner:
                 index = self.skip_fence(index, fence.group(1))
             elif text.lstrip().startswith("<!--"):
                 index = self.skip_comment(index)
+            elif heading := html_heading(line, self.extra):
+                self.emit(heading)
+                index += 1
+            elif item := _HTML_ITEM.match(text):
+                self.html_item(line, item)
+                index += 1
             elif _HTML.match(text) or text.lstrip().startswith(">"):
-                # HTML and block quotes (metadata, notes) hold no items; only their own lines go.
+                # Other HTML and block quotes (metadata, notes) hold no items; only their own lines go.
                 self.stack.clear()
                 first = text.lstrip()[0]
                 index += 1
-                while index < len(lines) and lines[index].text.lstrip()[:1] == first:
+                while (
+                    index < len(lines)
+                    and lines[index].text.lstrip()[:1] == first
+                    and not (_HTML_HEADING.match(lines[index].text) or _HTML_ITEM.match(lines[index].text))
+                ):
                     index += 1
             elif definition := _LINKDEF.match(text):
                 self.labels[definition.group(1).casefold()] = definition.group(2)
@@ -379,6 +401,14 @@ class _Scanner:
         self.stack.append(item)
         self.blocks.append(item)
         return index
+
+    def html_item(self, line: Line, match: re.Match[str]) -> None:
+        """``<li>Add a disk alert</li>`` (or ``<ul>...</ul>``, as some authors write it): one item."""
+        first = Chunk.of_line(line, match.start("body"), match.end("body")).strip()
+        item = ListItem(line, 0, 0, f"<{match.group(1).lower()}>", None, first)
+        self.stack.clear()
+        self.stack.append(item)
+        self.blocks.append(item)
 
     def continuation(self, item: ListItem, index: int) -> int:
         """Collect the item's wrapped, indented and lazy lines; return the next unread index."""

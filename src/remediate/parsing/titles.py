@@ -133,7 +133,9 @@ def _root(word: str) -> str:
     if len(word) >= 5:
         close = difflib.get_close_matches(word, _VOCABULARY, n=3, cutoff=0.84)
         for candidate in close:
-            if candidate[0] == word[0]:
+            # A typo keeps the first letter; another inflection of a word ("changes" beside
+            # "changed") is a different word, not a typo of it.
+            if candidate[0] == word[0] and candidate[:-1] != word[:-1]:
                 return _SURFACE[candidate]
     return word
 
