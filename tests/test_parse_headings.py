@@ -376,11 +376,16 @@ def test_html_headings_and_one_line_html_items() -> None:
     <h3>Corrective Measures</h3>
     <ul>Check the service status after a reload.</ul>
     <li>Lint configuration files before saving.</li>
+    <h3>Tasks</h3>
+    <ol><li>Add a disk alert.</li>
+    <li>Rotate the keys.</li></ol>
     """
     items = parse_md(doc).action_items
     assert [(i.section, i.text) for i in items] == [
         ("Corrective Measures", "Check the service status after a reload."),
         ("Corrective Measures", "Lint configuration files before saving."),
+        ("Tasks", "Add a disk alert."),
+        ("Tasks", "Rotate the keys."),
     ]
 
 

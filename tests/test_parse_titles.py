@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from remediate.parsing.titles import ACTION, OTHER, UNKNOWN, classify_title, heading_facts
+from remediate.parsing.titles import ACTION, OTHER, UNKNOWN, classify_title, heading_facts, section_name
 from tests.support import parse_md, texts
 
 
@@ -160,3 +160,10 @@ def test_a_label_whose_action_word_only_qualifies_it_does_not_head_a_section() -
     """
     assert texts(doc) == ["Disk Alert: Added an alert on disk usage."]
     assert texts("Task List: the plan\n- Add a disk alert\n") == ["Add a disk alert"]
+
+
+@pytest.mark.parametrize(
+    "title", ["**Corrective measures:**", "🛠️ Corrective measures", "Corrective measures;", "## Corrective measures"]
+)
+def test_section_name_drops_markup_emoji_and_trailing_punctuation(title: str) -> None:
+    assert section_name(title) == "Corrective measures"

@@ -45,7 +45,10 @@ _LIST = re.compile(
 )
 # Authors who write HTML write headings and list items on one line each.
 _HTML_HEADING = re.compile(r"^\s{0,3}<h([1-6])(?:\s[^>]*)?>(?P<title>.*?)</h\1>\s*$", re.I)
-_HTML_ITEM = re.compile(r"^\s*<(li|ul|ol)(?:\s[^>]*)?>(?P<body>[^<\s].*?)(?:</\1>)?\s*$", re.I)
+_HTML_ITEM = re.compile(
+    r"^\s*(?:<[ou]l(?:\s[^>]*)?>\s*)?<(li|ul|ol)(?:\s[^>]*)?>(?P<body>[^<\s].*?)(?:</\1>)?(?:\s*</[ou]l>)?\s*$",
+    re.I,
+)
 _BARE_CHECKBOX = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>)(?P<gap>)(?=\[[ xX]\][ \t])")
 _INNER_NUMBER = re.compile(r"(?:\d{1,3}[.)]|\(\d{1,3}\))[ \t]+(?=\S)")
 _CHECKBOX = re.compile(r"\[([ xX✓✔])\](?:[ \t]+|$)")

@@ -277,7 +277,7 @@ def section_name(title: str) -> str:
     """A heading title as the ``section`` field shows it: no markup, emoji or trailing colon."""
     text = strip_decoration(strip_markdown(title)).strip()
     text = re.sub(r"^#+\s*", "", text)
-    return text.rstrip(":：").strip().rstrip("*_").strip()
+    return text.rstrip(":：;").strip().rstrip("*_").strip()
 
 
 @dataclass(frozen=True)
