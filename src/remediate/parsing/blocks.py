@@ -195,7 +195,7 @@ def weak_heading(line: Line, extra: Sequence[str]) -> Heading | None:
     if not text or line.indent > 3:
         return None
     # "Title: text" may run long (its text is the section's intro or content); other forms are short.
-    inline = _INLINE.match(_lstrip_decoration(text))
+    inline = _INLINE.match(_lstrip_decoration(text)) if len(text) > 150 else None
     if len(text) > 150 and not inline:
         return None
     bold = _BOLD_LINE.match(text)
@@ -217,6 +217,8 @@ def weak_heading(line: Line, extra: Sequence[str]) -> Heading | None:
         if (cls != UNKNOWN and _words(plain) <= 12) or _title_like(plain, 8):
             return Heading("colon", PLAIN_LEVEL, title, line, cls)
         return None
+    if len(text) <= 150:
+        inline = _INLINE.match(_lstrip_decoration(text))
     if inline:
         title = inline.group("title").strip()
         cls = classify_title(title, extra)
