@@ -115,6 +115,8 @@ def test_priority_sub_heading_with_a_relative_deadline() -> None:
         ("- Add a canary stage [high]", "high", "Add a canary stage"),
         ("- Add a canary stage, priority: Low", "Low", "Add a canary stage"),
         ("- Page on P0 incidents faster", None, "Page on P0 incidents faster"),
+        ("- P1 Add a canary stage", "P1", "Add a canary stage"),
+        ("- P0 incidents page the on-call", None, "P0 incidents page the on-call"),
     ],
 )
 def test_priority_forms(line: str, priority: str | None, text: str) -> None:
@@ -215,6 +217,11 @@ def test_done_markers(line: str, done: bool | None, text: str) -> None:
             "https://github.com/o/r/issues/77",
         ),
         (
+            "- [o/r#79](https://github.com/o/r/issues/79) - Fix the parser",
+            "o/r#79",
+            "https://github.com/o/r/issues/79",
+        ),
+        (
             "- Fix the parser - https://github.com/o/r/issues/78.",
             "o/r#78",
             "https://github.com/o/r/issues/78",
@@ -270,6 +277,7 @@ def test_inline_issue_link_mid_sentence_keeps_its_text_and_is_not_the_items_tick
         ("- Take logical (pg_dump) backups _daily_", "Take logical (pg_dump) backups daily"),
         ("- Action 2: Patch the proxy", "Patch the proxy"),
         ("- **Task #3:** Rotate the keys", "Rotate the keys"),
+        ("- Task: Rotate the keys", "Rotate the keys"),
     ],
 )
 def test_item_text_cleaning(line: str, text: str) -> None:
@@ -303,3 +311,8 @@ def test_owner_handle_written_with_a_trailing_at_sign() -> None:
         "dana@",
         True,
     )
+
+
+def test_a_bullet_that_is_only_a_ticket_link_is_not_an_item() -> None:
+    doc = "## Fixes\n* [o/r#12](https://github.com/o/r/pull/12)\n* Add a disk alert\n"
+    assert texts(doc) == ["Add a disk alert"]

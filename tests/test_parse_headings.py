@@ -339,6 +339,56 @@ def test_document_title_mentioning_prevention_does_not_open_a_section() -> None:
     assert texts(doc) == []
 
 
+def test_a_level_one_title_naming_the_incident_does_not_open_a_section() -> None:
+    doc = """
+    # Traefik Rule Preventing Some Inbound Traffic
+
+    ## Timeline
+    - 16:06 A node went NotReady
+
+    ## Action Items
+    - Add a test for the /api path
+    """
+    assert texts(doc) == ["Add a test for the /api path"]
+    # A first heading that names the work still opens its section.
+    assert texts("# Action items\n- Add a disk alert\n") == ["Add a disk alert"]
+
+
+def test_an_instruction_label_under_a_bare_title_line_is_its_sub_heading() -> None:
+    doc = """
+    Corrective and Preventative Measures
+    Review DNS changes better:
+
+    Require a second approval for DNS changes.
+    Conclusion:
+    We learned a lot.
+    """
+    items = parse_md(doc).action_items
+    assert [(i.section, i.text) for i in items] == [
+        ("Review DNS changes better", "Require a second approval for DNS changes.")
+    ]
+
+
+def test_html_headings_and_one_line_html_items() -> None:
+    doc = """
+    <h3>Root Cause</h3>
+    <ul>A missing semicolon.</ul>
+    <h3>Corrective Measures</h3>
+    <ul>Check the service status after a reload.</ul>
+    <li>Lint configuration files before saving.</li>
+    <h3>Tasks</h3>
+    <ol><li>Add a disk alert.</li>
+    <li>Rotate the keys.</li></ol>
+    """
+    items = parse_md(doc).action_items
+    assert [(i.section, i.text) for i in items] == [
+        ("Corrective Measures", "Check the service status after a reload."),
+        ("Corrective Measures", "Lint configuration files before saving."),
+        ("Tasks", "Add a disk alert."),
+        ("Tasks", "Rotate the keys."),
+    ]
+
+
 def test_intro_sentence_ending_with_colon_is_not_a_heading() -> None:
     assert sections(
         """
@@ -347,6 +397,13 @@ def test_intro_sentence_ending_with_colon_is_not_a_heading() -> None:
         - Increase server capacity.
         """
     ) == [("Action items", "Increase server capacity.")]
+
+
+def test_a_sentence_ending_with_colon_under_a_heading_is_its_intro() -> None:
+    items = parse_md(
+        "## Action Items\nAdditionally we have created some follow-up action items:\n- Add a disk alert\n"
+    ).action_items
+    assert [(i.section, i.text) for i in items] == [("Action Items", "Add a disk alert")]
 
 
 def test_lowercase_continuation_ending_with_colon_is_not_a_heading() -> None:
@@ -377,6 +434,19 @@ def test_inline_title_followed_by_a_list_is_the_lists_intro() -> None:
         - Rotate the keys
         """
     ) == [("Corrective Actions", "Add a canary stage"), ("Corrective Actions", "Rotate the keys")]
+
+
+def test_emoji_led_inline_title_with_a_long_intro_heads_the_list_after_it() -> None:
+    intro = "A Sturdier Castle! To keep the gremlins out of the stack we have drawn up these plans:"
+    assert sections(
+        f"""
+        🔍 Root Cause: the disk filled up overnight while nobody was watching the graphs.
+        🛠️ Preventive Measures: {intro}
+        1. Add a disk alert
+        📢 Conclusion: we came out of this stronger, wiser and with many more graphs to watch.
+        - Users were happy again
+        """
+    ) == [("Preventive Measures", "Add a disk alert")]
 
 
 def test_bold_document_title_mentioning_remediation_does_not_open_a_section() -> None:

@@ -8,12 +8,49 @@ from tests.support import parse_md, texts
 
 
 @pytest.mark.parametrize(
-    "marker", ["*", "-", "+", "•", "—", "1.", "1)", "*1.\t", "(a)", "a)", "(1)"]
+    "marker", ["*", "-", "+", "•", "—", "1.", "1)", "*1.\t", "(a)", "a)", "(1)", "1-", "o\t"]
 )
 def test_every_list_marker_people_use(marker: str) -> None:
     gap = "" if marker.endswith("\t") else " "
     doc = f"## Action items\n{marker}{gap}Add a disk alert\n{marker}{gap}Rotate the keys\n"
     assert texts(doc) == ["Add a disk alert", "Rotate the keys"]
+
+
+def test_roman_numeral_markers_number_sibling_items() -> None:
+    doc = "## Short-term fixes\ni. Pin the base image.\nii. Add a smoke test.\niii. Alert on 5xx.\n"
+    assert texts(doc) == ["Pin the base image.", "Add a smoke test.", "Alert on 5xx."]
+
+
+def test_owner_and_due_lines_after_a_prose_item_are_its_metadata() -> None:
+    (first, second) = parse_md(
+        """
+        Date: 2024-08-08
+        Action Items:
+        Task: Patch the proxy to the vetted release.
+        Owner: Platform Team
+        Due Date: Aug 20, 2024
+        Task: Add a disk alert.
+        Owner: SRE
+        """
+    ).action_items
+    assert (first.text, first.owner, str(first.due)) == (
+        "Patch the proxy to the vetted release.",
+        "Platform Team",
+        "2024-08-20",
+    )
+    assert (second.text, second.owner, second.due) == ("Add a disk alert.", "SRE", None)
+
+
+def test_metadata_lines_without_an_item_and_lines_of_bare_links_are_not_items() -> None:
+    doc = """
+    ## Follow-ups
+    Status: monitoring continues.
+    https://example.com/review/1234
+    https://github.com/o/r/pull/9
+
+    Add a disk alert.
+    """
+    assert texts(doc) == ["Add a disk alert."]
 
 
 def test_bullet_followed_by_a_number_is_one_item_without_either_marker() -> None:
@@ -337,6 +374,32 @@ def test_closing_paragraph_in_a_prose_section_is_not_an_item() -> None:
         rebellions.
         """
     ) == ["Updating the pool configuration."]
+
+
+def test_prose_about_the_document_itself_closes_a_prose_section() -> None:
+    doc = """
+    Corrective measures
+    Add a disk alert.
+    This postmortem aims to explain the outage. With better alerts we will ensure stability.
+    """
+    assert texts(doc) == ["Add a disk alert."]
+
+
+def test_we_need_to_states_a_plan_not_a_past_action() -> None:
+    doc = "## Follow-ups\nThis is the second such outage. We need to test config changes.\n"
+    assert texts(doc) == ["We need to test config changes."]
+
+
+def test_a_bullet_that_is_only_a_section_title_labels_the_bullets_after_it() -> None:
+    doc = """
+    Postmortem
+    o\tSummation
+    \u2022\tA typo broke the site.
+    o\tPrevention
+    \u2022\tTest the application before deploying.
+    """
+    items = parse_md(doc).action_items
+    assert [(i.section, i.text) for i in items] == [("Prevention", "Test the application before deploying.")]
 
 
 @pytest.mark.parametrize(

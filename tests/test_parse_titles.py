@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from remediate.parsing.titles import ACTION, OTHER, UNKNOWN, classify_title, heading_facts
+from remediate.parsing.titles import ACTION, OTHER, UNKNOWN, classify_title, heading_facts, section_name
 from tests.support import parse_md, texts
 
 
@@ -39,6 +39,7 @@ from tests.support import parse_md, texts
         "What is being done about this?",
         "What are we doing about it?",
         "What's being done to stop a repeat",
+        "How Do We Do Better in the Future?",
         "TODO",
         "To-do",
         "Long term solution",
@@ -75,6 +76,7 @@ def test_action_titles(title: str) -> None:
         "Conclusion",
         "Why wasn't this caught earlier?",
         "Was this preventable?",
+        "Follow-up timeline (times in UTC)",  # the head noun names the section
         "",
     ],
 )
@@ -89,6 +91,8 @@ def test_titles_of_other_sections(title: str) -> None:
         "Monitoring",
         "Detection",
         "White board session",
+        # another inflection of a title word is not a typo of it ("changes" is not "changed")
+        "Review DNS changes better",
         # look-alikes of action words are not typos of them: a typo keeps the first letter
         "Representative Diagram",
     ],
@@ -133,6 +137,7 @@ def test_no_section_warning_names_the_titles_looked_for() -> None:
         ("Immediate Actions (Completed)", None, True),
         ("Short-term Improvements (In Progress - GitHub Issue #39133)", None, False),
         ("Long-term Improvements (Q4 2025 - Q1 2026)", None, None),
+        ("**Automated Failover** (in development)", None, False),
         ("Completed", None, True),
         ("Open items", None, False),
         ("TODO", None, None),
@@ -143,3 +148,22 @@ def test_what_a_sub_heading_states_for_its_items(
 ) -> None:
     facts = heading_facts(title, None)
     assert (facts.priority, facts.done) == (priority, done)
+
+
+def test_a_label_whose_action_word_only_qualifies_it_does_not_head_a_section() -> None:
+    doc = """
+    Resolution steps:
+    Log Check: Read the error log and found the full disk.
+    Task Review: Found a cron job that archived data every minute.
+    Preventive Measures
+    Disk Alert: Added an alert on disk usage.
+    """
+    assert texts(doc) == ["Disk Alert: Added an alert on disk usage."]
+    assert texts("Task List: the plan\n- Add a disk alert\n") == ["Add a disk alert"]
+
+
+@pytest.mark.parametrize(
+    "title", ["**Corrective measures:**", "🛠️ Corrective measures", "Corrective measures;", "## Corrective measures"]
+)
+def test_section_name_drops_markup_emoji_and_trailing_punctuation(title: str) -> None:
+    assert section_name(title) == "Corrective measures"

@@ -13,13 +13,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from remediate.parsing.text import Chunk, Line, indent_width, strip_markdown
+from remediate.parsing.text import Chunk, Line, indent_width, is_decoration, strip_markdown
 from remediate.parsing.titles import (
     ACTION,
     OTHER,
     UNKNOWN,
     classify_title,
     is_item_marker,
+    names_the_work,
     title_roots,
 )
 
@@ -39,7 +40,14 @@ _HTML = re.compile(
 )
 _LIST = re.compile(
     r"^(?P<indent>[ \t]*)(?P<marker>[-*+•▪●◦‣–—]|&bull;|&#8226;|\*?\d{1,3}[.)]|\*\*\d{1,3}[.)]\*\*"
-    r"|\((?:\d{1,3}|[a-zA-Z]|[ivx]{1,4})\)|[a-z][.)]|[A-Z]\))(?P<gap>[ \t]+|$)"
+    r"|\d{1,3}-(?=[ \t])|o(?=\t)"  # "1- Do X"; "o<TAB>" is a word processor's second-level bullet
+    r"|\((?:\d{1,3}|[a-zA-Z]|[ivx]{1,4})\)|[a-z][.)]|[ivx]{2,4}[.)]|[A-Z]\))(?P<gap>[ \t]+|$)"
+)
+# Authors who write HTML write headings and list items on one line each.
+_HTML_HEADING = re.compile(r"^\s{0,3}<h([1-6])(?:\s[^>]*)?>(?P<title>.*?)</h\1>\s*$", re.I)
+_HTML_ITEM = re.compile(
+    r"^\s*(?:<[ou]l(?:\s[^>]*)?>\s*)?<(li|ul|ol)(?:\s[^>]*)?>(?P<body>[^<\s].*?)(?:</\1>)?(?:\s*</[ou]l>)?\s*$",
+    re.I,
 )
 _BARE_CHECKBOX = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>)(?P<gap>)(?=\[[ xX]\][ \t])")
 _INNER_NUMBER = re.compile(r"(?:\d{1,3}[.)]|\(\d{1,3}\))[ \t]+(?=\S)")
@@ -50,7 +58,9 @@ _INLINE = re.compile(
     r"^(?:\*\*|__)?(?P<title>[A-Za-z][^:：*_|]{1,60}?)(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s+(?P<rest>\S.*)$"
 )
 _INTRO = re.compile(
-    r"\b(?:following|below|as follows|would be|here are|these are|include[sd]?|such as)\b|^to\s|,\s",
+    r"\b(?:following|below|as follows|would be|here are|these are|include[sd]?|such as)\b|^to\s|,\s"
+    # "Additionally we have created some follow-up action items:" is a sentence, not a title
+    r"|^(?:\w+ly,?\s+|also\s+)?(?:we|i|they)\s+(?:have|had|will|are|were|did|\w+ed)\b",
     re.I,
 )
 _INTRO_WORDS = re.compile(
@@ -170,10 +180,23 @@ def atx_heading(line: Line, extra: Sequence[str]) -> Heading | None:
     return Heading("atx", len(hashes), title, line, classify_title(title, extra))
 
 
+def html_heading(line: Line, extra: Sequence[str]) -> Heading | None:
+    """An HTML heading on one line (``<h3>Corrective Measures</h3>``), ranked like ``###``."""
+    match = _HTML_HEADING.match(line.text)
+    if not match:
+        return None
+    title = strip_markdown(match.group("title"))
+    return Heading("atx", int(match.group(1)), title, line, classify_title(title, extra))
+
+
 def weak_heading(line: Line, extra: Sequence[str]) -> Heading | None:
     """A heading not written with ``#``: bold line, "Title:" line, bare title, ALL CAPS."""
     text = line.text.strip()
-    if not text or len(text) > 150 or line.indent > 3:
+    if not text or line.indent > 3:
+        return None
+    # "Title: text" may run long (its text is the section's intro or content); other forms are short.
+    inline = _INLINE.match(_lstrip_decoration(text)) if len(text) > 150 else None
+    if len(text) > 150 and not inline:
         return None
     bold = _BOLD_LINE.match(text)
     if bold:
@@ -194,12 +217,15 @@ def weak_heading(line: Line, extra: Sequence[str]) -> Heading | None:
         if (cls != UNKNOWN and _words(plain) <= 12) or _title_like(plain, 8):
             return Heading("colon", PLAIN_LEVEL, title, line, cls)
         return None
-    inline = _INLINE.match(text)
+    if len(text) <= 150:
+        inline = _INLINE.match(_lstrip_decoration(text))
     if inline:
         title = inline.group("title").strip()
         cls = classify_title(title, extra)
         ending = cls == OTHER and set(title_roots(title)) & _ENDING_ROOTS
-        if (cls == ACTION and _words(title) <= 8 and not is_item_marker(title)) or ending:
+        if (
+            cls == ACTION and _words(title) <= 8 and not is_item_marker(title) and names_the_work(title, extra)
+        ) or ending:
             start = line.text.index(inline.group("rest"), line.indent)
             rest = Chunk.of_line(line, start).strip()
             return Heading("inline", PLAIN_LEVEL, title, line, cls, rest)
@@ -214,6 +240,14 @@ def weak_heading(line: Line, extra: Sequence[str]) -> Heading | None:
         if cls != UNKNOWN and _words(plain) <= 6 and plain[0].isupper():
             return Heading("bare", PLAIN_LEVEL, text, line, cls)
     return None
+
+
+def _lstrip_decoration(text: str) -> str:
+    """Without leading emoji ("🛠️ Corrective measures: ...")."""
+    start = 0
+    while start < len(text) and (is_decoration(text[start]) or text[start] in " \t"):
+        start += 1
+    return text[start:]
 
 
 def _starts_upper(text: str) -> bool:
@@ -283,12 +317,22 @@ class _Scanner:
                 index = self.skip_fence(index, fence.group(1))
             elif text.lstrip().startswith("<!--"):
                 index = self.skip_comment(index)
+            elif heading := html_heading(line, self.extra):
+                self.emit(heading)
+                index += 1
+            elif item := _HTML_ITEM.match(text):
+                self.html_item(line, item)
+                index += 1
             elif _HTML.match(text) or text.lstrip().startswith(">"):
-                # HTML and block quotes (metadata, notes) hold no items; only their own lines go.
+                # Other HTML and block quotes (metadata, notes) hold no items; only their own lines go.
                 self.stack.clear()
                 first = text.lstrip()[0]
                 index += 1
-                while index < len(lines) and lines[index].text.lstrip()[:1] == first:
+                while (
+                    index < len(lines)
+                    and lines[index].text.lstrip()[:1] == first
+                    and not (_HTML_HEADING.match(lines[index].text) or _HTML_ITEM.match(lines[index].text))
+                ):
                     index += 1
             elif definition := _LINKDEF.match(text):
                 self.labels[definition.group(1).casefold()] = definition.group(2)
@@ -362,6 +406,14 @@ class _Scanner:
         self.stack.append(item)
         self.blocks.append(item)
         return index
+
+    def html_item(self, line: Line, match: re.Match[str]) -> None:
+        """``<li>Add a disk alert</li>`` (or ``<ul>...</ul>``, as some authors write it): one item."""
+        first = Chunk.of_line(line, match.start("body"), match.end("body")).strip()
+        item = ListItem(line, 0, 0, f"<{match.group(1).lower()}>", None, first)
+        self.stack.clear()
+        self.stack.append(item)
+        self.blocks.append(item)
 
     def continuation(self, item: ListItem, index: int) -> int:
         """Collect the item's wrapped, indented and lazy lines; return the next unread index."""

@@ -42,14 +42,15 @@ _TRAILING_REFS = [
 # "Do X (OPS-42)." -- the sync engine writes a prose sentence's ticket before its final period.
 _BEFORE_PERIOD = re.compile(rf"\s*\(\s*(?:{_LINK}|{_REF_TOKEN})\s*\)(?P<punct>[.!?])\s*$")
 _LEADING_REF = re.compile(
-    rf"^\s*\[\s*{_REF_TOKEN}\s*\]\s*[:\-–—]?\s*|^\s*(?P<key>[A-Z][A-Z0-9_]{{1,9}}-\d{{1,7}})\s*:\s+"
+    rf"^\s*{_LINK}\s*[:\-–—]?\s*"  # "[org/repo#12](url) - Do X": a ticket link leading the text
+    rf"|^\s*\[\s*{_REF_TOKEN}\s*\]\s*[:\-–—]?\s*|^\s*(?P<key>[A-Z][A-Z0-9_]{{1,9}}-\d{{1,7}})\s*:\s+"
 )
 
 _DONE_WORDS = (
     "accomplished|done|completed?|finished|fixed|implemented|shipped|resolved|merged|deployed"
 )
 _OPEN_WORDS = (
-    "in[\\s-]progress|ongoing|todo|to do|wip|pending|open|not started|planned|underway|blocked"
+    "in[\\s-](?:progress|development)|under development|ongoing|todo|to do|wip|pending|open|not started|planned|underway|blocked"
 )
 _TRAILING_DONE = re.compile(
     rf"\s*[-–—]?\s*[(\[]\s*\**(?P<word>{_DONE_WORDS}|{_OPEN_WORDS})\**\s*[.!]?\s*[)\]]\s*\.?\s*$"
@@ -92,7 +93,10 @@ _TRAILING_PRIORITY = [
     re.compile(r"(?:\s*[-–—,;]\s*|\s+)(?P<prio>P[0-4])\s*\.?\s*$"),
 ]
 _LEADING_PRIORITY = re.compile(
-    rf"^\s*(?:[(\[]\s*{_PRIORITY_VALUE}\s*[)\]]\s*[:\-–—]?\s*|(?P<prio2>P[0-4])\s*[:\-–—]\s*)", re.I
+    # "(high) X", "P1: X", and "P1 Add X" (a capitalised word after the level)
+    rf"^\s*(?:[(\[]\s*{_PRIORITY_VALUE}\s*[)\]]\s*[:\-–—]?\s*|(?P<prio2>P[0-4])\s*[:\-–—]\s*"
+    r"|(?-i:(?P<prio3>P[0-4])\s+(?=[A-Z])))",
+    re.I,
 )
 _BRACKET_PRIORITY = re.compile(rf"\s*\[\s*{_PRIORITY_VALUE}\s*\]", re.I)
 _META_PAREN = re.compile(
@@ -105,9 +109,9 @@ _INLINE_DUE = re.compile(
 _WITHIN = re.compile(
     r"\b(?:within|in(?:\s+the\s+next)?|eta:?)\s+(?=(?:\d|a |an |one|two|three|four|five|six))", re.I
 )
-# "Action item:", "TODO:", and numbered markers such as "Action 2:" or "Task #3:" label one item.
+# "Action item:", "TODO:", "Task:", and numbered markers such as "Action 2:" or "Task #3:" label one item.
 _ITEM_MARKER = re.compile(
-    r"^\s*(?:\*\*|__)?(?:action\s+item|ai|todo|to-do|fixme|(?:action|task|item)\s*#?\d{1,3})"
+    r"^\s*(?:\*\*|__)?(?:action\s+item|ai|todo|to-do|fixme|(?:action|task|item)(?:\s*#?\d{1,3})?)"
     r"\s*(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*",
     re.I,
 )
@@ -254,7 +258,8 @@ def _peel_leading(raw: str, fields: Fields) -> str:
     """Remove state, priority, owner and ticket notes written before the item text."""
     for _ in range(4):
         before = raw
-        if raw.lstrip()[:1] in _DONE_EMOJI + _OPEN_EMOJI:
+        first = raw.lstrip()[:1]
+        if first and first in _DONE_EMOJI + _OPEN_EMOJI:
             body = raw.lstrip().lstrip(_DONE_EMOJI + _OPEN_EMOJI + "\ufe0f")
             if fields.done is None:
                 fields.done = raw.lstrip()[0] in _DONE_EMOJI
@@ -265,14 +270,17 @@ def _peel_leading(raw: str, fields: Fields) -> str:
                 fields.done = word.startswith(("done", "complete", "fixed"))
             raw = raw[match.end() :]
         if match := _LEADING_PRIORITY.match(raw):
-            fields.priority = fields.priority or match["prio"] or match["prio2"]
+            fields.priority = fields.priority or match["prio"] or match["prio2"] or match["prio3"]
             raw = raw[match.end() :]
         if match := _LEADING_OWNER.match(raw):
             fields.owner = fields.owner or match["owner"]
             raw = raw[match.end() :]
         if match := _LEADING_REF.match(raw):
-            key = match["ref"] or match["key"]
-            if found := refs.reference(key):
+            if match["url"] is not None:
+                found = refs.reference(match["text"], url=match["url"])
+            else:
+                found = refs.reference(match["ref"] or match["key"])
+            if found:
                 fields.ref = fields.ref or found
                 raw = raw[match.end() :]
         if match := _ITEM_MARKER.match(raw):

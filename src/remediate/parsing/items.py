@@ -24,9 +24,11 @@ from remediate.parsing.sections import Context, InlineText, Outline, Placed
 from remediate.parsing.text import Chunk, Line, strip_markdown, words
 from remediate.parsing.titles import (
     ACTION,
+    UNKNOWN,
     HeadingFacts,
     classify_title,
     heading_facts,
+    only_title_words,
     section_name,
 )
 
@@ -81,13 +83,19 @@ def _level(item: ListItem) -> int:
 
 
 def _introduces_siblings(item: ListItem, following: object) -> bool:
-    """A short "Label:" item without children, followed by a sibling item, labels its siblings."""
+    """A short "Label:" item without children, followed by a sibling item, labels its siblings.
+
+    So does an item that is only a section title ("o<TAB>Prevention" in a word processor's
+    export), as a bare title line is a heading (LABELING.md conventions).
+    """
     if item.checkbox is not None or item.children or item.more:
         return False
-    plain = strip_markdown(item.first.text).strip()
-    if not plain.endswith((":", "：")) or len(words(plain)) > 14:
+    if not (isinstance(following, ListItem) and following.parent is item.parent):
         return False
-    return isinstance(following, ListItem) and following.parent is item.parent
+    plain = strip_markdown(item.first.text).strip()
+    if plain.endswith((":", "：")):
+        return len(words(plain)) <= 14
+    return len(words(plain)) <= 6 and only_title_words(plain) and classify_title(plain) != UNKNOWN
 
 
 def _is_action_label(text: str) -> bool:
@@ -121,6 +129,9 @@ class _Extractor:
         # Prose is read strictly (imperatives only) where it sits beside lists or tables: in a
         # (sub-)section that has one, or directly under the heading of a region that has one.
         self.sibling_labels: dict[int, str] = {}  # list level -> label of a sibling above
+        # The last prose item and its section line: an "Owner: X" / "Due Date: Y" line right
+        # after it is its metadata, as a metadata sub-bullet is for a list item.
+        self.last_prose: tuple[RawItem, int] | None = None
         self.listed_sections: set[int] = set()
         self.listed_regions: set[int] = set()
         for placed in outline.placed:
@@ -134,6 +145,8 @@ class _Extractor:
             block = placed.block
             if not isinstance(block, ListItem):
                 self.sibling_labels.clear()
+            if not isinstance(block, Paragraph | InlineText):
+                self.last_prose = None
             if isinstance(block, ListItem):
                 following = (
                     placed_blocks[index + 1].block if index + 1 < len(placed_blocks) else None
@@ -313,11 +326,23 @@ class _Extractor:
             self.prose_unit(unit, context, strict=strict)
 
     def prose_unit(self, unit: Chunk, context: Context, *, strict: bool) -> None:
-        # A note to the reader, or a bare link (to the fix, to a ticket), states no action.
-        if re.match(r"^\s*(?:\*|_)?\s*note\b", unit.text, re.I) or _is_bare_url(unit.text):
+        last = self.last_prose
+        self.last_prose = None
+        if _METADATA_LINE.match(unit.text):
+            # "Owner: X" after a prose item is that item's; with no item before it, it is no item.
+            if last is not None and last[1] == context.line:
+                last[0].notes.append(unit.text)
+                self.last_prose = last
+            return
+        # A note to the reader, or bare links (to the fix, to a ticket), state no action.
+        if re.match(r"^\s*(?:\*|_)?\s*note\b", unit.text, re.I) or all(
+            _is_bare_url(token) for token in unit.text.split()
+        ):
             return
         for sentence in prose.action_sentences(unit, strict=strict):
-            self.items.append(RawItem("prose", sentence, context.section, context.facts))
+            item = RawItem("prose", sentence, context.section, context.facts)
+            self.items.append(item)
+            self.last_prose = (item, context.line)
 
 
 def raw_items(outline: Outline, incident_date: date | None) -> list[RawItem]:

@@ -71,12 +71,15 @@ _CLOSING = re.compile(
     r"|thank|thanks|we (?:sincerely )?apologi[sz]e|we appreciate|we are committed|we remain"
     r"|we['’]re committed|feel free|please|if you|note\b|nb\b|p\.s\.|once again|with these"
     r"|by implementing|by addressing|these (?:measures|steps|actions|changes|improvements) (?:will|aim|should)"
-    r"|the (?:corrective )?measures aim|this (?:incident|outage|issue|event|experience) (?:highlighted|underscored|taught|reminded|showed))",
+    r"|the (?:corrective )?measures aim|this (?:incident|outage|issue|event|experience) (?:highlighted|underscored|taught|reminded|showed)"
+    r"|this (?:post-?mortem|report|document|write-?up|analysis)\b)",  # the document speaking of itself
     re.I,
 )
 _NARRATIVE = re.compile(
     r"^(?:this|the|that) (?:incident|outage|issue|problem|event|bug|failure)\b"
-    r"|^(?:we|i|the team|they)(?: have| had|['’]ve)? (?:\w+ed|done|taken|made|built|wrote|did|ran|found|saw)\b"
+    # "We need to ..." is a plan: "need" (like "proceed") is no past tense.
+    r"|^(?:we|i|the team|they)(?: have| had|['’]ve)? (?:(?!need\b|proceed\b)\w+ed|done|taken|made|built|wrote|did|ran"
+    r"|found|saw)\b"
     r"|\b(?:could|would|should) have been\b",
     re.I,
 )

@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from remediate.parsing.blocks import Block, Heading, ListItem, Paragraph, Table
+from remediate.parsing.prose import IMPERATIVE, action_kind
 from remediate.parsing.text import Chunk, Line
 from remediate.parsing.titles import (
     ACTION,
     OTHER,
     HeadingFacts,
     heading_facts,
+    names_the_work,
     section_name,
     title_words,
 )
@@ -130,8 +132,9 @@ class _Walker:
         if _family(heading) != _family(root) or heading.cls == ACTION:
             return True
         # Same-looking weak headings are siblings ("**Conclusion**" after "**Action Items**"),
-        # except one that heads a list or table: that is a group of items ("**Monitoring**").
-        return isinstance(following, ListItem | Table)
+        # except one that heads a list or table, a group of items ("**Monitoring**"), or one
+        # that is itself an instruction ("Review DNS changes better:").
+        return isinstance(following, ListItem | Table) or action_kind(heading.title) == IMPERATIVE
 
     def push_sub(self, heading: Heading) -> None:
         while self.subs and self.subs[-1].level >= heading.level:
@@ -158,6 +161,8 @@ class _Walker:
         if first and (
             _DOCUMENT_WORDS.search(heading.title)
             or (heading.level == 1 and _DOCUMENT_TITLE.search(heading.title))
+            # "# Traefik Rule Preventing Some Inbound Traffic" names the incident, not the work
+            or (heading.level == 1 and heading.strong and cls == ACTION and not names_the_work(heading.title))
         ):
             cls = "title"  # the document's own title never opens or closes a section
         if heading.kind == "inline" and cls == ACTION:

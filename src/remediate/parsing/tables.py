@@ -44,7 +44,7 @@ _DONE = re.compile(
     r"\b(?:done|completed?|fixed|closed|resolved|shipped|merged|deployed)\b|✅|✔", re.I
 )
 _OPEN = re.compile(
-    r"\b(?:todo|to do|open|in[\s-]progress|not started|planned|pending|wip|ongoing|blocked|backlog)\b"
+    r"\b(?:todo|to do|open|in[\s-](?:progress|development)|under development|not started|planned|pending|wip|ongoing|blocked|backlog)\b"
     r"|⬜|❌|🚧|⏳|\[ \]",
     re.I,
 )

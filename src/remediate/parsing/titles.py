@@ -133,7 +133,9 @@ def _root(word: str) -> str:
     if len(word) >= 5:
         close = difflib.get_close_matches(word, _VOCABULARY, n=3, cutoff=0.84)
         for candidate in close:
-            if candidate[0] == word[0]:
+            # A typo keeps the first letter; another inflection of a word ("changes" beside
+            # "changed") is a different word, not a typo of it.
+            if candidate[0] == word[0] and candidate[:-1] != word[:-1]:
                 return _SURFACE[candidate]
     return word
 
@@ -162,11 +164,14 @@ def _has_action_roots(roots: Sequence[str], words: Sequence[str]) -> bool:
     if found & {"long", "short"} and "term" in found and found & {"solution", "plan", "work"}:
         return True
     # Questions and statements about the work under way: "What we're doing to prevent this",
-    # "What are we doing about it?", "What is being done about this?", "What will we do?".
+    # "What are we doing about it?", "What is being done about this?", "What will we do?",
+    # "How do we do better in the future?".
     return bool(
         re.search(
             r"\bwhat (?:we (?:are|will) (?:be )?doing|(?:are|will) we (?:be )?doing|we will do"
-            r"|will we do|(?:are )?we (?:are )?going to do)\b|\bwhat(?:s| is) being done\b",
+            r"|will we do|(?:are )?we (?:are )?going to do)\b|\bwhat(?:s| is) being done\b"
+            r"|\b(?:how|what) (?:do|will|can|should|could|are) we (?:going to )?(?:do better|do differently"
+            r"|improve|avoid)\b",
             joined,
         )
     )
@@ -189,16 +194,74 @@ def _matches_extra(roots: Sequence[str], extra: Iterable[str]) -> bool:
     return False
 
 
+# Words that end a title's noun phrase ("Tasks to Address the Issue"), and the head words that
+# name the work itself ("... Measures", "... Actions", "Next Steps", "Task List").
+_HEAD_CUT = frozenset("to for of on in against from with by that which after before about".split())
+_WORK_HEADS = frozenset(
+    "prevent correct remedy action item task step improvement fix followup todo solution plan measure work".split()
+)
+
+
+def _head_words(words: Sequence[str]) -> tuple[str, ...]:
+    """The head (last) word of each conjunct of a title's noun phrase.
+
+    "Corrective and Preventive Measures" -> (corrective, measures); "Task Review" -> (review,);
+    "Follow-up timeline" -> (timeline,); a trailing "list" defers to the word before it.
+    """
+    prefix: list[str] = []
+    for word in words:
+        if word in _HEAD_CUT:
+            break
+        prefix.append(word)
+    heads: list[str] = []
+    group: list[str] = []
+    for word in (*prefix, "and"):
+        if word not in ("and", "or"):
+            group.append(word)
+            continue
+        while len(group) > 1 and group[-1] == "list":
+            group.pop()
+        if group:
+            heads.append(group[-1].split("-")[-1])
+        group = []
+    return tuple(heads)
+
+
+def _is_work_head(word: str) -> bool:
+    return word == "fix" or _root(word) in _WORK_HEADS
+
+
+def names_the_work(title: str, extra: Sequence[str] = ()) -> bool:
+    """An action title whose head noun is the work ("Task List", "Corrective Actions"), not a
+    title where an action word only qualifies something else ("Task Review")."""
+    words = title_words(title)
+    if _matches_extra(title_roots(title), extra) or "what" in words:
+        return True
+    return any(_is_work_head(word) for word in _head_words(words))
+
+
+def only_title_words(title: str) -> bool:
+    """Every word is a known section-title word ("Prevention", "Next Steps", "Root Cause")."""
+    parts = [part for word in title_words(title) for part in word.split("-") if part]
+    return bool(parts) and all(part in _SURFACE or part in _STOPWORDS for part in parts)
+
+
 def classify_title(title: str, extra: Sequence[str] = ()) -> str:
     """ACTION for a heading that holds action items, OTHER for a known other section, else UNKNOWN.
 
     An empty heading and a question that is not about prevention are OTHER: both end a section.
+    A title whose head noun names another section is that section ("Follow-up timeline").
     """
     words = title_words(title)
     if not words:
         return OTHER
     roots = title_roots(title)
-    if len(words) <= 12 and (_has_action_roots(roots, words) or _matches_extra(roots, extra)):
+    if len(words) <= 12 and _matches_extra(roots, extra):
+        return ACTION
+    if len(words) <= 12 and _has_action_roots(roots, words):
+        heads = _head_words(words)
+        if heads and not any(map(_is_work_head, heads)) and _root(heads[-1]) in _OTHER_ROOTS:
+            return OTHER
         return ACTION
     if set(roots) & _OTHER_ROOTS or title.rstrip(" *_:").endswith("?"):
         return OTHER
@@ -214,7 +277,7 @@ def section_name(title: str) -> str:
     """A heading title as the ``section`` field shows it: no markup, emoji or trailing colon."""
     text = strip_decoration(strip_markdown(title)).strip()
     text = re.sub(r"^#+\s*", "", text)
-    return text.rstrip(":：").strip().rstrip("*_").strip()
+    return text.rstrip(":：;").strip().rstrip("*_").strip()
 
 
 @dataclass(frozen=True)
@@ -234,7 +297,7 @@ _PRIORITY_WORD = re.compile(
 _P_LEVEL = re.compile(r"(?<![\w-])(P[0-4])(?![\w-])")
 _DONE_NOTE = re.compile(
     r"[(\[]\s*(?:status\s*:\s*)?(completed?|done|finished|shipped|resolved|fixed|implemented"
-    r"|in[\s-]progress|ongoing|todo|to do|open|planned|pending|not started|wip|underway)\b",
+    r"|in[\s-](?:progress|development)|under development|ongoing|todo|to do|open|planned|pending|not started|wip|underway)\b",
     re.I,
 )
 
