@@ -20,9 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from remediate.testing import make_draft as draft  # noqa: E402
-
 from remediate.connectors import ConnectorContext, MemoryCache, load  # noqa: E402
+from remediate.testing import make_draft as draft  # noqa: E402
 from tests.fakes.jira import FakeJira  # noqa: E402
 
 
