@@ -7,7 +7,8 @@ object for the caller to render. Nothing here prints or exits.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -140,12 +141,11 @@ def sync_paths(
     environ: Mapping[str, str] | None = None,
 ) -> SyncOutcome:
     """Parse postmortems and sync their action items to a tracker, exactly once."""
-    resolve_connector(settings, tracker, options or {})  # a bad tracker fails before any parsing
+    options = options or {}
+    resolved = resolve_connector(settings, tracker, options)  # a bad tracker fails before any parsing
     documents, warnings = parse_documents(paths, settings)
-    return sync_documents(
-        documents, settings, database_url=database_url, tracker=tracker, options=options,
-        dry_run=dry_run, write_back=write_back, environ=environ, warnings=warnings,
-    )
+    return _sync(documents, resolved, settings, database_url=database_url, options=options,
+                 dry_run=dry_run, write_back=write_back, environ=environ, warnings=warnings)
 
 
 def sync_documents(
@@ -161,12 +161,27 @@ def sync_documents(
     warnings: Sequence[str] = (),
 ) -> SyncOutcome:
     """Sync already parsed postmortems (what ``sync_paths`` does after parsing)."""
+    options = options or {}
+    return _sync(documents, resolve_connector(settings, tracker, options), settings,
+                 database_url=database_url, options=options, dry_run=dry_run, write_back=write_back,
+                 environ=environ, warnings=warnings)
+
+
+def _sync(
+    documents: Sequence[ParseResult],
+    resolved: tuple[type[Connector], Any],
+    settings: Settings,
+    *,
+    database_url: str | None,
+    options: Mapping[str, Any],
+    dry_run: bool,
+    write_back: bool,
+    environ: Mapping[str, str] | None,
+    warnings: Sequence[str],
+) -> SyncOutcome:
     from remediate import states, sync
 
     environ = os.environ if environ is None else environ
-    options = options or {}
-    warnings = list(warnings)
-    resolved = resolve_connector(settings, tracker, options)
     policy = DuePolicy.from_settings(settings)
     store = open_store(database_url or settings.database_url, create=not dry_run, migrate=not dry_run)
     try:
@@ -175,23 +190,17 @@ def sync_documents(
             with store.session() as session:
                 plan = sync.plan(session, connector, documents, base_url=settings.postmortem_url,
                                  threshold=settings.sync.match_threshold, policy=policy)
-            return SyncOutcome(plan, True, warnings=warnings + plan.warnings)
-        with store.lock(f"sync:{connector.name}", timeout=settings.sync.lock_timeout):
-            with store.session() as session:
-                run_id = sync.start_run(session, connector.name)
-                plan = sync.Plan(connector.name, list(documents))
-                try:
-                    plan = sync.plan(session, connector, documents, base_url=settings.postmortem_url,
-                                     threshold=settings.sync.match_threshold, policy=policy)
-                    sync.apply(session, connector, plan, run_id)
-                    changes = states.refresh(session, connector, run_id)
-                    written = _write_back(plan) if write_back else []
-                except BaseException as exc:
-                    session.rollback()
-                    sync.finish_run(session, run_id, plan.summary(), error=f"{exc.__class__.__name__}: {exc}")
-                    raise
-                sync.finish_run(session, run_id, plan.summary())
-        return SyncOutcome(plan, False, run_id, changes, written, warnings + plan.warnings)
+            return SyncOutcome(plan, True, warnings=[*warnings, *plan.warnings])
+        with _recorded_run(store, connector.name, "sync", settings.sync.lock_timeout) as run:
+            plan = sync.Plan(connector.name, list(documents))
+            run.summary = plan.summary
+            plan = sync.plan(run.session, connector, documents, base_url=settings.postmortem_url,
+                             threshold=settings.sync.match_threshold, policy=policy)
+            run.summary = plan.summary
+            sync.apply(run.session, connector, plan, run.id)
+            changes = states.refresh(run.session, connector, run.id)
+            written = _write_back(plan) if write_back else []
+        return SyncOutcome(plan, False, run.id, changes, written, [*warnings, *plan.warnings])
     finally:
         store.dispose()
 
@@ -205,7 +214,7 @@ def refresh_states(
     environ: Mapping[str, str] | None = None,
 ) -> list[Any]:
     """Bring ticket states back from the tracker without reading any document."""
-    from remediate import states, sync
+    from remediate import states
 
     environ = os.environ if environ is None else environ
     options = options or {}
@@ -213,21 +222,39 @@ def refresh_states(
     store = open_store(database_url or settings.database_url)
     try:
         connector = build_connector(resolved, store, options, environ)
-        with store.lock(f"sync:{connector.name}", timeout=settings.sync.lock_timeout):
-            with store.session() as session:
-                run_id = sync.start_run(session, connector.name, kind="refresh")
-                try:
-                    changes = states.refresh(session, connector, run_id)
-                    # The policy may have changed since the documents were last synced.
-                    restamped = restamp_due_dates(session, DuePolicy.from_settings(settings))
-                except BaseException as exc:
-                    session.rollback()
-                    sync.finish_run(session, run_id, {}, error=f"{exc.__class__.__name__}: {exc}")
-                    raise
-                sync.finish_run(session, run_id, {"state_changes": len(changes), "due_dates_changed": restamped})
+        with _recorded_run(store, connector.name, "refresh", settings.sync.lock_timeout) as run:
+            changes = states.refresh(run.session, connector, run.id)
+            # The policy may have changed since the documents were last synced.
+            restamped = restamp_due_dates(run.session, DuePolicy.from_settings(settings))
+            run.summary = lambda: {"state_changes": len(changes), "due_dates_changed": restamped}
         return changes
     finally:
         store.dispose()
+
+
+@dataclass
+class _Run:
+    """A run being recorded in ``sync_run``; the body sets ``summary`` as it learns the counts."""
+
+    session: Any
+    id: int
+    summary: Callable[[], Mapping[str, object]] = dict
+
+
+@contextmanager
+def _recorded_run(store: Store, tracker: str, kind: str, lock_timeout: float) -> Iterator[_Run]:
+    """Hold the tracker's sync lock and record the run: ok, or failed with the error, rolled back."""
+    from remediate import sync
+
+    with store.lock(f"sync:{tracker}", timeout=lock_timeout), store.session() as session:
+        run = _Run(session, sync.start_run(session, tracker, kind=kind))
+        try:
+            yield run
+        except BaseException as exc:
+            session.rollback()
+            sync.finish_run(session, run.id, run.summary(), error=f"{exc.__class__.__name__}: {exc}")
+            raise
+        sync.finish_run(session, run.id, run.summary())
 
 
 def _write_back(plan: Any) -> list[str]:
