@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.support import install_connector
+
 #: How long any one wait may take before the test fails.
 PATIENCE = 60.0
 
@@ -57,13 +59,7 @@ FAKE_TRACKER = textwrap.dedent(
 
 def install_fake_tracker(root: Path) -> Path:
     """Install the ``fake`` connector as a plugin (module + dist-info) under ``root``."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "fake_tracker.py").write_text(FAKE_TRACKER)
-    dist = root / "fake_tracker-1.0.dist-info"
-    dist.mkdir(exist_ok=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-tracker\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[remediate.connectors]\nfake = fake_tracker:FakeTracker\n")
-    return root
+    return install_connector(root, "fake", FAKE_TRACKER, "FakeTracker")
 
 
 def write_config(path: Path, database_url: str, *, every: str = "1s", tracker: str = "local",

@@ -102,3 +102,19 @@ def set_state(database_url: str, text: str, state: str, *, at: object = None) ->
         return item.id
     finally:
         store.dispose()
+
+
+def install_connector(root: Path, name: str, module_source: str, class_name: str) -> Path:
+    """Install a test connector the way a third party's is: ``<name>_tracker.py`` plus a
+    dist-info whose entry point registers it as ``name`` in ``remediate.connectors``.
+
+    Put ``root`` on PYTHONPATH (subprocesses) or sys.path (this process) to make it visible.
+    """
+    module = f"{name}_tracker"
+    root.mkdir(parents=True, exist_ok=True)
+    (root / f"{module}.py").write_text(module_source)
+    dist = root / f"{module}-1.0.dist-info"
+    dist.mkdir(exist_ok=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}-tracker\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(f"[remediate.connectors]\n{name} = {module}:{class_name}\n")
+    return root

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from remediate.models import Link
 from remediate.store import open_store
-from tests.support import write_postmortem
+from tests.support import install_connector, write_postmortem
 
 PLUGIN = textwrap.dedent(
     '''
@@ -36,18 +36,9 @@ PLUGIN = textwrap.dedent(
 )
 
 
-def install_plugin(root: Path) -> Path:
-    root.mkdir()
-    (root / "slow_tracker.py").write_text(PLUGIN)
-    dist = root / "slow_tracker-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: slow-tracker\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[remediate.connectors]\nslow = slow_tracker:SlowTracker\n")
-    return root
-
 
 def test_two_concurrent_syncs_create_each_ticket_once(tmp_path: Path, database_url: str) -> None:
-    plugin_path = install_plugin(tmp_path / "plugins")
+    plugin_path = install_connector(tmp_path / "plugins", "slow", PLUGIN, "SlowTracker")
     items = [f"Add alerting on queue depth for worker pool number {n}" for n in range(4)]
     doc = write_postmortem(tmp_path / "pm.md", items)
     env = {**os.environ, "PYTHONPATH": str(plugin_path)}

@@ -17,7 +17,7 @@ from remediate.cli import app
 from remediate.settings import Settings, load_settings
 from remediate.store import SCHEMA_HEAD
 from tests.service_helpers import install_fake_tracker, remediate, write_config
-from tests.support import write_postmortem
+from tests.support import install_connector, write_postmortem
 
 runner = CliRunner()
 
@@ -48,13 +48,7 @@ ACME = textwrap.dedent(
 @pytest.fixture
 def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The ``acme`` connector installed as a plugin, importable in this process too."""
-    root = tmp_path / "acme-plugin"
-    root.mkdir()
-    (root / "acme_tracker.py").write_text(ACME)
-    dist = root / "acme_tracker-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-tracker\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[remediate.connectors]\nacme = acme_tracker:AcmeTracker\n")
+    root = install_connector(tmp_path / "acme-plugin", "acme", ACME, "AcmeTracker")
     monkeypatch.syspath_prepend(str(root))
     return root
 
