@@ -26,9 +26,7 @@ def main() -> None:
     if not directory.is_dir():
         sys.exit(f"{directory}: not a directory")
     scores = score_corpus(directory)
-    print(
-        f"{'file':<10} {'labels':>6} {'parsed':>6} {'match':>6} {'exact':>6} {'prec':>6} {'recall':>6}"
-    )
+    print(f"{'file':<10} {'labels':>6} {'parsed':>6} {'match':>6} {'exact':>6} {'prec':>6} {'recall':>6}")
     for s in scores:
         print(
             f"{s.name:<10} {s.labelled:>6} {s.parsed:>6} {s.matched:>6} {s.exact:>6} "
@@ -49,10 +47,7 @@ def main() -> None:
         f"{'TOTAL':<10} {t.labelled:>6} {t.parsed:>6} {t.matched:>6} {t.exact:>6} "
         f"{t.precision:>6.3f} {t.recall:>6.3f}   F1 {t.f1:.3f}"
     )
-    print(
-        "field accuracy on matched items: "
-        + ", ".join(f"{n} {t.field_accuracy[n]:.3f}" for n in FIELDS)
-    )
+    print("field accuracy on matched items: " + ", ".join(f"{n} {t.field_accuracy[n]:.3f}" for n in FIELDS))
 
 
 if __name__ == "__main__":

@@ -34,9 +34,7 @@ REPO = "acme/api"
 def connector(fake: FakeGitHub, cache: MemoryCache, write_interval: float) -> GitHubConnector:
     """A connector on the fake, paced as asked, sleeping on the fake's clock."""
     config = Config.model_validate({"repo": REPO, "pacing": {"write_interval": write_interval}})
-    context = ConnectorContext(
-        env={"GITHUB_TOKEN": fake.token, "GITHUB_API_URL": fake.base_url}, cache=cache
-    )
+    context = ConnectorContext(env={"GITHUB_TOKEN": fake.token, "GITHUB_API_URL": fake.base_url}, cache=cache)
     return GitHubConnector(config, context, clock=fake.now, sleep=fake.advance)
 
 

@@ -12,9 +12,7 @@ from pathlib import Path
 from remediate.parsing import parse_path, parse_text
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus"
-WORDS = (
-    "add the monitoring alert for disk usage and rotate keys we will also fix config deploy".split()
-)
+WORDS = "add the monitoring alert for disk usage and rotate keys we will also fix config deploy".split()
 
 
 def sentence(rng: random.Random) -> str:
@@ -38,9 +36,7 @@ def timed(label: str, size: int, run: object) -> None:
     start = time.perf_counter()
     count = run()  # type: ignore[operator]
     seconds = time.perf_counter() - start
-    print(
-        f"  {label:<44} {size / 1e6:6.2f} MB {seconds:7.3f} s {size / 1e6 / seconds:6.2f} MB/s  {count} items"
-    )
+    print(f"  {label:<44} {size / 1e6:6.2f} MB {seconds:7.3f} s {size / 1e6 / seconds:6.2f} MB/s  {count} items")
 
 
 def main() -> None:

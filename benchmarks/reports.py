@@ -21,9 +21,23 @@ from remediate.jobs import audit_snapshot, build_digest_for, overdue_report, syn
 from remediate.settings import Settings
 
 VERBS = ["Add", "Automate", "Document", "Alert on", "Cap", "Migrate", "Test", "Rotate", "Remove", "Split"]
-THINGS = ["queue depth", "replication lag", "the failover runbook", "connection pool size", "disk usage on the db",
-          "the deploy pipeline", "certificate expiry", "the retry budget", "the cache warm-up", "consumer lag",
-          "the backup restore", "feature flag cleanup", "rate limits on the API", "DNS TTLs", "the on-call rota"]
+THINGS = [
+    "queue depth",
+    "replication lag",
+    "the failover runbook",
+    "connection pool size",
+    "disk usage on the db",
+    "the deploy pipeline",
+    "certificate expiry",
+    "the retry budget",
+    "the cache warm-up",
+    "consumer lag",
+    "the backup restore",
+    "feature flag cleanup",
+    "rate limits on the API",
+    "DNS TTLs",
+    "the on-call rota",
+]
 PLACES = ["checkout", "payments", "search", "ledger", "auth", "mobile API", "batch workers", "edge proxy"]
 
 
@@ -41,8 +55,13 @@ def build(url: str, n_items: int, per_pm: int = 10) -> float:
         items = []
         for _ in range(per_pm):
             text = f"{rng.choice(VERBS)} {rng.choice(THINGS)} for {rng.choice(PLACES)} ({rng.randrange(10_000)})"
-            items.append({"text": text, "priority": rng.choice(["P0", "P1", "P2", None]),
-                          "owner": rng.choice(["@dana", "@li", "@sam", "@kim", None])})
+            items.append(
+                {
+                    "text": text,
+                    "priority": rng.choice(["P0", "P1", "P2", None]),
+                    "owner": rng.choice(["@dana", "@li", "@sam", "@kim", None]),
+                }
+            )
         docs.append(document(f"pm-{p:04d}", items, incident=start + timedelta(days=4 * p)))
     t0 = time.perf_counter()
     sync_documents(docs, Settings(), database_url=url, environ={})
@@ -59,8 +78,17 @@ def build(url: str, n_items: int, per_pm: int = 10) -> float:
                 item.state = rng.choice(["done", "done", "done", "not_doing"])
                 item.state_changed_at = datetime(2023, 1, 2, tzinfo=UTC) + timedelta(days=rng.randrange(700))
                 session.add(item)
-                session.add(Event(postmortem_id=item.postmortem_id, item_id=item.id, kind="state", old="open",
-                                  new=item.state, at=item.state_changed_at, actor="cli"))
+                session.add(
+                    Event(
+                        postmortem_id=item.postmortem_id,
+                        item_id=item.id,
+                        kind="state",
+                        old="open",
+                        new=item.state,
+                        at=item.state_changed_at,
+                        actor="cli",
+                    )
+                )
         session.commit()
     store.dispose()
     return elapsed
@@ -86,8 +114,10 @@ def main() -> None:
     settings = Settings()
     as_of = settings.today()
     report = audit_snapshot(settings, database_url=url, as_of=as_of)
-    print(f"audit: {report.overall.items} items, {len(report.recurring)} recurring pairs, "
-          f"{len(report.open_over_time)} timeline points")
+    print(
+        f"audit: {report.overall.items} items, {len(report.recurring)} recurring pairs, "
+        f"{len(report.open_over_time)} timeline points"
+    )
     print(f"audit_snapshot: {best(lambda: audit_snapshot(settings, database_url=url, as_of=as_of)):.3f} s")
 
     def html() -> None:

@@ -35,8 +35,14 @@ def prepare(folder: Path, url: str, every: str) -> Path:
 
 def proc_stats(pid: int) -> tuple[float, float]:
     """(RSS in MiB, CPU seconds) of a process, from /proc."""
-    rss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-               if line.startswith("VmRSS:")) / 1024
+    rss = (
+        next(
+            int(line.split()[1])
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+            if line.startswith("VmRSS:")
+        )
+        / 1024
+    )
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return rss, cpu
@@ -60,8 +66,13 @@ def startup_idle_stop(folder: Path, config: Path, idle: float) -> dict[str, floa
         stop = time.monotonic() - t1
     finally:
         service.kill()
-    return {"startup_to_active_s": active, "startup_to_healthz_s": healthy, "idle_rss_mib": rss1,
-            "idle_cpu_percent": 100 * (cpu1 - cpu0) / idle, "sigterm_stop_s": stop}
+    return {
+        "startup_to_active_s": active,
+        "startup_to_healthz_s": healthy,
+        "idle_rss_mib": rss1,
+        "idle_cpu_percent": 100 * (cpu1 - cpu0) / idle,
+        "sigterm_stop_s": stop,
+    }
 
 
 def job_overhead(url: str, runs: int = 20) -> dict[str, float]:
@@ -84,7 +95,10 @@ def job_overhead(url: str, runs: int = 20) -> dict[str, float]:
             wrapped.append(time.perf_counter() - t)
     finally:
         store.dispose()
-    return {"refresh_direct_ms": 1000 * statistics.median(direct), "refresh_as_job_ms": 1000 * statistics.median(wrapped)}
+    return {
+        "refresh_direct_ms": 1000 * statistics.median(direct),
+        "refresh_as_job_ms": 1000 * statistics.median(wrapped),
+    }
 
 
 def takeover(folder: Path, config: Path, rounds: int) -> dict[str, float]:

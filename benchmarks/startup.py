@@ -81,9 +81,7 @@ def main() -> None:
     for label, argv in commands.items():
         seconds = measure(argv, runs)
         base = seconds if base is None else base
-        print(
-            f"  {label:<42} {seconds * 1000:7.1f} ms   (+{(seconds - base) * 1000:6.1f} ms over bare python)"
-        )
+        print(f"  {label:<42} {seconds * 1000:7.1f} ms   (+{(seconds - base) * 1000:6.1f} ms over bare python)")
     print("largest imports of `remediate parse` (cumulative, ms):")
     for micros, name in top_imports(["-m", "remediate", "parse", str(DOC), "--format", "json"]):
         print(f"  {micros / 1000:7.1f}  {name}")

@@ -32,9 +32,14 @@ CLOSURES = [
 
 
 def remediate(*args: str, db: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "remediate", *args, "--db", db], cwd=REPO,
-                            capture_output=True, text=True, env={**os.environ, "COLUMNS": "100"},
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "remediate", *args, "--db", db],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "100"},
+        check=True,
+    )
     return result.stdout
 
 
@@ -66,8 +71,9 @@ def backdate(db: str) -> None:
                 item.state_changed_at = item.first_seen
         for event in session.exec(select(Event)).all():
             item = session.get(Item, event.item_id)
-            event.at = item.state_changed_at if event.kind == "state" and item else _noon(
-                synced[event.postmortem_id], days=1)  # type: ignore[index, arg-type]
+            event.at = (
+                item.state_changed_at if event.kind == "state" and item else _noon(synced[event.postmortem_id], days=1)
+            )  # type: ignore[index, arg-type]
             session.add(event)
         session.commit()
     store.dispose()
@@ -90,14 +96,33 @@ def main() -> None:
     (DOCS / "digest-sample.txt").write_text(remediate("digest", "--as-of", AS_OF, db=db), encoding="utf-8")
     html = DOCS / "audit-sample.html"
     html.write_text(remediate("audit", "--as-of", AS_OF, "--format", "html", db=db), encoding="utf-8")
-    browser = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
+    browser = next(
+        (shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None
+    )
     if browser is None:
         print("no chromium: skipped docs/audit.png")
     else:
-        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                        f"--user-data-dir={workdir / 'profile'}", "--hide-scrollbars", "--window-size=1000,1500",
-                        f"--screenshot={DOCS / 'audit.png'}", html.as_uri()], capture_output=True, check=True, timeout=120)
+        subprocess.run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={workdir / 'profile'}",
+                "--hide-scrollbars",
+                "--window-size=1000,1500",
+                f"--screenshot={DOCS / 'audit.png'}",
+                html.as_uri(),
+            ],
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
     print(f"wrote {', '.join(p.name for p in sorted(DOCS.glob('*sample*')))} and audit.png")
 
 

@@ -12,9 +12,7 @@ _LEAKY_PREFIXES = ("REMEDIATE_", "GITHUB_", "JIRA_", "SMTP_", "SLACK_")
 
 
 @pytest.fixture(autouse=True)
-def clean_environ(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[None]:
+def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """No leaked tokens or config, and HOME/XDG dirs inside a temp dir so nothing touches ~."""
     for name in list(os.environ):
         if name.startswith(_LEAKY_PREFIXES):
@@ -35,9 +33,7 @@ def clean_environ(
 # Store and sync tests run on SQLite and on PostgreSQL, each test in a database of its own.
 # TEST_POSTGRES_URL points at a server (admin database); the default is the local one.
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 def _postgres_database() -> Iterator[str]:
@@ -50,8 +46,10 @@ def _postgres_database() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except Exception as exc:  # no driver, no server, refused: skip, saying why
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc.__class__.__name__}: "
-                    f"{str(exc).splitlines()[0] if str(exc) else ''}")
+        pytest.skip(
+            f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}"
+        )
     name = f"remediate_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))

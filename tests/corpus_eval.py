@@ -54,9 +54,7 @@ def _value(item: dict[str, Any], name: str) -> Any:
     return value
 
 
-def pair(
-    parsed: list[dict[str, Any]], labelled: list[dict[str, Any]]
-) -> list[tuple[int, int, bool]]:
+def pair(parsed: list[dict[str, Any]], labelled: list[dict[str, Any]]) -> list[tuple[int, int, bool]]:
     """One-to-one (parsed index, labelled index, exact) pairs."""
     norm_p = [normalize_text(p["text"]) for p in parsed]
     norm_l = [normalize_text(lab["text"]) for lab in labelled]
@@ -104,9 +102,7 @@ def score_file(md: Path) -> FileScore:
             if got == want:
                 score.field_hits[name] += 1
             else:
-                score.field_errors.append(
-                    f"{name}: got {got!r}, want {want!r} ({labels[j]['text'][:50]})"
-                )
+                score.field_errors.append(f"{name}: got {got!r}, want {want!r} ({labels[j]['text'][:50]})")
     matched_p = {i for i, _, _ in pairs}
     matched_l = {j for _, j, _ in pairs}
     score.misses = [lab["text"] for j, lab in enumerate(labels) if j not in matched_l]
@@ -116,9 +112,7 @@ def score_file(md: Path) -> FileScore:
 
 def score_corpus(corpus: Path = CORPUS) -> list[FileScore]:
     """Scores for every labelled document in the corpus directory."""
-    return [
-        score_file(md) for md in sorted(corpus.glob("*.md")) if md.with_suffix(".json").exists()
-    ]
+    return [score_file(md) for md in sorted(corpus.glob("*.md")) if md.with_suffix(".json").exists()]
 
 
 @dataclass(frozen=True)
@@ -151,10 +145,7 @@ class Totals:
 def totals(scores: list[FileScore]) -> Totals:
     """Sum the per-file counts."""
     matched = sum(s.matched for s in scores)
-    accuracy = {
-        name: (sum(s.field_hits[name] for s in scores) / matched if matched else 1.0)
-        for name in FIELDS
-    }
+    accuracy = {name: (sum(s.field_hits[name] for s in scores) / matched if matched else 1.0) for name in FIELDS}
     return Totals(
         labelled=sum(s.labelled for s in scores),
         parsed=sum(s.parsed for s in scores),

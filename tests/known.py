@@ -25,17 +25,30 @@ from remediate.store import open_store
 from tests.support import document, set_state, sync_docs
 
 AS_OF = date(2024, 4, 8)
-A1, A2, A3, A4 = ("Add alerting on replication lag", "Automate the failover runbook",
-                  "Document the failover drill", "Rewrite the backup scheduler")
-B1, B2, B3, B4 = ("Automate the failover runbook steps", "Add alerting on queue depth",
-                  "Cap the consumer batch size", "Remove the legacy queue")
+A1, A2, A3, A4 = (
+    "Add alerting on replication lag",
+    "Automate the failover runbook",
+    "Document the failover drill",
+    "Rewrite the backup scheduler",
+)
+B1, B2, B3, B4 = (
+    "Automate the failover runbook steps",
+    "Add alerting on queue depth",
+    "Cap the consumer batch size",
+    "Remove the legacy queue",
+)
 
-DOC_A = document("2024-01-10-db-failover", [
-    {"text": A1, "priority": "P1", "owner": "@dana"},
-    {"text": A2, "priority": "P2", "owner": "@li"},
-    {"text": A3, "due": date(2024, 3, 20)},
-    {"text": A4, "priority": "P3", "owner": "@dana"},
-], title="DB failover", incident=date(2024, 1, 10))
+DOC_A = document(
+    "2024-01-10-db-failover",
+    [
+        {"text": A1, "priority": "P1", "owner": "@dana"},
+        {"text": A2, "priority": "P2", "owner": "@li"},
+        {"text": A3, "due": date(2024, 3, 20)},
+        {"text": A4, "priority": "P3", "owner": "@dana"},
+    ],
+    title="DB failover",
+    incident=date(2024, 1, 10),
+)
 B_ITEMS: list[dict[str, object] | str] = [
     {"text": B1, "priority": "P2", "owner": "@li"},
     {"text": B2, "priority": "P0", "owner": "@sam"},

@@ -57,8 +57,14 @@ class _Handler:
         message = message_from_bytes(envelope.original_content, policy=policy.default)
         login = session.auth_data.login.decode() if session.authenticated and session.auth_data else None
         self.server.messages.append(
-            Received(envelope.mail_from, list(envelope.rcpt_tos), message,  # type: ignore[arg-type]
-                     session.ssl is not None, login))
+            Received(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                message,  # type: ignore[arg-type]
+                session.ssl is not None,
+                login,
+            )
+        )
         return "250 Message accepted for delivery"
 
 
@@ -83,8 +89,9 @@ def smtp_server(
         kwargs.update(authenticator=authenticate, auth_required=True, auth_require_tls=tls is not None)
     if tls is not None:
         kwargs.update(tls_context=tls, require_starttls=require_starttls)
-    controller = Controller(_Handler(record), hostname=record.host, port=record.port,
-                            server_hostname="localhost", **kwargs)
+    controller = Controller(
+        _Handler(record), hostname=record.host, port=record.port, server_hostname="localhost", **kwargs
+    )
     controller.start()
     try:
         yield record

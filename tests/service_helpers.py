@@ -62,13 +62,20 @@ def install_fake_tracker(root: Path) -> Path:
     return install_connector(root, "fake", FAKE_TRACKER, "FakeTracker")
 
 
-def write_config(path: Path, database_url: str, *, every: str = "1s", tracker: str = "local",
-                 extra: str = "", digest: str | None = None) -> Path:
+def write_config(
+    path: Path,
+    database_url: str,
+    *,
+    every: str = "1s",
+    tracker: str = "local",
+    extra: str = "",
+    digest: str | None = None,
+) -> Path:
     """A config with a fast status sync; the digest off, or every second to channel ``digest``."""
-    digest_table = (f'enabled = true\nevery = "1s"\nchannel = "{digest}"\n' if digest else "enabled = false\n")
+    digest_table = f'enabled = true\nevery = "1s"\nchannel = "{digest}"\n' if digest else "enabled = false\n"
     path.write_text(
         f'database_url = "{database_url}"\ntracker = "{tracker}"\n\n'
-        f'[schedule]\nmisfire_grace_time = 3600\n\n'
+        f"[schedule]\nmisfire_grace_time = 3600\n\n"
         f'[schedule.refresh]\nevery = "{every}"\n\n[schedule.digest]\n{digest_table}{extra}'
     )
     return path
@@ -76,20 +83,24 @@ def write_config(path: Path, database_url: str, *, every: str = "1s", tracker: s
 
 def remediate(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run the CLI to completion."""
-    return subprocess.run([sys.executable, "-m", "remediate", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "remediate", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
 
 
 class ServiceProcess:
     """One ``remediate schedule`` subprocess, its log file and its HTTP port."""
 
-    def __init__(self, config: Path, log: Path, *, args: Sequence[str] = ("--http", "0"),
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, config: Path, log: Path, *, args: Sequence[str] = ("--http", "0"), env: dict[str, str] | None = None
+    ) -> None:
         self.log = log
         self._log_file = open(log, "w")  # noqa: SIM115 (closed in wait/stop)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "remediate", "schedule", "--config", str(config), *args],
-            stdout=subprocess.DEVNULL, stderr=self._log_file, env=env or dict(os.environ),
+            stdout=subprocess.DEVNULL,
+            stderr=self._log_file,
+            env=env or dict(os.environ),
         )
 
     # --- logs ---------------------------------------------------------------------------------

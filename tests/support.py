@@ -36,6 +36,7 @@ def texts(text: str, **kwargs: Any) -> list[str]:
     """The item texts of an inline example."""
     return [item.text for item in parse_md(text, **kwargs).action_items]
 
+
 def document(
     pm_id: str,
     items: list[dict[str, object] | str],
@@ -55,10 +56,16 @@ def document(
     for line, raw in enumerate(items, start=10):
         fields = {"text": raw} if isinstance(raw, str) else dict(raw)
         text = str(fields.pop("text"))
-        built.append(ActionItem(id=item_id(pm_id, text), text=text, section="Action items", line=line,
-                                end_line=line, **fields))  # type: ignore[arg-type]
-    postmortem = Postmortem(pm_id, title or pm_id, incident, source or f"postmortems/{pm_id}.md",  # type: ignore[arg-type]
-                            content_hash(pm_id + repr(items)))
+        built.append(
+            ActionItem(id=item_id(pm_id, text), text=text, section="Action items", line=line, end_line=line, **fields)
+        )  # type: ignore[arg-type]
+    postmortem = Postmortem(
+        pm_id,
+        title or pm_id,
+        incident,
+        source or f"postmortems/{pm_id}.md",  # type: ignore[arg-type]
+        content_hash(pm_id + repr(items)),
+    )
     return ParseResult(postmortem, tuple(built))
 
 
@@ -93,8 +100,9 @@ def set_state(database_url: str, text: str, state: str, *, at: object = None) ->
                 assert row is not None
                 row.state_changed_at = at  # type: ignore[assignment]
                 session.add(row)
-                event = session.exec(select(Event).where(Event.item_id == item.id, Event.kind == "state")
-                                     .order_by(Event.id.desc())).first()  # type: ignore[union-attr]
+                event = session.exec(
+                    select(Event).where(Event.item_id == item.id, Event.kind == "state").order_by(Event.id.desc())
+                ).first()  # type: ignore[union-attr]
                 if event is not None:
                     event.at = at  # type: ignore[assignment]
                     session.add(event)

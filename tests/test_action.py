@@ -73,8 +73,14 @@ def git(cwd: Path, *args: str) -> str:
     return result.stdout.strip()
 
 
-GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_NOSYSTEM": "1"}
+GIT_ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
 
 
 def run_action(workdir: Path, temp: Path, inputs: dict[str, str], github: dict[str, str]) -> dict[str, str]:
@@ -99,11 +105,23 @@ def run_action(workdir: Path, temp: Path, inputs: dict[str, str], github: dict[s
 
         output_file = temp / f"output-{step.get('id', 'x')}"
         output_file.write_text("")
-        env = {**os.environ, **{k: evaluate(v) for k, v in step.get("env", {}).items()},
-               "RUNNER_TEMP": str(temp), "GITHUB_OUTPUT": str(output_file), "GITHUB_REF": "refs/heads/main",
-               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "GIT_CONFIG_NOSYSTEM": "1"}
-        result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=workdir, env=env,
-                                capture_output=True, text=True, timeout=300)
+        env = {
+            **os.environ,
+            **{k: evaluate(v) for k, v in step.get("env", {}).items()},
+            "RUNNER_TEMP": str(temp),
+            "GITHUB_OUTPUT": str(output_file),
+            "GITHUB_REF": "refs/heads/main",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "GIT_CONFIG_NOSYSTEM": "1",
+        }
+        result = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", step["run"]],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode == 0, f"{step['name']}: {result.stdout}\n{result.stderr}"
         written = output_file.read_text()
         for key, _delimiter, value in re.findall(r"^(\w+)<<(\w+)\n(.*?)\n?^\2$", written, re.M | re.S):
@@ -143,8 +161,9 @@ def test_changed_postmortems_lists_added_and_modified_ones(repo: tuple[Path, Pat
     git(work, "commit", "--quiet", "-m", "two")
 
     def changed(before: str) -> list[str]:
-        result = subprocess.run(["bash", str(script), before, "HEAD", "postmortems/"], cwd=work,
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            ["bash", str(script), before, "HEAD", "postmortems/"], cwd=work, capture_output=True, text=True, timeout=60
+        )
         assert result.returncode == 0, result.stderr
         return result.stdout.splitlines()
 
@@ -153,15 +172,18 @@ def test_changed_postmortems_lists_added_and_modified_ones(repo: tuple[Path, Pat
     assert changed("") == ["postmortems/a.md", "postmortems/b c.md"]
 
 
-def test_the_action_syncs_changed_postmortems_and_commits_the_write_back(repo: tuple[Path, Path], tmp_path: Path) -> None:
+def test_the_action_syncs_changed_postmortems_and_commits_the_write_back(
+    repo: tuple[Path, Path], tmp_path: Path
+) -> None:
     origin, work = repo
     (work / "README.md").write_text("# runbooks\n")
     git(work, "add", ".")
     git(work, "commit", "--quiet", "-m", "start")
     git(work, "push", "--quiet", "origin", "main")
     before = git(work, "rev-parse", "HEAD")
-    write_postmortem(work / "postmortems" / "2024-03-12-checkout.md", ["Add an alert on queue depth",
-                                                                       "Write a failover runbook"])
+    write_postmortem(
+        work / "postmortems" / "2024-03-12-checkout.md", ["Add an alert on queue depth", "Write a failover runbook"]
+    )
     write_postmortem(work / "postmortems" / "2024-04-02-dns.md", ["Lower the DNS TTL before migrations"])
     git(work, "add", ".")
     git(work, "commit", "--quiet", "-m", "two postmortems")
@@ -169,10 +191,13 @@ def test_the_action_syncs_changed_postmortems_and_commits_the_write_back(repo: t
     after = git(work, "rev-parse", "HEAD")
     inputs = {"tracker": "local", "write-back": "true", "commit-message": "link tickets [skip ci]"}
 
-    outputs = run_action(work, tmp_path / "runner1", inputs, {"action_path": str(REPO), "event.before": before,
-                                                              "sha": after})
+    outputs = run_action(
+        work, tmp_path / "runner1", inputs, {"action_path": str(REPO), "event.before": before, "sha": after}
+    )
     assert outputs["steps.changed.outputs.files"].splitlines() == [
-        "postmortems/2024-03-12-checkout.md", "postmortems/2024-04-02-dns.md"]
+        "postmortems/2024-03-12-checkout.md",
+        "postmortems/2024-04-02-dns.md",
+    ]
     assert json.loads(outputs["steps.sync.outputs.summary"])["created"] == 3
     assert git(origin, "log", "-1", "--format=%s", "main") == "link tickets [skip ci]"
     pushed = git(origin, "show", "main:postmortems/2024-04-02-dns.md")
@@ -185,8 +210,9 @@ def test_the_action_syncs_changed_postmortems_and_commits_the_write_back(repo: t
     if parse_path(str(work / "postmortems" / "2024-04-02-dns.md")).action_items[0].tracker_ref is None:
         pytest.skip("this parser does not read written-back references yet (issue 2's parser does)")
     head = git(work, "rev-parse", "HEAD")
-    outputs = run_action(work, tmp_path / "runner2", inputs, {"action_path": str(REPO), "event.before": after,
-                                                              "sha": head})
+    outputs = run_action(
+        work, tmp_path / "runner2", inputs, {"action_path": str(REPO), "event.before": after, "sha": head}
+    )
     summary = json.loads(outputs["steps.sync.outputs.summary"])
     assert summary["created"] == 0 and summary["linked"] == 3
     assert git(origin, "rev-parse", "main") == head  # nothing new to commit
@@ -198,6 +224,10 @@ def test_the_action_does_nothing_when_no_postmortem_changed(repo: tuple[Path, Pa
     git(work, "add", ".")
     git(work, "commit", "--quiet", "-m", "docs only")
     head = git(work, "rev-parse", "HEAD")
-    outputs = run_action(work, tmp_path / "runner", {"tracker": "local"},
-                         {"action_path": str(REPO), "event.before": "0" * 40, "sha": head})
+    outputs = run_action(
+        work,
+        tmp_path / "runner",
+        {"tracker": "local"},
+        {"action_path": str(REPO), "event.before": "0" * 40, "sha": head},
+    )
     assert outputs["steps.changed.outputs.files"] == "" and outputs["steps.sync.outputs.summary"] == "{}"

@@ -32,10 +32,25 @@ def run_browser(url: str, tmp_path: Path, *extra: str) -> subprocess.CompletedPr
     profile = tmp_path / "profile"
     profile.mkdir(exist_ok=True)
     return subprocess.run(
-        [browser(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *extra, url],
-        capture_output=True, text=True, timeout=120,
+        [
+            browser(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--v=0",
+            *extra,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -49,8 +64,9 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("audit")
     db = f"sqlite:///{tmp / 'state.db'}"
     known.build(db)
-    sync_docs(db, [document("2024-04-01-hostile", [HOSTILE], title="Hostile <b>title</b>",
-                            incident=known.date(2024, 4, 1))])
+    sync_docs(
+        db, [document("2024-04-01-hostile", [HOSTILE], title="Hostile <b>title</b>", incident=known.date(2024, 4, 1))]
+    )
     out = tmp / "audit.html"
     result = CliRunner().invoke(app, ["audit", "--as-of", "2024-04-08", "--format", "html", "-o", str(out), "--db", db])
     assert result.exit_code == 0, result.output
@@ -84,7 +100,7 @@ def test_document_text_stays_text(page: Path, tmp_path: Path) -> None:
     dom = run_browser(page.as_uri(), tmp_path, "--dump-dom").stdout
     assert "<script" not in dom and "<img" not in dom  # nothing became an element
     assert 'id="pwned"' not in dom and "<title>pwned" not in dom  # and nothing ran
-    assert "&lt;script&gt;document.title=\"pwned\"&lt;/script&gt;" in dom  # shown as the text it is
+    assert '&lt;script&gt;document.title="pwned"&lt;/script&gt;' in dom  # shown as the text it is
     assert "Hostile &lt;b&gt;title&lt;/b&gt;" in dom
 
 
@@ -96,8 +112,9 @@ def test_audit_page_is_self_contained(page: Path) -> None:
 
 def test_audit_page_screenshot(page: Path, tmp_path: Path) -> None:
     shot = tmp_path / "audit.png"
-    result = run_browser(page.as_uri(), tmp_path, f"--screenshot={shot}", "--window-size=1100,1600",
-                         "--hide-scrollbars")
+    result = run_browser(
+        page.as_uri(), tmp_path, f"--screenshot={shot}", "--window-size=1100,1600", "--hide-scrollbars"
+    )
     assert result.returncode == 0 and console_lines(result.stderr) == []
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000  # a blank page compresses to a few KB

@@ -16,9 +16,7 @@ runner = CliRunner()
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     """Run the installed CLI in a subprocess, the way users and CI do."""
-    return subprocess.run(
-        [sys.executable, "-m", "remediate", *args], capture_output=True, text=True, timeout=60
-    )
+    return subprocess.run([sys.executable, "-m", "remediate", *args], capture_output=True, text=True, timeout=60)
 
 
 def test_version() -> None:

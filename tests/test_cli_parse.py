@@ -15,9 +15,7 @@ from tests.support import REPO
 EXAMPLE = REPO / "config" / "examples" / "2024-03-12-checkout-latency.md"
 
 
-def run(
-    *args: str, stdin: bytes | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[bytes]:
+def run(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [sys.executable, "-m", "remediate", *args],
         input=stdin, capture_output=True, timeout=60, cwd=cwd, env=os.environ.copy(),
@@ -159,9 +157,7 @@ def test_parse_does_not_import_heavy_libraries() -> None:
         " 'requests', 'jinja2') if m in sys.modules]\n"
         "print('HEAVY=' + ','.join(heavy))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip().splitlines()[-1] == "HEAVY=", result.stdout + result.stderr
 
 

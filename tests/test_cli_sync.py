@@ -15,8 +15,9 @@ ITEMS = ["Add alerting on queue depth", "Document the failover procedure", "Load
 
 
 def cli(*args: str, db: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "remediate", *args, "--db", db],
-                          capture_output=True, text=True, timeout=120, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "remediate", *args, "--db", db], capture_output=True, text=True, timeout=120, cwd=cwd
+    )
 
 
 @pytest.fixture
@@ -31,7 +32,9 @@ def test_sync_json_has_one_entry_per_item(tmp_path: Path, db: str) -> None:
     data = json.loads(result.stdout)
     assert data["summary"] == {"created": 3, "updated": 0, "unchanged": 0, "linked": 0, "removed": 0}
     assert [(i["action"], i["tracker"], i["key"]) for i in data["items"]] == [
-        ("create", "local", "LOCAL-1"), ("create", "local", "LOCAL-2"), ("create", "local", "LOCAL-3"),
+        ("create", "local", "LOCAL-1"),
+        ("create", "local", "LOCAL-2"),
+        ("create", "local", "LOCAL-3"),
     ]
     assert all(set(i) >= {"item_id", "action", "tracker", "key", "url"} for i in data["items"])
 
@@ -49,8 +52,13 @@ def test_sync_directory_reads_every_postmortem_below(tmp_path: Path, db: str) ->
 
 def test_sync_reads_stdin(tmp_path: Path, db: str) -> None:
     text = write_postmortem(tmp_path / "pm.md", ITEMS).read_text()
-    result = subprocess.run([sys.executable, "-m", "remediate", "sync", "-", "--db", db, "--format", "json"],
-                            input=text, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "remediate", "sync", "-", "--db", db, "--format", "json"],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["summary"]["created"] == 3
 
@@ -107,8 +115,9 @@ def test_db_upgrade_and_path(tmp_path: Path, db: str) -> None:
 
 def test_default_database_lives_in_the_user_data_dir(tmp_path: Path) -> None:
     doc = write_postmortem(tmp_path / "pm.md", ITEMS)
-    result = subprocess.run([sys.executable, "-m", "remediate", "sync", str(doc)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "remediate", "sync", str(doc)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     from remediate.store import default_database_path
 

@@ -36,22 +36,34 @@ PLUGIN = textwrap.dedent(
 )
 
 
-
 def test_two_concurrent_syncs_create_each_ticket_once(tmp_path: Path, database_url: str) -> None:
     plugin_path = install_connector(tmp_path / "plugins", "slow", PLUGIN, "SlowTracker")
     items = [f"Add alerting on queue depth for worker pool number {n}" for n in range(4)]
     doc = write_postmortem(tmp_path / "pm.md", items)
     env = {**os.environ, "PYTHONPATH": str(plugin_path)}
-    command = [sys.executable, "-m", "remediate", "sync", str(doc), "--tracker", "slow",
-               "--db", database_url, "--format", "json"]
-    procs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    command = [
+        sys.executable,
+        "-m",
+        "remediate",
+        "sync",
+        str(doc),
+        "--tracker",
+        "slow",
+        "--db",
+        database_url,
+        "--format",
+        "json",
+    ]
+    procs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
     import json
 
-    summaries = sorted((json.loads(out)["summary"]["created"], json.loads(out)["summary"]["unchanged"])
-                       for out, _ in outputs)
+    summaries = sorted(
+        (json.loads(out)["summary"]["created"], json.loads(out)["summary"]["unchanged"]) for out, _ in outputs
+    )
     assert summaries == [(0, 4), (4, 0)]
     store = open_store(database_url)
     with store.session() as session:

@@ -108,8 +108,11 @@ def test_healthcheck_uses_python_not_curl() -> None:
 
 
 def test_build_context_has_what_the_build_copies() -> None:
-    ignored = [line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()
-               if line.strip() and not line.startswith("#")]
+    ignored = [
+        line.strip()
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     for needed in ("pyproject.toml", "README.md", "src", "connectors"):
         assert needed not in ignored and (REPO / needed).exists(), needed
     for heavy in (".git", ".venv", "tests"):
@@ -128,12 +131,16 @@ def test_the_build_stage_builds_a_complete_wheel(tmp_path: Path) -> None:
             for source in sources:
                 origin = REPO / source
                 if origin.is_dir():
-                    shutil.copytree(origin, context / source, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+                    shutil.copytree(
+                        origin, context / source, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+                    )
                 else:
                     shutil.copy2(origin, context / source)
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "wheels"), str(context)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     (wheel,) = (tmp_path / "wheels").glob("remediate-*.whl")

@@ -60,10 +60,19 @@ def sqlite_db(tmp_path: Path) -> str:
 
 
 def email_settings(port: int, ca_file: Path | None, **extra: Any) -> Settings:
-    return Settings(digest={"channel": "email", "smtp_host": "127.0.0.1", "smtp_port": port,  # type: ignore[arg-type]
-                            "smtp_user": "remediate", "smtp_ca_file": ca_file,
-                            "email_from": "remediate@example.com", "email_to": ["sre@example.com", "ops@example.com"],
-                            "timeout": 10, **extra})
+    return Settings(
+        digest={
+            "channel": "email",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,  # type: ignore[arg-type]
+            "smtp_user": "remediate",
+            "smtp_ca_file": ca_file,
+            "email_from": "remediate@example.com",
+            "email_to": ["sre@example.com", "ops@example.com"],
+            "timeout": 10,
+            **extra,
+        }
+    )
 
 
 ENV = {"REMEDIATE_SMTP_PASSWORD": PASSWORD}
@@ -74,8 +83,9 @@ ENV = {"REMEDIATE_SMTP_PASSWORD": PASSWORD}
 
 def test_email_digest_arrives_over_starttls_with_auth(sqlite_db: str, server_tls: Any, ca_file: Path) -> None:
     with smtp_server(server_tls, users={"remediate": PASSWORD}) as smtp:
-        outcome = send_digest(email_settings(smtp.port, ca_file), database_url=sqlite_db, as_of=known.AS_OF,
-                              environ=ENV)
+        outcome = send_digest(
+            email_settings(smtp.port, ca_file), database_url=sqlite_db, as_of=known.AS_OF, environ=ENV
+        )
     assert outcome.sent and outcome.period.key == "2024-W15"
     assert outcome.detail == f"email to sre@example.com, ops@example.com via 127.0.0.1:{smtp.port}"
     [received] = smtp.messages
@@ -92,8 +102,9 @@ def test_email_digest_arrives_over_starttls_with_auth(sqlite_db: str, server_tls
     assert PASSWORD not in json.dumps(outcome.to_json())
 
 
-def test_wrong_password_is_a_delivery_error_and_nothing_is_recorded(sqlite_db: str, server_tls: Any,
-                                                                     ca_file: Path) -> None:
+def test_wrong_password_is_a_delivery_error_and_nothing_is_recorded(
+    sqlite_db: str, server_tls: Any, ca_file: Path
+) -> None:
     with smtp_server(server_tls, users={"remediate": "other"}) as smtp:
         with pytest.raises(DeliveryError, match="refused the login of 'remediate'") as info:
             send_digest(email_settings(smtp.port, ca_file), database_url=sqlite_db, as_of=known.AS_OF, environ=ENV)
@@ -132,8 +143,9 @@ def test_plain_smtp_without_login_works_when_configured(sqlite_db: str) -> None:
         ({"smtp_starttls": False}, ENV, "refusing to send the SMTP password unencrypted"),
     ],
 )
-def test_email_configuration_errors_name_the_setting(sqlite_db: str, extra: dict[str, Any],
-                                                     environ: dict[str, str], message: str) -> None:
+def test_email_configuration_errors_name_the_setting(
+    sqlite_db: str, extra: dict[str, Any], environ: dict[str, str], message: str
+) -> None:
     with pytest.raises(ConfigError, match=message):
         send_digest(email_settings(2525, None, **extra), database_url=sqlite_db, as_of=known.AS_OF, environ=environ)
 
@@ -143,8 +155,13 @@ def test_email_configuration_errors_name_the_setting(sqlite_db: str, extra: dict
 
 def test_slack_digest_is_block_kit(sqlite_db: str) -> None:
     with webhook_server(slack=True, path=SLACK_SECRET) as slack:
-        outcome = send_digest(Settings(), database_url=sqlite_db, as_of=known.AS_OF, channel="slack",
-                              environ={"REMEDIATE_SLACK_WEBHOOK_URL": slack.url})
+        outcome = send_digest(
+            Settings(),
+            database_url=sqlite_db,
+            as_of=known.AS_OF,
+            channel="slack",
+            environ={"REMEDIATE_SLACK_WEBHOOK_URL": slack.url},
+        )
     assert outcome.sent and outcome.detail == "Slack message with 7 blocks"
     [request] = slack.requests
     payload = request.body
@@ -163,12 +180,22 @@ def test_slack_digest_is_block_kit(sqlite_db: str) -> None:
 
 def test_slack_text_is_escaped_and_a_huge_digest_still_fits(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'big.db'}"
-    items = [{"text": f"Fix <b>widget</b> & gadget number {n} " + "with a long explanation " * 8, "owner": "@big" if n < 30 else f"@o{n % 100}"}
-             for n in range(300)]
+    items = [
+        {
+            "text": f"Fix <b>widget</b> & gadget number {n} " + "with a long explanation " * 8,
+            "owner": "@big" if n < 30 else f"@o{n % 100}",
+        }
+        for n in range(300)
+    ]
     sync_docs(db, [document("big", items, incident=date(2024, 1, 1))])  # type: ignore[list-item]
     with webhook_server(slack=True) as slack:
-        send_digest(Settings(), database_url=db, as_of=date(2024, 6, 1), channel="slack",
-                    environ={"REMEDIATE_SLACK_WEBHOOK_URL": slack.url})
+        send_digest(
+            Settings(),
+            database_url=db,
+            as_of=date(2024, 6, 1),
+            channel="slack",
+            environ={"REMEDIATE_SLACK_WEBHOOK_URL": slack.url},
+        )
     payload = slack.requests[0].body
     assert slack_errors(payload) is None  # what Slack would accept: <= 50 blocks, sections <= 3,000 characters
     assert len(payload["blocks"]) == 50
@@ -186,8 +213,13 @@ def test_webhook_errors_never_show_the_url(sqlite_db: str) -> None:
     with webhook_server(slack=True, path=SLACK_SECRET) as slack:
         wrong = slack.url.replace("XXXXsecretXXXX", "revoked")
         with pytest.raises(DeliveryError) as info:
-            send_digest(Settings(), database_url=sqlite_db, as_of=known.AS_OF, channel="slack",
-                        environ={"REMEDIATE_SLACK_WEBHOOK_URL": wrong})
+            send_digest(
+                Settings(),
+                database_url=sqlite_db,
+                as_of=known.AS_OF,
+                channel="slack",
+                environ={"REMEDIATE_SLACK_WEBHOOK_URL": wrong},
+            )
     assert str(info.value) == "the Slack webhook answered 404: no_service"
     assert _sent(sqlite_db) == []
 
@@ -195,16 +227,26 @@ def test_webhook_errors_never_show_the_url(sqlite_db: str) -> None:
 def test_webhook_retries_after_a_503(sqlite_db: str) -> None:
     with webhook_server() as hook:
         hook.responses.append((503, {"Retry-After": "0"}, "busy"))
-        outcome = send_digest(Settings(), database_url=sqlite_db, as_of=known.AS_OF, channel="webhook",
-                              environ={"REMEDIATE_WEBHOOK_URL": hook.url})
+        outcome = send_digest(
+            Settings(),
+            database_url=sqlite_db,
+            as_of=known.AS_OF,
+            channel="webhook",
+            environ={"REMEDIATE_WEBHOOK_URL": hook.url},
+        )
     assert outcome.sent and len(hook.requests) == 2
     assert len(_sent(sqlite_db)) == 1
 
 
 def test_generic_webhook_gets_the_digest_as_json_with_a_bearer_token(sqlite_db: str) -> None:
     with webhook_server() as hook:
-        send_digest(Settings(), database_url=sqlite_db, as_of=known.AS_OF, channel="webhook",
-                    environ={"REMEDIATE_WEBHOOK_URL": hook.url, "REMEDIATE_WEBHOOK_TOKEN": "tok-123"})
+        send_digest(
+            Settings(),
+            database_url=sqlite_db,
+            as_of=known.AS_OF,
+            channel="webhook",
+            environ={"REMEDIATE_WEBHOOK_URL": hook.url, "REMEDIATE_WEBHOOK_TOKEN": "tok-123"},
+        )
     [request] = hook.requests
     assert request.headers["Authorization"] == "Bearer tok-123"
     assert request.headers["User-Agent"].startswith("remediate/")
@@ -246,8 +288,9 @@ def test_a_digest_is_sent_once_per_period_and_channel(database_url: str, hook: A
     env = {"REMEDIATE_WEBHOOK_URL": hook.url}
 
     def send(day: date, **kwargs: Any) -> str:
-        return send_digest(Settings(), database_url=database_url, as_of=day, channel="webhook", environ=env,
-                           **kwargs).status
+        return send_digest(
+            Settings(), database_url=database_url, as_of=day, channel="webhook", environ=env, **kwargs
+        ).status
 
     assert send(known.AS_OF) == "sent"
     assert send(date(2024, 4, 10)) == "skipped"  # Wednesday of the same week
@@ -257,8 +300,12 @@ def test_a_digest_is_sent_once_per_period_and_channel(database_url: str, hook: A
     assert send(date(2024, 4, 15)) == "sent"  # Monday: 2024-W16
     assert send(date(2024, 4, 15), period="month") == "sent"  # 2024-04 is another period
     assert len(hook.requests) == 4
-    assert _sent(database_url) == [("webhook", "2024-W15", False), ("webhook", "2024-W15", True),
-                                   ("webhook", "2024-W16", False), ("webhook", "2024-04", False)]
+    assert _sent(database_url) == [
+        ("webhook", "2024-W15", False),
+        ("webhook", "2024-W15", True),
+        ("webhook", "2024-W16", False),
+        ("webhook", "2024-04", False),
+    ]
 
 
 def test_stdout_previews_are_never_recorded(database_url: str) -> None:
@@ -290,6 +337,7 @@ def test_scheduler_timezone_decides_the_period(sqlite_db: str, hook: Any) -> Non
 
     settings = Settings(timezone="Europe/Berlin")
     as_of = settings.today(datetime(2024, 4, 14, 23, 30, tzinfo=UTC))
-    outcome = send_digest(settings, database_url=sqlite_db, as_of=as_of, channel="webhook",
-                          environ={"REMEDIATE_WEBHOOK_URL": hook.url})
+    outcome = send_digest(
+        settings, database_url=sqlite_db, as_of=as_of, channel="webhook", environ={"REMEDIATE_WEBHOOK_URL": hook.url}
+    )
     assert outcome.period.key == "2024-W16"

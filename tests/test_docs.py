@@ -43,7 +43,11 @@ def test_quick_start_main_job_runs_on_embedded_defaults(tmp_path) -> None:  # ty
     command = quick_start_commands()[0].split("pip install -q -e . && ", 1)[1]
     result = subprocess.run(
         command.replace("remediate ", f"{sys.executable} -m remediate "),
-        shell=True, cwd=REPO, capture_output=True, text=True, timeout=120,
+        shell=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "created" in result.stdout and "Remediation status" in result.stdout

@@ -23,7 +23,9 @@ STORED = [
 def test_exact_ids_match_in_any_order() -> None:
     candidates = [cand("x", id="c2"), cand("y", id="c0"), cand("z", id="k1")]
     assert [(m.known_id, m.how) for m in match_items(candidates, STORED)] == [
-        ("k2", "id"), ("k0", "id"), ("k1", "id"),
+        ("k2", "id"),
+        ("k0", "id"),
+        ("k1", "id"),
     ]
 
 
@@ -66,7 +68,10 @@ def test_ticket_reference_pins_identity_through_heavy_rewording() -> None:
 
 
 def test_each_stored_item_is_matched_at_most_once() -> None:
-    candidates = [cand("Add alerting on queue depth for worker pool"), cand("Add alerting on queue depth for worker pools")]
+    candidates = [
+        cand("Add alerting on queue depth for worker pool"),
+        cand("Add alerting on queue depth for worker pools"),
+    ]
     matches = match_items(candidates, STORED[:1])
     assert sorted(m.known_id or "" for m in matches) == ["", "k0"]
 

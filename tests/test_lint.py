@@ -104,15 +104,22 @@ def test_cli_json_and_strict_exit_codes(tmp_path: Path) -> None:
     assert result.exit_code == 0  # warnings only
     data = json.loads(result.stdout)
     assert data["files"] == 1 and data["count"] == len(data["findings"]) == 12  # 3 x 3 missing fields + 3
-    assert {f["rule"] for f in data["findings"]} == {"missing-owner", "missing-due", "missing-priority", "vague",
-                                                      "duplicate", "empty-section"}
+    assert {f["rule"] for f in data["findings"]} == {
+        "missing-owner",
+        "missing-due",
+        "missing-priority",
+        "vague",
+        "duplicate",
+        "empty-section",
+    }
     assert all(f["severity"] == "warning" and f["path"] == str(path) for f in data["findings"])
     assert runner.invoke(app, ["lint", str(path), "--strict"]).exit_code == 1
 
 
 def test_cli_clean_document_passes_strict(tmp_path: Path) -> None:
-    clean = write_postmortem(tmp_path / "pm.md", ["Add alerting on queue depth", "Automate the failover"],
-                             boxes=[True, True])
+    clean = write_postmortem(
+        tmp_path / "pm.md", ["Add alerting on queue depth", "Automate the failover"], boxes=[True, True]
+    )
     result = runner.invoke(app, ["lint", str(clean), "--strict"])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "0 finding(s) in 1 file(s)"

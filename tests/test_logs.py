@@ -12,8 +12,13 @@ from remediate.service.logs import StructuredFormatter, configure, mask, secret_
 from tests.service_helpers import parse_logfmt
 
 
-def record(message: str, *, name: str = "remediate.service", fields: dict[str, object] | None = None,
-           exc: BaseException | None = None) -> logging.LogRecord:
+def record(
+    message: str,
+    *,
+    name: str = "remediate.service",
+    fields: dict[str, object] | None = None,
+    exc: BaseException | None = None,
+) -> logging.LogRecord:
     rec = logging.LogRecord(name, logging.WARNING, __file__, 1, message, (), None)
     if fields is not None:
         rec.fields = fields
@@ -23,8 +28,11 @@ def record(message: str, *, name: str = "remediate.service", fields: dict[str, o
 
 
 def test_logfmt_events_quote_what_needs_quoting() -> None:
-    line = StructuredFormatter().format(record("job_failed", fields={
-        "job": "refresh", "error": 'tracker said "no"\nthen hung up', "empty": "", "count": 3}))
+    line = StructuredFormatter().format(
+        record(
+            "job_failed", fields={"job": "refresh", "error": 'tracker said "no"\nthen hung up', "empty": "", "count": 3}
+        )
+    )
     assert "\n" not in line
     parsed = parse_logfmt(line)
     assert parsed["event"] == "job_failed" and parsed["level"] == "warning" and parsed["count"] == "3"
@@ -52,12 +60,24 @@ def test_exceptions_fold_into_one_line_and_tracebacks_only_with_debug() -> None:
 
 
 def test_secret_values_come_from_secret_looking_variables() -> None:
-    environ = {"GITHUB_TOKEN": "ghp_abcdef123", "JIRA_API_TOKEN": "tok", "REMEDIATE_SMTP_PASSWORD": "hunter2hunter",
-               "REMEDIATE_SLACK_WEBHOOK_URL": "https://hooks.example/T0/B0/xyz", "HOME": "/home/someone",
-               "JIRA_PAT": "pat-123456", "SIGNING_KEY": "k3y-value-long"}
+    environ = {
+        "GITHUB_TOKEN": "ghp_abcdef123",
+        "JIRA_API_TOKEN": "tok",
+        "REMEDIATE_SMTP_PASSWORD": "hunter2hunter",
+        "REMEDIATE_SLACK_WEBHOOK_URL": "https://hooks.example/T0/B0/xyz",
+        "HOME": "/home/someone",
+        "JIRA_PAT": "pat-123456",
+        "SIGNING_KEY": "k3y-value-long",
+    }
     found = secret_values(environ, ["dbpassword1", None])
-    assert set(found) == {"ghp_abcdef123", "hunter2hunter", "https://hooks.example/T0/B0/xyz", "pat-123456",
-                          "k3y-value-long", "dbpassword1"}  # "tok" is too short to mask safely
+    assert set(found) == {
+        "ghp_abcdef123",
+        "hunter2hunter",
+        "https://hooks.example/T0/B0/xyz",
+        "pat-123456",
+        "k3y-value-long",
+        "dbpassword1",
+    }  # "tok" is too short to mask safely
     assert mask('token "ghp_abcdef123" and dbpassword1', found) == 'token "***" and ***'
 
 
@@ -68,9 +88,10 @@ def test_configured_logging_masks_every_line(style: str) -> None:
     saved = (list(root.handlers), root.level, ours.level)
     configure(style=style, environ={"GITHUB_TOKEN": 'ghp_"quoted"secret'}, stream=stream)
     try:
-        logging.getLogger("remediate.service").warning("job_failed", extra={"fields": {
-            "error": 'refused ghp_"quoted"secret'}})
-        logging.getLogger("remediate.sync").warning("ticket %s says ghp_\"quoted\"secret", "#12")
+        logging.getLogger("remediate.service").warning(
+            "job_failed", extra={"fields": {"error": 'refused ghp_"quoted"secret'}}
+        )
+        logging.getLogger("remediate.sync").warning('ticket %s says ghp_"quoted"secret', "#12")
     finally:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])

@@ -37,9 +37,7 @@ def test_owner_from_explicit_annotations_only(line: str, owner: str | None, text
 
 
 def test_postmortem_owner_metadata_is_not_an_item_owner() -> None:
-    (item,) = parse_md(
-        "---\nowner: '@boss'\n---\n## Owner: @boss\n## Action items\n- Add alerts\n"
-    ).action_items
+    (item,) = parse_md("---\nowner: '@boss'\n---\n## Owner: @boss\n## Action items\n- Add alerts\n").action_items
     assert item.owner is None
 
 
@@ -67,9 +65,7 @@ def test_postmortem_owner_metadata_is_not_an_item_owner() -> None:
         ("- Freeze deploys until 2024-02-01", None, "Freeze deploys until 2024-02-01"),
     ],
 )
-def test_due_dates_absolute_and_relative_to_the_incident(
-    line: str, due: date | None, text: str
-) -> None:
+def test_due_dates_absolute_and_relative_to_the_incident(line: str, due: date | None, text: str) -> None:
     item = one(line)
     assert (item.due, item.text) == (due, text)
 
@@ -81,9 +77,7 @@ def test_relative_due_without_an_incident_date_is_left_out_with_a_warning() -> N
 
 
 def test_month_relative_due_clamps_to_the_month_end() -> None:
-    assert one(
-        "- Rotate keys within 1 month", header="Date: 2024-01-31\n## Next steps\n"
-    ).due == date(2024, 2, 29)
+    assert one("- Rotate keys within 1 month", header="Date: 2024-01-31\n## Next steps\n").due == date(2024, 2, 29)
 
 
 def test_priority_sub_heading_with_a_relative_deadline() -> None:

@@ -7,9 +7,7 @@ import pytest
 from tests.support import parse_md, texts
 
 
-@pytest.mark.parametrize(
-    "marker", ["*", "-", "+", "•", "—", "1.", "1)", "*1.\t", "(a)", "a)", "(1)", "1-", "o\t"]
-)
+@pytest.mark.parametrize("marker", ["*", "-", "+", "•", "—", "1.", "1)", "*1.\t", "(a)", "a)", "(1)", "1-", "o\t"])
 def test_every_list_marker_people_use(marker: str) -> None:
     gap = "" if marker.endswith("\t") else " "
     doc = f"## Action items\n{marker}{gap}Add a disk alert\n{marker}{gap}Rotate the keys\n"
@@ -176,9 +174,7 @@ def test_table_columns_are_found_by_header_words() -> None:
         | 3 | N/A | | | | | |
         """
     ).action_items
-    assert [
-        (i.text, i.owner, str(i.due), i.priority, i.done, i.tracker_ref, i.kind) for i in items
-    ] == [
+    assert [(i.text, i.owner, str(i.due), i.priority, i.done, i.tracker_ref, i.kind) for i in items] == [
         ("Add a canary", "@ana", "2024-04-01", "P1", True, "OPS-7", "table"),
         ("Tune pool sizes", "Bo", "2024-03-15", "P2", False, "#9", "table"),
     ]
@@ -217,9 +213,7 @@ def test_heading_less_table_counts_when_its_first_column_is_action_items() -> No
         | 10:00 | Paged |
         """
     ).action_items
-    assert [(i.section, i.text, i.owner) for i in items] == [
-        ("Action Item", "Add alerting", "luk,and,ale")
-    ]
+    assert [(i.section, i.text, i.owner) for i in items] == [("Action Item", "Add alerting", "luk,and,ale")]
 
 
 def test_empty_headings_and_labelled_lines_do_not_hide_a_heading_less_action_table() -> None:

@@ -92,9 +92,7 @@ def test_postmortem_id_does_not_depend_on_the_working_directory() -> None:
 
 
 def test_stdin_id_comes_from_the_title() -> None:
-    assert (
-        parse_text("# DB failover drill\n", source="<stdin>").postmortem.id == "db-failover-drill"
-    )
+    assert parse_text("# DB failover drill\n", source="<stdin>").postmortem.id == "db-failover-drill"
 
 
 def test_same_document_parsed_twice_gives_the_same_ids() -> None:

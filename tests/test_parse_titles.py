@@ -102,9 +102,7 @@ def test_titles_that_name_nothing_known(title: str) -> None:
 
 
 def test_a_look_alike_title_line_does_not_open_a_section() -> None:
-    doc = (
-        "## Corrective measures\n- Rotate the keys\n\n## Representative sketch\nAdd arrows to it.\n"
-    )
+    doc = "## Corrective measures\n- Rotate the keys\n\n## Representative sketch\nAdd arrows to it.\n"
     assert texts(doc) == ["Rotate the keys"]
 
 
@@ -143,9 +141,7 @@ def test_no_section_warning_names_the_titles_looked_for() -> None:
         ("TODO", None, None),
     ],
 )
-def test_what_a_sub_heading_states_for_its_items(
-    title: str, priority: str | None, done: bool | None
-) -> None:
+def test_what_a_sub_heading_states_for_its_items(title: str, priority: str | None, done: bool | None) -> None:
     facts = heading_facts(title, None)
     assert (facts.priority, facts.done) == (priority, done)
 

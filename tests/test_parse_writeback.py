@@ -67,9 +67,7 @@ def test_prose_spans_are_the_sentence_with_its_final_punctuation() -> None:
 
 
 @pytest.mark.parametrize(("note", "expected"), list(zip(WRITTEN, EXPECTED, strict=True)))
-def test_every_item_reads_back_its_written_reference_with_the_same_id(
-    note: str, expected: str
-) -> None:
+def test_every_item_reads_back_its_written_reference_with_the_same_id(note: str, expected: str) -> None:
     before = parse_text(DOC).action_items
     for index, item in enumerate(before):
         edited = write_back(DOC, item, note)
@@ -106,18 +104,14 @@ TABLE = """\
 """
 
 
-@pytest.mark.parametrize(
-    ("key", "cell"), [("OPS-42", "OPS-42"), ("#12", "[#12](https://github.com/o/r/issues/12)")]
-)
+@pytest.mark.parametrize(("key", "cell"), [("OPS-42", "OPS-42"), ("#12", "[#12](https://github.com/o/r/issues/12)")])
 def test_table_rows_read_back_a_reference_written_in_the_bug_column(key: str, cell: str) -> None:
     before = parse_text(TABLE).action_items
     assert [TABLE[slice(*i.span)] for i in before] == [
         "| Add load shedding | agoogler |  |",
         "| Plug the fd leak | agoogler | **TODO** |",
     ]
-    edited = TABLE.replace("| agoogler |  |", f"| agoogler | {cell} |").replace(
-        "**TODO** |", f"**TODO** {cell} |"
-    )
+    edited = TABLE.replace("| agoogler |  |", f"| agoogler | {cell} |").replace("**TODO** |", f"**TODO** {cell} |")
     after = parse_text(edited).action_items
     assert [i.tracker_ref for i in after] == [key, key]
     assert [i.id for i in after] == [i.id for i in before]
@@ -140,9 +134,7 @@ def test_spans_are_offsets_into_the_decoded_text_with_crlf_line_endings() -> Non
 
 
 def test_ids_do_not_change_with_formatting_edits() -> None:
-    original = parse_text(
-        "## Action items\n- Add a disk alert to every host\n- Rotate keys\n", source="pm.md"
-    )
+    original = parse_text("## Action items\n- Add a disk alert to every host\n- Rotate keys\n", source="pm.md")
     edited = parse_text(
         "## Action Items:\n\n*   **Add a disk alert**\n    to every host.\n1) Rotate  keys\n",
         source="pm.md",

@@ -36,21 +36,24 @@ def policy(zone: str = "UTC", **days: int) -> DuePolicy:
     ],
 )
 def test_days_from_the_incident(incident: date, priority: str | None, expected: date) -> None:
-    due = policy().effective_due(document_due=None, priority=priority, incident_date=incident,
-                                 first_synced=datetime(2030, 1, 1, tzinfo=UTC))
+    due = policy().effective_due(
+        document_due=None, priority=priority, incident_date=incident, first_synced=datetime(2030, 1, 1, tzinfo=UTC)
+    )
     assert due == EffectiveDue(expected, "policy:incident")
 
 
 def test_document_due_date_always_wins() -> None:
-    due = policy(p1=1).effective_due(document_due=date(2025, 1, 1), priority="P1",
-                                     incident_date=date(2024, 3, 1), first_synced=datetime.now(UTC))
+    due = policy(p1=1).effective_due(
+        document_due=date(2025, 1, 1), priority="P1", incident_date=date(2024, 3, 1), first_synced=datetime.now(UTC)
+    )
     assert due == EffectiveDue(date(2025, 1, 1), "document")
     assert due.describe() == "document"
 
 
 def test_zero_days_means_no_policy_date() -> None:
-    due = policy(no_priority=0).effective_due(document_due=None, priority=None,
-                                              incident_date=date(2024, 3, 1), first_synced=datetime.now(UTC))
+    due = policy(no_priority=0).effective_due(
+        document_due=None, priority=None, incident_date=date(2024, 3, 1), first_synced=datetime.now(UTC)
+    )
     assert due == EffectiveDue(None, None)
     assert policy(no_priority=0).days_for("P1") == 28
 
@@ -90,8 +93,18 @@ def test_default_as_of_is_today_in_the_configured_zone(zone: str, now_utc: datet
 
 @pytest.mark.parametrize(
     ("raw", "label"),
-    [("P1", "P1"), ("p2", "P2"), ("sev0", "P0"), ("SEV-3", "P3"), ("[high]", "P1"), ("Critical", "P0"),
-     ("low", "P3"), ("P7", None), ("", None), (None, None)],
+    [
+        ("P1", "P1"),
+        ("p2", "P2"),
+        ("sev0", "P0"),
+        ("SEV-3", "P3"),
+        ("[high]", "P1"),
+        ("Critical", "P0"),
+        ("low", "P3"),
+        ("P7", None),
+        ("", None),
+        (None, None),
+    ],
 )
 def test_priority_words(raw: str | None, label: str | None) -> None:
     assert normalize_priority(raw) == label
@@ -115,18 +128,26 @@ def _items(db: str) -> dict[str, Item]:
 
 
 def test_sync_stores_the_effective_due_date_and_puts_it_on_the_ticket(database_url: str) -> None:
-    doc = document("2024-03-12-checkout", [
-        {"text": "Make the pool size one setting", "priority": "P1"},
-        {"text": "Alert on pool saturation", "priority": "P2", "due": date(2024, 4, 1)},
-        "Load-test checkout with production settings",
-    ], incident=date(2024, 3, 12))
+    doc = document(
+        "2024-03-12-checkout",
+        [
+            {"text": "Make the pool size one setting", "priority": "P1"},
+            {"text": "Alert on pool saturation", "priority": "P2", "due": date(2024, 4, 1)},
+            "Load-test checkout with production settings",
+        ],
+        incident=date(2024, 3, 12),
+    )
     sync_docs(database_url, [doc])
     items = _items(database_url)
-    assert (items["Make the pool size one setting"].effective_due,
-            items["Make the pool size one setting"].due_source) == (date(2024, 4, 9), "policy:incident")
+    assert (
+        items["Make the pool size one setting"].effective_due,
+        items["Make the pool size one setting"].due_source,
+    ) == (date(2024, 4, 9), "policy:incident")
     assert items["Make the pool size one setting"].due is None  # the document's own field stays as written
-    assert (items["Alert on pool saturation"].effective_due,
-            items["Alert on pool saturation"].due_source) == (date(2024, 4, 1), "document")
+    assert (items["Alert on pool saturation"].effective_due, items["Alert on pool saturation"].due_source) == (
+        date(2024, 4, 1),
+        "document",
+    )
     assert items["Load-test checkout with production settings"].effective_due == date(2024, 5, 7)
     store = open_store(database_url)
     with store.session() as session:
@@ -162,8 +183,10 @@ def test_refresh_restamps_items_after_a_policy_change(database_url: str) -> None
 def test_status_counts_overdue_by_the_effective_due_date(database_url: str) -> None:
     from remediate.status import postmortem_statuses
 
-    sync_docs(database_url, [document("pm", [{"text": "Fix it", "priority": "P0"}, "Write it down"],
-                                      incident=date(2024, 3, 1))])
+    sync_docs(
+        database_url,
+        [document("pm", [{"text": "Fix it", "priority": "P0"}, "Write it down"], incident=date(2024, 3, 1))],
+    )
     store = open_store(database_url)
     with store.session() as session:
         on_the_day = postmortem_statuses(session, as_of=date(2024, 3, 8))[0]
@@ -185,13 +208,20 @@ def test_migration_0002_keeps_document_due_dates(tmp_path: Path) -> None:
         config = _alembic_config()
         config.attributes["connection"] = conn
         command.upgrade(config, "0001")
-        conn.execute(sa.text("INSERT INTO postmortem (id, source, content_hash, first_seen, last_seen) "
-                             "VALUES ('pm', 'pm.md', 'x', '2024-01-01', '2024-01-01')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO postmortem (id, source, content_hash, first_seen, last_seen) "
+                "VALUES ('pm', 'pm.md', 'x', '2024-01-01', '2024-01-01')"
+            )
+        )
         for item_id, due in (("a", "'2024-05-01'"), ("b", "NULL")):
-            conn.execute(sa.text(
-                "INSERT INTO item (id, postmortem_id, content_id, position, text, section, due, line, state, "
-                f"first_seen, last_seen, removed) VALUES ('{item_id}', 'pm', '{item_id}', 0, 't', '', {due}, 0, "
-                "'open', '2024-01-01', '2024-01-01', 0)"))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO item (id, postmortem_id, content_id, position, text, section, due, line, state, "
+                    f"first_seen, last_seen, removed) VALUES ('{item_id}', 'pm', '{item_id}', 0, 't', '', {due}, 0, "
+                    "'open', '2024-01-01', '2024-01-01', 0)"
+                )
+            )
     old.dispose()
     store = open_store(url)
     assert store.revision() == SCHEMA_HEAD

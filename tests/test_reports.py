@@ -66,7 +66,9 @@ def test_overdue_csv_and_markdown(db: str) -> None:
     rows = list(csv.DictReader(io.StringIO(cli(db, "overdue", "--as-of", "2024-04-08", "--format", "csv"))))
     assert [(r["key"], r["days_overdue"]) for r in rows] == [("LOCAL-2", "33"), ("LOCAL-3", "19")]
     markdown = cli(db, "overdue", "--as-of", "2024-04-08", "--format", "markdown")
-    assert "| 33 | Automate the failover runbook | @li | 2024-03-06 (policy: P2, 56 days after the incident)" in markdown
+    assert (
+        "| 33 | Automate the failover runbook | @li | 2024-03-06 (policy: P2, 56 days after the incident)" in markdown
+    )
 
 
 def test_overdue_on_an_empty_database_says_so(tmp_path: Any) -> None:
@@ -83,10 +85,19 @@ def test_digest_groups_overdue_by_owner_and_lists_due_soon_and_completed(db: str
     assert data["status"] == "printed" and data["period"] == "2024-W15"
     digest = data["digest"]
     assert digest["period"] == {"kind": "week", "key": "2024-W15", "start": "2024-04-08", "end": "2024-04-15"}
-    assert digest["headline"] == {"total": 7, "open": 4, "overdue": 2, "due_soon": 1, "completed": 1,
-                                  "owners_with_overdue": 1, "percent_complete": 42.9}
+    assert digest["headline"] == {
+        "total": 7,
+        "open": 4,
+        "overdue": 2,
+        "due_soon": 1,
+        "completed": 1,
+        "owners_with_overdue": 1,
+        "percent_complete": 42.9,
+    }
     assert [(g["name"], [i["text"] for i in g["items"]]) for g in digest["overdue_by_owner"]] == [
-        ("@li", [known.A2]), ("(no owner)", [known.A3])]
+        ("@li", [known.A2]),
+        ("(no owner)", [known.A3]),
+    ]
     assert [(g["name"], g["count"]) for g in digest["overdue_by_postmortem"]] == [("DB failover", 2)]
     assert [i["text"] for i in digest["due_soon"]["items"]] == [known.B3]
     assert digest["due_soon"]["until"] == "2024-04-15"
@@ -97,7 +108,9 @@ def test_digest_groups_overdue_by_owner_and_lists_due_soon_and_completed(db: str
 def test_digest_text_is_rendered_from_the_template(db: str) -> None:
     text = cli(db, "digest", "--as-of", "2024-04-08")
     assert text.startswith("Remediation digest, week 2024-W15 (as of 2024-04-08)\n")
-    assert "2 overdue, 1 due in the coming week, 1 completed in the past week; 4 of 7 items open (42.9% complete)." in text
+    assert (
+        "2 overdue, 1 due in the coming week, 1 completed in the past week; 4 of 7 items open (42.9% complete)." in text
+    )
     assert f"    - 33 days overdue: {known.A2} [LOCAL-2, due 2024-03-06, DB failover]" in text
     markdown = cli(db, "digest", "--as-of", "2024-04-08", "--format", "markdown")
     assert markdown.startswith("## Remediation digest, week 2024-W15") and "**@li** (1)" in markdown
@@ -129,9 +142,13 @@ def test_periods(day: date, kind: str, key: str, start: date, end: date) -> None
 
 @pytest.mark.parametrize(
     ("day", "months", "expected"),
-    [(date(2024, 3, 31), -1, date(2024, 2, 29)), (date(2023, 3, 31), -1, date(2023, 2, 28)),
-     (date(2024, 1, 31), 1, date(2024, 2, 29)), (date(2024, 12, 31), 2, date(2025, 2, 28)),
-     (date(2024, 5, 15), -5, date(2023, 12, 15))],
+    [
+        (date(2024, 3, 31), -1, date(2024, 2, 29)),
+        (date(2023, 3, 31), -1, date(2023, 2, 28)),
+        (date(2024, 1, 31), 1, date(2024, 2, 29)),
+        (date(2024, 12, 31), 2, date(2025, 2, 28)),
+        (date(2024, 5, 15), -5, date(2023, 12, 15)),
+    ],
 )
 def test_month_arithmetic_clamps_to_month_ends(day: date, months: int, expected: date) -> None:
     assert add_months(day, months) == expected
@@ -139,7 +156,12 @@ def test_month_arithmetic_clamps_to_month_ends(day: date, months: int, expected:
 
 def test_percentile_is_nearest_rank() -> None:
     values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
-    assert (percentile(values, 0.9), percentile(values, 0.5), percentile([7], 0.9), percentile([], 0.9)) == (9, 5, 7, None)
+    assert (percentile(values, 0.9), percentile(values, 0.5), percentile([7], 0.9), percentile([], 0.9)) == (
+        9,
+        5,
+        7,
+        None,
+    )
 
 
 # --- audit -------------------------------------------------------------------------------------
@@ -148,15 +170,37 @@ def test_percentile_is_nearest_rank() -> None:
 def test_audit_numbers_per_postmortem_and_overall(db: str) -> None:
     data = cli_json(db, "audit", "--as-of", "2024-04-08")
     assert data["overall"] == {
-        "items": 7, "done": 2, "not_doing": 1, "open": 4, "overdue": 2, "removed": 1, "percent_complete": 42.9,
-        "on_time": 1, "late": 3, "on_time_rate": 25.0, "median_days_to_close": 20.0, "p90_days_to_close": 22,
+        "items": 7,
+        "done": 2,
+        "not_doing": 1,
+        "open": 4,
+        "overdue": 2,
+        "removed": 1,
+        "percent_complete": 42.9,
+        "on_time": 1,
+        "late": 3,
+        "on_time_rate": 25.0,
+        "median_days_to_close": 20.0,
+        "p90_days_to_close": 22,
     }
     a, b = data["postmortems"]
     assert (a["id"], a["incident_date"], a["items"], a["percent_complete"], a["on_time_rate"]) == (
-        "2024-01-10-db-failover", "2024-01-10", 4, 50.0, 33.3)
+        "2024-01-10-db-failover",
+        "2024-01-10",
+        4,
+        50.0,
+        33.3,
+    )
     assert (a["median_days_to_close"], a["p90_days_to_close"]) == (22.0, 22)
     assert (b["id"], b["items"], b["removed"], b["done"], b["open"], b["percent_complete"], b["on_time_rate"]) == (
-        "2024-03-15-queue-backlog", 3, 1, 1, 2, 33.3, 0.0)
+        "2024-03-15-queue-backlog",
+        3,
+        1,
+        1,
+        2,
+        33.3,
+        0.0,
+    )
     assert data["open_by_age"] == {"0-30 days": 2, "31-60 days": 0, "61-90 days": 2, "over 90 days": 0}
 
 
@@ -166,10 +210,15 @@ def test_audit_lists_not_doing_gaps_drift_and_recurring_items(db: str) -> None:
     assert [i["text"] for i in data["without_owner"]] == [known.A3]
     assert data["without_due"] == []
     assert sorted((d["kind"], d["text"]) for d in data["drift"]) == [
-        ("removed_while_ticket_open", known.B4), ("ticket_moved", known.A3)]
+        ("removed_while_ticket_open", known.B4),
+        ("ticket_moved", known.A3),
+    ]
     [recurring] = data["recurring"]
     assert (recurring["earlier"]["text"], recurring["later"]["text"], recurring["repeats_open_item"]) == (
-        known.A2, known.B1, True)
+        known.A2,
+        known.B1,
+        True,
+    )
     assert recurring["similarity"] >= 0.6
 
 
@@ -189,8 +238,20 @@ def test_audit_open_items_over_time_follows_the_history(db: str) -> None:
     assert list(points)[-1] == "2024-04-08"
     # Replayed by hand (sampled every second day from 2024-01-12): A1 done 02-01, A4 dropped 02-15,
     # B synced 03-18 with four open items, B4 removed 03-25, B2 done 04-02.
-    assert [points[d] for d in ("2024-01-30", "2024-02-01", "2024-02-15", "2024-03-16", "2024-03-18",
-                                "2024-03-24", "2024-03-26", "2024-04-01", "2024-04-03")] == [4, 3, 2, 2, 6, 6, 5, 5, 4]
+    assert [
+        points[d]
+        for d in (
+            "2024-01-30",
+            "2024-02-01",
+            "2024-02-15",
+            "2024-03-16",
+            "2024-03-18",
+            "2024-03-24",
+            "2024-03-26",
+            "2024-04-01",
+            "2024-04-03",
+        )
+    ] == [4, 3, 2, 2, 6, 6, 5, 5, 4]
 
 
 def test_audit_since_until_select_postmortems(db: str) -> None:
@@ -215,8 +276,10 @@ def test_audit_fail_under_exit_codes(db: str) -> None:
 def test_audit_csv_has_a_row_per_postmortem_and_overall(db: str) -> None:
     rows = list(csv.DictReader(io.StringIO(cli(db, "audit", "--as-of", "2024-04-08", "--format", "csv"))))
     assert [(r["postmortem_id"], r["complete"], r["on_time_rate"]) for r in rows] == [
-        ("2024-01-10-db-failover", "50.0", "33.3"), ("2024-03-15-queue-backlog", "33.3", "0.0"),
-        ("(overall)", "42.9", "25.0")]
+        ("2024-01-10-db-failover", "50.0", "33.3"),
+        ("2024-03-15-queue-backlog", "33.3", "0.0"),
+        ("(overall)", "42.9", "25.0"),
+    ]
 
 
 def test_audit_table_and_markdown_for_people(db: str) -> None:
@@ -238,13 +301,35 @@ def test_recurring_scores_are_identity_similarity() -> None:
     from remediate.reports.audit import find_recurring
     from remediate.reports.base import ReportItem
 
-    texts = ["Add alerting on queue depth for checkout", "Alert on the queue depth of checkout",
-             "Automate the failover runbook", "Automate failover runbook steps for the DB",
-             "Rotate the TLS certificates before expiry", "Rotate TLS certificates 30 days before they expire"]
+    texts = [
+        "Add alerting on queue depth for checkout",
+        "Alert on the queue depth of checkout",
+        "Automate the failover runbook",
+        "Automate failover runbook steps for the DB",
+        "Rotate the TLS certificates before expiry",
+        "Rotate TLS certificates 30 days before they expire",
+    ]
 
     def row(n: int, text: str) -> ReportItem:
-        return ReportItem(f"i{n}", f"pm{n}", None, date(2024, 1, 1 + n), text, None, None, "open", None, None,
-                          date(2024, 1, 1 + n), None, False, None, None, None, None)
+        return ReportItem(
+            f"i{n}",
+            f"pm{n}",
+            None,
+            date(2024, 1, 1 + n),
+            text,
+            None,
+            None,
+            "open",
+            None,
+            None,
+            date(2024, 1, 1 + n),
+            None,
+            False,
+            None,
+            None,
+            None,
+            None,
+        )
 
     found = find_recurring([row(n, t) for n, t in enumerate(texts)], 0.5)
     assert found, "expected near-duplicates"

@@ -78,10 +78,16 @@ def test_bad_durations(text: str) -> None:
     ("toml", "message"),
     [
         ('[schedule.refresh]\nevery = "soon"\n', "[schedule.refresh] every <- Value error, 'soon' is not a duration"),
-        ('[schedule.digest]\ncron = "9am mondays"\n', "[schedule.digest] cron <- Value error, '9am mondays' is not a crontab"),
+        (
+            '[schedule.digest]\ncron = "9am mondays"\n',
+            "[schedule.digest] cron <- Value error, '9am mondays' is not a crontab",
+        ),
         ('[schedule.refresh]\nevery = "1m"\ncron = "* * * * *"\n', "set either every or cron, not both"),
         ('[schedule.audit]\nwhen = "daily"\n', "[schedule.audit] when <- Extra inputs are not permitted"),
-        ("[schedule]\nmisfire_grace_time = 0\n", "[schedule] misfire_grace_time <- Input should be greater than or equal to 1"),
+        (
+            "[schedule]\nmisfire_grace_time = 0\n",
+            "[schedule] misfire_grace_time <- Input should be greater than or equal to 1",
+        ),
     ],
 )
 def test_schedule_errors_name_the_table_and_key(tmp_path: Path, toml: str, message: str) -> None:
@@ -113,10 +119,15 @@ def test_a_cron_expression_that_only_looks_right_is_a_config_error() -> None:
 
 def test_registry_names_the_library_functions() -> None:
     assert {name: spec.function for name, spec in JOBS.items()} == {
-        "refresh": "refresh_states", "digest": "send_digest", "audit": "audit_snapshot"}
+        "refresh": "refresh_states",
+        "digest": "send_digest",
+        "audit": "audit_snapshot",
+    }
     assert JOBS["refresh"].resolve() is remediate.jobs.refresh_states
     assert JOBS["digest"].arguments(settings_with(digest={"channel": "slack"}), "sqlite://") == {
-        "database_url": "sqlite://", "channel": "slack"}
+        "database_url": "sqlite://",
+        "channel": "slack",
+    }
 
 
 def test_once_selects_named_jobs_or_every_enabled_one() -> None:
@@ -135,15 +146,15 @@ def test_a_job_whose_function_is_missing_fails_clearly(sqlite_store: Store) -> N
     specs = {"refresh": JobSpec("refresh", "no_such_function", "missing")}
     result = run_job("refresh", Settings(), sqlite_store, specs=specs)
     assert not result.ok
-    assert result.error == ("job 'refresh' needs remediate.jobs.no_such_function(), which this version of "
-                            "remediate does not have; disable it with [schedule.refresh] enabled = false")
+    assert result.error == (
+        "job 'refresh' needs remediate.jobs.no_such_function(), which this version of "
+        "remediate does not have; disable it with [schedule.refresh] enabled = false"
+    )
     record = load_record(sqlite_store, "refresh")
     assert (record.status, record.failures, record.last_success) == ("failed", 1, None)
 
 
-def test_run_records_count_runs_and_keep_the_last_success(
-    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_run_records_count_runs_and_keep_the_last_success(sqlite_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     outcomes = iter([None, Unavailable("tracker down", tracker="fake"), ValueError("boom")])
 
     def flaky(settings: Settings, *, database_url: str | None) -> dict[str, int]:
@@ -221,10 +232,17 @@ NOW = datetime(2024, 6, 3, 12, 0, tzinfo=UTC)
         (RunRecord("refresh"), NOW + timedelta(minutes=5), None),
         (RunRecord("refresh", status="ok"), NOW - timedelta(seconds=599), None),  # due, within 600 s
         (RunRecord("refresh", status="ok"), NOW - timedelta(seconds=601), "overdue: a run was due at"),
-        (RunRecord("refresh", status="failed", error="x: down"), NOW + timedelta(minutes=1), "last run failed: x: down"),
+        (
+            RunRecord("refresh", status="failed", error="x: down"),
+            NOW + timedelta(minutes=1),
+            "last run failed: x: down",
+        ),
         (RunRecord("refresh", status="running", started=NOW - timedelta(minutes=5)), NOW + timedelta(minutes=1), None),
-        (RunRecord("refresh", status="running", started=NOW - timedelta(minutes=11)), NOW + timedelta(minutes=1),
-         "overdue: the run started at"),
+        (
+            RunRecord("refresh", status="running", started=NOW - timedelta(minutes=11)),
+            NOW + timedelta(minutes=1),
+            "overdue: the run started at",
+        ),
     ],
 )
 def test_health_rule(record: RunRecord, next_run: datetime | None, problem: str | None) -> None:
@@ -247,8 +265,10 @@ def test_health_report_reads_records_and_stops_being_ok_while_stopping(sqlite_st
 
 
 def test_metrics_count_items_overdue_synced_and_runs(tmp_path: Path, database_url: str) -> None:
-    doc = write_postmortem(tmp_path / "pm.md", ["Add a dashboard for queue latency", "Page on error budget burn",
-                                                "Write a runbook for failover"])
+    doc = write_postmortem(
+        tmp_path / "pm.md",
+        ["Add a dashboard for queue latency", "Page on error budget burn", "Write a runbook for failover"],
+    )
     remediate.jobs.sync_paths([str(doc)], Settings(), database_url=database_url)
     store = open_store(database_url)
     try:
@@ -258,12 +278,16 @@ def test_metrics_count_items_overdue_synced_and_runs(tmp_path: Path, database_ur
             items[2].state = "done"
             session.add_all(items)
             session.commit()
-        text = metrics_text(RemediateCollector(settings_with(digest={"enabled": False}), store, lambda: "standby"),
-                            process=False).decode()
+        text = metrics_text(
+            RemediateCollector(settings_with(digest={"enabled": False}), store, lambda: "standby"), process=False
+        ).decode()
     finally:
         store.dispose()
-    values = {(s.name, tuple(sorted(s.labels.items()))): s.value
-              for f in text_string_to_metric_families(text) for s in f.samples}
+    values = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+    }
     assert values[("remediate_items", (("state", "open"),))] == 2
     assert values[("remediate_items", (("state", "done"),))] == 1
     assert values[("remediate_items_overdue", ())] == 1  # only the one due in 2000
@@ -283,8 +307,15 @@ def _reconciled(settings: Settings, store: Store) -> tuple[Any, list[dict[str, A
     try:
         configured = service._reconcile(scheduler)
         service._recover(scheduler, store, configured)
-        jobs = [{"id": j.id, "next": j.next_run_time, "start": getattr(j.trigger, "start_date", None),
-                 "trigger": str(j.trigger)} for j in scheduler.get_jobs()]
+        jobs = [
+            {
+                "id": j.id,
+                "next": j.next_run_time,
+                "start": getattr(j.trigger, "start_date", None),
+                "trigger": str(j.trigger),
+            }
+            for j in scheduler.get_jobs()
+        ]
     finally:
         scheduler.shutdown(wait=False)
     return scheduler, jobs
@@ -325,8 +356,12 @@ def test_a_run_still_going_in_another_live_process_is_left_alone(store: Store) -
     _, before = _reconciled(settings, store)
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        save_record(store, RunRecord("refresh", status="running", started=datetime.now(UTC),
-                                     owner=f"{socket.gethostname()}:{sleeper.pid}"))
+        save_record(
+            store,
+            RunRecord(
+                "refresh", status="running", started=datetime.now(UTC), owner=f"{socket.gethostname()}:{sleeper.pid}"
+            ),
+        )
         _, after = _reconciled(settings, store)
     finally:
         sleeper.kill()
@@ -346,8 +381,9 @@ def test_service_runs_a_test_job_on_schedule_and_stops(tmp_path: Path, monkeypat
     monkeypatch.setattr(remediate.jobs, "test_snapshot", snapshot, raising=False)
     specs = {**JOBS, "audit": JobSpec("audit", "test_snapshot", "a test job")}
     url = f"sqlite:///{tmp_path / 'state.db'}"
-    settings = settings_with(refresh={"enabled": False}, digest={"enabled": False},
-                             audit={"enabled": True, "every": "1s"})
+    settings = settings_with(
+        refresh={"enabled": False}, digest={"enabled": False}, audit={"enabled": True, "every": "1s"}
+    )
     service = Service(settings, url, specs=specs, http=("127.0.0.1", 0))
     thread = threading.Thread(target=service.run)
     thread.start()

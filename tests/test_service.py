@@ -66,8 +66,9 @@ def stored_job(database_url: str, name: str = "refresh") -> tuple[float, object]
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as conn:
-            row = conn.execute(sa.text(f"SELECT next_run_time, job_state FROM {JOB_TABLE} WHERE id = :id"),
-                               {"id": name}).one()
+            row = conn.execute(
+                sa.text(f"SELECT next_run_time, job_state FROM {JOB_TABLE} WHERE id = :id"), {"id": name}
+            ).one()
     finally:
         engine.dispose()
     return row[0], pickle.loads(row[1])["trigger"]
@@ -148,7 +149,12 @@ def test_restart_neither_loses_nor_repeats_a_run(tmp_path: Path, sqlite_url: str
         assert second.stop() == 0
     assert stored_job(sqlite_url)[1].start_date == trigger.start_date  # the same job, not a new one
 
-    due = [datetime.fromisoformat(t) for p in (first, second) for e in p.events("job_due") for t in e["scheduled"].split(",")]
+    due = [
+        datetime.fromisoformat(t)
+        for p in (first, second)
+        for e in p.events("job_due")
+        for t in e["scheduled"].split(",")
+    ]
     assert len(due) == len(set(due)), "a scheduled run ran twice"
     catch_up = second.events("job_due")[0]["scheduled"].split(",")
     assert len(catch_up) == 1, "the runs missed while down run once, coalesced"
@@ -278,8 +284,9 @@ def healthcheck(port: int) -> int:
     """Run the Dockerfile's HEALTHCHECK command against ``port``; its exit code."""
     from tests.test_container import healthcheck_command
 
-    command = [sys.executable if part == "python" else part.replace(":8080/", f":{port}/")
-               for part in healthcheck_command()]
+    command = [
+        sys.executable if part == "python" else part.replace(":8080/", f":{port}/") for part in healthcheck_command()
+    ]
     return subprocess.run(command, capture_output=True, timeout=60).returncode
 
 
@@ -308,8 +315,9 @@ def test_once_exits_1_when_a_job_fails(tmp_path: Path, sqlite_url: str, env: dic
 
 
 def test_bad_schedule_is_one_line_before_anything_starts(tmp_path: Path, sqlite_url: str) -> None:
-    config = write_config(tmp_path / "remediate.toml", sqlite_url,
-                          extra='\n[schedule.audit]\nenabled = true\ncron = "0 25 * * *"\n')
+    config = write_config(
+        tmp_path / "remediate.toml", sqlite_url, extra='\n[schedule.audit]\nenabled = true\ncron = "0 25 * * *"\n'
+    )
     result = remediate("schedule", "--config", str(config))
     assert result.returncode == 2
     assert "[schedule.audit] cron <- " in result.stderr and result.stderr.count("\n") == 1
@@ -318,8 +326,18 @@ def test_bad_schedule_is_one_line_before_anything_starts(tmp_path: Path, sqlite_
 
 def test_readme_documents_the_service() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    for needle in ("remediate schedule", "/healthz", "/metrics", "docker build", "docker run",
-                   "action.yml", "examples/workflows", "REMEDIATE_DATABASE_URL", "remediate doctor", "remediate init"):
+    for needle in (
+        "remediate schedule",
+        "/healthz",
+        "/metrics",
+        "docker build",
+        "docker run",
+        "action.yml",
+        "examples/workflows",
+        "REMEDIATE_DATABASE_URL",
+        "remediate doctor",
+        "remediate init",
+    ):
         assert needle in readme, needle
 
 

@@ -58,9 +58,22 @@ def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_init_with_flags_writes_a_commented_config_that_loads(tmp_path: Path) -> None:
     path = tmp_path / "remediate.toml"
-    result = runner.invoke(app, ["init", str(path), "--no-interactive", "--timezone", "Europe/Berlin",
-                                 "--digest-channel", "slack", "--digest-cron", "0 8 * * fri",
-                                 "--refresh-every", "5m"])
+    result = runner.invoke(
+        app,
+        [
+            "init",
+            str(path),
+            "--no-interactive",
+            "--timezone",
+            "Europe/Berlin",
+            "--digest-channel",
+            "slack",
+            "--digest-cron",
+            "0 8 * * fri",
+            "--refresh-every",
+            "5m",
+        ],
+    )
     assert result.exit_code == 0, result.output
     settings = load_settings(path, environ={})
     assert settings.tracker == "local" and settings.timezone == "Europe/Berlin"
@@ -92,7 +105,10 @@ def test_init_prompts_for_what_the_flags_leave_out(tmp_path: Path) -> None:
     assert "Time zone" in result.output and "Digest channel" in result.output
     settings = load_settings(path, environ={})
     assert (settings.timezone, settings.schedule.digest.channel, settings.schedule.refresh.every) == (
-        "America/New_York", "email", "10m")
+        "America/New_York",
+        "email",
+        "10m",
+    )
 
 
 @pytest.mark.parametrize(
@@ -114,12 +130,31 @@ def test_init_refuses_bad_answers_and_writes_nothing(tmp_path: Path, flags: list
 
 def test_init_fills_the_trackers_own_table(tmp_path: Path, acme: Path) -> None:
     path = tmp_path / "remediate.toml"
-    result = runner.invoke(app, ["init", str(path), "--no-interactive", "--tracker", "acme", "--repo", "acme/api",
-                                 "--label", "postmortem-action", "--owner", "alice=alice-gh", "--owner", "@bob=bobby"])
+    result = runner.invoke(
+        app,
+        [
+            "init",
+            str(path),
+            "--no-interactive",
+            "--tracker",
+            "acme",
+            "--repo",
+            "acme/api",
+            "--label",
+            "postmortem-action",
+            "--owner",
+            "alice=alice-gh",
+            "--owner",
+            "@bob=bobby",
+        ],
+    )
     assert result.exit_code == 0, result.output
     settings = load_settings(path, environ={})
-    assert settings.connectors["acme"] == {"repo": "acme/api", "label": "postmortem-action",
-                                           "owners": {"alice": "alice-gh", "@bob": "bobby"}}
+    assert settings.connectors["acme"] == {
+        "repo": "acme/api",
+        "label": "postmortem-action",
+        "owners": {"alice": "alice-gh", "@bob": "bobby"},
+    }
     assert "# Repository OWNER/NAME." in path.read_text()
 
 
@@ -152,12 +187,21 @@ def test_doctor_names_credentials_never_their_values(tmp_path: Path) -> None:
     plugins = install_fake_tracker(tmp_path / "plugins")
     (tmp_path / "fake").mkdir()
     secret = "fake-secret-value-123456"
-    env = {**os.environ, "PYTHONPATH": str(plugins), "FAKE_TRACKER_DIR": str(tmp_path / "fake"),
-           "FAKE_API_TOKEN": secret, "GITHUB_TOKEN": "ghp_another_secret_987654"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(plugins),
+        "FAKE_TRACKER_DIR": str(tmp_path / "fake"),
+        "FAKE_API_TOKEN": secret,
+        "GITHUB_TOKEN": "ghp_another_secret_987654",
+    }
     config = write_config(tmp_path / "remediate.toml", f"sqlite:///{tmp_path / 'state.db'}", tracker="fake")
     code, checks = doctor_json("--config", str(config), env=env)
     assert code == 0 and checks["credentials"] == {
-        "name": "credentials", "status": "ok", "detail": "set: FAKE_API_TOKEN, FAKE_TRACKER_DIR", "fix": None}
+        "name": "credentials",
+        "status": "ok",
+        "detail": "set: FAKE_API_TOKEN, FAKE_TRACKER_DIR",
+        "fix": None,
+    }
     result = remediate("doctor", "--config", str(config), env=env)
     assert "FAKE_API_TOKEN" in result.stdout
     assert secret not in result.stdout + result.stderr
@@ -169,7 +213,12 @@ def test_doctor_reports_a_tracker_it_cannot_reach(tmp_path: Path) -> None:
     control = tmp_path / "fake"
     control.mkdir()
     url = f"sqlite:///{tmp_path / 'state.db'}"
-    env = {**os.environ, "PYTHONPATH": str(plugins), "FAKE_TRACKER_DIR": str(control), "GITHUB_TOKEN": "ghp_leaky_123456"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(plugins),
+        "FAKE_TRACKER_DIR": str(control),
+        "GITHUB_TOKEN": "ghp_leaky_123456",
+    }
     config = write_config(tmp_path / "remediate.toml", url, tracker="fake")
     (control / "mode").write_text("fail")
     code, checks = doctor_json("--config", str(config), env=env)
@@ -184,13 +233,17 @@ def test_doctor_reports_a_tracker_it_cannot_reach(tmp_path: Path) -> None:
     ("extra", "check", "message"),
     [
         ('\n[schedule.audit]\nenabled = true\ncron = "0 25 * * *"\n', "schedule", "[schedule.audit] cron <- "),
-        ('\n[sync]\nmatch_threshold = 7\n', "config", "[sync] match_threshold <- "),
+        ("\n[sync]\nmatch_threshold = 7\n", "config", "[sync] match_threshold <- "),
     ],
 )
 def test_doctor_fails_on_a_bad_config(tmp_path: Path, extra: str, check: str, message: str) -> None:
     config = tmp_path / "remediate.toml"
-    config.write_text(write_config(tmp_path / "base.toml", f"sqlite:///{tmp_path / 'state.db'}").read_text()
-                      .replace("[schedule.digest]\nenabled = false\n", "") + extra)
+    config.write_text(
+        write_config(tmp_path / "base.toml", f"sqlite:///{tmp_path / 'state.db'}")
+        .read_text()
+        .replace("[schedule.digest]\nenabled = false\n", "")
+        + extra
+    )
     code, checks = doctor_json("--config", str(config))
     assert code == 1 and checks[check]["status"] == "fail" and message in checks[check]["detail"], checks
 
@@ -202,7 +255,11 @@ def test_doctor_on_databases_without_schema_or_from_a_newer_version(tmp_path: Pa
     database.write_bytes(b"")  # exists, no tables yet: the first sync migrates it
     config = write_config(tmp_path / "remediate.toml", f"sqlite:///{database}")
     code, checks = doctor_json("--config", str(config))
-    assert code == 0 and checks["database"]["status"] == "info" and "no remediate schema yet" in checks["database"]["detail"]
+    assert (
+        code == 0
+        and checks["database"]["status"] == "info"
+        and "no remediate schema yet" in checks["database"]["detail"]
+    )
 
     assert remediate("db", "upgrade", "--db", f"sqlite:///{database}").returncode == 0
     engine = sa.create_engine(f"sqlite:///{database}")
@@ -211,16 +268,19 @@ def test_doctor_on_databases_without_schema_or_from_a_newer_version(tmp_path: Pa
     engine.dispose()
     code, checks = doctor_json("--config", str(config))
     assert code == 1
-    assert checks["database"] == {"name": "database", "status": "fail", "fix": "upgrade remediate",
-                                  "detail": f"database sqlite:///{database} was written by a newer remediate "
-                                            "(schema 9999); upgrade remediate to use it"}
+    assert checks["database"] == {
+        "name": "database",
+        "status": "fail",
+        "fix": "upgrade remediate",
+        "detail": f"database sqlite:///{database} was written by a newer remediate "
+        "(schema 9999); upgrade remediate to use it",
+    }
 
 
 def test_doctor_names_the_digest_channel_secret_it_needs(tmp_path: Path) -> None:
     plugins = install_fake_tracker(tmp_path / "plugins")
     (tmp_path / "fake").mkdir()
-    env = {**os.environ, "PYTHONPATH": str(plugins), "FAKE_TRACKER_DIR": str(tmp_path / "fake"),
-           "FAKE_API_TOKEN": "x"}
+    env = {**os.environ, "PYTHONPATH": str(plugins), "FAKE_TRACKER_DIR": str(tmp_path / "fake"), "FAKE_API_TOKEN": "x"}
     config = write_config(tmp_path / "remediate.toml", f"sqlite:///{tmp_path / 'state.db'}", tracker="fake")
     config.write_text(config.read_text() + '\n[digest]\nchannel = "slack"\n')
     _, checks = doctor_json("--config", str(config), env=env)
@@ -229,8 +289,13 @@ def test_doctor_names_the_digest_channel_secret_it_needs(tmp_path: Path) -> None
 
 def test_init_without_a_required_tracker_setting_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
     target = tmp_path / "remediate.toml"
-    result = subprocess.run([sys.executable, "-m", "remediate", "init", str(target), "--tracker", "github"],
-                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        [sys.executable, "-m", "remediate", "init", str(target), "--tracker", "github"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().endswith("[connectors.github] repo <- Field required")
     assert "Traceback" not in result.stderr and not target.exists()

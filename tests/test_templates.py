@@ -36,7 +36,8 @@ def test_a_user_template_replaces_the_packaged_one(tmp_path: Path, db: str) -> N
 
 def test_default_prefix_extends_the_packaged_template(tmp_path: Path, db: str) -> None:
     (tmp_path / "digest.html.j2").write_text(
-        '{% extends "default:digest.html.j2" %}{% block header %}<h1>Team Rocket: {{ digest.title }}</h1>{% endblock %}')
+        '{% extends "default:digest.html.j2" %}{% block header %}<h1>Team Rocket: {{ digest.title }}</h1>{% endblock %}'
+    )
     digest = build_digest_for(Settings(), database_url=db, as_of=known.AS_OF)
     html = render(tmp_path, "digest.html.j2", digest=digest)
     assert "<h1>Team Rocket: Remediation digest, week 2024-W15</h1>" in html
@@ -71,5 +72,11 @@ def test_packaged_templates_are_installed() -> None:
     from importlib.resources import files
 
     names = {p.name for p in files("remediate").joinpath("templates").iterdir()}
-    assert {"digest.txt.j2", "digest.md.j2", "digest.html.j2", "digest.slack.j2", "digest.subject.j2",
-            "audit.html.j2"} <= names
+    assert {
+        "digest.txt.j2",
+        "digest.md.j2",
+        "digest.html.j2",
+        "digest.slack.j2",
+        "digest.subject.j2",
+        "audit.html.j2",
+    } <= names

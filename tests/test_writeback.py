@@ -123,9 +123,11 @@ def test_prose_sentences_get_the_reference_before_their_period(tmp_path: Path, d
     doc.write_text(PROSE_DOC)
     sync(doc, db, write_back=True)
     text = doc.read_text()
-    assert ("Implement automatic failover for the identity provider (LOCAL-1). "
-            "Enhance incident response protocols for the SRE team (LOCAL-2). "
-            "Document the incident for training (LOCAL-3).") in text
+    assert (
+        "Implement automatic failover for the identity provider (LOCAL-1). "
+        "Enhance incident response protocols for the SRE team (LOCAL-2). "
+        "Document the incident for training (LOCAL-3)."
+    ) in text
     assert [i.tracker_ref for i in parse_path(doc).action_items] == ["LOCAL-1", "LOCAL-2", "LOCAL-3"]
 
 

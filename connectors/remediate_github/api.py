@@ -115,9 +115,7 @@ class RepoApi:
             found = recover()
             return Response(200, {}, found) if found is not None else None
 
-        answer = self.transport.request(
-            "POST", f"{self.path}/issues", body=payload, what=what, recover=look
-        )
+        answer = self.transport.request("POST", f"{self.path}/issues", body=payload, what=what, recover=look)
         self.expect(answer, (200, 201), what)
         return dict(answer.data)
 
@@ -141,14 +139,10 @@ class RepoApi:
                 answer = self.transport.request("PATCH", location, body=payload, what=what)
         return answer
 
-    def list_issues(
-        self, params: Mapping[str, Any], what: str, *, etag: str | None = None
-    ) -> Iterator[Response]:
+    def list_issues(self, params: Mapping[str, Any], what: str, *, etag: str | None = None) -> Iterator[Response]:
         """Pages of ``GET /repos/{repo}/issues``; the first one may be a 304 when ``etag`` is given."""
         headers = {"If-None-Match": etag} if etag else None
-        yield from self.pages(
-            f"{self.path}/issues", {**params, "per_page": PER_PAGE}, what, headers
-        )
+        yield from self.pages(f"{self.path}/issues", {**params, "per_page": PER_PAGE}, what, headers)
 
     def pages(
         self,
@@ -173,8 +167,7 @@ class RepoApi:
                 return
             if not self._same_origin(following):
                 raise Unavailable(
-                    f"{what}: GitHub sent a next-page link to another server ({following}); "
-                    "check GITHUB_API_URL",
+                    f"{what}: GitHub sent a next-page link to another server ({following}); check GITHUB_API_URL",
                     tracker=TRACKER,
                 )
             answer = self.transport.request("GET", following, what=what)

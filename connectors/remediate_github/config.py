@@ -36,18 +36,14 @@ class Pacing(StrictModel):
         description="Seconds between two writes (POST/PATCH). GitHub asks for at least 1 s between "
         "content-creating requests; 0 only against a test server.",
     )
-    request_interval: float = Field(
-        default=0.0, ge=0, description="Seconds between any two requests (0: no pause)."
-    )
+    request_interval: float = Field(default=0.0, ge=0, description="Seconds between any two requests (0: no pause).")
     timeout: int = Field(default=15, gt=0, description="Seconds to wait for one HTTP answer.")
     max_attempts: int = Field(
         default=5,
         ge=1,
         description="Attempts for one request that fails with a 5xx or a network error.",
     )
-    backoff: float = Field(
-        default=1.0, ge=0, description="First wait after a 5xx or network error; doubles each time."
-    )
+    backoff: float = Field(default=1.0, ge=0, description="First wait after a 5xx or network error; doubles each time.")
     max_backoff: float = Field(default=30.0, ge=0, description="Longest wait between two attempts.")
     secondary_wait: float = Field(
         default=60.0,
@@ -62,8 +58,7 @@ class Pacing(StrictModel):
     max_wait: float = Field(
         default=900.0,
         ge=0,
-        description="Longest single rate-limit wait; a longer one stops the run with a message "
-        "saying when to retry.",
+        description="Longest single rate-limit wait; a longer one stops the run with a message saying when to retry.",
     )
 
 
@@ -92,9 +87,7 @@ class Tracking(StrictModel):
 class Config(StrictModel):
     """Settings of the GitHub connector (``[connectors.github]``; ``--repo`` overrides ``repo``)."""
 
-    repo: str = Field(
-        description="Repository that receives the issues, as OWNER/NAME (or --repo OWNER/NAME)."
-    )
+    repo: str = Field(description="Repository that receives the issues, as OWNER/NAME (or --repo OWNER/NAME).")
     label: str = Field(default="remediation", description="Label put on every action-item issue.")
     label_color: str = Field(default="d93f0b", description="Colour of labels remediate creates.")
     postmortem_label: str = Field(

@@ -92,19 +92,13 @@ class GitHubConnector:
         return TicketRef(TRACKER, address.key, self.refs.url(address))
 
     def _ref(self, issue: dict[str, Any]) -> TicketRef:
-        address = self.refs.from_api_url(
-            str(issue.get("repository_url") or ""), int(issue["number"])
-        )
-        return TicketRef(
-            TRACKER, address.key, issue.get("html_url") or self.refs.url(address), str(issue["id"])
-        )
+        address = self.refs.from_api_url(str(issue.get("repository_url") or ""), int(issue["number"]))
+        return TicketRef(TRACKER, address.key, issue.get("html_url") or self.refs.url(address), str(issue["id"]))
 
     def _address(self, ref: TicketRef) -> IssueAddress:
         address = self.refs.parse(ref.key)
         if address is None:
-            raise Conflict(
-                f"{ref.key!r} is not a GitHub issue key (OWNER/REPO#NUMBER)", tracker=TRACKER
-            )
+            raise Conflict(f"{ref.key!r} is not a GitHub issue key (OWNER/REPO#NUMBER)", tracker=TRACKER)
         return address
 
     # --- labels and owners -------------------------------------------------------------------
@@ -118,9 +112,7 @@ class GitHubConnector:
             labels[self.config.in_progress_label] = "Work on this action item has started"
         for draft in drafts:
             title = draft.postmortem.title or draft.postmortem.id
-            labels[self._postmortem_label(draft.postmortem)] = (
-                f"Action items of the postmortem: {title}"
-            )
+            labels[self._postmortem_label(draft.postmortem)] = f"Action items of the postmortem: {title}"
         return labels
 
     def _login(self, draft: TicketDraft) -> str | None:
@@ -177,8 +169,7 @@ class GitHubConnector:
             if "assignees" not in payload or "assignee" not in str(exc).lower():
                 raise
             log.warning(
-                "GitHub would not assign %s to item %s (%s): created unassigned; check "
-                "[connectors.github.owners]",
+                "GitHub would not assign %s to item %s (%s): created unassigned; check [connectors.github.owners]",
                 login,
                 draft.item_id,
                 exc,
@@ -189,9 +180,7 @@ class GitHubConnector:
 
     def _set_state(self, address: IssueAddress, done: bool, item_id: str) -> dict[str, Any]:
         payload = (
-            {"state": "closed", "state_reason": "completed"}
-            if done
-            else {"state": "open", "state_reason": "reopened"}
+            {"state": "closed", "state_reason": "completed"} if done else {"state": "open", "state_reason": "reopened"}
         )
         what = f"{'closing' if done else 'reopening'} {address.key} (item {item_id})"
         answer = self.api.patch_issue(address, payload, what)
@@ -220,9 +209,7 @@ class GitHubConnector:
         with self._edge():
             by_postmortem: dict[str, tuple[PostmortemInfo, set[str]]] = {}
             for draft in drafts:
-                by_postmortem.setdefault(draft.postmortem.id, (draft.postmortem, set()))[1].add(
-                    draft.item_id
-                )
+                by_postmortem.setdefault(draft.postmortem.id, (draft.postmortem, set()))[1].add(draft.item_id)
             result: dict[str, TicketRef] = {}
             for postmortem, wanted in by_postmortem.values():
                 for item_id, issue in self._scan(postmortem, wanted).items():

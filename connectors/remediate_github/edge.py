@@ -119,8 +119,7 @@ def translate(secrets: Sequence[str] = (), *, base_url: str = "") -> Iterator[No
         ) from exc
     except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
         raise Unavailable(
-            f"cannot reach GitHub at {base_url} ({exc.__class__.__name__}): check the network "
-            f"and {URL_VAR}",
+            f"cannot reach GitHub at {base_url} ({exc.__class__.__name__}): check the network and {URL_VAR}",
             tracker=TRACKER,
         ) from exc
     except RuntimeError as exc:

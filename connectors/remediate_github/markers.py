@@ -54,9 +54,7 @@ def neutralise(text: str) -> str:
             out.append(_PINGS.sub(_wrap, text[pos:]))
             return "".join(out)
         # A code span ends at the next run of exactly as many backticks.
-        closing = re.compile(rf"(?<!`){re.escape(opening.group(0))}(?!`)").search(
-            text, opening.end()
-        )
+        closing = re.compile(rf"(?<!`){re.escape(opening.group(0))}(?!`)").search(text, opening.end())
         out.append(_PINGS.sub(_wrap, text[pos : opening.start()]))
         if closing is None:
             out.append(opening.group(0))
@@ -148,9 +146,7 @@ def issue_body(draft: TicketDraft, login: str | None) -> str:
 
 def tracking_title(pattern: str, postmortem: PostmortemInfo) -> str:
     """The tracking issue's title from the configured pattern."""
-    title = pattern.replace("{title}", postmortem.title or postmortem.id).replace(
-        "{id}", postmortem.id
-    )
+    title = pattern.replace("{title}", postmortem.title or postmortem.id).replace("{id}", postmortem.id)
     return shorten(title, TITLE_MAX) or f"Postmortem {postmortem.id}"
 
 

@@ -60,10 +60,7 @@ def utc(value: datetime) -> datetime:
 
 def label_names(issue: Mapping[str, Any]) -> set[str]:
     """The issue's label names, case-folded (GitHub compares labels case-insensitively)."""
-    return {
-        str(label["name"] if isinstance(label, dict) else label).casefold()
-        for label in issue.get("labels") or []
-    }
+    return {str(label["name"] if isinstance(label, dict) else label).casefold() for label in issue.get("labels") or []}
 
 
 def status_of(issue: Mapping[str, Any], in_progress_label: str | None) -> tuple[Status, str]:
@@ -91,13 +88,9 @@ class StateReader:
     def state(self, ref: TicketRef, issue: Mapping[str, Any]) -> TicketState:
         """The TicketState of ``ref`` from the issue JSON GitHub returned for it."""
         status, detail = status_of(issue, self.config.in_progress_label)
-        return TicketState(
-            ref=ref, status=status, updated_at=parse_time(issue.get("updated_at")), detail=detail
-        )
+        return TicketState(ref=ref, status=status, updated_at=parse_time(issue.get("updated_at")), detail=detail)
 
-    def read(
-        self, refs: Sequence[TicketRef], since: datetime | None, now: datetime
-    ) -> Iterator[TicketState]:
+    def read(self, refs: Sequence[TicketRef], since: datetime | None, now: datetime) -> Iterator[TicketState]:
         """Yield the states of ``refs`` that changed after ``since`` (see the module docstring)."""
         # GitHub's timestamps have whole seconds and its clock is not ours: read a little
         # earlier than asked. Reporting a state twice is harmless; missing a change is not.
@@ -138,9 +131,7 @@ class StateReader:
         last = self.cache.get(self._full_key)
         if last is None:
             return True
-        return (
-            now - datetime.fromisoformat(last)
-        ).total_seconds() >= self.config.full_refresh_hours * 3600
+        return (now - datetime.fromisoformat(last)).total_seconds() >= self.config.full_refresh_hours * 3600
 
     def _changed(self, since: datetime | None, full: bool) -> Iterator[dict[str, Any]]:
         key = f"{self.config.repo}:list:{self.config.label.casefold()}"
@@ -176,9 +167,7 @@ class StateReader:
                     self.cache.set(key, json.dumps(saved))
                 elif stable:
                     tag = page.headers.get("etag")
-                    self.cache.set(
-                        key, json.dumps({**saved, "etag": tag, "newest": top or saved["cursor"]})
-                    )
+                    self.cache.set(key, json.dumps({**saved, "etag": tag, "newest": top or saved["cursor"]}))
             for issue in page.data:
                 updated = parse_time(issue.get("updated_at"))
                 if not full and since is not None and updated is not None and updated < since:
@@ -196,9 +185,7 @@ class StateReader:
             return
         if answer.status == 410:
             self.cache.set(key, None)
-            yield TicketState(
-                ref, Status.OPEN, detail=f"{address.key} was deleted on GitHub", missing="deleted"
-            )
+            yield TicketState(ref, Status.OPEN, detail=f"{address.key} was deleted on GitHub", missing="deleted")
             return
         if answer.status == 404:
             self.cache.set(key, None)
@@ -211,15 +198,11 @@ class StateReader:
             )
             return
         if answer.status in (301, 302, 307):
-            yield TicketState(
-                ref, Status.OPEN, detail=f"{address.key} was transferred", missing="moved"
-            )
+            yield TicketState(ref, Status.OPEN, detail=f"{address.key} was transferred", missing="moved")
             return
         self.api.expect(answer, (200,), f"reading issue {address.key}")
         issue = answer.data
-        now_at = self.refs.from_api_url(
-            str(issue.get("repository_url") or ""), int(issue["number"])
-        )
+        now_at = self.refs.from_api_url(str(issue.get("repository_url") or ""), int(issue["number"]))
         if now_at.key.casefold() != address.key.casefold() and not self._renamed(address, now_at):
             status, detail = status_of(issue, self.config.in_progress_label)
             url = issue.get("html_url") or self.refs.url(now_at)

@@ -92,9 +92,7 @@ class References:
 
     def _address(self, owner: str, name: str, number: str) -> IssueAddress:
         repo = f"{owner}/{name}"
-        return IssueAddress(
-            self.repo if repo.casefold() == self.repo.casefold() else repo, int(number)
-        )
+        return IssueAddress(self.repo if repo.casefold() == self.repo.casefold() else repo, int(number))
 
     def url(self, address: IssueAddress) -> str:
         """The web URL of an issue."""

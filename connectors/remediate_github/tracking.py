@@ -56,9 +56,7 @@ class TrackingIssues:
                 '[connectors.github.tracking] mode = "task-list" (or "auto")',
                 tracker=TRACKER,
             )
-        log.info(
-            "no sub-issues on %s: listing action items as a task list", self.api.transport.base_url
-        )
+        log.info("no sub-issues on %s: listing action items as a task list", self.api.transport.base_url)
         self.api.cache.set(self._mode_key, "unavailable")
 
     def sync(
@@ -103,9 +101,7 @@ class TrackingIssues:
             self.api.expect(answer, (200,), what)
             issue = answer.data
         address = self._address(issue)
-        return TicketRef(
-            TRACKER, address.key, issue.get("html_url") or self.refs.url(address), str(issue["id"])
-        )
+        return TicketRef(TRACKER, address.key, issue.get("html_url") or self.refs.url(address), str(issue["id"]))
 
     def _address(self, issue: dict[str, Any]) -> IssueAddress:
         return self.refs.from_api_url(str(issue.get("repository_url") or ""), int(issue["number"]))
@@ -134,16 +130,11 @@ class TrackingIssues:
         what = f"looking for the tracking issue of postmortem {postmortem.id}"
         for page in self.api.list_issues(params, what):
             for issue in page.data:
-                if (
-                    "pull_request" not in issue
-                    and markers.find_tracking_marker(issue.get("body")) == postmortem.id
-                ):
+                if "pull_request" not in issue and markers.find_tracking_marker(issue.get("body")) == postmortem.id:
                     return dict(issue)
         return None
 
-    def _link(
-        self, parent: IssueAddress, linked: set[int], members: Sequence[TicketRef]
-    ) -> list[str] | None:
+    def _link(self, parent: IssueAddress, linked: set[int], members: Sequence[TicketRef]) -> list[str] | None:
         """Add missing members as sub-issues; return the keys to list in the body instead."""
         listed: list[str] = []
         owner = parent.repo.split("/", 1)[0].casefold()
@@ -154,11 +145,7 @@ class TrackingIssues:
             if address.repo.split("/", 1)[0].casefold() != owner:
                 listed.append(ref.key)  # sub-issues must belong to the same owner
                 continue
-            child_id = (
-                int(ref.remote_id)
-                if ref.remote_id and ref.remote_id.isdigit()
-                else self._id_of(address)
-            )
+            child_id = int(ref.remote_id) if ref.remote_id and ref.remote_id.isdigit() else self._id_of(address)
             if child_id is None:
                 listed.append(ref.key)
                 continue

@@ -148,9 +148,7 @@ class Transport:
             if verb != "GET":
                 self.stats.writes += 1
             try:
-                status, raw_headers, text = client.requestJson(
-                    verb, url, dict(params or {}), dict(headers or {}), body
-                )
+                status, raw_headers, text = client.requestJson(verb, url, dict(params or {}), dict(headers or {}), body)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 self._pacer.after(verb)
                 failures += 1
@@ -174,10 +172,7 @@ class Transport:
             if wait is not None:
                 limited += 1
                 message = f"GitHub {wait.kind} rate limit while {what} ({wait.message})"
-                if (
-                    wait.seconds > self._pacing.max_wait
-                    or limited > self._pacing.rate_limit_retries
-                ):
+                if wait.seconds > self._pacing.max_wait or limited > self._pacing.rate_limit_retries:
                     raise rate_limited(message, wait.seconds)
                 log.warning("%s: waiting %.0f s before retrying", message, wait.seconds)
                 self.stats.rate_limit_waits.append(wait.seconds)

@@ -33,9 +33,7 @@ def site_url(configured: str | None, env: Mapping[str, str]) -> str:
     """The Jira base URL from ``url`` or ``JIRA_URL``, without a trailing slash."""
     raw = (configured or env.get("JIRA_URL") or "").strip()
     if not raw:
-        raise ConfigError(
-            "Jira site unknown: set url in [connectors.jira] or the JIRA_URL environment variable"
-        )
+        raise ConfigError("Jira site unknown: set url in [connectors.jira] or the JIRA_URL environment variable")
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"[connectors.jira] url <- not an http(s) URL: {raw!r}")
@@ -83,8 +81,7 @@ def choose_credentials(
     if deployment == "datacenter":
         if bearer is None:
             raise AuthError(
-                "Jira Data Center credentials missing: set JIRA_PAT (a personal access token) "
-                "in the environment",
+                "Jira Data Center credentials missing: set JIRA_PAT (a personal access token) in the environment",
                 tracker="jira",
             )
         return bearer

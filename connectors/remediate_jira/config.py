@@ -77,9 +77,7 @@ class Config(BaseModel):
         description='Field that links an issue to its parent: "parent" (Cloud, and sub-tasks) or '
         'the Epic Link custom field id on Data Center, e.g. "customfield_10008".',
     )
-    group_issue_type: str = Field(
-        default="Epic", description='Issue type of the "per-postmortem" parent issues.'
-    )
+    group_issue_type: str = Field(default="Epic", description='Issue type of the "per-postmortem" parent issues.')
     status_map: dict[str, Status] = Field(
         default_factory=dict,
         description="Status name -> open | in_progress | done | not_doing, for custom workflows; "
@@ -114,9 +112,7 @@ class Config(BaseModel):
         '{ customfield_10050 = { value = "SRE" } } for a required custom field.',
     )
     timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for one response.")
-    max_retries: int = Field(
-        default=4, ge=0, le=10, description="Retries after a 429, a 503 or a network error."
-    )
+    max_retries: int = Field(default=4, ge=0, le=10, description="Retries after a 429, a 503 or a network error.")
     max_wait: float = Field(
         default=60.0,
         gt=0,

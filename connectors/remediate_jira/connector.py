@@ -72,9 +72,7 @@ class JiraConnector:
     def site(self) -> Site:
         """The Jira site, connected on first use."""
         if self._site is None:
-            self._site = Site(
-                self.config, self.context, self.server, sleep=self.sleep, clock=self.clock
-            )
+            self._site = Site(self.config, self.context, self.server, sleep=self.sleep, clock=self.clock)
         return self._site
 
     @property
@@ -135,7 +133,10 @@ class JiraConnector:
             updates = [{"fields": builder.for_create(d, issue_type)} for d in remaining]
             try:
                 result = transport.request(
-                    "POST", "issue/bulk", "create issues", body={"issueUpdates": updates},
+                    "POST",
+                    "issue/bulk",
+                    "create issues",
+                    body={"issueUpdates": updates},
                     idempotent=False,
                 )
             except Rejected as err:
@@ -159,9 +160,7 @@ class JiraConnector:
                 attempt += 1
                 continue
             created = iter((result or {}).get("issues") or [])
-            failures = {
-                int(e.get("failedElementNumber", -1)): e for e in (result or {}).get("errors") or []
-            }
+            failures = {int(e.get("failedElementNumber", -1)): e for e in (result or {}).get("errors") or []}
             for index, draft in enumerate(remaining):
                 if index not in failures:
                     yield from self._finish(draft, next(created))
@@ -183,9 +182,7 @@ class JiraConnector:
         if fields:
             what = f"update {ref.key}"
             try:
-                self.site.transport.request(
-                    "PUT", f"issue/{ref.remote_id or ref.key}", what, body={"fields": fields}
-                )
+                self.site.transport.request("PUT", f"issue/{ref.remote_id or ref.key}", what, body={"fields": fields})
             except Rejected as err:
                 raise self.site.explain(err, what) from None
         if "done" in changed and draft.done is not None:

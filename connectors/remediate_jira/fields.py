@@ -51,9 +51,7 @@ def labels_for(config: Config, draft: TicketDraft) -> list[str]:
 class FieldBuilder:
     """Turns drafts into the ``fields`` of create and edit requests for one Jira site."""
 
-    def __init__(
-        self, config: Config, deployment: Literal["cloud", "datacenter"], api_version: int
-    ) -> None:
+    def __init__(self, config: Config, deployment: Literal["cloud", "datacenter"], api_version: int) -> None:
         self.config = config
         self.deployment = deployment
         self.api_version = api_version
@@ -69,8 +67,7 @@ class FieldBuilder:
         if account is None:
             if draft.owner:
                 log.warning(
-                    "Jira: owner %r of item %s is not in [connectors.jira] owners; "
-                    "leaving the issue unassigned",
+                    "Jira: owner %r of item %s is not in [connectors.jira] owners; leaving the issue unassigned",
                     draft.owner,
                     draft.item_id,
                 )

@@ -40,7 +40,12 @@ class Searcher:
         self.deployment = deployment
 
     def page(
-        self, jql: str, fields: Sequence[str], *, limit: int = PAGE_SIZE, token: str | None = None,
+        self,
+        jql: str,
+        fields: Sequence[str],
+        *,
+        limit: int = PAGE_SIZE,
+        token: str | None = None,
         start_at: int = 0,
     ) -> dict[str, Any]:
         """One page of results, as Jira sent it."""

@@ -95,9 +95,7 @@ class Site:
             sleep=self.sleep,
             clock=self.clock,
         )
-        client = transport.call(
-            "read the server info", lambda: self._client_for(chosen, deployment is None)
-        )
+        client = transport.call("read the server info", lambda: self._client_for(chosen, deployment is None))
         if deployment is None:
             deployment = "cloud" if client.deploymentType == "Cloud" else "datacenter"
         if deployment == "datacenter" and self.config.api_version == 3:
@@ -216,9 +214,7 @@ class Site:
             return err
         return self.explain_fields(err.errors, err.messages, what) or err
 
-    def explain_fields(
-        self, errors: Mapping[str, str], messages: Sequence[str], what: str
-    ) -> ConnectorError | None:
+    def explain_fields(self, errors: Mapping[str, str], messages: Sequence[str], what: str) -> ConnectorError | None:
         where = f"{self.config.issue_type} issues in project {self.config.project}"
         for field, message in errors.items():
             if message.rstrip(".").lower().endswith("is required"):
@@ -248,9 +244,7 @@ class Site:
             )
         return None
 
-    def explain_bulk(
-        self, failures: Mapping[int, Mapping[str, Any]], drafts: Sequence[TicketDraft]
-    ) -> ConnectorError:
+    def explain_bulk(self, failures: Mapping[int, Mapping[str, Any]], drafts: Sequence[TicketDraft]) -> ConnectorError:
         first_index = min(failures)
         element = failures[first_index].get("elementErrors") or {}
         errors = {str(k): str(v) for k, v in (element.get("errors") or {}).items()}

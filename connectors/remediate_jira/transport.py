@@ -227,8 +227,7 @@ class Transport:
                 retry_after=err.retry_after,
             )
         return Unavailable(
-            f"Jira kept failing after {attempts} retries while trying to {what} ({err.args[0]}); "
-            "run again later",
+            f"Jira kept failing after {attempts} retries while trying to {what} ({err.args[0]}); run again later",
             tracker="jira",
         )
 

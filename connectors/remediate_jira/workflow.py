@@ -22,12 +22,15 @@ def set_done(site: Site, ref: TicketRef, done: bool) -> None:
     """Move the issue into (or out of) a done-category status, unless it is there already."""
     target = ref.remote_id or ref.key
     # One read gives both the current status and the transitions available from it.
-    issue = site.transport.request(
-        "GET",
-        f"issue/{target}",
-        f"read the transitions of {ref.key}",
-        params={"fields": "status", "expand": "transitions"},
-    ) or {}
+    issue = (
+        site.transport.request(
+            "GET",
+            f"issue/{target}",
+            f"read the transitions of {ref.key}",
+            params={"fields": "status", "expand": "transitions"},
+        )
+        or {}
+    )
     status = (issue.get("fields") or {}).get("status") or {}
     if ((status.get("statusCategory") or {}).get("key") == "done") == done:
         return
@@ -35,9 +38,7 @@ def set_done(site: Site, ref: TicketRef, done: bool) -> None:
     transitions = issue.get("transitions") or []
     chosen = None
     if wanted:
-        chosen = next(
-            (t for t in transitions if str(t.get("name", "")).casefold() == wanted.casefold()), None
-        )
+        chosen = next((t for t in transitions if str(t.get("name", "")).casefold() == wanted.casefold()), None)
     else:
         for category in ("done",) if done else ("new", "indeterminate"):
             chosen = next((t for t in transitions if _category(t) == category), None)
@@ -83,9 +84,7 @@ def create_group(site: Site, postmortem: PostmortemInfo, title: str) -> TicketRe
     }
     what = "create the postmortem's parent issue"
     try:
-        raw = site.transport.request(
-            "POST", "issue", what, body={"fields": fields}, idempotent=False
-        )
+        raw = site.transport.request("POST", "issue", what, body={"fields": fields}, idempotent=False)
     except Rejected as err:
         raise site.explain(err, what) from None
     group = site.ref(raw)

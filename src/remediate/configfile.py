@@ -97,8 +97,9 @@ def render_table(model: type[BaseModel], answers: Mapping[str, Any], table: str)
             lines.append(f"# {name} is required: set it here")
         else:
             default = _default(info)
-            lines.append(f"# {name} = {toml_value(default)}" if default is not None
-                         else f"# {name} is unset by default")
+            lines.append(
+                f"# {name} = {toml_value(default)}" if default is not None else f"# {name} is unset by default"
+            )
         scalars += lines
     return scalars + tables
 
@@ -116,8 +117,11 @@ def render_config(answers: Mapping[str, Any], *, today: date | None = None) -> s
     if model is not None:
         lines += render_table(model, connector_answers, f"connectors.{tracker}")
     else:
-        lines += [f"{k.rsplit('.', 1)[1]} = {toml_value(v)}" for k, v in connector_answers.items()
-                  if not isinstance(v, Mapping)]
+        lines += [
+            f"{k.rsplit('.', 1)[1]} = {toml_value(v)}"
+            for k, v in connector_answers.items()
+            if not isinstance(v, Mapping)
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -130,8 +134,9 @@ def _connector_model(tracker: str) -> type[BaseModel] | None:
         return None
 
 
-def connector_answers(tracker: str, *, repo: str | None, project: str | None, labels: list[str],
-                      owners: Mapping[str, str]) -> dict[str, Any]:
+def connector_answers(
+    tracker: str, *, repo: str | None, project: str | None, labels: list[str], owners: Mapping[str, str]
+) -> dict[str, Any]:
     """Map the init questions onto the tracker's own config keys (those its Config model has)."""
     model = _connector_model(tracker)
     fields = model.model_fields if model is not None else {}

@@ -249,9 +249,7 @@ def load_class(name: str) -> type[Connector]:
         cls = entry_point.load()
     except Exception as exc:  # a broken plugin must not look like our bug
         dist = entry_point.dist.name if entry_point.dist else entry_point.value
-        raise ConfigError(
-            f"connector {name!r} from {dist} failed to load: {exc.__class__.__name__}: {exc}"
-        ) from exc
+        raise ConfigError(f"connector {name!r} from {dist} failed to load: {exc.__class__.__name__}: {exc}") from exc
     missing = [attr for attr in ("name", "Config", "from_config") if not hasattr(cls, attr)]
     if missing:
         raise ConfigError(

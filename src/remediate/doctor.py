@@ -74,8 +74,9 @@ def run_checks(
     checks.append(
         Check("config", "ok", str(path))
         if path
-        else Check("config", "info", "no config file: every setting has its default",
-                   "run `remediate init` to write one")
+        else Check(
+            "config", "info", "no config file: every setting has its default", "run `remediate init` to write one"
+        )
     )
     checks.append(_schedule(settings))
     resolved = None
@@ -85,8 +86,9 @@ def run_checks(
         resolved = resolve_connector(settings, None, {})
         checks.append(Check("tracker", "ok", f"{settings.tracker}: connector loaded, its config is valid"))
     except ConfigError as exc:
-        checks.append(Check("tracker", "fail", str(exc),
-                            f"set `tracker` and [connectors.{settings.tracker}] in the config"))
+        checks.append(
+            Check("tracker", "fail", str(exc), f"set `tracker` and [connectors.{settings.tracker}] in the config")
+        )
     checks.append(_credentials(settings, environ))
     checks.extend(_database_and_reach(settings, database_url, environ, resolved, reach=reach))
     return checks
@@ -103,7 +105,8 @@ def _schedule(settings: Any) -> Check:
     missing = [name for name in names if JOBS[name].resolve() is None]
     if missing:
         return Check(
-            "schedule", "fail",
+            "schedule",
+            "fail",
             f"job {missing[0]!r} is enabled but this remediate has no remediate.jobs.{JOBS[missing[0]].function}()",
             f"set [schedule.{missing[0]}] enabled = false, or upgrade remediate",
         )
@@ -134,8 +137,11 @@ def _database_and_reach(
     checks: list[Check] = []
     try:
         parsed = make_url(url)
-        missing_file = (parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
-                        and not Path(parsed.database).exists())
+        missing_file = (
+            parsed.get_backend_name() == "sqlite"
+            and parsed.database not in (None, "", ":memory:")
+            and not Path(parsed.database).exists()
+        )
         store = open_store(url, create=False, migrate=False)
     except StoreError as exc:
         if "db upgrade" in str(exc):  # an older schema: any command migrates it on first use
@@ -150,8 +156,14 @@ def _database_and_reach(
         if missing_file:
             checks.append(Check("database", "info", f"{shown} does not exist yet; the first sync creates it"))
         elif empty:
-            checks.append(Check("database", "info", f"{shown} has no remediate schema yet; the first sync "
-                                                    "creates it", "or run `remediate db upgrade` now"))
+            checks.append(
+                Check(
+                    "database",
+                    "info",
+                    f"{shown} has no remediate schema yet; the first sync creates it",
+                    "or run `remediate db upgrade` now",
+                )
+            )
         else:
             checks.append(Check("database", "ok", f"{shown}: schema {SCHEMA_HEAD}, up to date"))
         if reach and resolved is not None:
@@ -173,8 +185,12 @@ def _reach(settings: Any, resolved: Any, store: Any, environ: Mapping[str, str])
             ping()
             return Check("reach", "ok", f"{settings.tracker} answered")
         list(connector.states([], None))
-        return Check("reach", "ok", f"{settings.tracker}: an empty state query succeeded "
-                                    "(the connector has no ping(), so it may not have reached the server)")
+        return Check(
+            "reach",
+            "ok",
+            f"{settings.tracker}: an empty state query succeeded "
+            "(the connector has no ping(), so it may not have reached the server)",
+        )
     except RemediateError as exc:
         return Check("reach", "fail", str(exc), "see the message: credentials, URL or permissions")
     except Exception as exc:

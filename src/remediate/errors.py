@@ -84,9 +84,7 @@ class NotFound(ConnectorError):
 class RateLimited(ConnectorError):
     """The tracker asked us to wait ``retry_after`` seconds (None when it did not say)."""
 
-    def __init__(
-        self, message: str, *, tracker: str | None = None, retry_after: float | None = None
-    ) -> None:
+    def __init__(self, message: str, *, tracker: str | None = None, retry_after: float | None = None) -> None:
         super().__init__(message, tracker=tracker)
         self.retry_after = retry_after
 

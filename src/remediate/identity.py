@@ -99,9 +99,7 @@ def match_items(
     for index, candidate in enumerate(candidates):
         if index in result:
             continue
-        exact = next(
-            (k for k in free.values() if candidate.id in (k.content_id, k.id)), None
-        )
+        exact = next((k for k in free.values() if candidate.id in (k.content_id, k.id)), None)
         if exact is not None:
             result[index] = Match(exact.id, "id")
             del free[exact.id]

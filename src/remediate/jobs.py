@@ -87,9 +87,7 @@ def parse_documents(paths: Sequence[str], settings: Settings) -> tuple[list[Pars
     documents: list[ParseResult] = []
     empty = 0
     for path in files:
-        result = parse_path(
-            path, section_titles=settings.parser.section_titles, max_bytes=settings.parser.max_bytes
-        )
+        result = parse_path(path, section_titles=settings.parser.section_titles, max_bytes=settings.parser.max_bytes)
         if result.action_items:
             documents.append(result)
             warnings.extend(result.warnings)
@@ -144,8 +142,17 @@ def sync_paths(
     options = options or {}
     resolved = resolve_connector(settings, tracker, options)  # a bad tracker fails before any parsing
     documents, warnings = parse_documents(paths, settings)
-    return _sync(documents, resolved, settings, database_url=database_url, options=options,
-                 dry_run=dry_run, write_back=write_back, environ=environ, warnings=warnings)
+    return _sync(
+        documents,
+        resolved,
+        settings,
+        database_url=database_url,
+        options=options,
+        dry_run=dry_run,
+        write_back=write_back,
+        environ=environ,
+        warnings=warnings,
+    )
 
 
 def sync_documents(
@@ -162,9 +169,17 @@ def sync_documents(
 ) -> SyncOutcome:
     """Sync already parsed postmortems (what ``sync_paths`` does after parsing)."""
     options = options or {}
-    return _sync(documents, resolve_connector(settings, tracker, options), settings,
-                 database_url=database_url, options=options, dry_run=dry_run, write_back=write_back,
-                 environ=environ, warnings=warnings)
+    return _sync(
+        documents,
+        resolve_connector(settings, tracker, options),
+        settings,
+        database_url=database_url,
+        options=options,
+        dry_run=dry_run,
+        write_back=write_back,
+        environ=environ,
+        warnings=warnings,
+    )
 
 
 def _sync(
@@ -188,14 +203,26 @@ def _sync(
         connector = build_connector(resolved, store, options, environ, persistent=not dry_run)
         if dry_run:
             with store.session() as session:
-                plan = sync.plan(session, connector, documents, base_url=settings.postmortem_url,
-                                 threshold=settings.sync.match_threshold, policy=policy)
+                plan = sync.plan(
+                    session,
+                    connector,
+                    documents,
+                    base_url=settings.postmortem_url,
+                    threshold=settings.sync.match_threshold,
+                    policy=policy,
+                )
             return SyncOutcome(plan, True, warnings=[*warnings, *plan.warnings])
         with _recorded_run(store, connector.name, "sync", settings.sync.lock_timeout) as run:
             plan = sync.Plan(connector.name, list(documents))
             run.summary = plan.summary
-            plan = sync.plan(run.session, connector, documents, base_url=settings.postmortem_url,
-                             threshold=settings.sync.match_threshold, policy=policy)
+            plan = sync.plan(
+                run.session,
+                connector,
+                documents,
+                base_url=settings.postmortem_url,
+                threshold=settings.sync.match_threshold,
+                policy=policy,
+            )
             run.summary = plan.summary
             sync.apply(run.session, connector, plan, run.id)
             changes = states.refresh(run.session, connector, run.id)
@@ -337,8 +364,15 @@ def send_digest(
         with store.session() as session:
             items = load_items(session, settings.tz())
         digest = build_digest(items, as_of, kind)
-        return deliver(store, digest, channel, settings.digest, templates_dir=settings.templates_path(),
-                       force=force, environ=environ)
+        return deliver(
+            store,
+            digest,
+            channel,
+            settings.digest,
+            templates_dir=settings.templates_path(),
+            force=force,
+            environ=environ,
+        )
     finally:
         store.dispose()
 
@@ -365,8 +399,15 @@ def audit_snapshot(
             events = load_events(session)
     finally:
         store.dispose()
-    return build_audit(items, events, settings.tz(), as_of=as_of, since=since, until=until,
-                       recurring_threshold=settings.audit.recurring_threshold)
+    return build_audit(
+        items,
+        events,
+        settings.tz(),
+        as_of=as_of,
+        since=since,
+        until=until,
+        recurring_threshold=settings.audit.recurring_threshold,
+    )
 
 
 def _period(settings: Settings, period: str | None) -> PeriodKind:

@@ -26,10 +26,19 @@ from typing import Any
 from remediate.identity import similarity
 from remediate.parsing import DEFAULT_SECTION_TITLES, ActionItem, ParseResult, normalize_text
 
-RULES = ("missing-owner", "missing-due", "missing-priority", "no-action-verb", "vague", "duplicate",
-         "empty-section", "no-action-items")
+RULES = (
+    "missing-owner",
+    "missing-due",
+    "missing-priority",
+    "no-action-verb",
+    "vague",
+    "duplicate",
+    "empty-section",
+    "no-action-items",
+)
 
-ACTION_VERBS = frozenset("""
+ACTION_VERBS = frozenset(
+    """
 abort add adjust adopt alert align allow announce apply archive assign audit automate backfill backport block
 build bump cache cap change clarify clean cleanup close codify collect communicate configure confirm consolidate
 convert copy create decommission define delete deploy deprecate design detect disable document drain drop
@@ -43,7 +52,8 @@ retire retry return revert rewrite roll rollback rotate route run scale schedule
 separate set setup share ship shorten shut simplify simulate spin split stage standardize start stop store
 streamline stress subscribe switch sync tag teach template test throttle tighten timebox track train
 translate trigger tune turn unify update upgrade use validate verify version watch whitelist widen write
-""".split())
+""".split()
+)
 
 # Verbs that name an activity but no checkable outcome.
 VAGUE_VERBS = frozenset(
@@ -94,25 +104,40 @@ def check_item(path: str, item: ActionItem) -> list[Finding]:
     if not item.owner:
         found.append(Finding(path, item.line, "missing-owner", "no owner: add (owner: @someone)", text))
     if not item.due:
-        found.append(Finding(path, item.line, "missing-due",
-                             "no due date: add one (else the due-date policy picks it)", text))
+        found.append(
+            Finding(path, item.line, "missing-due", "no due date: add one (else the due-date policy picks it)", text)
+        )
     if not item.priority:
         found.append(Finding(path, item.line, "missing-priority", "no priority: add P0-P4", text))
     verb = first_word(text)
     if verb in VAGUE_VERBS or (verb == "look" and " into " in f" {text.lower()} "):
         if not _MEASURABLE.search(text):
-            found.append(Finding(path, item.line, "vague",
-                                 f"vague: '{verb}' with nothing measurable; say what done looks like "
-                                 "(a number, threshold or concrete change)", text))
+            found.append(
+                Finding(
+                    path,
+                    item.line,
+                    "vague",
+                    f"vague: '{verb}' with nothing measurable; say what done looks like "
+                    "(a number, threshold or concrete change)",
+                    text,
+                )
+            )
     elif verb not in ACTION_VERBS and not verb.endswith(("ize", "ise", "ify")):
-        found.append(Finding(path, item.line, "no-action-verb",
-                             f"does not start with a verb of action ('{verb or text[:20]}'): "
-                             "say what will be done", text))
+        found.append(
+            Finding(
+                path,
+                item.line,
+                "no-action-verb",
+                f"does not start with a verb of action ('{verb or text[:20]}'): say what will be done",
+                text,
+            )
+        )
     return found
 
 
-def check_document(result: ParseResult, text: str, *, section_titles: Sequence[str] = (),
-                   threshold: float = 0.65) -> list[Finding]:
+def check_document(
+    result: ParseResult, text: str, *, section_titles: Sequence[str] = (), threshold: float = 0.65
+) -> list[Finding]:
     """Every finding for one parsed document (``text`` is its source, for section headings)."""
     path = result.postmortem.source
     found: list[Finding] = []
@@ -120,11 +145,14 @@ def check_document(result: ParseResult, text: str, *, section_titles: Sequence[s
         found.extend(check_item(path, item))
     items = list(result.action_items)
     for n, a in enumerate(items):
-        for b in items[n + 1:]:
+        for b in items[n + 1 :]:
             score = similarity(a.text, b.text)
             if score >= threshold:
-                found.append(Finding(path, b.line, "duplicate",
-                                     f"same as the item on line {a.line} (similarity {score:.2f})", b.text))
+                found.append(
+                    Finding(
+                        path, b.line, "duplicate", f"same as the item on line {a.line} (similarity {score:.2f})", b.text
+                    )
+                )
     titles = {normalize_text(t) for t in (*DEFAULT_SECTION_TITLES, *section_titles)}
     with_items = {normalize_text(i.section) for i in items}
     headings = [(n, m.group(2)) for n, line in enumerate(text.splitlines(), start=1) if (m := _HEADING.match(line))]
@@ -133,13 +161,15 @@ def check_document(result: ParseResult, text: str, *, section_titles: Sequence[s
         if normalize_text(title.rstrip(":")) not in with_items:
             found.append(Finding(path, line, "empty-section", f"section '{title}' has no action items"))
     if not sections and not items:
-        found.append(Finding(path, 1, "no-action-items",
-                             "no action-item section (e.g. '## Action items') and no action items"))
+        found.append(
+            Finding(path, 1, "no-action-items", "no action-item section (e.g. '## Action items') and no action items")
+        )
     return sorted(found, key=lambda f: (f.line, RULES.index(f.rule)))
 
 
-def lint_paths(paths: Sequence[str], *, section_titles: Sequence[str] = (), max_bytes: int = 5_000_000,
-               threshold: float = 0.65) -> tuple[int, list[Finding]]:
+def lint_paths(
+    paths: Sequence[str], *, section_titles: Sequence[str] = (), max_bytes: int = 5_000_000, threshold: float = 0.65
+) -> tuple[int, list[Finding]]:
     """Lint every postmortem under ``paths``; return (files read, findings)."""
     from remediate.jobs import collect_paths
     from remediate.parsing import parse_text, read_document

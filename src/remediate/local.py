@@ -179,7 +179,16 @@ def set_item_status(store: object, item_id: str, status: Status, *, note: str | 
         local.remote_updated_at = now
         item.state, item.state_changed_at = status.value, now
         session.add_all([local, item])
-        session.add(Event(postmortem_id=item.postmortem_id, item_id=item.id, kind="state", old=old,
-                          new=status.value, actor="cli", detail=note))
+        session.add(
+            Event(
+                postmortem_id=item.postmortem_id,
+                item_id=item.id,
+                kind="state",
+                old=old,
+                new=status.value,
+                actor="cli",
+                detail=note,
+            )
+        )
         session.commit()
         return item.id, old, status.value

@@ -33,8 +33,9 @@ MAX_RETRY_AFTER = 60.0
 
 def check_email(settings: DigestSettings, environ: Mapping[str, str]) -> None:
     """Refuse an email configuration that cannot work, before anything is sent."""
-    missing = [name for name, value in (("smtp_host", settings.smtp_host), ("email_from", settings.email_from))
-               if not value]
+    missing = [
+        name for name, value in (("smtp_host", settings.smtp_host), ("email_from", settings.email_from)) if not value
+    ]
     if not settings.email_to:
         missing.append("email_to")
     if missing:
@@ -70,11 +71,14 @@ def send_email(
     try:
         context = ssl.create_default_context(cafile=str(settings.smtp_ca_file) if settings.smtp_ca_file else None)
     except (OSError, ssl.SSLError) as exc:
-        raise ConfigError(f"[digest] smtp_ca_file {settings.smtp_ca_file}: cannot load ({exc.__class__.__name__})") from None
+        raise ConfigError(
+            f"[digest] smtp_ca_file {settings.smtp_ca_file}: cannot load ({exc.__class__.__name__})"
+        ) from None
     try:
         if settings.smtp_ssl:
-            client: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port,
-                                                    timeout=settings.timeout, context=context)
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                settings.smtp_host, settings.smtp_port, timeout=settings.timeout, context=context
+            )
         else:
             client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout)
         with client:
@@ -86,16 +90,22 @@ def send_email(
                 client.login(settings.smtp_user, environ[settings.smtp_password_env])
             refused = client.send_message(message)
     except smtplib.SMTPNotSupportedError:
-        raise DeliveryError(f"SMTP server {where} does not offer STARTTLS (or AUTH); check [digest] smtp_starttls") from None
+        raise DeliveryError(
+            f"SMTP server {where} does not offer STARTTLS (or AUTH); check [digest] smtp_starttls"
+        ) from None
     except smtplib.SMTPAuthenticationError as exc:
-        raise DeliveryError(f"SMTP server {where} refused the login of {settings.smtp_user!r} ({exc.smtp_code})") from None
+        raise DeliveryError(
+            f"SMTP server {where} refused the login of {settings.smtp_user!r} ({exc.smtp_code})"
+        ) from None
     except smtplib.SMTPRecipientsRefused as exc:
         raise DeliveryError(f"SMTP server {where} refused every recipient: {', '.join(exc.recipients)}") from None
     except smtplib.SMTPResponseException as exc:
         raise DeliveryError(f"SMTP server {where} answered {exc.smtp_code}: {_decode(exc.smtp_error)}") from None
     except ssl.SSLError as exc:
-        raise DeliveryError(f"TLS with SMTP server {where} failed: {exc.reason or exc.__class__.__name__} "
-                            "(for a private CA set [digest] smtp_ca_file)") from None
+        raise DeliveryError(
+            f"TLS with SMTP server {where} failed: {exc.reason or exc.__class__.__name__} "
+            "(for a private CA set [digest] smtp_ca_file)"
+        ) from None
     except (smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"cannot reach SMTP server {where}: {exc.__class__.__name__}: {exc}") from None
     delivered = [r for r in settings.email_to if r not in refused]

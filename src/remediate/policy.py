@@ -31,11 +31,19 @@ PRIORITIES = ("P0", "P1", "P2", "P3", "P4")
 
 # Words people write for priorities, mapped to P0-P4. Anything else counts as "no priority".
 _ALIASES = {
-    "critical": "P0", "blocker": "P0", "highest": "P0", "urgent": "P0",
-    "high": "P1", "major": "P1",
-    "medium": "P2", "normal": "P2", "moderate": "P2",
-    "low": "P3", "minor": "P3",
-    "lowest": "P4", "trivial": "P4",
+    "critical": "P0",
+    "blocker": "P0",
+    "highest": "P0",
+    "urgent": "P0",
+    "high": "P1",
+    "major": "P1",
+    "medium": "P2",
+    "normal": "P2",
+    "moderate": "P2",
+    "low": "P3",
+    "minor": "P3",
+    "lowest": "P4",
+    "trivial": "P4",
 }
 _NUMBERED = re.compile(r"^(?:p|sev|sev-|s)([0-4])$")
 
@@ -137,8 +145,10 @@ def restamp_due_dates(session: Session, policy: DuePolicy) -> int:
     changed = 0
     for item in session.exec(select(Item)).all():
         due = policy.effective_due(
-            document_due=item.due, priority=item.priority,
-            incident_date=incidents.get(item.postmortem_id), first_synced=item.first_seen,
+            document_due=item.due,
+            priority=item.priority,
+            incident_date=incidents.get(item.postmortem_id),
+            first_synced=item.first_seen,
         )
         if (item.effective_due, item.due_source) != (due.due, due.source):
             item.effective_due, item.due_source = due.due, due.source

@@ -83,17 +83,25 @@ def sync_outcome(outcome: Any, format: str) -> None:
     shown = [a for a in plan.actions if a.kind != "unchanged" or a.failed or a.note]
     if shown:
         rows = [
-            (a.item_id, a.kind + (" (adopted)" if a.adopted else ""), a.ref.key if a.ref else "",
-             _clip(a.text), a.failed or a.note or ", ".join(sorted(a.changed)))
+            (
+                a.item_id,
+                a.kind + (" (adopted)" if a.adopted else ""),
+                a.ref.key if a.ref else "",
+                _clip(a.text),
+                a.failed or a.note or ", ".join(sorted(a.changed)),
+            )
             for a in shown
         ]
-        title = f"Plan for {plan.tracker} (dry run: nothing written)" if outcome.dry_run else f"Synced to {plan.tracker}"
+        title = (
+            f"Plan for {plan.tracker} (dry run: nothing written)" if outcome.dry_run else f"Synced to {plan.tracker}"
+        )
         table(title, ["item", "action", "ticket", "text", "note"], rows)
     counts = plan.summary()
     verb = "would be" if outcome.dry_run else ""
     parts = ", ".join(f"{n} {k}" for k, n in counts.items())
-    sys.stdout.write(f"{len(plan.documents)} postmortem(s), {len(plan.actions)} item(s): {parts}"
-                     f"{' ' + verb if verb else ''}\n")
+    sys.stdout.write(
+        f"{len(plan.documents)} postmortem(s), {len(plan.actions)} item(s): {parts}{' ' + verb if verb else ''}\n"
+    )
     if outcome.state_changes:
         sys.stdout.write(f"{len(outcome.state_changes)} ticket state change(s) brought back\n")
     for path in outcome.written_back:
@@ -107,8 +115,11 @@ def state_changes(changes: Sequence[Any], format: str) -> None:
         emit_json({"state_changes": [vars(c) for c in changes]})
         return
     if changes:
-        table("Ticket state changes", ["item", "ticket", "was", "now"],
-              [(c.item_id, c.key, c.old, c.missing or c.new) for c in changes])
+        table(
+            "Ticket state changes",
+            ["item", "ticket", "was", "now"],
+            [(c.item_id, c.key, c.old, c.missing or c.new) for c in changes],
+        )
     sys.stdout.write(f"{len(changes)} state change(s)\n")
 
 
@@ -123,14 +134,40 @@ def status(totals: Sequence[Any], items: Sequence[Any] | None, format: str) -> N
     if not totals:
         sys.stdout.write("nothing synced yet: run `remediate sync PATH`\n")
         return
-    table("Remediation status", ["postmortem", "items", "done", "not doing", "open", "overdue", "removed", "complete"],
-          [(t.title or t.id, t.items, t.done, t.not_doing, t.open, t.overdue, t.removed,
-            "-" if t.percent_complete is None else f"{t.percent_complete:g}%") for t in totals])
+    table(
+        "Remediation status",
+        ["postmortem", "items", "done", "not doing", "open", "overdue", "removed", "complete"],
+        [
+            (
+                t.title or t.id,
+                t.items,
+                t.done,
+                t.not_doing,
+                t.open,
+                t.overdue,
+                t.removed,
+                "-" if t.percent_complete is None else f"{t.percent_complete:g}%",
+            )
+            for t in totals
+        ],
+    )
     if items is not None:
-        table("Items", ["item", "postmortem", "text", "owner", "due", "state", "ticket"],
-              [(i.id, i.postmortem_id, _clip(i.text), i.owner, i.due,
-                i.state + (" OVERDUE" if i.overdue else "") + (" (removed)" if i.removed else ""), i.key)
-               for i in items])
+        table(
+            "Items",
+            ["item", "postmortem", "text", "owner", "due", "state", "ticket"],
+            [
+                (
+                    i.id,
+                    i.postmortem_id,
+                    _clip(i.text),
+                    i.owner,
+                    i.due,
+                    i.state + (" OVERDUE" if i.overdue else "") + (" (removed)" if i.removed else ""),
+                    i.key,
+                )
+                for i in items
+            ],
+        )
 
 
 def _clip(text: str, limit: int = 70) -> str:

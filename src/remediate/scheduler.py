@@ -137,9 +137,7 @@ def enabled_jobs(settings: Settings, specs: Mapping[str, JobSpec] = JOBS) -> lis
     return [name for name in specs if job_settings(settings, name).enabled]
 
 
-def select_jobs(
-    settings: Settings, names: Sequence[str], specs: Mapping[str, JobSpec] = JOBS
-) -> list[str]:
+def select_jobs(settings: Settings, names: Sequence[str], specs: Mapping[str, JobSpec] = JOBS) -> list[str]:
     """The jobs ``--once`` runs: the named ones (enabled or not), else every enabled one."""
     unknown = [name for name in names if name not in specs]
     if unknown:
@@ -245,9 +243,7 @@ def read_next_runs(store: Store) -> dict[str, datetime | None]:
             rows = conn.execute(sa.text(f"SELECT id, next_run_time FROM {JOB_TABLE}")).all()
     except sa.exc.SQLAlchemyError:
         return {}
-    return {
-        row[0]: datetime.fromtimestamp(row[1], UTC) if row[1] is not None else None for row in rows
-    }
+    return {row[0]: datetime.fromtimestamp(row[1], UTC) if row[1] is not None else None for row in rows}
 
 
 # --- running a job -----------------------------------------------------------------------------
@@ -339,8 +335,7 @@ def run_once(
 ) -> list[JobResult]:
     """``remediate schedule --once``: run the named jobs (default: every enabled one) in order."""
     selected = select_jobs(settings, names, specs)
-    return [run_job(name, settings, store, database_url=database_url, specs=specs, mask=mask)
-            for name in selected]
+    return [run_job(name, settings, store, database_url=database_url, specs=specs, mask=mask) for name in selected]
 
 
 # --- what APScheduler calls ----------------------------------------------------------------------
@@ -358,8 +353,9 @@ class Runner:
 
     def run(self, name: str) -> JobResult:
         """Run job ``name`` with this process's settings and database."""
-        return run_job(name, self.settings, self.store, database_url=self.database_url,
-                       specs=self.specs, mask=self.mask)
+        return run_job(
+            name, self.settings, self.store, database_url=self.database_url, specs=self.specs, mask=self.mask
+        )
 
 
 _runner: Runner | None = None

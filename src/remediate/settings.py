@@ -45,9 +45,7 @@ class ParserSettings(StrictModel):
         description="Extra section titles that hold action items, on top of the built-in ones "
         "(matched like the built-ins: case, punctuation and simple plurals do not matter).",
     )
-    max_bytes: int = Field(
-        default=5_000_000, gt=0, description="Refuse documents larger than this many bytes."
-    )
+    max_bytes: int = Field(default=5_000_000, gt=0, description="Refuse documents larger than this many bytes.")
 
 
 class SyncSettings(StrictModel):
@@ -60,9 +58,7 @@ class SyncSettings(StrictModel):
         description="How similar an edited item must be to its old wording to keep its ticket "
         "(0.3-1.0; see remediate.identity).",
     )
-    lock_timeout: float = Field(
-        default=300, ge=0, description="Seconds to wait for another sync on the same database."
-    )
+    lock_timeout: float = Field(default=300, ge=0, description="Seconds to wait for another sync on the same database.")
 
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -88,9 +84,7 @@ class JobSchedule(StrictModel):
     default_trigger: ClassVar[tuple[str, str]] = ("every", "15m")
 
     enabled: bool = Field(default=True, description="Run this job in `remediate schedule`.")
-    every: str | None = Field(
-        default=None, description="Run at this interval, e.g. 30s, 15m, 1h30m, 1d."
-    )
+    every: str | None = Field(default=None, description="Run at this interval, e.g. 30s, 15m, 1h30m, 1d.")
     cron: str | None = Field(
         default=None,
         description="Run at these times: five crontab fields (minute hour day month weekday) "
@@ -309,7 +303,6 @@ class Settings(StrictModel):
     sync: SyncSettings = Field(default_factory=SyncSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
-
     policy: PolicySettings = Field(default_factory=PolicySettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
@@ -341,9 +334,7 @@ def find_config(explicit: Path | None, environ: Mapping[str, str]) -> Path | Non
     return None
 
 
-def load_settings(
-    path: Path | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Find, read and validate the configuration; raise ConfigError with one line per problem."""
     environ = os.environ if environ is None else environ
     config_path = find_config(path, environ)

@@ -36,7 +36,9 @@ class StateChange:
     missing: str | None = None
 
 
-def refresh(session: Session, connector: Connector, run_id: int | None, cache_key: str = "states_since") -> list[StateChange]:
+def refresh(
+    session: Session, connector: Connector, run_id: int | None, cache_key: str = "states_since"
+) -> list[StateChange]:
     """Read ticket states back from the tracker and record every change in the history."""
     links = session.exec(select(Link).where(Link.tracker == connector.name)).all()
     by_key = {link.key: link for link in links}
@@ -94,15 +96,39 @@ def _record_state(
     if state.missing:
         if was_missing == state.missing:
             return None  # already reported
-        session.add(Event(run_id=run_id, postmortem_id=item.postmortem_id, item_id=item.id, kind="ticket_missing",
-                          new=state.missing, actor="tracker", detail=state.detail))
-        log.warning("ticket %s of item %s is %s%s", link.key, item.id, state.missing,
-                    f" ({state.detail})" if state.detail else "")
+        session.add(
+            Event(
+                run_id=run_id,
+                postmortem_id=item.postmortem_id,
+                item_id=item.id,
+                kind="ticket_missing",
+                new=state.missing,
+                actor="tracker",
+                detail=state.detail,
+            )
+        )
+        log.warning(
+            "ticket %s of item %s is %s%s",
+            link.key,
+            item.id,
+            state.missing,
+            f" ({state.detail})" if state.detail else "",
+        )
         change = StateChange(item.id, link.key, item.state, item.state, state.missing)
     elif item.state != state.status.value:
         change = StateChange(item.id, link.key, item.state, state.status.value)
-        session.add(Event(run_id=run_id, postmortem_id=item.postmortem_id, item_id=item.id, kind="state",
-                          old=item.state, new=state.status.value, actor="tracker", detail=state.detail))
+        session.add(
+            Event(
+                run_id=run_id,
+                postmortem_id=item.postmortem_id,
+                item_id=item.id,
+                kind="state",
+                old=item.state,
+                new=state.status.value,
+                actor="tracker",
+                detail=state.detail,
+            )
+        )
         item.state, item.state_changed_at = state.status.value, state.updated_at or now
     return change
 

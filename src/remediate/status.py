@@ -80,8 +80,18 @@ def item_statuses(session: Session, *, as_of: date, postmortem: str | None = Non
         overdue = bool(due and due < as_of and item.state in OPEN_STATES and not item.removed)
         rows.append(
             ItemStatus(
-                item.id, item.postmortem_id, item.text, item.owner, due, item.due_source, item.priority, item.state,
-                overdue, item.removed, found.tracker if found else None, found.key if found else None,
+                item.id,
+                item.postmortem_id,
+                item.text,
+                item.owner,
+                due,
+                item.due_source,
+                item.priority,
+                item.state,
+                overdue,
+                item.removed,
+                found.tracker if found else None,
+                found.key if found else None,
                 found.url if found else None,
             )
         )
@@ -102,8 +112,14 @@ def postmortem_statuses(session: Session, *, as_of: date, postmortem: str | None
         not_doing = sum(i.state == Status.NOT_DOING for i in current)
         result.append(
             PostmortemStatus(
-                pm.id, pm.title, pm.source, len(current), done, not_doing,
-                sum(i.state in OPEN_STATES for i in current), sum(i.overdue for i in current),
+                pm.id,
+                pm.title,
+                pm.source,
+                len(current),
+                done,
+                not_doing,
+                sum(i.state in OPEN_STATES for i in current),
+                sum(i.overdue for i in current),
                 len(mine) - len(current),
                 round(100 * (done + not_doing) / len(current), 1) if current else None,
             )

@@ -110,8 +110,7 @@ class Store:
         self._check_known(current)
         if not migrate:
             raise StoreError(
-                f"database {display_url(self.url)} needs migrating to schema {SCHEMA_HEAD}; "
-                "run `remediate db upgrade`"
+                f"database {display_url(self.url)} needs migrating to schema {SCHEMA_HEAD}; run `remediate db upgrade`"
             )
         self.upgrade()
 
@@ -295,8 +294,7 @@ def _make_engine(url: str) -> Engine:
         raise StoreError(f"unsupported database URL scheme in {display_url(url)}") from None
     except ModuleNotFoundError as exc:
         raise StoreError(
-            f"the database driver {exc.name!r} is not installed; "
-            "for PostgreSQL: pip install 'remediate[postgres]'"
+            f"the database driver {exc.name!r} is not installed; for PostgreSQL: pip install 'remediate[postgres]'"
         ) from None
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)

@@ -47,7 +47,6 @@ _SUMMARY_OF: dict[str, str] = {
 }
 
 
-
 @dataclass
 class Action:
     """What one item needs, and after ``apply`` what was done."""
@@ -174,10 +173,7 @@ def _plan_document(
                 f"{pm.source}:{item.line}: {item.tracker_ref} is not a {connector.name} ticket; "
                 "the item is tracked on its own"
             )
-    known = [
-        Known(i.id, i.content_id, i.text, i.section, links[i.id].key if i.id in links else None)
-        for i in items
-    ]
+    known = [Known(i.id, i.content_id, i.text, i.section, links[i.id].key if i.id in links else None) for i in items]
     candidates = [
         Candidate(item.id, item.text, item.section, ref.key if ref else None)
         for item, ref in zip(document.action_items, claimed, strict=True)
@@ -190,7 +186,9 @@ def _plan_document(
         item_id = stored_item.id if stored_item else _fresh_id(session, item.id, taken)
         taken.add(item_id)
         due = policy.effective_due(
-            document_due=item.due, priority=item.priority, incident_date=pm.date,
+            document_due=item.due,
+            priority=item.priority,
+            incident_date=pm.date,
             first_synced=stored_item.first_seen if stored_item else now,
         )
         draft = build_draft(item_id, item, info, due=due.due)
@@ -218,8 +216,14 @@ def _plan_document(
             link = links.get(stored_item.id)
             ref = TicketRef(link.tracker, link.key, link.url, link.remote_id) if link else None
             result.actions.append(
-                Action("removed", stored_item.id, pm.id, stored_item.text, ref=ref,
-                       note="no longer in the document; ticket left as it is")
+                Action(
+                    "removed",
+                    stored_item.id,
+                    pm.id,
+                    stored_item.text,
+                    ref=ref,
+                    note="no longer in the document; ticket left as it is",
+                )
             )
 
 
@@ -272,13 +276,26 @@ def _store_document(session: Session, document: ParseResult, actions: list[Actio
             parsed = action.parsed
             assert parsed is not None
             if item is None:
-                item = Item(id=action.item_id, postmortem_id=pm.id, content_id=parsed.id, text=parsed.text,
-                            first_seen=now, last_seen=now)
+                item = Item(
+                    id=action.item_id,
+                    postmortem_id=pm.id,
+                    content_id=parsed.id,
+                    text=parsed.text,
+                    first_seen=now,
+                    last_seen=now,
+                )
                 session.add(item)
                 _event(session, run_id, action, "added", new=parsed.text)
             elif item.text != parsed.text:
-                _event(session, run_id, action, "edited", old=item.text, new=parsed.text,
-                       detail=action.match.how if action.match else None)
+                _event(
+                    session,
+                    run_id,
+                    action,
+                    "edited",
+                    old=item.text,
+                    new=parsed.text,
+                    detail=action.match.how if action.match else None,
+                )
             if action.restored:
                 _event(session, run_id, action, "restored")
             # Assigning equal values does not dirty a row, so unchanged items cost no UPDATE.
@@ -326,8 +343,13 @@ def _store_link(session: Session, action: Action, ref: TicketRef, how: str, run_
     state = Status.DONE if action.draft.done else Status.OPEN
     session.add(
         Link(
-            item_id=action.item_id, tracker=ref.tracker, key=ref.key, url=ref.url, remote_id=ref.remote_id,
-            how=how, pushed=dump_draft(action.draft),
+            item_id=action.item_id,
+            tracker=ref.tracker,
+            key=ref.key,
+            url=ref.url,
+            remote_id=ref.remote_id,
+            how=how,
+            pushed=dump_draft(action.draft),
             # A ticket we just created is in the state we created it in; an adopted one is read back.
             remote_state=state if how == "created" else None,
             last_synced=now if how == "created" else None,
@@ -416,8 +438,15 @@ def _event(
     detail: str | None = None,
 ) -> None:
     session.add(
-        Event(run_id=run_id, postmortem_id=action.postmortem_id, item_id=action.item_id,
-              kind=kind, old=old, new=new, detail=detail)
+        Event(
+            run_id=run_id,
+            postmortem_id=action.postmortem_id,
+            item_id=action.item_id,
+            kind=kind,
+            old=old,
+            new=new,
+            detail=detail,
+        )
     )
 
 

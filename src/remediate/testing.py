@@ -75,9 +75,7 @@ def make_draft(number: int, **changes: object) -> TicketDraft:
 class ConnectorContract:
     """Behaviour the sync engine relies on. Subclasses provide ``connector`` and ``backdoor``."""
 
-    def test_create_yields_one_ref_per_draft(
-        self, connector: Connector, backdoor: TrackerBackdoor
-    ) -> None:
+    def test_create_yields_one_ref_per_draft(self, connector: Connector, backdoor: TrackerBackdoor) -> None:
         before = backdoor.ticket_count()
         drafts = [make_draft(n) for n in range(3)]
         created = list(connector.create(drafts))
@@ -103,9 +101,7 @@ class ConnectorContract:
         found = connector.find([*drafts, unknown])
         assert {k: v.key for k, v in found.items()} == {k: v.key for k, v in created.items()}
 
-    def test_update_changes_the_same_ticket(
-        self, connector: Connector, backdoor: TrackerBackdoor
-    ) -> None:
+    def test_update_changes_the_same_ticket(self, connector: Connector, backdoor: TrackerBackdoor) -> None:
         draft = make_draft(1)
         (created,) = connector.create([draft])
         count = backdoor.ticket_count()
@@ -115,9 +111,7 @@ class ConnectorContract:
         assert backdoor.title_of(ref) == "Add paging alert on queue depth"
         assert backdoor.ticket_count() == count
 
-    def test_states_of_new_and_changed_tickets(
-        self, connector: Connector, backdoor: TrackerBackdoor
-    ) -> None:
+    def test_states_of_new_and_changed_tickets(self, connector: Connector, backdoor: TrackerBackdoor) -> None:
         created = [c.ref for c in connector.create([make_draft(n) for n in range(3)])]
         states = {s.ref.key: s for s in connector.states(created, None)}
         assert {k: s.status for k, s in states.items()} == {r.key: Status.OPEN for r in created}

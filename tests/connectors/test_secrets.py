@@ -36,15 +36,15 @@ def test_no_secret_is_stored_anywhere_in_the_database(tmp_path: Path) -> None:
     with FakeGitHub(token=GITHUB_TOKEN) as github:
         github.add_repo("acme/api", collaborators=("alice",))
         env = {"GITHUB_TOKEN": GITHUB_TOKEN, "GITHUB_API_URL": github.base_url}
-        sync_paths([str(gh_doc)], settings, database_url=db, tracker="github", options={"repo": "acme/api"},
-                   environ=env)
+        sync_paths(
+            [str(gh_doc)], settings, database_url=db, tracker="github", options={"repo": "acme/api"}, environ=env
+        )
         refresh_states(settings, database_url=db, tracker="github", options={"repo": "acme/api"}, environ=env)
 
     jira = FakeJira("cloud", api_token=JIRA_TOKEN)
     with jira.serve():
         env = {"JIRA_URL": jira.base, "JIRA_USER": jira.email, "JIRA_API_TOKEN": JIRA_TOKEN}
-        sync_paths([str(jira_doc)], settings, database_url=db, tracker="jira", options={"project": "OPS"},
-                   environ=env)
+        sync_paths([str(jira_doc)], settings, database_url=db, tracker="jira", options={"project": "OPS"}, environ=env)
         refresh_states(settings, database_url=db, tracker="jira", options={"project": "OPS"}, environ=env)
 
     with webhook_server(path=HOOK_SECRET_PATH) as hook:
@@ -54,8 +54,9 @@ def test_no_secret_is_stored_anywhere_in_the_database(tmp_path: Path) -> None:
 
     # The service persists its jobs (pickled) in the same database.
     config = write_config(tmp_path / "remediate.toml", db)
-    service = ServiceProcess(config, tmp_path / "service.log",
-                             env={**os.environ, "GITHUB_TOKEN": GITHUB_TOKEN, "JIRA_API_TOKEN": JIRA_TOKEN})
+    service = ServiceProcess(
+        config, tmp_path / "service.log", env={**os.environ, "GITHUB_TOKEN": GITHUB_TOKEN, "JIRA_API_TOKEN": JIRA_TOKEN}
+    )
     try:
         service.wait_for("job_finished", job="refresh")
     finally:

@@ -136,9 +136,7 @@ class FakeGitHub(Routes):
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                status, headers, payload = fake.handle(
-                    self.command, self.path, dict(self.headers), raw
-                )
+                status, headers, payload = fake.handle(self.command, self.path, dict(self.headers), raw)
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -156,9 +154,7 @@ class FakeGitHub(Routes):
         port = self._server.server_address[1]
         web = f"http://127.0.0.1:{port}"
         self.shapes = Shapes(web + self.prefix, web)
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -192,9 +188,7 @@ class FakeGitHub(Routes):
 
     # --- setup and people's actions (the "web UI") -------------------------------------------
 
-    def add_repo(
-        self, full_name: str, *, collaborators: tuple[str, ...] = (), **kwargs: Any
-    ) -> Repo:
+    def add_repo(self, full_name: str, *, collaborators: tuple[str, ...] = (), **kwargs: Any) -> Repo:
         """Create a repository."""
         owner, name = full_name.split("/")
         with self.lock:
@@ -305,9 +299,7 @@ class FakeGitHub(Routes):
 
     # --- inspection ---------------------------------------------------------------------------
 
-    def count(
-        self, method: str | None = None, path_contains: str = "", *, status: int | None = None
-    ) -> int:
+    def count(self, method: str | None = None, path_contains: str = "", *, status: int | None = None) -> int:
         """How many recorded requests match."""
         return sum(
             1
@@ -353,20 +345,11 @@ class FakeGitHub(Routes):
                 status, data, extra = reply.status, reply.data, reply.headers
             payload = b"" if data is None else json.dumps(data).encode()
             if status == 200 and method == "GET":
-                tag = (
-                    'W/"'
-                    + hashlib.sha256(lower.get("authorization", "").encode() + payload).hexdigest()
-                    + '"'
-                )
+                tag = 'W/"' + hashlib.sha256(lower.get("authorization", "").encode() + payload).hexdigest() + '"'
                 extra = {**extra, "ETag": tag}
                 if tag in [t.strip() for t in lower.get("if-none-match", "").split(",")]:
                     status, payload, counted = 304, b"", False
-            if (
-                counted
-                and status != 401
-                and self.remaining > 0
-                and not extra.pop("X-Fake-Uncounted", None)
-            ):
+            if counted and status != 401 and self.remaining > 0 and not extra.pop("X-Fake-Uncounted", None):
                 self.remaining -= 1
             record.status = status
             out = {
@@ -420,9 +403,7 @@ class FakeGitHub(Routes):
         if failure is not None and not failure.apply:
             raise Reply(
                 failure.status,
-                json.loads(failure.body)
-                if failure.body.startswith("{")
-                else {"message": failure.body},
+                json.loads(failure.body) if failure.body.startswith("{") else {"message": failure.body},
             )
         if method != "GET":
             self._secondary_gate(method, path)
@@ -464,11 +445,7 @@ class FakeGitHub(Routes):
             if last_minute >= CONTENT_PER_MINUTE or len(self.content_times) >= CONTENT_PER_HOUR:
                 self.blocked_until = max(self.blocked_until, self.clock + 60)
         if self.clock < self.blocked_until:
-            extra = (
-                {"Retry-After": str(self.block_retry_after)}
-                if self.block_retry_after is not None
-                else {}
-            )
+            extra = {"Retry-After": str(self.block_retry_after)} if self.block_retry_after is not None else {}
             raise Reply(
                 self.block_status,
                 {

@@ -20,9 +20,7 @@ Answer = tuple[int, Any, dict[str, str]]
 class Reply(Exception):
     """Raised inside a route to answer at once."""
 
-    def __init__(
-        self, status: int, data: Any = None, headers: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, status: int, data: Any = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(status)
         self.status = status
         self.data = data
@@ -31,14 +29,10 @@ class Reply(Exception):
 
 def error(status: int, message: str, doc: str = DOCS, **extra: Any) -> Reply:
     """A basic-error answer."""
-    return Reply(
-        status, {"message": message, "documentation_url": doc, "status": str(status), **extra}
-    )
+    return Reply(status, {"message": message, "documentation_url": doc, "status": str(status), **extra})
 
 
-def invalid(
-    resource: str, field_name: str, code: str, message: str | None = None, **more: Any
-) -> Reply:
+def invalid(resource: str, field_name: str, code: str, message: str | None = None, **more: Any) -> Reply:
     """A 422 validation-error answer."""
     detail: dict[str, Any] = {"resource": resource, "field": field_name, "code": code, **more}
     if message:
@@ -67,9 +61,7 @@ class Routes:
 
     # --- routes --------------------------------------------------------------------------------
 
-    def _route(
-        self, method: str, path: str, query: dict[str, str], body: Any, repo: Repo | None
-    ) -> Answer:
+    def _route(self, method: str, path: str, query: dict[str, str], body: Any, repo: Repo | None) -> Answer:
         segments = path.strip("/").split("/")
         if segments[0] != "repos" or repo is None:
             raise error(404, "Not Found", f"{DOCS}/repos/repos#get-a-repository")
@@ -124,9 +116,7 @@ class Routes:
     def _located(self, repo: Repo, number: int, method: str, rest: list[str]) -> Issue:
         if number in repo.moved:
             target, new = repo.moved[number]
-            location = f"{self.shapes.api}/repositories/{target.id}/issues/{new}" + "".join(
-                f"/{s}" for s in rest
-            )
+            location = f"{self.shapes.api}/repositories/{target.id}/issues/{new}" + "".join(f"/{s}" for s in rest)
             status = 301 if method == "GET" else self.write_redirect
             raise Reply(
                 status,
@@ -158,9 +148,7 @@ class Routes:
 
         return keep
 
-    def _list(
-        self, repo: Repo, query: dict[str, str], items: list[Issue], link_path: str, keep: Any
-    ) -> Answer:
+    def _list(self, repo: Repo, query: dict[str, str], items: list[Issue], link_path: str, keep: Any) -> Answer:
         if keep is not None:
             items = [i for i in items if keep(i)]
             sort = query.get("sort", "created")
@@ -202,13 +190,9 @@ class Routes:
             if not title.strip():
                 raise invalid("Issue", "title", "missing_field")
             if len(title) > 256:
-                raise invalid(
-                    "Issue", "title", "custom", "title is too long (maximum is 256 characters)"
-                )
+                raise invalid("Issue", "title", "custom", "title is too long (maximum is 256 characters)")
         if len(body.get("body") or "") > 65536:
-            raise invalid(
-                "Issue", "body", "custom", "body is too long (maximum is 65536 characters)"
-            )
+            raise invalid("Issue", "body", "custom", "body is too long (maximum is 65536 characters)")
 
     def _assignees(self, repo: Repo, logins: list[Any]) -> list[str]:
         names = [str(a["login"] if isinstance(a, dict) else a) for a in logins]
@@ -219,32 +203,23 @@ class Routes:
 
     def _create(self, repo: Repo, body: dict[str, Any]) -> Answer:
         if not repo.has_issues:
-            raise error(
-                410, "Issues are disabled for this repo", f"{DOCS}/issues/issues#create-an-issue"
-            )
+            raise error(410, "Issues are disabled for this repo", f"{DOCS}/issues/issues#create-an-issue")
         if any(key in body for key in ("milestone", "assignee", "type", "issue_field_values")):
-            self.violations.append(
-                f"POST issue: fields {sorted(body)} include some the fake does not implement"
-            )
+            self.violations.append(f"POST issue: fields {sorted(body)} include some the fake does not implement")
         self._validate_text(body)
         assignees = self._assignees(repo, body.get("assignees") or [])
         issue = self._new_issue(repo, str(body["title"]), body.get("body"), "remediate-bot")
         issue.assignees = assignees
         issue.labels = [
-            self._label(repo, label["name"] if isinstance(label, dict) else label)
-            for label in body.get("labels") or []
+            self._label(repo, label["name"] if isinstance(label, dict) else label) for label in body.get("labels") or []
         ]
         url = f"{self.shapes.api}/repos/{repo.full_name}/issues/{issue.number}"
         return 201, self._issue_json(repo, issue), {"Location": url}
 
     def _update(self, repo: Repo, issue: Issue, body: dict[str, Any]) -> Answer:
         body = body or {}
-        if any(
-            key in body for key in ("assignee", "type", "issue_field_values", "duplicate_issue_id")
-        ):
-            self.violations.append(
-                f"PATCH issue: fields {sorted(body)} include some the fake does not implement"
-            )
+        if any(key in body for key in ("assignee", "type", "issue_field_values", "duplicate_issue_id")):
+            self.violations.append(f"PATCH issue: fields {sorted(body)} include some the fake does not implement")
         if body.get("milestone") not in (None, ""):
             self.violations.append("PATCH issue: milestones are not implemented by the fake")
         self._validate_text(body)
@@ -255,8 +230,7 @@ class Routes:
             issue.body = body["body"]
         if body.get("labels") is not None:  # replaces the set
             issue.labels = [
-                self._label(repo, label["name"] if isinstance(label, dict) else label)
-                for label in body["labels"]
+                self._label(repo, label["name"] if isinstance(label, dict) else label) for label in body["labels"]
             ]
         if body.get("assignees") is not None:  # replaces the set
             issue.assignees = self._assignees(repo, body["assignees"])
@@ -269,9 +243,7 @@ class Routes:
     def _change_state(self, issue: Issue, state: str, reason: str | None) -> None:
         issue.state = state
         if state == "closed":
-            issue.state_reason = (
-                reason if reason in ("completed", "not_planned", "duplicate") else "completed"
-            )
+            issue.state_reason = reason if reason in ("completed", "not_planned", "duplicate") else "completed"
             issue.closed_at = self.clock
         else:
             issue.state_reason = "reopened"
@@ -311,15 +283,11 @@ class Routes:
                 "Sub-issue must belong to the same owner as the parent",
             )
         if child.id == parent.id or child.id in parent.sub_issues:
-            raise invalid(
-                "Issue", "sub_issue_id", "invalid", "Issue may not contain duplicate sub-issues"
-            )
+            raise invalid("Issue", "sub_issue_id", "invalid", "Issue may not contain duplicate sub-issues")
         if child.parent is not None and not body.get("replace_parent"):
             raise invalid("Issue", "sub_issue_id", "invalid", "Sub issue may only have one parent")
         if len(parent.sub_issues) >= 100:
-            raise invalid(
-                "Issue", "sub_issue_id", "invalid", "Parent cannot have more than 100 sub-issues"
-            )
+            raise invalid("Issue", "sub_issue_id", "invalid", "Parent cannot have more than 100 sub-issues")
         if child.parent is not None:
             self._by_id(child.parent)[1].sub_issues.remove(child.id)
         parent.sub_issues.append(child.id)
@@ -335,16 +303,12 @@ class Routes:
         return self._ids * 7919  # ids unlike numbers, so a mix-up shows
 
     def _new_issue(self, repo: Repo, title: str, body: str | None, author: str) -> Issue:
-        issue = Issue(
-            self._next_id(), repo.next_number, title, body, author, self.clock, self.clock
-        )
+        issue = Issue(self._next_id(), repo.next_number, title, body, author, self.clock, self.clock)
         repo.next_number += 1
         repo.issues[issue.number] = issue
         return issue
 
-    def _label(
-        self, repo: Repo, name: str, color: str = "ededed", description: str | None = None
-    ) -> Label:
+    def _label(self, repo: Repo, name: str, color: str = "ededed", description: str | None = None) -> Label:
         # Unknown labels on an issue write are created with the default colour (github/docs#35718).
         if name.casefold() not in repo.labels:
             repo.labels[name.casefold()] = Label(self._next_id(), name, color, description)

@@ -212,16 +212,13 @@ class FakeJira(JiraRoutes):
 
     def count(self, method: str | None = None, path: str = "") -> int:
         """Requests seen whose method matches and whose path matches the regex ``path``."""
-        return sum(
-            1
-            for r in self.requests
-            if (method is None or r.method == method) and re.search(path, r.path)
-        )
+        return sum(1 for r in self.requests if (method is None or r.method == method) and re.search(path, r.path))
 
     def writes(self) -> list[Recorded]:
         """Every request that could change state (searches by POST excluded)."""
         return [
-            r for r in self.requests
+            r
+            for r in self.requests
             if r.method in ("POST", "PUT", "DELETE") and not r.path.endswith(("/search/jql", "/bulkfetch"))
         ]
 
@@ -324,8 +321,14 @@ class FakeJira(JiraRoutes):
         return "other"
 
     def _handle(
-        self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
-        raw: bytes, body: Any, auth: str,
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        raw: bytes,
+        body: Any,
+        auth: str,
     ) -> Any:
         match = re.match(r"^/rest/api/(2|3|latest)/(.*)$", path)
         if not match:
@@ -335,15 +338,23 @@ class FakeJira(JiraRoutes):
             return 404, {}, None  # Data Center has no REST v3
         anonymous_ok = rest == "serverInfo" and method == "GET"
         if auth == "other" or (auth == "none" and not anonymous_ok):
-            return 401, {"WWW-Authenticate": 'Basic realm="protected-area"'}, {
-                "errorMessages": ["You are not authenticated. Authentication required to perform this operation."],
-                "errors": {},
-            }
+            return (
+                401,
+                {"WWW-Authenticate": 'Basic realm="protected-area"'},
+                {
+                    "errorMessages": ["You are not authenticated. Authentication required to perform this operation."],
+                    "errors": {},
+                },
+            )
         if self.validate:
             problem = self._violation(method, path, query, headers, raw)
             if problem:
                 self.contract_violations.append(f"{method} {path}: {problem}")
-                return 400, {}, {"errorMessages": [f"fake: request does not match the contract: {problem}"], "errors": {}}
+                return (
+                    400,
+                    {},
+                    {"errorMessages": [f"fake: request does not match the contract: {problem}"], "errors": {}},
+                )
         fault = next((f for f in self.faults if f.method == method and re.search(f.path, path)), None)
         if fault is not None:
             fault.times -= 1
@@ -356,14 +367,20 @@ class FakeJira(JiraRoutes):
             return fault.status, dict(fault.headers), fault.body
         return self._route(method, version, rest, query, body)
 
-    def _violation(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], raw: bytes) -> str | None:
+    def _violation(
+        self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], raw: bytes
+    ) -> str | None:
         from openapi_core.testing import MockRequest
 
         v3_path = re.sub(r"^/rest/api/(2|latest)/", "/rest/api/3/", path)
         args = {k: v[-1] for k, v in query.items()}
         request = MockRequest(
-            "https://your-domain.atlassian.net", method.lower(), v3_path, args=args,
-            headers=headers, data=raw or None,
+            "https://your-domain.atlassian.net",
+            method.lower(),
+            v3_path,
+            args=args,
+            headers=headers,
+            data=raw or None,
             content_type=(headers.get("Content-Type") or "application/json").split(";")[0],
         )
         try:

@@ -30,8 +30,21 @@ GONE_410 = {
 PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest")
 RESOLUTIONS = ("Done", "Won't Do", "Duplicate", "Cannot Reproduce")
 SYSTEM_FIELDS = frozenset(
-    {"project", "issuetype", "summary", "description", "labels", "duedate", "priority",
-     "assignee", "components", "parent", "reporter", "environment", "resolution"}
+    {
+        "project",
+        "issuetype",
+        "summary",
+        "description",
+        "labels",
+        "duedate",
+        "priority",
+        "assignee",
+        "components",
+        "parent",
+        "reporter",
+        "environment",
+        "resolution",
+    }
 )
 
 
@@ -71,20 +84,56 @@ class JiraRoutes(_Base):
     def _server_info(self, version: str, query: Any, body: Any) -> Any:
         now = jira_time(self.clock())
         if self.mode == "cloud":
-            info = {"baseUrl": self.base, "version": "1001.0.0-SNAPSHOT", "versionNumbers": [1001, 0, 0],
-                    "deploymentType": "Cloud", "buildNumber": 100287, "buildDate": "2025-11-20T00:00:00.000+0000",
-                    "serverTime": now, "scmInfo": "57a0ca5b4a0bb0ac5f3fee4764acb1c14e4d7e71", "serverTitle": "Jira"}
+            info = {
+                "baseUrl": self.base,
+                "version": "1001.0.0-SNAPSHOT",
+                "versionNumbers": [1001, 0, 0],
+                "deploymentType": "Cloud",
+                "buildNumber": 100287,
+                "buildDate": "2025-11-20T00:00:00.000+0000",
+                "serverTime": now,
+                "scmInfo": "57a0ca5b4a0bb0ac5f3fee4764acb1c14e4d7e71",
+                "serverTitle": "Jira",
+            }
         else:
-            info = {"baseUrl": self.base, "version": "9.12.2", "versionNumbers": [9, 12, 2],
-                    "deploymentType": "Server", "buildNumber": 9120002, "buildDate": "2023-12-05T00:00:00.000+0000",
-                    "serverTime": now, "scmInfo": "6a3f7fd2d1b0e48b4a2a3a5a1c1c0e4d5e6f7a8b", "serverTitle": "Jira"}
+            info = {
+                "baseUrl": self.base,
+                "version": "9.12.2",
+                "versionNumbers": [9, 12, 2],
+                "deploymentType": "Server",
+                "buildNumber": 9120002,
+                "buildDate": "2023-12-05T00:00:00.000+0000",
+                "serverTime": now,
+                "scmInfo": "6a3f7fd2d1b0e48b4a2a3a5a1c1c0e4d5e6f7a8b",
+                "serverTitle": "Jira",
+            }
         return 200, {}, info
 
     def _fields(self, version: str, query: Any, body: Any) -> Any:
-        system = [{"id": name, "key": name, "name": name.capitalize(), "custom": False, "navigable": True,
-                   "searchable": True, "clauseNames": [name]} for name in sorted(SYSTEM_FIELDS | {"status", "updated", "created"})]
-        custom = [{"id": fid, "key": fid, "name": name, "custom": True, "navigable": True, "searchable": True,
-                   "clauseNames": [fid, f"cf[{fid.split('_')[1]}]", name]} for fid, name in self.custom_fields.items()]
+        system = [
+            {
+                "id": name,
+                "key": name,
+                "name": name.capitalize(),
+                "custom": False,
+                "navigable": True,
+                "searchable": True,
+                "clauseNames": [name],
+            }
+            for name in sorted(SYSTEM_FIELDS | {"status", "updated", "created"})
+        ]
+        custom = [
+            {
+                "id": fid,
+                "key": fid,
+                "name": name,
+                "custom": True,
+                "navigable": True,
+                "searchable": True,
+                "clauseNames": [fid, f"cf[{fid.split('_')[1]}]", name],
+            }
+            for fid, name in self.custom_fields.items()
+        ]
         return 200, {}, system + custom
 
     def _myself(self, version: str, query: Any, body: Any) -> Any:
@@ -95,16 +144,32 @@ class JiraRoutes(_Base):
         project = self._find_project(key)
         if project is None:
             return 404, {}, {"errorMessages": [f"No project could be found with key '{key}'."], "errors": {}}
-        return 200, {}, {"id": project.id, "key": project.key, "name": project.key,
-                         "self": f"{self.base}/rest/api/{version}/project/{project.id}"}
+        return (
+            200,
+            {},
+            {
+                "id": project.id,
+                "key": project.key,
+                "name": project.key,
+                "self": f"{self.base}/rest/api/{version}/project/{project.id}",
+            },
+        )
 
     def _createmeta(self, version: str, query: Any, body: Any, key: str) -> Any:
         project = self._find_project(key)
         if project is None:
             return 404, {}, {"errorMessages": [f"No project could be found with key '{key}'."], "errors": {}}
-        types = [{"id": tid, "name": name, "subtask": name == "Sub-task", "description": "",
-                  "iconUrl": f"{self.base}/images/icons/issuetypes/{name.lower()}.png",
-                  "self": f"{self.base}/rest/api/{version}/issuetype/{tid}"} for name, tid in project.issue_types.items()]
+        types = [
+            {
+                "id": tid,
+                "name": name,
+                "subtask": name == "Sub-task",
+                "description": "",
+                "iconUrl": f"{self.base}/images/icons/issuetypes/{name.lower()}.png",
+                "self": f"{self.base}/rest/api/{version}/issuetype/{tid}",
+            }
+            for name, tid in project.issue_types.items()
+        ]
         page = {"maxResults": 200, "startAt": 0, "total": len(types)}
         # Cloud names the list "issueTypes"; Data Center's paged answer calls it "values".
         return 200, {}, {**page, ("issueTypes" if self.mode == "cloud" else "values"): types, "isLast": True}
@@ -118,11 +183,22 @@ class JiraRoutes(_Base):
     # --- routes: create ------------------------------------------------------------------------------
 
     def _status(self, name: str, category: str) -> dict[str, Any]:
-        return {"name": name, "id": str(abs(hash(name)) % 10000 + 1), "self": f"{self.base}/rest/api/2/status/{name}",
-                "statusCategory": dict(CATEGORIES[category])}
+        return {
+            "name": name,
+            "id": str(abs(hash(name)) % 10000 + 1),
+            "self": f"{self.base}/rest/api/2/status/{name}",
+            "statusCategory": dict(CATEGORIES[category]),
+        }
 
-    def _check_fields(self, fields: Any, version: str, *, creating: bool, project: Project | None = None,
-                      issue_type: str | None = None) -> dict[str, str]:
+    def _check_fields(
+        self,
+        fields: Any,
+        version: str,
+        *,
+        creating: bool,
+        project: Project | None = None,
+        issue_type: str | None = None,
+    ) -> dict[str, str]:
         errors: dict[str, str] = {}
         if not isinstance(fields, dict):
             return {"fields": "fields must be an object"}
@@ -138,7 +214,9 @@ class JiraRoutes(_Base):
             itype = fields.get("issuetype") or {}
             if project is not None:
                 by_id = {tid: name for name, tid in project.issue_types.items()}
-                issue_type = by_id.get(str(itype.get("id"))) or (itype.get("name") if itype.get("name") in project.issue_types else None)
+                issue_type = by_id.get(str(itype.get("id"))) or (
+                    itype.get("name") if itype.get("name") in project.issue_types else None
+                )
                 if issue_type is None:
                     errors["issuetype"] = "The issue type selected is invalid."
             if not fields.get("summary"):
@@ -150,8 +228,12 @@ class JiraRoutes(_Base):
             errors["summary"] = "Summary must be less than 255 characters."
         if "description" in fields and fields["description"] is not None:
             desc = fields["description"]
-            if version == "3" and not (isinstance(desc, dict) and desc.get("type") == "doc" and desc.get("version") == 1 and _adf_ok(desc)):
-                errors["description"] = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+            if version == "3" and not (
+                isinstance(desc, dict) and desc.get("type") == "doc" and desc.get("version") == 1 and _adf_ok(desc)
+            ):
+                errors["description"] = (
+                    "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+                )
             if version != "3" and not isinstance(desc, str):
                 errors["description"] = "Operation value must be a string"
         for label in fields.get("labels") or []:
@@ -201,13 +283,22 @@ class JiraRoutes(_Base):
         stored = {name: value for name, value in fields.items() if name not in ("project", "issuetype")}
         stored.setdefault("labels", [])
         issue = {
-            "id": issue_id, "key": key, "project": project.key, "project_id": project.id, "_created": now,
+            "id": issue_id,
+            "key": key,
+            "project": project.key,
+            "project_id": project.id,
+            "_created": now,
             "fields": {
                 **stored,
-                "issuetype": {"id": project.issue_types[type_name], "name": type_name, "subtask": type_name == "Sub-task"},
+                "issuetype": {
+                    "id": project.issue_types[type_name],
+                    "name": type_name,
+                    "subtask": type_name == "Sub-task",
+                },
                 "project": {"id": project.id, "key": project.key},
                 "status": self._status(project.workflow[0][0], project.workflow[0][1]),
-                "resolution": None, "created": jira_time(now),
+                "resolution": None,
+                "created": jira_time(now),
             },
         }
         self._store_parent(issue)
@@ -227,22 +318,42 @@ class JiraRoutes(_Base):
         if not isinstance(updates, list) or not updates:
             return 400, {}, {"errorMessages": ["Issue list is empty."], "errors": {}}
         if len(updates) > 50:
-            return 400, {}, {"errorMessages": [f"Cannot create more than 50 issues in one request (got {len(updates)})."], "errors": {}}
+            return (
+                400,
+                {},
+                {
+                    "errorMessages": [f"Cannot create more than 50 issues in one request (got {len(updates)})."],
+                    "errors": {},
+                },
+            )
         if "create" in self.deny:
-            return 403, {}, {"errorMessages": ["You do not have permission to create issues in this project."], "errors": {}}
+            return (
+                403,
+                {},
+                {"errorMessages": ["You do not have permission to create issues in this project."], "errors": {}},
+            )
         created, errors = [], []
         for index, update in enumerate(updates):
             problems = self._check_fields((update or {}).get("fields"), version, creating=True)
             if problems:
-                errors.append({"status": 400, "failedElementNumber": index,
-                               "elementErrors": {"errorMessages": [], "errors": problems}})
+                errors.append(
+                    {
+                        "status": 400,
+                        "failedElementNumber": index,
+                        "elementErrors": {"errorMessages": [], "errors": problems},
+                    }
+                )
             else:
                 created.append(self._new_issue(version, update["fields"]))
         return (201 if created else 400), {}, {"issues": created, "errors": errors}
 
     def _create_one(self, version: str, query: Any, body: Any) -> Any:
         if "create" in self.deny:
-            return 403, {}, {"errorMessages": ["You do not have permission to create issues in this project."], "errors": {}}
+            return (
+                403,
+                {},
+                {"errorMessages": ["You do not have permission to create issues in this project."], "errors": {}},
+            )
         problems = self._check_fields((body or {}).get("fields"), version, creating=True)
         if problems:
             return 400, {}, {"errorMessages": [], "errors": problems}
@@ -254,9 +365,13 @@ class JiraRoutes(_Base):
         fields = issue["fields"]
         if wanted is not None and not ({"*all", "*navigable"} & set(wanted)):
             fields = {k: v for k, v in fields.items() if k in wanted}
-        return {"expand": "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",
-                "id": issue["id"], "key": issue["key"], "self": f"{self.base}/rest/api/{version}/issue/{issue['id']}",
-                "fields": copy.deepcopy(fields)}
+        return {
+            "expand": "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",
+            "id": issue["id"],
+            "key": issue["key"],
+            "self": f"{self.base}/rest/api/{version}/issue/{issue['id']}",
+            "fields": copy.deepcopy(fields),
+        }
 
     @staticmethod
     def _wanted(values: list[str] | None, default: list[str] | None) -> list[str] | None:
@@ -265,7 +380,11 @@ class JiraRoutes(_Base):
         return [f.strip() for value in values for f in value.split(",") if f.strip()]
 
     def _not_found(self) -> Any:
-        return 404, {}, {"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}}
+        return (
+            404,
+            {},
+            {"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}},
+        )
 
     def _get_issue(self, version: str, query: dict[str, list[str]], body: Any, key: str) -> Any:
         issue = self.issue(key)
@@ -286,7 +405,9 @@ class JiraRoutes(_Base):
         for key in keys:
             issue = self.issue(str(key))
             if issue is None:
-                errors.append({"id": str(key), "errorMessage": "Issue does not exist or you do not have permission to see it."})
+                errors.append(
+                    {"id": str(key), "errorMessage": "Issue does not exist or you do not have permission to see it."}
+                )
             else:
                 issues.append(self._render(issue, version, (body or {}).get("fields")))
         return 200, {}, {"expand": "", "issues": issues, "issueErrors": errors}
@@ -296,7 +417,11 @@ class JiraRoutes(_Base):
         if issue is None:
             return self._not_found()
         if "edit" in self.deny:
-            return 403, {}, {"errorMessages": ["You do not have permission to edit issues in this project."], "errors": {}}
+            return (
+                403,
+                {},
+                {"errorMessages": ["You do not have permission to edit issues in this project."], "errors": {}},
+            )
         fields = (body or {}).get("fields") or {}
         project = self.projects[issue["project"]]
         errors = self._check_fields(fields, version, creating=False, project=project)
@@ -319,9 +444,19 @@ class JiraRoutes(_Base):
         for index, (name, category) in enumerate(project.workflow):
             if name == current:
                 continue
-            out.append({"id": str(11 + 10 * index), "name": name, "to": self._status(name, category),
-                        "hasScreen": False, "isGlobal": True, "isInitial": False, "isAvailable": True,
-                        "isConditional": False, "isLooped": False})
+            out.append(
+                {
+                    "id": str(11 + 10 * index),
+                    "name": name,
+                    "to": self._status(name, category),
+                    "hasScreen": False,
+                    "isGlobal": True,
+                    "isInitial": False,
+                    "isAvailable": True,
+                    "isConditional": False,
+                    "isLooped": False,
+                }
+            )
         return out
 
     def _transitions(self, version: str, query: Any, body: Any, key: str) -> Any:
@@ -364,8 +499,12 @@ class JiraRoutes(_Base):
         global_id = (body or {}).get("globalId")
         existing = next((link for link in links if global_id and link.get("globalId") == global_id), None)
         # An upsert replaces the whole link: fields not sent become null (Jira's documented rule).
-        record = {"globalId": global_id, "application": body.get("application"),
-                  "relationship": body.get("relationship"), "object": obj}
+        record = {
+            "globalId": global_id,
+            "application": body.get("application"),
+            "relationship": body.get("relationship"),
+            "object": obj,
+        }
         if existing is not None:
             existing.update(record)
             return 200, {}, {"id": existing["id"], "self": existing["self"]}
@@ -379,9 +518,12 @@ class JiraRoutes(_Base):
     def _run_jql(self, text: str, *, bounded: bool) -> list[dict[str, Any]]:
         query = jql.parse(text)
         if bounded and not query.clauses:
-            raise jql.JQLError("Unbounded JQL queries are not allowed here. Please add a search restriction to your query.")
+            raise jql.JQLError(
+                "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
+            )
         predicate = jql.matcher(
-            query, now=self.clock(),
+            query,
+            now=self.clock(),
             project_exists=lambda p: self._find_project(p) is not None,
             key_exists=lambda k: self.issue(k) is not None,
         )
@@ -441,8 +583,17 @@ class JiraRoutes(_Base):
         limit = min(int(params.get("maxResults") or 50), 1000)
         wanted = self._wanted(params.get("fields"), ["*navigable"])
         page = hits[start : start + limit]
-        return 200, {}, {"expand": "names,schema", "startAt": start, "maxResults": limit, "total": len(hits),
-                         "issues": [self._render(i, version, wanted) for i in page]}
+        return (
+            200,
+            {},
+            {
+                "expand": "names,schema",
+                "startAt": start,
+                "maxResults": limit,
+                "total": len(hits),
+                "issues": [self._render(i, version, wanted) for i in page],
+            },
+        )
 
 
 def _adf_ok(node: Any) -> bool:

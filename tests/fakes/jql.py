@@ -207,9 +207,12 @@ def _clause_test(
         return lambda i: (i["fields"]["status"]["name"].casefold() in folded) != negate
     if field == "statuscategory":
         return lambda i: (
-            i["fields"]["status"]["statusCategory"]["name"].casefold() in folded
-            or i["fields"]["status"]["statusCategory"]["key"] in folded
-        ) != negate
+            (
+                i["fields"]["status"]["statusCategory"]["name"].casefold() in folded
+                or i["fields"]["status"]["statusCategory"]["key"] in folded
+            )
+            != negate
+        )
     if field == "parent":
         return lambda i: ((i["fields"].get("parent") or {}).get("key", "").casefold() in folded) != negate
     raise JQLError(f"Field '{field}' does not exist or you do not have permission to view it.")

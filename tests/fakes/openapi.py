@@ -69,8 +69,7 @@ def _resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
 def _template_match(template: str, path: str) -> bool:
     parts, actual = template.strip("/").split("/"), path.strip("/").split("/")
     return len(parts) == len(actual) and all(
-        p == a or (p.startswith("{") and p.endswith("}"))
-        for p, a in zip(parts, actual, strict=True)
+        p == a or (p.startswith("{") and p.endswith("}")) for p, a in zip(parts, actual, strict=True)
     )
 
 
@@ -93,9 +92,7 @@ class OpenApiCheck:
                 return dict(operation)
         return None
 
-    def problems(
-        self, method: str, path: str, query: list[tuple[str, str]], body: bytes | None
-    ) -> list[str]:
+    def problems(self, method: str, path: str, query: list[tuple[str, str]], body: bytes | None) -> list[str]:
         """Everything about this request that the API description does not allow."""
         operation = self.operation(method, path)
         if operation is None:
@@ -120,11 +117,7 @@ class OpenApiCheck:
             schema = _resolve(self.spec, content["schema"]) if content else {}
             known = schema.get("properties")
             if isinstance(data, dict) and known is not None:
-                found += [
-                    f"{method} {path}: body key {key!r} is not in the schema"
-                    for key in data
-                    if key not in known
-                ]
+                found += [f"{method} {path}: body key {key!r} is not in the schema" for key in data if key not in known]
         request = _Request(
             host_url=self.server,
             path=path,
@@ -139,9 +132,7 @@ class OpenApiCheck:
         try:
             self.openapi.validate_request(request)
         except OpenAPIError as exc:  # one of openapi-core's many validation errors
-            detail = "; ".join(str(e) for e in getattr(exc, "schema_errors", []) or []) or str(
-                exc.__cause__ or ""
-            )
+            detail = "; ".join(str(e) for e in getattr(exc, "schema_errors", []) or []) or str(exc.__cause__ or "")
             found.append(f"{method} {path}: {exc.__class__.__name__}: {exc} {detail}".strip())
         return found
 
@@ -157,7 +148,5 @@ class OpenApiCheck:
             _load(self.path, responses=True)[0].validate_response(request, response)
         except OpenAPIError as exc:
             detail = "; ".join(str(e) for e in getattr(exc, "schema_errors", []) or [])
-            return [
-                f"{method} {path} -> {status}: {exc.__class__.__name__}: {exc} {detail}".strip()
-            ]
+            return [f"{method} {path} -> {status}: {exc.__class__.__name__}: {exc} {detail}".strip()]
         return []

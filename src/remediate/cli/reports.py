@@ -51,8 +51,11 @@ class PeriodChoice(enum.StrEnum):
 FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)]
 AsOfOption = Annotated[
     str | None,
-    typer.Option("--as-of", help="Report as of this date, YYYY-MM-DD (default: today in the configured time zone).",
-                 show_default=False),
+    typer.Option(
+        "--as-of",
+        help="Report as of this date, YYYY-MM-DD (default: today in the configured time zone).",
+        show_default=False,
+    ),
 ]
 
 
@@ -70,11 +73,16 @@ def _date(value: str | None, flag: str) -> date | None:
 @app.command()
 def overdue(
     as_of: AsOfOption = None,
-    owner: Annotated[str | None, typer.Option("--owner", help="Only this owner's items (@ and case do not matter).",
-                                              show_default=False)] = None,
-    postmortem: Annotated[str | None, typer.Option("--postmortem", "-p", help="Only this postmortem id.",
-                                                   show_default=False)] = None,
-    fail_if_any: Annotated[bool, typer.Option("--fail-if-any", help="Exit 1 when any item is overdue (for CI).")] = False,
+    owner: Annotated[
+        str | None,
+        typer.Option("--owner", help="Only this owner's items (@ and case do not matter).", show_default=False),
+    ] = None,
+    postmortem: Annotated[
+        str | None, typer.Option("--postmortem", "-p", help="Only this postmortem id.", show_default=False)
+    ] = None,
+    fail_if_any: Annotated[
+        bool, typer.Option("--fail-if-any", help="Exit 1 when any item is overdue (for CI).")
+    ] = False,
     format: FormatOption = ReportFormat.table,
     config: ConfigOption = None,
     db: DbOption = None,
@@ -84,8 +92,9 @@ def overdue(
     from remediate.reports import output
     from remediate.settings import load_settings
 
-    report = overdue_report(load_settings(config), database_url=db, as_of=_date(as_of, "--as-of"),
-                            owner=owner, postmortem=postmortem)
+    report = overdue_report(
+        load_settings(config), database_url=db, as_of=_date(as_of, "--as-of"), owner=owner, postmortem=postmortem
+    )
     output.overdue(report, format)
     if fail_if_any and report.items:
         raise typer.Exit(1)
@@ -94,11 +103,20 @@ def overdue(
 @app.command()
 def digest(
     as_of: AsOfOption = None,
-    period: Annotated[PeriodChoice | None, typer.Option("--period", help="Period the digest covers "
-                                                        "(default: the config's [digest] period, else week).",
-                                                        show_default=False)] = None,
-    send: Annotated[Channel | None, typer.Option("--send", help="Where to send it (default: the config's "
-                                                 "[digest] channel, else stdout).", show_default=False)] = None,
+    period: Annotated[
+        PeriodChoice | None,
+        typer.Option(
+            "--period",
+            help="Period the digest covers (default: the config's [digest] period, else week).",
+            show_default=False,
+        ),
+    ] = None,
+    send: Annotated[
+        Channel | None,
+        typer.Option(
+            "--send", help="Where to send it (default: the config's [digest] channel, else stdout).", show_default=False
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Send even if this period's digest was already sent.")] = False,
     format: FormatOption = ReportFormat.table,
     config: ConfigOption = None,
@@ -110,26 +128,46 @@ def digest(
     from remediate.settings import load_settings
 
     settings = load_settings(config)
-    outcome = send_digest(settings, database_url=db, as_of=_date(as_of, "--as-of"),
-                          channel=send.value if send else None, force=force,
-                          period=period.value if period else None)
+    outcome = send_digest(
+        settings,
+        database_url=db,
+        as_of=_date(as_of, "--as-of"),
+        channel=send.value if send else None,
+        force=force,
+        period=period.value if period else None,
+    )
     output.digest(outcome, format, settings.templates_path())
 
 
 @app.command()
 def audit(
-    since: Annotated[str | None, typer.Option("--since", help="Only postmortems from this date (YYYY-MM-DD).",
-                                              show_default=False)] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Only postmortems up to this date (YYYY-MM-DD).",
-                                              show_default=False)] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only postmortems from this date (YYYY-MM-DD).", show_default=False)
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Only postmortems up to this date (YYYY-MM-DD).", show_default=False)
+    ] = None,
     as_of: AsOfOption = None,
-    fail_under: Annotated[float | None, typer.Option("--fail-under", min=0, max=100, metavar="PERCENT",
-                                                     help="Exit 1 when overall completion is below PERCENT.",
-                                                     show_default=False)] = None,
-    output_path: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.",
-                                                     show_default=False, dir_okay=False)] = None,
-    format: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.",
-                                                case_sensitive=False)] = AuditFormat.table,
+    fail_under: Annotated[
+        float | None,
+        typer.Option(
+            "--fail-under",
+            min=0,
+            max=100,
+            metavar="PERCENT",
+            help="Exit 1 when overall completion is below PERCENT.",
+            show_default=False,
+        ),
+    ] = None,
+    output_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write to this file instead of stdout.", show_default=False, dir_okay=False
+        ),
+    ] = None,
+    format: Annotated[
+        AuditFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+    ] = AuditFormat.table,
     config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
@@ -139,8 +177,13 @@ def audit(
     from remediate.settings import load_settings
 
     settings = load_settings(config)
-    report = audit_snapshot(settings, database_url=db, as_of=_date(as_of, "--as-of"),
-                            since=_date(since, "--since"), until=_date(until, "--until"))
+    report = audit_snapshot(
+        settings,
+        database_url=db,
+        as_of=_date(as_of, "--as-of"),
+        since=_date(since, "--since"),
+        until=_date(until, "--until"),
+    )
     if output_path is not None:
         _write_to(output_path, lambda: output.audit(report, format, settings.templates_path()))
     else:
@@ -181,8 +224,12 @@ def lint(
     from remediate.settings import load_settings
 
     settings = load_settings(config)
-    files, findings = lint_paths(paths, section_titles=settings.parser.section_titles,
-                                 max_bytes=settings.parser.max_bytes, threshold=settings.sync.match_threshold)
+    files, findings = lint_paths(
+        paths,
+        section_titles=settings.parser.section_titles,
+        max_bytes=settings.parser.max_bytes,
+        threshold=settings.sync.match_threshold,
+    )
     output.lint(files, findings, format)
     if strict and findings:
         raise typer.Exit(1)

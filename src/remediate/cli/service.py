@@ -34,29 +34,49 @@ def schedule(
     ctx: typer.Context,
     jobs: Annotated[
         list[str] | None,
-        typer.Argument(metavar="JOB", show_default=False,
-                       help="With --once: the jobs to run (refresh, digest, audit; default: every enabled job)."),
+        typer.Argument(
+            metavar="JOB",
+            show_default=False,
+            help="With --once: the jobs to run (refresh, digest, audit; default: every enabled job).",
+        ),
     ] = None,
     list_jobs: Annotated[
         bool, typer.Option("--list", help="List the jobs, their triggers and last runs, and exit.")
     ] = False,
     once: Annotated[
-        bool, typer.Option("--once", help="Run every enabled job (or the JOBS named) once and exit; "
-                                          "exit 1 if any failed. For cron and CI.")
+        bool,
+        typer.Option(
+            "--once",
+            help="Run every enabled job (or the JOBS named) once and exit; exit 1 if any failed. For cron and CI.",
+        ),
     ] = False,
     http: Annotated[
         int | None,
-        typer.Option("--http", metavar="PORT", min=0, max=65535, show_default=False,
-                     help="Serve /healthz and /metrics on this port (0: any free port, logged)."),
+        typer.Option(
+            "--http",
+            metavar="PORT",
+            min=0,
+            max=65535,
+            show_default=False,
+            help="Serve /healthz and /metrics on this port (0: any free port, logged).",
+        ),
     ] = None,
     http_host: Annotated[
         str,
-        typer.Option("--http-host", envvar="REMEDIATE_HTTP_HOST",
-                     help="Address for --http; 0.0.0.0 listens on every interface (the container does)."),
+        typer.Option(
+            "--http-host",
+            envvar="REMEDIATE_HTTP_HOST",
+            help="Address for --http; 0.0.0.0 listens on every interface (the container does).",
+        ),
     ] = "127.0.0.1",
     log_format: Annotated[
-        LogFormat, typer.Option("--log-format", envvar="REMEDIATE_LOG_FORMAT", case_sensitive=False,
-                                help="Log lines as key=value (logfmt) or JSON.")
+        LogFormat,
+        typer.Option(
+            "--log-format",
+            envvar="REMEDIATE_LOG_FORMAT",
+            case_sensitive=False,
+            help="Log lines as key=value (logfmt) or JSON.",
+        ),
     ] = LogFormat.logfmt,
     format: Annotated[
         ListFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output of --list and --once.")
@@ -80,15 +100,21 @@ def schedule(
         _list(settings, url, format)
         return
     secrets = logs.secret_values(os.environ, [_password(url)])
-    logs.configure(style=log_format, debug=bool(obj.get("debug")), quiet=bool(obj.get("quiet")),
-                   environ=os.environ, extra_secrets=[_password(url)])
+    logs.configure(
+        style=log_format,
+        debug=bool(obj.get("debug")),
+        quiet=bool(obj.get("quiet")),
+        environ=os.environ,
+        extra_secrets=[_password(url)],
+    )
     if once:
         _once(settings, url, jobs or [], format, secrets)
         return
     from remediate.service import Service
 
-    service = Service(settings, url, http=(http_host, http) if http is not None else None,
-                      mask=lambda text: logs.mask(text, secrets))
+    service = Service(
+        settings, url, http=(http_host, http) if http is not None else None, mask=lambda text: logs.mask(text, secrets)
+    )
     service.install_signal_handlers()
     service.run()
 
@@ -114,26 +140,40 @@ def _list(settings: Settings, url: str | None, format: ListFormat) -> None:
         for name, spec in JOBS.items():
             record = load_record(store, name)
             next_run = next_runs.get(name)
-            rows.append({
-                "job": name,
-                "enabled": job_settings(settings, name).enabled,
-                "trigger": describe_trigger(settings, name),
-                "function": f"remediate.jobs.{spec.function}",
-                "available": spec.resolve() is not None,
-                "description": spec.description,
-                "next_run": next_run.isoformat() if next_run else None,
-                "last_status": record.status,
-                "last_success": record.last_success.isoformat() if record.last_success else None,
-            })
+            rows.append(
+                {
+                    "job": name,
+                    "enabled": job_settings(settings, name).enabled,
+                    "trigger": describe_trigger(settings, name),
+                    "function": f"remediate.jobs.{spec.function}",
+                    "available": spec.resolve() is not None,
+                    "description": spec.description,
+                    "next_run": next_run.isoformat() if next_run else None,
+                    "last_status": record.status,
+                    "last_success": record.last_success.isoformat() if record.last_success else None,
+                }
+            )
     finally:
         store.dispose()
     if format == ListFormat.json:
         render.emit_json({"jobs": rows})
         return
-    render.table("Scheduled jobs", ["job", "enabled", "trigger", "calls", "next run", "last run", "last success"],
-                 [(r["job"], "yes" if r["enabled"] else "no", r["trigger"],
-                   r["function"] + ("" if r["available"] else " (missing)"),
-                   r["next_run"] or "-", r["last_status"] or "never", r["last_success"] or "-") for r in rows])
+    render.table(
+        "Scheduled jobs",
+        ["job", "enabled", "trigger", "calls", "next run", "last run", "last success"],
+        [
+            (
+                r["job"],
+                "yes" if r["enabled"] else "no",
+                r["trigger"],
+                r["function"] + ("" if r["available"] else " (missing)"),
+                r["next_run"] or "-",
+                r["last_status"] or "never",
+                r["last_success"] or "-",
+            )
+            for r in rows
+        ],
+    )
 
 
 def _once(settings: Settings, url: str | None, names: list[str], format: ListFormat, secrets: list[str]) -> None:
@@ -148,9 +188,14 @@ def _once(settings: Settings, url: str | None, names: list[str], format: ListFor
     finally:
         store.dispose()
     if format == ListFormat.json:
-        render.emit_json({"jobs": [{"job": r.job, "ok": r.ok, "duration": round(r.duration, 3),
-                                    "summary": r.summary, "error": r.error}
-                                   for r in results]})
+        render.emit_json(
+            {
+                "jobs": [
+                    {"job": r.job, "ok": r.ok, "duration": round(r.duration, 3), "summary": r.summary, "error": r.error}
+                    for r in results
+                ]
+            }
+        )
     else:
         for r in results:
             facts = " ".join(f"{k}={v}" for k, v in r.summary.items())

@@ -28,29 +28,55 @@ def _split_owner(value: str) -> tuple[str, str]:
 @app.command()
 def init(
     path: Annotated[Path, typer.Argument(help="Where to write the config.")] = Path("remediate.toml"),
-    tracker: Annotated[str | None, typer.Option("--tracker", "-t", show_default=False,
-                                                help="Tracker: local, github, jira or a plugin's name.")] = None,
-    repo: Annotated[str | None, typer.Option("--repo", help="GitHub repository OWNER/NAME.",
-                                             show_default=False)] = None,
+    tracker: Annotated[
+        str | None,
+        typer.Option("--tracker", "-t", show_default=False, help="Tracker: local, github, jira or a plugin's name."),
+    ] = None,
+    repo: Annotated[
+        str | None, typer.Option("--repo", help="GitHub repository OWNER/NAME.", show_default=False)
+    ] = None,
     project: Annotated[str | None, typer.Option("--project", help="Jira project key.", show_default=False)] = None,
-    label: Annotated[list[str] | None, typer.Option("--label", help="Label for every ticket (repeatable).",
-                                                    show_default=False)] = None,
-    owner: Annotated[list[str] | None, typer.Option("--owner", metavar="NAME=ACCOUNT",
-                                                    help="Map a document owner to a tracker account (repeatable).",
-                                                    show_default=False)] = None,
-    timezone: Annotated[str | None, typer.Option("--timezone", help="IANA time zone, e.g. Europe/Berlin (default UTC).",
-                                                 show_default=False)] = None,
-    database_url: Annotated[str | None, typer.Option("--database-url", help="State database URL (default: SQLite).",
-                                                     show_default=False)] = None,
-    digest_channel: Annotated[str | None, typer.Option("--digest-channel", help="stdout, email, slack or webhook.",
-                                                       show_default=False)] = None,
-    digest_cron: Annotated[str | None, typer.Option("--digest-cron", help="When the weekly digest goes out "
-                                                    "(crontab, default '0 9 * * mon').", show_default=False)] = None,
-    refresh_every: Annotated[str | None, typer.Option("--refresh-every", help="Status sync interval (default 15m).",
-                                                      show_default=False)] = None,
-    interactive: Annotated[bool | None, typer.Option("--interactive/--no-interactive",
-                                                     help="Ask for what the flags leave out (default: when "
-                                                          "stdin is a terminal).", show_default=False)] = None,
+    label: Annotated[
+        list[str] | None, typer.Option("--label", help="Label for every ticket (repeatable).", show_default=False)
+    ] = None,
+    owner: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--owner",
+            metavar="NAME=ACCOUNT",
+            help="Map a document owner to a tracker account (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option("--timezone", help="IANA time zone, e.g. Europe/Berlin (default UTC).", show_default=False),
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="State database URL (default: SQLite).", show_default=False)
+    ] = None,
+    digest_channel: Annotated[
+        str | None, typer.Option("--digest-channel", help="stdout, email, slack or webhook.", show_default=False)
+    ] = None,
+    digest_cron: Annotated[
+        str | None,
+        typer.Option(
+            "--digest-cron",
+            help="When the weekly digest goes out (crontab, default '0 9 * * mon').",
+            show_default=False,
+        ),
+    ] = None,
+    refresh_every: Annotated[
+        str | None, typer.Option("--refresh-every", help="Status sync interval (default 15m).", show_default=False)
+    ] = None,
+    interactive: Annotated[
+        bool | None,
+        typer.Option(
+            "--interactive/--no-interactive",
+            help="Ask for what the flags leave out (default: when stdin is a terminal).",
+            show_default=False,
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented remediate.toml (tracker, labels, owners, time zone, digest and schedule)."""
@@ -70,15 +96,20 @@ def init(
             project = typer.prompt("Jira project key")
         if tracker != "local":
             if label is None:
-                label = [s.strip() for s in typer.prompt("Labels, comma-separated", default="remediation").split(",")
-                         if s.strip()]
+                label = [
+                    s.strip()
+                    for s in typer.prompt("Labels, comma-separated", default="remediation").split(",")
+                    if s.strip()
+                ]
             if owner is None:
-                answer = typer.prompt("Owner map NAME=ACCOUNT, comma-separated (empty: none)", default="",
-                                      show_default=False)
+                answer = typer.prompt(
+                    "Owner map NAME=ACCOUNT, comma-separated (empty: none)", default="", show_default=False
+                )
                 owner = [s.strip() for s in answer.split(",") if s.strip()]
         timezone = timezone or typer.prompt("Time zone", default="UTC")
-        digest_channel = digest_channel or typer.prompt(f"Digest channel ({', '.join(_DIGEST_CHANNELS)})",
-                                                        default="stdout")
+        digest_channel = digest_channel or typer.prompt(
+            f"Digest channel ({', '.join(_DIGEST_CHANNELS)})", default="stdout"
+        )
         digest_cron = digest_cron or typer.prompt("Digest schedule (crontab)", default="0 9 * * mon")
         refresh_every = refresh_every or typer.prompt("Status sync every", default="15m")
     tracker = tracker or "local"
@@ -87,13 +118,20 @@ def init(
     if digest_channel and digest_channel not in _DIGEST_CHANNELS:
         raise ConfigError(f"--digest-channel {digest_channel!r}: expected one of {', '.join(_DIGEST_CHANNELS)}")
     answers: dict[str, Any] = {"tracker": tracker}
-    for key, value in (("timezone", timezone), ("database_url", database_url),
-                       ("schedule.digest.channel", digest_channel), ("schedule.digest.cron", digest_cron),
-                       ("schedule.refresh.every", refresh_every)):
+    for key, value in (
+        ("timezone", timezone),
+        ("database_url", database_url),
+        ("schedule.digest.channel", digest_channel),
+        ("schedule.digest.cron", digest_cron),
+        ("schedule.refresh.every", refresh_every),
+    ):
         if value:
             answers[key] = value
-    answers.update(connector_answers(tracker, repo=repo, project=project, labels=label or [],
-                                     owners=dict(_split_owner(o) for o in owner or [])))
+    answers.update(
+        connector_answers(
+            tracker, repo=repo, project=project, labels=label or [], owners=dict(_split_owner(o) for o in owner or [])
+        )
+    )
     text = render_config(answers)
     check_config_text(text, path)
     write_config(path, text, force=force)
@@ -110,8 +148,9 @@ class DoctorFormat(enum.StrEnum):
 @app.command()
 def doctor(
     offline: Annotated[bool, typer.Option("--offline", help="Skip the request to the tracker.")] = False,
-    format: Annotated[DoctorFormat, typer.Option("--format", "-f", case_sensitive=False,
-                                                 help="Output format.")] = DoctorFormat.table,
+    format: Annotated[
+        DoctorFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
+    ] = DoctorFormat.table,
     config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
@@ -131,8 +170,11 @@ def doctor(
             label = {"ok": "ok", "info": "info", "warn": "WARN", "fail": "FAIL"}[check.status]
             typer.echo(f"{label:<5} {check.name:<12} {check.detail}")
             if check.fix and check.status in ("fail", "warn", "info"):
-                typer.echo(f"{'':<5} {'':<12} fix: {check.fix}" if check.status != "info"
-                           else f"{'':<5} {'':<12} hint: {check.fix}")
+                typer.echo(
+                    f"{'':<5} {'':<12} fix: {check.fix}"
+                    if check.status != "info"
+                    else f"{'':<5} {'':<12} hint: {check.fix}"
+                )
         typer.echo("something needs fixing (FAIL above)" if failed(checks) else "all good")
     if failed(checks):
         raise typer.Exit(1)

@@ -13,8 +13,12 @@ from remediate.cli.options import ConfigOption, DbOption
 
 TrackerOption = Annotated[
     str | None,
-    typer.Option("--tracker", "-t", help="Connector to sync with (default: the config's `tracker`, else local).",
-                 show_default=False),
+    typer.Option(
+        "--tracker",
+        "-t",
+        help="Connector to sync with (default: the config's `tracker`, else local).",
+        show_default=False,
+    ),
 ]
 RepoOption = Annotated[
     str | None, typer.Option("--repo", help="GitHub repository OWNER/NAME (github tracker).", show_default=False)
@@ -58,8 +62,13 @@ def sync(
     from remediate.settings import load_settings
 
     outcome = sync_paths(
-        paths, load_settings(config), database_url=db, tracker=tracker,
-        options=_options(repo, project), dry_run=dry_run, write_back=write_back,
+        paths,
+        load_settings(config),
+        database_url=db,
+        tracker=tracker,
+        options=_options(repo, project),
+        dry_run=dry_run,
+        write_back=write_back,
     )
     render.sync_outcome(outcome, format)
 
@@ -78,8 +87,7 @@ def refresh(
     from remediate.jobs import refresh_states
     from remediate.settings import load_settings
 
-    changes = refresh_states(load_settings(config), database_url=db, tracker=tracker,
-                             options=_options(repo, project))
+    changes = refresh_states(load_settings(config), database_url=db, tracker=tracker, options=_options(repo, project))
     render.state_changes(changes, format)
 
 
@@ -90,8 +98,8 @@ def status(
         str | None, typer.Option("--postmortem", "-p", help="Only this postmortem id.", show_default=False)
     ] = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Count overdue items as of this date (YYYY-MM-DD).",
-                                 show_default=False)
+        str | None,
+        typer.Option("--as-of", help="Count overdue items as of this date (YYYY-MM-DD).", show_default=False),
     ] = None,
     format: FormatOption = ListFormat.table,
     config: ConfigOption = None,
@@ -153,19 +161,25 @@ def item_done(item_id: ItemArgument, note: NoteOption = None, config: ConfigOpti
 
 
 @item_app.command("reopen")
-def item_reopen(item_id: ItemArgument, note: NoteOption = None, config: ConfigOption = None, db: DbOption = None) -> None:
+def item_reopen(
+    item_id: ItemArgument, note: NoteOption = None, config: ConfigOption = None, db: DbOption = None
+) -> None:
     """Reopen an item."""
     _set(item_id, "open", note, config, db)
 
 
 @item_app.command("wont-do")
-def item_wont_do(item_id: ItemArgument, note: NoteOption = None, config: ConfigOption = None, db: DbOption = None) -> None:
+def item_wont_do(
+    item_id: ItemArgument, note: NoteOption = None, config: ConfigOption = None, db: DbOption = None
+) -> None:
     """Close an item without doing it (won't do)."""
     _set(item_id, "not_doing", note, config, db)
 
 
 @item_app.command("start")
-def item_start(item_id: ItemArgument, note: NoteOption = None, config: ConfigOption = None, db: DbOption = None) -> None:
+def item_start(
+    item_id: ItemArgument, note: NoteOption = None, config: ConfigOption = None, db: DbOption = None
+) -> None:
     """Mark an item in progress."""
     _set(item_id, "in_progress", note, config, db)
 

@@ -39,7 +39,5 @@ def parse_path(
     document = read_document(path, max_bytes=max_bytes)
     result = parse_text(document.text, source=document.source, section_titles=section_titles)
     if document.warnings:
-        result = ParseResult(
-            result.postmortem, result.action_items, document.warnings + result.warnings
-        )
+        result = ParseResult(result.postmortem, result.action_items, document.warnings + result.warnings)
     return result

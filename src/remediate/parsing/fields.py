@@ -19,9 +19,7 @@ from remediate.parsing.text import strip_decoration, strip_markdown
 
 _SEP = r"[\s,;:\-–—|]*"
 _LINK = r"\[(?P<text>[^\[\]]*)\]\((?P<url>[^()\s]+)\)"
-_REF_TOKEN = (
-    r"(?P<ref>#\d{1,7}|[\w.-]+/[\w.-]+#\d+|[A-Z][A-Z0-9_]{1,9}-\d{1,7}|https?://[^\s()\[\]]+)"
-)
+_REF_TOKEN = r"(?P<ref>#\d{1,7}|[\w.-]+/[\w.-]+#\d+|[A-Z][A-Z0-9_]{1,9}-\d{1,7}|https?://[^\s()\[\]]+)"
 
 _REF_WORDS = (
     r"(?:see|ticket|jira|issue|bug|tracked (?:in|by)|tracking|follow[- ]up(?: in)?"
@@ -35,9 +33,7 @@ _TRAILING_REFS = [
     re.compile(rf"\s*[(\[]\s*(?:{_REF_WORDS})?{_REF_TOKEN}\s*[)\]]\s*\.?\s*$", re.I),
     re.compile(rf"{_SEP}(?:\s|^)(?P<ref>https?://[^\s()\[\]]+?)[.,;]?\s*$"),  # "... - <url>."
     re.compile(r"(?:\s[-–—:]\s*|\s)(?P<ref>#\d{1,7}|[\w.-]+/[\w.-]+#\d+)\s*\.?\s*$"),
-    re.compile(
-        r"\s[-–—:]\s*(?:see\s+|ticket:?\s*|jira:?\s*)?(?P<ref>[A-Z][A-Z0-9_]{1,9}-\d{1,7})\s*\.?\s*$"
-    ),
+    re.compile(r"\s[-–—:]\s*(?:see\s+|ticket:?\s*|jira:?\s*)?(?P<ref>[A-Z][A-Z0-9_]{1,9}-\d{1,7})\s*\.?\s*$"),
 ]
 # "Do X (OPS-42)." -- the sync engine writes a prose sentence's ticket before its final period.
 _BEFORE_PERIOD = re.compile(rf"\s*\(\s*(?:{_LINK}|{_REF_TOKEN})\s*\)(?P<punct>[.!?])\s*$")
@@ -46,12 +42,8 @@ _LEADING_REF = re.compile(
     rf"|^\s*\[\s*{_REF_TOKEN}\s*\]\s*[:\-–—]?\s*|^\s*(?P<key>[A-Z][A-Z0-9_]{{1,9}}-\d{{1,7}})\s*:\s+"
 )
 
-_DONE_WORDS = (
-    "accomplished|done|completed?|finished|fixed|implemented|shipped|resolved|merged|deployed"
-)
-_OPEN_WORDS = (
-    "in[\\s-](?:progress|development)|under development|ongoing|todo|to do|wip|pending|open|not started|planned|underway|blocked"
-)
+_DONE_WORDS = "accomplished|done|completed?|finished|fixed|implemented|shipped|resolved|merged|deployed"
+_OPEN_WORDS = "in[\\s-](?:progress|development)|under development|ongoing|todo|to do|wip|pending|open|not started|planned|underway|blocked"
 _TRAILING_DONE = re.compile(
     rf"\s*[-–—]?\s*[(\[]\s*\**(?P<word>{_DONE_WORDS}|{_OPEN_WORDS})\**\s*[.!]?\s*[)\]]\s*\.?\s*$"
     rf"|\s+[-–—]\s*\**(?P<word2>DONE|Done|TODO|ONGOING|WIP)\**\s*\.?\s*$",
@@ -69,19 +61,13 @@ _LEADING_STATE = re.compile(
 _OWNER_LABEL = r"(?:owners?|assignee|assigned to|dri|responsible|poc|point of contact|ai owner)"
 # "@dana", "Dana Smith", "dana, lee", and the "dana@" handles some teams write.
 _OWNER_VALUE = r"(?P<owner>@?[\w][\w.'\-/]*@?(?:\s+[A-Z][a-z][\w.'\-]*)?(?:\s*(?:,|&|\band\b)\s*@?[\w][\w.'\-/]*@?)*)"
-_TRAILING_OWNER = re.compile(
-    rf"{_SEP}[(\[]?\s*\b{_OWNER_LABEL}\s*[:=\-]\s*{_OWNER_VALUE}\s*[)\]]?\s*\.?\s*$", re.I
-)
-_TRAILING_HANDLE = re.compile(
-    r"(?:\s+[-–—]\s*|\s*[(\[]\s*|\s+)(?P<owner>@[\w][\w.\-/]*)\s*[)\]]?\s*\.?\s*$"
-)
+_TRAILING_OWNER = re.compile(rf"{_SEP}[(\[]?\s*\b{_OWNER_LABEL}\s*[:=\-]\s*{_OWNER_VALUE}\s*[)\]]?\s*\.?\s*$", re.I)
+_TRAILING_HANDLE = re.compile(r"(?:\s+[-–—]\s*|\s*[(\[]\s*|\s+)(?P<owner>@[\w][\w.\-/]*)\s*[)\]]?\s*\.?\s*$")
 _LEADING_OWNER = re.compile(
     rf"^\s*[(\[]?\s*(?:{_OWNER_LABEL}\s*[:=]\s*)?(?P<owner>@[\w][\w.\-/]*)\s*(?:[)\]:]|\s[-–—])\s*",
     re.I,
 )
-_DUE_LABEL = (
-    r"(?:eta|due(?:\s+date)?|due\s+by|deadline|target(?:\s+date)?|by\s+when|complete\s+by|timeline)"
-)
+_DUE_LABEL = r"(?:eta|due(?:\s+date)?|due\s+by|deadline|target(?:\s+date)?|by\s+when|complete\s+by|timeline)"
 _TRAILING_DUE = re.compile(
     rf"{_SEP}[(\[]?\s*\b{_DUE_LABEL}\s*[:=\-]?\s*(?P<value>[^()\[\]]{{1,40}}?)\s*[)\]]?\s*\.?\s*$",
     re.I,
@@ -99,16 +85,12 @@ _LEADING_PRIORITY = re.compile(
     re.I,
 )
 _BRACKET_PRIORITY = re.compile(rf"\s*\[\s*{_PRIORITY_VALUE}\s*\]", re.I)
-_META_PAREN = re.compile(
-    r"\s*\((?P<body>[^()]*?\b(?:owner|assignee|due|eta|deadline|priority|P[0-4])\b[^()]*)\)", re.I
-)
+_META_PAREN = re.compile(r"\s*\((?P<body>[^()]*?\b(?:owner|assignee|due|eta|deadline|priority|P[0-4])\b[^()]*)\)", re.I)
 _INLINE_DUE = re.compile(
     r"\b(?:by|before|due(?:\s+(?:on|by))?|no later than|scheduled for|deadline(?:\s+of)?|eta:?)\s+(?=\S)",
     re.I,
 )
-_WITHIN = re.compile(
-    r"\b(?:within|in(?:\s+the\s+next)?|eta:?)\s+(?=(?:\d|a |an |one|two|three|four|five|six))", re.I
-)
+_WITHIN = re.compile(r"\b(?:within|in(?:\s+the\s+next)?|eta:?)\s+(?=(?:\d|a |an |one|two|three|four|five|six))", re.I)
 # "Action item:", "TODO:", "Task:", and numbered markers such as "Action 2:" or "Task #3:" label one item.
 _ITEM_MARKER = re.compile(
     r"^\s*(?:\*\*|__)?(?:action\s+item|ai|todo|to-do|fixme|(?:action|task|item)(?:\s*#?\d{1,3})?)"
@@ -116,9 +98,7 @@ _ITEM_MARKER = re.compile(
     re.I,
 )
 _TAIL = 400
-_ADDRESS_WORDS = frozenset(
-    "to for with from by ask ping notify tell cc inform contact thank thanks and or of".split()
-)
+_ADDRESS_WORDS = frozenset("to for with from by ask ping notify tell cc inform contact thank thanks and or of".split())
 _TRAILING_JUNK = re.compile(r"[\s\-–—:;,|]+$")
 
 
@@ -297,11 +277,7 @@ def _inline_due(raw: str, fields: Fields, base: date | None) -> None:
         found = find_dates(raw[match.end() : match.end() + 40], default_year=year)
         if found and found[0].start == 0:
             value = found[0].value
-            if (
-                base
-                and value < base
-                and not re.search(r"\d{4}", raw[match.end() : match.end() + found[0].end])
-            ):
+            if base and value < base and not re.search(r"\d{4}", raw[match.end() : match.end() + found[0].end]):
                 value = value.replace(year=value.year + 1)
             fields.due = value
             return

@@ -101,9 +101,7 @@ def _introduces_siblings(item: ListItem, following: object) -> bool:
 def _is_action_label(text: str) -> bool:
     """A short line such as "To-do:" or "**Follow-ups:**" that names an action section."""
     plain = strip_markdown(text).strip()
-    return (
-        plain.endswith((":", "：")) and len(words(plain)) <= 8 and classify_title(plain) == ACTION
-    )
+    return plain.endswith((":", "：")) and len(words(plain)) <= 8 and classify_title(plain) == ACTION
 
 
 def _label_section(label: str, fallback: str) -> str:
@@ -148,9 +146,7 @@ class _Extractor:
             if not isinstance(block, Paragraph | InlineText):
                 self.last_prose = None
             if isinstance(block, ListItem):
-                following = (
-                    placed_blocks[index + 1].block if index + 1 < len(placed_blocks) else None
-                )
+                following = placed_blocks[index + 1].block if index + 1 < len(placed_blocks) else None
                 if _introduces_siblings(block, following):
                     # "- A List Of Tasks To Address The Issue:" over unindented sibling bullets.
                     self.sibling_labels[_level(block)] = strip_markdown(block.first.text)
@@ -234,9 +230,7 @@ class _Extractor:
             )
         return section, facts
 
-    def label_lines(
-        self, item: ListItem, context: Context, label: str, outer: Sequence[str] = ()
-    ) -> None:
+    def label_lines(self, item: ListItem, context: Context, label: str, outer: Sequence[str] = ()) -> None:
         """The lines under a label-only item (indented or lazy) are its items, one per unit.
 
         A line among them that is itself an action label ("To-do:") heads the lines after it.
@@ -289,9 +283,7 @@ class _Extractor:
             if done is None and len(words(notes_text)) <= 2:
                 done = tables.cell_done(notes_text)  # a Notes cell that only says "Done"
             ref = tables.cell_ticket(ticket_text) if ticket_text else None
-            ref = (
-                ref or tables.link_ticket(cell(cols.type)) or tables.link_ticket(cell(cols.status))
-            )
+            ref = ref or tables.link_ticket(cell(cols.type)) or tables.link_ticket(cell(cols.status))
             self.items.append(
                 RawItem(
                     "table",
@@ -301,9 +293,7 @@ class _Extractor:
                     done=done,
                     owner=tables.cell_owner(cell(cols.owner)) if cols.owner is not None else None,
                     due=tables.cell_due(cell(cols.due), base) if cols.due is not None else None,
-                    priority=tables.cell_priority(cell(cols.priority))
-                    if cols.priority is not None
-                    else None,
+                    priority=tables.cell_priority(cell(cols.priority)) if cols.priority is not None else None,
                     ref=ref,
                     row_span=(row.line.start, row.line.end),
                     table_cell=True,

@@ -90,9 +90,7 @@ def document_title(lines: Sequence[Line], start: int, values: dict[str, str]) ->
             continue
         heading = re.match(r"^#\s+(.+?)\s*#*$", text)
         following = lines[index + 1].text.strip() if index + 1 < len(lines) else ""
-        candidate = (
-            heading.group(1) if heading else text if re.fullmatch(r"=+", following) else None
-        )
+        candidate = heading.group(1) if heading else text if re.fullmatch(r"=+", following) else None
         if candidate is not None and _names_document(candidate):
             return _clean_title(candidate)
         if first is None:

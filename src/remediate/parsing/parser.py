@@ -54,9 +54,7 @@ def _apply_note(note: str, fields: Fields, base: date | None) -> None:
         fields.owner = fields.owner or tables.cell_owner(value)
 
 
-def parse_text(
-    text: str, *, source: str = "<text>", section_titles: Sequence[str] = ()
-) -> ParseResult:
+def parse_text(text: str, *, source: str = "<text>", section_titles: Sequence[str] = ()) -> ParseResult:
     """Parse postmortem text into its metadata and action items."""
     extra = tuple(title for title in section_titles if title.strip())
     lines = split_lines(text)
@@ -96,8 +94,7 @@ def parse_text(
         line = line_of(span[0])
         if fields.relative_due and not (raw.due or fields.due):
             warnings.append(
-                f"line {line}: relative deadline '{fields.relative_due}' ignored "
-                "(the document states no incident date)"
+                f"line {line}: relative deadline '{fields.relative_due}' ignored (the document states no incident date)"
             )
         result.append(
             ActionItem(
@@ -112,9 +109,7 @@ def parse_text(
                 line=line,
                 # The item's last line, a ticket reference on its own continuation line included.
                 end_line=line_of(
-                    raw.raw.offsets[-1]
-                    if raw.kind in ("list", "checkbox")
-                    else max(span[1] - 1, span[0])
+                    raw.raw.offsets[-1] if raw.kind in ("list", "checkbox") else max(span[1] - 1, span[0])
                 ),
                 kind=raw.kind,  # type: ignore[arg-type]
                 span=span,
@@ -123,9 +118,7 @@ def parse_text(
         )
     if not result:
         if outline.action_headings:
-            names = ", ".join(
-                f"'{section_name(h.title)}' (line {h.line.number})" for h in outline.action_headings
-            )
+            names = ", ".join(f"'{section_name(h.title)}' (line {h.line.number})" for h in outline.action_headings)
             warnings.append(f"action-item section(s) {names} hold no items")
         else:
             warnings.append(_no_section_warning(extra))

@@ -41,8 +41,7 @@ ACTION_VERBS = frozenset(
     """.split()
 )
 _AUXILIARIES = frozenset(
-    "is are was were be been has have had will would should can could may might must does did "
-    "of helps needs".split()
+    "is are was were be been has have had will would should can could may might must does did of helps needs".split()
 )
 _MODAL = re.compile(
     r"\b(?:will|shall|should|must|need(?:s)? to|plan(?:s)? to|(?:are|is) going to|intend(?:s)? to"
@@ -217,9 +216,7 @@ def is_closing(sentence: str) -> bool:
 def is_intro(sentence: str) -> bool:
     """Sentences that introduce a list: they end with ':' or announce "the following"."""
     text = _plain(sentence).rstrip()
-    return text.endswith((":", "：")) or bool(
-        re.search(r"\b(?:the following|as follows)\b", text, re.I)
-    )
+    return text.endswith((":", "：")) or bool(re.search(r"\b(?:the following|as follows)\b", text, re.I))
 
 
 def is_narrative(sentence: str) -> bool:

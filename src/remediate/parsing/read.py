@@ -46,9 +46,7 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
             raise InputError(str(path), "is a directory, expected a postmortem file")
         size = path.stat().st_size
         if size > max_bytes:
-            raise InputError(
-                str(path), f"is {size:,} bytes, over the {max_bytes:,}-byte limit (parser.max_bytes)"
-            )
+            raise InputError(str(path), f"is {size:,} bytes, over the {max_bytes:,}-byte limit (parser.max_bytes)")
         return path.read_bytes()
     except FileNotFoundError:
         raise InputError(str(path), "no such file") from None
@@ -74,9 +72,7 @@ def decode(source: str, data: bytes) -> Document:
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError:
-        raise InputError(
-            source, f"not UTF-8 text (invalid byte at offset {position}); convert it to UTF-8"
-        ) from None
+        raise InputError(source, f"not UTF-8 text (invalid byte at offset {position}); convert it to UTF-8") from None
     warning = f"{source}: not valid UTF-8 (byte offset {position}); decoded as Windows-1252"
     return Document(source, text, (warning,))
 

@@ -185,10 +185,7 @@ class _Walker:
         # table), but an empty heading ("##" as a rule) names no section, and an inline
         # "Root Causes: text" label covers only its own line.
         self.in_other = (
-            self.root is None
-            and cls == OTHER
-            and heading.kind != "inline"
-            and bool(title_words(heading.title))
+            self.root is None and cls == OTHER and heading.kind != "inline" and bool(title_words(heading.title))
         )
         if heading.strong:
             self.strong_level = heading.level
@@ -197,9 +194,7 @@ class _Walker:
         """ "Title: text": opens a section (text ending in ':' is its intro, else its content)."""
         assert heading.inline is not None
         # The text is the section's intro when it ends with ':' or a list/table follows it.
-        intro = heading.inline.text.rstrip().endswith((":", "：")) or isinstance(
-            following, ListItem | Table
-        )
+        intro = heading.inline.text.rstrip().endswith((":", "：")) or isinstance(following, ListItem | Table)
         if self.root is None:
             self.open(heading)
         elif intro:
@@ -210,9 +205,7 @@ class _Walker:
             self.outline.placed.append(Placed(InlineText(chunk, heading.line), self.context()))
             return
         if not intro:
-            self.outline.placed.append(
-                Placed(InlineText(heading.inline, heading.line), self.context())
-            )
+            self.outline.placed.append(Placed(InlineText(heading.inline, heading.line), self.context()))
 
     def walk(self, blocks: Sequence[Block]) -> Outline:
         for index, block in enumerate(blocks):

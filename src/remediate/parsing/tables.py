@@ -37,12 +37,8 @@ _ROLES = (
     ),
     ("notes", r"details|notes?|comments?|rationale|why|context"),
 )
-_NO_VALUE = frozenset(
-    {"", "-", "—", "–", "n/a", "na", "none", "tbd", "tba", "?", "unknown", "unassigned"}
-)
-_DONE = re.compile(
-    r"\b(?:done|completed?|fixed|closed|resolved|shipped|merged|deployed)\b|✅|✔", re.I
-)
+_NO_VALUE = frozenset({"", "-", "—", "–", "n/a", "na", "none", "tbd", "tba", "?", "unknown", "unassigned"})
+_DONE = re.compile(r"\b(?:done|completed?|fixed|closed|resolved|shipped|merged|deployed)\b|✅|✔", re.I)
 _OPEN = re.compile(
     r"\b(?:todo|to do|open|in[\s-](?:progress|development)|under development|not started|planned|pending|wip|ongoing|blocked|backlog)\b"
     r"|⬜|❌|🚧|⏳|\[ \]",

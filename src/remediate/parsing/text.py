@@ -182,9 +182,7 @@ def strip_decoration(text: str) -> str:
 
 # --- sentences -------------------------------------------------------------------------------
 
-_ABBREVIATIONS = frozenset(
-    "e.g i.e etc vs approx inc ltd co mr mrs ms dr prof no fig st jr sr a.m p.m cf al".split()
-)
+_ABBREVIATIONS = frozenset("e.g i.e etc vs approx inc ltd co mr mrs ms dr prof no fig st jr sr a.m p.m cf al".split())
 _LAST_WORD = re.compile(r"([\w.]+)\W*$")
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]*_]*(?=\s+[\"'“‘(\[*_]*[A-Z0-9@])")
 
@@ -198,11 +196,7 @@ def split_sentences(chunk: Chunk) -> list[Chunk]:
         word = _LAST_WORD.search(text, max(start, match.start() - 40), match.start())
         if word and word.group(1).casefold().rstrip(".") in _ABBREVIATIONS:
             continue
-        if (
-            match.group().startswith(".")
-            and match.start() > 0
-            and text[match.start() - 1].isdigit()
-        ):
+        if match.group().startswith(".") and match.start() > 0 and text[match.start() - 1].isdigit():
             if text[match.start() + 1 : match.start() + 2].isdigit():
                 continue
         pieces.append(chunk.sub(start, match.end()).strip())

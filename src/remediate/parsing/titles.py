@@ -88,26 +88,20 @@ _SURFACE = {
     **dict.fromkeys(("qanda", "faq", "faqs", "questions"), "qanda"),
     **dict.fromkeys(("checklist", "trail"), "checklist"),
     **dict.fromkeys(("contributing", "factors", "trigger", "triggers"), "factors"),
-    **dict.fromkeys(
-        ("incident", "outage", "problem", "symptoms", "details", "description"), "incident"
-    ),
+    **dict.fromkeys(("incident", "outage", "problem", "symptoms", "details", "description"), "incident"),
     **dict.fromkeys(("analysis", "investigation", "escalation", "detected"), "analysis"),
     **dict.fromkeys(("acknowledgements", "acknowledgments", "thanks", "disclaimer"), "appendix"),
     **dict.fromkeys(("announced", "discovered", "fixed", "cve", "authors", "participants"), "meta"),
     "you": "you",
     # Words that look like action words to the fuzzy matcher but are not.
-    **dict.fromkeys(
-        ("preventable", "prevented", "correct", "incorrect", "action-taken"), "neutral"
-    ),
+    **dict.fromkeys(("preventable", "prevented", "correct", "incorrect", "action-taken"), "neutral"),
 }
 _OTHER_ROOTS = frozenset(
     "timeline cause resolution impact summary lessons went conclusion appendix qanda checklist "
     "factors incident analysis meta you taken".split()
 )
 _VOCABULARY = sorted(word for word in _SURFACE if len(word) >= 5)
-_STOPWORDS = frozenset(
-    "a an and or the to of for in on with we our are is be this it from by".split()
-)
+_STOPWORDS = frozenset("a an and or the to of for in on with we our are is be this it from by".split())
 _MARKERS = frozenset({("action", "item"), ("action",), ("todo",), ("task",), ("ai",), ("fixme",)})
 
 
@@ -179,8 +173,7 @@ def _has_action_roots(roots: Sequence[str], words: Sequence[str]) -> bool:
 
 def _close(word: str, candidates: Iterable[str]) -> bool:
     return any(
-        word == other
-        or (word[:1] == other[:1] and difflib.SequenceMatcher(None, word, other).ratio() >= 0.84)
+        word == other or (word[:1] == other[:1] and difflib.SequenceMatcher(None, word, other).ratio() >= 0.84)
         for other in candidates
     )
 
@@ -304,9 +297,7 @@ _DONE_NOTE = re.compile(
 
 # A sub-heading that is only a status ("Completed", "Open items") states every item's state.
 _STATUS_NOISE = frozenset("action actions item items task tasks fixes work".split())
-_DONE_STATUS = frozenset(
-    {"done", "completed", "complete", "finished", "closed", "resolved", "shipped", "already done"}
-)
+_DONE_STATUS = frozenset({"done", "completed", "complete", "finished", "closed", "resolved", "shipped", "already done"})
 _OPEN_STATUS = frozenset(
     {"open", "in progress", "in-progress", "ongoing", "pending", "not started", "planned",
      "outstanding", "remaining", "still open", "backlog", "wip"}

@@ -73,9 +73,12 @@ class PostmortemAudit:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready fields."""
-        return {"id": self.id, "title": self.title,
-                "incident_date": self.incident_date.isoformat() if self.incident_date else None,
-                **self.completion.to_json()}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "incident_date": self.incident_date.isoformat() if self.incident_date else None,
+            **self.completion.to_json(),
+        }
 
 
 @dataclass(frozen=True)
@@ -101,8 +104,12 @@ class Recurrence:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready fields."""
-        return {"similarity": self.similarity, "repeats_open_item": self.repeats_open_item,
-                "earlier": self.earlier.to_json(), "later": self.later.to_json()}
+        return {
+            "similarity": self.similarity,
+            "repeats_open_item": self.repeats_open_item,
+            "earlier": self.earlier.to_json(),
+            "later": self.later.to_json(),
+        }
 
 
 @dataclass
@@ -185,9 +192,16 @@ def build_audit(
     for item in chosen:
         groups[item.postmortem_id].append(item)
     postmortems = sorted(
-        (PostmortemAudit(pm_id, rows[0].postmortem_title, rows[0].incident_date, min(r.start for r in rows),
-                         completion(rows, as_of))
-         for pm_id, rows in groups.items()),
+        (
+            PostmortemAudit(
+                pm_id,
+                rows[0].postmortem_title,
+                rows[0].incident_date,
+                min(r.start for r in rows),
+                completion(rows, as_of),
+            )
+            for pm_id, rows in groups.items()
+        ),
         key=lambda p: (p.start, p.id),
     )
     current = [i for i in chosen if not i.removed]
@@ -201,7 +215,9 @@ def build_audit(
                 break
     chosen_ids = {i.id for i in chosen}
     return AuditReport(
-        as_of=as_of, since=since, until=until,
+        as_of=as_of,
+        since=since,
+        until=until,
         overall=completion(chosen, as_of),
         postmortems=postmortems,
         open_by_age=by_age,
@@ -209,8 +225,11 @@ def build_audit(
         without_owner=[i for i in open_items if not i.owner],
         without_due=[i for i in open_items if i.due is None],
         drift=find_drift(chosen),
-        recurring=[r for r in find_recurring(items, recurring_threshold)
-                   if r.later.id in chosen_ids or r.earlier.id in chosen_ids],
+        recurring=[
+            r
+            for r in find_recurring(items, recurring_threshold)
+            if r.later.id in chosen_ids or r.earlier.id in chosen_ids
+        ],
         open_over_time=open_over_time(chosen, [e for e in events if e.item_id in chosen_ids], tz, as_of),
     )
 
@@ -266,14 +285,19 @@ def find_recurring(items: Sequence[ReportItem], threshold: float) -> list[Recurr
                 if dice < min_dice:
                     continue
                 matcher.set_seq1(norms[earlier])
-                if (matcher.real_quick_ratio() + dice) / 2 < threshold or (matcher.quick_ratio() + dice) / 2 < threshold:
+                if (matcher.real_quick_ratio() + dice) / 2 < threshold or (
+                    matcher.quick_ratio() + dice
+                ) / 2 < threshold:
                     continue
                 score = (matcher.ratio() + dice) / 2  # identity.similarity(a.text, b.text), on the cached matcher
                 if score < threshold:
                     continue
                 found = Recurrence(a, b, round(score, 3), a.start < b.start and _open_on(a, b.start))
                 kept = best.get(later)
-                if kept is None or (found.repeats_open_item, found.similarity) > (kept.repeats_open_item, kept.similarity):
+                if kept is None or (found.repeats_open_item, found.similarity) > (
+                    kept.repeats_open_item,
+                    kept.similarity,
+                ):
                     best[later] = found
     return sorted(best.values(), key=lambda r: (-r.repeats_open_item, -r.similarity, r.later.start, r.later.id))
 
@@ -288,10 +312,14 @@ def _open_on(item: ReportItem, day: date) -> bool:
 def load_events(session: Session) -> list[Event]:
     """The item history the timeline is rebuilt from, oldest first."""
     kinds = ("added", "state", "removed", "restored")
-    return list(session.exec(select(Event).where(col(Event.kind).in_(kinds)).order_by(col(Event.at), col(Event.id))).all())
+    return list(
+        session.exec(select(Event).where(col(Event.kind).in_(kinds)).order_by(col(Event.at), col(Event.id))).all()
+    )
 
 
-def open_over_time(items: Sequence[ReportItem], events: Sequence[Event], tz: tzinfo, as_of: date) -> list[tuple[date, int]]:
+def open_over_time(
+    items: Sequence[ReportItem], events: Sequence[Event], tz: tzinfo, as_of: date
+) -> list[tuple[date, int]]:
     """How many items were open at the end of each sampled day, rebuilt from the event history.
 
     A ticket created already done changes the item's state without a ``state`` event, so an

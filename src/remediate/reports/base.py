@@ -97,13 +97,23 @@ def load_items(session: Session, tz: tzinfo, *, include_removed: bool = True) ->
         closed = item.state_changed_at if item.state not in OPEN_STATES else None
         rows.append(
             ReportItem(
-                id=item.id, postmortem_id=item.postmortem_id, postmortem_title=pm.title if pm else None,
-                incident_date=pm.incident_date if pm else None, text=item.text, owner=item.owner,
-                priority=item.priority, state=item.state, due=item.effective_due, due_source=item.due_source,
+                id=item.id,
+                postmortem_id=item.postmortem_id,
+                postmortem_title=pm.title if pm else None,
+                incident_date=pm.incident_date if pm else None,
+                text=item.text,
+                owner=item.owner,
+                priority=item.priority,
+                state=item.state,
+                due=item.effective_due,
+                due_source=item.due_source,
                 first_seen=local_date(item.first_seen, tz),
-                closed_on=local_date(closed, tz) if closed else None, removed=item.removed,
-                tracker=link.tracker if link else None, key=link.key if link else None,
-                url=link.url if link else None, missing=link.missing if link else None,
+                closed_on=local_date(closed, tz) if closed else None,
+                removed=item.removed,
+                tracker=link.tracker if link else None,
+                key=link.key if link else None,
+                url=link.url if link else None,
+                missing=link.missing if link else None,
             )
         )
     return rows

@@ -22,9 +22,11 @@ def completion_bars(postmortems: Sequence[PostmortemAudit], width: int = 760) ->
     label_w, pct_w, row_h = 260, 60, 24
     bar_w = width - label_w - pct_w
     height = row_h * max(1, len(postmortems)) + 30
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="completion-title" '
-             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" {_FONT}>',
-             '<title id="completion-title">Completion per postmortem</title>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="completion-title" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" {_FONT}>',
+        '<title id="completion-title">Completion per postmortem</title>',
+    ]
     for n, pm in enumerate(postmortems):
         c = pm.completion
         y = n * row_h
@@ -37,16 +39,20 @@ def completion_bars(postmortems: Sequence[PostmortemAudit], width: int = 760) ->
                 continue
             w = bar_w * count / c.items
             tip = escape(f"{pm.title or pm.id}: {count} {name.replace('_', ' ')}")
-            parts.append(f'<rect x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" '
-                         f'fill="{COLORS[name]}"><title>{tip}</title></rect>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" '
+                f'fill="{COLORS[name]}"><title>{tip}</title></rect>'
+            )
             x += w
         pct = "-" if c.percent_complete is None else f"{c.percent_complete:g}%"
         parts.append(f'<text x="{width - pct_w + 8}" y="{y + 16}">{pct}</text>')
     legend_y = height - 8
     for n, name in enumerate(("done", "not_doing", "open", "overdue")):
         lx = label_w + n * 110
-        parts.append(f'<rect x="{lx}" y="{legend_y - 10}" width="10" height="10" fill="{COLORS[name]}"/>'
-                     f'<text x="{lx + 14}" y="{legend_y}">{name.replace("_", " ")}</text>')
+        parts.append(
+            f'<rect x="{lx}" y="{legend_y - 10}" width="10" height="10" fill="{COLORS[name]}"/>'
+            f'<text x="{lx + 14}" y="{legend_y}">{name.replace("_", " ")}</text>'
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -66,18 +72,22 @@ def open_line(points: Sequence[tuple[date, int]], width: int = 760, height: int 
 
     coords = [xy(d, n) for d, n in points]
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="open-title" '
-             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" {_FONT}>',
-             '<title id="open-title">Open action items over time</title>',
-             f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="#888"/>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#888"/>',
-             f'<text x="{left - 6}" y="{top + 10}" text-anchor="end">{peak}</text>',
-             f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end">0</text>',
-             f'<text x="{left}" y="{height - 10}">{points[0][0].isoformat()}</text>',
-             f'<text x="{width - right}" y="{height - 10}" text-anchor="end">{points[-1][0].isoformat()}</text>',
-             f'<polyline points="{line}" fill="none" stroke="{COLORS["open"]}" stroke-width="2"/>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="open-title" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" {_FONT}>',
+        '<title id="open-title">Open action items over time</title>',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="#888"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#888"/>',
+        f'<text x="{left - 6}" y="{top + 10}" text-anchor="end">{peak}</text>',
+        f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end">0</text>',
+        f'<text x="{left}" y="{height - 10}">{points[0][0].isoformat()}</text>',
+        f'<text x="{width - right}" y="{height - 10}" text-anchor="end">{points[-1][0].isoformat()}</text>',
+        f'<polyline points="{line}" fill="none" stroke="{COLORS["open"]}" stroke-width="2"/>',
+    ]
     for (day, n), (x, y) in zip(points, coords, strict=True):
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{COLORS["open"]}">'
-                     f"<title>{day.isoformat()}: {n} open</title></circle>")
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{COLORS["open"]}">'
+            f"<title>{day.isoformat()}: {n} open</title></circle>"
+        )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -87,10 +87,13 @@ def build_digest(items: list[ReportItem], as_of: date, kind: PeriodKind = "week"
     by_owner = sorted(owners.values(), key=lambda g: (g.name == NO_OWNER, -len(g.items), g.name.casefold()))
     by_postmortem = sorted(postmortems.values(), key=lambda g: (-len(g.items), g.name.casefold()))
     until, since = span_ahead(as_of, kind), span_back(as_of, kind)
-    due_soon = sorted((i for i in current if i.is_open and i.due and as_of <= i.due < until),
-                      key=lambda i: (i.due, i.postmortem_id))
-    completed = sorted((i for i in current if i.state == "done" and i.closed_on and since <= i.closed_on <= as_of),
-                       key=lambda i: (i.closed_on, i.postmortem_id))
+    due_soon = sorted(
+        (i for i in current if i.is_open and i.due and as_of <= i.due < until), key=lambda i: (i.due, i.postmortem_id)
+    )
+    completed = sorted(
+        (i for i in current if i.state == "done" and i.closed_on and since <= i.closed_on <= as_of),
+        key=lambda i: (i.closed_on, i.postmortem_id),
+    )
     open_items = [i for i in current if i.is_open]
     closed = len(current) - len(open_items)
     headline = {
@@ -102,5 +105,6 @@ def build_digest(items: list[ReportItem], as_of: date, kind: PeriodKind = "week"
         "owners_with_overdue": sum(1 for g in by_owner if g.name != NO_OWNER),
         "percent_complete": percent(closed, len(current)),
     }
-    return Digest(as_of, period_of(as_of, kind), overdue, by_owner, by_postmortem, due_soon, until,
-                  completed, since, headline)
+    return Digest(
+        as_of, period_of(as_of, kind), overdue, by_owner, by_postmortem, due_soon, until, completed, since, headline
+    )

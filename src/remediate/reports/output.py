@@ -14,8 +14,19 @@ from remediate.reports.base import ReportItem
 from remediate.reports.overdue import OverdueReport
 from remediate.reports.send import DigestOutcome
 
-ITEM_COLUMNS = ["item_id", "postmortem_id", "text", "owner", "priority", "state", "due", "due_source",
-                "tracker", "key", "url"]
+ITEM_COLUMNS = [
+    "item_id",
+    "postmortem_id",
+    "text",
+    "owner",
+    "priority",
+    "state",
+    "due",
+    "due_source",
+    "tracker",
+    "key",
+    "url",
+]
 
 
 def _csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -49,10 +60,17 @@ def overdue(report: OverdueReport, format: str) -> None:
         _csv([*ITEM_COLUMNS, "days_overdue"], [[*_item_row(r.item), r.days_overdue] for r in report.items])
         return
     columns = ["days overdue", "item", "owner", "due", "postmortem", "ticket"]
-    rows = [(r.days_overdue, _clip(r.item.text), r.item.owner or "-",
-             f"{r.item.due.isoformat() if r.item.due else '-'} ({r.item.due_description()})",
-             r.item.postmortem_title or r.item.postmortem_id, r.item.url or r.item.key or "-")
-            for r in report.items]
+    rows = [
+        (
+            r.days_overdue,
+            _clip(r.item.text),
+            r.item.owner or "-",
+            f"{r.item.due.isoformat() if r.item.due else '-'} ({r.item.due_description()})",
+            r.item.postmortem_title or r.item.postmortem_id,
+            r.item.url or r.item.key or "-",
+        )
+        for r in report.items
+    ]
     summary = f"{len(rows)} overdue item(s) as of {report.as_of.isoformat()}"
     if format == "markdown":
         sys.stdout.write(f"## Overdue action items\n\n{summary}.\n\n" + (markdown_table(columns, rows) if rows else ""))
@@ -86,7 +104,9 @@ def digest(outcome: DigestOutcome, format: str, templates_dir: Path | None) -> N
         return
     key = outcome.period.key
     if outcome.status == "sent":
-        again = f" (again: first sent {outcome.previous_sent_at:%Y-%m-%d %H:%M} UTC)" if outcome.previous_sent_at else ""
+        again = (
+            f" (again: first sent {outcome.previous_sent_at:%Y-%m-%d %H:%M} UTC)" if outcome.previous_sent_at else ""
+        )
         message = f"sent the {key} digest: {outcome.detail}{again}"
     else:
         sent_at = f" on {outcome.previous_sent_at:%Y-%m-%d %H:%M} UTC" if outcome.previous_sent_at else ""
@@ -106,8 +126,11 @@ def _completion_cells(c: Completion) -> list[Any]:
 
 
 def _timing_cells(c: Completion) -> list[Any]:
-    return [_pct(c.on_time_rate), "-" if c.median_days_to_close is None else f"{c.median_days_to_close:g}",
-            "-" if c.p90_days_to_close is None else f"{c.p90_days_to_close:g}"]
+    return [
+        _pct(c.on_time_rate),
+        "-" if c.median_days_to_close is None else f"{c.median_days_to_close:g}",
+        "-" if c.p90_days_to_close is None else f"{c.p90_days_to_close:g}",
+    ]
 
 
 def audit_html(report: AuditReport, templates_dir: Path | None) -> str:
@@ -115,8 +138,13 @@ def audit_html(report: AuditReport, templates_dir: Path | None) -> str:
     from remediate.reports.charts import completion_bars, open_line
     from remediate.reports.templating import render
 
-    return render(templates_dir, "audit.html.j2", audit=report,
-                  completion_chart=completion_bars(report.postmortems), open_chart=open_line(report.open_over_time))
+    return render(
+        templates_dir,
+        "audit.html.j2",
+        audit=report,
+        completion_chart=completion_bars(report.postmortems),
+        open_chart=open_line(report.open_over_time),
+    )
 
 
 def audit(report: AuditReport, format: str, templates_dir: Path | None) -> None:
@@ -128,39 +156,103 @@ def audit(report: AuditReport, format: str, templates_dir: Path | None) -> None:
         sys.stdout.write(audit_html(report, templates_dir))
         return
     if format == "csv":
-        columns = ["postmortem_id", "title", "incident_date", *[c.replace(" ", "_") for c in _COMPLETION_COLUMNS],
-                   "on_time_rate", "median_days_to_close", "p90_days_to_close"]
-        rows = [[p.id, p.title, p.incident_date, *_completion_cells(p.completion)[:-1], p.completion.percent_complete,
-                 p.completion.on_time_rate, p.completion.median_days_to_close, p.completion.p90_days_to_close]
-                for p in report.postmortems]
+        columns = [
+            "postmortem_id",
+            "title",
+            "incident_date",
+            *[c.replace(" ", "_") for c in _COMPLETION_COLUMNS],
+            "on_time_rate",
+            "median_days_to_close",
+            "p90_days_to_close",
+        ]
+        rows = [
+            [
+                p.id,
+                p.title,
+                p.incident_date,
+                *_completion_cells(p.completion)[:-1],
+                p.completion.percent_complete,
+                p.completion.on_time_rate,
+                p.completion.median_days_to_close,
+                p.completion.p90_days_to_close,
+            ]
+            for p in report.postmortems
+        ]
         o = report.overall
-        rows.append(["(overall)", None, None, *_completion_cells(o)[:-1], o.percent_complete, o.on_time_rate,
-                     o.median_days_to_close, o.p90_days_to_close])
+        rows.append(
+            [
+                "(overall)",
+                None,
+                None,
+                *_completion_cells(o)[:-1],
+                o.percent_complete,
+                o.on_time_rate,
+                o.median_days_to_close,
+                o.p90_days_to_close,
+            ]
+        )
         _csv(columns, rows)
         return
     names = [_clip(p.title or p.id, 40) for p in report.postmortems] + ["(overall)"]
     completions = [p.completion for p in report.postmortems] + [report.overall]
     sections: list[tuple[str, list[str], list[list[Any]]]] = [
-        ("Completion", ["postmortem", *_COMPLETION_COLUMNS],
-         [[n, *_completion_cells(c)] for n, c in zip(names, completions, strict=True)]),
-        ("Timeliness", ["postmortem", *_TIMING_COLUMNS],
-         [[n, *_timing_cells(c)] for n, c in zip(names, completions, strict=True)]),
+        (
+            "Completion",
+            ["postmortem", *_COMPLETION_COLUMNS],
+            [[n, *_completion_cells(c)] for n, c in zip(names, completions, strict=True)],
+        ),
+        (
+            "Timeliness",
+            ["postmortem", *_TIMING_COLUMNS],
+            [[n, *_timing_cells(c)] for n, c in zip(names, completions, strict=True)],
+        ),
         ("Open items by age", list(report.open_by_age), [list(report.open_by_age.values())]),
     ]
     if report.drift:
-        sections.append(("Drift", ["what", "item", "ticket", "postmortem"],
-                         [[d.kind.replace("_", " "), _clip(d.item.text), d.item.key or "-",
-                           d.item.postmortem_title or d.item.postmortem_id] for d in report.drift]))
+        sections.append(
+            (
+                "Drift",
+                ["what", "item", "ticket", "postmortem"],
+                [
+                    [
+                        d.kind.replace("_", " "),
+                        _clip(d.item.text),
+                        d.item.key or "-",
+                        d.item.postmortem_title or d.item.postmortem_id,
+                    ]
+                    for d in report.drift
+                ],
+            )
+        )
     if report.recurring:
-        sections.append(("Recurring action items", ["earlier", "later", "similarity", "flag"],
-                         [[f"{_clip(r.earlier.text, 50)} ({r.earlier.postmortem_id}, {r.earlier.state})",
-                           f"{_clip(r.later.text, 50)} ({r.later.postmortem_id})", r.similarity,
-                           "repeats an open item" if r.repeats_open_item else ""] for r in report.recurring]))
-    for title, items in (("Closed as not doing", report.not_doing), ("Open without owner", report.without_owner),
-                         ("Open without due date", report.without_due)):
+        sections.append(
+            (
+                "Recurring action items",
+                ["earlier", "later", "similarity", "flag"],
+                [
+                    [
+                        f"{_clip(r.earlier.text, 50)} ({r.earlier.postmortem_id}, {r.earlier.state})",
+                        f"{_clip(r.later.text, 50)} ({r.later.postmortem_id})",
+                        r.similarity,
+                        "repeats an open item" if r.repeats_open_item else "",
+                    ]
+                    for r in report.recurring
+                ],
+            )
+        )
+    for title, items in (
+        ("Closed as not doing", report.not_doing),
+        ("Open without owner", report.without_owner),
+        ("Open without due date", report.without_due),
+    ):
         if items:
-            sections.append((title, ["item", "ticket", "postmortem"],
-                             [[_clip(i.text), i.key or "-", i.postmortem_title or i.postmortem_id] for i in items]))
+            sections.append(
+                (
+                    title,
+                    ["item", "ticket", "postmortem"],
+                    [[_clip(i.text), i.key or "-", i.postmortem_title or i.postmortem_id] for i in items],
+                )
+            )
     scope = f"as of {report.as_of.isoformat()}"
     if report.since or report.until:
         scope += f", postmortems from {report.since or 'the start'} to {report.until or 'now'}"
@@ -171,8 +263,10 @@ def audit(report: AuditReport, format: str, templates_dir: Path | None) -> None:
         return
     for title, columns, rows in sections:
         table(title, columns, rows)
-    sys.stdout.write(f"Remediation audit {scope}: {_pct(report.overall.percent_complete)} complete, "
-                     f"{_pct(report.overall.on_time_rate)} on time\n")
+    sys.stdout.write(
+        f"Remediation audit {scope}: {_pct(report.overall.percent_complete)} complete, "
+        f"{_pct(report.overall.on_time_rate)} on time\n"
+    )
 
 
 # --- lint ------------------------------------------------------------------------------------

@@ -100,21 +100,33 @@ def deliver(
                 .order_by(col(DigestSent.sent_at).desc())
             ).first()
         if previous is not None and not force:
-            return DigestOutcome("skipped", channel, digest, text, f"already sent for {digest.period.key}",
-                                 previous.sent_at)
+            return DigestOutcome(
+                "skipped", channel, digest, text, f"already sent for {digest.period.key}", previous.sent_at
+            )
         detail = _send(channel, digest, text, settings, templates_dir, environ)
         with store.session() as session:
-            session.add(DigestSent(
-                channel=channel, period=digest.period.key, period_start=digest.period.start,
-                period_end=digest.period.end, as_of=digest.as_of, sent_at=utcnow(), forced=previous is not None,
-                summary=json.dumps(digest.headline),
-            ))
+            session.add(
+                DigestSent(
+                    channel=channel,
+                    period=digest.period.key,
+                    period_start=digest.period.start,
+                    period_end=digest.period.end,
+                    as_of=digest.as_of,
+                    sent_at=utcnow(),
+                    forced=previous is not None,
+                    summary=json.dumps(digest.headline),
+                )
+            )
             session.commit()
     return DigestOutcome("sent", channel, digest, text, detail, previous.sent_at if previous else None)
 
 
 def _send(
-    channel: str, digest: Digest, text: str, settings: DigestSettings, templates_dir: Path | None,
+    channel: str,
+    digest: Digest,
+    text: str,
+    settings: DigestSettings,
+    templates_dir: Path | None,
     environ: Mapping[str, str],
 ) -> str:
     from remediate import notify

@@ -147,13 +147,19 @@ class Service:
             if self.http is not None:
                 from remediate.service.health import HealthServer
 
-                self.server = HealthServer(self.settings, store, lambda: self.role,
-                                           host=self.http[0], port=self.http[1], specs=self.specs)
+                self.server = HealthServer(
+                    self.settings, store, lambda: self.role, host=self.http[0], port=self.http[1], specs=self.specs
+                )
                 self.server.start()
                 host, port = self.server.address
                 _event("http_listening", host=host, port=port)
-            _event("service_started", instance=owner_id(), database=display_url(url),
-                   jobs=",".join(enabled_jobs(self.settings, self.specs)) or "none", timezone=self.settings.timezone)
+            _event(
+                "service_started",
+                instance=owner_id(),
+                database=display_url(url),
+                jobs=",".join(enabled_jobs(self.settings, self.specs)) or "none",
+                timezone=self.settings.timezone,
+            )
             self._loop(store, url)
         finally:
             self.role = "stopping"
@@ -232,8 +238,17 @@ class Service:
             ):
                 _event("job_kept", job=name, trigger=str(trigger), next_run=stored.next_run_time)
                 continue
-            scheduler.add_job(JOB_FUNC_REF, trigger, args=[name], id=name, name=name,
-                              replace_existing=True, misfire_grace_time=grace, coalesce=True, max_instances=1)
+            scheduler.add_job(
+                JOB_FUNC_REF,
+                trigger,
+                args=[name],
+                id=name,
+                name=name,
+                replace_existing=True,
+                misfire_grace_time=grace,
+                coalesce=True,
+                max_instances=1,
+            )
             _event("job_scheduled", job=name, trigger=str(trigger), replaced=stored is not None)
         for job in scheduler.get_jobs():
             if job.id not in configured:
@@ -251,8 +266,9 @@ class Service:
             now = datetime.now(self.settings.tz())
             if job is not None and job.next_run_time is not None and job.next_run_time > now:
                 scheduler.modify_job(name, next_run_time=now)
-            _event("job_recovered", level=logging.WARNING, job=name, started=record.started,
-                   previous_owner=record.owner)
+            _event(
+                "job_recovered", level=logging.WARNING, job=name, started=record.started, previous_owner=record.owner
+            )
 
 
 def _executor() -> Any:

@@ -40,9 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("remediate.service")
 
 
-def job_problem(
-    record: RunRecord, next_run: datetime | None, now: datetime, overdue_after: float
-) -> str | None:
+def job_problem(record: RunRecord, next_run: datetime | None, now: datetime, overdue_after: float) -> str | None:
     """Why a job is unhealthy (see the module docstring), or None when it is healthy."""
     if record.status == "failed":
         return f"last run failed: {record.error}"
@@ -162,8 +160,9 @@ class RemediateCollector:
         for state, count in counts.items():
             items.add_metric([state], float(count))
         yield items
-        late = gauge("remediate_items_overdue",
-                     "Open action items past their due date (today in the configured time zone).")
+        late = gauge(
+            "remediate_items_overdue", "Open action items past their due date (today in the configured time zone)."
+        )
         late.add_metric([], float(overdue))
         yield late
         linked = gauge("remediate_items_synced", "Action items with a ticket, by tracker.", labels=["tracker"])
@@ -184,7 +183,8 @@ class RemediateCollector:
             ).all()
             last = session.execute(
                 sa.select(kind, tracker, sa.func.max(col(SyncRun.finished_at)))
-                .where(status == "ok").group_by(kind, tracker)
+                .where(status == "ok")
+                .group_by(kind, tracker)
             ).all()
         runs = counter(
             "remediate_sync_runs",
@@ -194,8 +194,11 @@ class RemediateCollector:
         for kind_, tracker_, status_, count in rows:
             runs.add_metric([kind_, tracker_, status_], float(count))
         yield runs
-        when = gauge("remediate_last_sync_timestamp_seconds", "End of the last successful run, Unix time.",
-                     labels=["kind", "tracker"])
+        when = gauge(
+            "remediate_last_sync_timestamp_seconds",
+            "End of the last successful run, Unix time.",
+            labels=["kind", "tracker"],
+        )
         for kind_, tracker_, finished in last:
             if finished is not None:
                 when.add_metric([kind_, tracker_], _unix(finished))
@@ -205,12 +208,17 @@ class RemediateCollector:
         health = job_health(self.settings, self.store, specs=self.specs)
         job = ["job"]
         families = {
-            "last_run": gauge("remediate_job_last_run_timestamp_seconds",
-                              "End of the job's last run, Unix time.", labels=job),
-            "last_success": gauge("remediate_job_last_success_timestamp_seconds",
-                                  "End of the job's last successful run, Unix time.", labels=job),
-            "next_run": gauge("remediate_job_next_run_timestamp_seconds",
-                              "When the job runs next, Unix time.", labels=job),
+            "last_run": gauge(
+                "remediate_job_last_run_timestamp_seconds", "End of the job's last run, Unix time.", labels=job
+            ),
+            "last_success": gauge(
+                "remediate_job_last_success_timestamp_seconds",
+                "End of the job's last successful run, Unix time.",
+                labels=job,
+            ),
+            "next_run": gauge(
+                "remediate_job_next_run_timestamp_seconds", "When the job runs next, Unix time.", labels=job
+            ),
             "healthy": gauge("remediate_job_healthy", "1 when the job is healthy (see /healthz).", labels=job),
             "runs": counter("remediate_job_runs", "Runs of the job.", labels=job),
             "failures": counter("remediate_job_failures", "Failed runs of the job.", labels=job),
@@ -248,7 +256,13 @@ class HealthServer:
     """A small threaded HTTP server for ``/healthz`` and ``/metrics``."""
 
     def __init__(
-        self, settings: Settings, store: Store, role: Callable[[], str], *, host: str, port: int,
+        self,
+        settings: Settings,
+        store: Store,
+        role: Callable[[], str],
+        *,
+        host: str,
+        port: int,
         specs: Mapping[str, JobSpec] = JOBS,
     ) -> None:
         self.settings, self.store, self.role, self.specs = settings, store, role, specs

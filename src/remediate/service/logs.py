@@ -72,8 +72,11 @@ class StructuredFormatter(logging.Formatter):
         """One line, secrets masked."""
         data = self.fields(record)
         if self.style == "json":
-            line = json.dumps({k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in data.items()},
-                              ensure_ascii=False, default=str)
+            line = json.dumps(
+                {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in data.items()},
+                ensure_ascii=False,
+                default=str,
+            )
         else:
             line = " ".join(f"{key}={_value(value)}" for key, value in data.items())
         return self.mask(line)

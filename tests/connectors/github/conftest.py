@@ -33,15 +33,11 @@ ConnectorFactory = Callable[..., GitHubConnector]
 def make_connector(fake: FakeGitHub) -> ConnectorFactory:
     """Build connectors against ``fake``; keyword arguments override [connectors.github] keys."""
 
-    def build(
-        *, cache: StateCache | None = None, env: dict[str, str] | None = None, **table: Any
-    ) -> GitHubConnector:
+    def build(*, cache: StateCache | None = None, env: dict[str, str] | None = None, **table: Any) -> GitHubConnector:
         raw = {"repo": REPO, **table}
         raw["pacing"] = {**TEST_PACING, **table.get("pacing", {})}
         config = Config.model_validate(raw)
-        environ = (
-            {"GITHUB_TOKEN": fake.token, "GITHUB_API_URL": fake.base_url} if env is None else env
-        )
+        environ = {"GITHUB_TOKEN": fake.token, "GITHUB_API_URL": fake.base_url} if env is None else env
         context = ConnectorContext(env=environ, cache=cache if cache is not None else MemoryCache())
         return GitHubConnector(config, context, clock=fake.now, sleep=fake.advance)
 

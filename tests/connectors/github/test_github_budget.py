@@ -47,9 +47,7 @@ def test_first_sync_costs_one_creation_per_item_plus_a_constant(
     connector = make_connector(tracking={"mode": mode})
     first_sync(connector, count)
     links = count if mode == "sub-issues" else 0
-    assert (
-        fake.count("POST", "/issues", status=201) - fake.count("POST", "/sub_issues") == count + 1
-    )
+    assert fake.count("POST", "/issues", status=201) - fake.count("POST", "/sub_issues") == count + 1
     assert fake.count("POST", "/sub_issues", status=201) == links
     assert len(fake.requests) == count + links + FIRST_SYNC_CONSTANT
     assert fake.count("PATCH") == 0  # the tracking issue is written once, complete
@@ -82,9 +80,7 @@ def test_resync_with_nothing_changed_costs_one_request_and_no_write(
     assert fake.remaining == remaining
 
 
-def seed(
-    fake: FakeGitHub, make_connector: ConnectorFactory, count: int
-) -> tuple[object, list[TicketRef]]:
+def seed(fake: FakeGitHub, make_connector: ConnectorFactory, count: int) -> tuple[object, list[TicketRef]]:
     """``count`` remediation issues made directly in the fake, claimed, and one full read done."""
     for n in range(count):
         fake.open_issue(REPO, f"Item {n}", labels=("remediation",))
@@ -118,9 +114,7 @@ def test_state_refresh_reads_ceil_k_over_100_pages(
     assert fake.count("GET", status=304) == (1 if changed == 0 else 0)
 
 
-def test_listing_follows_links_with_every_filter(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_listing_follows_links_with_every_filter(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     seed(fake, make_connector, 230)
     *full, incremental = [r for r in fake.requests if r.path.endswith("/issues")]
     assert len(full) == 3  # 230 issues, 100 a page

@@ -64,9 +64,7 @@ def test_cli_repo_overrides_the_table(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_bad_tables_give_one_line_per_problem(
-    table: dict[str, object], message: str, tmp_path: Path
-) -> None:
+def test_bad_tables_give_one_line_per_problem(table: dict[str, object], message: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load("github", table, ConnectorContext(env={}), config_path=tmp_path / "remediate.toml")
     assert re.search(message, str(caught.value)), str(caught.value)
@@ -74,14 +72,10 @@ def test_bad_tables_give_one_line_per_problem(
 
 
 def test_owner_logins_lose_their_at_sign() -> None:
-    assert Config.model_validate({"repo": "a/b", "owners": {"Alice": "@alice"}}).owners == {
-        "Alice": "alice"
-    }
+    assert Config.model_validate({"repo": "a/b", "owners": {"Alice": "@alice"}}).owners == {"Alice": "alice"}
 
 
-@pytest.mark.parametrize(
-    "url", ["ftp://ghe.example.com", "not a url", "https://ghe.example.com/api/v3?x=1"]
-)
+@pytest.mark.parametrize("url", ["ftp://ghe.example.com", "not a url", "https://ghe.example.com/api/v3?x=1"])
 def test_bad_api_url_names_the_variable(url: str) -> None:
     with pytest.raises(ConfigError, match="GITHUB_API_URL="):
         load("github", {"repo": "a/b"}, ConnectorContext(env={"GITHUB_API_URL": url}))

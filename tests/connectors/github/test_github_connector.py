@@ -25,22 +25,15 @@ OTHER = PostmortemInfo(
 # --- creating ----------------------------------------------------------------------------------
 
 
-def test_issue_carries_text_facts_labels_and_marker(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
-    draft = make_draft(
-        1, owner="Alice Smith", text="Ask @bob to page #ops-team about #42.", priority="P0"
-    )
+def test_issue_carries_text_facts_labels_and_marker(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
+    draft = make_draft(1, owner="Alice Smith", text="Ask @bob to page #ops-team about #42.", priority="P0")
     (created,) = make_connector(owners={"alice smith": "alice"}).create([draft])
     issue = fake.issue(REPO, 1)
     assert issue.title == draft.title
     assert find_item_marker(issue.body) == draft.item_id
     body = issue.body or ""
     assert "Ask `@bob` to page #ops-team about `#42`." in body  # pings neutralised, text kept
-    assert (
-        "[API outage of 1 May 2024](https://example.com/postmortems/2024-05-01-api-outage.md)"
-        in body
-    )
+    assert "[API outage of 1 May 2024](https://example.com/postmortems/2024-05-01-api-outage.md)" in body
     for fact in (
         "**Section:** Action Items",
         "**Owner:** @alice",
@@ -53,11 +46,7 @@ def test_issue_carries_text_facts_labels_and_marker(
         "postmortem:2024-05-01-api-outage",
     ]
     assert issue.assignees == ["alice"]
-    assert (
-        created.ref.key == f"{REPO}#1"
-        and created.ref.url
-        and created.ref.url.endswith("/acme/api/issues/1")
-    )
+    assert created.ref.key == f"{REPO}#1" and created.ref.url and created.ref.url.endswith("/acme/api/issues/1")
     assert created.ref.remote_id == str(issue.id)
 
 
@@ -74,25 +63,15 @@ def test_labels_are_created_once_with_colour_and_description(
     assert fake.count(path_contains="/labels") == 0
 
 
-def test_label_names_with_slashes_and_spaces(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
-    list(
-        make_connector(label="area/follow up", postmortem_label="pm/{date}").create([make_draft(1)])
-    )
-    assert {"area/follow up", "pm/2024-05-01"} <= {
-        label.name for label in fake.issue(REPO, 1).labels
-    }
+def test_label_names_with_slashes_and_spaces(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
+    list(make_connector(label="area/follow up", postmortem_label="pm/{date}").create([make_draft(1)]))
+    assert {"area/follow up", "pm/2024-05-01"} <= {label.name for label in fake.issue(REPO, 1).labels}
     assert fake.count("GET", "/labels/area%2Ffollow%20up", status=404) == 1
     assert fake.count("POST", "/labels", status=201) == 3
 
 
-def test_existing_labels_are_not_recreated(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
-    fake.open_issue(
-        REPO, "x", labels=("remediation", "in-progress", "postmortem:2024-05-01-api-outage")
-    )
+def test_existing_labels_are_not_recreated(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
+    fake.open_issue(REPO, "x", labels=("remediation", "in-progress", "postmortem:2024-05-01-api-outage"))
     list(make_connector().create([make_draft(1)]))
     assert fake.count("POST", "/labels") == 0 and fake.count("GET", "/labels/", status=200) == 3
 
@@ -103,33 +82,25 @@ def test_unmapped_owner_gives_no_assignee_and_one_warning(
     drafts = [make_draft(n, owner="@carol") for n in range(3)]
     list(make_connector().create(drafts))
     assert [issue.assignees for issue in fake.all_issues(REPO)] == [[], [], []]
-    warnings = [
-        r for r in caplog.records if r.name == "remediate.github" and r.levelno == logging.WARNING
-    ]
+    warnings = [r for r in caplog.records if r.name == "remediate.github" and r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "'@carol' has no GitHub login" in warnings[0].getMessage()
     assert "**Owner:** `@carol` (no GitHub login mapped)" in (fake.issue(REPO, 1).body or "")
 
 
-def test_owner_github_refuses_to_assign_still_gets_an_issue(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_owner_github_refuses_to_assign_still_gets_an_issue(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     (created,) = make_connector(owners={"Dave": "dave"}).create([make_draft(1, owner="Dave")])
     issue = fake.issue(REPO, 1)
     assert issue.assignees == [] and created.ref.key == f"{REPO}#1"
     assert len(fake.all_issues(REPO)) == 1
 
 
-def test_done_draft_is_created_then_closed_as_completed(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_done_draft_is_created_then_closed_as_completed(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     list(make_connector().create([make_draft(1, done=True)]))
     issue = fake.issue(REPO, 1)
     assert (issue.state, issue.state_reason) == ("closed", "completed")
 
 
-def test_long_titles_and_bodies_fit_githubs_limits(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_long_titles_and_bodies_fit_githubs_limits(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     draft = make_draft(1, title="word " * 100, text="x" * 70000)
     list(make_connector().create([draft]))
     issue = fake.issue(REPO, 1)
@@ -140,15 +111,11 @@ def test_long_titles_and_bodies_fit_githubs_limits(
 # --- updating ----------------------------------------------------------------------------------
 
 
-def test_update_patches_only_what_changed(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_update_patches_only_what_changed(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     connector = make_connector(owners={"alice": "alice", "bob": "bob"})
     draft = make_draft(1, owner="alice")
     (created,) = connector.create([draft])
-    fake.set_labels(
-        REPO, 1, "remediation", "postmortem:2024-05-01-api-outage", "team-db"
-    )  # a person adds one
+    fake.set_labels(REPO, 1, "remediation", "postmortem:2024-05-01-api-outage", "team-db")  # a person adds one
     fake.reset_log()
 
     edited = make_draft(1, owner="bob", due=date(2024, 7, 1), title="New title")
@@ -157,18 +124,12 @@ def test_update_patches_only_what_changed(
     (patch,) = [r for r in fake.requests if r.method == "PATCH"]
     assert set(patch.body) == {"title", "body", "assignees"}  # never labels: they replace the set
     issue = fake.issue(REPO, 1)
-    assert (
-        issue.title == "New title"
-        and issue.assignees == ["bob"]
-        and "2024-07-01" in (issue.body or "")
-    )
+    assert issue.title == "New title" and issue.assignees == ["bob"] and "2024-07-01" in (issue.body or "")
     assert "team-db" in [label.name for label in issue.labels]
     assert ref.key == created.ref.key and len(fake.all_issues(REPO)) == 1
 
 
-def test_update_with_nothing_to_send_sends_nothing(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_update_with_nothing_to_send_sends_nothing(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     connector = make_connector()
     (created,) = connector.create([make_draft(1)])
     fake.reset_log()
@@ -176,9 +137,7 @@ def test_update_with_nothing_to_send_sends_nothing(
     assert fake.requests == []
 
 
-@pytest.mark.parametrize(
-    ("done", "state", "reason"), [(True, "closed", "completed"), (False, "open", "reopened")]
-)
+@pytest.mark.parametrize(("done", "state", "reason"), [(True, "closed", "completed"), (False, "open", "reopened")])
 def test_done_changes_close_or_reopen(
     fake: FakeGitHub, make_connector: ConnectorFactory, done: bool, state: str, reason: str
 ) -> None:
@@ -202,9 +161,7 @@ def test_linked_issue_that_remediate_did_not_file_is_left_alone(
     assert fake.count("PATCH") == 0
 
 
-def test_linked_issue_with_our_marker_is_ours(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_linked_issue_with_our_marker_is_ours(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     draft = make_draft(1)
     (created,) = make_connector().create([draft])
     claimed = make_connector().claim(created.ref.key)  # e.g. written back into the document
@@ -231,9 +188,7 @@ def test_in_progress_label_and_reopened(fake: FakeGitHub, make_connector: Connec
     assert states[refs[2].key].status is Status.OPEN
 
 
-def test_in_progress_label_can_be_switched_off(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_in_progress_label_can_be_switched_off(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     connector = make_connector(in_progress_label="")
     (created,) = connector.create([make_draft(1)])
     fake.set_labels(REPO, 1, "remediation", "in-progress")
@@ -270,9 +225,7 @@ def test_a_change_in_the_same_second_or_behind_a_fast_clock_is_not_missed(
     assert [s.status for s in connector.states([created.ref], since)] == [Status.DONE]
 
 
-def test_issue_whose_label_was_removed_is_still_read(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_issue_whose_label_was_removed_is_still_read(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     connector = make_connector()
     (created,) = connector.create([make_draft(1)])
     fake.set_labels(REPO, 1)
@@ -287,9 +240,7 @@ def test_issues_in_other_repositories_are_read_one_by_one_with_etags(
     fake.add_repo("acme/web")
     fake.open_issue("acme/web", "Linked elsewhere")
     connector = make_connector()
-    ref = connector.claim(
-        "https://" + fake.base_url.split("://")[1].split("/")[0] + "/acme/web/issues/1"
-    )
+    ref = connector.claim("https://" + fake.base_url.split("://")[1].split("/")[0] + "/acme/web/issues/1")
     assert ref is None  # http fake, https link: not the same server
     ref = connector.claim("acme/web#1")
     assert ref is not None
@@ -297,18 +248,14 @@ def test_issues_in_other_repositories_are_read_one_by_one_with_etags(
     assert state.status is Status.OPEN
     fake.reset_log()
     since = state.updated_at
-    assert (
-        list(connector.states([ref], since.replace(year=since.year + 1) if since else None)) == []
-    )
+    assert list(connector.states([ref], since.replace(year=since.year + 1) if since else None)) == []
     assert fake.count("GET", "/acme/web/issues/1", status=304) == 1
 
 
 # --- tracking issues ---------------------------------------------------------------------------
 
 
-def test_tracking_issue_links_sub_issues_and_is_stable(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_tracking_issue_links_sub_issues_and_is_stable(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     connector = make_connector()
     refs = [c.ref for c in connector.create([make_draft(n) for n in range(3)])]
     group = connector.sync_group(POSTMORTEM, None, refs)
@@ -330,9 +277,7 @@ def test_tracking_issue_links_sub_issues_and_is_stable(
     assert len(parent.sub_issues) == 4
 
 
-def test_tracking_issue_found_again_after_a_crash(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_tracking_issue_found_again_after_a_crash(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     refs = [c.ref for c in make_connector().create([make_draft(n) for n in range(2)])]
     first = make_connector().sync_group(POSTMORTEM, None, refs)
     second = make_connector().sync_group(POSTMORTEM, None, refs)  # the link to the first was lost
@@ -340,9 +285,7 @@ def test_tracking_issue_found_again_after_a_crash(
     assert len(fake.all_issues(REPO)) == 3
 
 
-def test_task_list_where_the_server_has_no_sub_issues(
-    make_connector: ConnectorFactory, fake: FakeGitHub
-) -> None:
+def test_task_list_where_the_server_has_no_sub_issues(make_connector: ConnectorFactory, fake: FakeGitHub) -> None:
     fake.sub_issues = False
     cache = MemoryCache()
     connector = make_connector(cache=cache)
@@ -358,9 +301,7 @@ def test_task_list_where_the_server_has_no_sub_issues(
     assert f"- [ ] {REPO}#4" in (fake.issue(REPO, 3).body or "")
 
 
-def test_task_list_mode_never_touches_sub_issues(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_task_list_mode_never_touches_sub_issues(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     connector = make_connector(tracking={"mode": "task-list", "title": "Follow-up: {id}"})
     refs = [c.ref for c in connector.create([make_draft(1)])]
     connector.sync_group(POSTMORTEM, None, refs)
@@ -369,9 +310,7 @@ def test_task_list_mode_never_touches_sub_issues(
     assert fake.count(path_contains="/sub_issues") == 0
 
 
-def test_members_that_cannot_be_sub_issues_are_listed(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_members_that_cannot_be_sub_issues_are_listed(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     fake.add_repo("elsewhere/tools")
     fake.open_issue("elsewhere/tools", "Other owner")
     connector = make_connector()
@@ -384,9 +323,7 @@ def test_members_that_cannot_be_sub_issues_are_listed(
     assert len(parent.sub_issues) == 1 and "- [ ] elsewhere/tools#1" in (parent.body or "")
 
 
-def test_sub_issue_limit_of_100_spills_into_the_body(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_sub_issue_limit_of_100_spills_into_the_body(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     connector = make_connector()
     refs = [c.ref for c in connector.create([make_draft(n) for n in range(102)])]
     group = connector.sync_group(POSTMORTEM, None, refs)
@@ -396,9 +333,7 @@ def test_sub_issue_limit_of_100_spills_into_the_body(
     assert f"- [ ] {REPO}#101\n- [ ] {REPO}#102" in (parent.body or "")
 
 
-def test_tracking_disabled_returns_none_without_requests(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_tracking_disabled_returns_none_without_requests(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     assert make_connector(tracking={"enabled": False}).sync_group(POSTMORTEM, None, []) is None
     assert fake.requests == []
 
@@ -412,18 +347,12 @@ def test_two_postmortems_get_their_own_labels_and_tracking_issues(
     one = connector.sync_group(POSTMORTEM, None, first)
     two = connector.sync_group(OTHER, None, second)
     assert one is not None and two is not None and one.key != two.key
-    assert "postmortem:2024-06-02-db-failover" in {
-        label.name for label in fake.issue(REPO, 2).labels
-    }
+    assert "postmortem:2024-06-02-db-failover" in {label.name for label in fake.issue(REPO, 2).labels}
     assert "(`postmortems/2024-06-02-db-failover.md`)" in (fake.issue(REPO, 2).body or "")
-    assert connector.find([make_draft(2, postmortem=OTHER)]) == {
-        make_draft(2, postmortem=OTHER).item_id: second[0]
-    }
+    assert connector.find([make_draft(2, postmortem=OTHER)]) == {make_draft(2, postmortem=OTHER).item_id: second[0]}
 
 
-def test_refs_are_full_keys_claimable_from_every_form(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_refs_are_full_keys_claimable_from_every_form(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     connector = make_connector()
     (created,) = connector.create([make_draft(1)])
     assert created.ref.url is not None

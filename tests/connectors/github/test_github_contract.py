@@ -53,9 +53,7 @@ def contract_fake(request: pytest.FixtureRequest) -> Iterator[FakeGitHub]:
     """A fake served under a GHES-style /api/v3 prefix, and at the root like api.github.com."""
     with FakeGitHub(prefix=request.param) as server:
         server.add_repo(REPO)
-        server.open_issue(
-            REPO, "Unrelated pull request", labels=("remediation",), pull_request=True
-        )
+        server.open_issue(REPO, "Unrelated pull request", labels=("remediation",), pull_request=True)
         yield server
         assert server.violations == [], server.violations
 
@@ -68,9 +66,7 @@ class TestGitHubContract(ConnectorContract):
         config = Config.model_validate({"repo": REPO, "pacing": TEST_PACING})
         env = {"GITHUB_TOKEN": contract_fake.token, "GITHUB_API_URL": contract_fake.base_url}
         context = ConnectorContext(env=env, cache=MemoryCache())
-        return GitHubConnector(
-            config, context, clock=contract_fake.now, sleep=contract_fake.advance
-        )
+        return GitHubConnector(config, context, clock=contract_fake.now, sleep=contract_fake.advance)
 
     @pytest.fixture
     def backdoor(self, contract_fake: FakeGitHub) -> GitHubBackdoor:

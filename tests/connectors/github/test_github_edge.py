@@ -36,12 +36,8 @@ def raised(exc: BaseException) -> ConnectorError:
 
 
 def test_pygithub_exceptions_map_to_the_error_tree() -> None:
-    assert isinstance(
-        raised(BadCredentialsException(401, {"message": "Bad credentials"})), AuthError
-    )
-    limited = raised(
-        RateLimitExceededException(403, {"message": "API rate limit exceeded for user ID 1."})
-    )
+    assert isinstance(raised(BadCredentialsException(401, {"message": "Bad credentials"})), AuthError)
+    limited = raised(RateLimitExceededException(403, {"message": "API rate limit exceeded for user ID 1."}))
     assert isinstance(limited, RateLimited) and "run again later" in str(limited)
     assert isinstance(raised(GithubException(404, {"message": "Not Found"})), NotFound)
     assert isinstance(raised(GithubException(422, {"message": "Validation Failed"})), Conflict)
@@ -153,12 +149,7 @@ def test_rate_limit_arithmetic() -> None:
     assert second is not None and (second.kind, second.seconds) == ("secondary", 240.0)
     told = rate_limit_wait(429, {"retry-after": "7"}, None, now=0, pacing=pacing, hits=5)
     assert told is not None and told.seconds == 7.0
-    assert (
-        rate_limit_wait(
-            403, {}, {"message": "Must have admin rights"}, now=0, pacing=pacing, hits=0
-        )
-        is None
-    )
+    assert rate_limit_wait(403, {}, {"message": "Must have admin rights"}, now=0, pacing=pacing, hits=0) is None
     assert rate_limit_wait(500, {}, None, now=0, pacing=pacing, hits=0) is None
     assert retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, now=1445412470.0) == 10.0
     assert [backoff(n, Pacing(backoff=1, max_backoff=5)) for n in (1, 2, 3, 4)] == [1, 2, 4, 5]

@@ -32,8 +32,9 @@ def test_sync_once_resync_cheaply_and_bring_states_back(tmp_path: Path, fake: Fa
     db = f"sqlite:///{tmp_path / 'state.db'}"
 
     def run() -> object:
-        return sync_paths([str(doc)], settings(), database_url=db, tracker="github",
-                          options={"repo": REPO}, environ=env(fake))
+        return sync_paths(
+            [str(doc)], settings(), database_url=db, tracker="github", options={"repo": REPO}, environ=env(fake)
+        )
 
     first = run()
     assert first.plan.summary()["created"] == 12  # type: ignore[attr-defined]
@@ -47,8 +48,7 @@ def test_sync_once_resync_cheaply_and_bring_states_back(tmp_path: Path, fake: Fa
 
     number = int(first.plan.actions[2].ref.key.rsplit("#", 1)[1])  # type: ignore[attr-defined]
     fake.set_state(REPO, number, "closed", "not_planned")
-    changes = refresh_states(settings(), database_url=db, tracker="github", options={"repo": REPO},
-                             environ=env(fake))
+    changes = refresh_states(settings(), database_url=db, tracker="github", options={"repo": REPO}, environ=env(fake))
     assert [(c.key, c.new) for c in changes] == [(f"{REPO}#{number}", "not_doing")]
     assert len(fake.all_issues(REPO)) == 13
 
@@ -56,14 +56,22 @@ def test_sync_once_resync_cheaply_and_bring_states_back(tmp_path: Path, fake: Fa
 def test_edit_updates_the_issue_and_write_back_links_the_document(tmp_path: Path, fake: FakeGitHub) -> None:
     doc = write_postmortem(tmp_path / "pm.md", ITEMS[:3])
     db = f"sqlite:///{tmp_path / 'state.db'}"
-    sync_paths([str(doc)], settings(), database_url=db, tracker="github", options={"repo": REPO},
-               environ=env(fake), write_back=True)
+    sync_paths(
+        [str(doc)],
+        settings(),
+        database_url=db,
+        tracker="github",
+        options={"repo": REPO},
+        environ=env(fake),
+        write_back=True,
+    )
     text = doc.read_text()
     assert f"([{REPO}#1](" in text or f"[{REPO}#" in text
     write_postmortem(doc, [ITEMS[0] + " before the next release", *ITEMS[1:3]])
     fake.reset_log()
-    outcome = sync_paths([str(doc)], settings(), database_url=db, tracker="github", options={"repo": REPO},
-                         environ=env(fake))
+    outcome = sync_paths(
+        [str(doc)], settings(), database_url=db, tracker="github", options={"repo": REPO}, environ=env(fake)
+    )
     assert [a.kind for a in outcome.plan.actions] == ["update", "unchanged", "unchanged"]
     assert fake.count("POST", "/issues") == 0
     assert fake.count("PATCH") >= 1
@@ -72,12 +80,29 @@ def test_edit_updates_the_issue_and_write_back_links_the_document(tmp_path: Path
 def test_missing_token_is_one_line_naming_the_variable(tmp_path: Path, fake: FakeGitHub) -> None:
     doc = write_postmortem(tmp_path / "pm.md", ITEMS[:1])
     config = tmp_path / "remediate.toml"
-    config.write_text('[connectors.github.pacing]\nwrite_interval = 0\n')
+    config.write_text("[connectors.github.pacing]\nwrite_interval = 0\n")
     result = subprocess.run(
-        [sys.executable, "-m", "remediate", "sync", str(doc), "--tracker", "github", "--repo", REPO,
-         "--config", str(config), "--db", f"sqlite:///{tmp_path / 'state.db'}", "--format", "json"],
-        capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-                                                         "GITHUB_API_URL": fake.base_url},
+        [
+            sys.executable,
+            "-m",
+            "remediate",
+            "sync",
+            str(doc),
+            "--tracker",
+            "github",
+            "--repo",
+            REPO,
+            "--config",
+            str(config),
+            "--db",
+            f"sqlite:///{tmp_path / 'state.db'}",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GITHUB_API_URL": fake.base_url},
     )
     assert result.returncode != 0
     assert "GITHUB_TOKEN" in result.stderr and "Traceback" not in result.stderr

@@ -40,9 +40,7 @@ def test_crash_after_create_before_link_is_adopted_not_duplicated(
     pending = [d for d in drafts if d.item_id not in stored]
     found = rerun.find(pending)
     assert list(found) == [drafts[2].item_id]
-    created = {
-        c.item_id: c.ref for c in rerun.create([d for d in pending if d.item_id not in found])
-    }
+    created = {c.item_id: c.ref for c in rerun.create([d for d in pending if d.item_id not in found])}
 
     assert sorted(markers_in(fake)) == sorted(d.item_id for d in drafts)  # six issues, no duplicate
     assert {**stored, **found, **created}.keys() == {d.item_id for d in drafts}
@@ -58,9 +56,7 @@ def test_write_applied_then_5xx_is_recovered_by_marker_not_repeated(
     assert fake.count("POST", "/issues") == 1
 
 
-def test_find_ignores_pull_requests_and_other_postmortems(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_find_ignores_pull_requests_and_other_postmortems(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     draft = make_draft(1)
     fake.open_issue(
         REPO,
@@ -91,9 +87,7 @@ def test_secondary_limit_mid_50_item_sync_completes_without_duplicates(
 ) -> None:
     drafts = [make_draft(n) for n in range(50)]
     connector = make_connector()
-    fake.secondary_limit(
-        after_writes=25, duration=expected_wait, status=status, retry_after=retry_after
-    )
+    fake.secondary_limit(after_writes=25, duration=expected_wait, status=status, retry_after=retry_after)
     started = fake.now()
 
     created = list(connector.create(drafts))
@@ -120,9 +114,7 @@ def test_content_creation_limit_is_hit_without_pacing_and_avoided_with_it(
     assert paced.transport.pacing_sleep >= 99 * 0.9
 
 
-def test_primary_limit_waits_for_the_reset(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_primary_limit_waits_for_the_reset(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     connector = make_connector()
     fake.exhaust_quota(reset_in=120)
     (created,) = connector.create([make_draft(1)])
@@ -155,9 +147,7 @@ def test_rate_limit_longer_than_max_wait_stops_with_when_to_retry(
     assert fake.all_issues(REPO) == []
 
 
-def test_429_without_retry_after_backs_off_exponentially(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_429_without_retry_after_backs_off_exponentially(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     fake.secondary_limit(after_writes=0, duration=150, status=429)
     connector = make_connector()
     list(connector.create([make_draft(1)]))
@@ -168,9 +158,7 @@ def test_429_without_retry_after_backs_off_exponentially(
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "PATCH"])
-def test_5xx_bursts_are_retried_with_backoff(
-    fake: FakeGitHub, make_connector: ConnectorFactory, method: str
-) -> None:
+def test_5xx_bursts_are_retried_with_backoff(fake: FakeGitHub, make_connector: ConnectorFactory, method: str) -> None:
     connector = make_connector()
     (created,) = connector.create([make_draft(1)])
     fake.fail_next(3, status=503, methods=(method,))
@@ -189,9 +177,7 @@ def test_5xx_bursts_are_retried_with_backoff(
     assert len(fake.all_issues(REPO)) == (2 if method == "POST" else 1)
 
 
-def test_persistent_5xx_ends_in_unavailable_not_retry_error(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_persistent_5xx_ends_in_unavailable_not_retry_error(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     fake.fail_next(100, status=502, body="<html><body>Bad Gateway</body></html>")
     with pytest.raises(Unavailable) as caught:
         list(make_connector().create([make_draft(1)]))
@@ -220,16 +206,12 @@ def test_bad_token_names_the_variable_and_never_shows_the_token(
         list(connector.create([make_draft(1)]))
     message = str(caught.value)
     assert "GITHUB_TOKEN" in message and "401" in message and "Bad credentials" in message
-    everything = (
-        "".join(traceback.format_exception(caught.value)) + caplog.text + repr(caught.value)
-    )
+    everything = "".join(traceback.format_exception(caught.value)) + caplog.text + repr(caught.value)
     assert secret not in everything
     assert fake.requests and fake.all_issues(REPO) == []
 
 
-def test_missing_token_is_reported_before_any_request(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_missing_token_is_reported_before_any_request(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     connector = make_connector(env={"GITHUB_API_URL": fake.base_url})
     assert connector.claim("#3") is not None  # claim needs no token
     with pytest.raises(AuthError, match="GITHUB_TOKEN is not set"):
@@ -237,9 +219,7 @@ def test_missing_token_is_reported_before_any_request(
     assert fake.requests == []
 
 
-def test_missing_repository_says_which_and_what_to_check(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_missing_repository_says_which_and_what_to_check(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     with pytest.raises(NotFound) as caught:
         list(make_connector(repo="acme/nope").create([make_draft(1)]))
     assert "repository acme/nope not found" in str(caught.value) and "--repo" in str(caught.value)
@@ -247,9 +227,7 @@ def test_missing_repository_says_which_and_what_to_check(
         list(make_connector(repo="acme/nope").states([], None))
 
 
-def test_read_only_token_is_refused_before_writing(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_read_only_token_is_refused_before_writing(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     fake.add_repo(
         "acme/readonly",
         permissions={
@@ -282,9 +260,7 @@ def test_disabled_issues_are_reported(fake: FakeGitHub, make_connector: Connecto
         ("completed", Status.DONE),
     ],
 )
-def test_closed_issue_reasons(
-    fake: FakeGitHub, make_connector: ConnectorFactory, reason: str, status: Status
-) -> None:
+def test_closed_issue_reasons(fake: FakeGitHub, make_connector: ConnectorFactory, reason: str, status: Status) -> None:
     connector = make_connector()
     (created,) = connector.create([make_draft(1)])
     fake.set_state(REPO, 1, "closed", reason)
@@ -314,9 +290,7 @@ def test_transferred_issue_is_reported_moved_and_updates_follow_it(
     assert len(fake.all_issues(REPO)) == 2  # nothing recreated
 
 
-def test_deleted_issue_is_reported_and_never_recreated(
-    fake: FakeGitHub, make_connector: ConnectorFactory
-) -> None:
+def test_deleted_issue_is_reported_and_never_recreated(fake: FakeGitHub, make_connector: ConnectorFactory) -> None:
     connector = make_connector()
     created = [c.ref for c in connector.create([make_draft(n) for n in range(2)])]
     fake.delete(REPO, 1)

@@ -30,9 +30,7 @@ def gh(fake: FakeGitHub) -> Iterator[Github]:
     client.close()
 
 
-def call(
-    fake: FakeGitHub, method: str, path: str, *, token: str | None = None, **kwargs: Any
-) -> requests.Response:
+def call(fake: FakeGitHub, method: str, path: str, *, token: str | None = None, **kwargs: Any) -> requests.Response:
     """One raw HTTP request to the fake."""
     headers = {"Authorization": f"token {token or fake.token}", **kwargs.pop("headers", {})}
     return requests.request(method, fake.base_url + path, headers=headers, timeout=5, **kwargs)
@@ -108,19 +106,12 @@ def test_every_answer_carries_rate_limit_headers_and_a_304_costs_nothing(fake: F
         "etag",
     }
     remaining = int(first.headers["X-RateLimit-Remaining"])
-    again = call(
-        fake, "GET", f"/repos/{REPO}/issues", headers={"If-None-Match": first.headers["ETag"]}
-    )
+    again = call(fake, "GET", f"/repos/{REPO}/issues", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.content == b""
     assert int(again.headers["X-RateLimit-Remaining"]) == remaining
     fake.open_issue(REPO, "changed")
-    changed = call(
-        fake, "GET", f"/repos/{REPO}/issues", headers={"If-None-Match": first.headers["ETag"]}
-    )
-    assert (
-        changed.status_code == 200
-        and int(changed.headers["X-RateLimit-Remaining"]) == remaining - 1
-    )
+    changed = call(fake, "GET", f"/repos/{REPO}/issues", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and int(changed.headers["X-RateLimit-Remaining"]) == remaining - 1
 
 
 def test_etags_are_per_token(fake: FakeGitHub) -> None:
@@ -132,9 +123,7 @@ def test_etags_are_per_token(fake: FakeGitHub) -> None:
     assert first.status_code == 200
 
 
-def test_pygithub_paginates_through_link_headers_with_every_filter(
-    fake: FakeGitHub, gh: Github
-) -> None:
+def test_pygithub_paginates_through_link_headers_with_every_filter(fake: FakeGitHub, gh: Github) -> None:
     for n in range(7):
         fake.open_issue(REPO, f"i{n}", labels=("a", "b") if n % 2 else ("a",))
     fake.open_issue(REPO, "a pull request", labels=("a", "b"), pull_request=True)
@@ -152,15 +141,9 @@ def test_pygithub_paginates_through_link_headers_with_every_filter(
     titles = [i.title for i in issues]
     assert titles == ["a pull request", "i5", "i3", "i1"]  # PRs are listed too, newest first
     follow = [r for r in fake.requests if r.path.startswith("/repositories/")]
-    assert follow and all(
-        dict(r.query)["labels"] == "a,b" and dict(r.query)["per_page"] == "2" for r in follow
-    )
+    assert follow and all(dict(r.query)["labels"] == "a,b" and dict(r.query)["per_page"] == "2" for r in follow)
     link = fake.requests[1].headers["Link"]
-    assert (
-        'rel="next"' in link
-        and 'rel="last"' in link
-        and link.startswith(f"<{fake.base_url}/repositories/")
-    )
+    assert 'rel="next"' in link and 'rel="last"' in link and link.startswith(f"<{fake.base_url}/repositories/")
 
 
 def test_requests_the_api_does_not_allow_are_rejected_and_recorded(fake: FakeGitHub) -> None:
@@ -194,15 +177,11 @@ def test_error_bodies_look_like_githubs(fake: FakeGitHub) -> None:
             "message": "title is too long (maximum is 256 characters)",
         }
     ]
-    stranger = call(
-        fake, "POST", f"/repos/{REPO}/issues", json={"title": "t", "assignees": ["mallory"]}
-    )
+    stranger = call(fake, "POST", f"/repos/{REPO}/issues", json={"title": "t", "assignees": ["mallory"]})
     assert stranger.status_code == 422 and stranger.json()["errors"][0]["field"] == "assignees"
 
 
-def test_pygithub_raises_its_own_exceptions_on_the_fakes_errors(
-    fake: FakeGitHub, gh: Github
-) -> None:
+def test_pygithub_raises_its_own_exceptions_on_the_fakes_errors(fake: FakeGitHub, gh: Github) -> None:
     with pytest.raises(github.UnknownObjectException):
         gh.get_repo("acme/missing")
     with pytest.raises(github.BadCredentialsException):
@@ -251,18 +230,8 @@ def test_sub_issues_go_by_id_with_one_parent_and_at_most_100(fake: FakeGitHub) -
     parent, child = fake.issue(REPO, 1), fake.issue(REPO, 2)
     by_number = call(fake, "POST", f"/repos/{REPO}/issues/1/sub_issues", json={"sub_issue_id": 2})
     assert by_number.status_code == 422  # a number is not an id
-    assert (
-        call(
-            fake, "POST", f"/repos/{REPO}/issues/1/sub_issues", json={"sub_issue_id": child.id}
-        ).status_code
-        == 201
-    )
-    assert (
-        call(
-            fake, "POST", f"/repos/{REPO}/issues/3/sub_issues", json={"sub_issue_id": child.id}
-        ).status_code
-        == 422
-    )
+    assert call(fake, "POST", f"/repos/{REPO}/issues/1/sub_issues", json={"sub_issue_id": child.id}).status_code == 201
+    assert call(fake, "POST", f"/repos/{REPO}/issues/3/sub_issues", json={"sub_issue_id": child.id}).status_code == 422
     for n in range(3, 102):
         call(
             fake,
@@ -290,25 +259,16 @@ def test_transferred_and_deleted_issues(fake: FakeGitHub, gh: Github) -> None:
     fake.delete(REPO, 2)
     moved = call(fake, "GET", f"/repos/{REPO}/issues/1", allow_redirects=False)
     assert moved.status_code == 301 and "/repositories/" in moved.headers["Location"]
-    assert (
-        call(
-            fake, "PATCH", f"/repos/{REPO}/issues/1", json={"title": "x"}, allow_redirects=False
-        ).status_code
-        == 307
-    )
+    assert call(fake, "PATCH", f"/repos/{REPO}/issues/1", json={"title": "x"}, allow_redirects=False).status_code == 307
     followed = gh.get_repo(REPO).get_issue(1)
     assert followed.repository_url.endswith("/repos/acme/other") and followed.number == 1
     gone = call(fake, "GET", f"/repos/{REPO}/issues/2")
-    assert (
-        gone.status_code == 410 and json.loads(gone.content)["message"] == "This issue was deleted"
-    )
+    assert gone.status_code == 410 and json.loads(gone.content)["message"] == "This issue was deleted"
 
 
 def test_secondary_limit_answers_and_automatic_content_limit(fake: FakeGitHub) -> None:
     fake.tick = 0.1  # 81 creations within 8 s: over GitHub's 80 content-creating requests a minute
-    answers = [
-        call(fake, "POST", f"/repos/{REPO}/issues", json={"title": f"t{n}"}) for n in range(81)
-    ]
+    answers = [call(fake, "POST", f"/repos/{REPO}/issues", json={"title": f"t{n}"}) for n in range(81)]
     assert [a.status_code for a in answers[:80]] == [201] * 80
     assert answers[80].status_code == 403
     assert answers[80].json()["message"].startswith("You have exceeded a secondary rate limit")

@@ -74,30 +74,20 @@ def test_markers_round_trip_and_cannot_close_the_comment() -> None:
 
 def test_body_of_an_unowned_undated_item() -> None:
     body = issue_body(make_draft(1, owner=None, due=None, priority=None, section=""), None)
-    assert (
-        "**Owner:** not set" in body
-        and "**Due:** not set" in body
-        and "**Priority:** not set" in body
-    )
+    assert "**Owner:** not set" in body and "**Due:** not set" in body and "**Priority:** not set" in body
     assert body.rstrip().endswith(item_marker("contract0001"))
 
 
 def test_body_is_capped_but_keeps_the_marker() -> None:
     body = issue_body(make_draft(1, text="y" * (BODY_MAX * 2)), None)
-    assert (
-        len(body) <= BODY_MAX and "truncated" in body and find_item_marker(body) == "contract0001"
-    )
+    assert len(body) <= BODY_MAX and "truncated" in body and find_item_marker(body) == "contract0001"
 
 
 def test_postmortem_link_forms() -> None:
     assert postmortem_link(POSTMORTEM).startswith("[API outage of 1 May 2024](https://")
-    local = PostmortemInfo(
-        id="pm", title="Ping @team [x]", date=None, source="docs/pm.md", link=None
-    )
+    local = PostmortemInfo(id="pm", title="Ping @team [x]", date=None, source="docs/pm.md", link=None)
     assert postmortem_link(local) == "Ping `@team` \\[x\\] (`docs/pm.md`)"
-    path_link = PostmortemInfo(
-        id="pm", title=None, date=None, source="a.md", link="postmortems/a.md"
-    )
+    path_link = PostmortemInfo(id="pm", title=None, date=None, source="a.md", link="postmortems/a.md")
     assert postmortem_link(path_link) == "pm (`postmortems/a.md`)"
 
 
@@ -147,8 +137,6 @@ def test_references_on_github_com(reference: str, expected: str | None) -> None:
 def test_references_on_enterprise_server() -> None:
     refs = References("acme/api", "https://ghe.example.com/api/v3")
     assert refs.parse("https://ghe.example.com/acme/api/issues/3") == IssueAddress("acme/api", 3)
-    assert refs.parse("https://ghe.example.com/api/v3/repos/acme/api/issues/4") == IssueAddress(
-        "acme/api", 4
-    )
+    assert refs.parse("https://ghe.example.com/api/v3/repos/acme/api/issues/4") == IssueAddress("acme/api", 4)
     assert refs.parse("https://github.com/acme/api/issues/3") is None
     assert refs.url(IssueAddress("acme/api", 3)) == "https://ghe.example.com/acme/api/issues/3"

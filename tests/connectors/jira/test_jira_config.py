@@ -31,7 +31,10 @@ def test_project_from_the_command_line_wins(fake: FakeJira) -> None:
         ({"project": "OPS", "labels": ["two words"]}, "[connectors.jira] labels <- Value error, Jira labels cannot"),
         ({"project": "OPS", "api_version": 4}, "[connectors.jira] api_version <- Input should be 2 or 3"),
         ({"project": "OPS", "token": "x"}, "[connectors.jira] token <- Extra inputs are not permitted"),
-        ({"project": "OPS", "status_map": {"Shipped": "gone"}}, "[connectors.jira.status_map] Shipped <- Input should be 'open'"),
+        (
+            {"project": "OPS", "status_map": {"Shipped": "gone"}},
+            "[connectors.jira.status_map] Shipped <- Input should be 'open'",
+        ),
     ],
 )
 def test_bad_config_is_one_clear_line(raw: dict[str, object], expected: str) -> None:

@@ -98,8 +98,17 @@ def test_bulk_create_budget(fake: FakeJira, make: MakeConnector, count: int) -> 
 def test_fake_rejects_more_than_50_in_one_bulk(fake: FakeJira) -> None:
     import requests
 
-    auth = {"auth": (fake.email, fake.api_token)} if fake.mode == "cloud" else {"headers": {"Authorization": f"Bearer {fake.pat}"}}
-    body = {"issueUpdates": [{"fields": {"project": {"key": "OPS"}, "issuetype": {"name": "Task"}, "summary": f"s{n}"}} for n in range(51)]}
+    auth = (
+        {"auth": (fake.email, fake.api_token)}
+        if fake.mode == "cloud"
+        else {"headers": {"Authorization": f"Bearer {fake.pat}"}}
+    )
+    body = {
+        "issueUpdates": [
+            {"fields": {"project": {"key": "OPS"}, "issuetype": {"name": "Task"}, "summary": f"s{n}"}}
+            for n in range(51)
+        ]
+    }
     response = requests.post(f"{fake.base}/rest/api/2/issue/bulk", json=body, timeout=5, **auth)
     assert response.status_code == 400
     assert fake.issues == {}

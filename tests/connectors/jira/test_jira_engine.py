@@ -17,17 +17,16 @@ def writes(fake: FakeJira) -> int:
     return sum(r.method in ("POST", "PUT", "DELETE") for r in fake.requests)
 
 
-def test_sync_creates_once_resyncs_without_writes_and_brings_states_back(
-    tmp_path: Path, fake: FakeJira
-) -> None:
+def test_sync_creates_once_resyncs_without_writes_and_brings_states_back(tmp_path: Path, fake: FakeJira) -> None:
     doc = write_postmortem(tmp_path / "pm.md", ITEMS)
     db = f"sqlite:///{tmp_path / 'state.db'}"
     settings = Settings()
     env = jira_env(fake)
 
     def run() -> object:
-        return sync_paths([str(doc)], settings, database_url=db, tracker="jira",
-                          options={"project": "OPS"}, environ=env)
+        return sync_paths(
+            [str(doc)], settings, database_url=db, tracker="jira", options={"project": "OPS"}, environ=env
+        )
 
     first = run()
     assert first.plan.summary()["created"] == 60  # type: ignore[attr-defined]

@@ -54,9 +54,19 @@ def test_remote_links_upsert_by_global_id(fake: FakeJira) -> None:
 def test_transition_ids_as_int_or_string_on_data_center(dc: FakeJira) -> None:
     key = new_issue(dc)["key"]
     ids = {t["name"]: t["id"] for t in call(dc, "GET", f"/rest/api/2/issue/{key}/transitions").json()["transitions"]}
-    assert call(dc, "POST", f"/rest/api/2/issue/{key}/transitions", json={"transition": {"id": int(ids["Done"])}}).status_code == 204
+    assert (
+        call(
+            dc, "POST", f"/rest/api/2/issue/{key}/transitions", json={"transition": {"id": int(ids["Done"])}}
+        ).status_code
+        == 204
+    )
     assert dc.issue(key)["fields"]["resolution"]["name"] == "Done"
-    assert call(dc, "POST", f"/rest/api/2/issue/{key}/transitions", json={"transition": {"id": ids["In Progress"]}}).status_code == 204
+    assert (
+        call(
+            dc, "POST", f"/rest/api/2/issue/{key}/transitions", json={"transition": {"id": ids["In Progress"]}}
+        ).status_code
+        == 204
+    )
     assert dc.issue(key)["fields"]["resolution"] is None
     bad = call(dc, "POST", f"/rest/api/2/issue/{key}/transitions", json={"transition": {"id": "999"}})
     assert bad.status_code == 400 and "Transition id '999' is not valid" in bad.json()["errorMessages"][0]
@@ -116,7 +126,9 @@ def test_cloud_search_is_bounded_and_defaults_to_ids(cloud: FakeJira) -> None:
 
 
 def test_v3_description_must_be_adf(cloud: FakeJira) -> None:
-    body = {"fields": {"project": {"key": "OPS"}, "issuetype": {"name": "Task"}, "summary": "s", "description": "plain"}}
+    body = {
+        "fields": {"project": {"key": "OPS"}, "issuetype": {"name": "Task"}, "summary": "s", "description": "plain"}
+    }
     response = call(cloud, "POST", "/rest/api/3/issue", json=body)
     assert response.status_code == 400
     assert response.json()["errors"]["description"].startswith("Operation value must be an Atlassian Document")

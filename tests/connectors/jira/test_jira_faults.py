@@ -127,7 +127,10 @@ def test_find_uses_the_marker_label_and_asks_only_for_labels(fake: FakeJira, mak
     found = make(fake).find([draft(1), draft(2), draft(3)])
     assert {k: v.key for k, v in found.items()} == created
     (search,) = [r for r in fake.requests if "search" in r.path]
-    assert 'labels in ("remediate-contract0001", "remediate-contract0002", "remediate-contract0003")' in search.query["jql"][0]
+    assert (
+        'labels in ("remediate-contract0001", "remediate-contract0002", "remediate-contract0003")'
+        in search.query["jql"][0]
+    )
     assert search.query["fields"] == ["labels"]
 
 

@@ -37,7 +37,10 @@ def test_status_category_and_resolution(
 
 def test_custom_workflow_with_maps(fake: FakeJira, make: MakeConnector) -> None:
     fake.projects["OPS"].workflow = (
-        ("Backlog", "new"), ("Doing", "indeterminate"), ("Shipped", "done"), ("Parked", "new"),
+        ("Backlog", "new"),
+        ("Doing", "indeterminate"),
+        ("Shipped", "done"),
+        ("Parked", "new"),
     )
     connector = make(fake, status_map={"PARKED": "not_doing"}, resolution_map={"Done": "done"})
     refs = [c.ref for c in connector.create([draft(n) for n in range(3)])]
@@ -64,7 +67,9 @@ def test_incremental_refresh_budget(fake: FakeJira, make: MakeConnector, changed
     assert len(searches) == max(1, math.ceil(changed / 100))
     assert len(fake.requests) == len(searches)  # no per-issue reads, no writes
     jql = searches[0].query["jql"][0]
-    assert jql.startswith('project = "OPS" AND labels = "remediation" AND updated >= "-7') and jql.endswith("m\" ORDER BY key ASC")
+    assert jql.startswith('project = "OPS" AND labels = "remediation" AND updated >= "-7') and jql.endswith(
+        'm" ORDER BY key ASC'
+    )
     assert searches[0].query["fields"] == ["status,resolution,updated"]
 
 
@@ -97,7 +102,9 @@ def test_full_refresh_reads_what_search_cannot_see(fake: FakeJira, make: MakeCon
     fake.set_status(refs[0].key, "Done")
     states = {s.ref.key: s for s in connector.states(refs, None)}
     assert {k: s.status for k, s in states.items()} == {
-        refs[0].key: Status.DONE, refs[1].key: Status.OPEN, refs[2].key: Status.OPEN,
+        refs[0].key: Status.DONE,
+        refs[1].key: Status.OPEN,
+        refs[2].key: Status.OPEN,
     }
     assert fake.count("GET", r"/issue/[^/]+$") == 3  # by id, which never lags
 
@@ -120,8 +127,10 @@ def test_cloud_old_search_is_gone(cloud: FakeJira, make: MakeConnector) -> None:
     import requests
 
     response = requests.get(
-        f"{cloud.base}/rest/api/2/search", params={"jql": "project = OPS"},
-        auth=(cloud.email, cloud.api_token), timeout=5,
+        f"{cloud.base}/rest/api/2/search",
+        params={"jql": "project = OPS"},
+        auth=(cloud.email, cloud.api_token),
+        timeout=5,
     )
     assert response.status_code == 410
     assert "Please migrate to the /rest/api/3/search/jql API" in response.json()["errorMessages"][0]
@@ -141,7 +150,9 @@ def test_data_center_has_no_enhanced_search(dc: FakeJira) -> None:
     import requests
 
     response = requests.get(
-        f"{dc.base}/rest/api/2/search/jql", params={"jql": "project = OPS"},
-        headers={"Authorization": f"Bearer {dc.pat}"}, timeout=5,
+        f"{dc.base}/rest/api/2/search/jql",
+        params={"jql": "project = OPS"},
+        headers={"Authorization": f"Bearer {dc.pat}"},
+        timeout=5,
     )
     assert response.status_code == 404

@@ -23,7 +23,9 @@ def test_only_changed_fields_are_sent(fake: FakeJira, make: MakeConnector) -> No
     (put,) = fake.requests
     assert put.method == "PUT" and put.path.endswith(f"/issue/{created.ref.remote_id}")  # by id
     assert put.body == {"fields": {"summary": "Page on queue depth", "duedate": None}}
-    assert "duedate" in fake.issue(created.ref.key)["fields"] and fake.issue(created.ref.key)["fields"]["duedate"] is None
+    assert (
+        "duedate" in fake.issue(created.ref.key)["fields"] and fake.issue(created.ref.key)["fields"]["duedate"] is None
+    )
 
 
 def test_no_change_resync_makes_no_writes(fake: FakeJira, make: MakeConnector) -> None:
@@ -109,7 +111,8 @@ def test_per_postmortem_parent(cloud: FakeJira, make: MakeConnector) -> None:
     assert again == group
     assert cloud.issue(refs[2].key)["fields"]["parent"]["key"] == group.key
     assert [r.path for r in cloud.writes()] == [
-        f"/rest/api/2/issue/{group.remote_id}", f"/rest/api/2/issue/{refs[2].remote_id}",
+        f"/rest/api/2/issue/{group.remote_id}",
+        f"/rest/api/2/issue/{refs[2].remote_id}",
     ]
 
 
