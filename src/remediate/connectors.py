@@ -12,9 +12,10 @@ should look like as a ticket), :class:`TicketRef` (where its ticket is) and
 :class:`remediate.errors.ConnectorError` subclasses; they translate their
 client library's exceptions at the edge.
 
-The database link is primary: the engine stores each ref as soon as
-``create`` yields it. ``find`` exists for crash recovery only, when a previous
-run may have created a ticket and died before storing the link.
+The tracker is the identity of record: the engine stores each ref as soon as
+``create`` yields it, and before creating anything it asks ``find`` for the
+markers of the items it has no link for, so a crash before the link, or a new
+or lost database, never files a ticket twice.
 """
 
 from __future__ import annotations
@@ -191,7 +192,8 @@ class Connector(Protocol):
     def find(self, drafts: Sequence[TicketDraft]) -> Mapping[str, TicketRef]:
         """Look up tickets carrying these items' markers; return {item_id: ref} for those found.
 
-        Called only for items whose creation a previous run may have started (crash recovery).
+        Called right before ``create`` for every item the database has no link for (after a
+        crash, or with a new or lost database): one batched read, so it must be cheap.
         """
         ...
 

@@ -8,8 +8,9 @@ its ticket never closed silently). It writes nothing, which is all ``--dry-run``
 database never both create a ticket: the second waits, re-plans and finds the links the first
 stored. Before tickets are created, a ``create_intent`` row per item is committed; each link is
 committed as soon as the connector yields it, and its intent deleted. A run that dies in between
-leaves intents behind, and the next run asks the tracker for those items' markers (``find``)
-and adopts what it finds instead of creating a second ticket.
+leaves intents behind. Before any create, the engine asks the tracker for the markers of every
+item it is about to create (``find``, one batched read) and adopts what it finds instead of
+creating a second ticket: after a crash, and with a new or lost database alike.
 
 Bringing ticket states back afterwards is ``remediate.states``.
 """
@@ -316,13 +317,20 @@ def _create(session: Session, connector: Connector, actions: list[Action], run_i
     if not actions:
         return
     by_item = {a.item_id: a for a in actions}
-    recovering = [a.draft for a in actions if a.recover and a.draft is not None]
-    if recovering:
-        for item_id, ref in connector.find(recovering).items():
-            action = by_item[item_id]
-            action.ref, action.adopted = ref, True
-            _store_link(session, action, ref, "adopted", run_id)
+    # The tracker is the identity of record: every item about to be created is first looked up
+    # by its marker, in one batched read, right before the create. An item the database has no
+    # link for may still have a ticket: a previous run died before linking it (an intent is
+    # left), or the database is new, lost or another machine's. Items with a link never get
+    # here, so a re-sync with a warm database costs nothing extra.
+    unlinked = [a.draft for a in actions if a.draft is not None]
+    for item_id, ref in connector.find(unlinked).items():
+        action = by_item[item_id]
+        action.ref, action.adopted = ref, True
+        _store_link(session, action, ref, "adopted", run_id)
+        if action.recover:
             log.warning("adopted %s for item %s: a previous run created it and died before linking", ref.key, item_id)
+        else:
+            log.warning("adopted %s for item %s: the tracker has it, this database had no link", ref.key, item_id)
     todo = [a for a in actions if not a.adopted]
     for action in todo:
         existing = session.get(CreateIntent, (action.item_id, connector.name))

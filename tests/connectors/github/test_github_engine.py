@@ -107,3 +107,29 @@ def test_missing_token_is_one_line_naming_the_variable(tmp_path: Path, fake: Fak
     assert result.returncode != 0
     assert "GITHUB_TOKEN" in result.stderr and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_an_empty_database_adopts_every_issue_and_creates_none(tmp_path: Path, fake: FakeGitHub) -> None:
+    """A lost database (evicted Actions cache, new runner, second machine) must not re-file anything."""
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+
+    def run(db: str) -> object:
+        return sync_paths(
+            [str(doc)], settings(), database_url=db, tracker="github", options={"repo": REPO}, environ=env(fake)
+        )
+
+    run(f"sqlite:///{tmp_path / 'first.db'}")
+    assert len(fake.all_issues(REPO)) == 13
+    number = fake.all_issues(REPO)[0].number
+    issue = fake.issue(REPO, number)
+    issue.body = "Edited by a person.\n\n" + (issue.body or "") + "\n\nMore notes."  # the marker survives edits
+    fake.reset_log()
+    second = run(f"sqlite:///{tmp_path / 'second.db'}")
+    summary = second.plan.summary()  # type: ignore[attr-defined]
+    assert summary["created"] == 12 and all(a.adopted for a in second.plan.actions)  # type: ignore[attr-defined]
+    assert fake.count("POST", "/issues") == 0
+    assert len(fake.all_issues(REPO)) == 13, "no duplicate"
+    fake.reset_log()
+    third = run(f"sqlite:///{tmp_path / 'second.db'}")
+    assert third.plan.summary()["unchanged"] == 12  # type: ignore[attr-defined]
+    assert len(fake.requests) <= 2, "a warm database looks nothing up"

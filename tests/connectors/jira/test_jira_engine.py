@@ -45,3 +45,22 @@ def test_sync_creates_once_resyncs_without_writes_and_brings_states_back(tmp_pat
     changes = refresh_states(settings, database_url=db, tracker="jira", options={"project": "OPS"}, environ=env)
     assert [(c.key, c.new) for c in changes] == [(done_key, "done")]
     assert len(fake.issues) == 60
+
+
+def test_an_empty_database_adopts_every_issue_and_creates_none(tmp_path: Path, fake: FakeJira) -> None:
+    """A lost database must not re-file anything: the labels on the issues are found again."""
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS[:20])
+    env = jira_env(fake)
+
+    def run(db: str) -> object:
+        return sync_paths(
+            [str(doc)], Settings(), database_url=db, tracker="jira", options={"project": "OPS"}, environ=env
+        )
+
+    run(f"sqlite:///{tmp_path / 'first.db'}")
+    assert len(fake.issues) == 20
+    before = writes(fake)
+    second = run(f"sqlite:///{tmp_path / 'second.db'}")
+    assert all(a.adopted for a in second.plan.actions)  # type: ignore[attr-defined]
+    assert writes(fake) == before, "nothing created or written"
+    assert len(fake.issues) == 20
