@@ -1,0 +1,84 @@
+"""The fields of GitLab's answers that remediate uses, validated at the edge.
+
+A malformed answer (a proxy's HTML page, a wrong-shape JSON) becomes one ConnectorError naming
+the request, never a KeyError deep inside the connector.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from remediate.errors import ConnectorError
+from remediate_gitlab.transport import TRACKER
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Project(_Answer):
+    """``GET /projects/:id``."""
+
+    id: int
+    path_with_namespace: str
+    web_url: str
+
+
+class Issue(_Answer):
+    """An issue as every issues endpoint returns it."""
+
+    id: int
+    iid: int
+    project_id: int
+    title: str
+    description: str | None = None
+    state: str  # "opened" | "closed"
+    labels: list[str] = []
+    updated_at: datetime
+    closed_at: datetime | None = None
+    web_url: str
+    moved_to_id: int | None = None
+
+
+class User(_Answer):
+    """``GET /users?username=`` entries and ``GET /user``."""
+
+    id: int
+    username: str
+
+
+class Link(_Answer):
+    """``GET /projects/:id/issues/:iid/links`` entries: the linked issue."""
+
+    iid: int
+    project_id: int
+
+
+class Hook(_Answer):
+    """``GET /projects/:id/hooks`` entries."""
+
+    id: int
+    url: str
+
+
+A = TypeVar("A", bound=_Answer)
+
+
+def parse(model: type[A], data: Any, what: str) -> A:
+    """``data`` as ``model``, or a one-line ConnectorError naming the request."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "answer"
+        raise ConnectorError(
+            f"{what}: GitLab's answer is malformed ({where}: {first['msg']})", tracker=TRACKER
+        ) from None
+
+
+def parse_list(model: type[A], data: list[Any], what: str) -> list[A]:
+    """Every element of ``data`` as ``model``."""
+    return [parse(model, item, what) for item in data]
