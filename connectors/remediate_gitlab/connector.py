@@ -36,6 +36,7 @@ from remediate.connectors import (
 from remediate.errors import Conflict, ConnectorError, NotFound
 from remediate_gitlab import text
 from remediate_gitlab.answers import Issue, Link, User, parse, parse_list
+from remediate_gitlab.config import TITLE_MAX
 from remediate_gitlab.config import Config as GitLabConfig
 from remediate_gitlab.text import IssueAddress, References, project_path
 from remediate_gitlab.transport import TRACKER, Clock, Sleep, Transport
@@ -295,7 +296,7 @@ class GitLabConnector:
         labels = f"{self.config.tracking.label},{self._postmortem_label(postmortem)}"
         title = text.shorten(
             self.config.tracking.title.format(title=postmortem.title or postmortem.id, id=postmortem.id),
-            text.TITLE_MAX,
+            TITLE_MAX,
         )
         iids = sorted({self._iid(m) for m in members})
         lines = [f"Action items of the postmortem **{text.neutralise(postmortem.title or postmortem.id)}**"]

@@ -180,7 +180,7 @@ class Transport:
                 ) from None
             except gitlab.exceptions.GitlabHttpError as exc:
                 status = int(exc.response_code or 0)
-                headers = self._last.headers if self._last is not None else {}
+                headers: Mapping[str, str] = self._last.headers if self._last is not None else {}
                 message = self.scrub(_message(exc.error_message))
                 if status in accept:
                     return status, None, headers
