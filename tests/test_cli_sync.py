@@ -77,6 +77,15 @@ def test_status_json_counts_and_item_commands(tmp_path: Path, db: str) -> None:
     assert reopened.stdout.strip() == f"{first}: done -> open"
 
 
+def test_item_accepts_the_ticket_key_every_report_shows(tmp_path: Path, db: str) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    data = json.loads(cli("sync", str(doc), "--format", "json", db=db).stdout)
+    item, key = data["items"][2]["item_id"], data["items"][2]["key"]
+    assert key.startswith("LOCAL-")
+    assert cli("item", "done", key, db=db).stdout.strip() == f"{item}: open -> done"
+    assert cli("item", "reopen", key.lower(), db=db).stdout.strip() == f"{item}: done -> open"
+
+
 def test_item_errors_are_one_line(tmp_path: Path, db: str) -> None:
     write_postmortem(tmp_path / "pm.md", ITEMS)
     cli("sync", str(tmp_path / "pm.md"), db=db)
@@ -87,9 +96,9 @@ def test_item_errors_are_one_line(tmp_path: Path, db: str) -> None:
 
 def test_unknown_tracker_and_bad_config_are_one_line_errors(tmp_path: Path, db: str) -> None:
     doc = write_postmortem(tmp_path / "pm.md", ITEMS)
-    result = cli("sync", str(doc), "--tracker", "gitlab", db=db)
+    result = cli("sync", str(doc), "--tracker", "linear", db=db)
     assert result.returncode == 2
-    assert "unknown tracker 'gitlab' (installed connectors:" in result.stderr
+    assert "unknown tracker 'linear' (installed connectors:" in result.stderr
     bad = tmp_path / "remediate.toml"
     bad.write_text("[sync]\nmatch_threshold = 'high'\n")
     result = cli("sync", str(doc), "--config", str(bad), db=db)

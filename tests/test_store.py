@@ -108,3 +108,20 @@ def test_cache_round_trip(database_url: str) -> None:
     cache.set("etag", None)
     assert cache.get("etag") is None
     store.dispose()
+
+
+def test_a_bad_database_url_is_bad_input_exit_2(tmp_path: Path) -> None:
+    """The README promises exit 2 for bad input; a wrong --db is bad input, not a store failure."""
+    import subprocess
+    import sys
+
+    for url in ("notadb://x", "sqlite:///" + str(tmp_path), "::"):
+        result = subprocess.run(
+            [sys.executable, "-m", "remediate", "status", "--db", url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        )
+        assert result.returncode == 2, (url, result.stderr)
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

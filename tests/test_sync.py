@@ -283,8 +283,8 @@ def test_duplicate_postmortem_ids_are_refused_before_anything_is_written(tmp_pat
 
 def test_unknown_tracker_is_a_config_error(tmp_path: Path, database_url: str) -> None:
     doc = write_postmortem(tmp_path / "pm.md", ITEMS)
-    with pytest.raises(ConfigError, match="unknown tracker 'gitlab'"):
-        run(doc, database_url, tracker="gitlab")
+    with pytest.raises(ConfigError, match="unknown tracker 'linear'"):
+        run(doc, database_url, tracker="linear")
 
 
 def test_deleted_ticket_is_reported_once_and_never_recreated(tmp_path: Path, database_url: str) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import ClassVar, Self
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from remediate.connectors import (
     ConnectorContext,
@@ -146,13 +146,18 @@ class LocalTracker:
 def set_item_status(store: object, item_id: str, status: Status, *, note: str | None = None) -> tuple[str, str, str]:
     """Close or reopen an item's local ticket from the CLI; return (item id, old state, new state).
 
-    ``item_id`` may be a unique prefix. Items tracked elsewhere are changed in their tracker.
+    ``item_id`` may be a unique prefix, or a ticket key as every report shows it (``LOCAL-3``,
+    ``acme/api#12``). Items tracked elsewhere are changed in their tracker.
     """
     from remediate.errors import InputError, RemediateError
     from remediate.models import Event, Item, Link
 
     with store.session() as session:  # type: ignore[attr-defined]
-        matches = session.exec(select(Item).where(col(Item.id).startswith(item_id))).all()
+        by_key = session.exec(select(Link.item_id).where(func.lower(Link.key) == item_id.casefold())).all()
+        if by_key:
+            matches = session.exec(select(Item).where(col(Item.id).in_(set(by_key)))).all()
+        else:
+            matches = session.exec(select(Item).where(col(Item.id).startswith(item_id))).all()
         if not matches:
             raise InputError(item_id, "no such item (see `remediate status --items`)")
         if len(matches) > 1:

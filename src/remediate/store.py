@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlmodel import Session
 
-from remediate.errors import StoreError
+from remediate.errors import ConfigError, StoreError
 from remediate.models import KV
 
 if TYPE_CHECKING:
@@ -256,12 +256,12 @@ def _prepare_sqlite_file(url: str, *, create: bool) -> bool:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise StoreError("database URL is not valid (expected e.g. sqlite:///path.db)") from None
+        raise ConfigError("database URL is not valid (expected e.g. sqlite:///path.db)") from None
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return True
     path = Path(parsed.database)
     if path.is_dir():
-        raise StoreError(f"database path {path} is a directory")
+        raise ConfigError(f"database path {path} is a directory")
     if path.exists():
         return True
     if not create:
@@ -291,7 +291,9 @@ def _make_engine(url: str) -> Engine:
     try:
         engine = sa.create_engine(url, **kwargs)
     except NoSuchModuleError:
-        raise StoreError(f"unsupported database URL scheme in {display_url(url)}") from None
+        raise ConfigError(
+            f"unsupported database URL scheme in {display_url(url)} (use sqlite:///PATH or postgresql+psycopg://...)"
+        ) from None
     except ModuleNotFoundError as exc:
         raise StoreError(
             f"the database driver {exc.name!r} is not installed; for PostgreSQL: pip install 'remediate[postgres]'"
