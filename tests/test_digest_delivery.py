@@ -224,6 +224,25 @@ def test_webhook_errors_never_show_the_url(sqlite_db: str) -> None:
     assert _sent(sqlite_db) == []
 
 
+def test_a_server_echoing_the_request_never_puts_the_token_or_url_on_stderr(sqlite_db: str) -> None:
+    """Servers echo requests in their errors; the bearer token and the webhook URL are secrets."""
+    token = "tok-9f8e7d6c5b4a"
+    with webhook_server(path="/hooks/SeCrEtPaTh") as hook:
+        echoed = f"bad request: Authorization: Bearer {token}; POST {hook.url} /hooks/SeCrEtPaTh {token}"
+        hook.responses.append((400, {}, echoed))
+        with pytest.raises(DeliveryError) as info:
+            send_digest(
+                Settings(),
+                database_url=sqlite_db,
+                as_of=known.AS_OF,
+                channel="webhook",
+                environ={"REMEDIATE_WEBHOOK_URL": hook.url, "REMEDIATE_WEBHOOK_TOKEN": token},
+            )
+    message = str(info.value)
+    assert message.startswith("the webhook answered 400: bad request")
+    assert token not in message and "SeCrEtPaTh" not in message and "127.0.0.1" not in message
+
+
 def test_webhook_retries_after_a_503(sqlite_db: str) -> None:
     with webhook_server() as hook:
         hook.responses.append((503, {"Retry-After": "0"}, "busy"))

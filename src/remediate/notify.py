@@ -215,8 +215,25 @@ def _post(what: str, url: str, payload: Mapping[str, Any], headers: Mapping[str,
             return
         retryable = response.status_code == 429 or response.status_code >= 500
         if not retryable or attempt == WEBHOOK_ATTEMPTS:
-            raise DeliveryError(f"the {what} answered {response.status_code}: {_cut(response.text.strip(), 200)}")
+            said = _scrub(response.text, url, headers.get("Authorization", ""))
+            raise DeliveryError(f"the {what} answered {response.status_code}: {_cut(said.strip(), 200)}")
         time.sleep(_retry_after(response.headers.get("Retry-After"), attempt))
+
+
+def _scrub(text: str, url: str, authorization: str) -> str:
+    """A server's words without our secrets: servers echo requests, and a webhook URL is a secret.
+
+    Removes the bearer token (alone or with its scheme), the URL and each of its parts that can
+    carry a secret (user:password, path, query).
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    token = authorization.removeprefix("Bearer ").strip()
+    secrets = [authorization, token, url, parts.password or "", parts.path, parts.query]
+    for secret in sorted((s for s in secrets if len(s) >= 4 and s != "/"), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def _retry_after(value: str | None, attempt: int) -> float:
