@@ -18,6 +18,22 @@ from remediate.connectors import TicketDraft
 # Characters that open or close wiki markup: text effects, links, macros, lists, tables, images.
 _WIKI_SPECIAL = re.compile(r"[*_+\-^~?{}\[\]|!#\\]")
 _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+#: Jira refuses text fields (the description) longer than 32,767 characters; keep a margin for
+#: the ADF JSON around the text.
+TEXT_FIELD_MAX = 32767
+_ADF_OVERHEAD = 1500
+
+
+def _cap(text: str, room: int) -> str:
+    """``text`` cut to ``room`` characters at a space, ending in an ellipsis (never mid-escape)."""
+    if len(text) <= room:
+        return text
+    cut = text[: max(0, room - 1)]
+    space = cut.rfind(" ")
+    if space > room // 2:
+        cut = cut[:space]
+    cut = re.sub(r"(?:\\|&#?9?2?)$", "", cut)  # a cut escape would escape our ellipsis
+    return cut.rstrip() + "…"
 
 
 def escape_wiki(text: str) -> str:
@@ -50,14 +66,15 @@ def wiki_description(draft: TicketDraft) -> str:
     url = safe_url(draft.postmortem.link)
     source = f"[{name}|{url}]" if url else name
     lines = [
-        escape_wiki(draft.text),
+        "",
         "",
         f"From postmortem {source}, section {escape_wiki(draft.section or '(none)')}.",
         f"Source: {escape_wiki(draft.postmortem.source)}",
         "",
         f"_Filed by remediate; item id {escape_wiki(draft.item_id)}._",
     ]
-    return "\n".join(lines)
+    rest = "\n".join(lines)
+    return _cap(escape_wiki(draft.text), TEXT_FIELD_MAX - len(rest)) + rest
 
 
 def _text(value: str, link: str | None = None) -> dict[str, Any]:
@@ -79,7 +96,7 @@ def adf_description(draft: TicketDraft) -> dict[str, Any]:
         "type": "doc",
         "version": 1,
         "content": [
-            _paragraph(_text(draft.text.strip() or draft.title)),
+            _paragraph(_text(_cap(draft.text.strip() or draft.title, TEXT_FIELD_MAX - _ADF_OVERHEAD))),
             _paragraph(
                 _text("From postmortem "),
                 _text(_postmortem_name(draft), url),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,8 @@ GONE_410 = {
     ],
     "errors": {},
 }
+#: Jira Cloud and Data Center refuse text fields (description) longer than this.
+TEXT_FIELD_MAX = 32767
 PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest")
 RESOLUTIONS = ("Done", "Won't Do", "Duplicate", "Cannot Reproduce")
 SYSTEM_FIELDS = frozenset(
@@ -236,6 +239,12 @@ class JiraRoutes(_Base):
                 )
             if version != "3" and not isinstance(desc, str):
                 errors["description"] = "Operation value must be a string"
+            # Jira rejects text fields over 32,767 characters (for ADF, its text content).
+            size = len(desc) if isinstance(desc, str) else len(json.dumps(desc))
+            if size > TEXT_FIELD_MAX:
+                errors["description"] = (
+                    "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
+                )
         for label in fields.get("labels") or []:
             if not isinstance(label, str) or not label or " " in label or len(label) > 255:
                 errors["labels"] = f"The label '{label}' contains spaces which is invalid."

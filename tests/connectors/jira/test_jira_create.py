@@ -58,6 +58,20 @@ def test_document_text_cannot_inject_wiki_markup(cloud: FakeJira, make: MakeConn
     )
 
 
+@pytest.mark.parametrize("api_version", [2, 3])
+def test_an_84_kb_item_is_shortened_to_jiras_text_limit(cloud: FakeJira, make: MakeConnector, api_version: int) -> None:
+    """Jira refuses descriptions over 32,767 characters; the item still gets its issue and its label."""
+    huge = " ".join(["Rotate *every* [credential] in the fleet"] * 2100)  # ~84 KB, markup to escape
+    (created,) = make(cloud, api_version=api_version).create([draft(1, text=huge)])
+    fields = cloud.issue(created.ref.key)["fields"]
+    desc = fields["description"]
+    text = desc if isinstance(desc, str) else desc["content"][0]["content"][0]["text"]
+    assert 1000 < len(text) <= 32767 and "…" in text
+    assert "remediate-contract0001" in fields["labels"]  # the marker survives the cut
+    if isinstance(desc, str):
+        assert "From postmortem" in desc and "item id contract0001" in desc
+
+
 def test_v3_sends_atlassian_document_format(cloud: FakeJira, make: MakeConnector) -> None:
     evil = "Fix *it* [click|http://evil.example]"
     (created,) = make(cloud, api_version=3).create([draft(1, text=evil)])
