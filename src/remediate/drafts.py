@@ -11,6 +11,7 @@ from typing import Any
 
 from remediate.connectors import PostmortemInfo, TicketDraft
 from remediate.parsing import ActionItem, Postmortem
+from remediate.sanitize import clean, clean_optional
 
 TITLE_LIMIT = 80
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
@@ -65,14 +66,15 @@ def postmortem_info(postmortem: Postmortem, base_url: str | None) -> PostmortemI
 
 def build_draft(item_id: str, item: ActionItem, info: PostmortemInfo, *, due: date | None = None) -> TicketDraft:
     """The draft of one item's ticket; ``due`` is the effective due date (default: the document's)."""
+    text = clean(item.text)
     return TicketDraft(
         item_id=item_id,
-        title=ticket_title(item.text),
-        text=item.text,
-        section=item.section,
-        owner=item.owner,
+        title=ticket_title(text),
+        text=text,
+        section=clean(item.section),
+        owner=clean_optional(item.owner),
         due=due if due is not None else item.due,
-        priority=item.priority,
+        priority=clean_optional(item.priority),
         done=item.done,
         postmortem=info,
     )

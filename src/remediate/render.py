@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from remediate.parsing import ParseResult
+from remediate.sanitize import clean
 
 
 def emit_json(data: Any) -> None:
@@ -32,7 +33,7 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
     for column in columns:
         grid.add_column(column, overflow="fold")
     for row in rows:
-        grid.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
+        grid.add_row(*(Text("" if cell is None else clean(str(cell))) for cell in row))
     Console(soft_wrap=False).print(grid)
 
 
@@ -40,7 +41,7 @@ def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str
     """A GitHub-flavoured Markdown table; pipes and newlines in cells are escaped."""
 
     def cell(value: Any) -> str:
-        text = "" if value is None else str(value)
+        text = "" if value is None else clean(str(value))
         return text.replace("|", "\\|").replace("\n", " ")
 
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]

@@ -13,6 +13,7 @@ from remediate.reports.audit import AuditReport, Completion
 from remediate.reports.base import ReportItem
 from remediate.reports.overdue import OverdueReport
 from remediate.reports.send import DigestOutcome
+from remediate.sanitize import clean
 
 ITEM_COLUMNS = [
     "item_id",
@@ -32,7 +33,7 @@ ITEM_COLUMNS = [
 def _csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(columns)
-    writer.writerows([["" if v is None else v for v in row] for row in rows])
+    writer.writerows([["" if v is None else clean(v) if isinstance(v, str) else v for v in row] for row in rows])
 
 
 def _item_row(item: ReportItem) -> list[Any]:
