@@ -410,6 +410,15 @@ def audit_snapshot(
     )
 
 
+def check_database(settings: Settings, *, database_url: str | None = None) -> tuple[str, list[str]]:
+    """``remediate db check``: the database as shown to people, and what is wrong with it."""
+    from remediate.store import check_database as check
+    from remediate.store import display_url, resolve_url
+
+    url = resolve_url(database_url or settings.database_url)
+    return display_url(url), check(url)
+
+
 def _period(settings: Settings, period: str | None) -> PeriodKind:
     kind = period or settings.digest.period
     if kind not in ("week", "month"):

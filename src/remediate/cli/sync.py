@@ -209,3 +209,23 @@ def db_path(config: ConfigOption = None, db: DbOption = None) -> None:
     from remediate.store import display_url, resolve_url
 
     typer.echo(display_url(resolve_url(db or load_settings(config).database_url)))
+
+
+@db_app.command("check")
+def db_check(config: ConfigOption = None, db: DbOption = None) -> None:
+    """Check the database: schema revision, tables and columns, and (SQLite) file integrity. Exit 2 if damaged."""
+    from remediate.jobs import check_database
+    from remediate.settings import load_settings
+
+    shown, problems = check_database(load_settings(config), database_url=db)
+    for problem in problems:
+        typer.echo(f"{shown}: {problem}", err=True)
+    if problems:
+        from remediate.store import REPAIR_HINT
+
+        typer.echo(
+            f"{shown}: {len(problems)} problem(s); {REPAIR_HINT.replace('run `remediate db check` for details, then ', '')}",
+            err=True,
+        )
+        raise typer.Exit(2)
+    typer.echo(f"{shown}: ok")
