@@ -30,7 +30,15 @@ def test_sync_json_has_one_entry_per_item(tmp_path: Path, db: str) -> None:
     result = cli("sync", str(doc), "--format", "json", db=db)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["summary"] == {"created": 3, "updated": 0, "unchanged": 0, "linked": 0, "removed": 0}
+    assert data["summary"] == {
+        "created": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "linked": 0,
+        "removed": 0,
+        "adopted": 0,
+        "missing": 0,
+    }
     assert [(i["action"], i["tracker"], i["key"]) for i in data["items"]] == [
         ("create", "local", "LOCAL-1"),
         ("create", "local", "LOCAL-2"),

@@ -193,3 +193,10 @@ def test_a_read_only_database_is_named_as_such(tmp_path: Path) -> None:
     error = database_error(raised.value, f"sqlite:///{path}")
     assert isinstance(error, DatabaseDamaged) and error.exit_code == 2
     assert "cannot be written" in str(error) and "DELETE" not in str(error)
+
+
+def test_db_rebuild_refuses_the_local_tracker_in_one_line(tmp_path: Path) -> None:
+    """The local tracker's tickets live in the database: a rebuild would find nothing to adopt."""
+    result = run_cli("db", "rebuild", "--db", f"sqlite:///{tmp_path / 'state.db'}", str(EXAMPLES))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "restore the database from a backup" in result.stderr

@@ -232,6 +232,91 @@ def _sync(
         store.dispose()
 
 
+@dataclass
+class RebuildOutcome:
+    """What ``remediate db rebuild`` found: the items, the tickets adopted, those not found."""
+
+    database: str  # as shown to people (password hidden)
+    plan: Any  # remediate.sync.Plan, applied with create=False
+    set_aside: str | None  # where the replaced database went
+    state_changes: list[Any] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def adopted(self) -> int:
+        """Items whose ticket was found by marker and linked."""
+        return sum(1 for action in self.plan.actions if action.adopted)
+
+    @property
+    def not_found(self) -> list[Any]:
+        """Items no ticket carries the marker of (the next sync creates them)."""
+        return [a for a in self.plan.actions if a.kind == "create" and not a.adopted]
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``remediate db rebuild --format json`` object."""
+        return {
+            "database": self.database,
+            "tracker": self.plan.tracker,
+            "set_aside": self.set_aside,
+            "items": len(self.plan.actions),
+            "adopted": self.adopted,
+            "linked": sum(1 for a in self.plan.actions if a.kind == "link"),
+            "not_found": [a.item_id for a in self.not_found],
+            "state_changes": len(self.state_changes),
+            "warnings": self.warnings,
+        }
+
+
+def rebuild_database(
+    paths: Sequence[str],
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    tracker: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    force: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> RebuildOutcome:
+    """Rebuild a lost or damaged database from the documents and the tracker's markers.
+
+    Items come from the documents (as in sync); their links from the tickets that carry their
+    markers (one batched ``find`` per postmortem); states are read back. Nothing is created or
+    changed on the tracker: items with no ticket are reported for the next sync to create.
+    """
+    from remediate import states, sync
+    from remediate.store import display_url, resolve_url, set_aside
+
+    environ = os.environ if environ is None else environ
+    options = options or {}
+    resolved = resolve_connector(settings, tracker, options)
+    if resolved[0].name == "local":
+        raise ConfigError(
+            "the local tracker keeps its tickets in the database itself, so there is nothing to rebuild "
+            "from; restore the database from a backup"
+        )
+    documents, warnings = parse_documents(paths, settings)
+    url = resolve_url(database_url or settings.database_url)
+    moved = set_aside(url, force=force)
+    store = open_store(url)
+    try:
+        connector = build_connector(resolved, store, options, environ)
+        with _recorded_run(store, connector.name, "rebuild", settings.sync.lock_timeout) as run:
+            plan = sync.plan(
+                run.session,
+                connector,
+                documents,
+                base_url=settings.postmortem_url,
+                threshold=settings.sync.match_threshold,
+                policy=DuePolicy.from_settings(settings),
+            )
+            run.summary = plan.summary
+            sync.apply(run.session, connector, plan, run.id, create=False)
+            changes = states.refresh(run.session, connector, run.id)
+        return RebuildOutcome(display_url(url), plan, moved, changes, [*warnings, *plan.warnings])
+    finally:
+        store.dispose()
+
+
 def refresh_states(
     settings: Settings,
     *,

@@ -99,7 +99,8 @@ def sync_outcome(outcome: Any, format: str) -> None:
         table(title, ["item", "action", "ticket", "text", "note"], rows)
     counts = plan.summary()
     verb = "would be" if outcome.dry_run else ""
-    parts = ", ".join(f"{n} {k}" for k, n in counts.items())
+    # adopted (found by marker) and missing (deleted or moved on the tracker) show when they happen.
+    parts = ", ".join(f"{n} {k}" for k, n in counts.items() if n or k not in ("adopted", "missing"))
     sys.stdout.write(
         f"{len(plan.documents)} postmortem(s), {len(plan.actions)} item(s): {parts}{' ' + verb if verb else ''}\n"
     )

@@ -318,6 +318,56 @@ def check_database(url: str | None) -> list[str]:
         store.dispose()
 
 
+def set_aside(url: str | None, *, force: bool) -> str | None:
+    """Clear the way for ``remediate db rebuild``; return where the old database went, if anywhere.
+
+    A database that does not exist or holds no items is simply reused. One that holds items,
+    or is damaged, is replaced only with ``force``: a SQLite file is renamed (with its -wal and
+    -shm files) to ``<name>.replaced-<UTC time>``; on PostgreSQL remediate's tables are dropped.
+    """
+    url = resolve_url(url)
+    problems = check_database(url)
+    fresh = bool(problems) and (problems[0].startswith("does not exist") or problems[0].startswith("has no remediate"))
+    if fresh:
+        return None
+    if not problems:
+        store = Store(_make_engine(url), url)
+        try:
+            with store.engine.connect() as conn:
+                held = conn.execute(sa.text("SELECT COUNT(*) FROM item")).scalar() or 0
+        finally:
+            store.dispose()
+        if not held:
+            return None
+        why = f"holds {held} item(s)"
+    else:
+        why = f"is damaged ({problems[0]})"
+    if not force:
+        raise ConfigError(
+            f"database {display_url(url)} {why}; `db rebuild` replaces a lost or damaged database: "
+            "pass --force to set this one aside first"
+        )
+    path = Store(_make_engine(url), url)._sqlite_path()
+    if path is not None:
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        target = path.with_name(f"{path.name}.replaced-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            old = Path(f"{path}{suffix}")
+            if old.exists():
+                old.rename(f"{target}{suffix}")
+        return str(target)
+    from sqlmodel import SQLModel
+
+    engine = _make_engine(url)
+    try:
+        with engine.begin() as conn:
+            SQLModel.metadata.drop_all(conn)
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    finally:
+        engine.dispose()
+    return f"{display_url(url)} (remediate's tables dropped)"
+
+
 def _prepare_sqlite_file(url: str, *, create: bool) -> bool:
     """For a SQLite file URL, check the path and make its directory; False if absent and not created."""
     try:

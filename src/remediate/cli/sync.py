@@ -229,3 +229,43 @@ def db_check(config: ConfigOption = None, db: DbOption = None) -> None:
         )
         raise typer.Exit(2)
     typer.echo(f"{shown}: ok")
+
+
+@db_app.command("rebuild")
+def db_rebuild(
+    paths: Annotated[list[str], typer.Argument(help="The postmortems, as given to `remediate sync`.")],
+    tracker: TrackerOption = None,
+    repo: RepoOption = None,
+    project: ProjectOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Set aside a database that still holds items or is damaged.")
+    ] = False,
+    format: FormatOption = ListFormat.table,
+    config: ConfigOption = None,
+    db: DbOption = None,
+) -> None:
+    """Rebuild a lost or damaged database from the documents and the tickets' markers; creates nothing."""
+    from remediate import render
+    from remediate.jobs import rebuild_database
+    from remediate.settings import load_settings
+
+    outcome = rebuild_database(
+        paths,
+        load_settings(config),
+        database_url=db,
+        tracker=tracker,
+        options=_options(repo, project),
+        force=force,
+    )
+    if format == "json":
+        render.emit_json(outcome.to_json())
+        return
+    if outcome.set_aside:
+        typer.echo(f"the old database is kept at {outcome.set_aside}")
+    typer.echo(
+        f"{outcome.database}: {len(outcome.plan.actions)} item(s) in {len(outcome.plan.documents)} postmortem(s); "
+        f"{outcome.adopted} ticket(s) found on {outcome.plan.tracker} by marker and linked, "
+        f"{len(outcome.not_found)} not on the tracker (the next `remediate sync` creates them), "
+        f"{len(outcome.state_changes)} state(s) read back"
+    )
+    render.warnings(outcome.warnings)

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from remediate.jobs import refresh_states, sync_paths
+from remediate.jobs import rebuild_database, refresh_states, sync_paths
 from remediate.settings import Settings
 from tests.connectors.github.conftest import REPO, TEST_PACING
 from tests.fakes.github import FakeGitHub
@@ -126,10 +126,55 @@ def test_an_empty_database_adopts_every_issue_and_creates_none(tmp_path: Path, f
     fake.reset_log()
     second = run(f"sqlite:///{tmp_path / 'second.db'}")
     summary = second.plan.summary()  # type: ignore[attr-defined]
-    assert summary["created"] == 12 and all(a.adopted for a in second.plan.actions)  # type: ignore[attr-defined]
+    assert summary["adopted"] == 12 and summary["created"] == 0
+    assert all(a.adopted for a in second.plan.actions)  # type: ignore[attr-defined]
     assert fake.count("POST", "/issues") == 0
     assert len(fake.all_issues(REPO)) == 13, "no duplicate"
     fake.reset_log()
     third = run(f"sqlite:///{tmp_path / 'second.db'}")
     assert third.plan.summary()["unchanged"] == 12  # type: ignore[attr-defined]
     assert len(fake.requests) <= 2, "a warm database looks nothing up"
+
+
+def test_db_rebuild_restores_a_deleted_database_from_the_markers(tmp_path: Path, fake: FakeGitHub) -> None:
+    """`db rebuild` links every ticket, reads states back, and writes nothing to GitHub."""
+    import pytest
+    from sqlmodel import select
+
+    from remediate.errors import ConfigError
+    from remediate.models import Item, Link
+    from remediate.store import open_store
+
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    path = tmp_path / "state.db"
+    db = f"sqlite:///{path}"
+    options = {"repo": REPO}
+    sync_paths([str(doc)], settings(), database_url=db, tracker="github", options=options, environ=env(fake))
+    issues = {i.number: i for i in fake.all_issues(REPO)}
+    assert len(issues) == 13  # 12 items and the tracking issue
+    closed = min(issues)
+    fake.set_state(REPO, closed, "closed", "completed")
+    write_postmortem(doc, [*ITEMS, "Add a runbook for the worker pool"])  # one item the tracker lacks
+    path.unlink()
+    fake.reset_log()
+    outcome = rebuild_database(
+        [str(doc)], settings(), database_url=db, tracker="github", options=options, environ=env(fake)
+    )
+    assert outcome.adopted == 12 and [a.text for a in outcome.not_found] == ["Add a runbook for the worker pool"]
+    assert writes(fake) == 0, "a rebuild creates and changes nothing on the tracker"
+    store = open_store(db)
+    with store.session() as session:
+        links = session.exec(select(Link)).all()
+        assert len(links) == 12 and all(link.how == "adopted" for link in links)
+        done = [i for i in session.exec(select(Item)).all() if i.state == "done"]
+        assert [item.id for item in done] == [next(link.item_id for link in links if link.key.endswith(f"#{closed}"))]
+    store.dispose()
+    after = sync_paths([str(doc)], settings(), database_url=db, tracker="github", options=options, environ=env(fake))
+    assert after.plan.summary()["created"] == 1  # type: ignore[attr-defined]
+    assert len(fake.all_issues(REPO)) == 14, "only the new item was filed; the tracking issue was found again"
+    with pytest.raises(ConfigError, match="holds 13 item"):
+        rebuild_database([str(doc)], settings(), database_url=db, tracker="github", options=options, environ=env(fake))
+    again = rebuild_database(
+        [str(doc)], settings(), database_url=db, tracker="github", options=options, environ=env(fake), force=True
+    )
+    assert again.adopted == 13 and again.set_aside and Path(again.set_aside).exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from remediate.jobs import refresh_states, sync_paths
+from remediate.jobs import rebuild_database, refresh_states, sync_paths
 from remediate.settings import Settings
 from tests.connectors.jira.conftest import jira_env
 from tests.fakes.jira import FakeJira
@@ -63,4 +63,25 @@ def test_an_empty_database_adopts_every_issue_and_creates_none(tmp_path: Path, f
     second = run(f"sqlite:///{tmp_path / 'second.db'}")
     assert all(a.adopted for a in second.plan.actions)  # type: ignore[attr-defined]
     assert writes(fake) == before, "nothing created or written"
+    assert len(fake.issues) == 20
+
+
+def test_db_rebuild_relinks_every_issue_and_reads_states_back(tmp_path: Path, fake: FakeJira) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS[:20])
+    path = tmp_path / "state.db"
+    db = f"sqlite:///{path}"
+    env = jira_env(fake)
+    first = sync_paths([str(doc)], Settings(), database_url=db, tracker="jira", options={"project": "OPS"}, environ=env)
+    done_key = first.plan.actions[3].ref.key  # type: ignore[attr-defined]
+    fake.set_status(done_key, "Done")
+    path.unlink()
+    before = writes(fake)
+    outcome = rebuild_database(
+        [str(doc)], Settings(), database_url=db, tracker="jira", options={"project": "OPS"}, environ=env
+    )
+    assert outcome.adopted == 20 and outcome.not_found == []
+    assert writes(fake) == before
+    assert [c.key for c in outcome.state_changes if c.new == "done"] == [done_key]
+    again = sync_paths([str(doc)], Settings(), database_url=db, tracker="jira", options={"project": "OPS"}, environ=env)
+    assert again.plan.summary()["unchanged"] == 20 and writes(fake) == before  # type: ignore[attr-defined]
     assert len(fake.issues) == 20
