@@ -149,3 +149,26 @@ def test_read_commands_on_a_missing_database_create_nothing(tmp_path: Path) -> N
     item = cli("item", "done", "abc123", db=db)
     assert item.returncode == 2 and "no such item" in item.stderr
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_deleted_ticket_is_reported_by_sync_status_and_audit(tmp_path: Path, db: str) -> None:
+    """A ticket deleted on the tracker never stays linked silently."""
+    import sqlalchemy as sa
+
+    doc = write_postmortem(tmp_path / "pm.md", ["Add alerting on disk usage", "Write the failover runbook"])
+    assert cli("sync", str(doc), db=db).returncode == 0
+    engine = sa.create_engine(db)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM local_ticket WHERE number = 2"))
+    engine.dispose()
+    first = cli("sync", str(doc), "--format", "json", db=db)
+    assert [c["key"] for c in json.loads(first.stdout)["state_changes"] if c["missing"]] == ["LOCAL-2"]
+    again = cli("sync", str(doc), db=db)
+    assert "1 missing" in again.stdout, again.stdout  # every sync says so, not only the first
+    status = cli("status", db=db)
+    assert status.returncode == 0 and "LOCAL-2 (deleted)" in status.stderr, status.stderr
+    data = json.loads(cli("status", "--items", "--format", "json", db=db).stdout)
+    assert data["postmortems"][0]["missing"] == 1
+    assert [i["key"] for i in data["items"] if i["missing"] == "deleted"] == ["LOCAL-2"]
+    audit = json.loads(cli("audit", "--format", "json", db=db).stdout)
+    assert [(d["kind"], d["key"]) for d in audit["drift"]] == [("ticket_deleted", "LOCAL-2")]

@@ -116,11 +116,11 @@ def status(
     store = open_store(db or settings.database_url, create=False)  # looking creates nothing
     try:
         with store.session() as session:
-            totals = postmortem_statuses(session, as_of=day, postmortem=postmortem)
-            rows = item_statuses(session, as_of=day, postmortem=postmortem) if items else None
+            rows = item_statuses(session, as_of=day, postmortem=postmortem)
+            totals = postmortem_statuses(session, as_of=day, postmortem=postmortem, items=rows)
     finally:
         store.dispose()
-    render.status(totals, rows, format)
+    render.status(totals, rows if items else None, format, gone=[r for r in rows if r.missing and not r.removed])
 
 
 def _parse_date(value: str) -> date:
