@@ -86,11 +86,15 @@ class Drift:
     """An item and its ticket that no longer agree: removed while open, or a ticket gone."""
 
     item: ReportItem
-    kind: str  # removed_while_ticket_open | ticket_deleted | ticket_moved | ticket_inaccessible
+    # removed_while_ticket_open | ticket_deleted | ticket_moved | ticket_inaccessible | duplicate_tickets
+    kind: str
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready fields."""
-        return {"kind": self.kind, **self.item.to_json()}
+        """JSON-ready fields (``duplicates``: the other tickets of a duplicate_tickets item)."""
+        data = {"kind": self.kind, **self.item.to_json()}
+        if self.kind == "duplicate_tickets":
+            data["duplicates"] = list(self.item.duplicates)
+        return data
 
 
 @dataclass(frozen=True)
@@ -235,9 +239,12 @@ def build_audit(
 
 
 def find_drift(items: Sequence[ReportItem]) -> list[Drift]:
-    """Items removed from their document while their ticket is open, and tickets that went away."""
+    """Items removed from their document while their ticket is open, tickets that went away, and
+    items with more than one live ticket (as the last sync, doctor or dedupe found them)."""
     found = []
     for item in items:
+        if item.duplicates:
+            found.append(Drift(item, "duplicate_tickets"))
         if item.missing:
             found.append(Drift(item, f"ticket_{item.missing}"))
         elif item.removed and item.is_open and item.key:

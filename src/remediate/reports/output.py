@@ -218,7 +218,9 @@ def audit(report: AuditReport, format: str, templates_dir: Path | None) -> None:
                     [
                         d.kind.replace("_", " "),
                         _clip(d.item.text),
-                        d.item.key or "-",
+                        ", ".join([d.item.key or "-", *d.item.duplicates])
+                        if d.kind == "duplicate_tickets"
+                        else d.item.key or "-",
                         d.item.postmortem_title or d.item.postmortem_id,
                     ]
                     for d in report.drift
