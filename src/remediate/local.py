@@ -203,7 +203,7 @@ def set_item_status(store: object, item_id: str, status: Status, *, note: str | 
             session.add(ticket)
         local.remote_state, local.remote_detail, local.last_synced = status.value, note, now
         local.remote_updated_at = now
-        item.state, item.state_changed_at = status.value, now
+        item.state, item.state_changed_at, item.closed_when_seen = status.value, now, False
         session.add_all([local, item])
         session.add(
             Event(

@@ -86,6 +86,7 @@ def _record_state(
 ) -> StateChange | None:
     now = utcnow()
     was_missing = link.missing
+    first_read = link.remote_state is None  # adopted or linked: this is the first we hear of it
     link.remote_state, link.remote_detail = state.status.value, state.detail
     link.remote_updated_at, link.missing = state.updated_at, state.missing
     if state.ref.key != link.key or (state.ref.url and state.ref.url != link.url):
@@ -130,6 +131,8 @@ def _record_state(
             )
         )
         item.state, item.state_changed_at = state.status.value, state.updated_at or now
+        # A ticket already closed the first time it is read was closed before we knew of it.
+        item.closed_when_seen = first_read and state.status.closed
     return change
 
 

@@ -406,6 +406,7 @@ def _store_link(session: Session, action: Action, ref: TicketRef, how: str, run_
     item = session.get(Item, action.item_id)
     if item is not None and how == "created" and item.state != state:
         item.state, item.state_changed_at = state, now
+        item.closed_when_seen = state.closed  # filed already done: it was never open here
         session.add(item)
     _event(session, run_id, action, how, new=ref.key)
     session.commit()

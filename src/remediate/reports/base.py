@@ -42,6 +42,7 @@ class ReportItem:
     url: str | None
     missing: str | None  # the ticket was deleted, moved or became inaccessible
     duplicates: tuple[str, ...] = ()  # other live tickets with this item's marker (remediate.dedupe)
+    closed_when_seen: bool = False  # already closed at its first sync: no measured close time
 
     @property
     def is_open(self) -> bool:
@@ -118,6 +119,7 @@ def load_items(session: Session, tz: tzinfo, *, include_removed: bool = True) ->
                 url=link.url if link else None,
                 missing=link.missing if link else None,
                 duplicates=tuple(duplicates.get(item.id, [])[1:]),
+                closed_when_seen=item.closed_when_seen and item.state not in OPEN_STATES,
             )
         )
     return rows
