@@ -384,8 +384,9 @@ def refresh_states(
     tracker: str | None = None,
     options: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    full: bool = False,
 ) -> list[Any]:
-    """Bring ticket states back from the tracker without reading any document."""
+    """Bring ticket states back from the tracker without reading any document (``full``: every ticket)."""
     from remediate import states
 
     environ = os.environ if environ is None else environ
@@ -395,7 +396,7 @@ def refresh_states(
     try:
         connector = build_connector(resolved, store, options, environ)
         with _recorded_run(store, connector.name, "refresh", settings.sync.lock_timeout) as run:
-            changes = states.refresh(run.session, connector, run.id)
+            changes = states.refresh(run.session, connector, run.id, full=full)
             # The policy may have changed since the documents were last synced.
             restamped = restamp_due_dates(run.session, DuePolicy.from_settings(settings))
             run.summary = lambda: {"state_changes": len(changes), "due_dates_changed": restamped}

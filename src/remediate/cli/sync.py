@@ -78,6 +78,12 @@ def refresh(
     tracker: TrackerOption = None,
     repo: RepoOption = None,
     project: ProjectOption = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Read every ticket, not only those changed since the last refresh (finds deletions)."
+        ),
+    ] = False,
     format: FormatOption = ListFormat.table,
     config: ConfigOption = None,
     db: DbOption = None,
@@ -87,7 +93,9 @@ def refresh(
     from remediate.jobs import refresh_states
     from remediate.settings import load_settings
 
-    changes = refresh_states(load_settings(config), database_url=db, tracker=tracker, options=_options(repo, project))
+    changes = refresh_states(
+        load_settings(config), database_url=db, tracker=tracker, options=_options(repo, project), full=full
+    )
     render.state_changes(changes, format)
 
 

@@ -244,3 +244,22 @@ def test_two_databases_racing_are_caught_by_sync_and_closed_by_dedupe(
     fresh = run(f"sqlite:///{tmp_path / 'c.db'}")
     assert {a.ref.key for a in fresh.plan.actions} == kept_by_a  # type: ignore[attr-defined]
     assert json.dumps(applied.to_json())
+
+
+def test_refresh_full_sees_a_deletion_the_incremental_read_cannot(tmp_path: Path, fake: FakeGitHub) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS[:3])
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    first = sync_paths(
+        [str(doc)], settings(), database_url=db, tracker="github", options={"repo": REPO}, environ=env(fake)
+    )
+    key = first.plan.actions[1].ref.key  # type: ignore[attr-defined]
+    fake.delete(REPO, int(key.rsplit("#", 1)[1]))
+    fake.advance(60)
+    incremental = refresh_states(
+        settings(), database_url=db, tracker="github", options={"repo": REPO}, environ=env(fake)
+    )
+    assert incremental == [], "a deleted issue is not in a list of changed issues"
+    full = refresh_states(
+        settings(), database_url=db, tracker="github", options={"repo": REPO}, environ=env(fake), full=True
+    )
+    assert [(c.key, c.missing) for c in full] == [(key, "deleted")]
