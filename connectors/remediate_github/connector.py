@@ -55,6 +55,8 @@ class GitHubConnector:
 
     name: ClassVar[str] = TRACKER
     Config: ClassVar[type[BaseModel]] = GitHubConfig
+    # In an Actions runner the repository is in GITHUB_REPOSITORY: no config needed there.
+    env_defaults: ClassVar[dict[str, str]] = {"repo": "GITHUB_REPOSITORY"}
 
     def __init__(
         self,

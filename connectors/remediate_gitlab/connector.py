@@ -56,6 +56,8 @@ class GitLabConnector:
 
     name: ClassVar[str] = TRACKER
     Config: ClassVar[type[BaseModel]] = GitLabConfig
+    # In a GitLab CI job the project is in CI_PROJECT_PATH: no config needed there.
+    env_defaults: ClassVar[dict[str, str]] = {"project": "CI_PROJECT_PATH"}
 
     def __init__(
         self,

@@ -176,6 +176,9 @@ class Connector(Protocol):
 
     name: ClassVar[str]  # the entry-point name, e.g. "github"
     Config: ClassVar[type[BaseModel]]  # validates [connectors.<name>]; secrets come from env
+    # Optional: config keys taken from environment variables when the config and the options
+    # leave them unset, e.g. {"repo": "GITHUB_REPOSITORY"}. Never secrets (those are read by
+    # the connector from ConnectorContext.env).
 
     @classmethod
     def from_config(cls, config: Any, context: ConnectorContext) -> Self:
@@ -287,13 +290,27 @@ def configure(
     options: Mapping[str, Any],
     *,
     config_path: Any = None,
+    environ: Mapping[str, str] | None = None,
 ) -> tuple[type[Connector], Any]:
-    """Import connector ``name`` and validate its config (TOML table, then CLI options over it)."""
+    """Import connector ``name`` and validate its config.
+
+    Later sources win: settings a connector takes from the environment by default (its
+    ``env_defaults``, e.g. GitHub's ``repo`` from ``GITHUB_REPOSITORY`` in an Actions runner),
+    then the TOML table, then CLI options.
+    """
     from remediate.settings import validate
 
     cls = load_class(name)
-    merged = {**raw_config, **{k: v for k, v in options.items() if v is not None}}
-    return cls, validate(cls.Config, merged, config_path, table=f"connectors.{name}")
+    env_defaults: Mapping[str, str] = getattr(cls, "env_defaults", {})
+    from_env = {key: environ[var] for key, var in env_defaults.items() if environ and environ.get(var)}
+    merged = {**from_env, **raw_config, **{k: v for k, v in options.items() if v is not None}}
+    try:
+        return cls, validate(cls.Config, merged, config_path, table=f"connectors.{name}")
+    except ConfigError as exc:
+        message = str(exc)
+        for key, var in env_defaults.items():
+            message = message.replace(f"{key} <- Field required", f"{key} <- Field required (or set {var})")
+        raise ConfigError(message) from None
 
 
 def load(
