@@ -12,11 +12,10 @@ Requests are sent once: no retry, no rate-limit wait, so an unreachable server f
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from remediate.connectors import Check, error_check
+from remediate.connectors import Check, error_check, unreachable_check
 from remediate.errors import ConnectorError, NotFound, Unavailable
 from remediate_github.api import PUSH_ROLES
 from remediate_github.config import Config
@@ -49,13 +48,7 @@ def live_checks(config: Config, env: Mapping[str, str], *, clock: Clock, sleep: 
 
 
 def _unreachable(name: str, error: Unavailable, base: str) -> Check:
-    # The transport's message is written for a sync ("kept failing ... try again later"); here
-    # one attempt was made, so say what it met.
-    found = re.search(r"\((HTTP \d+|[A-Za-z]+(?:Error|Timeout))\)", str(error.args[0]) if error.args else "")
-    problem = found.group(1) if found else error.__class__.__name__
-    return Check(
-        name, "fail", f"unreachable: no answer from GitHub at {base} ({problem})", f"check {URL_VAR} and the network"
-    )
+    return unreachable_check(name, f"GitHub at {base}", error, f"check {URL_VAR} and the network")
 
 
 def _get(transport: Transport, path: str, what: str) -> Response:

@@ -295,6 +295,26 @@ def error_check(name: str, error: Exception, fix: str | None = None, *, subject:
     return Check(name, "fail", f"{kind}: {message}", fix)
 
 
+def unreachable_check(name: str, where: str, error: Exception, fix: str | None = None) -> Check:
+    """A failed Check for a tracker that did not answer (or only with 5xx) after one attempt.
+
+    Transports word these errors for a sync ("kept failing ... try again later"); a live check
+    makes one attempt, so this says what it met: the exception class, a timeout or the status.
+    """
+    import re
+
+    message = str(error.args[0]) if error.args else ""
+    status = re.search(r"HTTP (\d{3})", message)
+    found = re.search(r"\b([A-Z][A-Za-z]{0,60}(?:Error|Timeout))\b", message)
+    if status:
+        problem = f"HTTP {status.group(1)}"
+    elif "in time" in message or "timed out" in message.lower():
+        problem = "timed out"
+    else:
+        problem = found.group(1) if found else error.__class__.__name__
+    return Check(name, "fail", f"unreachable: no answer from {where} ({problem})", fix)
+
+
 # --- discovery -----------------------------------------------------------------------------
 
 
