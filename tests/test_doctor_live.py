@@ -24,7 +24,7 @@ import pytest
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitlab import FakeGitLab
 from tests.fakes.jira import FakeJira
-from tests.servers import free_port
+from tests.servers import echo_server, free_port
 from tests.service_helpers import remediate, write_config
 from tests.support import install_connector
 
@@ -171,6 +171,18 @@ def test_an_unreachable_server_fails_at_once_and_clearly(tmp_path: Path, kind: s
     # Two CLI runs; with the sync's retries and backoff each would wait 7 to 15 s.
     assert elapsed < 20, elapsed
     assert_no_secret(setup, output)
+
+
+@pytest.mark.parametrize("kind", TRACKERS)
+def test_a_forbidding_server_that_echoes_the_credentials_is_reported_without_them(tmp_path: Path, kind: str) -> None:
+    with echo_server(403) as server:
+        url = f"{server.url}/api/v3" if kind == "github" else server.url
+        with TRACKERS[kind](url=url) as setup:
+            code, checks, output = doctor(tmp_path, setup)
+    check = checks[AUTH_CHECK[setup.tracker]]
+    assert code == 1 and check["detail"].startswith("forbidden (403): "), check
+    assert "cannot process a request with" in output  # the server's words are shown...
+    assert_no_secret(setup, output)  # ...without the credentials it echoed
 
 
 @pytest.mark.parametrize("kind", TRACKERS)

@@ -17,6 +17,7 @@ from typing import Any
 
 from remediate.connectors import Check, error_check, unreachable_check
 from remediate.errors import ConnectorError, NotFound, Unavailable
+from remediate.secrets import scrub_error
 from remediate_github.api import PUSH_ROLES
 from remediate_github.config import Config
 from remediate_github.edge import TOKEN_VAR, URL_VAR, error_for, translate
@@ -39,7 +40,7 @@ def live_checks(config: Config, env: Mapping[str, str], *, clock: Clock, sleep: 
         return [error_check("token", exc, _TOKEN_FIX)]
     if user.status != 200:
         error = error_for(user.status, user.data, "reading the authenticated user", repo=config.repo)
-        return [error_check("token", error, _TOKEN_FIX)]
+        return [error_check("token", scrub_error(error, transport.secrets), _TOKEN_FIX)]
     login = user.data.get("login") if isinstance(user.data, dict) else None
     checks = [Check("token", "ok", f"accepted by GitHub at {base} (user {login or 'unknown'})")]
     checks.append(_scopes(user.headers))
@@ -99,7 +100,8 @@ def _repository(transport: Transport, repo: str, base: str) -> Check:
         )
         return error_check("repository", error, fix, subject="repository")
     if answer.status != 200:
-        return error_check("repository", error_for(answer.status, answer.data, what, repo=repo), fix)
+        error = scrub_error(error_for(answer.status, answer.data, what, repo=repo), transport.secrets)
+        return error_check("repository", error, fix)
     data: dict[str, Any] = answer.data if isinstance(answer.data, dict) else {}
     if data.get("has_issues") is False:
         return Check(
