@@ -287,7 +287,7 @@ def error_check(name: str, error: Exception, fix: str | None = None, *, subject:
     elif isinstance(error, RateLimited) or status == 429:
         kind = "rate limited"
     elif isinstance(error, Unavailable):
-        kind = "unreachable"
+        kind = f"unavailable ({status})" if status else "unreachable"
     elif isinstance(error, AuthError):
         kind = "credentials missing"
     else:
