@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from remediate.errors import StoreError
+from remediate.errors import DatabaseDamaged, StoreError
 from remediate.store import SCHEMA_HEAD, display_url, open_store, upgrade_database
 from tests.test_cli import run as run_cli
 
@@ -53,7 +53,7 @@ def test_database_from_a_newer_version_is_refused(database_url: str) -> None:
 def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
     bogus = tmp_path / "state.db"
     bogus.write_text("this is not a database\n" * 50)
-    with pytest.raises(StoreError, match="cannot open database"):
+    with pytest.raises(DatabaseDamaged, match="is damaged .file is not a database"):
         open_store(f"sqlite:///{bogus}")
 
 
@@ -61,8 +61,9 @@ def test_cli_reports_store_errors_in_one_line(tmp_path: Path) -> None:
     bogus = tmp_path / "state.db"
     bogus.write_text("not a database\n" * 50)
     result = run_cli("status", "--db", f"sqlite:///{bogus}")
-    assert result.returncode == 1
+    assert result.returncode == 2  # a damaged database is bad input, with a hint
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "remediate db check" in result.stderr
 
 
 def test_display_url_hides_passwords() -> None:
@@ -125,3 +126,77 @@ def test_a_bad_database_url_is_bad_input_exit_2(tmp_path: Path) -> None:
         )
         assert result.returncode == 2, (url, result.stderr)
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+# --- damaged databases: one line, exit 2, a hint, and nothing sent to a tracker --------------
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "config" / "examples"
+
+
+def _synced_copy(tmp_path: Path) -> Path:
+    path = tmp_path / "state.db"
+    result = run_cli("sync", "--db", f"sqlite:///{path}", str(EXAMPLES))
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def test_a_dropped_table_stops_sync_before_any_ticket_is_created(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    upgrade_database(f"sqlite:///{path}")
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE link"))
+    result = run_cli("sync", "--db", f"sqlite:///{path}", str(EXAMPLES))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "table 'link' is missing" in result.stderr and "db rebuild" in result.stderr
+    with engine.connect() as conn:  # the local tracker's tickets live in the same file: none made
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM local_ticket")).scalar() == 0
+    engine.dispose()
+    check = run_cli("db", "check", "--db", f"sqlite:///{path}")
+    assert check.returncode == 2 and "table 'link' is missing" in check.stderr
+
+
+def test_a_missing_column_is_reported_by_name(database_url: str) -> None:
+    store = open_store(database_url)
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE link DROP COLUMN missing"))
+    store.dispose()
+    with pytest.raises(DatabaseDamaged, match=r"column link\.missing is missing"):
+        open_store(database_url)
+
+
+def test_corruption_in_the_middle_of_the_file_is_one_line_exit_2(tmp_path: Path) -> None:
+    path = _synced_copy(tmp_path)
+    healthy = run_cli("db", "check", "--db", f"sqlite:///{path}")
+    assert healthy.returncode == 0 and healthy.stdout.strip().endswith(": ok"), healthy.stderr
+    size = path.stat().st_size
+    with path.open("r+b") as handle:  # keep the header page; garble the middle of the file
+        handle.seek(4096)
+        handle.write(b"\xde\xad" * ((size - 8192) // 2))
+    for command in (("status",), ("sync", str(EXAMPLES)), ("db", "check")):
+        result = run_cli(*command, "--db", f"sqlite:///{path}")
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr and "SELECT" not in result.stderr and "[SQL" not in result.stderr
+        assert "damaged" in result.stderr, (command, result.stderr)
+
+
+def test_a_read_only_database_is_named_as_such(tmp_path: Path) -> None:
+    """Root ignores file modes, so the read-only open is SQLite's own (mode=ro)."""
+    from remediate.store import database_error
+
+    path = _synced_copy(tmp_path)
+    engine = sa.create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    with pytest.raises(sa.exc.OperationalError) as raised, engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM kv"))
+    engine.dispose()
+    error = database_error(raised.value, f"sqlite:///{path}")
+    assert isinstance(error, DatabaseDamaged) and error.exit_code == 2
+    assert "cannot be written" in str(error) and "DELETE" not in str(error)
+
+
+def test_db_rebuild_refuses_the_local_tracker_in_one_line(tmp_path: Path) -> None:
+    """The local tracker's tickets live in the database: a rebuild would find nothing to adopt."""
+    result = run_cli("db", "rebuild", "--db", f"sqlite:///{tmp_path / 'state.db'}", str(EXAMPLES))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "restore the database from a backup" in result.stderr

@@ -53,7 +53,15 @@ def actions(outcome) -> dict[str, str]:  # type: ignore[no-untyped-def]
 def test_first_sync_creates_each_ticket_once_and_rerun_creates_nothing(tmp_path: Path, database_url: str) -> None:
     doc = write_postmortem(tmp_path / "pm.md", ITEMS)
     first = run(doc, database_url)
-    assert first.plan.summary() == {"created": 3, "updated": 0, "unchanged": 0, "linked": 0, "removed": 0}
+    assert first.plan.summary() == {
+        "created": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "linked": 0,
+        "removed": 0,
+        "adopted": 0,
+        "missing": 0,
+    }
     second = run(doc, database_url)
     assert second.plan.summary()["unchanged"] == 3
     assert len(tickets(database_url)) == 3
@@ -299,5 +307,6 @@ def test_deleted_ticket_is_reported_once_and_never_recreated(tmp_path: Path, dat
     assert [(c.key, c.missing) for c in outcome.state_changes] == [("LOCAL-2", "deleted")]
     again = run(doc, database_url)
     assert again.state_changes == []
-    assert [a.note for a in again.plan.actions if a.note] == ["ticket LOCAL-2 is deleted; not recreated"]
+    assert [a.note for a in again.plan.actions if a.note] == ["ticket LOCAL-2 is deleted on the tracker; not recreated"]
+    assert again.plan.summary()["missing"] == 1, "every sync counts the links whose ticket is gone"
     assert len(tickets(database_url)) == 2

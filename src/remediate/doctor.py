@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from remediate.connectors import Check, CheckStatus, error_check
-from remediate.errors import ConfigError, RemediateError, StoreError
+from remediate.errors import ConfigError, DatabaseDamaged, RemediateError, StoreError
 
 __all__ = ["Check", "CheckStatus", "failed", "run_checks"]
 
@@ -136,6 +136,8 @@ def _database_and_reach(
     except StoreError as exc:
         if "db upgrade" in str(exc):  # an older schema: any command migrates it on first use
             return [Check("database", "warn", str(exc), "run `remediate db upgrade` (or let the next sync do it)")]
+        if isinstance(exc, DatabaseDamaged):
+            return [Check("database", "fail", str(exc).split("; run")[0], "see `remediate db check`")]
         fix = "upgrade remediate" if "newer remediate" in str(exc) else "check database_url / REMEDIATE_DATABASE_URL"
         return [Check("database", "fail", str(exc), fix)]
     except Exception as exc:  # a bad URL or driver the store did not translate

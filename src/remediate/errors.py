@@ -6,6 +6,7 @@
     ├── InputError                  a document or path that cannot be read (exit 2)
     ├── ConfigError                 a config file or option that is wrong (exit 2)
     ├── StoreError                  the database cannot be opened, or is too new
+    │   └── DatabaseDamaged         the database is corrupt, incomplete or read-only (exit 2)
     ├── SyncError                   the sync engine refused to go on (e.g. an id clash)
     ├── DeliveryError               a digest could not be delivered (SMTP, Slack, webhook)
     └── ConnectorError              a tracker said no, or could not be reached
@@ -51,6 +52,16 @@ class ConfigError(RemediateError):
 
 class StoreError(RemediateError):
     """The database cannot be opened, migrated or written."""
+
+
+class DatabaseDamaged(StoreError):
+    """The database is corrupt, lacks tables or columns, or cannot be written: fix it, then rerun.
+
+    Nothing is sent to a tracker once this is raised at start-up, so no ticket is created that the
+    database could not record.
+    """
+
+    exit_code = 2
 
 
 class SyncError(RemediateError):

@@ -232,6 +232,151 @@ def _sync(
         store.dispose()
 
 
+@dataclass
+class RebuildOutcome:
+    """What ``remediate db rebuild`` found: the items, the tickets adopted, those not found."""
+
+    database: str  # as shown to people (password hidden)
+    plan: Any  # remediate.sync.Plan, applied with create=False
+    set_aside: str | None  # where the replaced database went
+    state_changes: list[Any] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def adopted(self) -> int:
+        """Items whose ticket was found by marker and linked."""
+        return sum(1 for action in self.plan.actions if action.adopted)
+
+    @property
+    def not_found(self) -> list[Any]:
+        """Items no ticket carries the marker of (the next sync creates them)."""
+        return [a for a in self.plan.actions if a.kind == "create" and not a.adopted]
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``remediate db rebuild --format json`` object."""
+        return {
+            "database": self.database,
+            "tracker": self.plan.tracker,
+            "set_aside": self.set_aside,
+            "items": len(self.plan.actions),
+            "adopted": self.adopted,
+            "linked": sum(1 for a in self.plan.actions if a.kind == "link"),
+            "not_found": [a.item_id for a in self.not_found],
+            "state_changes": len(self.state_changes),
+            "warnings": self.warnings,
+        }
+
+
+def rebuild_database(
+    paths: Sequence[str],
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    tracker: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    force: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> RebuildOutcome:
+    """Rebuild a lost or damaged database from the documents and the tracker's markers.
+
+    Items come from the documents (as in sync); their links from the tickets that carry their
+    markers (one batched ``find`` per postmortem); states are read back. Nothing is created or
+    changed on the tracker: items with no ticket are reported for the next sync to create.
+    """
+    from remediate import states, sync
+    from remediate.store import display_url, resolve_url, set_aside
+
+    environ = os.environ if environ is None else environ
+    options = options or {}
+    resolved = resolve_connector(settings, tracker, options)
+    if resolved[0].name == "local":
+        raise ConfigError(
+            "the local tracker keeps its tickets in the database itself, so there is nothing to rebuild "
+            "from; restore the database from a backup"
+        )
+    documents, warnings = parse_documents(paths, settings)
+    url = resolve_url(database_url or settings.database_url)
+    moved = set_aside(url, force=force)
+    store = open_store(url)
+    try:
+        connector = build_connector(resolved, store, options, environ)
+        with _recorded_run(store, connector.name, "rebuild", settings.sync.lock_timeout) as run:
+            plan = sync.plan(
+                run.session,
+                connector,
+                documents,
+                base_url=settings.postmortem_url,
+                threshold=settings.sync.match_threshold,
+                policy=DuePolicy.from_settings(settings),
+            )
+            run.summary = plan.summary
+            sync.apply(run.session, connector, plan, run.id, create=False)
+            changes = states.refresh(run.session, connector, run.id)
+        return RebuildOutcome(display_url(url), plan, moved, changes, [*warnings, *plan.warnings])
+    finally:
+        store.dispose()
+
+
+@dataclass
+class DedupeOutcome:
+    """What ``remediate dedupe`` found and, with ``--apply``, closed."""
+
+    tracker: str
+    scanned: int
+    duplicates: list[Any]  # remediate.dedupe.Duplicate
+    closed: list[Any] = field(default_factory=list)  # TicketRef
+    applied: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``remediate dedupe --format json`` object."""
+        return {
+            "tracker": self.tracker,
+            "scanned": self.scanned,
+            "applied": self.applied,
+            "duplicates": [d.to_json() for d in self.duplicates],
+            "closed": [ref.key for ref in self.closed],
+        }
+
+
+def find_duplicates(
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    tracker: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    apply: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> DedupeOutcome:
+    """Find items with more than one live ticket; with ``apply``, close all but the linked one.
+
+    What was found is recorded (``remediate audit`` reports it as drift) before anything is
+    closed, so a run that fails halfway still leaves the rest on record.
+    """
+    from remediate import dedupe
+
+    environ = os.environ if environ is None else environ
+    options = options or {}
+    resolved = resolve_connector(settings, tracker, options)
+    store = open_store(database_url or settings.database_url)
+    try:
+        connector = build_connector(resolved, store, options, environ)
+        if not dedupe.supported(connector):
+            raise ConfigError(
+                f"the {connector.name} connector cannot list every ticket of an item (no find_all/close_duplicate)"
+            )
+        with _recorded_run(store, connector.name, "dedupe", settings.sync.lock_timeout) as run:
+            drafts, linked = dedupe.stored_drafts(run.session, connector.name)
+            found = dedupe.scan(connector, drafts, linked)
+            dedupe.record(run.session, connector.name, [d.item_id for d in drafts], found)
+            closed = dedupe.close(connector, found) if apply else []
+            if apply:
+                dedupe.record(run.session, connector.name, [d.item_id for d in found], [])
+            run.summary = lambda: {"duplicates": len(found), "closed": len(closed)}
+        return DedupeOutcome(connector.name, len(drafts), found, closed, apply)
+    finally:
+        store.dispose()
+
+
 def refresh_states(
     settings: Settings,
     *,
@@ -239,8 +384,9 @@ def refresh_states(
     tracker: str | None = None,
     options: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    full: bool = False,
 ) -> list[Any]:
-    """Bring ticket states back from the tracker without reading any document."""
+    """Bring ticket states back from the tracker without reading any document (``full``: every ticket)."""
     from remediate import states
 
     environ = os.environ if environ is None else environ
@@ -250,7 +396,7 @@ def refresh_states(
     try:
         connector = build_connector(resolved, store, options, environ)
         with _recorded_run(store, connector.name, "refresh", settings.sync.lock_timeout) as run:
-            changes = states.refresh(run.session, connector, run.id)
+            changes = states.refresh(run.session, connector, run.id, full=full)
             # The policy may have changed since the documents were last synced.
             restamped = restamp_due_dates(run.session, DuePolicy.from_settings(settings))
             run.summary = lambda: {"state_changes": len(changes), "due_dates_changed": restamped}
@@ -408,6 +554,15 @@ def audit_snapshot(
         until=until,
         recurring_threshold=settings.audit.recurring_threshold,
     )
+
+
+def check_database(settings: Settings, *, database_url: str | None = None) -> tuple[str, list[str]]:
+    """``remediate db check``: the database as shown to people, and what is wrong with it."""
+    from remediate.store import check_database as check
+    from remediate.store import display_url, resolve_url
+
+    url = resolve_url(database_url or settings.database_url)
+    return display_url(url), check(url)
 
 
 def _period(settings: Settings, period: str | None) -> PeriodKind:

@@ -99,7 +99,8 @@ def sync_outcome(outcome: Any, format: str) -> None:
         table(title, ["item", "action", "ticket", "text", "note"], rows)
     counts = plan.summary()
     verb = "would be" if outcome.dry_run else ""
-    parts = ", ".join(f"{n} {k}" for k, n in counts.items())
+    # adopted (found by marker) and missing (deleted or moved on the tracker) show when they happen.
+    parts = ", ".join(f"{n} {k}" for k, n in counts.items() if n or k not in ("adopted", "missing"))
     sys.stdout.write(
         f"{len(plan.documents)} postmortem(s), {len(plan.actions)} item(s): {parts}{' ' + verb if verb else ''}\n"
     )
@@ -124,8 +125,8 @@ def state_changes(changes: Sequence[Any], format: str) -> None:
     sys.stdout.write(f"{len(changes)} state change(s)\n")
 
 
-def status(totals: Sequence[Any], items: Sequence[Any] | None, format: str) -> None:
-    """Render ``remediate status``."""
+def status(totals: Sequence[Any], items: Sequence[Any] | None, format: str, gone: Sequence[Any] = ()) -> None:
+    """Render ``remediate status``; ``gone`` are items whose ticket was deleted or moved (a warning)."""
     if format == "json":
         data: dict[str, Any] = {"postmortems": [t.to_json() for t in totals]}
         if items is not None:
@@ -164,10 +165,18 @@ def status(totals: Sequence[Any], items: Sequence[Any] | None, format: str) -> N
                     i.owner,
                     i.due,
                     i.state + (" OVERDUE" if i.overdue else "") + (" (removed)" if i.removed else ""),
-                    i.key,
+                    f"{i.key} ({i.missing})" if i.missing else i.key,
                 )
                 for i in items
             ],
+        )
+    if gone:
+        shown = ", ".join(f"{i.key} ({i.missing})" for i in gone[:10]) + (" ..." if len(gone) > 10 else "")
+        warnings(
+            [
+                f"{len(gone)} item(s) have a ticket that is gone from the tracker: {shown}; "
+                "their state is the last one read (see `remediate audit` drift)"
+            ]
         )
 
 

@@ -8,6 +8,7 @@ so a postmortem whose remaining items were all consciously dropped reads 100%.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -36,6 +37,7 @@ class ItemStatus:
     tracker: str | None
     key: str | None
     url: str | None
+    missing: str | None = None  # the ticket was deleted, moved away or became inaccessible
 
     def to_json(self) -> dict[str, object]:
         """JSON-ready fields."""
@@ -58,6 +60,7 @@ class PostmortemStatus:
     overdue: int
     removed: int
     percent_complete: float | None
+    missing: int = 0  # current items whose ticket was deleted or moved on the tracker
 
     def to_json(self) -> dict[str, object]:
         """JSON-ready fields."""
@@ -93,20 +96,27 @@ def item_statuses(session: Session, *, as_of: date, postmortem: str | None = Non
                 found.tracker if found else None,
                 found.key if found else None,
                 found.url if found else None,
+                found.missing if found else None,
             )
         )
     return rows
 
 
-def postmortem_statuses(session: Session, *, as_of: date, postmortem: str | None = None) -> list[PostmortemStatus]:
-    """Totals per postmortem, oldest incident first."""
+def postmortem_statuses(
+    session: Session, *, as_of: date, postmortem: str | None = None, items: Sequence[ItemStatus] | None = None
+) -> list[PostmortemStatus]:
+    """Totals per postmortem, oldest incident first (``items``: ``item_statuses`` already read)."""
     query = select(Postmortem).order_by(col(Postmortem.incident_date), col(Postmortem.id))
     if postmortem:
         query = query.where(Postmortem.id == postmortem)
-    items = item_statuses(session, as_of=as_of, postmortem=postmortem)
+    if items is None:
+        items = item_statuses(session, as_of=as_of, postmortem=postmortem)
+    by_postmortem: dict[str, list[ItemStatus]] = {}
+    for row in items:
+        by_postmortem.setdefault(row.postmortem_id, []).append(row)
     result = []
     for pm in session.exec(query).all():
-        mine = [i for i in items if i.postmortem_id == pm.id]
+        mine = by_postmortem.get(pm.id, [])
         current = [i for i in mine if not i.removed]
         done = sum(i.state == Status.DONE for i in current)
         not_doing = sum(i.state == Status.NOT_DOING for i in current)
@@ -122,6 +132,7 @@ def postmortem_statuses(session: Session, *, as_of: date, postmortem: str | None
                 sum(i.overdue for i in current),
                 len(mine) - len(current),
                 round(100 * (done + not_doing) / len(current), 1) if current else None,
+                sum(bool(i.missing) for i in current),
             )
         )
     return result

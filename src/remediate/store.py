@@ -26,14 +26,14 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlmodel import Session
 
-from remediate.errors import ConfigError, StoreError
+from remediate.errors import ConfigError, DatabaseDamaged, StoreError
 from remediate.models import KV
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 #: The newest migration this version of remediate knows (tests check it matches alembic's head).
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _memory_locks: dict[str, threading.Lock] = {}
@@ -85,7 +85,7 @@ class Store:
                     return None
                 return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open database {display_url(self.url)}: {_first_line(exc)}") from None
+            raise database_error(exc, self.url) from None
 
     def upgrade(self) -> str | None:
         """Apply pending migrations under the migration lock; return the revision before."""
@@ -105,14 +105,61 @@ class Store:
     def ensure_current(self, *, migrate: bool) -> None:
         """Make sure the schema is the one this version expects (migrating if allowed)."""
         current = self.revision()
-        if current == SCHEMA_HEAD:
-            return
-        self._check_known(current)
-        if not migrate:
-            raise StoreError(
-                f"database {display_url(self.url)} needs migrating to schema {SCHEMA_HEAD}; run `remediate db upgrade`"
-            )
-        self.upgrade()
+        if current != SCHEMA_HEAD:
+            self._check_known(current)
+            if not migrate:
+                raise StoreError(
+                    f"database {display_url(self.url)} needs migrating to schema {SCHEMA_HEAD}; "
+                    "run `remediate db upgrade`"
+                )
+            self.upgrade()
+        problems = self.schema_problems()
+        if problems:
+            raise DatabaseDamaged(f"database {display_url(self.url)} is damaged: {problems[0]}; {REPAIR_HINT}")
+
+    def schema_problems(self) -> list[str]:
+        """Tables and columns the models need that the database lacks (a few catalogue reads).
+
+        The revision alone does not prove the schema: a table dropped by hand, or a restore of
+        part of a backup, leaves the revision current. Checked on every open, before any tracker
+        is called, so a sync never creates a ticket it then cannot record.
+        """
+        from sqlmodel import SQLModel
+
+        problems: list[str] = []
+        try:
+            with self.engine.connect() as conn:
+                inspector = sa.inspect(conn)
+                present = set(inspector.get_table_names())
+                for table in SQLModel.metadata.sorted_tables:
+                    if table.name not in present:
+                        problems.append(f"table {table.name!r} is missing")
+                        continue
+                    columns = {column["name"] for column in inspector.get_columns(table.name)}
+                    problems.extend(
+                        f"column {table.name}.{column.name} is missing"
+                        for column in table.columns
+                        if column.name not in columns
+                    )
+        except SQLAlchemyError as exc:
+            raise database_error(exc, self.url) from None
+        return problems
+
+    def integrity_problems(self) -> list[str]:
+        """Everything ``remediate db check`` reports: schema, then (SQLite) file integrity and dangling rows."""
+        problems = self.schema_problems()
+        if problems:
+            return problems
+        try:
+            with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    rows = [r[0] for r in conn.execute(sa.text("PRAGMA integrity_check"))]
+                    problems.extend(f"integrity: {row}" for row in rows if row != "ok")
+                    for table, rowid, parent, _ in conn.execute(sa.text("PRAGMA foreign_key_check")):
+                        problems.append(f"row {rowid} of {table} points at a missing {parent}")
+        except SQLAlchemyError as exc:
+            problems.append(str(database_error(exc, self.url)))
+        return problems
 
     def _check_known(self, revision: str | None) -> None:
         if revision is None:
@@ -251,6 +298,76 @@ def upgrade_database(url: str | None) -> tuple[str | None, str]:
         store.dispose()
 
 
+def check_database(url: str | None) -> list[str]:
+    """What is wrong with the database at ``url`` (empty when nothing is); opens it read-only in intent."""
+    url = resolve_url(url)
+    if not _prepare_sqlite_file(url, create=False):
+        return ["does not exist (the first sync creates it)"]
+    store = Store(_make_engine(url), url)
+    try:
+        revision = store.revision()
+        if revision is None:
+            return ["has no remediate schema (run `remediate db upgrade`, or any sync, to create it)"]
+        if revision != SCHEMA_HEAD:
+            store._check_known(revision)
+            return [f"schema {revision} is older than {SCHEMA_HEAD}: run `remediate db upgrade`"]
+        return store.integrity_problems()
+    except StoreError as exc:
+        return [str(exc)]
+    finally:
+        store.dispose()
+
+
+def set_aside(url: str | None, *, force: bool) -> str | None:
+    """Clear the way for ``remediate db rebuild``; return where the old database went, if anywhere.
+
+    A database that does not exist or holds no items is simply reused. One that holds items,
+    or is damaged, is replaced only with ``force``: a SQLite file is renamed (with its -wal and
+    -shm files) to ``<name>.replaced-<UTC time>``; on PostgreSQL remediate's tables are dropped.
+    """
+    url = resolve_url(url)
+    problems = check_database(url)
+    fresh = bool(problems) and (problems[0].startswith("does not exist") or problems[0].startswith("has no remediate"))
+    if fresh:
+        return None
+    if not problems:
+        store = Store(_make_engine(url), url)
+        try:
+            with store.engine.connect() as conn:
+                held = conn.execute(sa.text("SELECT COUNT(*) FROM item")).scalar() or 0
+        finally:
+            store.dispose()
+        if not held:
+            return None
+        why = f"holds {held} item(s)"
+    else:
+        why = f"is damaged ({problems[0]})"
+    if not force:
+        raise ConfigError(
+            f"database {display_url(url)} {why}; `db rebuild` replaces a lost or damaged database: "
+            "pass --force to set this one aside first"
+        )
+    path = Store(_make_engine(url), url)._sqlite_path()
+    if path is not None:
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        target = path.with_name(f"{path.name}.replaced-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            old = Path(f"{path}{suffix}")
+            if old.exists():
+                old.rename(f"{target}{suffix}")
+        return str(target)
+    from sqlmodel import SQLModel
+
+    engine = _make_engine(url)
+    try:
+        with engine.begin() as conn:
+            SQLModel.metadata.drop_all(conn)
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    finally:
+        engine.dispose()
+    return f"{display_url(url)} (remediate's tables dropped)"
+
+
 def _prepare_sqlite_file(url: str, *, create: bool) -> bool:
     """For a SQLite file URL, check the path and make its directory; False if absent and not created."""
     try:
@@ -321,6 +438,39 @@ def _alembic_config() -> AlembicConfig:
 
 def _busy(name: str, timeout: float | None) -> str:
     return f"another remediate process holds the {name!r} lock (waited {timeout or 0:g}s); try again later"
+
+
+#: What to do about a damaged database; every such error ends with it.
+REPAIR_HINT = (
+    "run `remediate db check` for details, then restore the database from a backup "
+    "or rebuild it from the tracker with `remediate db rebuild`"
+)
+
+_DAMAGED = (
+    "malformed",
+    "not a database",
+    "no such table",
+    "no such column",
+    "does not exist",  # PostgreSQL: relation/column "x" does not exist
+    "disk i/o error",
+)
+_READ_ONLY = ("readonly database", "read-only", "permission denied")
+
+
+def database_error(exc: SQLAlchemyError, url: str | None = None) -> StoreError:
+    """One line for a database failure; damaged or unwritable databases are DatabaseDamaged (exit 2).
+
+    Never the SQL statement or its parameters: those can hold item text and are not the user's
+    problem to read.
+    """
+    where = f"database {display_url(url)}" if url else "the state database"
+    first = _first_line(exc)
+    lowered = first.casefold()
+    if any(word in lowered for word in _READ_ONLY):
+        return DatabaseDamaged(f"{where} cannot be written ({first}); check the file's permissions and disk")
+    if any(word in lowered for word in _DAMAGED):
+        return DatabaseDamaged(f"{where} is damaged ({first}); {REPAIR_HINT}")
+    return StoreError(f"cannot use {where}: {first}")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -27,6 +27,7 @@ from typing import Literal
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from remediate import dedupe
 from remediate.connectors import Connector, Status, TicketDraft, TicketRef
 from remediate.drafts import build_draft, changed_since_push, dump_draft, postmortem_info
 from remediate.errors import Conflict, NotFound, SyncError
@@ -38,7 +39,7 @@ from remediate.policy import DuePolicy, EffectiveDue
 log = logging.getLogger("remediate.sync")
 
 ActionKind = Literal["create", "update", "unchanged", "link", "removed"]
-SUMMARY_KEYS = ("created", "updated", "unchanged", "linked", "removed")
+SUMMARY_KEYS = ("created", "updated", "unchanged", "linked", "removed", "adopted", "missing")
 _SUMMARY_OF: dict[str, str] = {
     "create": "created",
     "update": "updated",
@@ -65,7 +66,8 @@ class Action:
     new_item: bool = False
     restored: bool = False
     note: str | None = None
-    adopted: bool = False
+    adopted: bool = False  # the tracker had the ticket (found by marker); counted as adopted, not created
+    missing: str | None = None  # the linked ticket was deleted or moved away (Link.missing)
     failed: str | None = None
     due: EffectiveDue | None = None  # the effective due date (remediate.policy), also on the draft
 
@@ -82,6 +84,7 @@ class Action:
             "changed": sorted(self.changed),
             "match": self.match.how if self.match else None,
             "adopted": self.adopted,
+            "missing": self.missing,
             "error": self.failed,
             "note": self.note,
         }
@@ -97,11 +100,17 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
-        """Counts per action, keyed created/updated/unchanged/linked/removed."""
+        """Counts per action, keyed created/updated/unchanged/linked/removed/adopted/missing.
+
+        ``adopted`` tickets were found on the tracker by marker instead of created; ``missing``
+        counts items whose ticket was deleted or moved away (also counted by their action).
+        """
         counts = dict.fromkeys(SUMMARY_KEYS, 0)
         for action in self.actions:
             if action.failed is None:
-                counts[_SUMMARY_OF[action.kind]] += 1
+                counts["adopted" if action.adopted else _SUMMARY_OF[action.kind]] += 1
+            if action.missing:
+                counts["missing"] += 1
         return counts
 
 
@@ -202,7 +211,8 @@ def _plan_document(
         elif link is not None:
             action.ref = TicketRef(link.tracker, link.key, link.url, link.remote_id)
             if link.missing:
-                action.note = f"ticket {link.key} is {link.missing}; not recreated"
+                action.missing = link.missing
+                action.note = f"ticket {link.key} is {link.missing} on the tracker; not recreated"
             elif link.how != "linked":
                 action.changed = changed_since_push(link.pushed, draft)
                 if action.changed:
@@ -240,19 +250,27 @@ def _fresh_id(session: Session, parser_id: str, taken: set[str]) -> str:
 # --- apply -----------------------------------------------------------------------------------
 
 
-def apply(session: Session, connector: Connector, result: Plan, run_id: int) -> None:
-    """Carry out ``result``: store items, create/update/link tickets, flag removed items."""
+def apply(session: Session, connector: Connector, result: Plan, run_id: int, *, create: bool = True) -> None:
+    """Carry out ``result``: store items, create/update/link tickets, flag removed items.
+
+    With ``create=False`` (``remediate db rebuild``) nothing is written to the tracker: tickets
+    found by marker are adopted and linked, and every other item is left for the next sync.
+    """
     for document in result.documents:
         pm = document.postmortem
         actions = [a for a in result.actions if a.postmortem_id == pm.id]
         _store_document(session, document, actions, run_id)
-        _create(session, connector, [a for a in actions if a.kind == "create"], run_id)
+        creates = [a for a in actions if a.kind == "create"]
+        _create(session, connector, creates, run_id, create=create)
+        if create:
+            _check_duplicates(session, connector, creates, result)
         for action in actions:
-            if action.kind == "update":
+            if action.kind == "update" and create:
                 _update(session, connector, action, run_id)
             elif action.kind == "link":
                 _link(session, action, run_id)
-        _sync_group(session, connector, document, result)
+        if create:
+            _sync_group(session, connector, document, result)
 
 
 def _store_document(session: Session, document: ParseResult, actions: list[Action], run_id: int) -> None:
@@ -313,7 +331,7 @@ def _store_document(session: Session, document: ParseResult, actions: list[Actio
     session.commit()
 
 
-def _create(session: Session, connector: Connector, actions: list[Action], run_id: int) -> None:
+def _create(session: Session, connector: Connector, actions: list[Action], run_id: int, *, create: bool) -> None:
     if not actions:
         return
     by_item = {a.item_id: a for a in actions}
@@ -332,6 +350,11 @@ def _create(session: Session, connector: Connector, actions: list[Action], run_i
         else:
             log.warning("adopted %s for item %s: the tracker has it, this database had no link", ref.key, item_id)
     todo = [a for a in actions if not a.adopted]
+    if not create:
+        for action in todo:
+            action.note = "no ticket on the tracker carries this item's marker; the next sync creates it"
+        session.commit()
+        return
     for action in todo:
         existing = session.get(CreateIntent, (action.item_id, connector.name))
         if existing is None:
@@ -342,6 +365,20 @@ def _create(session: Session, connector: Connector, actions: list[Action], run_i
         action = by_item[created.item_id]
         action.ref = created.ref
         _store_link(session, action, created.ref, "created", run_id)
+
+
+def _check_duplicates(session: Session, connector: Connector, creates: list[Action], result: Plan) -> None:
+    """Ask once more for what was just created: a sync on another database may have raced this one."""
+    made = [a for a in creates if a.ref is not None and not a.adopted and a.draft is not None]
+    if not made:
+        return
+    found = dedupe.scan(connector, [a.draft for a in made if a.draft], {a.item_id: a.ref.key for a in made if a.ref})
+    dedupe.record(session, connector.name, [a.item_id for a in made], found)
+    for duplicate in found:
+        result.warnings.append(
+            f"{duplicate.describe()} (another sync, on another database, filed it at the same time); "
+            "run `remediate dedupe --apply` to close the later one"
+        )
 
 
 def _store_link(session: Session, action: Action, ref: TicketRef, how: str, run_id: int) -> None:
@@ -369,6 +406,7 @@ def _store_link(session: Session, action: Action, ref: TicketRef, how: str, run_
     item = session.get(Item, action.item_id)
     if item is not None and how == "created" and item.state != state:
         item.state, item.state_changed_at = state, now
+        item.closed_when_seen = state.closed  # filed already done: it was never open here
         session.add(item)
     _event(session, run_id, action, how, new=ref.key)
     session.commit()

@@ -43,6 +43,13 @@ class RemediateGroup(TyperGroup):
         except Exception as exc:
             if _debug(ctx):
                 raise
+            if type(exc).__module__.startswith("sqlalchemy."):
+                # A database that fails mid-command (corrupt pages, read-only file): one line.
+                from remediate.store import database_error
+
+                error = database_error(exc)  # type: ignore[arg-type]
+                _error(str(error))
+                raise typer.Exit(error.exit_code) from None
             _error(
                 f"unexpected error: {exc.__class__.__name__}: {exc} "
                 "(run with --debug for the traceback, and please report it)"

@@ -78,6 +78,12 @@ def refresh(
     tracker: TrackerOption = None,
     repo: RepoOption = None,
     project: ProjectOption = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Read every ticket, not only those changed since the last refresh (finds deletions)."
+        ),
+    ] = False,
     format: FormatOption = ListFormat.table,
     config: ConfigOption = None,
     db: DbOption = None,
@@ -87,7 +93,9 @@ def refresh(
     from remediate.jobs import refresh_states
     from remediate.settings import load_settings
 
-    changes = refresh_states(load_settings(config), database_url=db, tracker=tracker, options=_options(repo, project))
+    changes = refresh_states(
+        load_settings(config), database_url=db, tracker=tracker, options=_options(repo, project), full=full
+    )
     render.state_changes(changes, format)
 
 
@@ -116,11 +124,11 @@ def status(
     store = open_store(db or settings.database_url, create=False)  # looking creates nothing
     try:
         with store.session() as session:
-            totals = postmortem_statuses(session, as_of=day, postmortem=postmortem)
-            rows = item_statuses(session, as_of=day, postmortem=postmortem) if items else None
+            rows = item_statuses(session, as_of=day, postmortem=postmortem)
+            totals = postmortem_statuses(session, as_of=day, postmortem=postmortem, items=rows)
     finally:
         store.dispose()
-    render.status(totals, rows, format)
+    render.status(totals, rows if items else None, format, gone=[r for r in rows if r.missing and not r.removed])
 
 
 def _parse_date(value: str) -> date:
@@ -184,6 +192,42 @@ def item_start(
     _set(item_id, "in_progress", note, config, db)
 
 
+@app.command()
+def dedupe(
+    tracker: TrackerOption = None,
+    repo: RepoOption = None,
+    project: ProjectOption = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Close every ticket but the linked one as a duplicate, with a comment.")
+    ] = False,
+    format: FormatOption = ListFormat.table,
+    config: ConfigOption = None,
+    db: DbOption = None,
+) -> None:
+    """Find items with more than one ticket (two syncs on separate databases); --apply closes the extras."""
+    from remediate import render
+    from remediate.jobs import find_duplicates
+    from remediate.settings import load_settings
+
+    outcome = find_duplicates(
+        load_settings(config), database_url=db, tracker=tracker, options=_options(repo, project), apply=apply
+    )
+    if format == "json":
+        render.emit_json(outcome.to_json())
+        return
+    for duplicate in outcome.duplicates:
+        typer.echo(duplicate.describe() + ("" if apply else f"; keep {duplicate.keep.key}"))
+    if apply:
+        typer.echo(f"closed {len(outcome.closed)} duplicate ticket(s) on {outcome.tracker}")
+    elif outcome.duplicates:
+        typer.echo(
+            f"{len(outcome.duplicates)} of {outcome.scanned} item(s) have more than one ticket on {outcome.tracker}; "
+            "`remediate dedupe --apply` closes the extra ones as duplicates"
+        )
+    else:
+        typer.echo(f"{outcome.scanned} item(s): no duplicate tickets on {outcome.tracker}")
+
+
 db_app = typer.Typer(help="The state database: where it is and its schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -209,3 +253,63 @@ def db_path(config: ConfigOption = None, db: DbOption = None) -> None:
     from remediate.store import display_url, resolve_url
 
     typer.echo(display_url(resolve_url(db or load_settings(config).database_url)))
+
+
+@db_app.command("check")
+def db_check(config: ConfigOption = None, db: DbOption = None) -> None:
+    """Check the database: schema revision, tables and columns, and (SQLite) file integrity. Exit 2 if damaged."""
+    from remediate.jobs import check_database
+    from remediate.settings import load_settings
+
+    shown, problems = check_database(load_settings(config), database_url=db)
+    for problem in problems:
+        typer.echo(f"{shown}: {problem}", err=True)
+    if problems:
+        from remediate.store import REPAIR_HINT
+
+        typer.echo(
+            f"{shown}: {len(problems)} problem(s); {REPAIR_HINT.replace('run `remediate db check` for details, then ', '')}",
+            err=True,
+        )
+        raise typer.Exit(2)
+    typer.echo(f"{shown}: ok")
+
+
+@db_app.command("rebuild")
+def db_rebuild(
+    paths: Annotated[list[str], typer.Argument(help="The postmortems, as given to `remediate sync`.")],
+    tracker: TrackerOption = None,
+    repo: RepoOption = None,
+    project: ProjectOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Set aside a database that still holds items or is damaged.")
+    ] = False,
+    format: FormatOption = ListFormat.table,
+    config: ConfigOption = None,
+    db: DbOption = None,
+) -> None:
+    """Rebuild a lost or damaged database from the documents and the tickets' markers; creates nothing."""
+    from remediate import render
+    from remediate.jobs import rebuild_database
+    from remediate.settings import load_settings
+
+    outcome = rebuild_database(
+        paths,
+        load_settings(config),
+        database_url=db,
+        tracker=tracker,
+        options=_options(repo, project),
+        force=force,
+    )
+    if format == "json":
+        render.emit_json(outcome.to_json())
+        return
+    if outcome.set_aside:
+        typer.echo(f"the old database is kept at {outcome.set_aside}")
+    typer.echo(
+        f"{outcome.database}: {len(outcome.plan.actions)} item(s) in {len(outcome.plan.documents)} postmortem(s); "
+        f"{outcome.adopted} ticket(s) found on {outcome.plan.tracker} by marker and linked, "
+        f"{len(outcome.not_found)} not on the tracker (the next `remediate sync` creates them), "
+        f"{len(outcome.state_changes)} state(s) read back"
+    )
+    render.warnings(outcome.warnings)
