@@ -15,6 +15,7 @@ from jira import JIRA
 
 from remediate.connectors import ConnectorContext, PostmortemInfo, TicketDraft, TicketRef
 from remediate.errors import AuthError, Conflict, ConnectorError, NotFound
+from remediate.secrets import credential_forms, scrub_error
 from remediate_jira.auth import Credentials, choose_credentials
 from remediate_jira.config import Config
 from remediate_jira.fields import FieldBuilder
@@ -90,6 +91,7 @@ class Site:
             session=requests.Session(),  # replaced by the library's session below
             api_version=self.config.api_version,
             credential_vars=chosen.variables,
+            secrets=[chosen.secret, *credential_forms(chosen.user, chosen.secret)],
             max_retries=self.config.max_retries,
             max_wait=self.config.max_wait,
             sleep=self.sleep,
@@ -253,4 +255,7 @@ class Site:
         detail = str(explained) if explained else "; ".join(messages) or "no details given"
         prefix = f"{len(failures)} of {len(drafts)} issues not created (first: item "
         cls = type(explained) if explained else Conflict
-        return cls(f"{prefix}{drafts[first_index].item_id}): {detail}", tracker="jira")
+        # The element errors are Jira's words, which may echo the request.
+        return scrub_error(
+            cls(f"{prefix}{drafts[first_index].item_id}): {detail}", tracker="jira"), self.transport.secrets
+        )
