@@ -309,5 +309,5 @@ def test_init_without_a_required_tracker_setting_is_one_line_and_writes_nothing(
         stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 2
-    assert result.stderr.strip().endswith("[connectors.github] repo <- Field required")
+    assert result.stderr.strip().endswith("[connectors.github] repo <- Field required (or set GITHUB_REPOSITORY)")
     assert "Traceback" not in result.stderr and not target.exists()
