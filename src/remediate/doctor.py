@@ -176,7 +176,11 @@ def _reach(settings: Any, resolved: Any, store: Any, environ: Mapping[str, str])
         live = getattr(connector, "check", None)
         if callable(live):
             checks = [replace(c, name=f"{tracker}.{c.name}") for c in live()]
-            return checks or [Check("reach", "warn", f"{tracker}: the connector's check() reported nothing")]
+            if not checks:
+                return [Check("reach", "warn", f"{tracker}: the connector's check() reported nothing")]
+            if not failed(checks):
+                checks.extend(_duplicates(connector, store))
+            return checks
         list(connector.states([], None))
         return [
             Check(
@@ -190,6 +194,32 @@ def _reach(settings: Any, resolved: Any, store: Any, environ: Mapping[str, str])
         return [error_check("reach", exc, "see the message: credentials, URL or permissions")]
     except Exception as exc:
         return [Check("reach", "fail", f"{tracker}: unexpected {exc.__class__.__name__}: {exc}")]
+
+
+def _duplicates(connector: Any, store: Any) -> list[Check]:
+    """Items with more than one live ticket (two syncs on separate databases); recorded for the audit."""
+    from remediate import dedupe
+
+    if not dedupe.supported(connector):
+        return []
+    with store.session() as session:
+        drafts, linked = dedupe.stored_drafts(session, connector.name)
+        if not drafts:
+            return []
+        found = dedupe.scan(connector, drafts, linked)
+        if store.url != "sqlite://":  # a real database: remember what was found, for the audit
+            dedupe.record(session, connector.name, [d.item_id for d in drafts], found)
+    if not found:
+        return [Check("duplicates", "ok", f"{len(drafts)} item(s), one live ticket each")]
+    shown = "; ".join(d.describe() for d in found[:3]) + (" ..." if len(found) > 3 else "")
+    return [
+        Check(
+            "duplicates",
+            "warn",
+            f"{len(found)} item(s) have more than one ticket: {shown}",
+            "run `remediate dedupe --apply` to close the later ones as duplicates",
+        )
+    ]
 
 
 def _scheduler_lock(store: Any) -> Check:
