@@ -44,7 +44,13 @@ _LIST = re.compile(
     r"|\((?:\d{1,3}|[a-zA-Z]|[ivx]{1,4})\)|[a-z][.)]|[ivx]{2,4}[.)]|[A-Z]\))(?P<gap>[ \t]+|$)"
 )
 # Authors who write HTML write headings and list items on one line each.
-_HTML_HEADING = re.compile(r"^\s{0,3}<h([1-6])(?:\s[^>]*)?>(?P<title>.*?)</h\1>\s*$", re.I)
+# An HTML heading alone on its line, maybe inside opening container tags (pasted exports:
+# ``<div class=...><h2>Action Items</h2>``) and followed by void tags (``</h2><br>``, ``<hr>``).
+_HTML_HEADING = re.compile(
+    r"^\s{0,3}(?:<(?:div|section|header|article)\b[^<>]{0,300}>\s*){0,4}"
+    r"<h([1-6])(?:\s[^>]*)?>(?P<title>[^<>]*(?:<[^<>]*>[^<>]*){0,8}?)</h\1>(?:\s*<(?:br|hr)\s*/?>)*\s*$",
+    re.I,
+)
 _HTML_ITEM = re.compile(
     r"^\s*(?:<[ou]l(?:\s[^>]*)?>\s*)?<(li|ul|ol)(?:\s[^>]*)?>(?P<body>[^<\s].*?)(?:</\1>)?(?:\s*</[ou]l>)?\s*$",
     re.I,
@@ -224,7 +230,10 @@ def weak_heading(line: Line, extra: Sequence[str]) -> Heading | None:
         cls = classify_title(title, extra)
         ending = cls == OTHER and set(title_roots(title)) & _ENDING_ROOTS
         if (
-            cls == ACTION and _words(title) <= 8 and not is_item_marker(title) and names_the_work(title, extra)
+            cls == ACTION
+            and _words(title) <= 8
+            and not is_item_marker(title)
+            and names_the_work(title, extra, every=True)
         ) or ending:
             start = line.text.index(inline.group("rest"), line.indent)
             rest = Chunk.of_line(line, start).strip()

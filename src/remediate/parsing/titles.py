@@ -44,7 +44,7 @@ DEFAULT_SECTION_TITLES = (
 # _ACTION_ROOTS name corrective work, roots in _OTHER_ROOTS name a section that is not it.
 _SURFACE = {
     **dict.fromkeys(
-        ("prevent", "preventive", "preventative", "prevention", "preventions", "preventing"),
+        ("prevent", "preventive", "preventative", "prevention", "preventions", "preventing", "proactive"),
         "prevent",
     ),
     **dict.fromkeys(("corrective", "correction", "corrections", "correcting"), "correct"),
@@ -63,6 +63,7 @@ _SURFACE = {
     **dict.fromkeys(("solution", "solutions"), "solution"),
     **dict.fromkeys(("plan", "plans", "planned"), "plan"),
     **dict.fromkeys(("measure", "measures"), "measure"),
+    **dict.fromkeys(("recommendation", "recommendations", "recommended"), "recommend"),
     "next": "next",
     "whats": "whats",
     "future": "future",
@@ -70,12 +71,13 @@ _SURFACE = {
     "long": "long",
     "short": "short",
     "term": "term",
-    "taken": "taken",
+    # Work already done during the incident: "Actions taken", "Tasks performed", "Steps executed".
+    **dict.fromkeys(("taken", "performed", "executed", "undertaken"), "taken"),
     "fix": "neutral",
     # Sections that are not action items.
     **dict.fromkeys(("timeline", "timelines", "chronology"), "timeline"),
     **dict.fromkeys(("cause", "causes", "root"), "cause"),
-    **dict.fromkeys(("resolution", "resolved", "recovery", "restoration"), "resolution"),
+    **dict.fromkeys(("resolution", "resolved", "resolving", "recovery", "restoration"), "resolution"),
     **dict.fromkeys(("impact", "impacts", "severity", "duration"), "impact"),
     **dict.fromkeys(("summary", "overview", "background", "introduction", "tldr"), "summary"),
     **dict.fromkeys(("lessons", "learned", "learnings", "takeaways", "learn"), "lessons"),
@@ -147,9 +149,9 @@ def title_roots(title: str) -> tuple[str, ...]:
 def _has_action_roots(roots: Sequence[str], words: Sequence[str]) -> bool:
     found = set(roots)
     joined = " ".join(words)
-    if found & {"prevent", "correct", "remedy", "followup", "todo", "task", "improvement", "fix"}:
+    if found & {"prevent", "correct", "remedy", "followup", "todo", "task", "improvement", "fix", "recommend"}:
         return True
-    if "action" in found and "taken" not in found:
+    if "action" in found and not found & {"taken", "resolution"}:  # not "Actions taken", "Resolving actions"
         return True
     if "next" in found and found & {"step", "whats", "item", "plan"}:
         return True
@@ -191,7 +193,8 @@ def _matches_extra(roots: Sequence[str], extra: Iterable[str]) -> bool:
 # name the work itself ("... Measures", "... Actions", "Next Steps", "Task List").
 _HEAD_CUT = frozenset("to for of on in against from with by that which after before about".split())
 _WORK_HEADS = frozenset(
-    "prevent correct remedy action item task step improvement fix followup todo solution plan measure work".split()
+    "prevent correct remedy action item task step improvement fix followup todo solution plan measure work "
+    "recommend".split()
 )
 
 
@@ -224,13 +227,18 @@ def _is_work_head(word: str) -> bool:
     return word == "fix" or _root(word) in _WORK_HEADS
 
 
-def names_the_work(title: str, extra: Sequence[str] = ()) -> bool:
+def names_the_work(title: str, extra: Sequence[str] = (), *, every: bool = False) -> bool:
     """An action title whose head noun is the work ("Task List", "Corrective Actions"), not a
-    title where an action word only qualifies something else ("Task Review")."""
+    title where an action word only qualifies something else ("Task Review").
+
+    ``every``: each conjunct must name the work ("Actions and follow-ups"), not only one of them
+    ("Action or events" is a timeline label).
+    """
     words = title_words(title)
     if _matches_extra(title_roots(title), extra) or "what" in words:
         return True
-    return any(_is_work_head(word) for word in _head_words(words))
+    heads = _head_words(words)
+    return (all if every else any)(_is_work_head(word) for word in heads) and bool(heads)
 
 
 def only_title_words(title: str) -> bool:
