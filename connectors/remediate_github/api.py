@@ -88,7 +88,7 @@ class RepoApi:
                 continue
             url = f"{self.path}/labels/{quote(name, safe='')}"
             what = f"reading the label {name!r}"
-            answer = self.transport.request("GET", url, what=what)
+            answer = self.transport.request("GET", url, what=what, shape=answers.Label)
             if answer.status == 404:
                 what = f"creating the label {name!r}"
                 body = {
@@ -96,7 +96,9 @@ class RepoApi:
                     "color": self.config.label_color,
                     "description": description[:100],
                 }
-                answer = self.transport.request("POST", f"{self.path}/labels", body=body, what=what)
+                answer = self.transport.request(
+                    "POST", f"{self.path}/labels", body=body, what=what, shape=answers.Label
+                )
                 # 422 already_exists: another run created it in between, which is fine.
                 if not (answer.status == 422 and "already_exists" in str(answer.data)):
                     self.expect(answer, (201,), what)
@@ -201,6 +203,7 @@ class RepoApi:
             f"{self.issue_url(parent)}/sub_issues",
             body={"sub_issue_id": child_id},
             what=what,
+            shape=answers.Issue,  # the parent, as GitHub answers it
         )
 
     # --- helpers -------------------------------------------------------------------------------

@@ -37,8 +37,8 @@ class Pacing(StrictModel):
         "content-creating requests; 0 only against a test server.",
     )
     request_interval: float = Field(default=0.0, ge=0, description="Seconds between any two requests (0: no pause).")
-    timeout: float = Field(
-        default=15.0, gt=0, description="Seconds to wait for one HTTP answer (less when max_total_wait runs out)."
+    timeout: int = Field(
+        default=15, gt=0, description="Seconds to wait for one HTTP answer (less when max_total_wait runs out)."
     )
     max_attempts: int = Field(
         default=5,

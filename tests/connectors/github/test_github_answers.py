@@ -1,0 +1,163 @@
+"""Malformed GitHub answers, through the CLI: one line naming the request, nothing lost or doubled.
+
+Every endpoint a sync or refresh reads answers, in turn, a body that is not JSON (a proxy's
+HTML page with 200), truncated JSON, the wrong shape, a missing required field, a wrong type
+and an empty body. Each time ``remediate`` exits 1 or 2 with exactly one line on stderr that
+names the request, shows no traceback, no part of the body and no token; a rerun against the
+healthy server then files every item exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from remediate_github.markers import find_item_marker
+from typer.testing import CliRunner
+
+from remediate.cli import app
+from tests.connectors.github.conftest import REPO
+from tests.fakes.github import FakeGitHub
+from tests.support import write_postmortem
+
+ITEMS = ["Add alerting on queue depth", "Document the failover", "Load-test checkout"]
+#: In every malformed body: it must never reach the terminal.
+LEAK = "BODY-WORDS-THAT-MUST-NOT-BE-PRINTED"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One request a command sends, and the command that reaches it."""
+
+    method: str
+    path: str  # regex over the path the fake sees
+    shown: str  # what the error line must name
+    many: bool  # the answer is a list
+    command: str  # "sync" (first sync), "resync" (after an edit), "refresh" (after a label change)
+    fields: dict[str, object]  # a valid object of the expected shape
+
+
+ISSUE = {"id": 7, "number": 3, "state": "open", "title": "t", "body": "", "labels": []}
+ENDPOINTS = [
+    Endpoint("GET", rf"/repos/{REPO}", f"GET /repos/{REPO}", False, "sync", {"full_name": REPO}),
+    Endpoint("GET", rf"/repos/{REPO}/labels/[^/]+", f"GET /repos/{REPO}/labels/", False, "sync", {"name": "x"}),
+    Endpoint("POST", rf"/repos/{REPO}/labels", f"POST /repos/{REPO}/labels", False, "sync", {"name": "x"}),
+    Endpoint("GET", rf"/repos/{REPO}/issues", f"GET /repos/{REPO}/issues", True, "sync", ISSUE),
+    Endpoint("POST", rf"/repos/{REPO}/issues", f"POST /repos/{REPO}/issues", False, "sync", ISSUE),
+    Endpoint("POST", rf"/repos/{REPO}/issues/\d+/sub_issues", "/sub_issues", False, "sync", ISSUE),
+    Endpoint("PATCH", rf"/repos/{REPO}/issues/\d+", f"PATCH /repos/{REPO}/issues/1", False, "resync", ISSUE),
+    Endpoint("GET", rf"/repos/{REPO}/issues/\d+", f"GET /repos/{REPO}/issues/1", False, "refresh", ISSUE),
+]
+
+
+def _body(endpoint: Endpoint, kind: str) -> tuple[bytes, str]:
+    """A malformed answer of ``kind`` for ``endpoint``, and its content type."""
+    valid = {**endpoint.fields, "note": LEAK}
+    if kind == "not-json":
+        return f"<html><body><h1>Proxy login</h1>{LEAK}</body></html>".encode(), "text/html"
+    if kind == "truncated":
+        return json.dumps([valid] if endpoint.many else valid).encode()[:-7], "application/json"
+    if kind == "wrong-shape":
+        wrong: object = {"items": [valid], "note": LEAK} if endpoint.many else [valid]
+    elif kind == "missing-field":
+        required = next(k for k in ("number", "full_name", "name") if k in valid)
+        wrong = {k: v for k, v in valid.items() if k != required}
+        wrong = [wrong] if endpoint.many else wrong
+    elif kind == "wrong-type":
+        wrong = {**valid, "number": "three", "full_name": 12, "name": ["x"], "id": None}
+        wrong = [wrong] if endpoint.many else wrong
+    else:
+        assert kind == "empty"
+        return b"", "application/json"
+    return json.dumps(wrong).encode(), "application/json; charset=utf-8"
+
+
+KINDS = ["not-json", "truncated", "wrong-shape", "missing-field", "wrong-type", "empty"]
+
+
+def _run(fake: FakeGitHub, tmp_path: Path, *args: str) -> tuple[int, str, str]:
+    config = tmp_path / "remediate.toml"
+    # full_refresh_hours = 0: every state read also probes, by number, issues the list did not show.
+    config.write_text("[connectors.github]\nfull_refresh_hours = 0\n[connectors.github.pacing]\nwrite_interval = 0\nbackoff = 0\n")
+    env = {"GITHUB_TOKEN": fake.token, "GITHUB_API_URL": fake.base_url}
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    result = CliRunner().invoke(
+        app, [*args, "--tracker", "github", "--repo", REPO, "--config", str(config), "--db", db], env=env
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _markers(fake: FakeGitHub) -> list[str | None]:
+    return [find_item_marker(issue.body) for issue in fake.all_issues(REPO)]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: f"{e.method} {e.path.split(REPO)[-1] or '/'}")
+def test_a_malformed_answer_is_one_line_naming_the_request(
+    fake: FakeGitHub, tmp_path: Path, endpoint: Endpoint, kind: str
+) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    command = ["sync", str(doc)]
+    if endpoint.command == "resync":
+        assert _run(fake, tmp_path, *command)[0] == 0
+        write_postmortem(doc, [ITEMS[0] + " before the next release", *ITEMS[1:]])
+    elif endpoint.command == "refresh":
+        assert _run(fake, tmp_path, *command)[0] == 0
+        fake.set_labels(REPO, 1, "someone-else")  # the list no longer shows #1: it is read by number
+        command = ["refresh"]
+    body, content_type = _body(endpoint, kind)
+    fake.malform(endpoint.method, endpoint.path, body, content_type=content_type)
+
+    code, out, err = _run(fake, tmp_path, *command)
+
+    assert code in (1, 2), (code, out, err)
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    assert endpoint.shown in err and "malformed answer" in err, err
+    assert "Traceback" not in err + out and "unexpected error" not in err
+    assert LEAK not in err + out and fake.token not in err + out and "<html" not in err
+    assert fake.malformed[-1].count == 0, "the malformed answer was never asked for"
+
+    # Nothing stored is lost, nothing is filed twice: a healthy rerun completes the work.
+    code, out, err = _run(fake, tmp_path, "sync", str(doc))
+    assert code == 0, err
+    filed = sorted(m for m in _markers(fake) if m is not None)
+    assert len(filed) == len(ITEMS) and len(set(filed)) == len(ITEMS), filed
+
+
+def test_a_create_applied_but_answered_with_garbage_is_adopted_not_repeated(fake: FakeGitHub, tmp_path: Path) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    fake.malform("POST", rf"/repos/{REPO}/issues", b"<html>502 from the proxy</html>", content_type="text/html", apply=True)
+    code, _, err = _run(fake, tmp_path, "sync", str(doc))
+    assert code == 0, err
+    creates = [r for r in fake.requests if r.method == "POST" and r.path == f"/repos/{REPO}/issues"]
+    assert len(creates) == len(ITEMS) + 1  # the items and the tracking issue, each POSTed once
+    filed = [m for m in _markers(fake) if m is not None]
+    assert sorted(filed) == sorted(set(filed)) and len(filed) == len(ITEMS)
+
+
+def test_slow_github_gives_up_within_the_total_wait(tmp_path: Path) -> None:
+    """Every answer takes 5 s; timeout 2 s and max_total_wait 3 s: one line after about 3 s, not 5 x 2 s."""
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS[:1])
+    with FakeGitHub(latency=5.0) as slow:
+        slow.add_repo(REPO)
+        config = tmp_path / "slow.toml"
+        config.write_text(
+            "[connectors.github.pacing]\nwrite_interval = 0\nbackoff = 0.5\ntimeout = 2\nmax_total_wait = 3\n"
+        )
+        env = {"GITHUB_TOKEN": slow.token, "GITHUB_API_URL": slow.base_url}
+        started = time.monotonic()
+        result = CliRunner().invoke(
+            app,
+            ["sync", str(doc), "--tracker", "github", "--repo", REPO, "--config", str(config)]
+            + ["--db", f"sqlite:///{tmp_path / 'state.db'}"],
+            env=env,
+        )
+        elapsed = time.monotonic() - started
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "GitHub did not answer within 3 s (GET /repos/acme/api/issues" in result.stderr, result.stderr
+    assert "max_total_wait" in result.stderr
+    assert 2.5 <= elapsed < 4.5, elapsed  # bounded by max_total_wait, not timeout x attempts
