@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import requests
 
 from remediate import answers
-from remediate.errors import AuthError, ConfigError, ConnectorError, Unavailable
+from remediate.errors import AuthError, ConfigError, Unavailable
 from remediate_github.config import Config
 from remediate_github.edge import TOKEN_VAR, TRACKER, URL_VAR, rate_limited
 from remediate.budget import Budget
@@ -177,7 +177,7 @@ class Transport:
             answer = Response(status, {k.lower(): str(v) for k, v in raw_headers.items()})
             try:
                 answer.data = _parse(status, text, request, what, shape)
-            except ConnectorError:
+            except answers.Malformed:
                 # A create that answered garbage may still have been applied: look before failing.
                 found = recover() if recover is not None else None
                 if found is None:

@@ -28,7 +28,8 @@ from remediate.connectors import (
     TicketRef,
     TicketState,
 )
-from remediate_jira import recovery, states, workflow
+from remediate import answers as shared
+from remediate_jira import answers, recovery, states, workflow
 from remediate_jira.auth import site_url
 from remediate_jira.config import ISSUE_KEY, PER_POSTMORTEM
 from remediate_jira.config import Config as JiraConfig
@@ -127,6 +128,8 @@ class JiraConnector:
         self, chunk: Sequence[TicketDraft], builder: FieldBuilder, issue_type: str, mark: int
     ) -> Iterator[Created]:
         transport = self.site.transport
+        request = shared.request_name("POST", transport.url("issue/bulk"))
+        budget = transport.budget()
         remaining = list(chunk)
         attempt = 0
         while remaining:
@@ -138,32 +141,48 @@ class JiraConnector:
                     "create issues",
                     body={"issueUpdates": updates},
                     idempotent=False,
+                    shape=answers.BulkCreated,
                 )
             except Rejected as err:
                 if err.status != 400 or not isinstance(err.body, dict) or "issues" not in err.body:
                     raise self.site.explain(err, "create issues") from None
-                result = err.body  # a 400 in the bulk shape: every element failed
-            except MaybeApplied as err:
+                # A 400 in the bulk shape: every element failed.
+                result = shared.check(
+                    answers.BulkCreated, err.body, tracker="jira", request=request, what="trying to create issues"
+                )
+            except (MaybeApplied, shared.Malformed) as err:
                 # Jira may have created some or all of them: adopt those, retry the rest.
                 found = recovery.probe(self.site, remaining, mark)
                 for draft in remaining:
                     if draft.item_id in found:
                         yield from self._finish(draft, found[draft.item_id])
                 remaining = [d for d in remaining if d.item_id not in found]
-                delay = transport.delay(err.retry_after, attempt) if err.transient else None
                 if not remaining:
                     return
+                if not isinstance(err, MaybeApplied):
+                    raise  # a garbage answer is not retried: the next run looks (watermark) first
+                delay = transport.delay(err.retry_after, attempt) if err.transient else None
                 if delay is None or attempt >= transport.max_retries:
                     raise
+                if budget.exceeded(delay):
+                    raise transport.gave_up(budget, request, "create issues", err) from None
                 log.info("Jira: %s; retrying %d issue(s) in %.1fs", err, len(remaining), delay)
                 self.sleep(delay)
                 attempt += 1
                 continue
-            created = iter((result or {}).get("issues") or [])
-            failures = {int(e.get("failedElementNumber", -1)): e for e in (result or {}).get("errors") or []}
+            failures = {int(e["failedElementNumber"]): e for e in (result or {}).get("errors") or []}
+            created = list((result or {}).get("issues") or [])
+            if len(created) != len([i for i in range(len(remaining)) if i not in failures]):
+                raise shared.malformed(
+                    "jira",
+                    request,
+                    f"{len(created)} issues created and {len(failures)} failed, for {len(remaining)} asked",
+                    what="trying to create issues",
+                )
+            issues = iter(created)
             for index, draft in enumerate(remaining):
                 if index not in failures:
-                    yield from self._finish(draft, next(created))
+                    yield from self._finish(draft, next(issues))
             if failures:
                 raise self.site.explain_bulk(failures, remaining)
             return

@@ -52,12 +52,19 @@ def request_name(method: str, url: str) -> str:
     return f"{method.upper()} {path}"
 
 
-def malformed(tracker: str, request: str | None, problem: str, *, what: str | None = None) -> ConnectorError:
+class Malformed(ConnectorError):
+    """A tracker's answer that is not JSON or not of the shape its request gets.
+
+    For a write it does not prove the write was ignored: callers that can look first do.
+    """
+
+
+def malformed(tracker: str, request: str | None, problem: str, *, what: str | None = None) -> Malformed:
     """The one-line error for an answer that is not what ``request`` (while ``what``) should get."""
     name = {"github": "GitHub", "gitlab": "GitLab", "jira": "Jira"}.get(tracker, tracker)
     to = f" to {request}" if request else ""
     during = f" while {what}" if what else ""
-    return ConnectorError(
+    return Malformed(
         f"{name} sent a malformed answer{to}{during} ({problem}); if this repeats, check the "
         "tracker's URL and any proxy in front of it",
         tracker=tracker,
@@ -77,11 +84,27 @@ def decode(
         raise malformed(tracker, request, f"{said} that is not JSON", what=what) from None
 
 
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a string" if isinstance(value, str) else "null"
+
+
 def _problem(error: ValidationError, data: Any) -> str:
+    """What was wrong, in words: where and which rule, never the offending value itself."""
     if data is None:
         return "empty body"
     first = error.errors(include_url=False, include_input=False)[0]
-    where = ".".join(str(part) for part in first["loc"])[:_WHERE_MAX] or "the answer"
+    if not first["loc"]:
+        wanted = "a list" if first["type"] == "list_type" else "an object"
+        return f"expected {wanted}, got {_kind(data)}"
+    where = ".".join(str(part) for part in first["loc"])[:_WHERE_MAX]
     return f"{where}: {first['msg']}"
 
 

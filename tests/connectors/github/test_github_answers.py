@@ -109,7 +109,8 @@ def test_a_malformed_answer_is_one_line_naming_the_request(
         fake.set_labels(REPO, 1, "someone-else")  # the list no longer shows #1: it is read by number
         command = ["refresh"]
     body, content_type = _body(endpoint, kind)
-    fake.malform(endpoint.method, endpoint.path, body, content_type=content_type)
+    status = 201 if endpoint.method == "POST" else 200  # what GitHub answers a successful one
+    fake.malform(endpoint.method, endpoint.path, body, status=status, content_type=content_type)
 
     code, out, err = _run(fake, tmp_path, *command)
 
@@ -129,7 +130,7 @@ def test_a_malformed_answer_is_one_line_naming_the_request(
 
 def test_a_create_applied_but_answered_with_garbage_is_adopted_not_repeated(fake: FakeGitHub, tmp_path: Path) -> None:
     doc = write_postmortem(tmp_path / "pm.md", ITEMS)
-    fake.malform("POST", rf"/repos/{REPO}/issues", b"<html>502 from the proxy</html>", content_type="text/html", apply=True)
+    fake.malform("POST", rf"/repos/{REPO}/issues", b"<html>garbage</html>", status=201, content_type="text/html", apply=True)
     code, _, err = _run(fake, tmp_path, "sync", str(doc))
     assert code == 0, err
     creates = [r for r in fake.requests if r.method == "POST" and r.path == f"/repos/{REPO}/issues"]
