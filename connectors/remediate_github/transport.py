@@ -30,7 +30,7 @@ from remediate import answers
 from remediate.errors import AuthError, ConfigError, Unavailable
 from remediate_github.config import Config
 from remediate_github.edge import TOKEN_VAR, TRACKER, URL_VAR, rate_limited
-from remediate.budget import Budget
+from remediate.budget import Budget, Budgets
 from remediate_github.ratelimit import Clock, Pacer, Quota, Sleep, backoff, rate_limit_wait
 
 log = logging.getLogger("remediate.github")
@@ -88,6 +88,7 @@ class Transport:
         self._sleep = sleep
         self._pacer = Pacer(config.pacing, clock, sleep)
         self._requester: Any = None
+        self._budgets = Budgets(clock, config.pacing.max_total_wait)
         self.quota = Quota()
         self.stats = Stats()
 
@@ -144,11 +145,25 @@ class Transport:
         :mod:`remediate_github.answers`), have that shape; otherwise it is a one-line
         malformed-answer error naming the request. Time spent on failing or hanging attempts
         and the backoff between them is bounded by ``pacing.max_total_wait``, and each
-        attempt's timeout shrinks to what is left of it.
+        attempt's timeout shrinks to what is left of it; the lookups ``recover`` makes share it.
         """
+        with self._budgets.call() as budget:
+            return self._request(budget, verb, url, what, params, body, headers, recover, shape)
+
+    def _request(
+        self,
+        budget: Budget,
+        verb: str,
+        url: str,
+        what: str,
+        params: Mapping[str, Any] | None,
+        body: Any,
+        headers: Mapping[str, str] | None,
+        recover: Callable[[], Response | None] | None,
+        shape: Any,
+    ) -> Response:
         client = self._client()
         request = answers.request_name(verb, url)
-        budget = Budget(self._clock, self._pacing.max_total_wait)
         failures = 0
         limited = 0
         while True:

@@ -151,8 +151,10 @@ class JiraConnector:
                     answers.BulkCreated, err.body, tracker="jira", request=request, what="trying to create issues"
                 )
             except (MaybeApplied, shared.Malformed) as err:
-                # Jira may have created some or all of them: adopt those, retry the rest.
-                found = recovery.probe(self.site, remaining, mark)
+                # Jira may have created some or all of them: adopt those, retry the rest. The
+                # lookups are part of this create, so they spend its budget.
+                with transport.budgets.call(budget):
+                    found = recovery.probe(self.site, remaining, mark)
                 for draft in remaining:
                     if draft.item_id in found:
                         yield from self._finish(draft, found[draft.item_id])

@@ -27,7 +27,7 @@ import requests
 from jira.exceptions import JIRAError
 
 from remediate import answers
-from remediate.budget import Budget
+from remediate.budget import Budget, Budgets
 from remediate.errors import (
     AuthError,
     Conflict,
@@ -154,6 +154,7 @@ class Transport:
         self.max_total_wait = max_total_wait
         self.sleep = sleep
         self.clock = clock
+        self.budgets = Budgets(lambda: self.clock().timestamp(), max_total_wait)
 
     def url(self, path: str) -> str:
         """Absolute URL of a REST resource in the configured API version."""
@@ -214,8 +215,11 @@ class Transport:
         asks for are bounded by ``max_wait`` instead); each attempt's timeout shrinks to
         what is left. ``request`` (``GET /rest/api/2/search``) names the call when it gives up.
         """
+        with self.budgets.call() as budget:
+            return self._call(budget, what, fn, idempotent, request)
+
+    def _call(self, budget: Budget, what: str, fn: Callable[[], T], idempotent: bool, request: str | None) -> T:
         attempt = 0
-        budget = self.budget()
         while True:
             self.session.timeout = budget.timeout(self.timeout)  # type: ignore[attr-defined]
             try:

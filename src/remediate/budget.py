@@ -10,7 +10,8 @@ and Jira bound them separately (``max_wait``) and call :meth:`Budget.extend` for
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from remediate.errors import Unavailable
 
@@ -54,3 +55,28 @@ class Budget:
             f"try again later, or raise {setting}",
             tracker=tracker,
         )
+
+
+class Budgets:
+    """Hands out one :class:`Budget` per call; a call made during another shares its budget.
+
+    A write that failed ambiguously is looked up (``recover``) before it is sent again; those
+    lookups are part of the same call, so they spend the same budget rather than a new one.
+    """
+
+    def __init__(self, clock: Callable[[], float], limit: float) -> None:
+        self._clock = clock
+        self.limit = limit
+        self._active: Budget | None = None
+
+    @contextmanager
+    def call(self, budget: Budget | None = None) -> Iterator[Budget]:
+        """The active budget, else ``budget`` or a new one, active for the block."""
+        if self._active is not None:
+            yield self._active
+            return
+        self._active = budget if budget is not None else Budget(self._clock, self.limit)
+        try:
+            yield self._active
+        finally:
+            self._active = None

@@ -177,6 +177,7 @@ class FakeGitLab:
         self.token = token
         self.scopes = scopes
         self.tick = tick
+        self.latency = 0.0  # real seconds each answer is delayed (timeout tests)
         self.clock = float(int(time.time()))
         self.lock = threading.RLock()
         self.projects: dict[int, Project] = {}
@@ -303,8 +304,11 @@ class FakeGitLab:
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up waiting (a timeout test)
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve
 
@@ -345,6 +349,8 @@ class FakeGitLab:
         self, method: str, target: str, headers: dict[str, str], raw: bytes
     ) -> tuple[int, dict[str, str], bytes] | None:
         """Answer one HTTP request: (status, headers, body), or None to reset the connection."""
+        if self.latency:
+            time.sleep(self.latency)
         lower = {k.lower(): v for k, v in headers.items()}
         with self.lock:
             self.clock += self.tick
