@@ -27,10 +27,10 @@ from urllib.parse import urlsplit
 import requests
 
 from remediate import answers
+from remediate.budget import Budget, Budgets
 from remediate.errors import AuthError, ConfigError, Unavailable
 from remediate_github.config import Config
 from remediate_github.edge import TOKEN_VAR, TRACKER, URL_VAR, rate_limited
-from remediate.budget import Budget, Budgets
 from remediate_github.ratelimit import Clock, Pacer, Quota, Sleep, backoff, rate_limit_wait
 
 log = logging.getLogger("remediate.github")

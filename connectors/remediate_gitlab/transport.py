@@ -247,9 +247,7 @@ class Transport:
         while True:
             _, data, headers = self.request("get", path, what, query={**query, "per_page": 100, "page": page})
             if not isinstance(data, list):
-                raise answers.malformed(
-                    TRACKER, answers.request_name("get", path), "expected a list", what=what
-                )
+                raise answers.malformed(TRACKER, answers.request_name("get", path), "expected a list", what=what)
             following = (headers.get("X-Next-Page") or "").strip()
             yield Page(data, int(following) if following.isdigit() else None)
             if not following.isdigit():

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
+from remediate import answers as shared
 from remediate.connectors import (
     ConnectorContext,
     Created,
@@ -28,7 +29,6 @@ from remediate.connectors import (
     TicketRef,
     TicketState,
 )
-from remediate import answers as shared
 from remediate_jira import answers, recovery, states, workflow
 from remediate_jira.auth import site_url
 from remediate_jira.config import ISSUE_KEY, PER_POSTMORTEM

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import requests
 from jira import JIRA
 
+from remediate import answers as shared
 from remediate.connectors import ConnectorContext, PostmortemInfo, TicketDraft, TicketRef
 from remediate.errors import AuthError, Conflict, ConnectorError, NotFound
 from remediate_jira import answers
@@ -146,7 +147,9 @@ class Site:
         )
 
         def read() -> Any:
-            response = probe.session.get(probe.url("serverInfo"), timeout=self.config.timeout)
+            # call() shrinks the timeout it leaves on the session to what the budget has left.
+            timeout = getattr(probe.session, "timeout", None) or self.config.timeout
+            response = probe.session.get(probe.url("serverInfo"), timeout=timeout)
             response.raise_for_status()
             return response.json()
 
@@ -214,7 +217,7 @@ class Site:
                 f"link {ref.key} to its postmortem",
                 body=body,
             )
-        except (Rejected, AuthError) as err:
+        except (Rejected, AuthError, shared.Malformed) as err:
             # The issue exists and is linked in our database; a missing web link is not worth
             # failing the sync for.
             log.warning("Jira: could not add the postmortem link to %s: %s", ref.key, err)

@@ -268,16 +268,11 @@ class Transport:
     @contextmanager
     def translate(self, what: str, request: str | None = None) -> Iterator[None]:
         """Turn ``jira``/``requests`` exceptions raised inside into remediate errors."""
+        error: ConnectorError
         try:
             yield
         except answers.Malformed:
             raise
-        except (KeyError, AttributeError, TypeError, ValueError):
-            # The jira library reads error bodies and headers itself (parse_errors does
-            # ``"message" in body``) and fails like this on a malformed one.
-            error = answers.malformed(
-                "jira", request, "the jira library could not read it", what=f"trying to {what}"
-            )
         except JIRAError as exc:
             error = self._from_jira_error(exc, what)
         except requests.Timeout:
@@ -299,6 +294,10 @@ class Transport:
                 f"request to Jira failed while trying to {what} ({exc.__class__.__name__})",
                 tracker="jira",
             )
+        except (KeyError, AttributeError, TypeError, ValueError):
+            # The jira library reads error bodies and headers itself (parse_errors does
+            # ``"message" in body``) and fails like this on a malformed one.
+            error = answers.malformed("jira", request, "the jira library could not read it", what=f"trying to {what}")
         else:
             return
         # JIRAError's str() prints the request headers, Authorization included: drop the

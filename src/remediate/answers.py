@@ -15,7 +15,7 @@ checked: for code that keeps working on the tracker's dicts) on every answer it 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -108,7 +108,7 @@ def _problem(error: ValidationError, data: Any) -> str:
     return f"{where}: {first['msg']}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _adapter(shape: Any) -> TypeAdapter[Any]:
     return TypeAdapter(shape)
 

@@ -28,8 +28,8 @@ Enterprise Server (``prefix="/api/v3"``). What it reproduces, with the source of
 from __future__ import annotations
 
 import hashlib
-import re
 import json
+import re
 import socket
 import threading
 import time

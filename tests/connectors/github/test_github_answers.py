@@ -81,7 +81,9 @@ KINDS = ["not-json", "truncated", "wrong-shape", "missing-field", "wrong-type", 
 def _run(fake: FakeGitHub, tmp_path: Path, *args: str) -> tuple[int, str, str]:
     config = tmp_path / "remediate.toml"
     # full_refresh_hours = 0: every state read also probes, by number, issues the list did not show.
-    config.write_text("[connectors.github]\nfull_refresh_hours = 0\n[connectors.github.pacing]\nwrite_interval = 0\nbackoff = 0\n")
+    config.write_text(
+        "[connectors.github]\nfull_refresh_hours = 0\n[connectors.github.pacing]\nwrite_interval = 0\nbackoff = 0\n"
+    )
     env = {"GITHUB_TOKEN": fake.token, "GITHUB_API_URL": fake.base_url}
     db = f"sqlite:///{tmp_path / 'state.db'}"
     result = CliRunner().invoke(
@@ -130,7 +132,9 @@ def test_a_malformed_answer_is_one_line_naming_the_request(
 
 def test_a_create_applied_but_answered_with_garbage_is_adopted_not_repeated(fake: FakeGitHub, tmp_path: Path) -> None:
     doc = write_postmortem(tmp_path / "pm.md", ITEMS)
-    fake.malform("POST", rf"/repos/{REPO}/issues", b"<html>garbage</html>", status=201, content_type="text/html", apply=True)
+    fake.malform(
+        "POST", rf"/repos/{REPO}/issues", b"<html>garbage</html>", status=201, content_type="text/html", apply=True
+    )
     code, _, err = _run(fake, tmp_path, "sync", str(doc))
     assert code == 0, err
     creates = [r for r in fake.requests if r.method == "POST" and r.path == f"/repos/{REPO}/issues"]

@@ -100,9 +100,7 @@ def _endpoints(mode: str) -> list[Endpoint]:
             wrong_type={"fields": {"status": "To Do"}, "transitions": []},
         ),
         Endpoint("edit", "PUT", r"/issue/[^/]+$", "PUT /rest/api/2/issue/", "resync", status=200, read=False),
-        Endpoint(
-            "transition", "POST", r"/issue/[^/]+/transitions$", "/transitions", "resync", status=200, read=False
-        ),
+        Endpoint("transition", "POST", r"/issue/[^/]+/transitions$", "/transitions", "resync", status=200, read=False),
         Endpoint(
             "state search",
             "GET",
@@ -155,12 +153,12 @@ def _run(fake: FakeJira, tmp_path: Path, *args: str, config: str = "") -> tuple[
 
 
 def _filed(fake: FakeJira) -> list[str]:
-    return sorted(label for i in fake.issues.values() for label in i["fields"]["labels"] if label.startswith("remediate-"))
+    return sorted(
+        label for i in fake.issues.values() for label in i["fields"]["labels"] if label.startswith("remediate-")
+    )
 
 
-@pytest.mark.parametrize(
-    ("mode", "endpoint", "kind"), _cases(), ids=[f"{m}-{e.name}-{k}" for m, e, k in _cases()]
-)
+@pytest.mark.parametrize(("mode", "endpoint", "kind"), _cases(), ids=[f"{m}-{e.name}-{k}" for m, e, k in _cases()])
 def test_a_malformed_answer_is_one_line_naming_the_request(
     tmp_path: Path, mode: str, endpoint: Endpoint, kind: str
 ) -> None:
