@@ -168,3 +168,22 @@ def test_slow_github_gives_up_within_the_total_wait(tmp_path: Path) -> None:
     # 2 s (timed out) + 0.5 s backoff + 0.5 s (the rest of the budget, not another 2 s); then
     # the next backoff would end past the bound. Without it: 5 attempts of 2 s and backoffs.
     assert 2.8 <= elapsed < 3.8, elapsed
+
+
+@pytest.mark.parametrize(
+    ("status", "payload"),
+    [
+        (422, f"<html><body>{LEAK}</body></html>".encode()),
+        (404, json.dumps([LEAK]).encode()),
+        (400, f"upstream said {LEAK}".encode()),
+    ],
+)
+def test_an_error_page_is_never_repeated(fake: FakeGitHub, tmp_path: Path, status: int, payload: bytes) -> None:
+    """A proxy's error page (or an error JSON of a foreign shape) may echo the request: not quoted."""
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    fake.malform("POST", rf"/repos/{REPO}/issues", payload, status=status, count=10, content_type="text/html")
+    code, out, err = _run(fake, tmp_path, "sync", str(doc))
+    assert code in (1, 2), (code, err)
+    assert err.count("\n") == 1 and "Traceback" not in err and "unexpected error" not in err, err
+    assert LEAK not in err + out and "<html" not in err
+    assert f"({status}" in err or f"HTTP {status}" in err, err

@@ -229,3 +229,25 @@ def test_slow_jira_gives_up_within_the_total_wait(tmp_path: Path, mode: str, mon
     assert "Jira did not answer within 3.5 s (GET /rest/api/2/serverInfo; last attempt: timeout)" in err, err
     assert "[connectors.jira] max_total_wait" in err
     assert 3.3 <= elapsed < 4.3, elapsed
+
+
+@pytest.mark.parametrize(
+    ("status", "payload"),
+    [
+        (400, f"<html><body>{LEAK}</body></html>".encode()),
+        (400, b"5"),
+        (404, json.dumps({"errorMessages": 7, "errors": [LEAK]}).encode()),
+        (500, f"upstream said {LEAK}".encode()),
+    ],
+)
+def test_an_error_page_is_never_repeated(tmp_path: Path, status: int, payload: bytes) -> None:
+    """A proxy's error page (or an error JSON of a foreign shape) may echo the request: not quoted."""
+    fake = FakeJira("datacenter")
+    with fake.serve():
+        doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+        fake.faults.append(Fault("POST", r"/issue/bulk$", status, {"Content-Type": "text/html"}, raw=payload))
+        code, out, err = _run(fake, tmp_path, "sync", str(doc))
+        assert code in (1, 2), (code, err)
+        assert err.count("\n") == 1 and "Traceback" not in err and "unexpected error" not in err, err
+        assert LEAK not in err + out and "<html" not in err and fake.pat not in err
+        assert len(fake.issues) == 0
