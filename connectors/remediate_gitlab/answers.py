@@ -62,11 +62,11 @@ class Hook(_Answer):
 A = TypeVar("A", bound=_Answer)
 
 
-def parse(model: type[A], data: Any, what: str) -> A:
-    """``data`` as ``model``, or a one-line ConnectorError naming the request."""
-    return answers.parse(model, data, tracker=TRACKER, request=None, what=what)
+def parse(model: type[A], data: Any, what: str, request: str | None = None) -> A:
+    """``data`` as ``model``, or a one-line ConnectorError naming the request (``GET /projects/...``)."""
+    return answers.parse(model, data, tracker=TRACKER, request=request, what=what)
 
 
-def parse_list(model: type[A], data: list[Any], what: str) -> list[A]:
-    """Every element of ``data`` as ``model``."""
-    return answers.parse_list(model, data, tracker=TRACKER, request=None, what=what)
+def parse_list(model: type[A], data: Any, what: str, request: str | None = None) -> list[A]:
+    """``data`` as a list of ``model``."""
+    return answers.parse_list(model, data, tracker=TRACKER, request=request, what=what)

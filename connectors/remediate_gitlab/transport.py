@@ -101,6 +101,8 @@ class Transport:
         self._client: Any = None
         self._last: requests.Response | None = None
         self._budgets = Budgets(clock, config.pacing.max_total_wait)
+        #: The request the last answer came from, for messages about its shape.
+        self.last_request: str | None = None
         self.stats = Stats()
 
     @property
@@ -153,7 +155,9 @@ class Transport:
         the lookups ``recover`` makes stay within ``pacing.max_total_wait``.
         """
         with self._budgets.call() as budget:
-            return self._request(budget, verb, path, what, query, body, recover, accept)
+            answer = self._request(budget, verb, path, what, query, body, recover, accept)
+        self.last_request = answers.request_name(verb, path)
+        return answer
 
     def _request(
         self,

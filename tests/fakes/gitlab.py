@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import socket
 import threading
 import time
@@ -185,6 +186,7 @@ class FakeGitLab:
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
         self.failures: list[Failure] = []
+        self.malformed: list[tuple[str, str, int, bytes]] = []  # method, path regex, status, body
         self.rate_limit = 2000
         self.remaining = 2000
         self._ids = 100
@@ -273,6 +275,11 @@ class FakeGitLab:
         """Answer the next ``count`` matching requests with ``status`` (0: reset the connection)."""
         with self.lock:
             self.failures.append(Failure(count, status, methods, path_contains, apply, retry_after))
+
+    def malform(self, method: str, path: str, payload: bytes, *, status: int = 200) -> None:
+        """Answer the next request whose path (without /api/v4) matches ``path`` with ``payload`` verbatim."""
+        with self.lock:
+            self.malformed.append((method, path, status, payload))
 
     def writes(self) -> list[Recorded]:
         """The write requests received so far."""
@@ -363,6 +370,11 @@ class FakeGitLab:
             path = parts.path.removeprefix("/api/v4")
             record = Recorded(method, path, query, body)
             self.requests.append(record)
+            for bad in self.malformed:
+                if bad[0] == method and re.fullmatch(bad[1], path):
+                    self.malformed.remove(bad)
+                    record.status = bad[2]
+                    return bad[2], {"Content-Type": "application/json"}, bad[3]
             failure = self._failure(method, path)
             try:
                 if failure is not None and not failure.apply:
