@@ -168,7 +168,9 @@ class Transport:
         limited = 0
         while True:
             budget.extend(self._await_quota(what))
+            paced = self._pacer.slept
             self._pacer.before(verb)
+            budget.extend(self._pacer.slept - paced)  # our own pacing is not GitHub being slow
             self.stats.requests += 1
             if verb != "GET":
                 self.stats.writes += 1

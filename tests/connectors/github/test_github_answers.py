@@ -19,7 +19,7 @@ from remediate_github.markers import find_item_marker
 from typer.testing import CliRunner
 
 from remediate.cli import app
-from tests.connectors.github.conftest import REPO
+from tests.connectors.github.conftest import REPO, ConnectorFactory
 from tests.fakes.github import FakeGitHub
 from tests.support import write_postmortem
 
@@ -187,3 +187,24 @@ def test_an_error_page_is_never_repeated(fake: FakeGitHub, tmp_path: Path, statu
     assert err.count("\n") == 1 and "Traceback" not in err and "unexpected error" not in err, err
     assert LEAK not in err + out and "<html" not in err
     assert f"({status}" in err or f"HTTP {status}" in err, err
+
+
+def test_5xx_retries_stop_at_the_total_wait_on_the_fake_clock(
+    fake: FakeGitHub, make_connector: ConnectorFactory
+) -> None:
+    """Backoff 4, 8, 16 s: the third would end past max_total_wait = 20 s, so it gives up at once."""
+    from remediate.errors import Unavailable
+    from remediate.testing import make_draft
+
+    connector = make_connector(pacing={"backoff": 4, "max_backoff": 30, "max_attempts": 10, "max_total_wait": 20})
+    fake.fail_next(100, status=503, methods=("GET",))
+    started = fake.now()
+    with pytest.raises(Unavailable) as caught:
+        connector.find([make_draft(1)])
+    assert fake.now() - started <= 20
+    assert fake.count("GET") == 3  # not 10 attempts
+    message = str(caught.value)
+    assert message.startswith(
+        f"github: GitHub did not answer within 20 s (GET /repos/{REPO}/issues; last attempt: HTTP 503)"
+    )
+    assert "[connectors.github.pacing] max_total_wait" in message

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from remediate.cli import app
-from tests.connectors.jira.conftest import jira_env
+from tests.connectors.jira.conftest import MakeConnector, jira_env
 from tests.fakes.jira import FakeJira, Fault
 from tests.support import write_postmortem
 
@@ -251,3 +251,30 @@ def test_an_error_page_is_never_repeated(tmp_path: Path, status: int, payload: b
         assert err.count("\n") == 1 and "Traceback" not in err and "unexpected error" not in err, err
         assert LEAK not in err + out and "<html" not in err and fake.pat not in err
         assert len(fake.issues) == 0
+
+
+def test_retries_stop_at_the_total_wait_on_an_injected_clock(fake: FakeJira, make: MakeConnector) -> None:
+    """Backoff 1, 2, 4, 8, 16 s: the fifth would end past max_total_wait = 20 s, so it gives up at once."""
+    from datetime import UTC, datetime, timedelta
+
+    from remediate.errors import Unavailable
+    from remediate.testing import make_draft
+
+    now = [datetime(2025, 3, 1, tzinfo=UTC)]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += timedelta(seconds=seconds)
+
+    connector = make(fake, max_retries=10, max_total_wait=20)
+    connector.clock, connector.sleep = (lambda: now[0]), sleep
+    fake.faults.append(Fault("GET", r"/search", 503, times=50))
+    with pytest.raises(Unavailable) as caught:
+        connector.find([make_draft(1)])
+    assert waits == [1.0, 2.0, 4.0, 8.0]  # 15 s; 16 more would pass 20
+    search = "search/jql" if fake.mode == "cloud" else "search"
+    assert str(caught.value).startswith(
+        f"jira: Jira did not answer within 20 s (GET /rest/api/2/{search}; last attempt: HTTP 503) while trying to "
+        "search issues"
+    ), caught.value
