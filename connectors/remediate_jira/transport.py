@@ -154,7 +154,7 @@ class Transport:
         self.max_total_wait = max_total_wait
         self.sleep = sleep
         self.clock = clock
-        self.budgets = Budgets(lambda: self.clock().timestamp(), max_total_wait)
+        self.budgets = Budgets(self._seconds, max_total_wait)
 
     def url(self, path: str) -> str:
         """Absolute URL of a REST resource in the configured API version."""
@@ -179,15 +179,23 @@ class Transport:
         url = path if path.startswith("http") else self.url(path)
         request = answers.request_name(method, url)
 
+        during = f"trying to {what}"
+
         def send() -> Any:
-            response = self.session.request(
-                method,
-                url,
-                params=dict(params) if params else None,
-                data=json.dumps(body) if body is not None else None,
-            )
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=dict(params) if params else None,
+                    data=json.dumps(body) if body is not None else None,
+                )
+            except requests.RequestException:
+                raise  # translate() words these (some are ValueErrors too)
+            except (KeyError, AttributeError, TypeError, ValueError):
+                # The jira library reads error bodies itself (parse_errors does ``"message" in
+                # body``, ``len(errorMessages)``) and fails like this on a malformed one.
+                raise answers.malformed("jira", request, "the jira library could not read it", what=during) from None
             status = response.status_code
-            during = f"trying to {what}"
             data = answers.decode(response.content, tracker="jira", request=request, status=status, what=during)
             if shape is not None and status != 204:
                 answers.check(shape, data, tracker="jira", request=request, what=during)
@@ -197,7 +205,10 @@ class Transport:
 
     def budget(self) -> Budget:
         """A new total-wait budget (``max_total_wait``), on the transport's clock."""
-        return Budget(lambda: self.clock().timestamp(), self.max_total_wait)
+        return Budget(self._seconds, self.max_total_wait)
+
+    def _seconds(self) -> float:
+        return self.clock().timestamp()
 
     def gave_up(self, budget: Budget, request: str | None, what: str, err: ConnectorError) -> ConnectorError:
         """The one line for a call whose budget ran out; ``err`` is the last failure."""
@@ -223,7 +234,7 @@ class Transport:
         while True:
             self.session.timeout = budget.timeout(self.timeout)  # type: ignore[attr-defined]
             try:
-                with self.translate(what, request):
+                with self.translate(what):
                     return fn()
             except (RateLimited, MaybeApplied) as err:
                 retryable = isinstance(err, RateLimited) or (
@@ -266,7 +277,7 @@ class Transport:
         )
 
     @contextmanager
-    def translate(self, what: str, request: str | None = None) -> Iterator[None]:
+    def translate(self, what: str) -> Iterator[None]:
         """Turn ``jira``/``requests`` exceptions raised inside into remediate errors."""
         error: ConnectorError
         try:
@@ -294,10 +305,6 @@ class Transport:
                 f"request to Jira failed while trying to {what} ({exc.__class__.__name__})",
                 tracker="jira",
             )
-        except (KeyError, AttributeError, TypeError, ValueError):
-            # The jira library reads error bodies and headers itself (parse_errors does
-            # ``"message" in body``) and fails like this on a malformed one.
-            error = answers.malformed("jira", request, "the jira library could not read it", what=f"trying to {what}")
         else:
             return
         # JIRAError's str() prints the request headers, Authorization included: drop the
