@@ -208,3 +208,26 @@ def test_5xx_retries_stop_at_the_total_wait_on_the_fake_clock(
         f"github: GitHub did not answer within 20 s (GET /repos/{REPO}/issues; last attempt: HTTP 503)"
     )
     assert "[connectors.github.pacing] max_total_wait" in message
+
+
+@pytest.mark.parametrize(
+    "error", [KeyError("location"), AttributeError("'NoneType' has no 'read'"), TypeError("unsupported operand")]
+)
+def test_pygithub_failing_on_an_answer_is_one_malformed_line(
+    fake: FakeGitHub, make_connector: ConnectorFactory, error: Exception
+) -> None:
+    """PyGithub reads headers and follows redirects itself; if it trips on an answer, it is the answer's fault."""
+    from remediate.errors import ConnectorError
+    from remediate.testing import make_draft
+
+    connector = make_connector()
+    requester = connector.transport._client()
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise error
+
+    requester.requestJson = broken
+    with pytest.raises(ConnectorError) as caught:
+        connector.find([make_draft(1)])
+    assert str(caught.value).startswith(f"github: GitHub sent a malformed answer to GET /repos/{REPO}/issues while")
+    assert "PyGithub could not read it" in str(caught.value) and str(error) not in str(caught.value)
