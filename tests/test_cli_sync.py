@@ -172,3 +172,34 @@ def test_a_deleted_ticket_is_reported_by_sync_status_and_audit(tmp_path: Path, d
     assert [i["key"] for i in data["items"] if i["missing"] == "deleted"] == ["LOCAL-2"]
     audit = json.loads(cli("audit", "--format", "json", db=db).stdout)
     assert [(d["kind"], d["key"]) for d in audit["drift"]] == [("ticket_deleted", "LOCAL-2")]
+
+
+def test_dedupe_finds_and_closes_a_second_ticket_of_one_item(tmp_path: Path, db: str) -> None:
+    import sqlalchemy as sa
+
+    doc = write_postmortem(tmp_path / "pm.md", ["Add alerting on disk usage", "Write the failover runbook"])
+    assert cli("sync", str(doc), db=db).returncode == 0
+    assert "no duplicate tickets" in cli("dedupe", db=db).stdout
+    engine = sa.create_engine(db)
+    with engine.begin() as conn:  # a second ticket with the first one's marker, as a racing sync files it
+        conn.execute(
+            sa.text(
+                "INSERT INTO local_ticket (item_id, postmortem_id, title, body, status, created_at, updated_at) "
+                "SELECT item_id, postmortem_id, title, body, status, created_at, updated_at FROM local_ticket "
+                "WHERE number = 1"
+            )
+        )
+    found = cli("dedupe", db=db)
+    assert found.returncode == 0 and "LOCAL-1 and LOCAL-3" in found.stdout and "--apply" in found.stdout
+    audit = json.loads(cli("audit", "--format", "json", db=db).stdout)
+    assert [(d["kind"], d["key"], d["duplicates"]) for d in audit["drift"]] == [
+        ("duplicate_tickets", "LOCAL-1", ["LOCAL-3"])
+    ]
+    applied = json.loads(cli("dedupe", "--apply", "--format", "json", db=db).stdout)
+    assert applied["closed"] == ["LOCAL-3"]
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT status, resolution FROM local_ticket WHERE number = 3")).one()
+    engine.dispose()
+    assert tuple(row) == ("not_doing", "duplicate of LOCAL-1")
+    assert json.loads(cli("audit", "--format", "json", db=db).stdout)["drift"] == []
+    assert "no duplicate tickets" in cli("dedupe", db=db).stdout

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -182,6 +183,7 @@ def test_audit_numbers_per_postmortem_and_overall(db: str) -> None:
         "on_time_rate": 25.0,
         "median_days_to_close": 20.0,
         "p90_days_to_close": 22,
+        "done_when_seen": 0,
     }
     a, b = data["postmortems"]
     assert (a["id"], a["incident_date"], a["items"], a["percent_complete"], a["on_time_rate"]) == (
@@ -335,3 +337,28 @@ def test_recurring_scores_are_identity_similarity() -> None:
     assert found, "expected near-duplicates"
     for r in found:
         assert r.similarity == round(similarity(r.earlier.text, r.later.text), 3)
+
+
+def test_items_done_when_first_synced_are_not_timed(tmp_path: Path, database_url: str) -> None:
+    """An old postmortem imported with its items done: no 4,000-day close times, no 0% on time."""
+    doc = tmp_path / "2015-03-02-outage.md"
+    doc.write_text(
+        "---\ndate: 2015-03-02\n---\n# Outage\n\n## Action items\n\n"
+        "- [x] Add a replica for the queue database (due 2015-04-01)\n"
+        "- [x] Page on replication lag\n"
+        "- [ ] Write the failover runbook\n",
+        encoding="utf-8",
+    )
+    cli(database_url, "sync", str(doc))
+    data = cli_json(database_url, "audit")
+    overall = data["overall"]
+    assert (overall["done"], overall["done_when_seen"], overall["open"]) == (2, 2, 1)
+    assert overall["median_days_to_close"] is None and overall["p90_days_to_close"] is None
+    assert (overall["on_time"], overall["late"]) == (0, 1)  # the open item is past its policy due date
+    assert "already done when first synced" in cli(database_url, "audit")
+    # Reopened and closed again after the first sync, an item is timed like any other.
+    (item,) = [i for i in cli_json(database_url, "status", "--items")["items"] if "queue database" in i["text"]]
+    cli(database_url, "item", "reopen", item["key"])
+    cli(database_url, "item", "done", item["key"])
+    again = cli_json(database_url, "audit")["overall"]
+    assert again["done_when_seen"] == 1 and again["median_days_to_close"] is not None

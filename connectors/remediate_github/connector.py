@@ -160,7 +160,8 @@ class GitHubConnector:
         what = f"creating the issue of item {draft.item_id}"
 
         def recover() -> dict[str, Any] | None:
-            return self._scan(draft.postmortem, {draft.item_id}).get(draft.item_id)
+            found = self._scan(draft.postmortem, {draft.item_id}).get(draft.item_id)
+            return found[0] if found else None
 
         try:
             return self.api.create_issue(payload, what, recover)
@@ -187,34 +188,57 @@ class GitHubConnector:
         self.api.expect(answer, (200,), what)
         return dict(answer.data)
 
-    def _scan(self, postmortem: PostmortemInfo, wanted: set[str]) -> dict[str, dict[str, Any]]:
-        """Issues of one postmortem whose markers name ``wanted`` items (the oldest wins)."""
+    def _scan(self, postmortem: PostmortemInfo, wanted: set[str]) -> dict[str, list[dict[str, Any]]]:
+        """Live issues of one postmortem whose markers name ``wanted`` items, oldest first.
+
+        Issues closed as duplicates (``remediate dedupe``) are no longer an item's ticket.
+        """
         params = {
             "labels": f"{self.config.label},{self._postmortem_label(postmortem)}",
             "state": "all",
             "sort": "created",
-            "direction": "desc",
+            "direction": "asc",
         }
-        found: dict[str, dict[str, Any]] = {}
+        found: dict[str, list[dict[str, Any]]] = {}
         what = f"looking for the issues of postmortem {postmortem.id}"
         for page in self.api.list_issues(params, what):
             for issue in page.data:
                 item_id = markers.find_item_marker(issue.get("body"))
-                if item_id in wanted and "pull_request" not in issue:
-                    found[item_id] = issue  # newest first, so an older duplicate replaces it
+                if item_id in wanted and "pull_request" not in issue and issue.get("state_reason") != "duplicate":
+                    found.setdefault(item_id, []).append(issue)
         return found
 
     def find(self, drafts: Sequence[TicketDraft]) -> dict[str, TicketRef]:
-        """Issues carrying these items' markers, for crash recovery; one list per postmortem."""
+        """Issues carrying these items' markers (the oldest of several); one list per postmortem."""
+        return {item_id: refs[0] for item_id, refs in self.find_all(drafts).items()}
+
+    def find_all(self, drafts: Sequence[TicketDraft]) -> dict[str, list[TicketRef]]:
+        """Every live issue carrying each item's marker, oldest first; one list per postmortem."""
         with self._edge():
             by_postmortem: dict[str, tuple[PostmortemInfo, set[str]]] = {}
             for draft in drafts:
                 by_postmortem.setdefault(draft.postmortem.id, (draft.postmortem, set()))[1].add(draft.item_id)
-            result: dict[str, TicketRef] = {}
+            result: dict[str, list[TicketRef]] = {}
             for postmortem, wanted in by_postmortem.values():
-                for item_id, issue in self._scan(postmortem, wanted).items():
-                    result[item_id] = self._ref(issue)
+                for item_id, issues in self._scan(postmortem, wanted).items():
+                    result[item_id] = [self._ref(issue) for issue in issues]
             return result
+
+    def close_duplicate(self, ref: TicketRef, original: TicketRef) -> None:
+        """Comment why, then close the issue with GitHub's own reason, ``duplicate``."""
+        with self._edge():
+            address = self._address(ref)
+            what = f"closing {ref.key} as a duplicate of {original.key}"
+            note = (
+                f"Duplicate of {original.key}: both issues were filed by remediate for the same action item "
+                "(two syncs on separate databases ran at once). Closed by `remediate dedupe --apply`."
+            )
+            answer = self.api.transport.request(
+                "POST", f"{self.api.issue_url(address)}/comments", body={"body": note}, what=what
+            )
+            self.api.expect(answer, (201,), what)
+            answer = self.api.patch_issue(address, {"state": "closed", "state_reason": "duplicate"}, what)
+            self.api.expect(answer, (200,), what)
 
     def update(self, ref: TicketRef, draft: TicketDraft, changed: frozenset[str]) -> TicketRef:
         """PATCH only what changed; never recreate. Issues remediate did not file are left alone."""

@@ -41,6 +41,9 @@ from remediate_gitlab.config import Config as GitLabConfig
 from remediate_gitlab.text import IssueAddress, References, project_path
 from remediate_gitlab.transport import TRACKER, Clock, Sleep, Transport
 
+#: Added to an issue closed by ``remediate dedupe``, so no scan counts it as an item's ticket again.
+DUPLICATE_LABEL = "remediate-duplicate"
+
 log = logging.getLogger("remediate.gitlab")
 
 #: Draft fields that appear in the description.
@@ -156,7 +159,7 @@ class GitLabConnector:
 
         def recover() -> Any:
             found = self._scan(draft.postmortem, {draft.item_id}).get(draft.item_id)
-            return None if found is None else found.model_dump(mode="json")
+            return found[0].model_dump(mode="json") if found else None
 
         _, data, _ = self.transport.request("post", f"{self._base}/issues", what, body=body, recover=recover)
         return self._parse(Issue, data, what)
@@ -167,32 +170,50 @@ class GitLabConnector:
         _, data, _ = self.transport.request("put", f"{self._base}/issues/{iid}", what, body=body)
         return self._parse(Issue, data, what)
 
-    def _scan(self, postmortem: PostmortemInfo, wanted: set[str]) -> dict[str, Issue]:
-        """Issues of one postmortem whose markers name ``wanted`` items (the oldest wins)."""
+    def _scan(self, postmortem: PostmortemInfo, wanted: set[str]) -> dict[str, list[Issue]]:
+        """Live issues of one postmortem whose markers name ``wanted`` items, oldest first.
+
+        Issues closed as duplicates (``remediate dedupe``: the duplicate label) no longer count.
+        """
         query = {
             "labels": f"{self.config.label},{self._postmortem_label(postmortem)}",
             "order_by": "created_at",
             "sort": "asc",
         }
-        found: dict[str, Issue] = {}
+        found: dict[str, list[Issue]] = {}
         what = f"looking for the issues of postmortem {postmortem.id}"
         for page in self.transport.pages(f"{self._base}/issues", query, what):
             for issue in self._parse_list(Issue, page.items, what):
                 item_id = text.find_item_marker(issue.description)
-                if item_id in wanted and item_id not in found:
-                    found[item_id] = issue
+                if item_id in wanted and DUPLICATE_LABEL not in issue.labels:
+                    found.setdefault(item_id, []).append(issue)
         return found
 
     def find(self, drafts: Sequence[TicketDraft]) -> dict[str, TicketRef]:
-        """Issues carrying these items' markers; one list per postmortem."""
+        """Issues carrying these items' markers (the oldest of several); one list per postmortem."""
+        return {item_id: refs[0] for item_id, refs in self.find_all(drafts).items()}
+
+    def find_all(self, drafts: Sequence[TicketDraft]) -> dict[str, list[TicketRef]]:
+        """Every live issue carrying each item's marker, oldest first; one list per postmortem."""
         by_postmortem: dict[str, tuple[PostmortemInfo, set[str]]] = {}
         for draft in drafts:
             by_postmortem.setdefault(draft.postmortem.id, (draft.postmortem, set()))[1].add(draft.item_id)
-        result: dict[str, TicketRef] = {}
+        result: dict[str, list[TicketRef]] = {}
         for postmortem, wanted in by_postmortem.values():
-            for item_id, issue in self._scan(postmortem, wanted).items():
-                result[item_id] = self._ref(issue)
+            for item_id, issues in self._scan(postmortem, wanted).items():
+                result[item_id] = [self._ref(issue) for issue in issues]
         return result
+
+    def close_duplicate(self, ref: TicketRef, original: TicketRef) -> None:
+        """Leave a note saying why, then close the issue with the duplicate label."""
+        path = f"{self._base}/issues/{self._iid(ref)}"
+        what = f"closing {ref.key} as a duplicate of {original.key}"
+        note = (
+            f"Duplicate of {original.key}: both issues were filed by remediate for the same action item "
+            "(two syncs on separate databases ran at once). Closed by `remediate dedupe --apply`."
+        )
+        self.transport.request("post", f"{path}/notes", what, body={"body": note})
+        self.transport.request("put", path, what, body={"state_event": "close", "add_labels": DUPLICATE_LABEL})
 
     def update(self, ref: TicketRef, draft: TicketDraft, changed: frozenset[str]) -> TicketRef:
         """PUT only what changed; never recreate. Issues remediate did not file are left alone."""

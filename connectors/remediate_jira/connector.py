@@ -29,11 +29,11 @@ from remediate.connectors import (
     TicketRef,
     TicketState,
 )
-from remediate_jira import answers, recovery, states, workflow
+from remediate_jira import answers, markup, recovery, states, workflow
 from remediate_jira.auth import site_url
 from remediate_jira.config import ISSUE_KEY, PER_POSTMORTEM
 from remediate_jira.config import Config as JiraConfig
-from remediate_jira.fields import FieldBuilder
+from remediate_jira.fields import DUPLICATE_LABEL, FieldBuilder, is_marker_label
 from remediate_jira.site import Site
 from remediate_jira.transport import MaybeApplied, Rejected
 
@@ -108,6 +108,32 @@ class JiraConnector:
         """Issues by marker label; keys above a crashed run's watermark if search misses some."""
         mark = self.context.cache.get(self._watermark_key)
         return recovery.find(self.site, drafts, int(mark) if mark and mark.isdigit() else None)
+
+    def find_all(self, drafts: Sequence[TicketDraft]) -> Mapping[str, Sequence[TicketRef]]:
+        """Every issue with each item's marker label, oldest first (one JQL search per 50 items)."""
+        return recovery.find_all(self.site, drafts)
+
+    def close_duplicate(self, ref: TicketRef, original: TicketRef) -> None:
+        """Comment why, swap the marker label for ``remediate-duplicate``, and move it to done."""
+        site = self.site
+        target = ref.remote_id or ref.key
+        what = f"closing {ref.key} as a duplicate of {original.key}"
+        note = (
+            f"Duplicate of {original.key}: both issues were filed by remediate for the same action item "
+            "(two syncs on separate databases ran at once). Closed by remediate dedupe --apply."
+        )
+        issue = site.transport.request("GET", f"issue/{target}", what, params={"fields": "labels"}, shape=answers.Issue)
+        labels = [str(label) for label in (issue.get("fields") or {}).get("labels") or []]
+        kept = [label for label in labels if not is_marker_label(label)]
+        site.transport.request(
+            "POST",
+            f"issue/{target}/comment",
+            what,
+            body={"body": markup.comment(note, site.fields.api_version)},
+            idempotent=False,
+        )
+        site.transport.request("PUT", f"issue/{target}", what, body={"fields": {"labels": [*kept, DUPLICATE_LABEL]}})
+        workflow.set_done(site, ref, True)
 
     def create(self, drafts: Sequence[TicketDraft]) -> Iterator[Created]:
         """Bulk-create issues 50 at a time, yielding each as soon as Jira confirms it."""

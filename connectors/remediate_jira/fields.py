@@ -17,8 +17,15 @@ log = logging.getLogger("remediate.jira")
 #: apps), so ``labels = "remediate-<item id>"`` finds an item's issue after a crash.
 MARKER_PREFIX = "remediate-"
 GROUP_MARKER_PREFIX = "remediate-pm-"
+#: Replaces the marker label of an issue closed by ``remediate dedupe``, so no search finds it again.
+DUPLICATE_LABEL = "remediate-duplicate"
 _NOT_DOING = frozenset(name.casefold() for name in DEFAULT_NOT_DOING)
 _LABEL_UNSAFE = re.compile(r"\s+")
+
+
+def is_marker_label(label: str) -> bool:
+    """True for an item's marker label (not a postmortem's, not the duplicate label)."""
+    return label.startswith(MARKER_PREFIX) and not label.startswith(GROUP_MARKER_PREFIX) and label != DUPLICATE_LABEL
 
 
 def marker_label(item_id: str) -> str:

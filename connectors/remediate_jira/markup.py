@@ -122,6 +122,13 @@ def description(draft: TicketDraft, api_version: int) -> str | dict[str, Any]:
     return adf_description(draft) if api_version == 3 else wiki_description(draft)
 
 
+def comment(text: str, api_version: int) -> str | dict[str, Any]:
+    """A plain comment body in the format ``api_version`` expects (2: wiki markup, 3: ADF)."""
+    if api_version == 3:
+        return {"type": "doc", "version": 1, "content": [_paragraph(_text(text))]}
+    return escape_wiki(text)
+
+
 def summary(title: str) -> str:
     """A summary Jira accepts: one line, at most 255 characters (Jira's hard limit)."""
     flat = _LINE_BREAKS.sub(" ", title.strip()) or "(untitled action item)"

@@ -103,10 +103,20 @@ def _by_label(site: Site, markers: Mapping[str, str]) -> Iterator[tuple[str, dic
 
 def find(site: Site, drafts: Sequence[TicketDraft], mark: int | None) -> dict[str, TicketRef]:
     """Issues carrying the drafts' marker labels; keys above ``mark`` are read if search misses."""
-    found: dict[str, dict[str, Any]] = {}
-    for item_id, issue in _by_label(site, {marker_label(d.item_id): d.item_id for d in drafts}):
-        found.setdefault(item_id, issue)  # oldest first: if duplicates exist, adopt the first
+    found = {item_id: issues[0] for item_id, issues in _all_by_label(site, drafts).items()}  # oldest wins
     missing = [d for d in drafts if d.item_id not in found]
     if missing and mark is not None:
         found.update(probe(site, missing, mark))
     return {item_id: site.ref(issue) for item_id, issue in found.items()}
+
+
+def find_all(site: Site, drafts: Sequence[TicketDraft]) -> dict[str, list[TicketRef]]:
+    """Every issue carrying each draft's marker label, oldest first (a duplicate loses its label)."""
+    return {item_id: [site.ref(i) for i in issues] for item_id, issues in _all_by_label(site, drafts).items()}
+
+
+def _all_by_label(site: Site, drafts: Sequence[TicketDraft]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for item_id, issue in _by_label(site, {marker_label(d.item_id): d.item_id for d in drafts}):
+        found.setdefault(item_id, []).append(issue)  # ORDER BY key ASC: oldest first
+    return found

@@ -230,6 +230,26 @@ class Connector(Protocol):
         ...
 
 
+@runtime_checkable
+class Deduplicates(Protocol):
+    """Optional: a tracker that can list every ticket of a marker and close one as a duplicate.
+
+    Two syncs on separate databases (two CI runners, each with a lost cache) can both file an
+    item in the instant between one's ``find`` and its ``create``. ``remediate dedupe`` and
+    ``doctor`` use these two verbs to find such pairs and close the later ticket; ``sync`` checks
+    what it has just created. A ticket closed by ``close_duplicate`` is no longer returned by
+    ``find`` or ``find_all``.
+    """
+
+    def find_all(self, drafts: Sequence[TicketDraft]) -> Mapping[str, Sequence[TicketRef]]:
+        """Every live ticket carrying each item's marker, oldest first; items with none left out."""
+        ...
+
+    def close_duplicate(self, ref: TicketRef, original: TicketRef) -> None:
+        """Comment that ``ref`` duplicates ``original`` and close it as a duplicate (not as done)."""
+        ...
+
+
 # --- discovery -----------------------------------------------------------------------------
 
 

@@ -317,6 +317,66 @@ def rebuild_database(
         store.dispose()
 
 
+@dataclass
+class DedupeOutcome:
+    """What ``remediate dedupe`` found and, with ``--apply``, closed."""
+
+    tracker: str
+    scanned: int
+    duplicates: list[Any]  # remediate.dedupe.Duplicate
+    closed: list[Any] = field(default_factory=list)  # TicketRef
+    applied: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``remediate dedupe --format json`` object."""
+        return {
+            "tracker": self.tracker,
+            "scanned": self.scanned,
+            "applied": self.applied,
+            "duplicates": [d.to_json() for d in self.duplicates],
+            "closed": [ref.key for ref in self.closed],
+        }
+
+
+def find_duplicates(
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    tracker: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    apply: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> DedupeOutcome:
+    """Find items with more than one live ticket; with ``apply``, close all but the linked one.
+
+    What was found is recorded (``remediate audit`` reports it as drift) before anything is
+    closed, so a run that fails halfway still leaves the rest on record.
+    """
+    from remediate import dedupe
+
+    environ = os.environ if environ is None else environ
+    options = options or {}
+    resolved = resolve_connector(settings, tracker, options)
+    store = open_store(database_url or settings.database_url)
+    try:
+        connector = build_connector(resolved, store, options, environ)
+        if not dedupe.supported(connector):
+            raise ConfigError(
+                f"the {connector.name} connector cannot list every ticket of an item (no find_all/close_duplicate)"
+            )
+        with _recorded_run(store, connector.name, "dedupe", settings.sync.lock_timeout) as run:
+            drafts, linked = dedupe.stored_drafts(run.session, connector.name)
+            found = dedupe.scan(connector, drafts, linked)
+            dedupe.record(run.session, connector.name, [d.item_id for d in drafts], found)
+            closed = dedupe.close(connector, found) if apply else []
+            if apply:
+                dedupe.record(run.session, connector.name, [d.item_id for d in found], [])
+            run.summary = lambda: {"duplicates": len(found), "closed": len(closed)}
+        return DedupeOutcome(connector.name, len(drafts), found, closed, apply)
+    finally:
+        store.dispose()
+
+
 def refresh_states(
     settings: Settings,
     *,
@@ -324,8 +384,9 @@ def refresh_states(
     tracker: str | None = None,
     options: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    full: bool = False,
 ) -> list[Any]:
-    """Bring ticket states back from the tracker without reading any document."""
+    """Bring ticket states back from the tracker without reading any document (``full``: every ticket)."""
     from remediate import states
 
     environ = os.environ if environ is None else environ
@@ -335,7 +396,7 @@ def refresh_states(
     try:
         connector = build_connector(resolved, store, options, environ)
         with _recorded_run(store, connector.name, "refresh", settings.sync.lock_timeout) as run:
-            changes = states.refresh(run.session, connector, run.id)
+            changes = states.refresh(run.session, connector, run.id, full=full)
             # The policy may have changed since the documents were last synced.
             restamped = restamp_due_dates(run.session, DuePolicy.from_settings(settings))
             run.summary = lambda: {"state_changes": len(changes), "due_dates_changed": restamped}

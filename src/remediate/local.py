@@ -28,6 +28,8 @@ from remediate.models import LocalTicket, utcnow
 from remediate.settings import StrictModel
 
 KEY_PREFIX = "LOCAL-"
+#: The resolution of a ticket closed by ``remediate dedupe``: "duplicate of LOCAL-3".
+DUPLICATE_OF = "duplicate of "
 _KEY = re.compile(r"^\s*LOCAL-(\d+)\s*$", re.IGNORECASE)
 
 
@@ -76,13 +78,32 @@ class LocalTracker:
         return TicketRef(self.name, ticket_key(int(match.group(1)))) if match else None
 
     def find(self, drafts: Sequence[TicketDraft]) -> Mapping[str, TicketRef]:
-        """Tickets carrying these item ids (the newest one if there are several)."""
+        """Tickets carrying these item ids (the oldest one if there are several)."""
+        return {item_id: refs[0] for item_id, refs in self.find_all(drafts).items()}
+
+    def find_all(self, drafts: Sequence[TicketDraft]) -> Mapping[str, Sequence[TicketRef]]:
+        """Every ticket of these item ids, oldest first, except those closed as duplicates."""
         ids = [d.item_id for d in drafts]
+        found: dict[str, list[TicketRef]] = {}
         with self._store.session() as session:
             rows = session.exec(
                 select(LocalTicket).where(col(LocalTicket.item_id).in_(ids)).order_by(col(LocalTicket.number))
             ).all()
-        return {row.item_id: TicketRef(self.name, ticket_key(row.number or 0)) for row in rows}
+        for row in rows:
+            if not (row.resolution or "").startswith(DUPLICATE_OF):
+                found.setdefault(row.item_id, []).append(TicketRef(self.name, ticket_key(row.number or 0)))
+        return found
+
+    def close_duplicate(self, ref: TicketRef, original: TicketRef) -> None:
+        """Close the ticket as not doing, its resolution naming the ticket it duplicates."""
+        with self._store.session() as session:
+            ticket = session.get(LocalTicket, _number(ref))
+            if ticket is None:
+                raise NotFound(f"{ref.key} no longer exists", tracker=self.name)
+            ticket.status, ticket.resolution = Status.NOT_DOING, f"{DUPLICATE_OF}{original.key}"
+            ticket.updated_at = utcnow()
+            session.add(ticket)
+            session.commit()
 
     def create(self, drafts: Sequence[TicketDraft]) -> Iterator[Created]:
         """One ticket per draft, each committed before it is yielded."""
@@ -182,7 +203,7 @@ def set_item_status(store: object, item_id: str, status: Status, *, note: str | 
             session.add(ticket)
         local.remote_state, local.remote_detail, local.last_synced = status.value, note, now
         local.remote_updated_at = now
-        item.state, item.state_changed_at = status.value, now
+        item.state, item.state_changed_at, item.closed_when_seen = status.value, now, False
         session.add_all([local, item])
         session.add(
             Event(

@@ -89,6 +89,8 @@ class Item(SQLModel, table=True):
     line: int = 0
     state: str = Field(default="open", max_length=20)  # remediate.connectors.Status
     state_changed_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+    # Closed before its first sync (an old postmortem imported done): no measured close time.
+    closed_when_seen: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     first_seen: datetime = _when()  # type: ignore[assignment]
     last_seen: datetime = _when()  # type: ignore[assignment]
     removed: bool = False  # vanished from its document; its ticket is left alone

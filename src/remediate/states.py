@@ -37,9 +37,19 @@ class StateChange:
 
 
 def refresh(
-    session: Session, connector: Connector, run_id: int | None, cache_key: str = "states_since"
+    session: Session,
+    connector: Connector,
+    run_id: int | None,
+    cache_key: str = "states_since",
+    *,
+    full: bool = False,
 ) -> list[StateChange]:
-    """Read ticket states back from the tracker and record every change in the history."""
+    """Read ticket states back from the tracker and record every change in the history.
+
+    ``full`` (``remediate refresh --full``) reads every linked ticket, those already known to be
+    missing included, with no ``since``: the read that sees deletions and transfers at once
+    instead of at the tracker's next scheduled full read, and notices a ticket that came back.
+    """
     links = session.exec(select(Link).where(Link.tracker == connector.name)).all()
     by_key = {link.key: link for link in links}
     # A moved ticket comes back under a new key; its remote id (if the tracker has one) is stable.
@@ -47,8 +57,11 @@ def refresh(
     items = {i.id: i for i in session.exec(select(Item).where(col(Item.id).in_([k.item_id for k in links]))).all()}
     watermark_row = _watermark(session, connector.name, cache_key)
     since = datetime.fromisoformat(watermark_row) if watermark_row else None
-    fresh = [_ref(link) for link in links if link.last_synced is None]
-    known = [_ref(link) for link in links if link.last_synced is not None and not link.missing]
+    if full:
+        fresh, known = [_ref(link) for link in links], []
+    else:
+        fresh = [_ref(link) for link in links if link.last_synced is None]
+        known = [_ref(link) for link in links if link.last_synced is not None and not link.missing]
     changes: list[StateChange] = []
     read: list[int] = []
     newest = since
@@ -86,6 +99,7 @@ def _record_state(
 ) -> StateChange | None:
     now = utcnow()
     was_missing = link.missing
+    first_read = link.remote_state is None  # adopted or linked: this is the first we hear of it
     link.remote_state, link.remote_detail = state.status.value, state.detail
     link.remote_updated_at, link.missing = state.updated_at, state.missing
     if state.ref.key != link.key or (state.ref.url and state.ref.url != link.url):
@@ -130,6 +144,8 @@ def _record_state(
             )
         )
         item.state, item.state_changed_at = state.status.value, state.updated_at or now
+        # A ticket already closed the first time it is read was closed before we knew of it.
+        item.closed_when_seen = first_read and state.status.closed
     return change
 
 

@@ -27,6 +27,7 @@ from typing import Literal
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from remediate import dedupe
 from remediate.connectors import Connector, Status, TicketDraft, TicketRef
 from remediate.drafts import build_draft, changed_since_push, dump_draft, postmortem_info
 from remediate.errors import Conflict, NotFound, SyncError
@@ -259,7 +260,10 @@ def apply(session: Session, connector: Connector, result: Plan, run_id: int, *, 
         pm = document.postmortem
         actions = [a for a in result.actions if a.postmortem_id == pm.id]
         _store_document(session, document, actions, run_id)
-        _create(session, connector, [a for a in actions if a.kind == "create"], run_id, create=create)
+        creates = [a for a in actions if a.kind == "create"]
+        _create(session, connector, creates, run_id, create=create)
+        if create:
+            _check_duplicates(session, connector, creates, result)
         for action in actions:
             if action.kind == "update" and create:
                 _update(session, connector, action, run_id)
@@ -363,6 +367,20 @@ def _create(session: Session, connector: Connector, actions: list[Action], run_i
         _store_link(session, action, created.ref, "created", run_id)
 
 
+def _check_duplicates(session: Session, connector: Connector, creates: list[Action], result: Plan) -> None:
+    """Ask once more for what was just created: a sync on another database may have raced this one."""
+    made = [a for a in creates if a.ref is not None and not a.adopted and a.draft is not None]
+    if not made:
+        return
+    found = dedupe.scan(connector, [a.draft for a in made if a.draft], {a.item_id: a.ref.key for a in made if a.ref})
+    dedupe.record(session, connector.name, [a.item_id for a in made], found)
+    for duplicate in found:
+        result.warnings.append(
+            f"{duplicate.describe()} (another sync, on another database, filed it at the same time); "
+            "run `remediate dedupe --apply` to close the later one"
+        )
+
+
 def _store_link(session: Session, action: Action, ref: TicketRef, how: str, run_id: int) -> None:
     """Store the link and drop the intent in one commit: the moment the ticket becomes ours."""
     now = utcnow()
@@ -388,6 +406,7 @@ def _store_link(session: Session, action: Action, ref: TicketRef, how: str, run_
     item = session.get(Item, action.item_id)
     if item is not None and how == "created" and item.state != state:
         item.state, item.state_changed_at = state, now
+        item.closed_when_seen = state.closed  # filed already done: it was never open here
         session.add(item)
     _event(session, run_id, action, how, new=ref.key)
     session.commit()

@@ -23,6 +23,7 @@ from typing import Protocol
 
 from remediate.connectors import (
     Connector,
+    Deduplicates,
     PostmortemInfo,
     Status,
     TicketDraft,
@@ -139,3 +140,23 @@ class ConnectorContract:
         assert (group is None) == (again is None)
         if group is not None and again is not None:
             assert again.key == group.key
+
+    def test_duplicates_are_listed_oldest_first_and_closed(
+        self, connector: Connector, backdoor: TrackerBackdoor
+    ) -> None:
+        """Optional (:class:`Deduplicates`): two tickets of one item, as two racing databases file them."""
+        if not isinstance(connector, Deduplicates):
+            return
+        draft = make_draft(42)
+        (first,) = connector.create([draft])
+        (second,) = connector.create([draft])
+        listed = connector.find_all([draft, make_draft(43)])
+        assert [ref.key for ref in listed[draft.item_id]] == [first.ref.key, second.ref.key]
+        assert make_draft(43).item_id not in listed
+        assert connector.find([draft])[draft.item_id].key == first.ref.key  # the oldest is adopted
+        count = backdoor.ticket_count()
+        connector.close_duplicate(second.ref, first.ref)
+        assert [ref.key for ref in connector.find_all([draft])[draft.item_id]] == [first.ref.key]
+        assert backdoor.ticket_count() == count, "closed, not deleted"
+        states = {s.ref.key: s.status for s in connector.states([first.ref, second.ref], None)}
+        assert states[second.ref.key].closed and states[first.ref.key] == Status.OPEN

@@ -52,6 +52,7 @@ class Issue:
     pull_request: bool = False
     sub_issues: list[int] = field(default_factory=list)  # children's ids, in order
     parent: int | None = None  # parent's id
+    comments: list[str] = field(default_factory=list)  # comment bodies, oldest first
 
 
 @dataclass

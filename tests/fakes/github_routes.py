@@ -96,6 +96,8 @@ class Routes:
                 )
             if len(rest) == 2 and method == "PATCH":
                 return self._update(repo, issue, body)
+            if rest[2:] == ["comments"] and method == "POST":
+                return self._comment(repo, issue, body)
             if rest[2:] == ["sub_issues"] and self.sub_issues:
                 if method == "GET":
                     children = [self._by_id(i)[1] for i in issue.sub_issues]
@@ -239,6 +241,40 @@ class Routes:
         if json.dumps(self._issue_json(repo, issue), sort_keys=True) != before:
             issue.updated_at = self.clock
         return 200, self._issue_json(repo, issue), {}
+
+    def _comment(self, repo: Repo, issue: Issue, body: Any) -> Answer:
+        text = (body or {}).get("body") if isinstance(body, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            raise Reply(
+                422,
+                {
+                    "message": "Validation Failed",
+                    "errors": [{"resource": "IssueComment", "code": "missing_field", "field": "body"}],
+                    "documentation_url": f"{DOCS}/issues/comments#create-an-issue-comment",
+                },
+            )
+        if len(text) > 65536:
+            raise error(422, "Validation Failed", f"{DOCS}/issues/comments#create-an-issue-comment")
+        issue.comments.append(text)
+        issue.updated_at = self.clock  # a comment makes the issue "updated", as on GitHub
+        comment_id = self._next_id()
+        url = f"{self.shapes.api}/repos/{repo.owner}/{repo.name}/issues/comments/{comment_id}"
+        return (
+            201,
+            {
+                "id": comment_id,
+                "node_id": f"IC_{comment_id}",
+                "url": url,
+                "html_url": f"https://github.com/{repo.owner}/{repo.name}/issues/{issue.number}#issuecomment-{comment_id}",
+                "issue_url": f"{self.shapes.api}/repos/{repo.owner}/{repo.name}/issues/{issue.number}",
+                "body": text,
+                "user": {"login": "remediate-bot", "id": 1, "type": "User"},
+                "created_at": stamp(self.clock),
+                "updated_at": stamp(self.clock),
+                "author_association": "OWNER",
+            },
+            {"Location": url},
+        )
 
     def _change_state(self, issue: Issue, state: str, reason: str | None) -> None:
         issue.state = state

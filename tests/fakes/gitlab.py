@@ -86,6 +86,7 @@ ROUTES: dict[tuple[str, str], set[str]] = {
         "confidential",
         "milestone_id",
     },
+    ("POST", "/projects/:id/issues/:iid/notes"): {"body", "internal", "confidential", "created_at"},
     ("GET", "/projects/:id/issues/:iid/links"): set(),
     ("POST", "/projects/:id/issues/:iid/links"): {"target_project_id", "target_issue_iid", "link_type"},
     ("GET", "/projects/:id/hooks"): {"per_page", "page"},
@@ -133,6 +134,7 @@ class Issue:
     due_date: str | None = None
     moved_to_id: int | None = None
     links: dict[int, str] = field(default_factory=dict)  # linked iid -> link type
+    notes: list[str] = field(default_factory=list)  # note (comment) bodies, oldest first
 
 
 @dataclass
@@ -474,6 +476,26 @@ class FakeGitLab:
             raise Reply(404, {"message": "404 Not found"})
         if template == "/projects/:id/issues/:iid":
             return (200, self._shape(issue), {}) if method == "GET" else (200, self._edit(project, issue, body), {})
+        if template == "/projects/:id/issues/:iid/notes":
+            note = body.get("body")
+            if not isinstance(note, str) or not note.strip():
+                raise Reply(400, {"message": {"note": ["can't be blank"]}})
+            issue.notes.append(note)
+            issue.updated_at = self.clock
+            note_id = self._next_id()
+            return (
+                201,
+                {
+                    "id": note_id,
+                    "body": note,
+                    "noteable_type": "Issue",
+                    "noteable_iid": issue.iid,
+                    "system": False,
+                    "created_at": stamp(self.clock),
+                    "author": {"id": 1, "username": "remediate-bot"},
+                },
+                {},
+            )
         if method == "GET":
             return (
                 200,

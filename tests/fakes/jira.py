@@ -123,6 +123,7 @@ class FakeJira(JiraRoutes):
         self.issues: dict[str, dict[str, Any]] = {}  # id -> issue
         self.keys: dict[str, str] = {}  # every key an issue ever had (upper) -> id
         self.remote_links: dict[str, list[dict[str, Any]]] = {}
+        self.comments: dict[str, list[Any]] = {}  # issue id -> comment bodies as sent
         self.index: dict[str, dict[str, Any]] = {}  # what JQL sees: id -> snapshot
         self.pending: set[str] = set()
         self.lag = False
@@ -422,6 +423,7 @@ class FakeJira(JiraRoutes):
             ("POST", r"issue/([^/]+)/transitions", self._transition),
             ("GET", r"issue/([^/]+)/remotelink", self._remote_links),
             ("POST", r"issue/([^/]+)/remotelink", self._upsert_remote_link),
+            ("POST", r"issue/([^/]+)/comment", self._add_comment),
             ("GET", r"issue/([^/]+)", self._get_issue),
             ("PUT", r"issue/([^/]+)", self._edit_issue),
             ("GET", r"search/jql", self._search_jql),

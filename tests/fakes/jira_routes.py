@@ -494,6 +494,30 @@ class JiraRoutes(_Base):
             return self._not_found()
         return 200, {}, copy.deepcopy(self.remote_links.get(issue["id"], []))
 
+    def _add_comment(self, version: str, query: Any, body: Any, key: str) -> Any:
+        issue = self.issue(key)
+        if issue is None:
+            return self._not_found()
+        text = (body or {}).get("body")
+        # v2 takes wiki markup (a string), v3 an ADF document; each rejects the other's shape.
+        wanted = dict if version == "3" else str
+        if not text or not isinstance(text, wanted):
+            return 400, {}, {"errorMessages": [], "errors": {"comment": "Comment body can not be empty!"}}
+        self.comments.setdefault(issue["id"], []).append(copy.deepcopy(text))
+        self._touch(issue)
+        comment_id = str(sum(len(c) for c in self.comments.values()) + 10000)
+        return (
+            201,
+            {},
+            {
+                "id": comment_id,
+                "self": f"{self.base}/rest/api/{version}/issue/{issue['id']}/comment/{comment_id}",
+                "body": text,
+                "created": jira_time(self.clock()),
+                "updated": jira_time(self.clock()),
+            },
+        )
+
     def _upsert_remote_link(self, version: str, query: Any, body: Any, key: str) -> Any:
         issue = self.issue(key)
         if issue is None:

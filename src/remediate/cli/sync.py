@@ -78,6 +78,12 @@ def refresh(
     tracker: TrackerOption = None,
     repo: RepoOption = None,
     project: ProjectOption = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Read every ticket, not only those changed since the last refresh (finds deletions)."
+        ),
+    ] = False,
     format: FormatOption = ListFormat.table,
     config: ConfigOption = None,
     db: DbOption = None,
@@ -87,7 +93,9 @@ def refresh(
     from remediate.jobs import refresh_states
     from remediate.settings import load_settings
 
-    changes = refresh_states(load_settings(config), database_url=db, tracker=tracker, options=_options(repo, project))
+    changes = refresh_states(
+        load_settings(config), database_url=db, tracker=tracker, options=_options(repo, project), full=full
+    )
     render.state_changes(changes, format)
 
 
@@ -182,6 +190,42 @@ def item_start(
 ) -> None:
     """Mark an item in progress."""
     _set(item_id, "in_progress", note, config, db)
+
+
+@app.command()
+def dedupe(
+    tracker: TrackerOption = None,
+    repo: RepoOption = None,
+    project: ProjectOption = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Close every ticket but the linked one as a duplicate, with a comment.")
+    ] = False,
+    format: FormatOption = ListFormat.table,
+    config: ConfigOption = None,
+    db: DbOption = None,
+) -> None:
+    """Find items with more than one ticket (two syncs on separate databases); --apply closes the extras."""
+    from remediate import render
+    from remediate.jobs import find_duplicates
+    from remediate.settings import load_settings
+
+    outcome = find_duplicates(
+        load_settings(config), database_url=db, tracker=tracker, options=_options(repo, project), apply=apply
+    )
+    if format == "json":
+        render.emit_json(outcome.to_json())
+        return
+    for duplicate in outcome.duplicates:
+        typer.echo(duplicate.describe() + ("" if apply else f"; keep {duplicate.keep.key}"))
+    if apply:
+        typer.echo(f"closed {len(outcome.closed)} duplicate ticket(s) on {outcome.tracker}")
+    elif outcome.duplicates:
+        typer.echo(
+            f"{len(outcome.duplicates)} of {outcome.scanned} item(s) have more than one ticket on {outcome.tracker}; "
+            "`remediate dedupe --apply` closes the extra ones as duplicates"
+        )
+    else:
+        typer.echo(f"{outcome.scanned} item(s): no duplicate tickets on {outcome.tracker}")
 
 
 db_app = typer.Typer(help="The state database: where it is and its schema.", no_args_is_help=True)

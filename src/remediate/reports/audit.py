@@ -7,7 +7,10 @@ the counts and reported as drift when their ticket is still open):
 - **on-time rate**: of the items whose due date has come (done ones, and open ones past due),
   the share done on or before their effective due date. Items closed as not doing do not count.
 - **days to close**: for done items, days from the incident (else the first sync) to the day
-  the item was closed; the median and the 90th percentile (nearest rank).
+  the item was closed; the median and the 90th percentile (nearest rank). Items that were
+  already done when first synced (an old postmortem imported with its items marked done) have
+  no measured close time: they count as done, and are left out of days to close and the
+  on-time rate (``done_when_seen``).
 - **open items by age**: open items by days since the incident (else the first sync).
 - **recurring items**: pairs of items from different postmortems whose texts score at least
   ``[audit] recurring_threshold`` (``remediate.identity.similarity``). A pair is flagged
@@ -55,6 +58,8 @@ class Completion:
     on_time_rate: float | None = None
     median_days_to_close: float | None = None
     p90_days_to_close: float | None = None
+    # Done before remediate first saw them: counted as done, not timed (no close time is known).
+    done_when_seen: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready fields."""
@@ -86,11 +91,15 @@ class Drift:
     """An item and its ticket that no longer agree: removed while open, or a ticket gone."""
 
     item: ReportItem
-    kind: str  # removed_while_ticket_open | ticket_deleted | ticket_moved | ticket_inaccessible
+    # removed_while_ticket_open | ticket_deleted | ticket_moved | ticket_inaccessible | duplicate_tickets
+    kind: str
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready fields."""
-        return {"kind": self.kind, **self.item.to_json()}
+        """JSON-ready fields (``duplicates``: the other tickets of a duplicate_tickets item)."""
+        data = {"kind": self.kind, **self.item.to_json()}
+        if self.kind == "duplicate_tickets":
+            data["duplicates"] = list(self.item.duplicates)
+        return data
 
 
 @dataclass(frozen=True)
@@ -155,7 +164,9 @@ def completion(items: Sequence[ReportItem], as_of: date) -> Completion:
     for item in current:
         if item.state == "done":
             result.done += 1
-            if item.closed_on is not None:
+            if item.closed_when_seen:
+                result.done_when_seen += 1
+            elif item.closed_on is not None:
                 days_to_close.append(max(0, (item.closed_on - item.start).days))
                 if item.due is not None:
                     if item.closed_on <= item.due:
@@ -235,9 +246,12 @@ def build_audit(
 
 
 def find_drift(items: Sequence[ReportItem]) -> list[Drift]:
-    """Items removed from their document while their ticket is open, and tickets that went away."""
+    """Items removed from their document while their ticket is open, tickets that went away, and
+    items with more than one live ticket (as the last sync, doctor or dedupe found them)."""
     found = []
     for item in items:
+        if item.duplicates:
+            found.append(Drift(item, "duplicate_tickets"))
         if item.missing:
             found.append(Drift(item, f"ticket_{item.missing}"))
         elif item.removed and item.is_open and item.key:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
+from remediate import dedupe
 from remediate.connectors import Status
 from remediate.models import Item, Link, Postmortem
 from remediate.policy import EffectiveDue, local_date
@@ -40,6 +41,8 @@ class ReportItem:
     key: str | None
     url: str | None
     missing: str | None  # the ticket was deleted, moved or became inaccessible
+    duplicates: tuple[str, ...] = ()  # other live tickets with this item's marker (remediate.dedupe)
+    closed_when_seen: bool = False  # already closed at its first sync: no measured close time
 
     @property
     def is_open(self) -> bool:
@@ -87,6 +90,7 @@ def load_items(session: Session, tz: tzinfo, *, include_removed: bool = True) ->
     links: dict[str, Link] = {}
     for row in session.exec(select(Link).order_by(col(Link.created_at))).all():
         links[row.item_id] = row  # the newest link wins
+    duplicates = dedupe.recorded(session)
     query = select(Item).order_by(col(Item.postmortem_id), col(Item.position))
     if not include_removed:
         query = query.where(col(Item.removed).is_(False))
@@ -114,6 +118,8 @@ def load_items(session: Session, tz: tzinfo, *, include_removed: bool = True) ->
                 key=link.key if link else None,
                 url=link.url if link else None,
                 missing=link.missing if link else None,
+                duplicates=tuple(duplicates.get(item.id, [])[1:]),
+                closed_when_seen=item.closed_when_seen and item.state not in OPEN_STATES,
             )
         )
     return rows

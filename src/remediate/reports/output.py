@@ -120,6 +120,10 @@ def digest(outcome: DigestOutcome, format: str, templates_dir: Path | None) -> N
 
 _COMPLETION_COLUMNS = ["items", "done", "not doing", "open", "overdue", "complete"]
 _TIMING_COLUMNS = ["on time", "median days", "p90 days"]
+_UNTIMED = (
+    "{n} item(s) were already done when first synced: counted as done, "
+    "left out of days to close and the on-time rate (no close time is known)"
+)
 
 
 def _completion_cells(c: Completion) -> list[Any]:
@@ -218,7 +222,9 @@ def audit(report: AuditReport, format: str, templates_dir: Path | None) -> None:
                     [
                         d.kind.replace("_", " "),
                         _clip(d.item.text),
-                        d.item.key or "-",
+                        ", ".join([d.item.key or "-", *d.item.duplicates])
+                        if d.kind == "duplicate_tickets"
+                        else d.item.key or "-",
                         d.item.postmortem_title or d.item.postmortem_id,
                     ]
                     for d in report.drift
@@ -259,6 +265,8 @@ def audit(report: AuditReport, format: str, templates_dir: Path | None) -> None:
         scope += f", postmortems from {report.since or 'the start'} to {report.until or 'now'}"
     if format == "markdown":
         out = [f"## Remediation audit\n\n{scope.capitalize()}.\n"]
+        if report.overall.done_when_seen:
+            out.append(_UNTIMED.format(n=report.overall.done_when_seen).capitalize() + ".\n")
         out += [f"### {title}\n\n{markdown_table(columns, rows)}" for title, columns, rows in sections]
         sys.stdout.write("\n".join(out))
         return
@@ -268,6 +276,8 @@ def audit(report: AuditReport, format: str, templates_dir: Path | None) -> None:
         f"Remediation audit {scope}: {_pct(report.overall.percent_complete)} complete, "
         f"{_pct(report.overall.on_time_rate)} on time\n"
     )
+    if report.overall.done_when_seen:
+        sys.stdout.write(_UNTIMED.format(n=report.overall.done_when_seen) + "\n")
 
 
 # --- lint ------------------------------------------------------------------------------------

@@ -178,3 +178,88 @@ def test_db_rebuild_restores_a_deleted_database_from_the_markers(tmp_path: Path,
         [str(doc)], settings(), database_url=db, tracker="github", options=options, environ=env(fake), force=True
     )
     assert again.adopted == 13 and again.set_aside and Path(again.set_aside).exists()
+
+
+def test_two_databases_racing_are_caught_by_sync_and_closed_by_dedupe(
+    tmp_path: Path, fake: FakeGitHub, monkeypatch: object
+) -> None:
+    """Sync B looks items up, then sync A (another database) files them all, then B creates.
+
+    The window between B's lookup and its create cannot be closed without a lock on the tracker;
+    B's own check right after creating must see the pairs, and `dedupe --apply` must close B's.
+    """
+    import json
+
+    import pytest
+    from remediate_github.connector import GitHubConnector
+
+    from remediate.jobs import audit_snapshot, find_duplicates
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    items = ITEMS[:4]
+    doc = write_postmortem(tmp_path / "pm.md", items)
+    db_a, db_b = (f"sqlite:///{tmp_path / name}" for name in ("a.db", "b.db"))
+
+    def run(db: str) -> object:
+        return sync_paths(
+            [str(doc)], settings(), database_url=db, tracker="github", options={"repo": REPO}, environ=env(fake)
+        )
+
+    original = GitHubConnector.create
+    raced: list[object] = []
+
+    def create_after_a_race(self: GitHubConnector, drafts: object) -> object:
+        if not raced:
+            raced.append(db_a)
+            run(db_a)  # the other runner files everything in between
+        return original(self, drafts)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(GitHubConnector, "create", create_after_a_race)
+    outcome_b = run(db_b)
+    monkeypatch.setattr(GitHubConnector, "create", original)
+    assert len([i for i in fake.all_issues(REPO) if "tracking" not in " ".join(lab.name for lab in i.labels)]) >= 8
+    raced_warnings = [w for w in outcome_b.warnings if "tickets:" in w]  # type: ignore[attr-defined]
+    assert len(raced_warnings) == 4 and all("remediate dedupe --apply" in w for w in raced_warnings)
+    audit = audit_snapshot(settings(), database_url=db_b)
+    assert sorted(d.kind for d in audit.drift) == ["duplicate_tickets"] * 4
+    # Database A is the one that survives; it keeps its own tickets and closes B's.
+    found = find_duplicates(settings(), database_url=db_a, tracker="github", options={"repo": REPO}, environ=env(fake))
+    assert len(found.duplicates) == 4 and found.closed == []
+    kept_by_a = {d.keep.key for d in found.duplicates}
+    fake.reset_log()
+    applied = find_duplicates(
+        settings(), database_url=db_a, tracker="github", options={"repo": REPO}, environ=env(fake), apply=True
+    )
+    closed = {ref.key for ref in applied.closed}
+    assert len(closed) == 4 and not closed & kept_by_a
+    assert fake.count("POST", "/comments") == 4 and fake.count("PATCH") == 4
+    for key in closed:
+        issue = fake.issue(REPO, int(key.rsplit("#", 1)[1]))
+        assert issue.state == "closed" and issue.state_reason == "duplicate"
+        assert any("Duplicate of" in c for c in issue.comments)
+    again = find_duplicates(settings(), database_url=db_a, tracker="github", options={"repo": REPO}, environ=env(fake))
+    assert again.duplicates == []
+    assert [d for d in audit_snapshot(settings(), database_url=db_a).drift if d.kind == "duplicate_tickets"] == []
+    # A lost database adopts the tickets that were kept, never the closed duplicates.
+    fresh = run(f"sqlite:///{tmp_path / 'c.db'}")
+    assert {a.ref.key for a in fresh.plan.actions} == kept_by_a  # type: ignore[attr-defined]
+    assert json.dumps(applied.to_json())
+
+
+def test_refresh_full_sees_a_deletion_the_incremental_read_cannot(tmp_path: Path, fake: FakeGitHub) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS[:3])
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    first = sync_paths(
+        [str(doc)], settings(), database_url=db, tracker="github", options={"repo": REPO}, environ=env(fake)
+    )
+    key = first.plan.actions[1].ref.key  # type: ignore[attr-defined]
+    fake.delete(REPO, int(key.rsplit("#", 1)[1]))
+    fake.advance(60)
+    incremental = refresh_states(
+        settings(), database_url=db, tracker="github", options={"repo": REPO}, environ=env(fake)
+    )
+    assert incremental == [], "a deleted issue is not in a list of changed issues"
+    full = refresh_states(
+        settings(), database_url=db, tracker="github", options={"repo": REPO}, environ=env(fake), full=True
+    )
+    assert [(c.key, c.missing) for c in full] == [(key, "deleted")]

@@ -85,3 +85,44 @@ def test_db_rebuild_relinks_every_issue_and_reads_states_back(tmp_path: Path, fa
     again = sync_paths([str(doc)], Settings(), database_url=db, tracker="jira", options={"project": "OPS"}, environ=env)
     assert again.plan.summary()["unchanged"] == 20 and writes(fake) == before  # type: ignore[attr-defined]
     assert len(fake.issues) == 20
+
+
+def test_dedupe_closes_the_issues_a_racing_database_filed(tmp_path: Path, fake: FakeJira, monkeypatch: object) -> None:
+    import pytest
+    from remediate_jira.connector import JiraConnector
+    from remediate_jira.fields import DUPLICATE_LABEL
+
+    from remediate.jobs import find_duplicates
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS[:5])
+    env = jira_env(fake)
+    db_a, db_b = (f"sqlite:///{tmp_path / name}" for name in ("a.db", "b.db"))
+
+    def run(db: str) -> object:
+        return sync_paths(
+            [str(doc)], Settings(), database_url=db, tracker="jira", options={"project": "OPS"}, environ=env
+        )
+
+    run(db_a)
+    monkeypatch.setattr(JiraConnector, "find", lambda self, drafts: {})  # B looked before A's issues existed
+    raced = run(db_b)
+    monkeypatch.undo()
+    assert len(fake.issues) == 10
+    assert sum("tickets:" in w for w in raced.warnings) == 5  # type: ignore[attr-defined]
+    applied = find_duplicates(
+        Settings(), database_url=db_a, tracker="jira", options={"project": "OPS"}, environ=env, apply=True
+    )
+    assert len(applied.closed) == 5
+    for ref in applied.closed:
+        issue = fake.issue(ref.key)
+        assert issue is not None
+        assert DUPLICATE_LABEL in issue["fields"]["labels"]
+        assert issue["fields"]["status"]["statusCategory"]["key"] == "done"
+        assert len(fake.comments[issue["id"]]) == 1
+    assert (
+        find_duplicates(
+            Settings(), database_url=db_a, tracker="jira", options={"project": "OPS"}, environ=env
+        ).duplicates
+        == []
+    )
