@@ -17,7 +17,10 @@ from remediate.answers import StrictAnswer
 
 
 def _timestamp(value: str) -> str:
-    datetime.fromisoformat(value)  # what reading.parse_time will do with it; ValueError if not
+    try:
+        datetime.fromisoformat(value)  # what reading.parse_time will do with it
+    except ValueError:
+        raise ValueError("not an ISO 8601 timestamp") from None  # Python's message quotes the value
     return value
 
 

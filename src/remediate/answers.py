@@ -15,6 +15,7 @@ checked: for code that keeps working on the tracker's dicts) on every answer it 
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -23,8 +24,9 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from remediate.errors import ConnectorError
 
-#: How much of a location (``issues.3.number``) a message may show.
+#: How much of a location (``issues.3.number``) a message may show, and what a part may look like.
 _WHERE_MAX = 80
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,40}|[0-9]{1,9}")
 
 
 class Answer(BaseModel):
@@ -104,7 +106,8 @@ def _problem(error: ValidationError, data: Any) -> str:
     if not first["loc"]:
         wanted = "a list" if first["type"] == "list_type" else "an object"
         return f"expected {wanted}, got {_kind(data)}"
-    where = ".".join(str(part) for part in first["loc"])[:_WHERE_MAX]
+    # A location may hold the tracker's own keys (of a dict field): only names like ours are shown.
+    where = ".".join(str(part) if _NAME.fullmatch(str(part)) else "?" for part in first["loc"])[:_WHERE_MAX]
     return f"{where}: {first['msg']}"
 
 
