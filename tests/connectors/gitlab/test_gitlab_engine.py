@@ -171,4 +171,4 @@ def test_slow_gitlab_gives_up_within_the_total_wait() -> None:
     assert message.startswith("gitlab: GitLab did not answer within 3.5 s (GET /projects/"), message
     assert "last attempt: ReadTimeout" in message and "[connectors.gitlab.pacing] max_total_wait" in message
     assert "\n" not in message
-    assert 3.3 <= elapsed < 4.3, elapsed
+    assert 3.3 <= elapsed < 4.6, elapsed  # without the shrinking: 5 s

@@ -228,7 +228,7 @@ def test_slow_jira_gives_up_within_the_total_wait(tmp_path: Path, mode: str, mon
     assert err.count("\n") == 1, err
     assert "Jira did not answer within 3.5 s (GET /rest/api/2/serverInfo; last attempt: timeout)" in err, err
     assert "[connectors.jira] max_total_wait" in err
-    assert 3.3 <= elapsed < 4.3, elapsed
+    assert 3.3 <= elapsed < 4.6, elapsed  # without the shrinking: 5 s
 
 
 @pytest.mark.parametrize(
