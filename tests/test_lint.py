@@ -103,10 +103,10 @@ def test_cli_json_and_strict_exit_codes(tmp_path: Path) -> None:
     result = runner.invoke(app, ["lint", str(path), "--format", "json"])
     assert result.exit_code == 0  # warnings only
     data = json.loads(result.stdout)
-    assert data["files"] == 1 and data["count"] == len(data["findings"]) == 12  # 3 x 3 missing fields + 3
+    # 3 x 2 missing fields + 3: the due-date policy gives every item a date, so missing-due is met.
+    assert data["files"] == 1 and data["count"] == len(data["findings"]) == 9
     assert {f["rule"] for f in data["findings"]} == {
         "missing-owner",
-        "missing-due",
         "missing-priority",
         "vague",
         "duplicate",
@@ -114,6 +114,8 @@ def test_cli_json_and_strict_exit_codes(tmp_path: Path) -> None:
     }
     assert all(f["severity"] == "warning" and f["path"] == str(path) for f in data["findings"])
     assert runner.invoke(app, ["lint", str(path), "--strict"]).exit_code == 1
+    required = json.loads(runner.invoke(app, ["lint", str(path), "--require-due", "--format", "json"]).stdout)
+    assert sum(f["rule"] == "missing-due" for f in required["findings"]) == 3
 
 
 def test_cli_clean_document_passes_strict(tmp_path: Path) -> None:
@@ -130,12 +132,45 @@ def test_cli_human_output_is_one_line_per_finding(tmp_path: Path) -> None:
     result = runner.invoke(app, ["lint", str(tmp_path)])  # a directory: every postmortem below
     assert result.stdout.splitlines() == [
         f"{path}:9: missing-owner: no owner: add (owner: @someone)",
-        f"{path}:9: missing-due: no due date: add one (else the due-date policy picks it)",
         f"{path}:9: missing-priority: no priority: add P0-P4",
         f"{path}:9: vague: vague: 'improve' with nothing measurable; say what done looks like "
         "(a number, threshold or concrete change)",
-        "4 finding(s) in 1 file(s)",
+        "3 finding(s) in 1 file(s)",
     ]
+
+
+def test_rules_can_be_switched_off_or_made_errors_in_config_and_on_the_command_line(tmp_path: Path) -> None:
+    path = write_postmortem(tmp_path / "pm.md", ["Improve monitoring"])
+    config = tmp_path / "remediate.toml"
+    config.write_text('[lint]\nrules = { missing-priority = "off", vague = "error" }\n', encoding="utf-8")
+    result = runner.invoke(app, ["lint", str(path), "--config", str(config)])
+    assert result.exit_code == 1, "an error-level finding fails lint without --strict"
+    assert result.stdout.splitlines() == [
+        f"{path}:9: missing-owner: no owner: add (owner: @someone)",
+        f"{path}:9: vague (error): vague: 'improve' with nothing measurable; say what done looks like "
+        "(a number, threshold or concrete change)",
+        "2 finding(s) in 1 file(s), 1 error(s)",
+    ]
+    quiet = runner.invoke(
+        app, ["lint", str(path), "--config", str(config), "--disable", "vague", "--disable", "missing-owner"]
+    )
+    assert quiet.exit_code == 0 and quiet.stdout.strip() == "0 finding(s) in 1 file(s)"
+    promoted = runner.invoke(app, ["lint", str(path), "--error", "missing-owner", "--format", "json"])
+    assert promoted.exit_code == 1
+    assert {f["rule"]: f["severity"] for f in json.loads(promoted.stdout)["findings"]}["missing-owner"] == "error"
+    unknown = runner.invoke(app, ["lint", str(path), "--disable", "no-such-rule"])
+    assert unknown.exit_code == 2 and "unknown lint rule" in unknown.output
+    config.write_text('[lint]\nrules = { nope = "off" }\n', encoding="utf-8")
+    bad = runner.invoke(app, ["lint", str(path), "--config", str(config)])
+    assert bad.exit_code == 2 and "unknown lint rule" in bad.output
+
+
+def test_missing_due_counts_when_the_policy_gives_no_date(tmp_path: Path) -> None:
+    path = write_postmortem(tmp_path / "pm.md", ["Add alerting on queue depth"])
+    config = tmp_path / "remediate.toml"
+    config.write_text("[policy]\nno_priority = 0\n", encoding="utf-8")
+    result = runner.invoke(app, ["lint", str(path), "--config", str(config), "--format", "json"])
+    assert "missing-due" in {f["rule"] for f in json.loads(result.stdout)["findings"]}, result.output
 
 
 def test_cli_missing_path_is_exit_2(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from remediate_github.transport import Response, Transport
 log = logging.getLogger("remediate.github")
 
 PER_PAGE = 100  # GitHub's maximum page size for every list we read
-_PUSH_ROLES = ("admin", "maintain", "push", "triage")
+PUSH_ROLES = ("admin", "maintain", "push", "triage")
 
 
 class RepoApi:
@@ -64,7 +64,7 @@ class RepoApi:
                 tracker=TRACKER,
             )
         permissions = repo.get("permissions")
-        if isinstance(permissions, dict) and not any(permissions.get(r) for r in _PUSH_ROLES):
+        if isinstance(permissions, dict) and not any(permissions.get(r) for r in PUSH_ROLES):
             raise AuthError(
                 f"the token in {TOKEN_VAR} can read {self.config.repo} but not label or assign "
                 "issues there: give it triage or write access",

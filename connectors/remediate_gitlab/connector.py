@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from remediate.connectors import (
+    Check,
     ConnectorContext,
     Created,
     PostmortemInfo,
@@ -56,6 +57,8 @@ class GitLabConnector:
 
     name: ClassVar[str] = TRACKER
     Config: ClassVar[type[BaseModel]] = GitLabConfig
+    # In a GitLab CI job the project is in CI_PROJECT_PATH: no config needed there.
+    env_defaults: ClassVar[dict[str, str]] = {"project": "CI_PROJECT_PATH"}
 
     def __init__(
         self,
@@ -67,7 +70,9 @@ class GitLabConnector:
     ) -> None:
         self.config = config
         self.cache = context.cache
+        self._env = context.env
         self._clock = clock
+        self._sleep = sleep
         self.transport = Transport(config, context.env, clock=clock, sleep=sleep)
         self.refs = References(config.project, self.transport.url)
         self._base = f"/projects/{project_path(config.project)}"
@@ -78,6 +83,12 @@ class GitLabConnector:
     def from_config(cls, config: Any, context: ConnectorContext) -> GitLabConnector:
         """Build the connector; no request is made until a method needs one."""
         return cls(config, context)
+
+    def check(self) -> list[Check]:
+        """``remediate doctor``: the token (``GET /user``, its scopes) and the project; no retries."""
+        from remediate_gitlab.checks import live_checks
+
+        return live_checks(self.config, self._env, clock=self._clock, sleep=self._sleep)
 
     # --- references --------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ import requests
 from remediate import answers
 from remediate.budget import Budget, Budgets
 from remediate.errors import AuthError, ConfigError, Conflict, ConnectorError, NotFound, RateLimited, Unavailable
+from remediate.secrets import scrub
 from remediate_gitlab.config import Config
 
 log = logging.getLogger("remediate.gitlab")
@@ -130,10 +131,8 @@ class Transport:
         self._last = response
 
     def scrub(self, text: str) -> str:
-        """``text`` with every secret replaced."""
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
+        """``text`` without secrets (see remediate.secrets): GitLab's words may echo the request."""
+        return scrub(text, self.secrets)
 
     # --- requests ------------------------------------------------------------------------------
 
@@ -200,6 +199,7 @@ class Transport:
                 raise AuthError(
                     f"GitLab refused the token in {TOKEN_VAR} while {what} (401): check it has not expired",
                     tracker=TRACKER,
+                    status=401,
                 ) from None
             except gitlab.exceptions.GitlabHttpError as exc:
                 status = int(exc.response_code or 0)
@@ -264,12 +264,13 @@ class Transport:
                 f"GitLab refused {what} (403: {message}): the token needs the 'api' scope and at least "
                 "Reporter access (Planner or Developer to edit issues)",
                 tracker=TRACKER,
+                status=status,
             )
         if status == 404:
-            return NotFound(f"{what}: not found (404: {message})", tracker=TRACKER)
+            return NotFound(f"{what}: not found (404: {message})", tracker=TRACKER, status=status)
         if status in (400, 409, 422):
-            return Conflict(f"GitLab rejected {what} ({status}: {message})", tracker=TRACKER)
-        return ConnectorError(f"{what}: HTTP {status} ({message})", tracker=TRACKER)
+            return Conflict(f"GitLab rejected {what} ({status}: {message})", tracker=TRACKER, status=status)
+        return ConnectorError(f"{what}: HTTP {status} ({message})", tracker=TRACKER, status=status)
 
 
 def _json(response: requests.Response, request: str, what: str) -> Any:

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from remediate import answers as shared
 from remediate.connectors import (
+    Check,
     ConnectorContext,
     Created,
     PostmortemInfo,
@@ -75,6 +76,12 @@ class JiraConnector:
         if self._site is None:
             self._site = Site(self.config, self.context, self.server, sleep=self.sleep, clock=self.clock)
         return self._site
+
+    def check(self) -> list[Check]:
+        """``remediate doctor``: the credentials (``/myself``) and the project; no retries."""
+        from remediate_jira.checks import live_checks
+
+        return live_checks(self.config, self.context, self.server, sleep=self.sleep, clock=self.clock)
 
     @property
     def deployment(self) -> str:

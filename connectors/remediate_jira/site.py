@@ -16,6 +16,7 @@ from jira import JIRA
 from remediate import answers as shared
 from remediate.connectors import ConnectorContext, PostmortemInfo, TicketDraft, TicketRef
 from remediate.errors import AuthError, Conflict, ConnectorError, NotFound
+from remediate.secrets import credential_forms, scrub_error
 from remediate_jira import answers
 from remediate_jira.auth import Credentials, choose_credentials
 from remediate_jira.config import Config
@@ -92,6 +93,7 @@ class Site:
             session=requests.Session(),  # replaced by the library's session below
             api_version=self.config.api_version,
             credential_vars=chosen.variables,
+            secrets=[chosen.secret, *credential_forms(chosen.user, chosen.secret)],
             max_retries=self.config.max_retries,
             max_wait=self.config.max_wait,
             timeout=self.config.timeout,
@@ -266,4 +268,7 @@ class Site:
         detail = str(explained) if explained else "; ".join(messages) or "no details given"
         prefix = f"{len(failures)} of {len(drafts)} issues not created (first: item "
         cls = type(explained) if explained else Conflict
-        return cls(f"{prefix}{drafts[first_index].item_id}): {detail}", tracker="jira")
+        # The element errors are Jira's words, which may echo the request.
+        return scrub_error(
+            cls(f"{prefix}{drafts[first_index].item_id}): {detail}", tracker="jira"), self.transport.secrets
+        )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -36,6 +36,7 @@ from remediate.errors import (
     RateLimited,
     Unavailable,
 )
+from remediate.secrets import scrub, scrub_error
 
 log = logging.getLogger("remediate.jira")
 T = TypeVar("T")
@@ -137,6 +138,7 @@ class Transport:
         session: requests.Session,
         api_version: int,
         credential_vars: str,
+        secrets: Sequence[str] = (),
         max_retries: int = 4,
         max_wait: float = 60.0,
         timeout: float = 30.0,
@@ -148,6 +150,8 @@ class Transport:
         self.session = session
         self.api_version = api_version
         self.credential_vars = credential_vars
+        # Jira's answers may echo the request (credentials): every message is scrubbed of these.
+        self.secrets = tuple(secrets)
         self.max_retries = max_retries
         self.max_wait = max_wait
         self.timeout = timeout
@@ -310,12 +314,14 @@ class Transport:
         # JIRAError's str() prints the request headers, Authorization included: drop the
         # chained exception so no traceback (even under --debug) can show a secret.
         error.__suppress_context__ = True
-        raise error
+        raise scrub_error(error, self.secrets)
 
     def _from_jira_error(self, exc: JIRAError, what: str) -> ConnectorError:
         status = exc.status_code
         response = exc.response if isinstance(exc.response, requests.Response) else None
         messages, errors = error_details(response)
+        messages = [scrub(m, self.secrets) for m in messages]
+        errors = {k: scrub(v, self.secrets) for k, v in errors.items()}
         detail = describe(messages, errors)
         exc.request = None  # see translate(): never keep the Authorization header around
         retry_after = parse_retry_after(
@@ -326,20 +332,23 @@ class Transport:
                 f"Jira at {self.server} refused the credentials (401) while trying to {what}: "
                 f"check {self.credential_vars}",
                 tracker="jira",
+                status=status,
             )
         if status == 403:
             return AuthError(
                 f"Jira refused to {what} (403: {detail}): give the account of "
                 f"{self.credential_vars} the permission, or check the project",
                 tracker="jira",
+                status=status,
             )
         if status == 404:
-            return NotFound(f"Jira could not {what}: {detail} (404)", tracker="jira")
+            return NotFound(f"Jira could not {what}: {detail} (404)", tracker="jira", status=status)
         if status == 410:
             return Unavailable(
                 f"Jira removed the API used to {what} (410: {detail}); if this is Jira Cloud set "
                 '[connectors.jira] deployment = "cloud"',
                 tracker="jira",
+                status=status,
             )
         if status == 429:
             return RateLimited(

@@ -1,9 +1,11 @@
 """``remediate lint``: action-item quality before a postmortem is published.
 
-Rules (each finding is a warning; ``--strict`` makes any finding fail, for pre-commit):
+Rules (each finding is a warning unless ``[lint] rules`` or ``--error`` makes its rule an error,
+or ``--disable`` turns it off; errors fail lint, and ``--strict`` makes any finding fail):
 
 - ``missing-owner``, ``missing-due``, ``missing-priority``: the item does not say who, by when
-  (the due-date policy would pick a date, but a stated one is better) or how urgent.
+  or how urgent. An item the due-date policy gives a date (by its priority) satisfies
+  ``missing-due`` unless ``[lint] policy_due_counts = false`` or ``--require-due``.
 - ``no-action-verb``: the item does not start with a verb of action ("Monitoring gaps" is a
   topic, "Add an alert on queue depth" is an action). Leading "we should", "need to", "TODO:",
   "@owner:" and "[P1]" are skipped before looking.
@@ -19,23 +21,14 @@ Rules (each finding is a warning; ``--strict`` makes any finding fail, for pre-c
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from remediate.identity import similarity
 from remediate.parsing import DEFAULT_SECTION_TITLES, ActionItem, ParseResult, normalize_text
-
-RULES = (
-    "missing-owner",
-    "missing-due",
-    "missing-priority",
-    "no-action-verb",
-    "vague",
-    "duplicate",
-    "empty-section",
-    "no-action-items",
-)
+from remediate.policy import DuePolicy
+from remediate.settings import LINT_RULES as RULES
 
 ACTION_VERBS = frozenset(
     """
@@ -82,10 +75,27 @@ class Finding:
     rule: str
     message: str
     item: str | None = None
+    severity: str = "warning"  # error | warning
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready fields."""
-        return {**asdict(self), "severity": "warning"}
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What lint reports: a severity per rule, and the policy that may satisfy missing-due."""
+
+    severity: Mapping[str, str] = field(default_factory=dict)  # rule -> error | warning | off
+    policy: DuePolicy | None = None  # None: every item must state its own due date
+
+    def level(self, rule: str) -> str:
+        """The rule's severity (warning unless configured)."""
+        return self.severity.get(rule, "warning")
+
+    def apply(self, findings: Sequence[Finding]) -> list[Finding]:
+        """Drop the findings of rules that are off; stamp the others with their severity."""
+        return [replace(f, severity=self.level(f.rule)) for f in findings if self.level(f.rule) != "off"]
 
 
 def first_word(text: str) -> str:
@@ -95,17 +105,21 @@ def first_word(text: str) -> str:
     return words[0] if words else ""
 
 
-def check_item(path: str, item: ActionItem) -> list[Finding]:
-    """Findings for one item: missing fields, no action verb, vagueness."""
+def check_item(path: str, item: ActionItem, policy: DuePolicy | None = None) -> list[Finding]:
+    """Findings for one item: missing fields, no action verb, vagueness.
+
+    With ``policy``, an item the policy gives a due date (by its priority) is not missing one.
+    """
     found: list[Finding] = []
     text = item.text
     if item.done:  # a finished item needs no owner or due date any more
         return found
     if not item.owner:
         found.append(Finding(path, item.line, "missing-owner", "no owner: add (owner: @someone)", text))
-    if not item.due:
+    policy_due = policy is not None and policy.days_for(item.priority) > 0
+    if not item.due and not policy_due:
         found.append(
-            Finding(path, item.line, "missing-due", "no due date: add one (else the due-date policy picks it)", text)
+            Finding(path, item.line, "missing-due", "no due date, and the due-date policy gives none: add one", text)
         )
     if not item.priority:
         found.append(Finding(path, item.line, "missing-priority", "no priority: add P0-P4", text))
@@ -136,13 +150,19 @@ def check_item(path: str, item: ActionItem) -> list[Finding]:
 
 
 def check_document(
-    result: ParseResult, text: str, *, section_titles: Sequence[str] = (), threshold: float = 0.65
+    result: ParseResult,
+    text: str,
+    *,
+    section_titles: Sequence[str] = (),
+    threshold: float = 0.65,
+    rules: Rules | None = None,
 ) -> list[Finding]:
     """Every finding for one parsed document (``text`` is its source, for section headings)."""
+    rules = rules or Rules()
     path = result.postmortem.source
     found: list[Finding] = []
     for item in result.action_items:
-        found.extend(check_item(path, item))
+        found.extend(check_item(path, item, rules.policy))
     items = list(result.action_items)
     for n, a in enumerate(items):
         for b in items[n + 1 :]:
@@ -164,11 +184,16 @@ def check_document(
         found.append(
             Finding(path, 1, "no-action-items", "no action-item section (e.g. '## Action items') and no action items")
         )
-    return sorted(found, key=lambda f: (f.line, RULES.index(f.rule)))
+    return sorted(rules.apply(found), key=lambda f: (f.line, RULES.index(f.rule)))
 
 
 def lint_paths(
-    paths: Sequence[str], *, section_titles: Sequence[str] = (), max_bytes: int = 5_000_000, threshold: float = 0.65
+    paths: Sequence[str],
+    *,
+    section_titles: Sequence[str] = (),
+    max_bytes: int = 5_000_000,
+    threshold: float = 0.65,
+    rules: Rules | None = None,
 ) -> tuple[int, list[Finding]]:
     """Lint every postmortem under ``paths``; return (files read, findings)."""
     from remediate.jobs import collect_paths
@@ -179,5 +204,7 @@ def lint_paths(
     for path in files:
         document = read_document(path, max_bytes=max_bytes)
         result = parse_text(document.text, source=document.source, section_titles=section_titles)
-        findings.extend(check_document(result, document.text, section_titles=section_titles, threshold=threshold))
+        findings.extend(
+            check_document(result, document.text, section_titles=section_titles, threshold=threshold, rules=rules)
+        )
     return len(files), findings

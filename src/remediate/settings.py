@@ -245,6 +245,42 @@ class AuditSettings(StrictModel):
     )
 
 
+LintSeverity = Literal["error", "warning", "off"]
+LINT_RULES = (
+    "missing-owner",
+    "missing-due",
+    "missing-priority",
+    "no-action-verb",
+    "vague",
+    "duplicate",
+    "empty-section",
+    "no-action-items",
+)
+
+
+class LintSettings(StrictModel):
+    """How `remediate lint` judges items: a severity per rule, and whether the policy's due date counts."""
+
+    rules: dict[str, LintSeverity] = Field(
+        default_factory=dict,
+        description='Severity per rule: "error" (fails lint), "warning" (reported), "off". '
+        "Rules not named are warnings.",
+    )
+    policy_due_counts: bool = Field(
+        default=True,
+        description="missing-due is satisfied when the due-date policy gives the item a date "
+        "(false: every item must state its own due date).",
+    )
+
+    @field_validator("rules")
+    @classmethod
+    def _known_rules(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(LINT_RULES))
+        if unknown:
+            raise ValueError(f"unknown lint rule(s) {', '.join(unknown)} (known: {', '.join(LINT_RULES)})")
+        return value
+
+
 class Settings(StrictModel):
     """Everything remediate reads from the config file."""
 
@@ -306,6 +342,7 @@ class Settings(StrictModel):
     policy: PolicySettings = Field(default_factory=PolicySettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    lint: LintSettings = Field(default_factory=LintSettings)
     connectors: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="One table per connector, validated by that connector's Config model.",

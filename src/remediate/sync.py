@@ -176,7 +176,7 @@ def _plan_document(
         intent.item_id
         for intent in session.exec(select(CreateIntent).where(CreateIntent.tracker == connector.name)).all()
     }
-    claimed = [connector.claim(item.tracker_ref) if item.tracker_ref else None for item in document.action_items]
+    claimed = [_claim(connector, item) for item in document.action_items]
     for item, ref in zip(document.action_items, claimed, strict=True):
         if item.tracker_ref and ref is None:
             result.warnings.append(
@@ -236,6 +236,15 @@ def _plan_document(
                     note="no longer in the document; ticket left as it is",
                 )
             )
+
+
+def _claim(connector: Connector, item: ActionItem) -> TicketRef | None:
+    """The first reference of the item that names one of this tracker's tickets, if any."""
+    for reference in item.refs or ((item.tracker_ref,) if item.tracker_ref else ()):
+        ref = connector.claim(reference)
+        if ref is not None:
+            return ref
+    return None
 
 
 def _fresh_id(session: Session, parser_id: str, taken: set[str]) -> str:

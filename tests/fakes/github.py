@@ -22,7 +22,11 @@ Enterprise Server (``prefix="/api/v3"``). What it reproduces, with the source of
 - sub-issues by the child's ``id``, same owner, one parent, at most 100 (NOTES.md section 1);
 - transferred issues: GET answers 301 to the new location, writes 307 (writes to moved resources
   get 307, 18F/charlie#85; PyGithub follows only 301); deleted issues 410;
-- 401/404/422 bodies as in the replays (Exceptions.*), with ``documentation_url`` and ``status``.
+- 401/404/422 bodies as in the replays (Exceptions.*), with ``documentation_url`` and ``status``;
+- ``GET /user`` answers the token's user; classic tokens get ``X-OAuth-Scopes: repo, ...`` on every
+  authenticated answer (replay Issue.setUp, RateLimiting.testGetRateLimit), fine-grained ones no
+  such header (``scopes=None``); a classic token without ``repo`` sees no private repository (404)
+  and, without ``public_repo`` either, cannot write to a public one (404), as GitHub hides them.
 """
 
 from __future__ import annotations
@@ -102,8 +106,14 @@ class FakeGitHub(Routes):
         content_limits: bool = True,
         write_redirect: int = 307,
         validate: bool = True,
+        scopes: tuple[str, ...] | None = ("repo",),
+        login: str = "remediate-bot",
     ) -> None:
         self.token = token
+        # A classic token's scopes, sent back in X-OAuth-Scopes on every authenticated answer;
+        # None plays a fine-grained (or GitHub App) token, for which GitHub sends no such header.
+        self.scopes = scopes
+        self.login = login
         self.prefix = prefix.rstrip("/")
         self.tick = tick  # fake seconds that pass per request, so timestamps move
         self.latency = latency  # real seconds each answer is delayed (benchmarks)
@@ -398,6 +408,8 @@ class FakeGitHub(Routes):
             if counted and status != 401 and self.remaining > 0 and not extra.pop("X-Fake-Uncounted", None):
                 self.remaining -= 1
             record.status = status
+            if status != 401 and self.scopes is not None:
+                extra = {"X-OAuth-Scopes": ", ".join(self.scopes), **extra}
             out = {
                 "Content-Type": "application/json; charset=utf-8",
                 "X-RateLimit-Limit": str(self.limit),

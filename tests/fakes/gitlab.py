@@ -7,6 +7,8 @@ rest/_index.md for pagination, status codes and rate limits):
 
 - ``PRIVATE-TOKEN`` or ``Authorization: Bearer``; none or a wrong one: 401 ``{"message": "401
   Unauthorized"}``; a ``read_api`` token writing: 403 ``insufficient_scope``;
+- ``GET /user`` answers the token's user and ``GET /personal_access_tokens/self`` the token with
+  its ``scopes`` (personal_access_tokens.md);
 - a project by numeric id or URL-encoded full path; a project the token cannot see is 404
   ``404 Project Not Found`` (never 403, which would confirm that it exists); a raw ``/`` in the
   id does not route (404);
@@ -59,6 +61,7 @@ _LIST = {
 }
 ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "/user"): set(),
+    ("GET", "/personal_access_tokens/self"): set(),
     ("GET", "/users"): {"username", "per_page", "page"},
     ("GET", "/projects/:id"): set(),
     ("GET", "/projects/:id/issues"): _LIST,
@@ -452,6 +455,8 @@ class FakeGitLab:
             )
         if template == "/user":
             return 200, {"id": 1, "username": "remediate-bot", "state": "active"}, {}
+        if template == "/personal_access_tokens/self":
+            return 200, self._token_info(), {}
         if template == "/users":
             uid = self.users.get(query.get("username", ""))
             return 200, [] if uid is None else [{"id": uid, "username": query["username"], "state": "active"}], {}
@@ -507,6 +512,21 @@ class FakeGitLab:
                 {},
             )
         return self._add_link(project, issue, body)
+
+    def _token_info(self) -> dict[str, Any]:
+        """The token itself, as ``GET /personal_access_tokens/self`` shows it (personal_access_tokens.md)."""
+        return {
+            "id": 42,
+            "name": "remediate",
+            "revoked": False,
+            "created_at": stamp(self.clock - 86400),
+            "description": None,
+            "scopes": self.scopes.split(),
+            "user_id": 1,
+            "last_used_at": stamp(self.clock),
+            "active": True,
+            "expires_at": None,
+        }
 
     def _project_of(self, ref: str) -> Project:
         raw = unquote(ref)

@@ -215,21 +215,40 @@ def _write_to(path: Path, produce: object) -> None:
 def lint(
     paths: Annotated[list[str], typer.Argument(help="Postmortem files or directories (every postmortem below).")],
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on any finding (for pre-commit and CI).")] = False,
+    disable: Annotated[
+        list[str] | None, typer.Option("--disable", help="Turn a rule off (repeatable), e.g. missing-priority.")
+    ] = None,
+    error: Annotated[
+        list[str] | None, typer.Option("--error", help="Make a rule an error that fails lint (repeatable).")
+    ] = None,
+    require_due: Annotated[
+        bool, typer.Option("--require-due", help="Every item must state a due date; a policy date does not count.")
+    ] = False,
     format: FormatOption = ReportFormat.table,
     config: ConfigOption = None,
 ) -> None:
     """Check action items before publishing: owner, due date, priority, vague or duplicate items."""
-    from remediate.lint import lint_paths
+    from remediate.errors import ConfigError
+    from remediate.lint import Rules, lint_paths
+    from remediate.policy import DuePolicy
     from remediate.reports import output
-    from remediate.settings import load_settings
+    from remediate.settings import LINT_RULES, load_settings
 
     settings = load_settings(config)
+    severity: dict[str, str] = dict(settings.lint.rules)
+    for level, names in (("off", disable or []), ("error", error or [])):
+        for name in names:
+            if name not in LINT_RULES:
+                raise ConfigError(f"unknown lint rule {name!r} (known: {', '.join(LINT_RULES)})")
+            severity[name] = level
+    policy = DuePolicy.from_settings(settings) if settings.lint.policy_due_counts and not require_due else None
     files, findings = lint_paths(
         paths,
         section_titles=settings.parser.section_titles,
         max_bytes=settings.parser.max_bytes,
         threshold=settings.sync.match_threshold,
+        rules=Rules(severity, policy),
     )
     output.lint(files, findings, format)
-    if strict and findings:
+    if findings and (strict or any(f.severity == "error" for f in findings)):
         raise typer.Exit(1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from remediate.parsing import refs
@@ -112,6 +112,7 @@ class Fields:
     priority: str | None = None
     done: bool | None = None
     ref: refs.Ref | None = None
+    all_refs: list[refs.Ref] = field(default_factory=list)  # every reference peeled, as found
     core_end: int = 0  # length of the raw text before a trailing ticket reference
     relative_due: str | None = None  # "2 weeks" when no incident date could resolve it
 
@@ -182,6 +183,7 @@ def _peel_ref(raw: str, fields: Fields) -> str:
             found = refs.reference(groups["ref"])
         if found and match.start() > 0:
             fields.ref = fields.ref or found
+            fields.all_refs.append(found)
             return raw[: match.start()] + match["punct"]
     for pattern in _TRAILING_REFS:
         if match := _tail(pattern, raw):
@@ -192,6 +194,7 @@ def _peel_ref(raw: str, fields: Fields) -> str:
                 found = refs.reference(groups["ref"])
             if found and match.start() > 0:
                 fields.ref = fields.ref or found
+                fields.all_refs.append(found)
                 return raw[: match.start()]
     return raw
 
@@ -262,6 +265,7 @@ def _peel_leading(raw: str, fields: Fields) -> str:
                 found = refs.reference(match["ref"] or match["key"])
             if found:
                 fields.ref = fields.ref or found
+                fields.all_refs.append(found)
                 raw = raw[match.end() :]
         if match := _ITEM_MARKER.match(raw):
             raw = raw[match.end() :]

@@ -33,6 +33,9 @@ class ActionItem:
     # (before the final punctuation for prose, in the ticket cell for tables).
     span: tuple[int, int] = (0, 0)
     tracker_url: str | None = None  # the link target when the reference was written as a link
+    # Every reference the item names, in order (the first is tracker_ref): a table row may name
+    # a bug in its Bug column and, after a write-back, remediate's ticket after its action text.
+    refs: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The item as the ``--format json`` object documents it."""
@@ -50,6 +53,7 @@ class ActionItem:
             "kind": self.kind,
             "span": list(self.span),
             "tracker_url": self.tracker_url,
+            "refs": list(self.refs),
         }
 
 

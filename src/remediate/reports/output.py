@@ -288,15 +288,17 @@ def lint(files: int, findings: Sequence[Any], format: str) -> None:
     if format == "json":
         emit_json({"files": files, "count": len(findings), "findings": [f.to_json() for f in findings]})
         return
-    columns = ["path", "line", "rule", "message", "item"]
-    rows = [[f.path, f.line, f.rule, f.message, f.item] for f in findings]
+    columns = ["path", "line", "rule", "severity", "message", "item"]
+    rows = [[f.path, f.line, f.rule, f.severity, f.message, f.item] for f in findings]
     if format == "csv":
         _csv(columns, rows)
         return
-    summary = f"{len(findings)} finding(s) in {files} file(s)"
+    errors = sum(f.severity == "error" for f in findings)
+    summary = f"{len(findings)} finding(s) in {files} file(s)" + (f", {errors} error(s)" if errors else "")
     if format == "markdown":
         sys.stdout.write(f"## Action-item lint\n\n{summary}.\n\n" + (markdown_table(columns, rows) if rows else ""))
         return
     for f in findings:
-        sys.stdout.write(f"{f.path}:{f.line}: {f.rule}: {f.message}\n")
+        level = " (error)" if f.severity == "error" else ""
+        sys.stdout.write(f"{f.path}:{f.line}: {f.rule}{level}: {f.message}\n")
     sys.stdout.write(summary + "\n")
