@@ -55,13 +55,15 @@ class JiraConnector:
         config: JiraConfig,
         context: ConnectorContext,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.config = config
         self.context = context
         self.server = site_url(config.url, context.env)
-        self.sleep = sleep  # tests inject a recorder; set it before the first call
+        # Looked up now, not bound when this module was imported: tests inject a recorder (set
+        # it before the first call) or patch time.sleep.
+        self.sleep = sleep if sleep is not None else time.sleep
         self.clock = clock
         self._site: Site | None = None
 
