@@ -32,17 +32,19 @@ URL_VAR = "GITHUB_API_URL"
 
 
 def _message(data: Any) -> str:
-    if isinstance(data, dict):
-        text = str(data.get("message") or "").strip()
-        details = [
-            str(err.get("message") or f"{err.get('field')} {err.get('code')}")
-            for err in data.get("errors") or []
-            if isinstance(err, dict)
-        ]
-        if details:
-            text = f"{text}: {'; '.join(details)}" if text else "; ".join(details)
-        return text
-    return str(data or "").strip()[:200]
+    # Only GitHub's JSON error shape is quoted; anything else (a proxy's page) is not repeated.
+    if not isinstance(data, dict):
+        return ""
+    text = " ".join(str(data.get("message") or "").split())[:300]
+    errors = data.get("errors")
+    details = [
+        str(err.get("message") or f"{err.get('field')} {err.get('code')}")
+        for err in (errors if isinstance(errors, list) else [])
+        if isinstance(err, dict)
+    ]
+    if details:
+        text = f"{text}: {'; '.join(details)}" if text else "; ".join(details)
+    return text
 
 
 def error_for(status: int, data: Any, what: str, *, repo: str, hint: str = "") -> ConnectorError:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import socket
 import threading
 import time
@@ -78,6 +79,19 @@ class Failure:
     body: str
 
 
+@dataclass
+class Malformed:
+    """An injected malformed answer: the next ``count`` matching requests get ``payload`` as is."""
+
+    count: int
+    method: str
+    path: str  # a regular expression the whole path must match, e.g. /repos/acme/api/issues/\d+
+    payload: bytes
+    status: int
+    content_type: str
+    apply: bool  # run the real handler first (the write happened, its answer is garbage)
+
+
 class FakeGitHub(Routes):
     """The fake's state, failure switches and inspection helpers (start() serves it)."""
 
@@ -114,6 +128,7 @@ class FakeGitHub(Routes):
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
         self.failures: list[Failure] = []
+        self.malformed: list[Malformed] = []
         self.limit = 5000
         self.remaining = 5000
         self.window_reset = self.clock + 3600
@@ -151,8 +166,11 @@ class FakeGitHub(Routes):
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up waiting (a timeout test)
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
@@ -286,6 +304,28 @@ class FakeGitHub(Routes):
         with self.lock:
             self.failures.append(Failure(count, status, methods, path_contains, apply, body))
 
+    def malform(
+        self,
+        method: str,
+        path: str,
+        payload: bytes,
+        *,
+        status: int = 200,
+        count: int = 1,
+        content_type: str = "application/json; charset=utf-8",
+        apply: bool = False,
+    ) -> None:
+        """The next ``count`` matching requests are answered ``payload`` verbatim (garbage, HTML, ...)."""
+        with self.lock:
+            self.malformed.append(Malformed(count, method, path, payload, status, content_type, apply))
+
+    def _take_malformed(self, method: str, path: str) -> Malformed | None:
+        for bad in self.malformed:
+            if bad.count > 0 and bad.method == method and re.fullmatch(bad.path, path):
+                bad.count -= 1
+                return bad
+        return None
+
     def secondary_limit(
         self,
         *,
@@ -349,11 +389,17 @@ class FakeGitHub(Routes):
             )
             self.requests.append(record)
             counted = True
-            try:
-                status, data, extra = self._dispatch(method, path, query, body, raw, lower)
-            except Reply as reply:
-                status, data, extra = reply.status, reply.data, reply.headers
-            payload = b"" if data is None else json.dumps(data).encode()
+            bad = self._take_malformed(method, record.path)
+            if bad is None or bad.apply:
+                try:
+                    status, data, extra = self._dispatch(method, path, query, body, raw, lower)
+                except Reply as reply:
+                    status, data, extra = reply.status, reply.data, reply.headers
+                payload = b"" if data is None else json.dumps(data).encode()
+            if bad is not None:
+                record.status = bad.status
+                record.headers = {"Content-Type": bad.content_type}
+                return bad.status, {"Content-Type": bad.content_type}, bad.payload
             if status == 200 and method == "GET":
                 tag = 'W/"' + hashlib.sha256(lower.get("authorization", "").encode() + payload).hexdigest() + '"'
                 extra = {**extra, "ETag": tag}

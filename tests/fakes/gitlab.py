@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import socket
 import threading
 import time
@@ -182,6 +183,7 @@ class FakeGitLab:
         self.token = token
         self.scopes = scopes
         self.tick = tick
+        self.latency = 0.0  # real seconds each answer is delayed (timeout tests)
         self.clock = float(int(time.time()))
         self.lock = threading.RLock()
         self.projects: dict[int, Project] = {}
@@ -189,6 +191,7 @@ class FakeGitLab:
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
         self.failures: list[Failure] = []
+        self.malformed: list[tuple[str, str, int, bytes]] = []  # method, path regex, status, body
         self.rate_limit = 2000
         self.remaining = 2000
         self._ids = 100
@@ -278,6 +281,11 @@ class FakeGitLab:
         with self.lock:
             self.failures.append(Failure(count, status, methods, path_contains, apply, retry_after))
 
+    def malform(self, method: str, path: str, payload: bytes, *, status: int = 200) -> None:
+        """Answer the next request whose path (without /api/v4) matches ``path`` with ``payload`` verbatim."""
+        with self.lock:
+            self.malformed.append((method, path, status, payload))
+
     def writes(self) -> list[Recorded]:
         """The write requests received so far."""
         return [r for r in self.requests if r.method in ("POST", "PUT", "DELETE")]
@@ -308,8 +316,11 @@ class FakeGitLab:
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up waiting (a timeout test)
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve
 
@@ -350,6 +361,8 @@ class FakeGitLab:
         self, method: str, target: str, headers: dict[str, str], raw: bytes
     ) -> tuple[int, dict[str, str], bytes] | None:
         """Answer one HTTP request: (status, headers, body), or None to reset the connection."""
+        if self.latency:
+            time.sleep(self.latency)
         lower = {k.lower(): v for k, v in headers.items()}
         with self.lock:
             self.clock += self.tick
@@ -362,6 +375,11 @@ class FakeGitLab:
             path = parts.path.removeprefix("/api/v4")
             record = Recorded(method, path, query, body)
             self.requests.append(record)
+            for bad in self.malformed:
+                if bad[0] == method and re.fullmatch(bad[1], path):
+                    self.malformed.remove(bad)
+                    record.status = bad[2]
+                    return bad[2], {"Content-Type": "application/json"}, bad[3]
             failure = self._failure(method, path)
             try:
                 if failure is not None and not failure.apply:
