@@ -179,7 +179,9 @@ def action_kind(sentence: str) -> str:
         if _verb_of_participle(passive.group("verb").casefold()):
             return DONE
     # "We have implemented a new load balancer", "We've tightened ...": a past action, told.
-    rest = tokens[1:] if first in ("we've", "we’ve", "i've", "i’ve") else tokens[2:] if second in ("have", "has") else []
+    rest = (
+        tokens[1:] if first in ("we've", "we’ve", "i've", "i’ve") else tokens[2:] if second in ("have", "has") else []
+    )
     if first in ("we", "i", "we've", "we’ve", "i've", "i’ve") and rest and _verb_of_participle(rest[0].casefold()):
         return DONE
     return NONE

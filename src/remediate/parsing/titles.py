@@ -63,6 +63,7 @@ _SURFACE = {
     **dict.fromkeys(("solution", "solutions"), "solution"),
     **dict.fromkeys(("plan", "plans", "planned"), "plan"),
     **dict.fromkeys(("measure", "measures"), "measure"),
+    **dict.fromkeys(("change", "changes"), "change"),
     **dict.fromkeys(("recommendation", "recommendations", "recommended"), "recommend"),
     "next": "next",
     "whats": "whats",
@@ -149,7 +150,10 @@ def title_roots(title: str) -> tuple[str, ...]:
 def _has_action_roots(roots: Sequence[str], words: Sequence[str]) -> bool:
     found = set(roots)
     joined = " ".join(words)
-    if found & {"prevent", "correct", "remedy", "followup", "todo", "task", "improvement", "fix", "recommend"}:
+    if found & {"prevent", "correct", "remedy", "followup", "todo", "task", "improvement", "fix"}:
+        return True
+    # "Recommendations" heads a section of them; "Our recommendations are to:" introduces a list.
+    if "recommend" in found and any(_root(head) == "recommend" for head in _head_words(words)):
         return True
     if "action" in found and not found & {"taken", "resolution"}:  # not "Actions taken", "Resolving actions"
         return True
@@ -157,7 +161,7 @@ def _has_action_roots(roots: Sequence[str], words: Sequence[str]) -> bool:
         return True
     if "future" in found and found & {"work", "plan", "measure"}:
         return True
-    if found & {"long", "short"} and "term" in found and found & {"solution", "plan", "work"}:
+    if found & {"long", "short"} and "term" in found and found & {"solution", "plan", "work", "change"}:
         return True
     # Questions and statements about the work under way: "What we're doing to prevent this",
     # "What are we doing about it?", "What is being done about this?", "What will we do?",
