@@ -79,6 +79,13 @@ class TicketDraft:
     done: bool | None  # what the document says (checkbox, DONE marker); None if it says nothing
     postmortem: PostmortemInfo
 
+    @property
+    def priority_level(self) -> str | None:
+        """The priority as P0-P4 (``[high]`` -> P1): what trackers' priority fields are mapped from."""
+        from remediate.parsing.vocabulary import priority_level
+
+        return priority_level(self.priority)
+
     def changed_fields(self, other: TicketDraft) -> frozenset[str]:
         """The DRAFT_FIELDS whose values differ between ``self`` and ``other``."""
         return frozenset(f for f in DRAFT_FIELDS if getattr(self, f) != getattr(other, f))

@@ -16,6 +16,7 @@ from datetime import date
 from remediate.parsing import refs
 from remediate.parsing.dates import RELATIVE, find_dates, first_date, resolve_relative
 from remediate.parsing.text import strip_decoration, strip_markdown
+from remediate.parsing.vocabulary import PRIORITY_WORDS
 
 _SEP = r"[\s,;:\-–—|]*"
 _LINK = r"\[(?P<text>[^\[\]]*)\]\((?P<url>[^()\s]+)\)"
@@ -72,11 +73,13 @@ _TRAILING_DUE = re.compile(
     rf"{_SEP}[(\[]?\s*\b{_DUE_LABEL}\s*[:=\-]?\s*(?P<value>[^()\[\]]{{1,40}}?)\s*[)\]]?\s*\.?\s*$",
     re.I,
 )
-_PRIORITY_VALUE = r"(?P<prio>P[0-4]|critical|urgent|highest|high|medium|normal|lowest|low)"
+# Levels and words from the one vocabulary (remediate.parsing.vocabulary), longest first.
+_LEVEL = r"P[0-4]|sev[\s-]?[0-4]"
+_PRIORITY_VALUE = rf"(?P<prio>{_LEVEL}|{'|'.join(sorted(PRIORITY_WORDS, key=len, reverse=True))})"
 _TRAILING_PRIORITY = [
     re.compile(rf"\s*[(\[]\s*{_PRIORITY_VALUE}(?:\s+priority)?\s*[)\]]\s*\.?\s*$", re.I),
     re.compile(rf"{_SEP}\bpriority\s*[:=]\s*{_PRIORITY_VALUE}\s*\.?\s*$", re.I),
-    re.compile(r"(?:\s*[-–—,;]\s*|\s+)(?P<prio>P[0-4])\s*\.?\s*$"),
+    re.compile(r"(?:\s*[-–—,;]\s*|\s+)(?P<prio>P[0-4]|(?i:sev)-?[0-4])\s*\.?\s*$"),
 ]
 _LEADING_PRIORITY = re.compile(
     # "(high) X", "P1: X", and "P1 Add X" (a capitalised word after the level)
@@ -85,7 +88,9 @@ _LEADING_PRIORITY = re.compile(
     re.I,
 )
 _BRACKET_PRIORITY = re.compile(rf"\s*\[\s*{_PRIORITY_VALUE}\s*\]", re.I)
-_META_PAREN = re.compile(r"\s*\((?P<body>[^()]*?\b(?:owner|assignee|due|eta|deadline|priority|P[0-4])\b[^()]*)\)", re.I)
+_META_PAREN = re.compile(
+    r"\s*\((?P<body>[^()]*?\b(?:owner|assignee|due|eta|deadline|priority|P[0-4]|sev-?[0-4])\b[^()]*)\)", re.I
+)
 _INLINE_DUE = re.compile(
     r"\b(?:by|before|due(?:\s+(?:on|by))?|no later than|scheduled for|deadline(?:\s+of)?|eta:?)\s+(?=\S)",
     re.I,

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from remediate.parsing.vocabulary import priority_level
+
 ItemKind = Literal["list", "checkbox", "table", "prose"]
 
 
@@ -54,7 +56,13 @@ class ActionItem:
             "span": list(self.span),
             "tracker_url": self.tracker_url,
             "refs": list(self.refs),
+            "priority_level": self.priority_level,
         }
+
+    @property
+    def priority_level(self) -> str | None:
+        """The priority as P0-P4 (``[high]`` -> P1), None when it names no known level."""
+        return priority_level(self.priority)
 
 
 @dataclass(frozen=True)
