@@ -10,6 +10,7 @@ after a ``* **Tasks:**`` bullet are its items, not one lazy paragraph.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -139,7 +140,22 @@ class Paragraph:
     lines: list[Line]
 
 
-Block = Heading | ListItem | Table | Paragraph
+@dataclass
+class Directive:
+    """A correction the author wrote into the document: ``<!-- remediate: ignore|actions|end -->``.
+
+    ``ignore`` skips the next item, or the section of the next heading; ``actions`` makes the
+    next heading an action section; ``end`` ends the action section here. Written on a line of
+    its own before the item or heading, or at the end of the item's or heading's first line.
+    """
+
+    kind: str  # ignore | actions | end
+    line: Line
+
+
+Block = Heading | ListItem | Table | Paragraph | Directive
+
+_DIRECTIVE = re.compile(r"<!--\s*remediate:\s*(ignore|actions|end)\s*-->", re.I)
 
 
 @dataclass
@@ -281,15 +297,19 @@ def list_marker(text: str) -> re.Match[str] | None:
 
 
 class _Scanner:
-    def __init__(self, lines: Sequence[Line], extra: Sequence[str]) -> None:
+    def __init__(
+        self, lines: Sequence[Line], extra: Sequence[str], directives: dict[int, list[str]] | None = None
+    ) -> None:
         self.lines = lines
         self.extra = extra
+        # (line number, kind) in document order, consumed as the scan passes them.
+        self.directives = deque(sorted((n, k) for n, kinds in (directives or {}).items() for k in kinds))
         self.blocks: list[Block] = []
         self.labels: dict[str, str] = {}
         self.stack: list[ListItem] = []
 
     def emit(self, block: Block) -> None:
-        if not isinstance(block, ListItem):
+        if not isinstance(block, ListItem | Directive):
             self.stack.clear()
         self.blocks.append(block)
 
@@ -320,6 +340,10 @@ class _Scanner:
         while index < len(lines):
             line = lines[index]
             text = line.text
+            # Directives on lines a block before swallowed (a blank line inside a loose list)
+            # still come before the block that starts here.
+            while self.directives and self.directives[0][0] <= line.number:
+                self.emit(Directive(self.directives.popleft()[1], line))
             if line.blank:
                 index += 1
             elif fence := _FENCE.match(text):
@@ -483,4 +507,14 @@ class _Scanner:
 
 def scan(lines: Sequence[Line], start: int = 0, extra: Sequence[str] = ()) -> Scan:
     """Split the document (from line index ``start``) into blocks."""
-    return _Scanner(lines, extra).run(start)
+    directives: dict[int, list[str]] = {}
+    clean: list[Line] = []
+    for line in lines:
+        if "<!--" in line.text and "remediate" in line.text:
+            kinds = [m.group(1).casefold() for m in _DIRECTIVE.finditer(line.text)]
+            if kinds:
+                directives[line.number] = kinds
+                # Blanked, not removed: offsets stay those of the document, for write-back.
+                line = Line(line.number, line.start, _DIRECTIVE.sub(lambda m: " " * len(m.group(0)), line.text))
+        clean.append(line)
+    return _Scanner(clean, extra, directives).run(start)
