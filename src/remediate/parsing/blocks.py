@@ -34,6 +34,8 @@ _SETEXT = re.compile(r"^\s{0,3}(=+|-{2,})\s*$")
 _THEMATIC = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
 _TABLE_SEP = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
 _LINKDEF = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*(\S+)")
+# One paragraph written as HTML on one line, with words in it: read like a Markdown paragraph.
+_HTML_PARAGRAPH = re.compile(r"^\s{0,3}<p(?:\s[^<>]{0,200})?>(?=[^<>]*[A-Za-z]{2})", re.I)
 _HTML = re.compile(
     r"^\s{0,3}</?(?:p|div|img|br|details|summary|table|thead|tbody|tr|td|th|center|figure"
     r"|picture|video|span|h[1-6]|ul|ol|li|hr|section|iframe|style|script)\b",
@@ -264,6 +266,11 @@ def weak_heading(line: Line, extra: Sequence[str]) -> Heading | None:
         cls = classify_title(text, extra)
         if cls != UNKNOWN and _words(plain) <= 6 and plain[0].isupper():
             return Heading("bare", PLAIN_LEVEL, text, line, cls)
+    # A question on its own line that asks what is done about it: "What are we doing to prevent
+    # it from happening again?" (longer than a title, but a heading all the same).
+    if plain.endswith("?") and _words(plain) <= 14 and plain[:1].isupper():
+        if classify_title(text, extra) == ACTION:
+            return Heading("bare", PLAIN_LEVEL, text, line, ACTION)
     return None
 
 
@@ -355,6 +362,10 @@ class _Scanner:
                 index += 1
             elif item := _HTML_ITEM.match(text):
                 self.html_item(line, item)
+                index += 1
+            elif _HTML_PARAGRAPH.match(text):
+                # "<p>Implement X.</p>" (pasted or hand-written HTML): a paragraph of its own.
+                self.emit(Paragraph([line]))
                 index += 1
             elif _HTML.match(text) or text.lstrip().startswith(">"):
                 # Other HTML and block quotes (metadata, notes) hold no items; only their own lines go.

@@ -58,6 +58,9 @@ _LEADING_STATE = re.compile(
     r"^\s*(?:\*\*|__)?\[?(?P<word>DONE|COMPLETED?|FIXED|TODO|TO ?DO|ONGOING|IN PROGRESS|WIP|OPEN)\]?(?:\*\*|__)?"
     r"(?:\s*[:\-–—]\s*|\s+(?=\S))"
     r"|^\s*(?:\*\*|__)?(?P<word2>Done|Completed|Fixed|Todo|To-do|In progress|Ongoing)(?:\*\*|__)?\s*:\s*"
+    # "(Done) Roll out X", "[in progress] Add Y": a bracketed state of any case before the text
+    r"|^\s*[(\[]\s*(?P<word3>(?i:done|completed?|fixed|todo|to ?do|ongoing|in progress|wip|open|pending"
+    r"|not started))\s*[)\]]\s*[:\-–—]?\s*(?=\S)"
 )
 _OWNER_LABEL = r"(?:owners?|assignee|assigned to|dri|responsible|poc|point of contact|ai owner)"
 # "@dana", "Dana Smith", "dana, lee", and the "dana@" handles some teams write.
@@ -253,7 +256,7 @@ def _peel_leading(raw: str, fields: Fields) -> str:
                 fields.done = raw.lstrip()[0] in _DONE_EMOJI
             raw = body
         if match := _LEADING_STATE.match(raw):
-            word = (match["word"] or match["word2"]).casefold()
+            word = (match["word"] or match["word2"] or match["word3"]).casefold()
             if fields.done is None:
                 fields.done = word.startswith(("done", "complete", "fixed"))
             raw = raw[match.end() :]

@@ -253,11 +253,7 @@ def units(lines: Sequence[Line]) -> list[Chunk]:
             starts_new = re.match(r"[\"'“‘(*_]*[A-Z0-9]", chunk.text) is not None
             # 'Add "a test."' ends a sentence too; a line led by ✅ or ✔️ is marked like a bullet.
             ended = previous.rstrip("\"'”’)]*_").endswith((".", "!", "?", ":", "："))
-            if (
-                ended
-                or is_decoration(chunk.text[0])
-                or (starts_new and not _JOINING_END.search(previous) and len(previous) < 100)
-            ):
+            if ended or is_decoration(chunk.text[0]) or (starts_new and not _JOINING_END.search(previous)):
                 result.append([chunk])
                 continue
             result[-1].append(chunk)

@@ -171,7 +171,10 @@ def _has_action_roots(roots: Sequence[str], words: Sequence[str]) -> bool:
             r"\bwhat (?:we (?:are|will) (?:be )?doing|(?:are|will) we (?:be )?doing|we will do"
             r"|will we do|(?:are )?we (?:are )?going to do)\b|\bwhat(?:s| is) being done\b"
             r"|\b(?:how|what) (?:do|will|can|should|could|are) we (?:going to )?(?:do better|do differently"
-            r"|improve|avoid)\b",
+            r"|improve|avoid)\b"
+            # "What could be done to avoid this in future?", "What can be changed so it does not recur?"
+            r"|\b(?:what|how) (?:could|can|should|will|would|must) (?:be|we) (?:done|do|changed?)\b"
+            r"[\w\s]{0,40}\b(?:avoid|prevent|again|future|recur)",
             joined,
         )
     )
