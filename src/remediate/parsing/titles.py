@@ -73,7 +73,7 @@ _SURFACE = {
     "short": "short",
     "term": "term",
     # Work already done during the incident: "Actions taken", "Tasks performed", "Steps executed".
-    **dict.fromkeys(("taken", "performed", "executed", "undertaken"), "taken"),
+    **dict.fromkeys(("taken", "performed", "executed", "undertaken", "immediate"), "taken"),
     "fix": "neutral",
     # Sections that are not action items.
     **dict.fromkeys(("timeline", "timelines", "chronology"), "timeline"),
@@ -103,9 +103,14 @@ _OTHER_ROOTS = frozenset(
     "timeline cause resolution impact summary lessons went conclusion appendix qanda checklist "
     "factors incident analysis meta you taken".split()
 )
+#: Roots that name corrective work on their own, whatever else the title says.
+_STRONG_ACTION_ROOTS = frozenset("prevent correct remedy followup todo task improvement".split())
 _VOCABULARY = sorted(word for word in _SURFACE if len(word) >= 5)
 _STOPWORDS = frozenset("a an and or the to of for in on with we our are is be this it from by".split())
 _MARKERS = frozenset({("action", "item"), ("action",), ("todo",), ("task",), ("ai",), ("fixme",)})
+
+
+_TIME_OF_DAY = re.compile(r"^\W{0,3}~?\d{1,2}:\d{2}\b")
 
 
 @lru_cache(maxsize=4096)
@@ -150,7 +155,14 @@ def title_roots(title: str) -> tuple[str, ...]:
 def _has_action_roots(roots: Sequence[str], words: Sequence[str]) -> bool:
     found = set(roots)
     joined = " ".join(words)
-    if found & {"prevent", "correct", "remedy", "followup", "todo", "task", "improvement", "fix"}:
+    # Work done during the incident ("Actions taken", "Tasks performed", "Immediate fixes") is
+    # not action items, unless the title also names prevention or later work.
+    if "taken" in found and not found & {"prevent", "correct", "remedy", "followup", "todo", "future", "next"}:
+        return False
+    # "Incident response and fixes", "Root cause and fix": the fixes of what the title is about.
+    if found & {"fix"} and not found & _STRONG_ACTION_ROOTS and found & _OTHER_ROOTS:
+        return False
+    if found & _STRONG_ACTION_ROOTS or "fix" in found:
         return True
     # "Recommendations" heads a section of them; "Our recommendations are to:" introduces a list.
     if "recommend" in found and any(_root(head) == "recommend" for head in _head_words(words)):
@@ -263,6 +275,8 @@ def classify_title(title: str, extra: Sequence[str] = ()) -> str:
     words = title_words(title)
     if not words:
         return OTHER
+    if _TIME_OF_DAY.match(strip_markdown(title)):
+        return OTHER  # "4:09-4:56 PM: Post-Incident Follow-up" is a timeline entry
     roots = title_roots(title)
     if len(words) <= 12 and _matches_extra(roots, extra):
         return ACTION
