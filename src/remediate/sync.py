@@ -340,7 +340,18 @@ def _store_document(session: Session, document: ParseResult, actions: list[Actio
     session.commit()
 
 
+#: Items created per lookup: each chunk is looked up by marker right before it is created, so a
+#: sync on another database has a window of one chunk, not of the whole postmortem, to race in.
+CREATE_CHUNK = 50
+
+
 def _create(session: Session, connector: Connector, actions: list[Action], run_id: int, *, create: bool) -> None:
+    """Adopt what the tracker already has, create the rest, chunk by chunk."""
+    for start in range(0, len(actions), CREATE_CHUNK):
+        _create_chunk(session, connector, actions[start : start + CREATE_CHUNK], run_id, create=create)
+
+
+def _create_chunk(session: Session, connector: Connector, actions: list[Action], run_id: int, *, create: bool) -> None:
     if not actions:
         return
     by_item = {a.item_id: a for a in actions}
