@@ -23,7 +23,7 @@ items compare the selected postmortems with all earlier ones.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
@@ -259,61 +259,89 @@ def find_drift(items: Sequence[ReportItem]) -> list[Drift]:
     return found
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(w for w in normalize_text(text).split() if w not in _STOPWORDS)
+#: A blocking key (content word, or two adjacent content words) shared by more items than this
+#: is not used to find candidate pairs: it says little about which items repeat each other, and
+#: pairing every item that carries it would make the audit quadratic. Pairs are still scored on
+#: all their words; only the search for candidates skips such keys.
+MAX_KEY_ITEMS = 64
 
 
-def find_recurring(items: Sequence[ReportItem], threshold: float) -> list[Recurrence]:
+def _blocking_keys(tokens: Sequence[str]) -> set[str]:
+    """An item's blocking keys: pairs of adjacent content words, and its words when it has fewer
+    than three (so short items still meet their repeats)."""
+    keys = {f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)}
+    if len(tokens) < 3:
+        keys.update(tokens)
+    return keys
+
+
+def find_recurring(
+    items: Sequence[ReportItem], threshold: float, *, max_key_items: int = MAX_KEY_ITEMS
+) -> list[Recurrence]:
     """Near-duplicate items across postmortems: for each item, the earlier item it repeats best.
 
     An item repeated by several postmortems gives one pair per later postmortem (each paired with
-    the earlier item it repeats, preferring one left open, then the most similar), not one pair
-    per combination. Scoring every pair costs a character diff each, so only pairs that share a
-    content word are considered, and only those whose cheap upper bounds (word overlap, difflib's
-    quick ratios) can still reach the threshold are scored with ``identity.similarity``.
+    the earlier item it repeats, preferring one left open, then the most similar, then the
+    earliest), not one pair per combination.
+
+    Cost is linear in the number of items: candidate pairs come from an inverted index of
+    blocking keys (adjacent content-word pairs; the words themselves for items of one or two
+    words), leaving out keys that more than ``max_key_items`` items share. Each item so meets at
+    most a bounded number of others. Candidates whose cheap upper bounds (word overlap,
+    difflib's quick ratios) cannot reach the threshold are dropped before the character diff of
+    ``identity.similarity``. A pair that shares no key, or only keys common to very many items,
+    is not compared; on data where no key is that common this is exactly the result of comparing
+    every pair (``tests/test_report_scale.py`` checks it).
     """
     current = sorted((i for i in items if not i.removed), key=lambda i: (i.start, i.postmortem_id, i.id))
     norms = [normalize_text(i.text) for i in current]
-    words = [frozenset(w for w in norm.split() if w not in _STOPWORDS) for norm in norms]
-    index: dict[str, list[int]] = defaultdict(list)
-    for n, ws in enumerate(words):
-        for w in ws:
-            index[w].append(n)
-    best: dict[int, Recurrence] = {}
+    tokens = [[w for w in norm.split() if w not in _STOPWORDS] for norm in norms]
+    words = [frozenset(t) for t in tokens]
+    keys = [_blocking_keys(t) for t in tokens]
+    counts: Counter[str] = Counter()
+    for ks in keys:
+        counts.update(ks)
+    postings: dict[str, list[int]] = defaultdict(list)
+    candidates: dict[int, set[int]] = defaultdict(set)  # later -> earlier items sharing a usable key
+    for n, ks in enumerate(keys):
+        for k in ks:
+            if 1 < counts[k] <= max_key_items:
+                earlier = postings[k]
+                if earlier:
+                    candidates[n].update(earlier)
+                earlier.append(n)
+    best: dict[int, tuple[tuple[bool, float, int], Recurrence]] = {}
     min_dice = 2 * threshold - 1  # the score is the mean of two numbers of at most 1
-    seen: set[tuple[int, int]] = set()
-    for later in range(len(current)):
-        # difflib caches what it learns about the second sequence: one matcher per later item.
-        matcher = SequenceMatcher(None, autojunk=False)
-        matcher.set_seq2(norms[later])
-        for w in words[later]:
-            for earlier in index[w]:
-                if earlier >= later or (earlier, later) in seen:
-                    continue
-                seen.add((earlier, later))
-                a, b = current[earlier], current[later]
-                if a.postmortem_id == b.postmortem_id:
-                    continue
-                wa, wb = words[earlier], words[later]
-                dice = 2 * len(wa & wb) / (len(wa) + len(wb))
-                if dice < min_dice:
-                    continue
-                matcher.set_seq1(norms[earlier])
-                if (matcher.real_quick_ratio() + dice) / 2 < threshold or (
-                    matcher.quick_ratio() + dice
-                ) / 2 < threshold:
-                    continue
-                score = (matcher.ratio() + dice) / 2  # identity.similarity(a.text, b.text), on the cached matcher
-                if score < threshold:
-                    continue
-                found = Recurrence(a, b, round(score, 3), a.start < b.start and _open_on(a, b.start))
-                kept = best.get(later)
-                if kept is None or (found.repeats_open_item, found.similarity) > (
-                    kept.repeats_open_item,
-                    kept.similarity,
-                ):
-                    best[later] = found
-    return sorted(best.values(), key=lambda r: (-r.repeats_open_item, -r.similarity, r.later.start, r.later.id))
+    for later in sorted(candidates):
+        b = current[later]
+        wb = words[later]
+        matcher: SequenceMatcher[str] | None = None
+        for earlier in sorted(candidates[later]):
+            a = current[earlier]
+            if a.postmortem_id == b.postmortem_id:
+                continue
+            wa = words[earlier]
+            dice = 2 * len(wa & wb) / (len(wa) + len(wb))
+            if dice < min_dice:
+                continue
+            if matcher is None:
+                # difflib caches what it learns about the second sequence: one matcher per later item.
+                matcher = SequenceMatcher(None, autojunk=False)
+                matcher.set_seq2(norms[later])
+            matcher.set_seq1(norms[earlier])
+            if (matcher.real_quick_ratio() + dice) / 2 < threshold or (matcher.quick_ratio() + dice) / 2 < threshold:
+                continue
+            score = (matcher.ratio() + dice) / 2  # identity.similarity(a.text, b.text), on the cached matcher
+            if score < threshold:
+                continue
+            found = Recurrence(a, b, round(score, 3), a.start < b.start and _open_on(a, b.start))
+            rank = (found.repeats_open_item, found.similarity, -earlier)
+            kept = best.get(later)
+            if kept is None or rank > kept[0]:
+                best[later] = (rank, found)
+    return sorted(
+        (r for _, r in best.values()), key=lambda r: (-r.repeats_open_item, -r.similarity, r.later.start, r.later.id)
+    )
 
 
 def _open_on(item: ReportItem, day: date) -> bool:

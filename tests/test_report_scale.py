@@ -1,0 +1,171 @@
+"""Reports at organisation scale: the same answers as the exhaustive definitions, at linear cost.
+
+- ``find_recurring`` (candidate pairs from a capped inverted index) finds exactly the pairs the
+  definition gives when every pair of items is scored with ``identity.similarity``, on the known
+  database and on a generated one of 500 items with repeats and near-duplicates;
+- the reports grow linearly: 10x more items cost at most ~15x more time, measured in one run
+  (a quadratic implementation costs ~100x), for status, overdue, digest and audit (json, html);
+- the HTML audit caps its long tables and says so on the page.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import redirect_stdout
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from remediate.identity import _STOPWORDS, similarity
+from remediate.parsing import normalize_text
+from remediate.reports.audit import Recurrence, _open_on, find_recurring
+from remediate.reports.base import ReportItem, load_items
+from remediate.settings import Settings
+from remediate.store import open_store
+from tests import known, scale
+
+
+def exhaustive_recurring(items: Sequence[ReportItem], threshold: float) -> list[Recurrence]:
+    """The definition, as the audit computed it before candidate generation: score every pair.
+
+    The only shortcut is exact: the score is the mean of the character ratio (at most 1) and the
+    word Dice, so a pair whose Dice is below ``2 * threshold - 1`` cannot reach the threshold.
+    """
+    current = sorted((i for i in items if not i.removed), key=lambda i: (i.start, i.postmortem_id, i.id))
+    words = [frozenset(w for w in normalize_text(i.text).split() if w not in _STOPWORDS) for i in current]
+    best: dict[int, Recurrence] = {}
+    for later, b in enumerate(current):
+        for earlier in range(later):
+            a = current[earlier]
+            if a.postmortem_id == b.postmortem_id:
+                continue
+            wa, wb = words[earlier], words[later]
+            if wa and wb and 2 * len(wa & wb) / (len(wa) + len(wb)) < 2 * threshold - 1:
+                continue
+            score = similarity(a.text, b.text)
+            if score < threshold:
+                continue
+            found = Recurrence(a, b, round(score, 3), a.start < b.start and _open_on(a, b.start))
+            kept = best.get(later)
+            if kept is None or (found.repeats_open_item, found.similarity) > (kept.repeats_open_item, kept.similarity):
+                best[later] = found
+    return sorted(best.values(), key=lambda r: (-r.repeats_open_item, -r.similarity, r.later.start, r.later.id))
+
+
+def _pairs(found: Sequence[Recurrence]) -> list[tuple[str, str, float, bool]]:
+    return [(r.earlier.id, r.later.id, r.similarity, r.repeats_open_item) for r in found]
+
+
+def _items(url: str) -> list[ReportItem]:
+    store = open_store(url)
+    try:
+        with store.session() as session:
+            return load_items(session, Settings().tz())
+    finally:
+        store.dispose()
+
+
+@pytest.fixture(scope="module")
+def generated_500(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('scale') / 'g500.db'}"
+    scale.fill(url, 500, seed=3)
+    yield url
+
+
+def test_recurring_equals_exhaustive_on_known_data(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'known.db'}"
+    known.build(url)
+    items = _items(url)
+    for threshold in (0.5, 0.6, 0.7):
+        assert _pairs(find_recurring(items, threshold)) == _pairs(exhaustive_recurring(items, threshold))
+    assert _pairs(find_recurring(items, 0.6))  # B1 repeats A2: there is something to find
+
+
+def test_recurring_equals_exhaustive_on_generated_items(generated_500: str) -> None:
+    items = _items(generated_500)
+    assert len(items) == 500
+    for threshold in (0.6, 0.75):
+        expected = exhaustive_recurring(items, threshold)
+        assert len(expected) > 20  # repeats and look-alikes exist
+        assert _pairs(find_recurring(items, threshold)) == _pairs(expected)
+
+
+def test_common_keys_are_not_candidates() -> None:
+    """A key shared by more than max_key_items items finds no pairs (this is what keeps it linear)."""
+    items = _items_from_texts(["Automate the failover runbook"] * 5)
+    assert len(find_recurring(items, 0.6)) == 4
+    assert find_recurring(items, 0.6, max_key_items=4) == []
+
+
+def _items_from_texts(texts: Sequence[str]) -> list[ReportItem]:
+    return [
+        ReportItem(
+            id=f"i{n}",
+            postmortem_id=f"pm{n}",
+            postmortem_title=None,
+            incident_date=date(2024, 1, 1 + n),
+            text=text,
+            owner=None,
+            priority=None,
+            state="open",
+            due=None,
+            due_source=None,
+            first_seen=date(2024, 1, 1 + n),
+            closed_on=None,
+            removed=False,
+            tracker=None,
+            key=None,
+            url=None,
+            missing=None,
+        )
+        for n, text in enumerate(texts)
+    ]
+
+
+# --- growth -----------------------------------------------------------------------------------
+
+
+def _run_cli(args: list[str]) -> str:
+    from typer.testing import CliRunner
+
+    from remediate.cli import app
+
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _timed(func: Callable[[], object], runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        with redirect_stdout(io.StringIO()):
+            func()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+@pytest.fixture(scope="module")
+def sized(tmp_path_factory: pytest.TempPathFactory) -> dict[int, str]:
+    urls = {}
+    for n in (1_000, 10_000):
+        url = f"sqlite:///{tmp_path_factory.mktemp('scale') / f'g{n}.db'}"
+        scale.fill(url, n)
+        urls[n] = url
+    return urls
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["status"], ["overdue"], ["digest"], ["audit", "--format", "json"], ["audit", "--format", "html"]],
+    ids=["status", "overdue", "digest", "audit-json", "audit-html"],
+)
+def test_reports_grow_linearly(sized: dict[int, str], command: list[str]) -> None:
+    """10x the items costs at most ~15x the time (quadratic work costs ~100x); times of one run."""
+    as_of = ["--as-of", scale.AS_OF.isoformat()] if command[0] != "status" else []
+    times = {n: _timed(lambda url=url: _run_cli([*command, *as_of, "--db", url])) for n, url in sized.items()}
+    ratio = times[10_000] / times[1_000]
+    assert ratio <= 15, f"{command}: {times} ({ratio:.1f}x for 10x the items)"
