@@ -84,18 +84,41 @@ THINGS = [
     "capacity forecasts",
 ]
 TAILS = [
+    "before the next peak",
+    "in staging first",
+    "with a dashboard the on-call can find",
+    "and page the owning team",
+    "per region",
+    "for every tenant",
+    "behind a feature flag",
+    "and add it to the runbook",
+    "weekly",
+    "after each deploy",
+    "with an alert at 80 percent",
+    "and report it in the ops review",
+    "so the next failure is caught in minutes",
+    "using the shared library",
+    "in the quarterly game day",
+    "owned by the platform team",
+    "with a written rollback plan",
+    "until the vendor ships a fix",
+    "and delete the manual workaround",
+    "for the batch window",
+    "on both clusters",
+    "as part of onboarding",
+    "with synthetic traffic",
+    "and publish the numbers",
+]
+REASONS = [
     "",
     "",
     "",
-    " before the next peak",
-    " in staging first",
-    " with a dashboard",
-    " and page the owning team",
-    " per region",
-    " for every tenant",
-    " behind a feature flag",
-    " and add it to the runbook",
-    " weekly",
+    ", because nobody noticed for an hour",
+    ", since the last change went out untested",
+    " (we only found out from customers)",
+    " - the alert fired but was ignored",
+    ", as the fallback never kicked in",
+    " (raised twice in the retro)",
 ]
 SYLLABLES = ["ka", "lo", "mi", "ra", "ve", "zu", "to", "ne", "sa", "qui", "bo", "dex", "fin", "gar", "hol", "pix"]
 OWNERS = ["@dana", "@li", "@sam", "@kim", "@ana", "@joe", "@mo", "@ivy", None, None]
@@ -129,7 +152,7 @@ def _near_copy(rng: random.Random, text: str) -> str:
 def texts(n_items: int, *, seed: int = 7, per_pm: int = 10) -> list[list[str]]:
     """The item texts, postmortem by postmortem (oldest first)."""
     rng = random.Random(seed)
-    services = sorted({_service(rng) for _ in range(max(50, n_items // 40))})
+    services = sorted({_service(rng) + _service(rng) for _ in range(max(50, n_items // 4))})
     made: list[str] = []
     result: list[list[str]] = []
     for _ in range(max(1, n_items // per_pm)):
@@ -138,7 +161,10 @@ def texts(n_items: int, *, seed: int = 7, per_pm: int = 10) -> list[list[str]]:
             if made and rng.random() < 0.06:
                 text = _near_copy(rng, rng.choice(made[-20_000:]))
             else:
-                text = f"{rng.choice(VERBS)} {rng.choice(THINGS)} for {rng.choice(services)}{rng.choice(TAILS)}"
+                text = (
+                    f"{rng.choice(VERBS)} {rng.choice(THINGS)} for {rng.choice(services)} "
+                    f"{rng.choice(TAILS)}{rng.choice(REASONS)}"
+                )
             if text in mine:
                 text = f"{text} ({len(mine)})"
             mine.append(text)

@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
 from remediate.connectors import Status
-from remediate.models import Item, Link, Postmortem
+from remediate.models import Item, Postmortem
 
 OPEN_STATES = (Status.OPEN.value, Status.IN_PROGRESS.value)
 
@@ -68,35 +69,37 @@ class PostmortemStatus:
 
 
 def item_statuses(session: Session, *, as_of: date, postmortem: str | None = None) -> list[ItemStatus]:
-    """Every item (removed ones too) with its newest ticket link, in document order."""
-    query = select(Item).order_by(col(Item.postmortem_id), col(Item.position))
+    """Every item (removed ones too) with its newest ticket link, in document order (plain rows, one pass)."""
+    from remediate.reports.base import newest_links
+
+    c = Item.__table__.c  # type: ignore[attr-defined]
+    query = sa.select(
+        c.id, c.postmortem_id, c.text, c.owner, c.effective_due, c.due_source, c.priority, c.state, c.removed
+    ).order_by(c.postmortem_id, c.position)
     if postmortem:
-        query = query.where(Item.postmortem_id == postmortem)
-    items = session.exec(query).all()
-    links: dict[str, Link] = {}
-    for link in session.exec(select(Link).order_by(col(Link.created_at))).all():
-        links[link.item_id] = link  # the newest link wins
+        query = query.where(c.postmortem_id == postmortem)
+    links = newest_links(session)
+    no_link = (None, None, None, None)
     rows = []
-    for item in items:
-        found = links.get(item.id)
-        due = item.effective_due
-        overdue = bool(due and due < as_of and item.state in OPEN_STATES and not item.removed)
+    for item_id, pm_id, text, owner, due, due_source, priority, state, removed in session.connection().execute(query):
+        tracker, key, url, missing = links.get(item_id, no_link)
+        overdue = bool(due and due < as_of and state in OPEN_STATES and not removed)
         rows.append(
             ItemStatus(
-                item.id,
-                item.postmortem_id,
-                item.text,
-                item.owner,
+                item_id,
+                pm_id,
+                text,
+                owner,
                 due,
-                item.due_source,
-                item.priority,
-                item.state,
+                due_source,
+                priority,
+                state,
                 overdue,
-                item.removed,
-                found.tracker if found else None,
-                found.key if found else None,
-                found.url if found else None,
-                found.missing if found else None,
+                bool(removed),
+                tracker,
+                key,
+                url,
+                missing,
             )
         )
     return rows
@@ -106,16 +109,17 @@ def postmortem_statuses(
     session: Session, *, as_of: date, postmortem: str | None = None, items: Sequence[ItemStatus] | None = None
 ) -> list[PostmortemStatus]:
     """Totals per postmortem, oldest incident first (``items``: ``item_statuses`` already read)."""
-    query = select(Postmortem).order_by(col(Postmortem.incident_date), col(Postmortem.id))
+    pm_c = Postmortem.__table__.c  # type: ignore[attr-defined]
+    query = sa.select(pm_c.id, pm_c.title, pm_c.source).order_by(pm_c.incident_date, pm_c.id)
     if postmortem:
-        query = query.where(Postmortem.id == postmortem)
+        query = query.where(pm_c.id == postmortem)
     if items is None:
         items = item_statuses(session, as_of=as_of, postmortem=postmortem)
     by_postmortem: dict[str, list[ItemStatus]] = {}
     for row in items:
         by_postmortem.setdefault(row.postmortem_id, []).append(row)
     result = []
-    for pm in session.exec(query).all():
+    for pm in session.connection().execute(query):
         mine = by_postmortem.get(pm.id, [])
         current = [i for i in mine if not i.removed]
         done = sum(i.state == Status.DONE for i in current)

@@ -23,14 +23,16 @@ items compare the selected postmortems with all earlier ones.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from difflib import SequenceMatcher
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
 from remediate.identity import _STOPWORDS
 from remediate.models import Event
@@ -189,7 +191,7 @@ def completion(items: Sequence[ReportItem], as_of: date) -> Completion:
 
 def build_audit(
     items: list[ReportItem],
-    events: Sequence[Event],
+    events: Sequence[HistoryEvent],
     tz: tzinfo,
     *,
     as_of: date,
@@ -263,7 +265,7 @@ def find_drift(items: Sequence[ReportItem]) -> list[Drift]:
 #: is not used to find candidate pairs: it says little about which items repeat each other, and
 #: pairing every item that carries it would make the audit quadratic. Pairs are still scored on
 #: all their words; only the search for candidates skips such keys.
-MAX_KEY_ITEMS = 64
+MAX_KEY_ITEMS = 16
 
 
 def _blocking_keys(tokens: Sequence[str]) -> set[str]:
@@ -314,9 +316,11 @@ def find_recurring(
     min_dice = 2 * threshold - 1  # the score is the mean of two numbers of at most 1
     for later in sorted(candidates):
         b = current[later]
-        wb = words[later]
-        matcher: SequenceMatcher[str] | None = None
-        for earlier in sorted(candidates[later]):
+        wb, lb = words[later], len(norms[later])
+        # Best first: each candidate's rank bound from its word overlap and lengths (difflib's
+        # real_quick_ratio); a candidate whose bound cannot beat the best pair found is not diffed.
+        ranked = []
+        for earlier in candidates[later]:
             a = current[earlier]
             if a.postmortem_id == b.postmortem_id:
                 continue
@@ -324,21 +328,35 @@ def find_recurring(
             dice = 2 * len(wa & wb) / (len(wa) + len(wb))
             if dice < min_dice:
                 continue
+            la = len(norms[earlier])
+            bound = (2 * min(la, lb) / (la + lb) + dice) / 2 if la + lb else dice / 2
+            if bound < threshold:
+                continue
+            repeats = a.start < b.start and _open_on(a, b.start)
+            ranked.append((repeats, bound, -earlier, dice))
+        ranked.sort(reverse=True)
+        matcher: SequenceMatcher[str] | None = None
+        kept: tuple[tuple[bool, float, int], Recurrence] | None = None
+        for repeats, bound, minus_earlier, dice in ranked:
+            if kept is not None and (repeats, round(bound, 3), minus_earlier) <= kept[0]:
+                continue
+            earlier = -minus_earlier
             if matcher is None:
                 # difflib caches what it learns about the second sequence: one matcher per later item.
                 matcher = SequenceMatcher(None, autojunk=False)
                 matcher.set_seq2(norms[later])
             matcher.set_seq1(norms[earlier])
-            if (matcher.real_quick_ratio() + dice) / 2 < threshold or (matcher.quick_ratio() + dice) / 2 < threshold:
+            if (matcher.quick_ratio() + dice) / 2 < threshold:
                 continue
             score = (matcher.ratio() + dice) / 2  # identity.similarity(a.text, b.text), on the cached matcher
             if score < threshold:
                 continue
-            found = Recurrence(a, b, round(score, 3), a.start < b.start and _open_on(a, b.start))
-            rank = (found.repeats_open_item, found.similarity, -earlier)
-            kept = best.get(later)
+            found = Recurrence(current[earlier], b, round(score, 3), repeats)
+            rank = (repeats, found.similarity, minus_earlier)
             if kept is None or rank > kept[0]:
-                best[later] = (rank, found)
+                kept = (rank, found)
+        if kept is not None:
+            best[later] = kept
     return sorted(
         (r for _, r in best.values()), key=lambda r: (-r.repeats_open_item, -r.similarity, r.later.start, r.later.id)
     )
@@ -351,16 +369,38 @@ def _open_on(item: ReportItem, day: date) -> bool:
     return item.state == "done" and item.closed_on is not None and item.closed_on > day
 
 
-def load_events(session: Session) -> list[Event]:
-    """The item history the timeline is rebuilt from, oldest first."""
+class HistoryEvent(Protocol):
+    """What the timeline reads of an event (an :class:`~remediate.models.Event` or an :class:`EventRow`)."""
+
+    @property
+    def item_id(self) -> str | None: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def new(self) -> str | None: ...
+    @property
+    def at(self) -> datetime: ...
+
+
+class EventRow(NamedTuple):
+    """One event of the item history, as the timeline reads it."""
+
+    item_id: str | None
+    kind: str
+    new: str | None
+    at: datetime
+
+
+def load_events(session: Session) -> list[EventRow]:
+    """The item history the timeline is rebuilt from, oldest first (plain rows, one query)."""
     kinds = ("added", "state", "removed", "restored")
-    return list(
-        session.exec(select(Event).where(col(Event.kind).in_(kinds)).order_by(col(Event.at), col(Event.id))).all()
-    )
+    c = Event.__table__.c  # type: ignore[attr-defined]
+    query = sa.select(c.item_id, c.kind, c.new, c.at).where(c.kind.in_(kinds)).order_by(c.at, c.id)
+    return [EventRow(*row) for row in session.connection().execute(query)]
 
 
 def open_over_time(
-    items: Sequence[ReportItem], events: Sequence[Event], tz: tzinfo, as_of: date
+    items: Sequence[ReportItem], events: Sequence[HistoryEvent], tz: tzinfo, as_of: date
 ) -> list[tuple[date, int]]:
     """How many items were open at the end of each sampled day, rebuilt from the event history.
 
@@ -368,7 +408,7 @@ def open_over_time(
     item whose replayed state disagrees with its current one is taken to have changed on the
     day its state last changed.
     """
-    by_item: dict[str, list[Event]] = defaultdict(list)
+    by_item: dict[str, list[HistoryEvent]] = defaultdict(list)
     for event in events:
         if event.item_id:
             by_item[event.item_id].append(event)
@@ -410,4 +450,9 @@ def open_over_time(
     days = [first + timedelta(days=n) for n in range(0, total + 1, step)]
     if days[-1] != as_of:
         days.append(as_of)
-    return [(d, sum(1 for s, e in intervals if s <= d and (e is None or e > d))) for d in days]
+    # Open on d: intervals started on or before d, less those that also ended on or before d.
+    # (An interval that ends on or before its start is open on no day.)
+    counted = [(s, e) for s, e in intervals if e is None or e > s]
+    starts = sorted(s for s, _ in counted)
+    ends = sorted(e for _, e in counted if e is not None)
+    return [(d, bisect_right(starts, d) - bisect_right(ends, d)) for d in days]

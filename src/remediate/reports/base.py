@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
 from remediate import dedupe
 from remediate.connectors import Status
@@ -85,44 +86,97 @@ class ReportItem:
 
 
 def load_items(session: Session, tz: tzinfo, *, include_removed: bool = True) -> list[ReportItem]:
-    """Every item with its postmortem and newest ticket link, in postmortem and document order."""
-    postmortems = {pm.id: pm for pm in session.exec(select(Postmortem)).all()}
-    links: dict[str, Link] = {}
-    for row in session.exec(select(Link).order_by(col(Link.created_at))).all():
-        links[row.item_id] = row  # the newest link wins
+    """Every item with its postmortem and newest ticket link, in postmortem and document order.
+
+    Three plain queries (items joined to their postmortem, links, recorded duplicates) read as
+    rows, not ORM objects: the cost is one pass over the items, whatever their number.
+    """
+    links = newest_links(session)
     duplicates = dedupe.recorded(session)
-    query = select(Item).order_by(col(Item.postmortem_id), col(Item.position))
+    it, pm = Item.__table__.c, Postmortem.__table__.c  # type: ignore[attr-defined]
+    query = (
+        sa.select(
+            it.id,
+            it.postmortem_id,
+            pm.title,
+            pm.incident_date,
+            it.text,
+            it.owner,
+            it.priority,
+            it.state,
+            it.effective_due,
+            it.due_source,
+            it.first_seen,
+            it.state_changed_at,
+            it.removed,
+            it.closed_when_seen,
+        )
+        .select_from(Item.__table__.outerjoin(Postmortem.__table__, it.postmortem_id == pm.id))  # type: ignore[attr-defined]
+        .order_by(it.postmortem_id, it.position)
+    )
     if not include_removed:
-        query = query.where(col(Item.removed).is_(False))
+        query = query.where(it.removed.is_(False))
     rows = []
-    for item in session.exec(query).all():
-        pm = postmortems.get(item.postmortem_id)
-        link = links.get(item.id)
-        closed = item.state_changed_at if item.state not in OPEN_STATES else None
+    local_days: dict[datetime, date] = {}
+
+    def day(moment: datetime) -> date:
+        found = local_days.get(moment)
+        if found is None:
+            found = local_days[moment] = local_date(moment, tz)
+        return found
+
+    no_link = (None, None, None, None)
+    for (
+        item_id,
+        pm_id,
+        title,
+        incident,
+        text,
+        owner,
+        priority,
+        state,
+        due,
+        due_source,
+        first_seen,
+        changed,
+        removed,
+        when_seen,
+    ) in session.connection().execute(query):
+        is_open = state in OPEN_STATES
+        tracker, key, url, missing = links.get(item_id, no_link)
+        dups = duplicates.get(item_id)
         rows.append(
             ReportItem(
-                id=item.id,
-                postmortem_id=item.postmortem_id,
-                postmortem_title=pm.title if pm else None,
-                incident_date=pm.incident_date if pm else None,
-                text=item.text,
-                owner=item.owner,
-                priority=item.priority,
-                state=item.state,
-                due=item.effective_due,
-                due_source=item.due_source,
-                first_seen=local_date(item.first_seen, tz),
-                closed_on=local_date(closed, tz) if closed else None,
-                removed=item.removed,
-                tracker=link.tracker if link else None,
-                key=link.key if link else None,
-                url=link.url if link else None,
-                missing=link.missing if link else None,
-                duplicates=tuple(duplicates.get(item.id, [])[1:]),
-                closed_when_seen=item.closed_when_seen and item.state not in OPEN_STATES,
+                id=item_id,
+                postmortem_id=pm_id,
+                postmortem_title=title,
+                incident_date=incident,
+                text=text,
+                owner=owner,
+                priority=priority,
+                state=state,
+                due=due,
+                due_source=due_source,
+                first_seen=day(first_seen),
+                closed_on=day(changed) if changed is not None and not is_open else None,
+                removed=bool(removed),
+                tracker=tracker,
+                key=key,
+                url=url,
+                missing=missing,
+                duplicates=tuple(dups[1:]) if dups else (),
+                closed_when_seen=bool(when_seen) and not is_open,
             )
         )
     return rows
+
+
+def newest_links(session: Session) -> dict[str, tuple[str, str, str | None, str | None]]:
+    """{item id: (tracker, key, url, missing)} of each item's newest ticket link, in one query."""
+    c = Link.__table__.c  # type: ignore[attr-defined]
+    query = sa.select(c.item_id, c.tracker, c.key, c.url, c.missing).order_by(c.created_at, c.id)
+    # The newest link wins.
+    return {item_id: (tracker, key, url, missing) for item_id, tracker, key, url, missing in session.connection().execute(query)}
 
 
 def owner_key(owner: str | None) -> str:
