@@ -138,16 +138,23 @@ def _timing_cells(c: Completion) -> list[Any]:
     ]
 
 
-def audit_html(report: AuditReport, templates_dir: Path | None) -> str:
-    """The audit as one self-contained HTML page with inline SVG charts."""
+#: The most rows one table of the HTML audit shows (and bars its chart draws): a page a browser
+#: opens quickly at 100,000 items. The page says how many were left out; JSON has them all.
+HTML_MAX_ROWS = 500
+
+
+def audit_html(report: AuditReport, templates_dir: Path | None, *, limit: int | None = HTML_MAX_ROWS) -> str:
+    """The audit as one self-contained HTML page with inline SVG charts; long tables show ``limit`` rows."""
     from remediate.reports.charts import completion_bars, open_line
     from remediate.reports.templating import render
 
+    charted = report.postmortems if limit is None else report.postmortems[-limit:]
     return render(
         templates_dir,
         "audit.html.j2",
         audit=report,
-        completion_chart=completion_bars(report.postmortems),
+        limit=limit,
+        completion_chart=completion_bars(charted),
         open_chart=open_line(report.open_over_time),
     )
 
