@@ -1,133 +1,133 @@
-"""Time the reports on a database of N action items (default 1,000), built through the sync path.
+"""Time the reports at organisation scale: status, overdue, digest, audit json and audit html.
 
-    python benchmarks/reports.py [--items 1000] [--db URL]
+    python benchmarks/reports.py [--sizes 1000,10000,100000] [--postgres URL | --no-postgres] [--runs 3]
 
-Prints the time to build the database and the wall time of each report (best of 3).
+Each database holds N items in N/10 postmortems, written in bulk by ``tests/scale.py`` (texts
+with repeats and near-duplicates, states, due dates, links, events). Each command runs through
+the CLI in this process (``typer.testing.CliRunner``; interpreter start-up and imports, about
+0.5 s, are not counted), output discarded; the best of ``--runs``. The table gives seconds and
+the growth per 10x more items (linear work: ~10x; quadratic: ~100x).
+
+PostgreSQL: a scratch database is created on the server of ``--postgres`` (default: the local
+one the tests use) and dropped afterwards; skipped when the server cannot be reached.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
+import os
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from remediate.jobs import audit_snapshot, build_digest_for, overdue_report, sync_documents
-from remediate.settings import Settings
+from tests import scale
 
-VERBS = ["Add", "Automate", "Document", "Alert on", "Cap", "Migrate", "Test", "Rotate", "Remove", "Split"]
-THINGS = [
-    "queue depth",
-    "replication lag",
-    "the failover runbook",
-    "connection pool size",
-    "disk usage on the db",
-    "the deploy pipeline",
-    "certificate expiry",
-    "the retry budget",
-    "the cache warm-up",
-    "consumer lag",
-    "the backup restore",
-    "feature flag cleanup",
-    "rate limits on the API",
-    "DNS TTLs",
-    "the on-call rota",
-]
-PLACES = ["checkout", "payments", "search", "ledger", "auth", "mobile API", "batch workers", "edge proxy"]
+COMMANDS = {
+    "status": ["status"],
+    "overdue": ["overdue", "--as-of", scale.AS_OF.isoformat()],
+    "digest": ["digest", "--as-of", scale.AS_OF.isoformat()],
+    "audit json": ["audit", "--format", "json", "--as-of", scale.AS_OF.isoformat()],
+    "audit html": ["audit", "--format", "html", "--as-of", scale.AS_OF.isoformat()],
+}
+DEFAULT_POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
-def build(url: str, n_items: int, per_pm: int = 10) -> float:
-    from sqlmodel import select
+def run(args: list[str]) -> float:
+    from typer.testing import CliRunner
 
-    from remediate.models import Event, Item
-    from remediate.store import open_store
-    from tests.support import document
+    from remediate.cli import app
 
-    rng = random.Random(7)
-    docs = []
-    start = date(2023, 1, 2)
-    for p in range(n_items // per_pm):
-        items = []
-        for _ in range(per_pm):
-            text = f"{rng.choice(VERBS)} {rng.choice(THINGS)} for {rng.choice(PLACES)} ({rng.randrange(10_000)})"
-            items.append(
-                {
-                    "text": text,
-                    "priority": rng.choice(["P0", "P1", "P2", None]),
-                    "owner": rng.choice(["@dana", "@li", "@sam", "@kim", None]),
-                }
-            )
-        docs.append(document(f"pm-{p:04d}", items, incident=start + timedelta(days=4 * p)))
-    t0 = time.perf_counter()
-    sync_documents(docs, Settings(), database_url=url, environ={})
-    elapsed = time.perf_counter() - t0
-    store = open_store(url)
-    with store.session() as session:  # synced on the incident day; about half closed at random times since
-        incidents = {f"pm-{p:04d}": start + timedelta(days=4 * p) for p in range(n_items // per_pm)}
-        for event in session.exec(select(Event)).all():
-            day = incidents[event.postmortem_id]  # type: ignore[index]
-            event.at = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-            session.add(event)
-        for item in session.exec(select(Item)).all():
-            if rng.random() < 0.5:
-                item.state = rng.choice(["done", "done", "done", "not_doing"])
-                item.state_changed_at = datetime(2023, 1, 2, tzinfo=UTC) + timedelta(days=rng.randrange(700))
-                session.add(item)
-                session.add(
-                    Event(
-                        postmortem_id=item.postmortem_id,
-                        item_id=item.id,
-                        kind="state",
-                        old="open",
-                        new=item.state,
-                        at=item.state_changed_at,
-                        actor="cli",
-                    )
-                )
-        session.commit()
-    store.dispose()
+    start = time.perf_counter()
+    result = CliRunner().invoke(app, args)
+    elapsed = time.perf_counter() - start
+    if result.exit_code != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {result.output[-500:]}")
     return elapsed
 
 
-def best(func, runs: int = 3) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+def measure(url: str, sizes: list[int], runs: int, label: str) -> dict[int, dict[str, float]]:
+    times: dict[int, dict[str, float]] = {}
+    for n in sizes:
+        db = url(n) if callable(url) else url  # type: ignore[operator]
+        start = time.perf_counter()
+        scale.fill(db, n)
+        print(f"{label} {n:>7,} items: filled in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+        times[n] = {}
+        for name, args in COMMANDS.items():
+            times[n][name] = min(run([*args, "--db", db]) for _ in range(runs if n < 100_000 else 1))
+            print(f"  {name}: {times[n][name]:.2f} s", file=sys.stderr)
+    return times
+
+
+def table(label: str, times: dict[int, dict[str, float]]) -> str:
+    sizes = sorted(times)
+    head = ["database", "report", *[f"{n:,} items" for n in sizes]]
+    head += [f"x per 10x ({a // 1000}k->{b // 1000}k)" for a, b in zip(sizes, sizes[1:], strict=False)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name in COMMANDS:
+        cells = [label, name, *[f"{times[n][name]:.2f} s" for n in sizes]]
+        cells += [f"{times[b][name] / times[a][name]:.1f}x" for a, b in zip(sizes, sizes[1:], strict=False)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--items", type=int, default=1000)
-    parser.add_argument("--db", default=None)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
+    parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
-    url = args.db or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    print(f"items: {args.items}, database: {url.split('@')[-1]}")
-    print(f"build (sync of {args.items // 10} postmortems): {build(url, args.items):.2f} s")
-    settings = Settings()
-    as_of = settings.today()
-    report = audit_snapshot(settings, database_url=url, as_of=as_of)
-    print(
-        f"audit: {report.overall.items} items, {len(report.recurring)} recurring pairs, "
-        f"{len(report.open_over_time)} timeline points"
-    )
-    print(f"audit_snapshot: {best(lambda: audit_snapshot(settings, database_url=url, as_of=as_of)):.3f} s")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    tmp = tempfile.mkdtemp()
+    results = [("SQLite", measure(lambda n: f"sqlite:///{tmp}/reports-{n}.db", sizes, args.runs, "SQLite"))]  # type: ignore[arg-type]
+    if not args.no_postgres:
+        import sqlalchemy as sa
 
-    def html() -> None:
-        from remediate.reports.output import audit_html
-
-        audit_html(audit_snapshot(settings, database_url=url, as_of=as_of), None)
-
-    print(f"audit --format html: {best(html):.3f} s")
-    print(f"overdue_report: {best(lambda: overdue_report(settings, database_url=url, as_of=as_of)):.3f} s")
-    print(f"digest (build): {best(lambda: build_digest_for(settings, database_url=url, as_of=as_of)):.3f} s")
+        try:
+            admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except Exception as exc:  # no driver or no server: say so, keep the SQLite table
+            print(f"PostgreSQL skipped: {exc.__class__.__name__}", file=sys.stderr)
+        else:
+            names = {n: f"remediate_bench_{uuid.uuid4().hex[:10]}" for n in sizes}
+            with admin.connect() as conn:
+                for name in names.values():
+                    conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            try:
+                results.append(
+                    (
+                        "PostgreSQL",
+                        measure(
+                            lambda n: admin.url.set(database=names[n]).render_as_string(hide_password=False),
+                            sizes,
+                            args.runs,
+                            "PostgreSQL",
+                        ),  # type: ignore[arg-type]
+                    )
+                )
+            finally:
+                with admin.connect() as conn:
+                    for name in names.values():
+                        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()
+    print(f"Reports, seconds in process (best of {args.runs}; one run at 100k); {os.cpu_count()} cores")
+    for label, times in results:
+        print()
+        print(table(label, times))
+    if len(results) == 2:
+        print()
+        biggest = max(sizes)
+        ratios = [results[1][1][biggest][c] / results[0][1][biggest][c] for c in COMMANDS]
+        print(
+            f"PostgreSQL / SQLite at {biggest:,} items: "
+            + ", ".join(f"{c} {r:.2f}x" for c, r in zip(COMMANDS, ratios, strict=True))
+        )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ from typing import Any
 from remediate.parsing import ParseResult
 from remediate.sanitize import clean
 
-
 #: JSON documents larger than this (in bytes, compact) are printed compact: Python's indenting
 #: encoder is pure Python and took seconds on a 100,000-item audit; the compact one is C.
 INDENT_MAX_BYTES = 1_000_000
@@ -60,17 +59,20 @@ def plain_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
     """
     from rich.cells import cell_len
 
+    def width(text: str) -> int:  # rich's cell width, skipping its per-character walk for narrow text
+        return len(text) if not text or max(text) < "\u1100" else cell_len(text)
+
     cells = [[clean(str(c)).replace("\n", " ") if c is not None else "" for c in row] for row in rows]
     head = [clean(c) for c in columns]
-    widths = [cell_len(c) for c in head]
-    for row in cells:
-        for n, c in enumerate(row):
-            w = len(c) if c.isascii() else cell_len(c)
+    sized = [[(c, width(c)) for c in row] for row in cells]
+    widths = [width(c) for c in head]
+    for row in sized:
+        for n, (_, w) in enumerate(row):
             if w > widths[n]:
                 widths[n] = w
 
-    def line(values: Sequence[str], edge: str, sep: str) -> str:
-        parts = [v + " " * (w - (len(v) if v.isascii() else cell_len(v))) for v, w in zip(values, widths, strict=True)]
+    def line(values: Sequence[tuple[str, int]], edge: str, sep: str) -> str:
+        parts = [v + " " * (w - vw) for (v, vw), w in zip(values, widths, strict=True)]
         return f"{edge} " + f" {sep} ".join(parts) + f" {edge}"
 
     total = sum(widths) + 3 * len(widths) + 1
@@ -78,9 +80,9 @@ def plain_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
     if title:
         out.append(clean(title).center(total).rstrip())
     out.append("┏" + "┳".join("━" * (w + 2) for w in widths) + "┓")
-    out.append(line(head, "┃", "┃"))
+    out.append(line([(h, width(h)) for h in head], "┃", "┃"))
     out.append("┡" + "╇".join("━" * (w + 2) for w in widths) + "┩")
-    out.extend(line(row, "│", "│") for row in cells)
+    out.extend(line(row, "│", "│") for row in sized)
     out.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
     return "\n".join(out) + "\n"
 

@@ -81,7 +81,9 @@ def item_statuses(session: Session, *, as_of: date, postmortem: str | None = Non
     links = newest_links(session)
     no_link = (None, None, None, None)
     rows = []
-    for item_id, pm_id, text, owner, due, due_source, priority, state, removed in session.connection().execute(query):
+    for item_id, pm_id, text, owner, due, due_source, priority, state, removed in (
+        session.connection().execute(query).all()
+    ):
         tracker, key, url, missing = links.get(item_id, no_link)
         overdue = bool(due and due < as_of and state in OPEN_STATES and not removed)
         rows.append(
@@ -119,7 +121,7 @@ def postmortem_statuses(
     for row in items:
         by_postmortem.setdefault(row.postmortem_id, []).append(row)
     result = []
-    for pm in session.connection().execute(query):
+    for pm in session.connection().execute(query).all():
         mine = by_postmortem.get(pm.id, [])
         current = [i for i in mine if not i.removed]
         done = sum(i.state == Status.DONE for i in current)

@@ -42,7 +42,7 @@ from remediate.reports.base import OPEN_STATES, ReportItem, median, percent, per
 try:  # the same algorithm as difflib's, compiled (identical ratios, several times faster)
     from cydifflib import SequenceMatcher
 except ImportError:  # pragma: no cover - a dependency; difflib gives the same numbers, slower
-    from difflib import SequenceMatcher  # type: ignore[assignment]
+    from difflib import SequenceMatcher
 
 AGE_BUCKETS = ((0, 30, "0-30 days"), (31, 60, "31-60 days"), (61, 90, "61-90 days"), (91, None, "over 90 days"))
 MAX_TIMELINE_POINTS = 60
@@ -312,10 +312,10 @@ def find_recurring(
     for n, ks in enumerate(keys):
         for k in ks:
             if 1 < counts[k] <= max_key_items:
-                earlier = postings[k]
-                if earlier:
-                    candidates[n].update(earlier)
-                earlier.append(n)
+                sharing = postings[k]
+                if sharing:
+                    candidates[n].update(sharing)
+                sharing.append(n)
     best: dict[int, tuple[tuple[bool, float, int], Recurrence]] = {}
     min_dice = 2 * threshold - 1  # the score is the mean of two numbers of at most 1
     for later in sorted(candidates):
@@ -339,7 +339,7 @@ def find_recurring(
             repeats = a.start < b.start and _open_on(a, b.start)
             ranked.append((repeats, bound, -earlier, dice))
         ranked.sort(reverse=True)
-        matcher: SequenceMatcher[str] | None = None
+        matcher: Any = None  # a SequenceMatcher once needed
         kept: tuple[tuple[bool, float, int], Recurrence] | None = None
         for repeats, bound, minus_earlier, dice in ranked:
             if kept is not None and (repeats, round(bound, 3), minus_earlier) <= kept[0]:
@@ -400,7 +400,7 @@ def load_events(session: Session) -> list[EventRow]:
     kinds = ("added", "state", "removed", "restored")
     c = Event.__table__.c  # type: ignore[attr-defined]
     query = sa.select(c.item_id, c.kind, c.new, c.at).where(c.kind.in_(kinds)).order_by(c.at, c.id)
-    return [EventRow(*row) for row in session.connection().execute(query)]
+    return [EventRow(*row) for row in session.connection().execute(query).all()]
 
 
 def open_over_time(

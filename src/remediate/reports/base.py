@@ -141,7 +141,7 @@ def load_items(session: Session, tz: tzinfo, *, include_removed: bool = True) ->
         changed,
         removed,
         when_seen,
-    ) in session.connection().execute(query):
+    ) in session.connection().execute(query).all():
         is_open = state in OPEN_STATES
         tracker, key, url, missing = links.get(item_id, no_link)
         dups = duplicates.get(item_id)
@@ -176,7 +176,10 @@ def newest_links(session: Session) -> dict[str, tuple[str, str, str | None, str 
     c = Link.__table__.c  # type: ignore[attr-defined]
     query = sa.select(c.item_id, c.tracker, c.key, c.url, c.missing).order_by(c.created_at, c.id)
     # The newest link wins.
-    return {item_id: (tracker, key, url, missing) for item_id, tracker, key, url, missing in session.connection().execute(query)}
+    return {
+        item_id: (tracker, key, url, missing)
+        for item_id, tracker, key, url, missing in session.connection().execute(query).all()
+    }
 
 
 def owner_key(owner: str | None) -> str:
