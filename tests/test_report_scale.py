@@ -179,6 +179,7 @@ def test_reports_grow_linearly(sized: dict[int, str], command: list[str]) -> Non
     as_of = ["--as-of", scale.AS_OF.isoformat()] if command[0] != "status" else []
     times = {n: _timed(lambda url=url: _run_cli([*command, *as_of, "--db", url])) for n, url in sized.items()}
     ratio = times[10_000] / times[1_000]
+    print(f"{command}: {times} ({ratio:.1f}x for 10x the items)")
     assert ratio <= 15, f"{command}: {times} ({ratio:.1f}x for 10x the items)"
 
 
