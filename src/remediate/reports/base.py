@@ -106,8 +106,9 @@ def load_items(session: Session, tz: tzinfo, *, include_removed: bool = True) ->
             it.state,
             it.effective_due,
             it.due_source,
-            it.first_seen,
-            it.state_changed_at,
+            # Without the UTC decorator's per-row Python: naive values are UTC, as local_date takes them.
+            sa.type_coerce(it.first_seen, sa.DateTime(timezone=True)),
+            sa.type_coerce(it.state_changed_at, sa.DateTime(timezone=True)),
             it.removed,
             it.closed_when_seen,
         )
