@@ -15,7 +15,9 @@ the counts and reported as drift when their ticket is still open):
 - **recurring items**: pairs of items from different postmortems whose texts score at least
   ``[audit] recurring_threshold`` (``remediate.identity.similarity``). A pair is flagged
   ``repeats_open_item`` when the later postmortem repeats an item the earlier one had not
-  finished by the later incident: the same fix promised twice.
+  finished by the later incident: the same fix promised twice. Only pairs that share a blocking
+  key (two adjacent content words; a word, for items of one or two words) that at most
+  ``MAX_KEY_ITEMS`` items share are scored, so the audit is linear in the number of items.
 
 ``--since``/``--until`` select postmortems by incident date (else first-sync date); recurring
 items compare the selected postmortems with all earlier ones.
