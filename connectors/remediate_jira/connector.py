@@ -68,6 +68,19 @@ class JiraConnector:
         self._site: Site | None = None
 
     @classmethod
+    def credentials_problem(cls, config: Any, env: Mapping[str, str]) -> str | None:
+        """What the environment lacks for Jira (site and credentials), without a request."""
+        from remediate.errors import RemediateError
+        from remediate_jira.auth import choose_credentials, site_url
+
+        try:
+            site_url(config.url, env)
+            choose_credentials(env, None if config.deployment == "auto" else config.deployment)
+        except RemediateError as exc:
+            return str(exc).removeprefix("jira: ")
+        return None
+
+    @classmethod
     def from_config(cls, config: Any, context: ConnectorContext) -> Self:
         """Build the connector; no request is made until the first call."""
         return cls(config, context)
