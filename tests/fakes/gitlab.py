@@ -39,6 +39,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
+from tests.fakes.chaos import Chaos
+
 TITLE_MAX = 255
 DESCRIPTION_MAX = 1_048_576
 _LIST = {
@@ -191,6 +193,7 @@ class FakeGitLab:
         self._ids = 100
         self._server: ThreadingHTTPServer | None = None
         self.url = "http://unstarted"
+        self.chaos: Chaos | None = None  # random faults (tests/fakes/chaos.py)
 
     # --- setup and people's actions ------------------------------------------------------------
 
@@ -347,6 +350,9 @@ class FakeGitLab:
         self, method: str, target: str, headers: dict[str, str], raw: bytes
     ) -> tuple[int, dict[str, str], bytes] | None:
         """Answer one HTTP request: (status, headers, body), or None to reset the connection."""
+        fault = self.chaos.decide(method, target) if self.chaos is not None else None
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
         lower = {k.lower(): v for k, v in headers.items()}
         with self.lock:
             self.clock += self.tick
@@ -360,6 +366,8 @@ class FakeGitLab:
             record = Recorded(method, path, query, body)
             self.requests.append(record)
             failure = self._failure(method, path)
+            if failure is None and fault is not None:  # chaos speaks through the same switch
+                failure = Failure(1, fault.status, (), "", fault.apply, fault.headers.get("Retry-After"))
             try:
                 if failure is not None and not failure.apply:
                     raise self._injected(failure)
