@@ -1,0 +1,346 @@
+"""The fault campaign's machinery, shared by tests/test_fault_campaign.py and benchmarks/fault_campaign.py.
+
+A :class:`Target` is one fake tracker (GitHub, Jira Cloud, Jira Data Center, GitLab) with what the
+campaign needs around it: the environment and options a user would pass, a way to count the
+tickets that carry each item's marker in the fake's own state (never through the connector under
+test), and injected waits (:func:`fast_waits`) so that backoff and rate-limit pauses cost no real
+time. :func:`converge` reruns a sync until it succeeds, counting the runs that failed (each must
+fail with a one-line :class:`~remediate.errors.ConnectorError`, anything else is a bug), and
+:func:`check` is the invariant: every item linked to exactly one ticket, none lost, none
+duplicated, and the database's links naming those very tickets.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import select
+
+from remediate.errors import ConnectorError
+from remediate.models import Link
+from remediate.settings import Settings
+from remediate.store import open_store
+from tests.fakes.chaos import Chaos
+from tests.fakes.github import FakeGitHub
+from tests.fakes.gitlab import FakeGitLab
+from tests.fakes.jira import FakeJira
+
+REPO = "acme/api"
+PROJECT = "acme/platform/api"
+TRACKERS = ("github", "jira-cloud", "jira-dc", "gitlab")
+_GH_MARKER = re.compile(r"<!-- remediate:item=([^\s>]+) -->")
+#: Waits that cost nothing: the connectors' sleeps advance the fakes' clocks (or are recorded).
+PACING: dict[str, dict[str, Any]] = {
+    "github": {"write_interval": 0, "request_interval": 0, "backoff": 1, "max_backoff": 4},
+    "gitlab": {"backoff": 1, "max_total_wait": 120},
+}
+
+
+def items(count: int, salt: str = "") -> list[str]:
+    """``count`` distinct action-item texts."""
+    return [f"Add alerting on queue depth for worker pool {salt}{n} before the next release" for n in range(count)]
+
+
+def settings(tracker: str) -> Settings:
+    """Settings for a campaign run: test pacing, and a lock wait long enough for 4 racing syncs."""
+    connectors = {name: {"pacing": pacing} for name, pacing in PACING.items() if name == tracker}
+    return Settings(connectors=connectors, sync={"lock_timeout": 600})  # type: ignore[arg-type]
+
+
+@dataclass
+class Target:
+    """One fake tracker under the campaign."""
+
+    kind: str  # github | jira-cloud | jira-dc | gitlab
+    fake: Any
+    slept: list[float] = field(default_factory=list)  # waits asked for (fake seconds)
+
+    @property
+    def tracker(self) -> str:
+        """The connector's name."""
+        return self.kind.split("-")[0]
+
+    @property
+    def options(self) -> dict[str, str]:
+        """The CLI options (--repo, --project)."""
+        return {"github": {"repo": REPO}, "jira": {"project": "OPS"}, "gitlab": {"project": PROJECT}}[self.tracker]
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What a user of this tracker exports."""
+        fake = self.fake
+        if self.tracker == "github":
+            return {"GITHUB_TOKEN": fake.token, "GITHUB_API_URL": fake.base_url}
+        if self.tracker == "gitlab":
+            return {"GITLAB_TOKEN": fake.token, "GITLAB_URL": fake.url}
+        if fake.mode == "cloud":
+            return {"JIRA_URL": fake.base, "JIRA_USER": fake.email, "JIRA_API_TOKEN": fake.api_token}
+        return {"JIRA_URL": fake.base, "JIRA_PAT": fake.pat}
+
+    @property
+    def requests(self) -> int:
+        """Requests the fake has received."""
+        return len(self.fake.requests)
+
+    @property
+    def violations(self) -> list[str]:
+        """Requests that broke the tracker's contract."""
+        return list(getattr(self.fake, "violations", None) or getattr(self.fake, "contract_violations", []))
+
+    def live_tickets(self) -> dict[str, list[str]]:
+        """Item id -> keys of the live tickets carrying its marker (closed duplicates left out)."""
+        found: dict[str, list[str]] = {}
+        fake = self.fake
+        if self.tracker == "github":
+            for issue in fake.all_issues(REPO):
+                match = _GH_MARKER.search(issue.body or "")
+                if match and not (issue.state == "closed" and issue.state_reason == "duplicate"):
+                    found.setdefault(match.group(1), []).append(f"{REPO}#{issue.number}")
+        elif self.tracker == "gitlab":
+            for issue in fake.issues(PROJECT):
+                match = _GH_MARKER.search(issue.description or "")
+                duplicate = issue.state == "closed" and any("duplicate" in label.lower() for label in issue.labels)
+                if match and not duplicate:
+                    found.setdefault(match.group(1), []).append(f"{PROJECT}#{issue.iid}")
+        else:
+            from remediate_jira.fields import MARKER_PREFIX, is_marker_label
+
+            for issue in fake.issues.values():
+                for label in issue["fields"].get("labels") or []:
+                    if is_marker_label(label):  # dedupe swaps the marker for remediate-duplicate
+                        found.setdefault(label.removeprefix(MARKER_PREFIX), []).append(issue["key"])
+        return found
+
+    def ticket_count(self) -> int:
+        """Tickets carrying an item marker, live or closed as duplicates."""
+        fake = self.fake
+        if self.tracker == "github":
+            return sum(1 for i in fake.all_issues(REPO) if _GH_MARKER.search(i.body or ""))
+        if self.tracker == "gitlab":
+            return sum(1 for i in fake.issues(PROJECT) if _GH_MARKER.search(i.description or ""))
+        return len(fake.issues)
+
+
+@contextmanager
+def serve(kind: str) -> Iterator[Target]:
+    """A running fake of ``kind``, with the project or repository the campaign syncs to."""
+    if kind == "github":
+        # GitHub's content-creation limit (80 a minute, 500 an hour) is tested elsewhere; here it
+        # would only turn reruns into hour-long (fake) waits.
+        with FakeGitHub(content_limits=False) as github:
+            github.add_repo(REPO, collaborators=("alice", "bob"))
+            yield Target(kind, github)
+    elif kind == "gitlab":
+        with FakeGitLab() as gitlab:
+            gitlab.add_project(PROJECT)
+            gitlab.add_user("alice")
+            yield Target(kind, gitlab)
+    else:
+        jira = FakeJira("cloud" if kind == "jira-cloud" else "datacenter")
+        with jira.serve():
+            yield Target(kind, jira)
+
+
+@contextmanager
+def fast_waits(target: Target) -> Iterator[None]:
+    """Every connector built meanwhile sleeps on the fake's clock (or records its waits): no real sleeping."""
+    from remediate_github import GitHubConnector
+    from remediate_gitlab import GitLabConnector
+    from remediate_jira.connector import JiraConnector
+
+    fake = target.fake
+
+    def advance(seconds: float) -> None:
+        target.slept.append(seconds)
+        if hasattr(fake, "advance"):
+            fake.advance(seconds)
+
+    saved = {cls: cls.__dict__["from_config"] for cls in (GitHubConnector, GitLabConnector, JiraConnector)}
+
+    def clocked(cls: Any, config: Any, context: Any) -> Any:
+        return cls(config, context, clock=fake.now, sleep=advance)
+
+    def recorded(cls: Any, config: Any, context: Any) -> Any:
+        connector = cls(config, context)
+        connector.sleep = advance
+        return connector
+
+    GitHubConnector.from_config = classmethod(clocked)  # type: ignore[method-assign,assignment]
+    GitLabConnector.from_config = classmethod(clocked)  # type: ignore[method-assign,assignment]
+    JiraConnector.from_config = classmethod(recorded)  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        for cls, original in saved.items():
+            setattr(cls, "from_config", original)
+
+
+@dataclass
+class Figures:
+    """What one campaign scenario did and found."""
+
+    scenario: str
+    tracker: str
+    items: int
+    runs: int = 0
+    failed_runs: int = 0
+    requests: int = 0
+    faults: Counter[str] = field(default_factory=Counter)
+    kills: int = 0
+    lost: int = 0
+    duplicates: int = 0
+    closed_by_dedupe: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)  # first failure lines, for the report
+
+    def add_chaos(self, chaos: Chaos | None) -> None:
+        """Count a chaos's injected faults."""
+        if chaos is not None:
+            self.faults.update(chaos.counts)
+
+    def to_json(self) -> dict[str, Any]:
+        """One line of the summary."""
+        return {
+            "scenario": self.scenario,
+            "tracker": self.tracker,
+            "items": self.items,
+            "runs": self.runs,
+            "failed_runs": self.failed_runs,
+            "requests": self.requests,
+            "faults": sum(v for k, v in self.faults.items() if k not in ("kill", "after-kill")),
+            "faults_by_kind": dict(sorted(self.faults.items())),
+            "kills": self.kills,
+            "lost": self.lost,
+            "duplicates": self.duplicates,
+            "closed_by_dedupe": self.closed_by_dedupe,
+            "seconds": round(self.seconds, 2),
+            "errors": sorted(set(self.errors))[:5],
+        }
+
+
+def converge(
+    attempt: Callable[[], object], figures: Figures, *, max_runs: int = 40, lock: threading.Lock | None = None
+) -> object:
+    """Run ``attempt`` until it succeeds; every failure must be a one-line ConnectorError."""
+    for _ in range(max_runs):
+        if lock is not None:
+            with lock:
+                figures.runs += 1
+        else:
+            figures.runs += 1
+        try:
+            return attempt()
+        except ConnectorError as err:
+            message = str(err)
+            assert message and "\n" not in message.strip(), f"a failure must be one line: {message!r}"
+            assert "Traceback" not in message
+            if lock is not None:
+                with lock:
+                    figures.failed_runs += 1
+                    figures.errors.append(_shape(message))
+            else:
+                figures.failed_runs += 1
+                figures.errors.append(_shape(message))
+    raise AssertionError(f"no success in {max_runs} runs: {figures.errors[-3:]}")
+
+
+def _shape(message: str) -> str:
+    # Keys and numbers differ run to run; the report wants the kinds of failures.
+    return re.sub(r"\d+", "N", message)[:160]
+
+
+def expected_ids(paths: Sequence[Path], tracker: str) -> set[str]:
+    """The item ids the documents hold (parsed independently of any database)."""
+    from remediate.jobs import parse_documents
+
+    documents, _ = parse_documents([str(p) for p in paths], settings(tracker))
+    return {item.id for doc in documents for item in doc.action_items}
+
+
+def links(database_url: str, tracker: str) -> dict[str, str]:
+    """Item id -> ticket key, as the database has it."""
+    store = open_store(database_url)
+    try:
+        with store.session() as session:
+            rows = session.exec(select(Link).where(Link.tracker == tracker)).all()
+            return {row.item_id: row.key for row in rows}
+    finally:
+        store.dispose()
+
+
+@dataclass
+class Verdict:
+    """The invariant's findings."""
+
+    lost: list[str]
+    duplicated: dict[str, list[str]]
+    strays: list[str]  # markers of items no document holds
+    unlinked: list[str]  # items the database has no link for
+    mislinked: dict[str, tuple[str, list[str]]]  # database link not the ticket carrying the marker
+
+    @property
+    def ok(self) -> bool:
+        """Every item exactly once, and the database agrees."""
+        return not (self.lost or self.duplicated or self.strays or self.unlinked or self.mislinked)
+
+    def __str__(self) -> str:
+        return (
+            f"lost={self.lost[:5]} ({len(self.lost)}) duplicated={dict(list(self.duplicated.items())[:5])} "
+            f"({len(self.duplicated)}) strays={self.strays[:5]} unlinked={self.unlinked[:5]} "
+            f"({len(self.unlinked)}) mislinked={dict(list(self.mislinked.items())[:5])} ({len(self.mislinked)})"
+        )
+
+
+def check(target: Target, expected: set[str], database_urls: Sequence[str] = ()) -> Verdict:
+    """The invariant on the tracker's state and, for each database, on its links."""
+    tickets = target.live_tickets()
+    lost = sorted(expected - tickets.keys())
+    duplicated = {item: keys for item, keys in tickets.items() if len(keys) > 1}
+    strays = sorted(tickets.keys() - expected)
+    unlinked: list[str] = []
+    mislinked: dict[str, tuple[str, list[str]]] = {}
+    for url in database_urls:
+        linked = links(url, target.tracker)
+        unlinked += sorted(expected - linked.keys())
+        for item, key in linked.items():
+            if item in expected and tickets.get(item) != [key]:
+                mislinked[item] = (key, tickets.get(item, []))
+    return Verdict(lost, duplicated, strays, unlinked, mislinked)
+
+
+def sync_once(doc: Path, database_url: str, target: Target) -> Any:
+    """One in-process ``remediate sync`` of ``doc`` into ``database_url``."""
+    from remediate.jobs import sync_paths
+
+    return sync_paths(
+        [str(doc)],
+        settings(target.tracker),
+        database_url=database_url,
+        tracker=target.tracker,
+        options=target.options,
+        environ=target.env,
+    )
+
+
+def timed(figures: Figures) -> Callable[[], None]:
+    """Start a stopwatch; calling the result stores the elapsed seconds in ``figures``."""
+    start = time.perf_counter()
+
+    def stop() -> None:
+        figures.seconds = time.perf_counter() - start
+
+    return stop
+
+
+def quietly(fn: Callable[[], object]) -> None:
+    """Run ``fn``, ignoring connector errors (cleanup that may meet a fault)."""
+    with suppress(ConnectorError):
+        fn()
