@@ -52,7 +52,12 @@ def items(count: int, salt: str = "") -> list[str]:
 def settings(tracker: str) -> Settings:
     """Settings for a campaign run: test pacing, and a lock wait long enough for 4 racing syncs."""
     connectors = {name: {"pacing": pacing} for name, pacing in PACING.items() if name == tracker}
-    return Settings(connectors=connectors, sync={"lock_timeout": 600})  # type: ignore[arg-type]
+    # A postmortem URL makes every Jira issue get its remote link: one more write per item.
+    return Settings(
+        connectors=connectors,
+        sync={"lock_timeout": 600},  # type: ignore[arg-type]
+        postmortem_url="https://git.example.com/acme/postmortems/blob/main/",
+    )
 
 
 @dataclass
@@ -344,3 +349,87 @@ def quietly(fn: Callable[[], object]) -> None:
     """Run ``fn``, ignoring connector errors (cleanup that may meet a fault)."""
     with suppress(ConnectorError):
         fn()
+
+
+# --- the CLI in a subprocess, killed at a chosen request ------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+#: No pacing and near-zero waits: a subprocess cannot be handed the fake's clock.
+CLI_CONFIG = """\
+[connectors.github.pacing]
+write_interval = 0
+request_interval = 0
+backoff = 0.01
+max_backoff = 0.05
+secondary_wait = 0.01
+
+[sync]
+lock_timeout = 600
+"""
+
+
+def cli_command(doc: Path, database_url: str, config: Path, target: Target) -> list[str]:
+    """``remediate sync`` of ``doc`` as a user would type it."""
+    import sys
+
+    flags = [f"--{name}" if len(value) else name for name, value in target.options.items()]
+    command = [sys.executable, "-m", "remediate", "sync", str(doc), "--tracker", target.tracker]
+    for flag, value in zip(flags, target.options.values(), strict=True):
+        command += [flag, value]
+    return [*command, "--config", str(config), "--db", database_url, "--format", "json"]
+
+
+def cli_env(target: Target, home: Path) -> dict[str, str]:
+    """A clean environment: this checkout's code first, the tracker's variables, a private HOME."""
+    import os
+
+    path = os.pathsep.join(str(ROOT / sub) for sub in ("src", "connectors", ""))
+    return {"PATH": "/usr/bin:/bin", "HOME": str(home), "PYTHONPATH": path, **target.env}
+
+
+@dataclass
+class KillResult:
+    """What a killed run and the rerun after it did."""
+
+    kill_after: int
+    applied: bool
+    killed: bool  # False: the run finished before its N-th request
+    requests_before_kill: int
+    rerun_code: int
+    rerun_stderr: str
+
+
+def kill_and_rerun(
+    target: Target, doc: Path, database_url: str, config: Path, home: Path, kill_after: int, *, applied: bool
+) -> KillResult:
+    """Run the CLI, SIGKILL it at its ``kill_after``-th request (that write applied or not), then rerun it."""
+    import os
+    import signal
+    import subprocess
+
+    command = cli_command(doc, database_url, config, target)
+    env = cli_env(target, home)
+    holder: list[int] = []
+
+    def kill() -> None:
+        if holder:
+            os.kill(holder[0], signal.SIGKILL)
+
+    chaos = Chaos(0.0, kill_after, kill_after=kill_after, on_kill=kill, kill_applied=applied)
+    target.fake.chaos = chaos
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    holder.append(proc.pid)
+    try:
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    killed = chaos.killed
+    assert killed == (proc.returncode == -signal.SIGKILL), (proc.returncode, err[-500:])
+    if not killed:
+        assert proc.returncode == 0, err[-500:]
+    seen = chaos.requests
+    target.fake.chaos = None
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    return KillResult(kill_after, applied, killed, min(seen, kill_after), rerun.returncode, rerun.stderr)
