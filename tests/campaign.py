@@ -124,6 +124,17 @@ class Target:
                         found.setdefault(label.removeprefix(MARKER_PREFIX), []).append(issue["key"])
         return found
 
+    def closed_duplicates(self) -> int:
+        """Tickets ``remediate dedupe`` closed as duplicates."""
+        fake = self.fake
+        if self.tracker == "github":
+            return sum(1 for i in fake.all_issues(REPO) if i.state == "closed" and i.state_reason == "duplicate")
+        if self.tracker == "jira":
+            from remediate_jira.fields import DUPLICATE_LABEL
+
+            return sum(1 for i in fake.issues.values() if DUPLICATE_LABEL in (i["fields"].get("labels") or []))
+        return sum(1 for i in fake.issues(PROJECT) if i.state == "closed" and _GH_MARKER.search(i.description or ""))
+
     def ticket_count(self) -> int:
         """Tickets carrying an item marker, live or closed as duplicates."""
         fake = self.fake
@@ -229,6 +240,16 @@ class Figures:
             "seconds": round(self.seconds, 2),
             "errors": sorted(set(self.errors))[:5],
         }
+
+
+def table(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The figures as aligned text lines."""
+    return [
+        f"  {r['scenario']:<34} {r['tracker']:<10} items={r['items']:<5} runs={r['runs']:<3} "
+        f"failed={r['failed_runs']:<3} requests={r['requests']:<6} faults={r['faults']:<5} kills={r['kills']:<3} "
+        f"lost={r['lost']} duplicates={r['duplicates']} dedupe_closed={r['closed_by_dedupe']} {r['seconds']}s"
+        for r in rows
+    ]
 
 
 def converge(
@@ -356,6 +377,8 @@ def quietly(fn: Callable[[], object]) -> None:
 ROOT = Path(__file__).resolve().parent.parent
 #: No pacing and near-zero waits: a subprocess cannot be handed the fake's clock.
 CLI_CONFIG = """\
+postmortem_url = "https://git.example.com/acme/postmortems/blob/main/"
+
 [connectors.github.pacing]
 write_interval = 0
 request_interval = 0
@@ -372,10 +395,9 @@ def cli_command(doc: Path, database_url: str, config: Path, target: Target) -> l
     """``remediate sync`` of ``doc`` as a user would type it."""
     import sys
 
-    flags = [f"--{name}" if len(value) else name for name, value in target.options.items()]
     command = [sys.executable, "-m", "remediate", "sync", str(doc), "--tracker", target.tracker]
-    for flag, value in zip(flags, target.options.values(), strict=True):
-        command += [flag, value]
+    for name, value in target.options.items():
+        command += [f"--{name}", value]
     return [*command, "--config", str(config), "--db", database_url, "--format", "json"]
 
 

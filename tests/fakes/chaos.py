@@ -10,8 +10,13 @@ decision out in its own dialect (its error bodies, its way of dropping a connect
 - ``reset``: the connection is closed without an answer, nothing applied;
 - ``applied-5xx``: the write is applied, then the answer is a 500 or a 503;
 - ``applied-drop``: the write is applied, then the connection is closed without an answer;
-- ``timeout`` (off unless listed): the answer is held for ``timeout`` real seconds (longer than
-  the client waits), the write is applied, then the connection is closed.
+- ``timeout`` (off unless listed): the write is applied, then the answer is held for ``timeout``
+  real seconds (longer than the client waits) and the connection closed; the fake's lock is held
+  meanwhile, so a retry or a lookup of the client sees the write;
+- ``late-apply`` (off unless listed): the request is held for ``timeout`` real seconds, then
+  applied and the connection closed: the server finishes a write after the client gave up on it
+  (and after whatever the client did next). No client can be exactly-once against that without
+  an idempotency key; tests/test_fault_campaign.py shows what GitHub's connector does.
 
 Applied-then-lost faults only hit writes (a lost answer to a read is just a reset). The same
 seed gives the same sequence of decisions for the same sequence of requests, so a failing
@@ -40,10 +45,11 @@ KINDS: tuple[str, ...] = (
     "applied-5xx",
     "applied-drop",
     "timeout",
+    "late-apply",
 )
-#: Every kind but ``timeout``, which costs real seconds (the client's own timeout).
-DEFAULT_KINDS: tuple[str, ...] = tuple(kind for kind in KINDS if kind != "timeout")
-_APPLIED = frozenset({"applied-5xx", "applied-drop", "timeout"})
+#: Every kind but the two that cost real seconds (the client's own timeout).
+DEFAULT_KINDS: tuple[str, ...] = tuple(kind for kind in KINDS if kind not in ("timeout", "late-apply"))
+_APPLIED = frozenset({"applied-5xx", "applied-drop", "timeout", "late-apply"})
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -55,7 +61,8 @@ class Decision:
     status: int
     apply: bool = False
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # real seconds to hold the answer (before taking the fake's lock)
+    delay: float = 0.0  # real seconds to hold the request: after applying it, under the fake's lock
+    late: bool = False  # hold it before applying it instead, outside the lock (``late-apply``)
 
     @property
     def drop(self) -> bool:
@@ -77,6 +84,8 @@ class Chaos:
         kill_after: int | None = None,
         on_kill: Callable[[], None] | None = None,
         kill_applied: bool = True,
+        match: Callable[[str, str], bool] | None = None,
+        limit: int | None = None,
     ) -> None:
         unknown = sorted(set(kinds) - set(KINDS))
         if unknown:
@@ -91,6 +100,8 @@ class Chaos:
         self.kill_after = kill_after
         self.on_kill = on_kill
         self.kill_applied = kill_applied
+        self.match = match  # only requests (method, path) it accepts may fail
+        self.limit = limit  # at most this many faults in all
         self.random = random.Random(seed)
         self.requests = 0  # every request asked about
         self.writes = 0
@@ -122,6 +133,10 @@ class Chaos:
             roll, pick = self.random.random(), self.random.random()
             if not self.enabled or roll >= self.rate:
                 return None
+            if self.match is not None and not self.match(method.upper(), path):
+                return None
+            if self.limit is not None and self.injected >= self.limit:
+                return None
             usable = [k for k in self.kinds if write or k not in _APPLIED]
             if not usable:
                 return None
@@ -142,6 +157,8 @@ class Chaos:
             return Decision(kind, 500 if self.random.random() < 0.5 else 503, apply=True)
         if kind == "applied-drop":
             return Decision(kind, 0, apply=True)
+        if kind == "late-apply":
+            return Decision(kind, 0, apply=True, delay=self.timeout, late=True)
         return Decision(kind, 0, apply=True, delay=self.timeout)  # timeout
 
     def summary(self) -> dict[str, object]:

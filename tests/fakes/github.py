@@ -330,7 +330,7 @@ class FakeGitHub(Routes):
         if self.latency:
             time.sleep(self.latency)
         fault = self.chaos.decide(method, target) if self.chaos is not None else None
-        if fault is not None and fault.delay:
+        if fault is not None and fault.late:
             time.sleep(fault.delay)
         lower = {k.lower(): v for k, v in headers.items()}
         with self.lock:
@@ -359,6 +359,8 @@ class FakeGitHub(Routes):
                 status, data, extra = reply.status, reply.data, reply.headers
             if fault is not None and fault.drop:
                 record.status = 0
+                if fault is not None and fault.delay and not fault.late:  # chaos: a slow answer to an applied write
+                    time.sleep(fault.delay)
                 return None
             payload = b"" if data is None else json.dumps(data).encode()
             if status == 200 and method == "GET":

@@ -351,7 +351,7 @@ class FakeGitLab:
     ) -> tuple[int, dict[str, str], bytes] | None:
         """Answer one HTTP request: (status, headers, body), or None to reset the connection."""
         fault = self.chaos.decide(method, target) if self.chaos is not None else None
-        if fault is not None and fault.delay:
+        if fault is not None and fault.late:
             time.sleep(fault.delay)
         lower = {k.lower(): v for k, v in headers.items()}
         with self.lock:
@@ -378,6 +378,8 @@ class FakeGitLab:
                 status, data, extra = reply.status, reply.data, reply.headers
             if status == -1:
                 record.status = 0
+                if fault is not None and fault.delay and not fault.late:  # chaos: a slow answer to an applied write
+                    time.sleep(fault.delay)
                 return None
             if status != 401:
                 self.remaining = max(0, self.remaining - 1)

@@ -302,7 +302,7 @@ class FakeJira(JiraRoutes):
         except ValueError:
             body = None
         fault = self.chaos.decide(method, path) if self.chaos is not None else None
-        if fault is not None and fault.delay:
+        if fault is not None and fault.late:
             time.sleep(fault.delay)
         with self._lock:
             auth = self._auth_kind(headers.get("Authorization") or headers.get("authorization"))
@@ -310,6 +310,8 @@ class FakeJira(JiraRoutes):
                 result = self._handle(method, path, query, headers, raw, body, auth)
             if fault is not None:  # chaos: not applied, or applied and the answer lost
                 result = self._chaos_answer(fault)
+                if fault is not None and fault.delay and not fault.late:  # chaos: a slow answer to an applied write
+                    time.sleep(fault.delay)
             status = 0 if result is DROP else result[0]
             self.requests.append(Recorded(method, path, query, body, status, auth))
             return result

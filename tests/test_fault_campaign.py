@@ -1,0 +1,338 @@
+"""The fault campaign: the real engine and connectors against the fakes while things go wrong.
+
+The fakes inject seeded random faults (tests/fakes/chaos.py: 5xx, 429 with and without
+Retry-After, connection resets, writes applied and then answered with a 5xx or a dropped
+connection, timeouts), the CLI is SIGKILLed at many requests, syncs race on one database and on
+two. After each scenario the invariant holds or the test fails: every item linked to exactly one
+ticket on the tracker (counted per marker in the fake's own state), none lost, none duplicated,
+and the database's links name those very tickets.
+
+Bounded in time: waits advance the fakes' clocks (or are recorded) instead of sleeping, the
+subprocesses get near-zero backoff, and the sizes are small enough for a shared machine
+(benchmarks/fault_campaign.py runs the same scenarios bigger). ``CAMPAIGN_SEED=<n>`` replays
+another sequence of faults. Each scenario adds a line to the campaign's figures, written to
+``fault_campaign.json`` in pytest's base temp directory and printed at the end of the session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from remediate.jobs import find_duplicates
+from remediate.store import open_store
+from tests.campaign import (
+    CLI_CONFIG,
+    Figures,
+    Target,
+    check,
+    converge,
+    expected_ids,
+    fast_waits,
+    items,
+    kill_and_rerun,
+    links,
+    serve,
+    settings,
+    sync_once,
+    table,
+    timed,
+)
+from tests.fakes.chaos import DEFAULT_KINDS, Chaos
+from tests.support import write_postmortem
+
+SEED = int(os.environ.get("CAMPAIGN_SEED", "20261203"))
+RATE = 0.2
+#: Kill points within the first 40 requests; the odd ones die with their write applied.
+KILL_POINTS = list(range(1, 41, 2))
+
+
+@pytest.fixture(scope="session")
+def campaign_figures(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Figures]]:
+    """Every scenario's figures; written to JSON and printed when the session ends."""
+    collected: list[Figures] = []
+    yield collected
+    if not collected:
+        return
+    rows = [f.to_json() for f in collected]
+    path = tmp_path_factory.getbasetemp() / "fault_campaign.json"
+    path.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    lines = ["", f"fault campaign (seed {SEED}), figures in {path}:", *table(rows)]
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return
+    # Past pytest's capture, which would swallow the output of a passing session's teardown.
+    with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
+        for line in lines:
+            reporter.write_line(line)
+
+
+def finish(figures: Figures, target: Target, expected: set[str], databases: list[str]) -> None:
+    """Check the invariant, record the figures, then fail if it does not hold."""
+    target.fake.chaos = None
+    verdict = check(target, expected, databases)
+    figures.lost = len(verdict.lost)
+    figures.duplicates = sum(len(keys) - 1 for keys in verdict.duplicated.values())
+    figures.requests = target.requests
+    assert verdict.ok, verdict
+    assert target.violations == []
+
+
+def test_chaos_is_reproducible_and_uses_every_kind() -> None:
+    def run(seed: int) -> list[str]:
+        chaos = Chaos(0.5, seed)
+        return [str(d and d.kind) for d in (chaos.decide("POST" if n % 2 else "GET", "/x") for n in range(400))]
+
+    assert run(1) == run(1) and run(1) != run(2)
+    assert {kind for kind in run(1) if kind != "None"} == set(DEFAULT_KINDS)
+    reads = Chaos(1.0, 3)
+    assert all(not reads.decide("GET", "/x").apply for _ in range(100))  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("kind", ["github", "jira-cloud", "jira-dc", "gitlab"])
+def test_200_items_at_20_percent_faults(kind: str, tmp_path: Path, campaign_figures: list[Figures]) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", items(200))
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    figures = Figures("200 items, 20% faults", kind, 200)
+    campaign_figures.append(figures)
+    stop = timed(figures)
+    with serve(kind) as target, fast_waits(target):
+        expected = expected_ids([doc], target.tracker)
+        chaos = target.fake.chaos = Chaos(RATE, SEED)
+        converge(lambda: sync_once(doc, db, target), figures)
+        figures.add_chaos(chaos)
+        finish(figures, target, expected, [db])
+        assert chaos.injected >= 0.1 * chaos.requests
+        # Once converged, a clean rerun creates nothing and changes nothing.
+        tickets = target.ticket_count()
+        again = sync_once(doc, db, target)
+        assert again.plan.summary()["created"] == 0 and target.ticket_count() == tickets
+    stop()
+
+
+@pytest.mark.parametrize("kind", ["github", "jira-cloud"])
+def test_timeouts_and_every_other_fault(kind: str, tmp_path: Path, campaign_figures: list[Figures]) -> None:
+    """Timeouts cost real seconds (the client's own timeout), so a small run: 10% of 20 items' requests."""
+    doc = write_postmortem(tmp_path / "pm.md", items(20))
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    figures = Figures("20 items, 10% faults + timeouts", kind, 20)
+    campaign_figures.append(figures)
+    stop = timed(figures)
+    with serve(kind) as target, fast_waits(target):
+        expected = expected_ids([doc], target.tracker)
+        base = settings(target.tracker)
+        table = base.connectors.get(target.tracker, {})
+        if target.tracker == "github":
+            table = {**table, "pacing": {**table.get("pacing", {}), "timeout": 1}}
+        else:
+            table = {**table, "timeout": 0.3}
+        tuned = base.model_copy(update={"connectors": {**base.connectors, target.tracker: table}})
+        chaos = target.fake.chaos = Chaos(0.1, SEED, ("timeout", "503", "applied-drop"), timeout=1.3)
+
+        def attempt() -> object:
+            from remediate.jobs import sync_paths
+
+            return sync_paths(
+                [str(doc)],
+                tuned,
+                database_url=db,
+                tracker=target.tracker,
+                options=target.options,
+                environ=target.env,
+            )
+
+        converge(attempt, figures)
+        figures.add_chaos(chaos)
+        finish(figures, target, expected, [db])
+        assert chaos.counts["timeout"] >= 1
+    stop()
+
+
+@pytest.mark.parametrize("kind", ["github", "jira-cloud"])
+def test_sigkill_at_many_points_then_rerun(kind: str, tmp_path: Path, campaign_figures: list[Figures]) -> None:
+    """``remediate sync`` in a subprocess, SIGKILLed at its N-th request for N = 1, 3, ... 39, then rerun."""
+    count = 20 if kind == "github" else 40  # both make more than 40 requests on a first sync
+    doc = write_postmortem(tmp_path / "pm.md", items(count))
+    config = tmp_path / "remediate.toml"
+    config.write_text(CLI_CONFIG, encoding="utf-8")
+    figures = Figures("SIGKILL at N <= 40, then rerun", kind, count)
+    campaign_figures.append(figures)
+    stop = timed(figures)
+    failures: list[str] = []
+    expected = expected_ids([doc], kind.split("-")[0])
+    for index, point in enumerate(KILL_POINTS):
+        db = f"sqlite:///{tmp_path / f'state-{point}.db'}"
+        with serve(kind) as target:
+            result = kill_and_rerun(target, doc, db, config, tmp_path, point, applied=index % 2 == 0)
+            figures.runs += 2
+            figures.kills += result.killed
+            figures.requests += target.requests
+            if result.rerun_code != 0:
+                failures.append(f"kill at {point}: the rerun failed: {result.rerun_stderr.strip()[-300:]}")
+                continue
+            verdict = check(target, expected, [db])
+            figures.lost += len(verdict.lost)
+            figures.duplicates += sum(len(keys) - 1 for keys in verdict.duplicated.values())
+            if not verdict.ok:
+                failures.append(f"kill at {point} (applied={index % 2 == 0}): {verdict}")
+            if target.violations:
+                failures.append(f"kill at {point}: contract violations {target.violations[:3]}")
+    stop()
+    assert failures == []
+    assert figures.kills == len(KILL_POINTS), "every run reached its kill point"
+
+
+def _race(target: Target, jobs: list[tuple[str, Path]], figures: Figures) -> list[BaseException]:
+    """Run one converging sync per (database, document) in threads at once; the errors they raised."""
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(jobs))
+
+    def work(db: str, doc: Path) -> None:
+        try:
+            start.wait(timeout=60)
+            converge(lambda: sync_once(doc, db, target), figures, lock=lock)
+        except BaseException as exc:  # reported by the test, with the thread's traceback
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not any(t.is_alive() for t in threads), "a racing sync did not finish"
+    return errors
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_concurrent_syncs_on_one_database_with_faults(
+    workers: int, database_url: str, tmp_path: Path, campaign_figures: list[Figures]
+) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", items(60))
+    backend = database_url.split(":", 1)[0].split("+")[0]
+    figures = Figures(f"{workers} syncs on one {backend} db", "github", 60)
+    campaign_figures.append(figures)
+    stop = timed(figures)
+    with serve("github") as target, fast_waits(target):
+        expected = expected_ids([doc], "github")
+        chaos = target.fake.chaos = Chaos(RATE, SEED + workers)
+        errors = _race(target, [(database_url, doc)] * workers, figures)
+        assert errors == []
+        figures.add_chaos(chaos)
+        finish(figures, target, expected, [database_url])
+    stop()
+
+
+@pytest.mark.parametrize("kind", ["github", "jira-cloud", "jira-dc"])
+def test_a_fresh_database_against_a_populated_tracker_adopts_and_creates_none(
+    kind: str, tmp_path: Path, campaign_figures: list[Figures]
+) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", items(100))
+    first, fresh = (f"sqlite:///{tmp_path / name}" for name in ("first.db", "fresh.db"))
+    figures = Figures("fresh db, populated tracker", kind, 100)
+    campaign_figures.append(figures)
+    stop = timed(figures)
+    with serve(kind) as target, fast_waits(target):
+        expected = expected_ids([doc], target.tracker)
+        chaos = target.fake.chaos = Chaos(RATE, SEED)
+        converge(lambda: sync_once(doc, first, target), figures)
+        tickets = target.ticket_count()
+        converge(lambda: sync_once(doc, fresh, target), figures)
+        figures.add_chaos(chaos)
+        assert target.ticket_count() == tickets, "the fresh database created tickets"
+        finish(figures, target, expected, [first, fresh])
+        assert links(first, target.tracker) == links(fresh, target.tracker)
+    stop()
+
+
+@pytest.mark.parametrize("kind", ["github", "jira-cloud"])
+def test_two_databases_at_once_then_dedupe_leaves_one_live_ticket_per_item(
+    kind: str, tmp_path: Path, campaign_figures: list[Figures]
+) -> None:
+    """Two runners with separate databases may both file an item in the race window; dedupe closes the extras."""
+    doc = write_postmortem(tmp_path / "pm.md", items(60))
+    db_a, db_b = (f"sqlite:///{tmp_path / name}" for name in ("a.db", "b.db"))
+    figures = Figures("two databases at once + dedupe", kind, 60)
+    campaign_figures.append(figures)
+    stop = timed(figures)
+    with serve(kind) as target, fast_waits(target):
+        expected = expected_ids([doc], target.tracker)
+        for db in (db_a, db_b):
+            # Migrations run one at a time: alembic's context is global to the process, and real
+            # runners are separate processes anyway.
+            open_store(db).dispose()
+        chaos = target.fake.chaos = Chaos(RATE, SEED)
+        errors = _race(target, [(db_a, doc), (db_b, doc)], figures)
+        assert errors == []
+        raced = check(target, expected)
+        assert not raced.lost, raced
+
+        def dedupe() -> object:
+            return find_duplicates(
+                settings(target.tracker),
+                database_url=db_a,
+                tracker=target.tracker,
+                options=target.options,
+                environ=target.env,
+                apply=True,
+            )
+
+        converge(dedupe, figures)
+        figures.add_chaos(chaos)
+        finish(figures, target, expected, [db_a])
+        figures.closed_by_dedupe = target.closed_duplicates()
+        assert figures.closed_by_dedupe == sum(len(keys) - 1 for keys in raced.duplicated.values())
+        again = find_duplicates(
+            settings(target.tracker),
+            database_url=db_a,
+            tracker=target.tracker,
+            options=target.options,
+            environ=target.env,
+        )
+        assert again.duplicates == []
+    stop()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a create the server finishes after the client's timeout AND after its recovery lookup is "
+    "filed twice: GitHub has no idempotency key, and the connector looks for the issue at once after "
+    "the timeout (before its backoff), so the lookup misses a write still in progress. Only a client "
+    "timeout shorter than the server's processing time opens the window (GitHub itself stops requests "
+    "after 10 s; the default timeout is 15 s); `remediate dedupe --apply` closes the extra issue",
+)
+def test_a_create_applied_after_the_client_gave_up_is_not_duplicated(tmp_path: Path) -> None:
+    """Reproduce: timeout = 1 s, the fake holds the first ``POST /issues`` 1.5 s and then applies it."""
+    doc = write_postmortem(tmp_path / "pm.md", items(3))
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    with serve("github") as target, fast_waits(target):
+        expected = expected_ids([doc], "github")
+        base = settings("github")
+        pacing = {**base.connectors["github"]["pacing"], "timeout": 1}
+        tuned = base.model_copy(update={"connectors": {"github": {"pacing": pacing}}})
+        target.fake.chaos = Chaos(
+            1.0,
+            SEED,
+            ("late-apply",),
+            timeout=1.5,
+            match=lambda method, path: method == "POST" and path.endswith("/issues"),
+            limit=1,
+        )
+        from remediate.jobs import sync_paths
+
+        sync_paths(
+            [str(doc)], tuned, database_url=db, tracker="github", options=target.options, environ=target.env
+        )
+        import time
+
+        time.sleep(1.0)  # let the held request finish on the server
+        target.fake.chaos = None
+        verdict = check(target, expected, [db])
+        assert verdict.ok, verdict
