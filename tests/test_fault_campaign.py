@@ -309,7 +309,7 @@ def test_two_databases_at_once_then_dedupe_leaves_one_live_ticket_per_item(
     "after 10 s; the default timeout is 15 s); `remediate dedupe --apply` closes the extra issue",
 )
 def test_a_create_applied_after_the_client_gave_up_is_not_duplicated(tmp_path: Path) -> None:
-    """Reproduce: timeout = 1 s, the fake holds the first ``POST /issues`` 1.5 s and then applies it."""
+    """Reproduce: timeout = 1 s, the fake holds the first ``POST /issues`` 2.5 s, then applies it."""
     doc = write_postmortem(tmp_path / "pm.md", items(3))
     db = f"sqlite:///{tmp_path / 'state.db'}"
     with serve("github") as target, fast_waits(target):
@@ -321,7 +321,7 @@ def test_a_create_applied_after_the_client_gave_up_is_not_duplicated(tmp_path: P
             1.0,
             SEED,
             ("late-apply",),
-            timeout=1.5,
+            timeout=2.5,
             match=lambda method, path: method == "POST" and path.endswith("/issues"),
             limit=1,
         )
@@ -332,7 +332,7 @@ def test_a_create_applied_after_the_client_gave_up_is_not_duplicated(tmp_path: P
         )
         import time
 
-        time.sleep(1.0)  # let the held request finish on the server
+        time.sleep(2.0)  # let the held request finish on the server
         target.fake.chaos = None
         verdict = check(target, expected, [db])
         assert verdict.ok, verdict

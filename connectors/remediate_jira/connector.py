@@ -116,7 +116,7 @@ class JiraConnector:
         """Comment why, swap the marker label for ``remediate-duplicate``, and move it to done."""
         site = self.site
         target = ref.remote_id or ref.key
-        what = f"closing {ref.key} as a duplicate of {original.key}"
+        what = f"close {ref.key} as a duplicate of {original.key}"  # "while trying to ..."
         note = (
             f"Duplicate of {original.key}: both issues were filed by remediate for the same action item "
             "(two syncs on separate databases ran at once). Closed by remediate dedupe --apply."
