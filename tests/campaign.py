@@ -196,7 +196,7 @@ def fast_waits(target: Target) -> Iterator[None]:
         yield
     finally:
         for cls, original in saved.items():
-            setattr(cls, "from_config", original)
+            cls.from_config = original
 
 
 @dataclass
@@ -455,3 +455,200 @@ def kill_and_rerun(
     target.fake.chaos = None
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     return KillResult(kill_after, applied, killed, min(seen, kill_after), rerun.returncode, rerun.stderr)
+
+
+# --- the scenarios (the tests assert on their results; benchmarks/fault_campaign.py prints them) ---
+
+
+def _tally(figures: Figures, verdict: Verdict) -> None:
+    figures.lost += len(verdict.lost)
+    figures.duplicates += sum(len(keys) - 1 for keys in verdict.duplicated.values())
+
+
+def _settle(figures: Figures, target: Target, expected: set[str], databases: Sequence[str]) -> Verdict:
+    """Switch the faults off, check the invariant and count what it found."""
+    figures.add_chaos(target.fake.chaos)
+    target.fake.chaos = None
+    verdict = check(target, expected, databases)
+    _tally(figures, verdict)
+    figures.requests += target.requests
+    return verdict
+
+
+def faults_scenario(kind: str, count: int, rate: float, seed: int, work: Path) -> tuple[Figures, Verdict, int]:
+    """One sync of ``count`` items at ``rate`` faults, rerun until it succeeds; then a clean rerun.
+
+    Returns the figures, the invariant's verdict and how many tickets the clean rerun created.
+    """
+    doc = write_doc(work / "pm.md", count)
+    db = f"sqlite:///{work / 'state.db'}"
+    figures = Figures(f"{count} items, {rate:.0%} faults", kind, count)
+    stop = timed(figures)
+    with serve(kind) as target, fast_waits(target):
+        expected = expected_ids([doc], target.tracker)
+        target.fake.chaos = Chaos(rate, seed)
+        converge(lambda: sync_once(doc, db, target), figures)
+        verdict = _settle(figures, target, expected, [db])
+        tickets = target.ticket_count()
+        sync_once(doc, db, target)
+        created = target.ticket_count() - tickets
+    stop()
+    return figures, verdict, created
+
+
+def kill_scenario(
+    kind: str, count: int, points: Sequence[int], work: Path, *, both: bool = False
+) -> tuple[Figures, list[str]]:
+    """For each point N: SIGKILL the CLI at its N-th request, then rerun it; returns the failures found.
+
+    The write the run dies on is applied at every other point (both ways at each point if ``both``).
+    """
+    doc = write_doc(work / "pm.md", count)
+    config = work / "remediate.toml"
+    config.write_text(CLI_CONFIG, encoding="utf-8")
+    figures = Figures(f"SIGKILL at {len(points) * (2 if both else 1)} points, rerun", kind, count)
+    stop = timed(figures)
+    failures: list[str] = []
+    expected = expected_ids([doc], kind.split("-")[0])
+    runs = (
+        [(p, flag) for p in points for flag in (True, False)]
+        if both
+        else [(p, i % 2 == 0) for i, p in enumerate(points)]
+    )
+    for point, flag in runs:
+        db = f"sqlite:///{work / f'state-{point}-{int(flag)}.db'}"
+        with serve(kind) as target:
+            result = kill_and_rerun(target, doc, db, config, work, point, applied=flag)
+            figures.runs += 2
+            figures.kills += result.killed
+            figures.requests += target.requests
+            if not result.killed:
+                failures.append(f"kill at {point}: the run ended before its {point}th request")
+            if result.rerun_code != 0:
+                failures.append(f"kill at {point}: the rerun failed: {result.rerun_stderr.strip()[-300:]}")
+                continue
+            verdict = check(target, expected, [db])
+            _tally(figures, verdict)
+            if not verdict.ok:
+                failures.append(f"kill at {point} (write applied: {flag}): {verdict}")
+            if target.violations:
+                failures.append(f"kill at {point}: contract violations {target.violations[:3]}")
+    stop()
+    return figures, failures
+
+
+def race(target: Target, jobs: Sequence[tuple[str, Path]], figures: Figures) -> list[BaseException]:
+    """Run one converging sync per (database, document) in threads at once; the errors they raised."""
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(jobs))
+
+    def work(db: str, doc: Path) -> None:
+        try:
+            start.wait(timeout=60)
+            converge(lambda: sync_once(doc, db, target), figures, lock=lock)
+        except BaseException as exc:  # reported by the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    if any(t.is_alive() for t in threads):
+        errors.append(AssertionError("a racing sync did not finish"))
+    return errors
+
+
+def concurrent_scenario(
+    workers: int, database_url: str, count: int, rate: float, seed: int, work: Path
+) -> tuple[Figures, Verdict, list[BaseException]]:
+    """``workers`` syncs at once (threads) on one database against the fake GitHub with faults."""
+    doc = write_doc(work / "pm.md", count)
+    backend = database_url.split(":", 1)[0].split("+")[0]
+    figures = Figures(f"{workers} syncs at once on one {backend} db", "github", count)
+    stop = timed(figures)
+    with serve("github") as target, fast_waits(target):
+        expected = expected_ids([doc], "github")
+        target.fake.chaos = Chaos(rate, seed)
+        errors = race(target, [(database_url, doc)] * workers, figures)
+        verdict = _settle(figures, target, expected, [database_url])
+    stop()
+    return figures, verdict, errors
+
+
+def fresh_scenario(kind: str, count: int, rate: float, seed: int, work: Path) -> tuple[Figures, Verdict, int, bool]:
+    """Sync into one database, then into a fresh one, both with faults.
+
+    Returns the figures, the verdict over both databases, the tickets the fresh database created,
+    and whether both databases link every item to the same ticket.
+    """
+    doc = write_doc(work / "pm.md", count)
+    first, fresh = (f"sqlite:///{work / name}" for name in ("first.db", "fresh.db"))
+    figures = Figures("fresh db, populated tracker", kind, count)
+    stop = timed(figures)
+    with serve(kind) as target, fast_waits(target):
+        expected = expected_ids([doc], target.tracker)
+        target.fake.chaos = Chaos(rate, seed)
+        converge(lambda: sync_once(doc, first, target), figures)
+        tickets = target.ticket_count()
+        converge(lambda: sync_once(doc, fresh, target), figures)
+        created = target.ticket_count() - tickets
+        verdict = _settle(figures, target, expected, [first, fresh])
+        same = links(first, target.tracker) == links(fresh, target.tracker)
+    stop()
+    return figures, verdict, created, same
+
+
+@dataclass
+class RaceOutcome:
+    """What two databases syncing at once, then ``dedupe --apply``, left behind."""
+
+    figures: Figures
+    errors: list[BaseException]
+    raced: Verdict  # right after the race: duplicates allowed, losses not
+    verdict: Verdict  # after dedupe: the invariant, on the surviving database
+    rescan: int  # duplicates a second dedupe still finds
+
+
+def two_databases_scenario(kind: str, count: int, rate: float, seed: int, work: Path) -> RaceOutcome:
+    """Two databases sync the same document at once (they may both file an item), then dedupe --apply on one."""
+    from remediate.jobs import find_duplicates
+
+    doc = write_doc(work / "pm.md", count)
+    db_a, db_b = (f"sqlite:///{work / name}" for name in ("a.db", "b.db"))
+    figures = Figures("two databases at once + dedupe", kind, count)
+    stop = timed(figures)
+    with serve(kind) as target, fast_waits(target):
+        expected = expected_ids([doc], target.tracker)
+        for db in (db_a, db_b):
+            # Migrations one at a time: alembic's context is global to the process (real runners
+            # are separate processes).
+            open_store(db).dispose()
+        target.fake.chaos = Chaos(rate, seed)
+        errors = race(target, [(db_a, doc), (db_b, doc)], figures)
+        raced = check(target, expected)
+
+        def dedupe(scan_only: bool = False) -> Any:
+            return find_duplicates(
+                settings(target.tracker),
+                database_url=db_a,
+                tracker=target.tracker,
+                options=target.options,
+                environ=target.env,
+                apply=not scan_only,
+            )
+
+        converge(dedupe, figures)
+        verdict = _settle(figures, target, expected, [db_a])
+        figures.closed_by_dedupe = target.closed_duplicates()
+        rescan = len(dedupe(scan_only=True).duplicates)
+    stop()
+    return RaceOutcome(figures, errors, raced, verdict, rescan)
+
+
+def write_doc(path: Path, count: int) -> Path:
+    """A postmortem with ``count`` action items."""
+    from tests.support import write_postmortem
+
+    return write_postmortem(path, items(count))

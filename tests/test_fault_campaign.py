@@ -19,30 +19,28 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from remediate.jobs import find_duplicates
-from remediate.store import open_store
 from tests.campaign import (
-    CLI_CONFIG,
     Figures,
     Target,
     check,
+    concurrent_scenario,
     converge,
     expected_ids,
     fast_waits,
+    faults_scenario,
+    fresh_scenario,
     items,
-    kill_and_rerun,
-    links,
+    kill_scenario,
     serve,
     settings,
-    sync_once,
     table,
     timed,
+    two_databases_scenario,
 )
 from tests.fakes.chaos import DEFAULT_KINDS, Chaos
 from tests.support import write_postmortem
@@ -54,7 +52,9 @@ KILL_POINTS = list(range(1, 41, 2))
 
 
 @pytest.fixture(scope="session")
-def campaign_figures(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Figures]]:
+def campaign_figures(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[Figures]]:
     """Every scenario's figures; written to JSON and printed when the session ends."""
     collected: list[Figures] = []
     yield collected
@@ -98,23 +98,11 @@ def test_chaos_is_reproducible_and_uses_every_kind() -> None:
 
 @pytest.mark.parametrize("kind", ["github", "jira-cloud", "jira-dc", "gitlab"])
 def test_200_items_at_20_percent_faults(kind: str, tmp_path: Path, campaign_figures: list[Figures]) -> None:
-    doc = write_postmortem(tmp_path / "pm.md", items(200))
-    db = f"sqlite:///{tmp_path / 'state.db'}"
-    figures = Figures("200 items, 20% faults", kind, 200)
+    figures, verdict, created = faults_scenario(kind, 200, RATE, SEED, tmp_path)
     campaign_figures.append(figures)
-    stop = timed(figures)
-    with serve(kind) as target, fast_waits(target):
-        expected = expected_ids([doc], target.tracker)
-        chaos = target.fake.chaos = Chaos(RATE, SEED)
-        converge(lambda: sync_once(doc, db, target), figures)
-        figures.add_chaos(chaos)
-        finish(figures, target, expected, [db])
-        assert chaos.injected >= 0.1 * chaos.requests
-        # Once converged, a clean rerun creates nothing and changes nothing.
-        tickets = target.ticket_count()
-        again = sync_once(doc, db, target)
-        assert again.plan.summary()["created"] == 0 and target.ticket_count() == tickets
-    stop()
+    assert verdict.ok, verdict
+    assert sum(figures.faults.values()) >= 0.1 * figures.requests, "the faults were injected"
+    assert created == 0, "once converged, a clean rerun creates nothing"
 
 
 @pytest.mark.parametrize("kind", ["github", "jira-cloud"])
@@ -159,97 +147,31 @@ def test_timeouts_and_every_other_fault(kind: str, tmp_path: Path, campaign_figu
 def test_sigkill_at_many_points_then_rerun(kind: str, tmp_path: Path, campaign_figures: list[Figures]) -> None:
     """``remediate sync`` in a subprocess, SIGKILLed at its N-th request for N = 1, 3, ... 39, then rerun."""
     count = 20 if kind == "github" else 40  # both make more than 40 requests on a first sync
-    doc = write_postmortem(tmp_path / "pm.md", items(count))
-    config = tmp_path / "remediate.toml"
-    config.write_text(CLI_CONFIG, encoding="utf-8")
-    figures = Figures("SIGKILL at N <= 40, then rerun", kind, count)
+    figures, failures = kill_scenario(kind, count, KILL_POINTS, tmp_path)
     campaign_figures.append(figures)
-    stop = timed(figures)
-    failures: list[str] = []
-    expected = expected_ids([doc], kind.split("-")[0])
-    for index, point in enumerate(KILL_POINTS):
-        db = f"sqlite:///{tmp_path / f'state-{point}.db'}"
-        with serve(kind) as target:
-            result = kill_and_rerun(target, doc, db, config, tmp_path, point, applied=index % 2 == 0)
-            figures.runs += 2
-            figures.kills += result.killed
-            figures.requests += target.requests
-            if result.rerun_code != 0:
-                failures.append(f"kill at {point}: the rerun failed: {result.rerun_stderr.strip()[-300:]}")
-                continue
-            verdict = check(target, expected, [db])
-            figures.lost += len(verdict.lost)
-            figures.duplicates += sum(len(keys) - 1 for keys in verdict.duplicated.values())
-            if not verdict.ok:
-                failures.append(f"kill at {point} (applied={index % 2 == 0}): {verdict}")
-            if target.violations:
-                failures.append(f"kill at {point}: contract violations {target.violations[:3]}")
-    stop()
     assert failures == []
-    assert figures.kills == len(KILL_POINTS), "every run reached its kill point"
-
-
-def _race(target: Target, jobs: list[tuple[str, Path]], figures: Figures) -> list[BaseException]:
-    """Run one converging sync per (database, document) in threads at once; the errors they raised."""
-    lock = threading.Lock()
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(jobs))
-
-    def work(db: str, doc: Path) -> None:
-        try:
-            start.wait(timeout=60)
-            converge(lambda: sync_once(doc, db, target), figures, lock=lock)
-        except BaseException as exc:  # reported by the test, with the thread's traceback
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=job) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not any(t.is_alive() for t in threads), "a racing sync did not finish"
-    return errors
+    assert figures.kills == len(KILL_POINTS)
 
 
 @pytest.mark.parametrize("workers", [2, 4])
 def test_concurrent_syncs_on_one_database_with_faults(
     workers: int, database_url: str, tmp_path: Path, campaign_figures: list[Figures]
 ) -> None:
-    doc = write_postmortem(tmp_path / "pm.md", items(60))
-    backend = database_url.split(":", 1)[0].split("+")[0]
-    figures = Figures(f"{workers} syncs on one {backend} db", "github", 60)
+    figures, verdict, errors = concurrent_scenario(workers, database_url, 60, RATE, SEED + workers, tmp_path)
     campaign_figures.append(figures)
-    stop = timed(figures)
-    with serve("github") as target, fast_waits(target):
-        expected = expected_ids([doc], "github")
-        chaos = target.fake.chaos = Chaos(RATE, SEED + workers)
-        errors = _race(target, [(database_url, doc)] * workers, figures)
-        assert errors == []
-        figures.add_chaos(chaos)
-        finish(figures, target, expected, [database_url])
-    stop()
+    assert errors == []
+    assert verdict.ok, verdict
 
 
 @pytest.mark.parametrize("kind", ["github", "jira-cloud", "jira-dc"])
 def test_a_fresh_database_against_a_populated_tracker_adopts_and_creates_none(
     kind: str, tmp_path: Path, campaign_figures: list[Figures]
 ) -> None:
-    doc = write_postmortem(tmp_path / "pm.md", items(100))
-    first, fresh = (f"sqlite:///{tmp_path / name}" for name in ("first.db", "fresh.db"))
-    figures = Figures("fresh db, populated tracker", kind, 100)
+    figures, verdict, created, same = fresh_scenario(kind, 100, RATE, SEED, tmp_path)
     campaign_figures.append(figures)
-    stop = timed(figures)
-    with serve(kind) as target, fast_waits(target):
-        expected = expected_ids([doc], target.tracker)
-        chaos = target.fake.chaos = Chaos(RATE, SEED)
-        converge(lambda: sync_once(doc, first, target), figures)
-        tickets = target.ticket_count()
-        converge(lambda: sync_once(doc, fresh, target), figures)
-        figures.add_chaos(chaos)
-        assert target.ticket_count() == tickets, "the fresh database created tickets"
-        finish(figures, target, expected, [first, fresh])
-        assert links(first, target.tracker) == links(fresh, target.tracker)
-    stop()
+    assert created == 0, "the fresh database created tickets"
+    assert verdict.ok, verdict
+    assert same, "both databases link every item to the same ticket"
 
 
 @pytest.mark.parametrize("kind", ["github", "jira-cloud"])
@@ -257,47 +179,14 @@ def test_two_databases_at_once_then_dedupe_leaves_one_live_ticket_per_item(
     kind: str, tmp_path: Path, campaign_figures: list[Figures]
 ) -> None:
     """Two runners with separate databases may both file an item in the race window; dedupe closes the extras."""
-    doc = write_postmortem(tmp_path / "pm.md", items(60))
-    db_a, db_b = (f"sqlite:///{tmp_path / name}" for name in ("a.db", "b.db"))
-    figures = Figures("two databases at once + dedupe", kind, 60)
-    campaign_figures.append(figures)
-    stop = timed(figures)
-    with serve(kind) as target, fast_waits(target):
-        expected = expected_ids([doc], target.tracker)
-        for db in (db_a, db_b):
-            # Migrations run one at a time: alembic's context is global to the process, and real
-            # runners are separate processes anyway.
-            open_store(db).dispose()
-        chaos = target.fake.chaos = Chaos(RATE, SEED)
-        errors = _race(target, [(db_a, doc), (db_b, doc)], figures)
-        assert errors == []
-        raced = check(target, expected)
-        assert not raced.lost, raced
-
-        def dedupe() -> object:
-            return find_duplicates(
-                settings(target.tracker),
-                database_url=db_a,
-                tracker=target.tracker,
-                options=target.options,
-                environ=target.env,
-                apply=True,
-            )
-
-        converge(dedupe, figures)
-        figures.add_chaos(chaos)
-        finish(figures, target, expected, [db_a])
-        figures.closed_by_dedupe = target.closed_duplicates()
-        assert figures.closed_by_dedupe == sum(len(keys) - 1 for keys in raced.duplicated.values())
-        again = find_duplicates(
-            settings(target.tracker),
-            database_url=db_a,
-            tracker=target.tracker,
-            options=target.options,
-            environ=target.env,
-        )
-        assert again.duplicates == []
-    stop()
+    outcome = two_databases_scenario(kind, 60, RATE, SEED, tmp_path)
+    campaign_figures.append(outcome.figures)
+    assert outcome.errors == []
+    assert outcome.raced.lost == [], outcome.raced
+    assert outcome.verdict.ok, outcome.verdict
+    raced = sum(len(keys) - 1 for keys in outcome.raced.duplicated.values())
+    assert outcome.figures.closed_by_dedupe == raced, "dedupe closed exactly the race's duplicates"
+    assert outcome.rescan == 0
 
 
 @pytest.mark.xfail(
@@ -327,9 +216,7 @@ def test_a_create_applied_after_the_client_gave_up_is_not_duplicated(tmp_path: P
         )
         from remediate.jobs import sync_paths
 
-        sync_paths(
-            [str(doc)], tuned, database_url=db, tracker="github", options=target.options, environ=target.env
-        )
+        sync_paths([str(doc)], tuned, database_url=db, tracker="github", options=target.options, environ=target.env)
         import time
 
         time.sleep(2.0)  # let the held request finish on the server
