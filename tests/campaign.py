@@ -196,7 +196,7 @@ def fast_waits(target: Target) -> Iterator[None]:
         yield
     finally:
         for cls, original in saved.items():
-            cls.from_config = original
+            cls.from_config = original  # type: ignore[method-assign]
 
 
 @dataclass

@@ -19,11 +19,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from remediate.jobs import find_duplicates
 from tests.campaign import (
     Figures,
     Target,
@@ -197,8 +199,11 @@ def test_two_databases_at_once_then_dedupe_leaves_one_live_ticket_per_item(
     "timeout shorter than the server's processing time opens the window (GitHub itself stops requests "
     "after 10 s; the default timeout is 15 s); `remediate dedupe --apply` closes the extra issue",
 )
-def test_a_create_applied_after_the_client_gave_up_is_not_duplicated(tmp_path: Path) -> None:
-    """Reproduce: timeout = 1 s, the fake holds the first ``POST /issues`` 2.5 s, then applies it."""
+@contextlib.contextmanager
+def late_applied_create(tmp_path: Path) -> Iterator[tuple[Target, str, set[str]]]:
+    """A GitHub sync whose first ``POST /issues`` the fake holds 2.5 s and then applies; timeout 1 s."""
+    from remediate.jobs import sync_paths
+
     doc = write_postmortem(tmp_path / "pm.md", items(3))
     db = f"sqlite:///{tmp_path / 'state.db'}"
     with serve("github") as target, fast_waits(target):
@@ -214,12 +219,39 @@ def test_a_create_applied_after_the_client_gave_up_is_not_duplicated(tmp_path: P
             match=lambda method, path: method == "POST" and path.endswith("/issues"),
             limit=1,
         )
-        from remediate.jobs import sync_paths
-
         sync_paths([str(doc)], tuned, database_url=db, tracker="github", options=target.options, environ=target.env)
-        import time
-
         time.sleep(2.0)  # let the held request finish on the server
         target.fake.chaos = None
+        yield target, db, expected
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a create the server finishes after the client's timeout AND after its recovery lookup is "
+    "filed twice: GitHub has no idempotency key, and the connector looks for the issue at once after "
+    "the timeout (before its backoff), so the lookup misses a write still in progress. Only a client "
+    "timeout shorter than the server's processing time opens the window (GitHub itself stops requests "
+    "after 10 s; the default timeout is 15 s); `remediate dedupe --apply` closes the extra issue",
+)
+def test_a_create_applied_after_the_client_gave_up_is_not_duplicated(tmp_path: Path) -> None:
+    """Reproduce: timeout = 1 s, the fake holds the first ``POST /issues`` 2.5 s, then applies it."""
+    with late_applied_create(tmp_path) as (target, db, expected):
+        verdict = check(target, expected, [db])
+        assert verdict.ok, verdict
+
+
+def test_a_create_applied_after_the_client_gave_up_is_closed_by_dedupe(tmp_path: Path) -> None:
+    """What the xfail above leaves behind, ``remediate dedupe --apply`` repairs: one live issue per item."""
+    with late_applied_create(tmp_path) as (target, db, expected):
+        assert len(check(target, expected, [db]).duplicated) == 1  # the window is real
+        outcome = find_duplicates(
+            settings("github"),
+            database_url=db,
+            tracker="github",
+            options=target.options,
+            environ=target.env,
+            apply=True,
+        )
+        assert len(outcome.closed) == 1 and target.closed_duplicates() == 1
         verdict = check(target, expected, [db])
         assert verdict.ok, verdict
