@@ -135,6 +135,20 @@ class Target:
             return sum(1 for i in fake.issues.values() if DUPLICATE_LABEL in (i["fields"].get("labels") or []))
         return sum(1 for i in fake.issues(PROJECT) if i.state == "closed" and _GH_MARKER.search(i.description or ""))
 
+    def left_open(self) -> list[str]:
+        """Tickets marked as duplicates by dedupe but still open (a close that stopped halfway)."""
+        fake = self.fake
+        if self.tracker != "jira":
+            return []  # GitHub's and GitLab's close is the one write that marks them
+        from remediate_jira.fields import DUPLICATE_LABEL
+
+        return sorted(
+            issue["key"]
+            for issue in fake.issues.values()
+            if DUPLICATE_LABEL in (issue["fields"].get("labels") or [])
+            and (issue["fields"]["status"].get("statusCategory") or {}).get("key") != "done"
+        )
+
     def ticket_count(self) -> int:
         """Tickets carrying an item marker, live or closed as duplicates."""
         fake = self.fake
@@ -609,6 +623,7 @@ class RaceOutcome:
     raced: Verdict  # right after the race: duplicates allowed, losses not
     verdict: Verdict  # after dedupe: the invariant, on the surviving database
     rescan: int  # duplicates a second dedupe still finds
+    left_open: list[str]  # tickets dedupe marked as duplicates but left open
 
 
 def two_databases_scenario(kind: str, count: int, rate: float, seed: int, work: Path) -> RaceOutcome:
@@ -643,8 +658,9 @@ def two_databases_scenario(kind: str, count: int, rate: float, seed: int, work: 
         verdict = _settle(figures, target, expected, [db_a])
         figures.closed_by_dedupe = target.closed_duplicates()
         rescan = len(dedupe(scan_only=True).duplicates)
+        left_open = target.left_open()
     stop()
-    return RaceOutcome(figures, errors, raced, verdict, rescan)
+    return RaceOutcome(figures, errors, raced, verdict, rescan, left_open)
 
 
 def write_doc(path: Path, count: int) -> Path:

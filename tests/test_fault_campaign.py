@@ -189,6 +189,7 @@ def test_two_databases_at_once_then_dedupe_leaves_one_live_ticket_per_item(
     raced = sum(len(keys) - 1 for keys in outcome.raced.duplicated.values())
     assert outcome.figures.closed_by_dedupe == raced, "dedupe closed exactly the race's duplicates"
     assert outcome.rescan == 0
+    assert outcome.left_open == [], "a duplicate dedupe began to close was left open and unmarked"
 
 
 @pytest.mark.xfail(
