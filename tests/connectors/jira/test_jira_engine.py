@@ -161,10 +161,14 @@ def test_a_dedupe_stopped_by_a_failed_transition_is_finished_by_the_next(
     run(db_b)
     monkeypatch.undo()
     fake.faults.append(Fault("POST", r"/transitions$", 500, body={"errorMessages": ["boom"]}))
-    with pytest.raises(ConnectorError):
+    with pytest.raises(ConnectorError) as failed:
         dedupe()
+    # The other duplicate was closed all the same: a flaky tracker does not stop every close.
+    assert "1 of 2 duplicate tickets could not be closed" in str(failed.value)
+    done = [i for i in fake.issues.values() if DUPLICATE_LABEL in i["fields"]["labels"]]
+    assert len(done) == 1 and done[0]["fields"]["status"]["statusCategory"]["key"] == "done"
     finished = dedupe()
-    assert len(finished.closed) >= 1  # type: ignore[attr-defined]
+    assert len(finished.closed) == 1  # type: ignore[attr-defined]
     extras = [i for i in fake.issues.values() if DUPLICATE_LABEL in i["fields"]["labels"]]
     assert len(extras) == 2
     assert all(i["fields"]["status"]["statusCategory"]["key"] == "done" for i in extras)
