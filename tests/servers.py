@@ -1,6 +1,7 @@
-"""Real local servers for delivery tests: an SMTP server (aiosmtpd) and a webhook HTTP server.
+"""Real local servers for delivery tests: an SMTP server (aiosmtpd), a webhook HTTP server and
+an HTTP server that echoes requests in its errors (for secret scrubbing).
 
-Both record what arrived. The webhook server plays Slack's incoming webhook when asked to:
+Each records what arrived. The webhook server plays Slack's incoming webhook when asked to:
 it rejects what Slack rejects (no text, malformed or oversized blocks) with Slack's answers.
 """
 
@@ -10,7 +11,7 @@ import json
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -50,8 +51,17 @@ class SMTPServer:
 
 
 class _Handler:
-    def __init__(self, server: SMTPServer) -> None:
+    def __init__(self, server: SMTPServer, mail_reply: Callable[[Any], str | None] | None = None) -> None:
         self.server = server
+        self.mail_reply = mail_reply
+
+    async def handle_MAIL(self, _server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
+        answer = self.mail_reply(session) if self.mail_reply else None
+        if answer:
+            return answer
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_DATA(self, _server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.original_content, policy=policy.default)
@@ -70,9 +80,17 @@ class _Handler:
 
 @contextmanager
 def smtp_server(
-    tls: ssl.SSLContext | None, *, users: dict[str, str] | None = None, require_starttls: bool = True
+    tls: ssl.SSLContext | None,
+    *,
+    users: dict[str, str] | None = None,
+    require_starttls: bool = True,
+    mail_reply: Callable[[Any], str | None] | None = None,
 ) -> Iterator[SMTPServer]:
-    """An SMTP server on 127.0.0.1 offering STARTTLS (``tls``) and AUTH for ``users``."""
+    """An SMTP server on 127.0.0.1 offering STARTTLS (``tls``) and AUTH for ``users``.
+
+    ``mail_reply(session)`` may answer MAIL FROM instead of accepting it (e.g. an error that
+    echoes the session's AUTH line, as some servers do).
+    """
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -90,7 +108,7 @@ def smtp_server(
     if tls is not None:
         kwargs.update(tls_context=tls, require_starttls=require_starttls)
     controller = Controller(
-        _Handler(record), hostname=record.host, port=record.port, server_hostname="localhost", **kwargs
+        _Handler(record, mail_reply), hostname=record.host, port=record.port, server_hostname="localhost", **kwargs
     )
     controller.start()
     try:
@@ -189,6 +207,59 @@ def webhook_server(*, slack: bool = False, path: str = "/hook") -> Iterator[Webh
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     record.url = f"http://127.0.0.1:{server.server_address[1]}{path}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield record
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@dataclass
+class EchoServer:
+    """A careless HTTP server: every answer is ``status`` with the request repeated in the error."""
+
+    url: str
+    status: int
+    requests: list[Request] = field(default_factory=list)
+
+
+@contextmanager
+def echo_server(status: int = 400) -> Iterator[EchoServer]:
+    """An HTTP server on 127.0.0.1 that answers every request with ``status`` and an error body
+    repeating the request line and its credential headers (``Authorization``, ``PRIVATE-TOKEN``),
+    in the error fields GitHub, GitLab, Jira and webhooks use (``message``, ``errorMessages``)."""
+    record = EchoServer("", status)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _any(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            record.requests.append(Request(self.path, dict(self.headers.items()), raw.decode("utf-8", "replace")))
+            credentials = [
+                f"{name}: {self.headers[name]}" for name in ("Authorization", "PRIVATE-TOKEN") if self.headers.get(name)
+            ]
+            said = f"cannot process a request with {', '.join(credentials) or 'no credentials'}: {self.command} "
+            said += f"http://{self.headers.get('Host')}{self.path}"
+            body = json.dumps({"message": said, "errorMessages": [said], "errors": {}, "error": said}).encode()
+            self.send_response(record.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    record.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield record

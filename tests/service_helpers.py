@@ -53,6 +53,11 @@ FAKE_TRACKER = textwrap.dedent(
             if mode[0] == "slow":
                 time.sleep(float(mode[1]))
             yield from super().states(refs, since)
+
+        def check(self):
+            """doctor's live check: it fails (or stalls) as states() does."""
+            list(self.states([], None))
+            return super().check()
     '''
 )
 

@@ -83,8 +83,17 @@ GIT_ENV = {
 }
 
 
-def run_action(workdir: Path, temp: Path, inputs: dict[str, str], github: dict[str, str]) -> dict[str, str]:
-    """Run the action's `run:` steps in order like the runner does; return the step outputs."""
+def run_action(
+    workdir: Path,
+    temp: Path,
+    inputs: dict[str, str],
+    github: dict[str, str],
+    runner_env: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """Run the action's `run:` steps in order like the runner does; return the step outputs.
+
+    ``runner_env`` is what an Actions runner sets for every step (GITHUB_REPOSITORY, ...).
+    """
     data = action()
     values = {f"inputs.{name}": str(spec.get("default", "")) for name, spec in data["inputs"].items()}
     values.update({f"inputs.{k}": v for k, v in inputs.items()})
@@ -107,6 +116,7 @@ def run_action(workdir: Path, temp: Path, inputs: dict[str, str], github: dict[s
         output_file.write_text("")
         env = {
             **os.environ,
+            **(runner_env or {}),
             **{k: evaluate(v) for k, v in step.get("env", {}).items()},
             "RUNNER_TEMP": str(temp),
             "GITHUB_OUTPUT": str(output_file),
@@ -231,3 +241,33 @@ def test_the_action_does_nothing_when_no_postmortem_changed(repo: tuple[Path, Pa
         {"action_path": str(REPO), "event.before": "0" * 40, "sha": head},
     )
     assert outputs["steps.changed.outputs.files"] == "" and outputs["steps.sync.outputs.summary"] == "{}"
+
+
+def test_the_action_files_github_issues_with_only_what_a_runner_sets(repo: tuple[Path, Path], tmp_path: Path) -> None:
+    """No remediate.toml and no repo input: GITHUB_REPOSITORY, GITHUB_API_URL and the token suffice."""
+    from tests.fakes.github import FakeGitHub
+
+    _, work = repo
+    (work / "README.md").write_text("# runbooks\n")
+    git(work, "add", ".")
+    git(work, "commit", "--quiet", "-m", "start")
+    before = git(work, "rev-parse", "HEAD")
+    write_postmortem(
+        work / "postmortems" / "2024-03-12-checkout.md", ["Add an alert on queue depth", "Write a runbook"]
+    )
+    git(work, "add", ".")
+    git(work, "commit", "--quiet", "-m", "a postmortem")
+    after = git(work, "rev-parse", "HEAD")
+    with FakeGitHub() as fake:
+        fake.add_repo("acme/runbooks")
+        runner = {"GITHUB_REPOSITORY": "acme/runbooks", "GITHUB_API_URL": fake.base_url, "GITHUB_ACTIONS": "true"}
+        github = {"action_path": str(REPO), "event.before": before, "sha": after, "token": fake.token}
+        inputs = {"tracker": "github", "github-token": fake.token}
+        preview = run_action(work, tmp_path / "pr", inputs, {**github, "event_name": "pull_request"}, runner_env=runner)
+        assert json.loads(preview["steps.sync.outputs.summary"])["created"] == 2
+        assert fake.all_issues("acme/runbooks") == [], "a pull request only previews"
+        outputs = run_action(work, tmp_path / "push", inputs, {**github, "event_name": "push"}, runner_env=runner)
+        assert json.loads(outputs["steps.sync.outputs.summary"])["created"] == 2
+        titles = sorted(i.title for i in fake.all_issues("acme/runbooks") if not i.title.startswith("Postmortem:"))
+        assert titles == ["Add an alert on queue depth", "Write a runbook"]
+        assert fake.violations == []

@@ -24,16 +24,22 @@ def scores():  # type: ignore[no-untyped-def]
 
 def test_every_document_has_labels() -> None:
     documents = sorted(CORPUS.glob("*.md"))
-    assert len(documents) >= 20
+    assert len(documents) >= 130
     assert all(md.with_suffix(".json").exists() for md in documents if md.name != "LABELING.md")
 
 
-def test_item_text_f1_is_at_least_095(scores) -> None:  # type: ignore[no-untyped-def]
+# Regression floors, measured 2026-12-03 on 134 documents (62 shared, batches 200 and 300 of
+# unseen postmortems labelled before the parser saw them): F1 0.950, P 0.953, R 0.947. The
+# target is 0.98 (issue 12); raise the floors as the parser improves, never lower them.
+F1_FLOOR, PRECISION_FLOOR, RECALL_FLOOR = 0.945, 0.945, 0.94
+
+
+def test_item_text_f1_stays_above_the_measured_floor(scores) -> None:  # type: ignore[no-untyped-def]
     total = totals(scores)
     worst = sorted(scores, key=lambda s: s.precision + s.recall)[:3]
     detail = "; ".join(f"{s.name} p={s.precision:.2f} r={s.recall:.2f}" for s in worst)
-    assert total.f1 >= 0.95, f"F1 {total.f1:.3f} (worst: {detail})"
-    assert total.precision >= 0.93 and total.recall >= 0.93
+    assert total.f1 >= F1_FLOOR, f"F1 {total.f1:.3f} (worst: {detail})"
+    assert total.precision >= PRECISION_FLOOR and total.recall >= RECALL_FLOOR
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ import logging
 
 import pytest
 
-from remediate.service.logs import StructuredFormatter, configure, mask, secret_values
+from remediate.secrets import scrub, secret_values
+from remediate.service.logs import StructuredFormatter, configure
 from tests.service_helpers import parse_logfmt
 
 
@@ -78,7 +79,7 @@ def test_secret_values_come_from_secret_looking_variables() -> None:
         "k3y-value-long",
         "dbpassword1",
     }  # "tok" is too short to mask safely
-    assert mask('token "ghp_abcdef123" and dbpassword1', found) == 'token "***" and ***'
+    assert scrub('token "ghp_abcdef123" and dbpassword1', found) == 'token "***" and ***'
 
 
 @pytest.mark.parametrize("style", ["logfmt", "json"])

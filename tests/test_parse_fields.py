@@ -310,3 +310,16 @@ def test_owner_handle_written_with_a_trailing_at_sign() -> None:
 def test_a_bullet_that_is_only_a_ticket_link_is_not_an_item() -> None:
     doc = "## Fixes\n* [o/r#12](https://github.com/o/r/pull/12)\n* Add a disk alert\n"
     assert texts(doc) == ["Add a disk alert"]
+
+
+def test_priority_level_normalises_what_the_author_wrote() -> None:
+    from remediate.parsing import parse_text
+
+    text = "# Outage\n\n## Action items\n\n- [high] Add an alert\n- Page on lag (sev1)\n- Write a runbook (priority: low)\n- Tidy up\n"
+    items = parse_text(text, source="pm.md").action_items
+    assert [(i.priority, i.to_json()["priority_level"]) for i in items] == [
+        ("high", "P1"),
+        ("sev1", "P1"),
+        ("low", "P3"),
+        (None, None),
+    ]

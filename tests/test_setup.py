@@ -161,6 +161,11 @@ def test_init_fills_the_trackers_own_table(tmp_path: Path, acme: Path) -> None:
 # --- doctor --------------------------------------------------------------------------------------
 
 
+def _path(plugins: Path) -> str:
+    """PYTHONPATH with the plugins first, keeping the one the tests run with (a worktree's)."""
+    return os.pathsep.join(p for p in (str(plugins), os.environ.get("PYTHONPATH", "")) if p)
+
+
 def doctor_json(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, dict[str, str]]]:
     result = remediate("doctor", "--format", "json", *args, env=env)
     data = json.loads(result.stdout)
@@ -178,7 +183,8 @@ def test_doctor_on_a_healthy_setup(tmp_path: Path) -> None:
     assert checks["config"]["detail"] == str(config)
     assert checks["database"]["detail"].endswith(f"schema {SCHEMA_HEAD}, up to date")
     assert checks["schedule"]["detail"] == "refresh every 1s"
-    assert checks["reach"]["status"] == "ok" and "no `remediate schedule` instance" in checks["scheduler"]["detail"]
+    assert checks["local.tickets"]["status"] == "ok"
+    assert "no `remediate schedule` instance" in checks["scheduler"]["detail"]
     text = remediate("doctor", "--config", str(config))
     assert text.returncode == 0 and text.stdout.strip().endswith("all good")
 
@@ -189,7 +195,7 @@ def test_doctor_names_credentials_never_their_values(tmp_path: Path) -> None:
     secret = "fake-secret-value-123456"
     env = {
         **os.environ,
-        "PYTHONPATH": str(plugins),
+        "PYTHONPATH": _path(plugins),
         "FAKE_TRACKER_DIR": str(tmp_path / "fake"),
         "FAKE_API_TOKEN": secret,
         "GITHUB_TOKEN": "ghp_another_secret_987654",
@@ -215,7 +221,7 @@ def test_doctor_reports_a_tracker_it_cannot_reach(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'state.db'}"
     env = {
         **os.environ,
-        "PYTHONPATH": str(plugins),
+        "PYTHONPATH": _path(plugins),
         "FAKE_TRACKER_DIR": str(control),
         "GITHUB_TOKEN": "ghp_leaky_123456",
     }
@@ -223,7 +229,8 @@ def test_doctor_reports_a_tracker_it_cannot_reach(tmp_path: Path) -> None:
     (control / "mode").write_text("fail")
     code, checks = doctor_json("--config", str(config), env=env)
     assert code == 1
-    assert checks["reach"]["status"] == "fail" and checks["reach"]["detail"].startswith("fake: tracker down")
+    assert checks["reach"]["status"] == "fail"
+    assert checks["reach"]["detail"].startswith("unreachable: tracker down"), checks["reach"]
     assert "ghp_leaky_123456" not in json.dumps(checks)
     offline_code, offline = doctor_json("--config", str(config), "--offline", env=env)
     assert offline_code == 0 and "reach" not in offline
@@ -280,7 +287,12 @@ def test_doctor_on_databases_without_schema_or_from_a_newer_version(tmp_path: Pa
 def test_doctor_names_the_digest_channel_secret_it_needs(tmp_path: Path) -> None:
     plugins = install_fake_tracker(tmp_path / "plugins")
     (tmp_path / "fake").mkdir()
-    env = {**os.environ, "PYTHONPATH": str(plugins), "FAKE_TRACKER_DIR": str(tmp_path / "fake"), "FAKE_API_TOKEN": "x"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": _path(plugins),
+        "FAKE_TRACKER_DIR": str(tmp_path / "fake"),
+        "FAKE_API_TOKEN": "x",
+    }
     config = write_config(tmp_path / "remediate.toml", f"sqlite:///{tmp_path / 'state.db'}", tracker="fake")
     config.write_text(config.read_text() + '\n[digest]\nchannel = "slack"\n')
     _, checks = doctor_json("--config", str(config), env=env)
@@ -297,5 +309,5 @@ def test_init_without_a_required_tracker_setting_is_one_line_and_writes_nothing(
         stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 2
-    assert result.stderr.strip().endswith("[connectors.github] repo <- Field required")
+    assert result.stderr.strip().endswith("[connectors.github] repo <- Field required (or set GITHUB_REPOSITORY)")
     assert "Traceback" not in result.stderr and not target.exists()

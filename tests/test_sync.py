@@ -310,3 +310,36 @@ def test_deleted_ticket_is_reported_once_and_never_recreated(tmp_path: Path, dat
     assert [a.note for a in again.plan.actions if a.note] == ["ticket LOCAL-2 is deleted on the tracker; not recreated"]
     assert again.plan.summary()["missing"] == 1, "every sync counts the links whose ticket is gone"
     assert len(tickets(database_url)) == 2
+
+
+def test_each_chunk_is_looked_up_right_before_it_is_created(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two databases racing get a window of one chunk (50 items), not of the whole postmortem."""
+    from remediate.local import LocalTracker
+
+    calls: list[tuple[str, int]] = []
+    find, create = LocalTracker.find, LocalTracker.create
+
+    def counting_find(self: LocalTracker, drafts):  # type: ignore[no-untyped-def]
+        calls.append(("find", len(drafts)))
+        return find(self, drafts)
+
+    def counting_create(self: LocalTracker, drafts):  # type: ignore[no-untyped-def]
+        calls.append(("create", len(drafts)))
+        return create(self, drafts)
+
+    monkeypatch.setattr(LocalTracker, "find", counting_find)
+    monkeypatch.setattr(LocalTracker, "create", counting_create)
+    doc = write_postmortem(tmp_path / "pm.md", [f"Add an alert on queue {n} depth" for n in range(120)])
+    outcome = run(doc, database_url)
+    assert outcome.plan.summary()["created"] == 120
+    creates_and_lookups = [c for c in calls if c != ("find", 120)]  # the post-create duplicate check
+    assert creates_and_lookups[:6] == [
+        ("find", 50),
+        ("create", 50),
+        ("find", 50),
+        ("create", 50),
+        ("find", 20),
+        ("create", 20),
+    ]

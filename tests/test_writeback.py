@@ -174,3 +174,45 @@ def test_links_are_written_as_markdown_links(tmp_path: Path) -> None:
     reread = parse_path(doc).action_items[0]
     assert reread.text == "Add alerting" and reread.id == item.id
     assert (reread.tracker_ref, reread.tracker_url) == ("acme/api#12", "https://github.com/acme/api/issues/12")
+
+
+# Every item kind, with whatever reference it already carries: a second write-back changes nothing.
+EXISTING_REFS = ["", " (OPS-7)", " ([#12](https://github.com/acme/api/issues/12))", " https://example.com/T/9"]
+ROW_REFS = ["", "Bug 5554823 **TODO**", "n/a **DONE**", "[OPS-7](https://acme.atlassian.net/browse/OPS-7)"]
+
+
+def _kinds(existing: str, cell: str) -> list[str]:
+    return [
+        f"# Outage\n\n## Action Items\n\n- Add alerting on queue depth{existing}\n- Page on replica lag\n",
+        f"# Outage\n\n## Action Items\n\n- [ ] Add alerting on queue depth{existing}\n- [x] Page on replica lag\n",
+        f"# Outage\n\n## Action Items\n\n1. Add alerting on queue depth{existing}\n2. Page on replica lag\n",
+        "# Outage\n\n## Action Items\n\n| Action Item | Type | Owner | Bug |\n|---|---|---|---|\n"
+        f"| Add request coalescing | prevent | alice | {cell} |\n| Page on replica lag | detect | bob | |\n",
+        "# Outage\n\n## Action Items\n\n| Action | Owner |\n|---|---|\n"
+        f"| Add request coalescing{existing} | alice |\n| Page on replica lag | bob |\n",
+        "# Outage\n\n## Corrective and Preventative Measures\n\n"
+        "Implement automatic failover for the identity provider. Document the incident for training.\n",
+    ]
+
+
+@pytest.mark.parametrize("existing, cell", list(zip(EXISTING_REFS, ROW_REFS, strict=True)))
+def test_a_second_write_back_changes_nothing_for_every_item_kind(tmp_path: Path, existing: str, cell: str) -> None:
+    for n, text in enumerate(_kinds(existing, cell)):
+        doc = tmp_path / f"pm{n}.md"
+        doc.write_text(text, encoding="utf-8")
+        db = f"sqlite:///{tmp_path / f'state{n}.db'}"
+        first = sync(doc, db, write_back=True)
+        after_first = doc.read_bytes()
+        items = [(i.text, i.section, i.done) for i in parse_path(doc).action_items]
+        second = sync(doc, db, write_back=True)
+        assert doc.read_bytes() == after_first, (text, doc.read_text())
+        assert second.written_back == [] and second.plan.summary()["created"] == 0
+        assert [(i.text, i.section, i.done) for i in parse_path(doc).action_items] == items
+        # Every item now names its ticket, and the names stay whatever else the row says.
+        keys = {a.item_id: a.ref.key for a in first.plan.actions if a.ref}
+        for item in parse_path(doc).action_items:
+            linked = [a for a in second.plan.actions if a.text == item.text]
+            assert linked and linked[0].ref is not None
+            if linked[0].ref.tracker == "local":
+                assert keys[linked[0].item_id] in item.refs, (item, doc.read_text())
+        assert not [w for w in second.warnings if "is not a local ticket" in w and "LOCAL-" in w]

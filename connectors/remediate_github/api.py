@@ -17,6 +17,7 @@ from requests.utils import parse_header_links
 
 from remediate.connectors import StateCache
 from remediate.errors import AuthError, Conflict, NotFound, Unavailable
+from remediate_github import answers
 from remediate_github.config import Config
 from remediate_github.edge import TOKEN_VAR, TRACKER, error_for
 from remediate_github.refs import IssueAddress
@@ -25,7 +26,7 @@ from remediate_github.transport import Response, Transport
 log = logging.getLogger("remediate.github")
 
 PER_PAGE = 100  # GitHub's maximum page size for every list we read
-_PUSH_ROLES = ("admin", "maintain", "push", "triage")
+PUSH_ROLES = ("admin", "maintain", "push", "triage")
 
 
 class RepoApi:
@@ -46,7 +47,7 @@ class RepoApi:
         if self.repository is not None:
             return self.repository
         what = f"reading the repository {self.config.repo}"
-        answer = self.transport.request("GET", self.path, what=what)
+        answer = self.transport.request("GET", self.path, what=what, shape=answers.Repository)
         if answer.status == 404:
             raise NotFound(
                 f"repository {self.config.repo} not found at {self.transport.base_url}, or the "
@@ -63,7 +64,7 @@ class RepoApi:
                 tracker=TRACKER,
             )
         permissions = repo.get("permissions")
-        if isinstance(permissions, dict) and not any(permissions.get(r) for r in _PUSH_ROLES):
+        if isinstance(permissions, dict) and not any(permissions.get(r) for r in PUSH_ROLES):
             raise AuthError(
                 f"the token in {TOKEN_VAR} can read {self.config.repo} but not label or assign "
                 "issues there: give it triage or write access",
@@ -87,7 +88,7 @@ class RepoApi:
                 continue
             url = f"{self.path}/labels/{quote(name, safe='')}"
             what = f"reading the label {name!r}"
-            answer = self.transport.request("GET", url, what=what)
+            answer = self.transport.request("GET", url, what=what, shape=answers.Label)
             if answer.status == 404:
                 what = f"creating the label {name!r}"
                 body = {
@@ -95,7 +96,9 @@ class RepoApi:
                     "color": self.config.label_color,
                     "description": description[:100],
                 }
-                answer = self.transport.request("POST", f"{self.path}/labels", body=body, what=what)
+                answer = self.transport.request(
+                    "POST", f"{self.path}/labels", body=body, what=what, shape=answers.Label
+                )
                 # 422 already_exists: another run created it in between, which is fine.
                 if not (answer.status == 422 and "already_exists" in str(answer.data)):
                     self.expect(answer, (201,), what)
@@ -115,7 +118,9 @@ class RepoApi:
             found = recover()
             return Response(200, {}, found) if found is not None else None
 
-        answer = self.transport.request("POST", f"{self.path}/issues", body=payload, what=what, recover=look)
+        answer = self.transport.request(
+            "POST", f"{self.path}/issues", body=payload, what=what, recover=look, shape=answers.Issue
+        )
         self.expect(answer, (200, 201), what)
         return dict(answer.data)
 
@@ -127,22 +132,22 @@ class RepoApi:
         """GET an issue (conditional when ``etag`` is given); the caller reads 304/404/410."""
         headers = {"If-None-Match": etag} if etag else None
         return self.transport.request(
-            "GET", self.issue_url(address), headers=headers, what=f"reading issue {address.key}"
+            "GET", self.issue_url(address), headers=headers, what=f"reading issue {address.key}", shape=answers.Issue
         )
 
     def patch_issue(self, address: IssueAddress, payload: dict[str, Any], what: str) -> Response:
         """PATCH an issue; a 307 (transferred issue) is followed once, like GitHub asks."""
-        answer = self.transport.request("PATCH", self.issue_url(address), body=payload, what=what)
+        answer = self.transport.request("PATCH", self.issue_url(address), body=payload, what=what, shape=answers.Issue)
         if answer.status in (301, 302, 307, 308):
-            location = answer.headers.get("location") or (answer.data or {}).get("url")
+            location = answer.headers.get("location") or answer.data.get("url")
             if location and self._same_origin(location):
-                answer = self.transport.request("PATCH", location, body=payload, what=what)
+                answer = self.transport.request("PATCH", location, body=payload, what=what, shape=answers.Issue)
         return answer
 
     def list_issues(self, params: Mapping[str, Any], what: str, *, etag: str | None = None) -> Iterator[Response]:
         """Pages of ``GET /repos/{repo}/issues``; the first one may be a 304 when ``etag`` is given."""
         headers = {"If-None-Match": etag} if etag else None
-        yield from self.pages(f"{self.path}/issues", {**params, "per_page": PER_PAGE}, what, headers)
+        yield from self.pages(f"{self.path}/issues", {**params, "per_page": PER_PAGE}, what, headers, answers.Issues)
 
     def pages(
         self,
@@ -150,9 +155,10 @@ class RepoApi:
         params: Mapping[str, Any] | None,
         what: str,
         headers: Mapping[str, str] | None = None,
+        shape: Any = None,
     ) -> Iterator[Response]:
-        """Follow ``Link: rel="next"`` verbatim (it carries every filter); yield each page."""
-        answer = self.transport.request("GET", url, params=params, headers=headers, what=what)
+        """Follow ``Link: rel="next"`` verbatim (it carries every filter); yield each page (of ``shape``)."""
+        answer = self.transport.request("GET", url, params=params, headers=headers, what=what, shape=shape)
         while True:
             if answer.status == 404 and url.startswith(self.path):
                 raise NotFound(
@@ -170,13 +176,13 @@ class RepoApi:
                     f"{what}: GitHub sent a next-page link to another server ({following}); check GITHUB_API_URL",
                     tracker=TRACKER,
                 )
-            answer = self.transport.request("GET", following, what=what)
+            answer = self.transport.request("GET", following, what=what, shape=shape)
 
     def sub_issue_ids(self, parent: IssueAddress) -> list[int] | None:
         """Ids of the parent's sub-issues, or None where the server has no sub-issues (404)."""
         url = f"{self.issue_url(parent)}/sub_issues"
         what = f"listing the sub-issues of {parent.key}"
-        first = self.transport.request("GET", url, params={"per_page": PER_PAGE}, what=what)
+        first = self.transport.request("GET", url, params={"per_page": PER_PAGE}, what=what, shape=answers.SubIssues)
         if first.status == 404:
             return None
         ids: list[int] = []
@@ -184,7 +190,7 @@ class RepoApi:
         ids += [int(child["id"]) for child in first.data]
         following = _next_link(first.headers.get("link"))
         while following and self._same_origin(following):
-            answer = self.transport.request("GET", following, what=what)
+            answer = self.transport.request("GET", following, what=what, shape=answers.SubIssues)
             self.expect(answer, (200,), what)
             ids += [int(child["id"]) for child in answer.data]
             following = _next_link(answer.headers.get("link"))
@@ -197,6 +203,7 @@ class RepoApi:
             f"{self.issue_url(parent)}/sub_issues",
             body={"sub_issue_id": child_id},
             what=what,
+            shape=answers.Issue,  # the parent, as GitHub answers it
         )
 
     # --- helpers -------------------------------------------------------------------------------

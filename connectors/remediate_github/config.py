@@ -37,13 +37,22 @@ class Pacing(StrictModel):
         "content-creating requests; 0 only against a test server.",
     )
     request_interval: float = Field(default=0.0, ge=0, description="Seconds between any two requests (0: no pause).")
-    timeout: int = Field(default=15, gt=0, description="Seconds to wait for one HTTP answer.")
+    timeout: int = Field(
+        default=15, gt=0, description="Seconds to wait for one HTTP answer (less when max_total_wait runs out)."
+    )
     max_attempts: int = Field(
         default=5,
         ge=1,
         description="Attempts for one request that fails with a 5xx or a network error.",
     )
     backoff: float = Field(default=1.0, ge=0, description="First wait after a 5xx or network error; doubles each time.")
+    max_total_wait: float = Field(
+        default=45.0,
+        gt=0,
+        description="Longest total time one request may take over all its attempts (timeouts, 5xx, network "
+        "errors) and the waits between them before giving up with one line; rate-limit waits GitHub asks "
+        "for are bounded by max_wait instead.",
+    )
     max_backoff: float = Field(default=30.0, ge=0, description="Longest wait between two attempts.")
     secondary_wait: float = Field(
         default=60.0,

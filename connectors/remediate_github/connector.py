@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from remediate.connectors import (
+    Check,
     ConnectorContext,
     Created,
     PostmortemInfo,
@@ -55,6 +56,8 @@ class GitHubConnector:
 
     name: ClassVar[str] = TRACKER
     Config: ClassVar[type[BaseModel]] = GitHubConfig
+    # In an Actions runner the repository is in GITHUB_REPOSITORY: no config needed there.
+    env_defaults: ClassVar[dict[str, str]] = {"repo": "GITHUB_REPOSITORY"}
 
     def __init__(
         self,
@@ -66,7 +69,9 @@ class GitHubConnector:
     ) -> None:
         self.config = config
         self.cache = context.cache
+        self._env = context.env
         self._clock = clock
+        self._sleep = sleep
         self.transport = Transport(config, context.env, clock=clock, sleep=sleep)
         self.refs = References(config.repo, self.transport.base_url)
         self.api = RepoApi(config, self.transport, context.cache)
@@ -81,6 +86,12 @@ class GitHubConnector:
 
     def _edge(self) -> Any:
         return translate(self.transport.secrets, base_url=self.transport.base_url)
+
+    def check(self) -> list[Check]:
+        """``remediate doctor``: the token (``GET /user``, its scopes) and the repository; no retries."""
+        from remediate_github.checks import live_checks
+
+        return live_checks(self.config, self._env, clock=self._clock, sleep=self._sleep)
 
     # --- references --------------------------------------------------------------------------
 

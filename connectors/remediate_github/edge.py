@@ -2,7 +2,8 @@
 
 Every public method of the connector runs inside :func:`translate`; the transport turns
 unexpected HTTP statuses into errors with :func:`error_for`. Messages say what to do next and
-never contain the token (:func:`translate` also scrubs it, in case a library echoed it).
+never contain the token (:func:`translate` also scrubs every message with
+:func:`remediate.secrets.scrub`, in case GitHub or a library echoed it).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from remediate.errors import (
     RateLimited,
     Unavailable,
 )
+from remediate.secrets import scrub_error
 
 TRACKER = "github"
 TOKEN_VAR = "GITHUB_TOKEN"
@@ -30,17 +32,19 @@ URL_VAR = "GITHUB_API_URL"
 
 
 def _message(data: Any) -> str:
-    if isinstance(data, dict):
-        text = str(data.get("message") or "").strip()
-        details = [
-            str(err.get("message") or f"{err.get('field')} {err.get('code')}")
-            for err in data.get("errors") or []
-            if isinstance(err, dict)
-        ]
-        if details:
-            text = f"{text}: {'; '.join(details)}" if text else "; ".join(details)
-        return text
-    return str(data or "").strip()[:200]
+    # Only GitHub's JSON error shape is quoted; anything else (a proxy's page) is not repeated.
+    if not isinstance(data, dict):
+        return ""
+    text = " ".join(str(data.get("message") or "").split())[:300]
+    errors = data.get("errors")
+    details = [
+        str(err.get("message") or f"{err.get('field')} {err.get('code')}")
+        for err in (errors if isinstance(errors, list) else [])
+        if isinstance(err, dict)
+    ]
+    if details:
+        text = f"{text}: {'; '.join(details)}" if text else "; ".join(details)
+    return text
 
 
 def error_for(status: int, data: Any, what: str, *, repo: str, hint: str = "") -> ConnectorError:
@@ -53,35 +57,32 @@ def error_for(status: int, data: Any, what: str, *, repo: str, hint: str = "") -
             f"invalid, expired or revoked; set {TOKEN_VAR} to a token with read and write "
             f"access to the issues of {repo}",
             tracker=TRACKER,
+            status=status,
         )
     if status == 403:
         return AuthError(
             f"GitHub refused {what} ({said_part}): the token in {TOKEN_VAR} lacks permission; it "
             f"needs read and write access to the issues of {repo}",
             tracker=TRACKER,
+            status=status,
         )
     if status == 404:
-        return NotFound(f"{what}: not found ({said_part}){hint}", tracker=TRACKER)
+        return NotFound(f"{what}: not found ({said_part}){hint}", tracker=TRACKER, status=status)
     if status == 410:
-        return NotFound(f"{what}: gone ({said_part}){hint}", tracker=TRACKER)
+        return NotFound(f"{what}: gone ({said_part}){hint}", tracker=TRACKER, status=status)
     if status >= 500:
         return Unavailable(
             f"GitHub kept failing ({said_part}) while {what}: try again later "
             "(https://www.githubstatus.com shows GitHub's own incidents)",
             tracker=TRACKER,
+            status=status,
         )
-    return Conflict(f"GitHub rejected {what} ({said_part}){hint}", tracker=TRACKER)
+    return Conflict(f"GitHub rejected {what} ({said_part}){hint}", tracker=TRACKER, status=status)
 
 
 def _scrub(error: ConnectorError, secrets: Sequence[str]) -> ConnectorError:
-    text = str(error.args[0]) if error.args else ""
-    # Real tokens are 40+ characters; scrubbing a 3-letter test value would mangle every word.
-    secrets = [secret for secret in secrets if secret and len(secret) >= 8]
-    if any(secret in text for secret in secrets):
-        for secret in secrets:
-            text = text.replace(secret, "***")
-        error.args = (text, *error.args[1:])
-    return error
+    # Messages quote GitHub's answers, which may echo the request (token, URLs with credentials).
+    return scrub_error(error, secrets)
 
 
 @contextmanager

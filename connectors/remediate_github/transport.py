@@ -26,6 +26,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from remediate import answers
+from remediate.budget import Budget, Budgets
 from remediate.errors import AuthError, ConfigError, Unavailable
 from remediate_github.config import Config
 from remediate_github.edge import TOKEN_VAR, TRACKER, URL_VAR, rate_limited
@@ -86,6 +88,7 @@ class Transport:
         self._sleep = sleep
         self._pacer = Pacer(config.pacing, clock, sleep)
         self._requester: Any = None
+        self._budgets = Budgets(clock, config.pacing.max_total_wait)
         self.quota = Quota()
         self.stats = Stats()
 
@@ -132,34 +135,72 @@ class Transport:
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         recover: Callable[[], Response | None] | None = None,
+        shape: Any = None,
     ) -> Response:
         """Send one request; retry 5xx, network errors and rate limits; return any other answer.
 
         ``recover`` is for writes that must not be repeated blindly (creating an issue): after
         an ambiguous failure it looks for the result and returns it, or None to retry.
+        A 2xx answer must be JSON and, when ``shape`` is given (a model of
+        :mod:`remediate_github.answers`), have that shape; otherwise it is a one-line
+        malformed-answer error naming the request. Time spent on failing or hanging attempts
+        and the backoff between them is bounded by ``pacing.max_total_wait``, and each
+        attempt's timeout shrinks to what is left of it; the lookups ``recover`` makes share it.
         """
+        with self._budgets.call() as budget:
+            return self._request(budget, verb, url, what, params, body, headers, recover, shape)
+
+    def _request(
+        self,
+        budget: Budget,
+        verb: str,
+        url: str,
+        what: str,
+        params: Mapping[str, Any] | None,
+        body: Any,
+        headers: Mapping[str, str] | None,
+        recover: Callable[[], Response | None] | None,
+        shape: Any,
+    ) -> Response:
         client = self._client()
+        request = answers.request_name(verb, url)
         failures = 0
         limited = 0
         while True:
-            self._await_quota(what)
+            budget.extend(self._await_quota(what))
+            paced = self._pacer.slept
             self._pacer.before(verb)
+            budget.extend(self._pacer.slept - paced)  # our own pacing is not GitHub being slow
             self.stats.requests += 1
             if verb != "GET":
                 self.stats.writes += 1
+            _set_timeout(client, budget.timeout(self._pacing.timeout))
             try:
                 status, raw_headers, text = client.requestJson(verb, url, dict(params or {}), dict(headers or {}), body)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 self._pacer.after(verb)
                 failures += 1
                 problem = f"{exc.__class__.__name__}"
-                recovered = self._after_failure(verb, url, what, problem, failures, recover)
+                recovered = self._after_failure(verb, url, what, problem, failures, recover, budget)
                 if recovered is not None:
                     return recovered
                 continue
+            except (KeyError, AttributeError, TypeError, ValueError):
+                # PyGithub reads headers of the answer (a 301 without Location, ...) and fails
+                # with these on a malformed one; the details name its internals, not the answer.
+                self._pacer.after(verb)
+                raise answers.malformed(TRACKER, request, "PyGithub could not read it", what=what) from None
             self._pacer.after(verb)
             answer = Response(status, {k.lower(): str(v) for k, v in raw_headers.items()})
-            answer.data = _parse(text)
+            try:
+                answer.data = _parse(status, text, request, what, shape)
+            except answers.Malformed:
+                # A create that answered garbage may still have been applied: look before failing.
+                found = recover() if recover is not None else None
+                if found is None:
+                    raise
+                log.info("%s: the answer was malformed, but the write had been applied; adopted it", what)
+                return found
             self.quota = Quota.from_headers(answer.headers, self.quota)
             wait = rate_limit_wait(
                 status,
@@ -177,11 +218,12 @@ class Transport:
                 log.warning("%s: waiting %.0f s before retrying", message, wait.seconds)
                 self.stats.rate_limit_waits.append(wait.seconds)
                 self._sleep(wait.seconds)
+                budget.extend(wait.seconds)  # told to wait: bounded by max_wait, not max_total_wait
                 continue
             if status >= 500:
                 failures += 1
                 problem = f"HTTP {status}"
-                recovered = self._after_failure(verb, url, what, problem, failures, recover)
+                recovered = self._after_failure(verb, url, what, problem, failures, recover, budget)
                 if recovered is not None:
                     return recovered
                 continue
@@ -195,6 +237,7 @@ class Transport:
         problem: str,
         failures: int,
         recover: Callable[[], Response | None] | None,
+        budget: Budget,
     ) -> Response | None:
         # The server may have applied a write before failing: look before sending it again.
         if recover is not None:
@@ -209,19 +252,28 @@ class Transport:
                 tracker=TRACKER,
             )
         wait = backoff(failures, self._pacing)
+        if budget.exceeded(wait):
+            raise budget.gave_up(
+                "GitHub",
+                answers.request_name(verb, url),
+                what,
+                problem,
+                "[connectors.github.pacing] max_total_wait",
+                TRACKER,
+            )
         log.warning("%s: %s on %s %s, retrying in %.1f s", what, problem, verb, url, wait)
         self.stats.retries += 1
         self._sleep(wait)
         return None
 
-    def _await_quota(self, what: str) -> None:
+    def _await_quota(self, what: str) -> float:
         # Honour x-ratelimit-remaining: 0 before sending, instead of collecting a 403.
         quota = self.quota
         if quota.remaining != 0 or quota.reset is None:
-            return
+            return 0.0
         wait = quota.reset - self._clock() + 1.0
         if wait <= 0:
-            return
+            return 0.0
         message = f"GitHub primary rate limit used up while {what} (0 of {quota.limit} left)"
         if wait > self._pacing.max_wait:
             raise rate_limited(message, wait)
@@ -229,12 +281,26 @@ class Transport:
         self.stats.rate_limit_waits.append(wait)
         self._sleep(wait)
         self.quota = Quota()
+        return wait
 
 
-def _parse(text: str) -> Any:
-    if not text:
-        return None
+def _parse(status: int, text: str, request: str, what: str, shape: Any) -> Any:
+    """The JSON of an answer: checked when it is a success, a dict (maybe empty) when not."""
+    if 200 <= status < 300:
+        data = answers.decode(text, tracker=TRACKER, request=request, status=status, what=what)
+        if shape is not None and status != 204:
+            answers.check(shape, data, tracker=TRACKER, request=request, what=what)
+        return data
     try:
-        return json.loads(text)
+        data = json.loads(text) if text else None
     except ValueError:
-        return {"message": text[:200]}
+        return {}  # a proxy's error page: its words are not GitHub's, and may echo the request
+    return data if isinstance(data, dict) else {}
+
+
+def _set_timeout(requester: Any, seconds: float) -> None:
+    """Set the timeout of PyGithub's next request (it keeps one on its reused connection)."""
+    requester._Requester__timeout = seconds
+    connection = getattr(requester, "_Requester__connection", None)
+    if connection is not None:
+        connection.timeout = seconds

@@ -9,14 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
-from remediate.errors import ConnectorError
+from remediate import answers
+from remediate.answers import Answer as _Answer
 from remediate_gitlab.transport import TRACKER
-
-
-class _Answer(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
 class Project(_Answer):
@@ -67,18 +62,11 @@ class Hook(_Answer):
 A = TypeVar("A", bound=_Answer)
 
 
-def parse(model: type[A], data: Any, what: str) -> A:
-    """``data`` as ``model``, or a one-line ConnectorError naming the request."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "answer"
-        raise ConnectorError(
-            f"{what}: GitLab's answer is malformed ({where}: {first['msg']})", tracker=TRACKER
-        ) from None
+def parse(model: type[A], data: Any, what: str, request: str | None = None) -> A:
+    """``data`` as ``model``, or a one-line ConnectorError naming the request (``GET /projects/...``)."""
+    return answers.parse(model, data, tracker=TRACKER, request=request, what=what)
 
 
-def parse_list(model: type[A], data: list[Any], what: str) -> list[A]:
-    """Every element of ``data`` as ``model``."""
-    return [parse(model, item, what) for item in data]
+def parse_list(model: type[A], data: Any, what: str, request: str | None = None) -> list[A]:
+    """``data`` as a list of ``model``."""
+    return answers.parse_list(model, data, tracker=TRACKER, request=request, what=what)

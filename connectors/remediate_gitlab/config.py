@@ -29,7 +29,9 @@ def _check_label(value: str) -> str:
 class Pacing(StrictModel):
     """How remediate waits for GitLab: timeouts, retries and the bound on waiting."""
 
-    timeout: float = Field(default=15.0, gt=0, description="Seconds to wait for one HTTP answer.")
+    timeout: float = Field(
+        default=15.0, gt=0, description="Seconds to wait for one HTTP answer (less when max_total_wait runs out)."
+    )
     max_attempts: int = Field(
         default=4, ge=1, description="Attempts for one request that fails with 5xx or a network error."
     )
@@ -37,7 +39,8 @@ class Pacing(StrictModel):
     max_total_wait: float = Field(
         default=45.0,
         ge=0,
-        description="Longest total wait (retries and rate limits) for one request before giving up with one line.",
+        description="Longest total time one request may take over all its attempts (timeouts, 5xx, network "
+        "errors) and the waits between them, rate-limit waits included, before giving up with one line.",
     )
 
 

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from remediate.connectors import (
+    Check,
     ConnectorContext,
     Created,
     PostmortemInfo,
@@ -35,7 +36,7 @@ from remediate.connectors import (
 )
 from remediate.errors import Conflict, ConnectorError, NotFound
 from remediate_gitlab import text
-from remediate_gitlab.answers import Issue, Link, User, parse, parse_list
+from remediate_gitlab.answers import A, Issue, Link, User, parse, parse_list
 from remediate_gitlab.config import TITLE_MAX
 from remediate_gitlab.config import Config as GitLabConfig
 from remediate_gitlab.text import IssueAddress, References, project_path
@@ -56,6 +57,8 @@ class GitLabConnector:
 
     name: ClassVar[str] = TRACKER
     Config: ClassVar[type[BaseModel]] = GitLabConfig
+    # In a GitLab CI job the project is in CI_PROJECT_PATH: no config needed there.
+    env_defaults: ClassVar[dict[str, str]] = {"project": "CI_PROJECT_PATH"}
 
     def __init__(
         self,
@@ -67,7 +70,9 @@ class GitLabConnector:
     ) -> None:
         self.config = config
         self.cache = context.cache
+        self._env = context.env
         self._clock = clock
+        self._sleep = sleep
         self.transport = Transport(config, context.env, clock=clock, sleep=sleep)
         self.refs = References(config.project, self.transport.url)
         self._base = f"/projects/{project_path(config.project)}"
@@ -78,6 +83,12 @@ class GitLabConnector:
     def from_config(cls, config: Any, context: ConnectorContext) -> GitLabConnector:
         """Build the connector; no request is made until a method needs one."""
         return cls(config, context)
+
+    def check(self) -> list[Check]:
+        """``remediate doctor``: the token (``GET /user``, its scopes) and the project; no retries."""
+        from remediate_gitlab.checks import live_checks
+
+        return live_checks(self.config, self._env, clock=self._clock, sleep=self._sleep)
 
     # --- references --------------------------------------------------------------------------
 
@@ -116,11 +127,17 @@ class GitLabConnector:
         if username not in self._users:
             what = f"looking up the GitLab user {username}"
             _, data, _ = self.transport.request("get", "/users", what, query={"username": username})
-            users = parse_list(User, data if isinstance(data, list) else [], what)
+            users = self._parse_list(User, data, what)
             self._users[username] = users[0].id if users else None
             if not users:
                 log.warning("GitLab has no user %r (owner of item %s): left unassigned", username, draft.item_id)
         return username, self._users[username]
+
+    def _parse(self, model: type[A], data: Any, what: str) -> A:
+        return parse(model, data, what, request=self.transport.last_request)
+
+    def _parse_list(self, model: type[A], data: Any, what: str) -> list[A]:
+        return parse_list(model, data, what, request=self.transport.last_request)
 
     # --- create / find / update ----------------------------------------------------------------
 
@@ -156,13 +173,13 @@ class GitLabConnector:
             return found[0].model_dump(mode="json") if found else None
 
         _, data, _ = self.transport.request("post", f"{self._base}/issues", what, body=body, recover=recover)
-        return parse(Issue, data, what)
+        return self._parse(Issue, data, what)
 
     def _set_state(self, iid: int, done: bool, item_id: str) -> Issue:
         what = f"{'closing' if done else 'reopening'} {self.config.project}#{iid} (item {item_id})"
         body = {"state_event": "close" if done else "reopen"}
         _, data, _ = self.transport.request("put", f"{self._base}/issues/{iid}", what, body=body)
-        return parse(Issue, data, what)
+        return self._parse(Issue, data, what)
 
     def _scan(self, postmortem: PostmortemInfo, wanted: set[str]) -> dict[str, list[Issue]]:
         """Live issues of one postmortem whose markers name ``wanted`` items, oldest first.
@@ -177,7 +194,7 @@ class GitLabConnector:
         found: dict[str, list[Issue]] = {}
         what = f"looking for the issues of postmortem {postmortem.id}"
         for page in self.transport.pages(f"{self._base}/issues", query, what):
-            for issue in parse_list(Issue, page.items, what):
+            for issue in self._parse_list(Issue, page.items, what):
                 item_id = text.find_item_marker(issue.description)
                 if item_id in wanted and DUPLICATE_LABEL not in issue.labels:
                     found.setdefault(item_id, []).append(issue)
@@ -219,7 +236,7 @@ class GitLabConnector:
             status, data, _ = self.transport.request("get", path, what, accept=(404,))
             if status == 404:
                 raise NotFound(f"{ref.key} cannot be found (deleted or not visible)", tracker=TRACKER)
-            issue = parse(Issue, data, what)
+            issue = self._parse(Issue, data, what)
             if text.find_item_marker(issue.description) != draft.item_id:
                 log.info("%s was linked, not filed, by remediate: left as it is", ref.key)
                 return self._ref(issue)
@@ -241,7 +258,7 @@ class GitLabConnector:
         status, data, _ = self.transport.request("put", path, what, body=body, accept=(404,))
         if status == 404:
             raise NotFound(f"{ref.key} was deleted on GitLab; remediate will not recreate it", tracker=TRACKER)
-        return self._ref(parse(Issue, data, what))
+        return self._ref(self._parse(Issue, data, what))
 
     # --- states --------------------------------------------------------------------------------
 
@@ -282,7 +299,7 @@ class GitLabConnector:
         seen: set[int] = set()
         what = "reading the states of action-item issues"
         for page in self.transport.pages(f"{self._base}/issues", query, what):
-            for issue in parse_list(Issue, page.items, what):
+            for issue in self._parse_list(Issue, page.items, what):
                 ref = wanted.get(issue.iid)
                 if ref is None:
                     continue
@@ -304,7 +321,7 @@ class GitLabConnector:
             return TicketState(ref, Status.OPEN, None, "no access", "inaccessible")
         if status == 404:
             return TicketState(ref, Status.OPEN, None, "deleted on GitLab", "deleted")
-        return self._state(ref, parse(Issue, data, what))
+        return self._state(ref, self._parse(Issue, data, what))
 
     # --- tracking issue ------------------------------------------------------------------------
 
@@ -347,7 +364,7 @@ class GitLabConnector:
             )
             if status == 404:  # deleted by someone: make a new one
                 _, data, _ = self.transport.request("post", f"{self._base}/issues", what, body=body)
-        issue = parse(Issue, data, what)
+        issue = self._parse(Issue, data, what)
         self._link(issue, iids, what)
         return self._ref(issue)
 
@@ -355,7 +372,7 @@ class GitLabConnector:
         what = f"looking for the tracking issue of postmortem {postmortem.id}"
         query = {"labels": labels, "order_by": "created_at", "sort": "asc"}
         for page in self.transport.pages(f"{self._base}/issues", query, what):
-            for issue in parse_list(Issue, page.items, what):
+            for issue in self._parse_list(Issue, page.items, what):
                 match = text.TRACKING_MARKER.search(issue.description or "")
                 if match and match.group(1) == postmortem.id:
                     return issue.iid
@@ -364,7 +381,7 @@ class GitLabConnector:
     def _link(self, tracking: Issue, iids: Sequence[int], what: str) -> None:
         path = f"{self._base}/issues/{tracking.iid}/links"
         _, data, _ = self.transport.request("get", path, what)
-        linked = {link.iid for link in parse_list(Link, data if isinstance(data, list) else [], what)}
+        linked = {link.iid for link in self._parse_list(Link, data, what)}
         for iid in iids:
             if iid in linked or iid == tracking.iid:
                 continue

@@ -25,7 +25,10 @@ from urllib.parse import urlsplit
 
 import requests
 
+from remediate import answers
+from remediate.budget import Budget, Budgets
 from remediate.errors import AuthError, ConfigError, Conflict, ConnectorError, NotFound, RateLimited, Unavailable
+from remediate.secrets import scrub
 from remediate_gitlab.config import Config
 
 log = logging.getLogger("remediate.gitlab")
@@ -98,6 +101,9 @@ class Transport:
         self._sleep = sleep
         self._client: Any = None
         self._last: requests.Response | None = None
+        self._budgets = Budgets(clock, config.pacing.max_total_wait)
+        #: The request the last answer came from, for messages about its shape.
+        self.last_request: str | None = None
         self.stats = Stats()
 
     @property
@@ -125,10 +131,8 @@ class Transport:
         self._last = response
 
     def scrub(self, text: str) -> str:
-        """``text`` with every secret replaced."""
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
+        """``text`` without secrets (see remediate.secrets): GitLab's words may echo the request."""
+        return scrub(text, self.secrets)
 
     # --- requests ------------------------------------------------------------------------------
 
@@ -146,13 +150,30 @@ class Transport:
         """Send one request, retrying what may be retried; returns (status, JSON, headers).
 
         A 4xx status in ``accept`` (e.g. 404 for "is it still there?") comes back as
-        (status, None, headers) instead of raising.
+        (status, None, headers) instead of raising. All attempts, the waits between them and
+        the lookups ``recover`` makes stay within ``pacing.max_total_wait``.
         """
+        with self._budgets.call() as budget:
+            answer = self._request(budget, verb, path, what, query, body, recover, accept)
+        self.last_request = answers.request_name(verb, path)
+        return answer
+
+    def _request(
+        self,
+        budget: Budget,
+        verb: str,
+        path: str,
+        what: str,
+        query: Mapping[str, Any] | None,
+        body: Mapping[str, Any] | None,
+        recover: Recover | None,
+        accept: tuple[int, ...],
+    ) -> tuple[int, Any, Mapping[str, str]]:
         import gitlab
 
         client = self._gitlab()
         write = verb in ("post", "put", "delete")
-        started = self._clock()
+        request = answers.request_name(verb, path)
         delay = self.config.pacing.backoff
         attempt = 0
         while True:
@@ -171,12 +192,14 @@ class Transport:
                     obey_rate_limit=False,
                     retry_transient_errors=False,
                     max_retries=0,
+                    timeout=budget.timeout(self.config.pacing.timeout),
                 )
-                return response.status_code, _json(response, what), response.headers
+                return response.status_code, _json(response, request, what), response.headers
             except gitlab.exceptions.GitlabAuthenticationError:
                 raise AuthError(
                     f"GitLab refused the token in {TOKEN_VAR} while {what} (401): check it has not expired",
                     tracker=TRACKER,
+                    status=401,
                 ) from None
             except gitlab.exceptions.GitlabHttpError as exc:
                 status = int(exc.response_code or 0)
@@ -200,10 +223,9 @@ class Transport:
                 wait = delay
                 delay *= 2
                 failure = f"{exc.__class__.__name__}"
-            spent = self._clock() - started
             if attempt >= self.config.pacing.max_attempts and not failure.startswith("rate"):
                 raise Unavailable(f"{what}: {failure} after {attempt} attempts", tracker=TRACKER)
-            if spent + wait > self.config.pacing.max_total_wait:
+            if budget.exceeded(wait):
                 if failure.startswith("rate"):
                     raise RateLimited(
                         f"{what}: GitLab asked to wait {wait:.0f} s, past the {self.config.pacing.max_total_wait:.0f} s "
@@ -211,7 +233,9 @@ class Transport:
                         tracker=TRACKER,
                         retry_after=wait,
                     )
-                raise Unavailable(f"{what}: {failure}; gave up after {spent:.0f} s", tracker=TRACKER)
+                raise budget.gave_up(
+                    "GitLab", request, what, failure, "[connectors.gitlab.pacing] max_total_wait", TRACKER
+                )
             self.stats.retries += 1
             self.stats.waits.append(wait)
             log.info("gitlab: %s while %s; retrying in %.1f s", failure, what, wait)
@@ -227,7 +251,7 @@ class Transport:
         while True:
             _, data, headers = self.request("get", path, what, query={**query, "per_page": 100, "page": page})
             if not isinstance(data, list):
-                raise ConnectorError(f"{what}: GitLab answered something that is not a list", tracker=TRACKER)
+                raise answers.malformed(TRACKER, answers.request_name("get", path), "expected a list", what=what)
             following = (headers.get("X-Next-Page") or "").strip()
             yield Page(data, int(following) if following.isdigit() else None)
             if not following.isdigit():
@@ -240,23 +264,19 @@ class Transport:
                 f"GitLab refused {what} (403: {message}): the token needs the 'api' scope and at least "
                 "Reporter access (Planner or Developer to edit issues)",
                 tracker=TRACKER,
+                status=status,
             )
         if status == 404:
-            return NotFound(f"{what}: not found (404: {message})", tracker=TRACKER)
+            return NotFound(f"{what}: not found (404: {message})", tracker=TRACKER, status=status)
         if status in (400, 409, 422):
-            return Conflict(f"GitLab rejected {what} ({status}: {message})", tracker=TRACKER)
-        return ConnectorError(f"{what}: HTTP {status} ({message})", tracker=TRACKER)
+            return Conflict(f"GitLab rejected {what} ({status}: {message})", tracker=TRACKER, status=status)
+        return ConnectorError(f"{what}: HTTP {status} ({message})", tracker=TRACKER, status=status)
 
 
-def _json(response: requests.Response, what: str) -> Any:
-    if response.status_code == 204 or not response.content:
+def _json(response: requests.Response, request: str, what: str) -> Any:
+    if response.status_code == 204:
         return None
-    try:
-        return response.json()
-    except ValueError:
-        raise ConnectorError(
-            f"{what}: GitLab answered {response.status_code} with a body that is not JSON", tracker=TRACKER
-        ) from None
+    return answers.decode(response.content, tracker=TRACKER, request=request, status=response.status_code, what=what)
 
 
 def _message(raw: Any) -> str:

@@ -111,12 +111,21 @@ class Config(BaseModel):
         description="Extra field values sent on create, as Jira's REST API expects them, e.g. "
         '{ customfield_10050 = { value = "SRE" } } for a required custom field.',
     )
-    timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for one response.")
+    timeout: float = Field(
+        default=30.0, gt=0, description="Seconds to wait for one response (less when max_total_wait runs out)."
+    )
     max_retries: int = Field(default=4, ge=0, le=10, description="Retries after a 429, a 503 or a network error.")
     max_wait: float = Field(
         default=60.0,
         gt=0,
         description="Longest wait before one retry; a longer Retry-After fails at once instead.",
+    )
+    max_total_wait: float = Field(
+        default=45.0,
+        gt=0,
+        description="Longest total time one request may take over all its attempts (timeouts, 5xx, network "
+        "errors) and the waits between them before giving up with one line; waits a 429 asks for are "
+        "bounded by max_wait instead.",
     )
 
     @field_validator("project")

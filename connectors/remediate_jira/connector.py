@@ -20,7 +20,9 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
+from remediate import answers as shared
 from remediate.connectors import (
+    Check,
     ConnectorContext,
     Created,
     PostmortemInfo,
@@ -28,7 +30,7 @@ from remediate.connectors import (
     TicketRef,
     TicketState,
 )
-from remediate_jira import markup, recovery, states, workflow
+from remediate_jira import answers, markup, recovery, states, workflow
 from remediate_jira.auth import site_url
 from remediate_jira.config import ISSUE_KEY, PER_POSTMORTEM
 from remediate_jira.config import Config as JiraConfig
@@ -53,13 +55,15 @@ class JiraConnector:
         config: JiraConfig,
         context: ConnectorContext,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.config = config
         self.context = context
         self.server = site_url(config.url, context.env)
-        self.sleep = sleep  # tests inject a recorder; set it before the first call
+        # Looked up now, not bound when this module was imported: tests inject a recorder (set
+        # it before the first call) or patch time.sleep.
+        self.sleep = sleep if sleep is not None else time.sleep
         self.clock = clock
         self._site: Site | None = None
 
@@ -74,6 +78,12 @@ class JiraConnector:
         if self._site is None:
             self._site = Site(self.config, self.context, self.server, sleep=self.sleep, clock=self.clock)
         return self._site
+
+    def check(self) -> list[Check]:
+        """``remediate doctor``: the credentials (``/myself``) and the project; no retries."""
+        from remediate_jira.checks import live_checks
+
+        return live_checks(self.config, self.context, self.server, sleep=self.sleep, clock=self.clock)
 
     @property
     def deployment(self) -> str:
@@ -121,7 +131,7 @@ class JiraConnector:
             f"Duplicate of {original.key}: both issues were filed by remediate for the same action item "
             "(two syncs on separate databases ran at once). Closed by remediate dedupe --apply."
         )
-        issue = site.transport.request("GET", f"issue/{target}", what, params={"fields": "labels"}) or {}
+        issue = site.transport.request("GET", f"issue/{target}", what, params={"fields": "labels"}, shape=answers.Issue)
         labels = [str(label) for label in (issue.get("fields") or {}).get("labels") or []]
         kept = [label for label in labels if not is_marker_label(label)]
         site.transport.request(
@@ -156,6 +166,8 @@ class JiraConnector:
         self, chunk: Sequence[TicketDraft], builder: FieldBuilder, issue_type: str, mark: int
     ) -> Iterator[Created]:
         transport = self.site.transport
+        request = shared.request_name("POST", transport.url("issue/bulk"))
+        budget = transport.budget()
         remaining = list(chunk)
         attempt = 0
         while remaining:
@@ -167,32 +179,50 @@ class JiraConnector:
                     "create issues",
                     body={"issueUpdates": updates},
                     idempotent=False,
+                    shape=answers.BulkCreated,
                 )
             except Rejected as err:
                 if err.status != 400 or not isinstance(err.body, dict) or "issues" not in err.body:
                     raise self.site.explain(err, "create issues") from None
-                result = err.body  # a 400 in the bulk shape: every element failed
-            except MaybeApplied as err:
-                # Jira may have created some or all of them: adopt those, retry the rest.
-                found = recovery.probe(self.site, remaining, mark)
+                # A 400 in the bulk shape: every element failed.
+                result = shared.check(
+                    answers.BulkCreated, err.body, tracker="jira", request=request, what="trying to create issues"
+                )
+            except (MaybeApplied, shared.Malformed) as err:
+                # Jira may have created some or all of them: adopt those, retry the rest. The
+                # lookups are part of this create, so they spend its budget.
+                with transport.budgets.call(budget):
+                    found = recovery.probe(self.site, remaining, mark)
                 for draft in remaining:
                     if draft.item_id in found:
                         yield from self._finish(draft, found[draft.item_id])
                 remaining = [d for d in remaining if d.item_id not in found]
-                delay = transport.delay(err.retry_after, attempt) if err.transient else None
                 if not remaining:
                     return
+                if not isinstance(err, MaybeApplied):
+                    raise  # a garbage answer is not retried: the next run looks (watermark) first
+                delay = transport.delay(err.retry_after, attempt) if err.transient else None
                 if delay is None or attempt >= transport.max_retries:
                     raise
+                if budget.exceeded(delay):
+                    raise transport.gave_up(budget, request, "create issues", err) from None
                 log.info("Jira: %s; retrying %d issue(s) in %.1fs", err, len(remaining), delay)
                 self.sleep(delay)
                 attempt += 1
                 continue
-            created = iter((result or {}).get("issues") or [])
-            failures = {int(e.get("failedElementNumber", -1)): e for e in (result or {}).get("errors") or []}
+            failures = {int(e["failedElementNumber"]): e for e in (result or {}).get("errors") or []}
+            created = list((result or {}).get("issues") or [])
+            if len(created) != len([i for i in range(len(remaining)) if i not in failures]):
+                raise shared.malformed(
+                    "jira",
+                    request,
+                    f"{len(created)} issues created and {len(failures)} failed, for {len(remaining)} asked",
+                    what="trying to create issues",
+                )
+            issues = iter(created)
             for index, draft in enumerate(remaining):
                 if index not in failures:
-                    yield from self._finish(draft, next(created))
+                    yield from self._finish(draft, next(issues))
             if failures:
                 raise self.site.explain_bulk(failures, remaining)
             return

@@ -86,10 +86,11 @@ class FieldBuilder:
         """The Jira priority for the draft's priority, or None when unmapped."""
         if not draft.priority:
             return None
-        wanted = draft.priority.strip().casefold()
-        for name, jira_name in self.config.priorities.items():
-            if name.strip().casefold() == wanted:
-                return {"name": jira_name}
+        # The author's own word first (a custom map may name it), then its level: "[high]" -> P1.
+        for wanted in (draft.priority.strip().casefold(), (draft.priority_level or "").casefold()):
+            for name, jira_name in self.config.priorities.items():
+                if wanted and name.strip().casefold() == wanted:
+                    return {"name": jira_name}
         return None
 
     def for_create(self, draft: TicketDraft, issue_type_id: str) -> dict[str, Any]:

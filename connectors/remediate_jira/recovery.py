@@ -15,6 +15,7 @@ from typing import Any
 
 from remediate.connectors import TicketDraft, TicketRef
 from remediate.errors import NotFound
+from remediate_jira import answers
 from remediate_jira.config import ISSUE_KEY
 from remediate_jira.fields import marker_label
 from remediate_jira.search import in_list, quote
@@ -52,13 +53,14 @@ def fetch_keys(site: Site, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
             "issue/bulkfetch",
             "read issues by key",
             body={"issueIdsOrKeys": list(keys), "fields": fields},
+            shape=answers.BulkFetched,
         )
         return {str(i["key"]): i for i in (page or {}).get("issues") or []}
     found: dict[str, dict[str, Any]] = {}
     for key in keys:
         try:
             found[key] = site.transport.request(
-                "GET", f"issue/{key}", f"read {key}", params={"fields": ",".join(fields)}
+                "GET", f"issue/{key}", f"read {key}", params={"fields": ",".join(fields)}, shape=answers.Issue
             )
         except NotFound:
             continue

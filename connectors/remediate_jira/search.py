@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
+from remediate_jira import answers
 from remediate_jira.transport import Transport
 
 #: Issues per search page. Cloud serves at most 100 when fields beyond id/key are asked for.
@@ -58,8 +59,10 @@ class Searcher:
             # Data Center has only REST v2; validateQuery=strict makes a bad JQL a 400.
             params.update(startAt=start_at, validateQuery="strict")
             path = f"{self.transport.server}/rest/api/2/search"
-        page = self.transport.request("GET", path, "search issues", params=params)
-        return page if isinstance(page, dict) else {}
+        page: dict[str, Any] = self.transport.request(
+            "GET", path, "search issues", params=params, shape=answers.SearchPage
+        )
+        return page
 
     def issues(self, jql: str, fields: Sequence[str]) -> Iterator[dict[str, Any]]:
         """Every issue matching ``jql``, fetching the pages one by one as they are consumed."""

@@ -13,8 +13,11 @@ from typing import Any, Literal
 import requests
 from jira import JIRA
 
+from remediate import answers as shared
 from remediate.connectors import ConnectorContext, PostmortemInfo, TicketDraft, TicketRef
 from remediate.errors import AuthError, Conflict, ConnectorError, NotFound
+from remediate.secrets import credential_forms, scrub_error
+from remediate_jira import answers
 from remediate_jira.auth import Credentials, choose_credentials
 from remediate_jira.config import Config
 from remediate_jira.fields import FieldBuilder
@@ -90,24 +93,31 @@ class Site:
             session=requests.Session(),  # replaced by the library's session below
             api_version=self.config.api_version,
             credential_vars=chosen.variables,
+            secrets=[chosen.secret, *credential_forms(chosen.user, chosen.secret)],
             max_retries=self.config.max_retries,
             max_wait=self.config.max_wait,
+            timeout=self.config.timeout,
+            max_total_wait=self.config.max_total_wait,
             sleep=self.sleep,
             clock=self.clock,
         )
-        client = transport.call("read the server info", lambda: self._client_for(chosen, deployment is None))
+        client = transport.call("connect", lambda: self._client_for(chosen))
+        transport.session = client._session
         if deployment is None:
-            deployment = "cloud" if client.deploymentType == "Cloud" else "datacenter"
+            # Read here rather than by the library, which logs a malformed answer whole.
+            info = transport.request(
+                "GET", f"{self.server}/rest/api/2/serverInfo", "read the server info", shape=answers.ServerInfo
+            )
+            deployment = "cloud" if info.get("deploymentType") == "Cloud" else "datacenter"
         if deployment == "datacenter" and self.config.api_version == 3:
             raise NotFound(
                 "Jira Data Center has no REST API v3: set [connectors.jira] api_version = 2",
                 tracker="jira",
             )
-        transport.session = client._session
         self._deployment, self._transport = deployment, transport
         return transport
 
-    def _client_for(self, credentials: Credentials, server_info: bool) -> JIRA:
+    def _client_for(self, credentials: Credentials) -> JIRA:
         auth: dict[str, Any] = (
             {"basic_auth": (credentials.user, credentials.secret)}
             if credentials.kind == "basic"
@@ -118,7 +128,7 @@ class Site:
             # The library itself only reads serverInfo, which v2 serves on every deployment;
             # our own requests use the configured version (Transport.url).
             options={"rest_api_version": "2", "check_update": False},
-            get_server_info=server_info,
+            get_server_info=False,  # _connect reads serverInfo itself, validated
             max_retries=0,  # Transport retries, with an injected sleep and no blind POST replays
             timeout=self.config.timeout,
             **auth,
@@ -132,12 +142,16 @@ class Site:
             credential_vars="JIRA_USER and JIRA_API_TOKEN or JIRA_PAT",
             max_retries=self.config.max_retries,
             max_wait=self.config.max_wait,
+            timeout=self.config.timeout,
+            max_total_wait=self.config.max_total_wait,
             sleep=self.sleep,
             clock=self.clock,
         )
 
         def read() -> Any:
-            response = probe.session.get(probe.url("serverInfo"), timeout=self.config.timeout)
+            # call() shrinks the timeout it leaves on the session to what the budget has left.
+            timeout = getattr(probe.session, "timeout", None) or self.config.timeout
+            response = probe.session.get(probe.url("serverInfo"), timeout=timeout)
             response.raise_for_status()
             return response.json()
 
@@ -163,6 +177,7 @@ class Site:
                     f"issue/createmeta/{self.config.project}/issuetypes",
                     what,
                     params={"maxResults": 200},
+                    shape=answers.CreateMeta,
                 )
             except NotFound:
                 raise NotFound(
@@ -204,7 +219,7 @@ class Site:
                 f"link {ref.key} to its postmortem",
                 body=body,
             )
-        except (Rejected, AuthError) as err:
+        except (Rejected, AuthError, shared.Malformed) as err:
             # The issue exists and is linked in our database; a missing web link is not worth
             # failing the sync for.
             log.warning("Jira: could not add the postmortem link to %s: %s", ref.key, err)
@@ -253,4 +268,7 @@ class Site:
         detail = str(explained) if explained else "; ".join(messages) or "no details given"
         prefix = f"{len(failures)} of {len(drafts)} issues not created (first: item "
         cls = type(explained) if explained else Conflict
-        return cls(f"{prefix}{drafts[first_index].item_id}): {detail}", tracker="jira")
+        # The element errors are Jira's words, which may echo the request.
+        return scrub_error(
+            cls(f"{prefix}{drafts[first_index].item_id}): {detail}", tracker="jira"), self.transport.secrets
+        )

@@ -9,6 +9,7 @@ from typing import Any
 
 from remediate.connectors import Status, TicketRef, TicketState
 from remediate.errors import AuthError, NotFound
+from remediate_jira import answers
 from remediate_jira.config import ISSUE_KEY
 from remediate_jira.fields import status_of
 from remediate_jira.recovery import STATE_FIELDS
@@ -96,6 +97,7 @@ def read_state(site: Site, ref: TicketRef) -> TicketState:
             f"issue/{ref.remote_id or ref.key}",
             f"read {ref.key}",
             params={"fields": ",".join(STATE_FIELDS)},
+            shape=answers.Issue,
         )
     except NotFound:
         return TicketState(ref, Status.OPEN, detail="not found (deleted?)", missing="deleted")

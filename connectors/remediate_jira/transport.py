@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -26,6 +26,8 @@ from typing import Any, TypeVar
 import requests
 from jira.exceptions import JIRAError
 
+from remediate import answers
+from remediate.budget import Budget, Budgets
 from remediate.errors import (
     AuthError,
     Conflict,
@@ -34,6 +36,7 @@ from remediate.errors import (
     RateLimited,
     Unavailable,
 )
+from remediate.secrets import scrub, scrub_error
 
 log = logging.getLogger("remediate.jira")
 T = TypeVar("T")
@@ -54,10 +57,12 @@ class MaybeApplied(Unavailable):
         tracker: str | None = None,
         retry_after: float | None = None,
         transient: bool = True,
+        problem: str = "no answer",
     ) -> None:
         super().__init__(message, tracker=tracker)
         self.retry_after = retry_after
         self.transient = transient
+        self.problem = problem  # a few words for "last attempt: ...": timeout, HTTP 503, ...
 
 
 class Rejected(Conflict):
@@ -103,8 +108,8 @@ def error_details(response: requests.Response | None) -> tuple[list[str], dict[s
     try:
         body = response.json()
     except ValueError:
-        text = (response.text or "").strip()
-        return ([text[:300]] if text else []), {}
+        # A proxy's or a load balancer's page: not Jira's words, and it may echo the request.
+        return (["the answer is not JSON"] if (response.content or b"").strip() else []), {}
     if not isinstance(body, dict):
         return [], {}
     messages = body.get("errorMessages") or []
@@ -133,8 +138,11 @@ class Transport:
         session: requests.Session,
         api_version: int,
         credential_vars: str,
+        secrets: Sequence[str] = (),
         max_retries: int = 4,
         max_wait: float = 60.0,
+        timeout: float = 30.0,
+        max_total_wait: float = 45.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -142,10 +150,15 @@ class Transport:
         self.session = session
         self.api_version = api_version
         self.credential_vars = credential_vars
+        # Jira's answers may echo the request (credentials): every message is scrubbed of these.
+        self.secrets = tuple(secrets)
         self.max_retries = max_retries
         self.max_wait = max_wait
+        self.timeout = timeout
+        self.max_total_wait = max_total_wait
         self.sleep = sleep
         self.clock = clock
+        self.budgets = Budgets(self._seconds, max_total_wait)
 
     def url(self, path: str) -> str:
         """Absolute URL of a REST resource in the configured API version."""
@@ -160,38 +173,70 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         idempotent: bool = True,
+        shape: Any = None,
     ) -> Any:
-        """Send one REST request through the library's session; return the parsed JSON or None."""
+        """Send one REST request through the library's session; return the parsed JSON or None.
+
+        The answer must be JSON (or empty) and, when ``shape`` is given (a model of
+        :mod:`remediate_jira.answers`), have that shape; otherwise :class:`answers.Malformed`.
+        """
         url = path if path.startswith("http") else self.url(path)
+        request = answers.request_name(method, url)
+
+        during = f"trying to {what}"
 
         def send() -> Any:
-            response = self.session.request(
-                method,
-                url,
-                params=dict(params) if params else None,
-                data=json.dumps(body) if body is not None else None,
-            )
-            if not response.content:
-                return None
             try:
-                return response.json()
-            except ValueError:
-                raise Unavailable(
-                    f"Jira answered {what} with something that is not JSON "
-                    f"(HTTP {response.status_code}); is {self.server} really a Jira site?",
-                    tracker="jira",
-                ) from None
+                response = self.session.request(
+                    method,
+                    url,
+                    params=dict(params) if params else None,
+                    data=json.dumps(body) if body is not None else None,
+                )
+            except requests.RequestException:
+                raise  # translate() words these (some are ValueErrors too)
+            except (KeyError, AttributeError, TypeError, ValueError):
+                # The jira library reads error bodies itself (parse_errors does ``"message" in
+                # body``, ``len(errorMessages)``) and fails like this on a malformed one.
+                raise answers.malformed("jira", request, "the jira library could not read it", what=during) from None
+            status = response.status_code
+            data = answers.decode(response.content, tracker="jira", request=request, status=status, what=during)
+            if shape is not None and status != 204:
+                answers.check(shape, data, tracker="jira", request=request, what=during)
+            return data
 
-        return self.call(what, send, idempotent=idempotent)
+        return self.call(what, send, idempotent=idempotent, request=request)
 
-    def call(self, what: str, fn: Callable[[], T], *, idempotent: bool = True) -> T:
-        """Run ``fn`` (one Jira request), retrying 429s always and 5xx/network faults if safe.
+    def budget(self) -> Budget:
+        """A new total-wait budget (``max_total_wait``), on the transport's clock."""
+        return Budget(self._seconds, self.max_total_wait)
+
+    def _seconds(self) -> float:
+        return self.clock().timestamp()
+
+    def gave_up(self, budget: Budget, request: str | None, what: str, err: ConnectorError) -> ConnectorError:
+        """The one line for a call whose budget ran out; ``err`` is the last failure."""
+        problem = err.problem if isinstance(err, MaybeApplied) else err.__class__.__name__
+        return budget.gave_up(
+            "Jira", request or self.server, f"trying to {what}", problem, "[connectors.jira] max_total_wait", "jira"
+        )
+
+    def call(self, what: str, fn: Callable[[], T], *, idempotent: bool = True, request: str | None = None) -> T:
+        """Run ``fn`` (one Jira request), retrying 429s always and other transient faults if safe.
 
         ``what`` completes "while trying to ..." in messages. Non-idempotent calls are retried
         only on 429, which Jira sends before doing anything; other faults raise MaybeApplied.
+        All attempts and the waits between them stay within ``max_total_wait`` (waits a 429
+        asks for are bounded by ``max_wait`` instead); each attempt's timeout shrinks to
+        what is left. ``request`` (``GET /rest/api/2/search``) names the call when it gives up.
         """
+        with self.budgets.call() as budget:
+            return self._call(budget, what, fn, idempotent, request)
+
+    def _call(self, budget: Budget, what: str, fn: Callable[[], T], idempotent: bool, request: str | None) -> T:
         attempt = 0
         while True:
+            self.session.timeout = budget.timeout(self.timeout)  # type: ignore[attr-defined]
             try:
                 with self.translate(what):
                     return fn()
@@ -208,6 +253,10 @@ class Transport:
                 delay = self.delay(err.retry_after, attempt)
                 if delay is None:
                     raise
+                if isinstance(err, RateLimited):
+                    budget.extend(delay)  # Jira asked for it: bounded by max_wait
+                elif budget.exceeded(delay):
+                    raise self.gave_up(budget, request, what, err) from None
                 log.info("Jira: %s while trying to %s; retrying in %.1fs", err, what, delay)
                 self.sleep(delay)
                 attempt += 1
@@ -236,8 +285,11 @@ class Transport:
     @contextmanager
     def translate(self, what: str) -> Iterator[None]:
         """Turn ``jira``/``requests`` exceptions raised inside into remediate errors."""
+        error: ConnectorError
         try:
             yield
+        except answers.Malformed:
+            raise
         except JIRAError as exc:
             error = self._from_jira_error(exc, what)
         except requests.Timeout:
@@ -245,12 +297,14 @@ class Transport:
                 f"Jira at {self.server} did not answer in time while trying to {what}; "
                 "check the site or raise [connectors.jira] timeout",
                 tracker="jira",
+                problem="timeout",
             )
         except requests.ConnectionError as exc:
             error = MaybeApplied(
                 f"cannot reach Jira at {self.server} while trying to {what} "
                 f"({exc.__class__.__name__}); check the URL and the network",
                 tracker="jira",
+                problem=exc.__class__.__name__,
             )
         except requests.RequestException as exc:
             error = Unavailable(
@@ -262,12 +316,14 @@ class Transport:
         # JIRAError's str() prints the request headers, Authorization included: drop the
         # chained exception so no traceback (even under --debug) can show a secret.
         error.__suppress_context__ = True
-        raise error
+        raise scrub_error(error, self.secrets)
 
     def _from_jira_error(self, exc: JIRAError, what: str) -> ConnectorError:
         status = exc.status_code
         response = exc.response if isinstance(exc.response, requests.Response) else None
         messages, errors = error_details(response)
+        messages = [scrub(m, self.secrets) for m in messages]
+        errors = {k: scrub(v, self.secrets) for k, v in errors.items()}
         detail = describe(messages, errors)
         exc.request = None  # see translate(): never keep the Authorization header around
         retry_after = parse_retry_after(
@@ -278,20 +334,23 @@ class Transport:
                 f"Jira at {self.server} refused the credentials (401) while trying to {what}: "
                 f"check {self.credential_vars}",
                 tracker="jira",
+                status=status,
             )
         if status == 403:
             return AuthError(
                 f"Jira refused to {what} (403: {detail}): give the account of "
                 f"{self.credential_vars} the permission, or check the project",
                 tracker="jira",
+                status=status,
             )
         if status == 404:
-            return NotFound(f"Jira could not {what}: {detail} (404)", tracker="jira")
+            return NotFound(f"Jira could not {what}: {detail} (404)", tracker="jira", status=status)
         if status == 410:
             return Unavailable(
                 f"Jira removed the API used to {what} (410: {detail}); if this is Jira Cloud set "
                 '[connectors.jira] deployment = "cloud"',
                 tracker="jira",
+                status=status,
             )
         if status == 429:
             return RateLimited(
@@ -305,6 +364,7 @@ class Transport:
                 tracker="jira",
                 retry_after=retry_after,
                 transient=status in _TRANSIENT,
+                problem=f"HTTP {status}",
             )
         if status is None:
             return Unavailable(f"Jira client error while trying to {what}", tracker="jira")

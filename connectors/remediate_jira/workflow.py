@@ -7,6 +7,7 @@ from typing import Any
 
 from remediate.connectors import PostmortemInfo, TicketRef
 from remediate.errors import Conflict
+from remediate_jira import answers
 from remediate_jira.fields import group_label, postmortem_label
 from remediate_jira.markup import summary
 from remediate_jira.search import quote
@@ -28,6 +29,7 @@ def set_done(site: Site, ref: TicketRef, done: bool) -> None:
             f"issue/{target}",
             f"read the transitions of {ref.key}",
             params={"fields": "status", "expand": "transitions"},
+            shape=answers.WithTransitions,
         )
         or {}
     )
@@ -84,7 +86,9 @@ def create_group(site: Site, postmortem: PostmortemInfo, title: str) -> TicketRe
     }
     what = "create the postmortem's parent issue"
     try:
-        raw = site.transport.request("POST", "issue", what, body={"fields": fields}, idempotent=False)
+        raw = site.transport.request(
+            "POST", "issue", what, body={"fields": fields}, idempotent=False, shape=answers.Created
+        )
     except Rejected as err:
         raise site.explain(err, what) from None
     group = site.ref(raw)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
@@ -78,6 +78,13 @@ class TicketDraft:
     priority: str | None
     done: bool | None  # what the document says (checkbox, DONE marker); None if it says nothing
     postmortem: PostmortemInfo
+
+    @property
+    def priority_level(self) -> str | None:
+        """The priority as P0-P4 (``[high]`` -> P1): what trackers' priority fields are mapped from."""
+        from remediate.parsing.vocabulary import priority_level
+
+        return priority_level(self.priority)
 
     def changed_fields(self, other: TicketDraft) -> frozenset[str]:
         """The DRAFT_FIELDS whose values differ between ``self`` and ``other``."""
@@ -176,6 +183,9 @@ class Connector(Protocol):
 
     name: ClassVar[str]  # the entry-point name, e.g. "github"
     Config: ClassVar[type[BaseModel]]  # validates [connectors.<name>]; secrets come from env
+    # Optional: config keys taken from environment variables when the config and the options
+    # leave them unset, e.g. {"repo": "GITHUB_REPOSITORY"}. Never secrets (those are read by
+    # the connector from ConnectorContext.env).
 
     @classmethod
     def from_config(cls, config: Any, context: ConnectorContext) -> Self:
@@ -228,6 +238,91 @@ class Connector(Protocol):
         ref, or None for trackers without groups. Called only when membership or title changed.
         """
         ...
+
+
+CheckStatus = Literal["ok", "info", "warn", "fail"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one ``remediate doctor`` check; ``fix`` says what to do when it is not ok.
+
+    ``detail`` is one line. For a failed live check it starts with what kind of failure it is:
+    ``unreachable``, ``credentials refused (401)``, ``forbidden (403)``, ``not found (404)``,
+    ``missing scope`` or ``credentials missing``.
+    """
+
+    name: str
+    status: CheckStatus
+    detail: str
+    fix: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return asdict(self)
+
+
+@runtime_checkable
+class LiveCheck(Protocol):
+    """Optional: a connector that can prove, cheaply, that its credentials and target work.
+
+    ``remediate doctor`` calls ``check()`` when a connector has it (and says "no live check
+    available" when it has not). Each check is one or two read-only requests: who am I (the
+    credentials are accepted, the token has the scopes it needs) and can I see the configured
+    repository or project. ``check()`` does not raise for a failure it can describe: it returns
+    a ``fail`` Check naming the failed step, and skips the steps that depend on it. Checks must
+    give up quickly (no retries) and their details must never contain a secret.
+    """
+
+    def check(self) -> Sequence[Check]:
+        """Run the live checks; names are short (``token``, ``scopes``, ``repository``)."""
+        ...
+
+
+def error_check(name: str, error: Exception, fix: str | None = None, *, subject: str = "") -> Check:
+    """A failed Check for an error a live check raised, its kind of failure first.
+
+    ``subject`` names what a 404 means was not found ("repository", "project").
+    """
+    from remediate.errors import AuthError, ConnectorError, NotFound, RateLimited, Unavailable
+
+    message = str(error.args[0]) if error.args else error.__class__.__name__
+    status = error.status if isinstance(error, ConnectorError) else None
+    if status == 401:
+        kind = "credentials refused (401)"
+    elif status == 403:
+        kind = "forbidden (403)"
+    elif isinstance(error, NotFound) or status == 404:
+        kind = f"{subject} not found (404)".strip()
+    elif isinstance(error, RateLimited) or status == 429:
+        kind = "rate limited"
+    elif isinstance(error, Unavailable):
+        kind = f"unavailable ({status})" if status else "unreachable"
+    elif isinstance(error, AuthError):
+        kind = "credentials missing"
+    else:
+        kind = "failed"
+    return Check(name, "fail", f"{kind}: {message}", fix)
+
+
+def unreachable_check(name: str, where: str, error: Exception, fix: str | None = None) -> Check:
+    """A failed Check for a tracker that did not answer (or only with 5xx) after one attempt.
+
+    Transports word these errors for a sync ("kept failing ... try again later"); a live check
+    makes one attempt, so this says what it met: the exception class, a timeout or the status.
+    """
+    import re
+
+    message = str(error.args[0]) if error.args else ""
+    status = re.search(r"HTTP (\d{3})", message)
+    found = re.search(r"\b([A-Z][A-Za-z]{0,60}(?:Error|Timeout))\b", message)
+    if status:
+        problem = f"HTTP {status.group(1)}"
+    elif "in time" in message or "timed out" in message.lower():
+        problem = "timed out"
+    else:
+        problem = found.group(1) if found else error.__class__.__name__
+    return Check(name, "fail", f"unreachable: no answer from {where} ({problem})", fix)
 
 
 @runtime_checkable
@@ -287,13 +382,27 @@ def configure(
     options: Mapping[str, Any],
     *,
     config_path: Any = None,
+    environ: Mapping[str, str] | None = None,
 ) -> tuple[type[Connector], Any]:
-    """Import connector ``name`` and validate its config (TOML table, then CLI options over it)."""
+    """Import connector ``name`` and validate its config.
+
+    Later sources win: settings a connector takes from the environment by default (its
+    ``env_defaults``, e.g. GitHub's ``repo`` from ``GITHUB_REPOSITORY`` in an Actions runner),
+    then the TOML table, then CLI options.
+    """
     from remediate.settings import validate
 
     cls = load_class(name)
-    merged = {**raw_config, **{k: v for k, v in options.items() if v is not None}}
-    return cls, validate(cls.Config, merged, config_path, table=f"connectors.{name}")
+    env_defaults: Mapping[str, str] = getattr(cls, "env_defaults", {})
+    from_env = {key: environ[var] for key, var in env_defaults.items() if environ and environ.get(var)}
+    merged = {**from_env, **raw_config, **{k: v for k, v in options.items() if v is not None}}
+    try:
+        return cls, validate(cls.Config, merged, config_path, table=f"connectors.{name}")
+    except ConfigError as exc:
+        message = str(exc)
+        for key, var in env_defaults.items():
+            message = message.replace(f"{key} <- Field required", f"{key} <- Field required (or set {var})")
+        raise ConfigError(message) from None
 
 
 def load(

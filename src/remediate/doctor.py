@@ -7,8 +7,11 @@ Checks, in order (later ones are skipped when the config cannot be read):
 - tracker: the connector loads and its ``[connectors.<name>]`` table validates;
 - credentials: which variables are set, by name only (``<TRACKER>_*``, and the variables that
   settings ending in ``_env`` name); values are never read out;
-- reach: one cheap request to the tracker (the connector's ``ping()`` if it has one, else an
-  empty ``states()`` query);
+- live checks: the connector's ``check()`` (see :class:`remediate.connectors.LiveCheck`):
+  authenticated, read-only requests that prove the credentials, their scopes and the
+  configured repository or project, each reported as ``<tracker>.<step>``; a connector
+  without ``check()`` gets one ``reach`` line, "no live check available" (an empty
+  ``states()`` query still runs, so a tracker that fails at once is still caught);
 - database: it opens, and its schema is the one this version expects;
 - scheduler: whether a ``remediate schedule`` instance is active on the database.
 """
@@ -16,29 +19,16 @@ Checks, in order (later ones are skipped when the config cannot be read):
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
+from remediate.connectors import Check, CheckStatus, error_check
 from remediate.errors import ConfigError, DatabaseDamaged, RemediateError, StoreError
 
-CheckStatus = Literal["ok", "info", "warn", "fail"]
-
-
-@dataclass(frozen=True)
-class Check:
-    """The outcome of one check; ``fix`` says what to do when it is not ok."""
-
-    name: str
-    status: CheckStatus
-    detail: str
-    fix: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready fields."""
-        return asdict(self)
+__all__ = ["Check", "CheckStatus", "failed", "run_checks"]
 
 
 def _env_fields(model: BaseModel) -> Iterator[str]:
@@ -169,7 +159,7 @@ def _database_and_reach(
         else:
             checks.append(Check("database", "ok", f"{shown}: schema {SCHEMA_HEAD}, up to date"))
         if reach and resolved is not None:
-            checks.append(_reach(settings, resolved, store, environ))
+            checks.extend(_reach(settings, resolved, store, environ))
         if not missing_file:
             checks.append(_scheduler_lock(store))
     finally:
@@ -177,26 +167,59 @@ def _database_and_reach(
     return checks
 
 
-def _reach(settings: Any, resolved: Any, store: Any, environ: Mapping[str, str]) -> Check:
+def _reach(settings: Any, resolved: Any, store: Any, environ: Mapping[str, str]) -> list[Check]:
     from remediate.jobs import build_connector
 
+    tracker = settings.tracker
     try:
         connector = build_connector(resolved, store, {}, environ, persistent=False)
-        ping = getattr(connector, "ping", None)
-        if callable(ping):
-            ping()
-            return Check("reach", "ok", f"{settings.tracker} answered")
+        live = getattr(connector, "check", None)
+        if callable(live):
+            checks = [replace(c, name=f"{tracker}.{c.name}") for c in live()]
+            if not checks:
+                return [Check("reach", "warn", f"{tracker}: the connector's check() reported nothing")]
+            if not failed(checks):
+                checks.extend(_duplicates(connector, store))
+            return checks
         list(connector.states([], None))
-        return Check(
-            "reach",
-            "ok",
-            f"{settings.tracker}: an empty state query succeeded "
-            "(the connector has no ping(), so it may not have reached the server)",
-        )
+        return [
+            Check(
+                "reach",
+                "info",
+                f"{tracker}: no live check available (the connector has no check()); "
+                "an empty state query did not fail, which does not prove the credentials work",
+            )
+        ]
     except RemediateError as exc:
-        return Check("reach", "fail", str(exc), "see the message: credentials, URL or permissions")
+        return [error_check("reach", exc, "see the message: credentials, URL or permissions")]
     except Exception as exc:
-        return Check("reach", "fail", f"{settings.tracker}: unexpected {exc.__class__.__name__}: {exc}")
+        return [Check("reach", "fail", f"{tracker}: unexpected {exc.__class__.__name__}: {exc}")]
+
+
+def _duplicates(connector: Any, store: Any) -> list[Check]:
+    """Items with more than one live ticket (two syncs on separate databases); recorded for the audit."""
+    from remediate import dedupe
+
+    if not dedupe.supported(connector):
+        return []
+    with store.session() as session:
+        drafts, linked = dedupe.stored_drafts(session, connector.name)
+        if not drafts:
+            return []
+        found = dedupe.scan(connector, drafts, linked)
+        if store.url != "sqlite://":  # a real database: remember what was found, for the audit
+            dedupe.record(session, connector.name, [d.item_id for d in drafts], found)
+    if not found:
+        return [Check("duplicates", "ok", f"{len(drafts)} item(s), one live ticket each")]
+    shown = "; ".join(d.describe() for d in found[:3]) + (" ..." if len(found) > 3 else "")
+    return [
+        Check(
+            "duplicates",
+            "warn",
+            f"{len(found)} item(s) have more than one ticket: {shown}",
+            "run `remediate dedupe --apply` to close the later ones as duplicates",
+        )
+    ]
 
 
 def _scheduler_lock(store: Any) -> Check:

@@ -73,11 +73,19 @@ class DeliveryError(RemediateError):
 
 
 class ConnectorError(RemediateError):
-    """A tracker refused a request or could not be reached."""
+    """A tracker refused a request or could not be reached.
 
-    def __init__(self, message: str, *, tracker: str | None = None) -> None:
+    ``status`` is the HTTP status the tracker answered, when one did (401, 403, 404...), so that
+    callers such as ``remediate doctor`` can say what kind of failure it was.
+    """
+
+    status: int | None = None
+
+    def __init__(self, message: str, *, tracker: str | None = None, status: int | None = None) -> None:
         super().__init__(message)
         self.tracker = tracker
+        if status is not None:
+            self.status = status
 
     def __str__(self) -> str:
         message = str(self.args[0]) if self.args else self.__class__.__name__

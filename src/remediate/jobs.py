@@ -101,11 +101,15 @@ def parse_documents(paths: Sequence[str], settings: Settings) -> tuple[list[Pars
 
 
 def resolve_connector(
-    settings: Settings, tracker: str | None, options: Mapping[str, Any]
+    settings: Settings,
+    tracker: str | None,
+    options: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
 ) -> tuple[type[Connector], Any]:
     """The tracker's connector class and validated config (``--tracker``, else the config's)."""
     name = tracker or settings.tracker
-    return configure(name, settings.connectors.get(name, {}), options, config_path=settings.source)
+    environ = os.environ if environ is None else environ
+    return configure(name, settings.connectors.get(name, {}), options, config_path=settings.source, environ=environ)
 
 
 def build_connector(
@@ -140,7 +144,7 @@ def sync_paths(
 ) -> SyncOutcome:
     """Parse postmortems and sync their action items to a tracker, exactly once."""
     options = options or {}
-    resolved = resolve_connector(settings, tracker, options)  # a bad tracker fails before any parsing
+    resolved = resolve_connector(settings, tracker, options, environ)  # a bad tracker fails before any parsing
     documents, warnings = parse_documents(paths, settings)
     return _sync(
         documents,
@@ -171,7 +175,7 @@ def sync_documents(
     options = options or {}
     return _sync(
         documents,
-        resolve_connector(settings, tracker, options),
+        resolve_connector(settings, tracker, options, environ),
         settings,
         database_url=database_url,
         options=options,
@@ -288,7 +292,7 @@ def rebuild_database(
 
     environ = os.environ if environ is None else environ
     options = options or {}
-    resolved = resolve_connector(settings, tracker, options)
+    resolved = resolve_connector(settings, tracker, options, environ)
     if resolved[0].name == "local":
         raise ConfigError(
             "the local tracker keeps its tickets in the database itself, so there is nothing to rebuild "
@@ -356,7 +360,7 @@ def find_duplicates(
 
     environ = os.environ if environ is None else environ
     options = options or {}
-    resolved = resolve_connector(settings, tracker, options)
+    resolved = resolve_connector(settings, tracker, options, environ)
     store = open_store(database_url or settings.database_url)
     try:
         connector = build_connector(resolved, store, options, environ)
@@ -391,7 +395,7 @@ def refresh_states(
 
     environ = os.environ if environ is None else environ
     options = options or {}
-    resolved = resolve_connector(settings, tracker, options)
+    resolved = resolve_connector(settings, tracker, options, environ)
     store = open_store(database_url or settings.database_url)
     try:
         connector = build_connector(resolved, store, options, environ)

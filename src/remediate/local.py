@@ -15,6 +15,7 @@ from typing import ClassVar, Self
 from sqlmodel import col, func, select
 
 from remediate.connectors import (
+    Check,
     ConnectorContext,
     Created,
     PostmortemInfo,
@@ -71,6 +72,10 @@ class LocalTracker:
     def from_config(cls, config: LocalConfig, context: ConnectorContext) -> Self:
         """Build the tracker on the store the engine opened."""
         return cls(context)
+
+    def check(self) -> list[Check]:
+        """``remediate doctor``: nothing to reach, the tickets live in the state database."""
+        return [Check("tickets", "ok", "kept in the state database (checked above): nothing to reach")]
 
     def claim(self, reference: str) -> TicketRef | None:
         """``LOCAL-3`` is ours; anything else is not."""

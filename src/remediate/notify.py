@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from remediate.errors import ConfigError, DeliveryError
+from remediate.secrets import credential_forms, scrub, scrub_error
 
 if TYPE_CHECKING:
     from remediate.settings import DigestSettings
@@ -51,7 +52,6 @@ def send_email(
     settings: DigestSettings, *, subject: str, text: str, html: str | None, environ: Mapping[str, str]
 ) -> str:
     """Send one email to ``email_to``; return a description of what was done (no secrets)."""
-    import smtplib
     import ssl
     from email.message import EmailMessage
     from email.utils import formatdate, make_msgid
@@ -68,12 +68,32 @@ def send_email(
     if html:
         message.add_alternative(html, subtype="html")
     where = f"{settings.smtp_host}:{settings.smtp_port}"
+    password = environ.get(settings.smtp_password_env) if settings.smtp_user else None
+    # SMTP servers echo AUTH lines (base64 of the user and password) in their errors.
+    secrets = [password, *credential_forms(settings.smtp_user, password)]
     try:
         context = ssl.create_default_context(cafile=str(settings.smtp_ca_file) if settings.smtp_ca_file else None)
     except (OSError, ssl.SSLError) as exc:
         raise ConfigError(
             f"[digest] smtp_ca_file {settings.smtp_ca_file}: cannot load ({exc.__class__.__name__})"
         ) from None
+    try:
+        refused = _smtp_send(settings, message, context, environ)
+    except DeliveryError as exc:
+        raise scrub_error(exc, secrets) from None
+    delivered = [r for r in settings.email_to if r not in refused]
+    if refused:
+        log.warning("SMTP server %s refused %s", where, ", ".join(refused))
+    return f"email to {', '.join(delivered)} via {where}"
+
+
+def _smtp_send(settings: DigestSettings, message: Any, context: Any, environ: Mapping[str, str]) -> dict[str, Any]:
+    """Log in and send; every failure is a DeliveryError (that may quote the server)."""
+    import smtplib
+    import ssl
+
+    assert settings.smtp_host
+    where = f"{settings.smtp_host}:{settings.smtp_port}"
     try:
         if settings.smtp_ssl:
             client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -108,10 +128,7 @@ def send_email(
         ) from None
     except (smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"cannot reach SMTP server {where}: {exc.__class__.__name__}: {exc}") from None
-    delivered = [r for r in settings.email_to if r not in refused]
-    if refused:
-        log.warning("SMTP server %s refused %s", where, ", ".join(refused))
-    return f"email to {', '.join(delivered)} via {where}"
+    return dict(refused)
 
 
 def _decode(value: bytes | str) -> str:
@@ -215,25 +232,10 @@ def _post(what: str, url: str, payload: Mapping[str, Any], headers: Mapping[str,
             return
         retryable = response.status_code == 429 or response.status_code >= 500
         if not retryable or attempt == WEBHOOK_ATTEMPTS:
-            said = _scrub(response.text, url, headers.get("Authorization", ""))
+            # Servers echo requests: the URL (a secret) and the bearer token must not come back.
+            said = scrub(response.text, [url, headers.get("Authorization", "").removeprefix("Bearer ")])
             raise DeliveryError(f"the {what} answered {response.status_code}: {_cut(said.strip(), 200)}")
         time.sleep(_retry_after(response.headers.get("Retry-After"), attempt))
-
-
-def _scrub(text: str, url: str, authorization: str) -> str:
-    """A server's words without our secrets: servers echo requests, and a webhook URL is a secret.
-
-    Removes the bearer token (alone or with its scheme), the URL and each of its parts that can
-    carry a secret (user:password, path, query).
-    """
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    token = authorization.removeprefix("Bearer ").strip()
-    secrets = [authorization, token, url, parts.password or "", parts.path, parts.query]
-    for secret in sorted((s for s in secrets if len(s) >= 4 and s != "/"), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
 
 
 def _retry_after(value: str | None, attempt: int) -> float:

@@ -14,11 +14,12 @@ the ticket, and used by every report.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Literal
+
+from remediate.parsing.vocabulary import PRIORITY_LEVELS, priority_level
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -27,36 +28,10 @@ if TYPE_CHECKING:
 
 DueSource = Literal["document", "policy:incident", "policy:first_sync"]
 
-PRIORITIES = ("P0", "P1", "P2", "P3", "P4")
+PRIORITIES = PRIORITY_LEVELS
 
-# Words people write for priorities, mapped to P0-P4. Anything else counts as "no priority".
-_ALIASES = {
-    "critical": "P0",
-    "blocker": "P0",
-    "highest": "P0",
-    "urgent": "P0",
-    "high": "P1",
-    "major": "P1",
-    "medium": "P2",
-    "normal": "P2",
-    "moderate": "P2",
-    "low": "P3",
-    "minor": "P3",
-    "lowest": "P4",
-    "trivial": "P4",
-}
-_NUMBERED = re.compile(r"^(?:p|sev|sev-|s)([0-4])$")
-
-
-def normalize_priority(raw: str | None) -> str | None:
-    """``P1``, ``p1``, ``sev1``, ``High`` -> ``P1``; None when it is not a known priority."""
-    if not raw:
-        return None
-    word = raw.strip().strip("[]()").strip().casefold()
-    numbered = _NUMBERED.match(word)
-    if numbered:
-        return f"P{numbered.group(1)}"
-    return _ALIASES.get(word)
+# The one normalisation of priorities (P0-P4), shared with the parser, Jira and lint.
+normalize_priority = priority_level
 
 
 def local_date(moment: datetime, tz: tzinfo) -> date:

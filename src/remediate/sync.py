@@ -176,7 +176,7 @@ def _plan_document(
         intent.item_id
         for intent in session.exec(select(CreateIntent).where(CreateIntent.tracker == connector.name)).all()
     }
-    claimed = [connector.claim(item.tracker_ref) if item.tracker_ref else None for item in document.action_items]
+    claimed = [_claim(connector, item) for item in document.action_items]
     for item, ref in zip(document.action_items, claimed, strict=True):
         if item.tracker_ref and ref is None:
             result.warnings.append(
@@ -236,6 +236,15 @@ def _plan_document(
                     note="no longer in the document; ticket left as it is",
                 )
             )
+
+
+def _claim(connector: Connector, item: ActionItem) -> TicketRef | None:
+    """The first reference of the item that names one of this tracker's tickets, if any."""
+    for reference in item.refs or ((item.tracker_ref,) if item.tracker_ref else ()):
+        ref = connector.claim(reference)
+        if ref is not None:
+            return ref
+    return None
 
 
 def _fresh_id(session: Session, parser_id: str, taken: set[str]) -> str:
@@ -331,7 +340,18 @@ def _store_document(session: Session, document: ParseResult, actions: list[Actio
     session.commit()
 
 
+#: Items created per lookup: each chunk is looked up by marker right before it is created, so a
+#: sync on another database has a window of one chunk, not of the whole postmortem, to race in.
+CREATE_CHUNK = 50
+
+
 def _create(session: Session, connector: Connector, actions: list[Action], run_id: int, *, create: bool) -> None:
+    """Adopt what the tracker already has, create the rest, chunk by chunk."""
+    for start in range(0, len(actions), CREATE_CHUNK):
+        _create_chunk(session, connector, actions[start : start + CREATE_CHUNK], run_id, create=create)
+
+
+def _create_chunk(session: Session, connector: Connector, actions: list[Action], run_id: int, *, create: bool) -> None:
     if not actions:
         return
     by_item = {a.item_id: a for a in actions}

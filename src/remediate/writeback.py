@@ -56,7 +56,7 @@ def write_back(plan: Plan) -> list[str]:
 
 
 def _already_referenced(item: ActionItem, ref: TicketRef) -> bool:
-    written = {w.strip() for w in (item.tracker_ref, item.tracker_url) if w}
+    written = {w.strip() for w in (item.tracker_ref, item.tracker_url, *item.refs) if w}
     return bool(written & {ref.key, ref.url}) or any(w.endswith(f"/{ref.key}") for w in written)
 
 

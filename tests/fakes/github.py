@@ -22,13 +22,18 @@ Enterprise Server (``prefix="/api/v3"``). What it reproduces, with the source of
 - sub-issues by the child's ``id``, same owner, one parent, at most 100 (NOTES.md section 1);
 - transferred issues: GET answers 301 to the new location, writes 307 (writes to moved resources
   get 307, 18F/charlie#85; PyGithub follows only 301); deleted issues 410;
-- 401/404/422 bodies as in the replays (Exceptions.*), with ``documentation_url`` and ``status``.
+- 401/404/422 bodies as in the replays (Exceptions.*), with ``documentation_url`` and ``status``;
+- ``GET /user`` answers the token's user; classic tokens get ``X-OAuth-Scopes: repo, ...`` on every
+  authenticated answer (replay Issue.setUp, RateLimiting.testGetRateLimit), fine-grained ones no
+  such header (``scopes=None``); a classic token without ``repo`` sees no private repository (404)
+  and, without ``public_repo`` either, cannot write to a public one (404), as GitHub hides them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import socket
 import threading
 import time
@@ -75,6 +80,19 @@ class Failure:
     body: str
 
 
+@dataclass
+class Malformed:
+    """An injected malformed answer: the next ``count`` matching requests get ``payload`` as is."""
+
+    count: int
+    method: str
+    path: str  # a regular expression the whole path must match, e.g. /repos/acme/api/issues/\d+
+    payload: bytes
+    status: int
+    content_type: str
+    apply: bool  # run the real handler first (the write happened, its answer is garbage)
+
+
 class FakeGitHub(Routes):
     """The fake's state, failure switches and inspection helpers (start() serves it)."""
 
@@ -89,8 +107,14 @@ class FakeGitHub(Routes):
         content_limits: bool = True,
         write_redirect: int = 307,
         validate: bool = True,
+        scopes: tuple[str, ...] | None = ("repo",),
+        login: str = "remediate-bot",
     ) -> None:
         self.token = token
+        # A classic token's scopes, sent back in X-OAuth-Scopes on every authenticated answer;
+        # None plays a fine-grained (or GitHub App) token, for which GitHub sends no such header.
+        self.scopes = scopes
+        self.login = login
         self.prefix = prefix.rstrip("/")
         self.tick = tick  # fake seconds that pass per request, so timestamps move
         self.latency = latency  # real seconds each answer is delayed (benchmarks)
@@ -105,6 +129,7 @@ class FakeGitHub(Routes):
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
         self.failures: list[Failure] = []
+        self.malformed: list[Malformed] = []
         self.limit = 5000
         self.remaining = 5000
         self.window_reset = self.clock + 3600
@@ -148,8 +173,11 @@ class FakeGitHub(Routes):
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up waiting (a timeout test)
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
@@ -283,6 +311,28 @@ class FakeGitHub(Routes):
         with self.lock:
             self.failures.append(Failure(count, status, methods, path_contains, apply, body))
 
+    def malform(
+        self,
+        method: str,
+        path: str,
+        payload: bytes,
+        *,
+        status: int = 200,
+        count: int = 1,
+        content_type: str = "application/json; charset=utf-8",
+        apply: bool = False,
+    ) -> None:
+        """The next ``count`` matching requests are answered ``payload`` verbatim (garbage, HTML, ...)."""
+        with self.lock:
+            self.malformed.append(Malformed(count, method, path, payload, status, content_type, apply))
+
+    def _take_malformed(self, method: str, path: str) -> Malformed | None:
+        for bad in self.malformed:
+            if bad.count > 0 and bad.method == method and re.fullmatch(bad.path, path):
+                bad.count -= 1
+                return bad
+        return None
+
     def secondary_limit(
         self,
         *,
@@ -349,20 +399,26 @@ class FakeGitHub(Routes):
             )
             self.requests.append(record)
             counted = True
-            try:
-                if fault is not None and not fault.apply:
-                    raise self._chaos_reply(fault.status, fault.headers)
-                status, data, extra = self._dispatch(method, path, query, body, raw, lower)
-                if fault is not None:  # chaos: applied, then the answer is lost
-                    raise self._chaos_reply(fault.status, fault.headers)
-            except Reply as reply:
-                status, data, extra = reply.status, reply.data, reply.headers
+            bad = self._take_malformed(method, record.path)
+            if bad is None or bad.apply:
+                try:
+                    if fault is not None and not fault.apply:
+                        raise self._chaos_reply(fault.status, fault.headers)
+                    status, data, extra = self._dispatch(method, path, query, body, raw, lower)
+                    if fault is not None:  # chaos: applied, then the answer is lost
+                        raise self._chaos_reply(fault.status, fault.headers)
+                except Reply as reply:
+                    status, data, extra = reply.status, reply.data, reply.headers
+                payload = b"" if data is None else json.dumps(data).encode()
             if fault is not None and fault.drop:
                 record.status = 0
                 if fault is not None and fault.delay and not fault.late:  # chaos: a slow answer to an applied write
                     time.sleep(fault.delay)
                 return None
-            payload = b"" if data is None else json.dumps(data).encode()
+            if bad is not None:
+                record.status = bad.status
+                record.headers = {"Content-Type": bad.content_type}
+                return bad.status, {"Content-Type": bad.content_type}, bad.payload
             if status == 200 and method == "GET":
                 tag = 'W/"' + hashlib.sha256(lower.get("authorization", "").encode() + payload).hexdigest() + '"'
                 extra = {**extra, "ETag": tag}
@@ -371,6 +427,8 @@ class FakeGitHub(Routes):
             if counted and status != 401 and self.remaining > 0 and not extra.pop("X-Fake-Uncounted", None):
                 self.remaining -= 1
             record.status = status
+            if status != 401 and self.scopes is not None:
+                extra = {"X-OAuth-Scopes": ", ".join(self.scopes), **extra}
             out = {
                 "Content-Type": "application/json; charset=utf-8",
                 "X-RateLimit-Limit": str(self.limit),

@@ -63,6 +63,7 @@ class Repo:
     owner: str
     name: str
     has_issues: bool = True
+    private: bool = True
     permissions: dict[str, bool] = field(
         default_factory=lambda: {
             "admin": True,
@@ -115,6 +116,25 @@ class Shapes:
             "type": "User",
             "user_view_type": "public",
             "site_admin": False,
+        }
+
+    def public_user(self, login: str, created: float) -> dict[str, Any]:
+        """A public-user (GET /user without the user scope)."""
+        return {
+            **self.user(login),
+            "name": None,
+            "company": None,
+            "blog": "",
+            "location": None,
+            "email": None,
+            "hireable": None,
+            "bio": None,
+            "public_repos": 0,
+            "public_gists": 0,
+            "followers": 0,
+            "following": 0,
+            "created_at": stamp(created),
+            "updated_at": stamp(created),
         }
 
     def label(self, repo: Repo, label: Label) -> dict[str, Any]:
@@ -229,7 +249,7 @@ class Shapes:
                 "name": repo.name,
                 "full_name": repo.full_name,
                 "owner": self.user(repo.owner),
-                "private": True,
+                "private": repo.private,
                 "html_url": f"{self.web}/{repo.full_name}",
                 "description": None,
                 "fork": False,

@@ -57,12 +57,26 @@ class Routes:
     violations: list[str]
     sub_issues: bool
     write_redirect: int
+    scopes: tuple[str, ...] | None
+    login: str
     _ids: int
+
+    def _token_sees(self, repo: Repo, method: str) -> bool:
+        """Whether a classic token's scopes reach ``repo`` (GitHub answers 404 where they do not)."""
+        if self.scopes is None or "repo" in self.scopes:
+            return True
+        if repo.private:
+            return False
+        return method == "GET" or "public_repo" in self.scopes
 
     # --- routes --------------------------------------------------------------------------------
 
     def _route(self, method: str, path: str, query: dict[str, str], body: Any, repo: Repo | None) -> Answer:
         segments = path.strip("/").split("/")
+        if segments == ["user"] and method == "GET":
+            return 200, self.shapes.public_user(self.login, self.clock - 86400 * 30), {}
+        if repo is not None and not self._token_sees(repo, method):
+            repo = None
         if segments[0] != "repos" or repo is None:
             raise error(404, "Not Found", f"{DOCS}/repos/repos#get-a-repository")
         rest = segments[3:]

@@ -7,6 +7,8 @@ rest/_index.md for pagination, status codes and rate limits):
 
 - ``PRIVATE-TOKEN`` or ``Authorization: Bearer``; none or a wrong one: 401 ``{"message": "401
   Unauthorized"}``; a ``read_api`` token writing: 403 ``insufficient_scope``;
+- ``GET /user`` answers the token's user and ``GET /personal_access_tokens/self`` the token with
+  its ``scopes`` (personal_access_tokens.md);
 - a project by numeric id or URL-encoded full path; a project the token cannot see is 404
   ``404 Project Not Found`` (never 403, which would confirm that it exists); a raw ``/`` in the
   id does not route (404);
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import socket
 import threading
 import time
@@ -60,6 +63,7 @@ _LIST = {
 }
 ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "/user"): set(),
+    ("GET", "/personal_access_tokens/self"): set(),
     ("GET", "/users"): {"username", "per_page", "page"},
     ("GET", "/projects/:id"): set(),
     ("GET", "/projects/:id/issues"): _LIST,
@@ -181,6 +185,7 @@ class FakeGitLab:
         self.token = token
         self.scopes = scopes
         self.tick = tick
+        self.latency = 0.0  # real seconds each answer is delayed (timeout tests)
         self.clock = float(int(time.time()))
         self.lock = threading.RLock()
         self.projects: dict[int, Project] = {}
@@ -188,6 +193,7 @@ class FakeGitLab:
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
         self.failures: list[Failure] = []
+        self.malformed: list[tuple[str, str, int, bytes]] = []  # method, path regex, status, body
         self.rate_limit = 2000
         self.remaining = 2000
         self._ids = 100
@@ -278,6 +284,11 @@ class FakeGitLab:
         with self.lock:
             self.failures.append(Failure(count, status, methods, path_contains, apply, retry_after))
 
+    def malform(self, method: str, path: str, payload: bytes, *, status: int = 200) -> None:
+        """Answer the next request whose path (without /api/v4) matches ``path`` with ``payload`` verbatim."""
+        with self.lock:
+            self.malformed.append((method, path, status, payload))
+
     def writes(self) -> list[Recorded]:
         """The write requests received so far."""
         return [r for r in self.requests if r.method in ("POST", "PUT", "DELETE")]
@@ -308,8 +319,11 @@ class FakeGitLab:
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up waiting (a timeout test)
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve
 
@@ -350,6 +364,8 @@ class FakeGitLab:
         self, method: str, target: str, headers: dict[str, str], raw: bytes
     ) -> tuple[int, dict[str, str], bytes] | None:
         """Answer one HTTP request: (status, headers, body), or None to reset the connection."""
+        if self.latency:
+            time.sleep(self.latency)
         fault = self.chaos.decide(method, target) if self.chaos is not None else None
         if fault is not None and fault.late:
             time.sleep(fault.delay)
@@ -365,6 +381,11 @@ class FakeGitLab:
             path = parts.path.removeprefix("/api/v4")
             record = Recorded(method, path, query, body)
             self.requests.append(record)
+            for bad in self.malformed:
+                if bad[0] == method and re.fullmatch(bad[1], path):
+                    self.malformed.remove(bad)
+                    record.status = bad[2]
+                    return bad[2], {"Content-Type": "application/json"}, bad[3]
             failure = self._failure(method, path)
             if failure is None and fault is not None:  # chaos speaks through the same switch
                 failure = Failure(1, fault.status, (), "", fault.apply, fault.headers.get("Retry-After"))
@@ -444,6 +465,8 @@ class FakeGitLab:
             )
         if template == "/user":
             return 200, {"id": 1, "username": "remediate-bot", "state": "active"}, {}
+        if template == "/personal_access_tokens/self":
+            return 200, self._token_info(), {}
         if template == "/users":
             uid = self.users.get(query.get("username", ""))
             return 200, [] if uid is None else [{"id": uid, "username": query["username"], "state": "active"}], {}
@@ -499,6 +522,21 @@ class FakeGitLab:
                 {},
             )
         return self._add_link(project, issue, body)
+
+    def _token_info(self) -> dict[str, Any]:
+        """The token itself, as ``GET /personal_access_tokens/self`` shows it (personal_access_tokens.md)."""
+        return {
+            "id": 42,
+            "name": "remediate",
+            "revoked": False,
+            "created_at": stamp(self.clock - 86400),
+            "description": None,
+            "scopes": self.scopes.split(),
+            "user_id": 1,
+            "last_used_at": stamp(self.clock),
+            "active": True,
+            "expires_at": None,
+        }
 
     def _project_of(self, ref: str) -> Project:
         raw = unquote(ref)

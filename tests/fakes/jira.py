@@ -81,6 +81,14 @@ class Fault:
     times: int = 1
     apply_first: bool = False  # run the real handler (change state) before failing
     drop: bool = False  # close the connection instead of answering
+    raw: bytes | None = None  # send these bytes as the body, verbatim (garbage, HTML, truncated JSON)
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A body sent as is, not JSON-encoded."""
+
+    data: bytes
 
 
 @dataclass
@@ -266,15 +274,21 @@ class FakeJira(JiraRoutes):
                     self.connection.shutdown(2)
                     return
                 status, headers, body = result
-                payload = b"" if body is None else json.dumps(body).encode()
+                if isinstance(body, Raw):
+                    payload = body.data
+                else:
+                    payload = b"" if body is None else json.dumps(body).encode()
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
-                if payload:
+                if payload and "Content-Type" not in headers:
                     self.send_header("Content-Type", "application/json;charset=UTF-8")
                 self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up waiting (a timeout test)
 
             do_GET = do_POST = do_PUT = do_DELETE = _any
 
@@ -383,6 +397,8 @@ class FakeJira(JiraRoutes):
                 self._route(method, version, rest, query, body)
             if fault.drop:
                 return DROP
+            if fault.raw is not None:
+                return fault.status, dict(fault.headers), Raw(fault.raw)
             return fault.status, dict(fault.headers), fault.body
         return self._route(method, version, rest, query, body)
 

@@ -58,7 +58,23 @@ class RemediateGroup(TyperGroup):
 
 
 def _error(message: str) -> None:
-    typer.echo(f"remediate: error: {message}", err=True)
+    from remediate.secrets import scrub, secret_values
+
+    # Connectors and channels scrub their own errors; this is the last line of defence.
+    typer.echo(f"remediate: error: {scrub(message, secret_values(os.environ))}", err=True)
+
+
+class _ScrubbingFormatter(logging.Formatter):
+    """Log lines on stderr go through the secret scrubber too (warnings quote servers)."""
+
+    def __init__(self, fmt: str, secrets: list[str]) -> None:
+        super().__init__(fmt)
+        self.secrets = secrets
+
+    def format(self, record: logging.LogRecord) -> str:
+        from remediate.secrets import scrub
+
+        return scrub(super().format(record), self.secrets)
 
 
 def _debug(ctx: typer.Context) -> bool:
@@ -98,7 +114,11 @@ def root(
     """Make postmortem action items actually get done."""
     ctx.obj = {"debug": debug, "quiet": quiet}
     level = logging.DEBUG if debug else logging.ERROR if quiet else logging.WARNING
-    logging.basicConfig(level=level, format="remediate: %(levelname)s: %(message)s", stream=sys.stderr)
+    from remediate.secrets import secret_values
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_ScrubbingFormatter("remediate: %(levelname)s: %(message)s", secret_values(os.environ)))
+    logging.basicConfig(level=level, handlers=[handler])
     logging.getLogger("remediate").setLevel(level)
 
 

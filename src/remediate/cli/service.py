@@ -86,6 +86,7 @@ def schedule(
 ) -> None:
     """Run the scheduled jobs (status sync, weekly digest, audit) until SIGTERM; or --once, or --list."""
     from remediate.errors import ConfigError
+    from remediate.secrets import scrub, secret_values
     from remediate.service import logs
     from remediate.settings import load_settings
 
@@ -99,7 +100,7 @@ def schedule(
     if list_jobs:
         _list(settings, url, format)
         return
-    secrets = logs.secret_values(os.environ, [_password(url)])
+    secrets = secret_values(os.environ, [_password(url)])
     logs.configure(
         style=log_format,
         debug=bool(obj.get("debug")),
@@ -113,7 +114,7 @@ def schedule(
     from remediate.service import Service
 
     service = Service(
-        settings, url, http=(http_host, http) if http is not None else None, mask=lambda text: logs.mask(text, secrets)
+        settings, url, http=(http_host, http) if http is not None else None, mask=lambda text: scrub(text, secrets)
     )
     service.install_signal_handlers()
     service.run()
@@ -179,12 +180,12 @@ def _list(settings: Settings, url: str | None, format: ListFormat) -> None:
 def _once(settings: Settings, url: str | None, names: list[str], format: ListFormat, secrets: list[str]) -> None:
     from remediate import render
     from remediate.scheduler import run_once
-    from remediate.service import logs
+    from remediate.secrets import scrub
     from remediate.store import open_store
 
     store = open_store(url)
     try:
-        results = run_once(settings, store, names, database_url=url, mask=lambda text: logs.mask(text, secrets))
+        results = run_once(settings, store, names, database_url=url, mask=lambda text: scrub(text, secrets))
     finally:
         store.dispose()
     if format == ListFormat.json:

@@ -147,33 +147,41 @@ class DoctorFormat(enum.StrEnum):
 
 @app.command()
 def doctor(
-    offline: Annotated[bool, typer.Option("--offline", help="Skip the request to the tracker.")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Skip the live checks (requests to the tracker).")] = False,
     format: Annotated[
         DoctorFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
     ] = DoctorFormat.table,
     config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
-    """Check the config, credentials (names only), tracker, database and schedule; say what to fix."""
+    """Check the config, credentials, tracker, database and schedule; say what to fix.
+
+    Live checks authenticate against the tracker (who the token is, its scopes, the repository
+    or project) and name the step that failed; --offline skips them. Exit 1 when a check fails.
+    """
     from dataclasses import replace
 
     from remediate import render
     from remediate.doctor import failed, run_checks
-    from remediate.service.logs import mask, secret_values
+    from remediate.secrets import scrub, secret_values
 
     secrets = secret_values(os.environ)
-    checks = [replace(c, detail=mask(c.detail, secrets)) for c in run_checks(config, db, os.environ, reach=not offline)]
+    checks = [
+        replace(c, detail=scrub(c.detail, secrets), fix=scrub(c.fix, secrets) if c.fix else c.fix)
+        for c in run_checks(config, db, os.environ, reach=not offline)
+    ]
     if format == DoctorFormat.json:
         render.emit_json({"ok": not failed(checks), "checks": [c.to_json() for c in checks]})
     else:
+        width = max([12, *(len(c.name) for c in checks)])
         for check in checks:
             label = {"ok": "ok", "info": "info", "warn": "WARN", "fail": "FAIL"}[check.status]
-            typer.echo(f"{label:<5} {check.name:<12} {check.detail}")
+            typer.echo(f"{label:<5} {check.name:<{width}} {check.detail}")
             if check.fix and check.status in ("fail", "warn", "info"):
                 typer.echo(
-                    f"{'':<5} {'':<12} fix: {check.fix}"
+                    f"{'':<5} {'':<{width}} fix: {check.fix}"
                     if check.status != "info"
-                    else f"{'':<5} {'':<12} hint: {check.fix}"
+                    else f"{'':<5} {'':<{width}} hint: {check.fix}"
                 )
         typer.echo("something needs fixing (FAIL above)" if failed(checks) else "all good")
     if failed(checks):

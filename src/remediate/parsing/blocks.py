@@ -10,6 +10,7 @@ after a ``* **Tasks:**`` bullet are its items, not one lazy paragraph.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -33,6 +34,8 @@ _SETEXT = re.compile(r"^\s{0,3}(=+|-{2,})\s*$")
 _THEMATIC = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
 _TABLE_SEP = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
 _LINKDEF = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*(\S+)")
+# One paragraph written as HTML on one line, with words in it: read like a Markdown paragraph.
+_HTML_PARAGRAPH = re.compile(r"^\s{0,3}<p(?:\s[^<>]{0,200})?>(?=[^<>]*[A-Za-z]{2})", re.I)
 _HTML = re.compile(
     r"^\s{0,3}</?(?:p|div|img|br|details|summary|table|thead|tbody|tr|td|th|center|figure"
     r"|picture|video|span|h[1-6]|ul|ol|li|hr|section|iframe|style|script)\b",
@@ -44,7 +47,13 @@ _LIST = re.compile(
     r"|\((?:\d{1,3}|[a-zA-Z]|[ivx]{1,4})\)|[a-z][.)]|[ivx]{2,4}[.)]|[A-Z]\))(?P<gap>[ \t]+|$)"
 )
 # Authors who write HTML write headings and list items on one line each.
-_HTML_HEADING = re.compile(r"^\s{0,3}<h([1-6])(?:\s[^>]*)?>(?P<title>.*?)</h\1>\s*$", re.I)
+# An HTML heading alone on its line, maybe inside opening container tags (pasted exports:
+# ``<div class=...><h2>Action Items</h2>``) and followed by void tags (``</h2><br>``, ``<hr>``).
+_HTML_HEADING = re.compile(
+    r"^\s{0,3}(?:<(?:div|section|header|article)\b[^<>]{0,300}>\s*){0,4}"
+    r"<h([1-6])(?:\s[^>]*)?>(?P<title>[^<>]*(?:<[^<>]*>[^<>]*){0,8}?)</h\1>(?:\s*<(?:br|hr)\s*/?>)*\s*$",
+    re.I,
+)
 _HTML_ITEM = re.compile(
     r"^\s*(?:<[ou]l(?:\s[^>]*)?>\s*)?<(li|ul|ol)(?:\s[^>]*)?>(?P<body>[^<\s].*?)(?:</\1>)?(?:\s*</[ou]l>)?\s*$",
     re.I,
@@ -133,7 +142,22 @@ class Paragraph:
     lines: list[Line]
 
 
-Block = Heading | ListItem | Table | Paragraph
+@dataclass
+class Directive:
+    """A correction the author wrote into the document: ``<!-- remediate: ignore|actions|end -->``.
+
+    ``ignore`` skips the next item, or the section of the next heading; ``actions`` makes the
+    next heading an action section; ``end`` ends the action section here. Written on a line of
+    its own before the item or heading, or at the end of the item's or heading's first line.
+    """
+
+    kind: str  # ignore | actions | end
+    line: Line
+
+
+Block = Heading | ListItem | Table | Paragraph | Directive
+
+_DIRECTIVE = re.compile(r"<!--\s*remediate:\s*(ignore|actions|end)\s*-->", re.I)
 
 
 @dataclass
@@ -224,7 +248,10 @@ def weak_heading(line: Line, extra: Sequence[str]) -> Heading | None:
         cls = classify_title(title, extra)
         ending = cls == OTHER and set(title_roots(title)) & _ENDING_ROOTS
         if (
-            cls == ACTION and _words(title) <= 8 and not is_item_marker(title) and names_the_work(title, extra)
+            cls == ACTION
+            and _words(title) <= 8
+            and not is_item_marker(title)
+            and names_the_work(title, extra, every=True)
         ) or ending:
             start = line.text.index(inline.group("rest"), line.indent)
             rest = Chunk.of_line(line, start).strip()
@@ -239,6 +266,11 @@ def weak_heading(line: Line, extra: Sequence[str]) -> Heading | None:
         cls = classify_title(text, extra)
         if cls != UNKNOWN and _words(plain) <= 6 and plain[0].isupper():
             return Heading("bare", PLAIN_LEVEL, text, line, cls)
+    # A question on its own line that asks what is done about it: "What are we doing to prevent
+    # it from happening again?" (longer than a title, but a heading all the same).
+    if plain.endswith("?") and _words(plain) <= 14 and plain[:1].isupper():
+        if classify_title(text, extra) == ACTION:
+            return Heading("bare", PLAIN_LEVEL, text, line, ACTION)
     return None
 
 
@@ -272,15 +304,19 @@ def list_marker(text: str) -> re.Match[str] | None:
 
 
 class _Scanner:
-    def __init__(self, lines: Sequence[Line], extra: Sequence[str]) -> None:
+    def __init__(
+        self, lines: Sequence[Line], extra: Sequence[str], directives: dict[int, list[str]] | None = None
+    ) -> None:
         self.lines = lines
         self.extra = extra
+        # (line number, kind) in document order, consumed as the scan passes them.
+        self.directives = deque(sorted((n, k) for n, kinds in (directives or {}).items() for k in kinds))
         self.blocks: list[Block] = []
         self.labels: dict[str, str] = {}
         self.stack: list[ListItem] = []
 
     def emit(self, block: Block) -> None:
-        if not isinstance(block, ListItem):
+        if not isinstance(block, ListItem | Directive):
             self.stack.clear()
         self.blocks.append(block)
 
@@ -311,6 +347,10 @@ class _Scanner:
         while index < len(lines):
             line = lines[index]
             text = line.text
+            # Directives on lines a block before swallowed (a blank line inside a loose list)
+            # still come before the block that starts here.
+            while self.directives and self.directives[0][0] <= line.number:
+                self.emit(Directive(self.directives.popleft()[1], line))
             if line.blank:
                 index += 1
             elif fence := _FENCE.match(text):
@@ -322,6 +362,10 @@ class _Scanner:
                 index += 1
             elif item := _HTML_ITEM.match(text):
                 self.html_item(line, item)
+                index += 1
+            elif _HTML_PARAGRAPH.match(text):
+                # "<p>Implement X.</p>" (pasted or hand-written HTML): a paragraph of its own.
+                self.emit(Paragraph([line]))
                 index += 1
             elif _HTML.match(text) or text.lstrip().startswith(">"):
                 # Other HTML and block quotes (metadata, notes) hold no items; only their own lines go.
@@ -474,4 +518,14 @@ class _Scanner:
 
 def scan(lines: Sequence[Line], start: int = 0, extra: Sequence[str] = ()) -> Scan:
     """Split the document (from line index ``start``) into blocks."""
-    return _Scanner(lines, extra).run(start)
+    directives: dict[int, list[str]] = {}
+    clean: list[Line] = []
+    for line in lines:
+        if "<!--" in line.text and "remediate" in line.text:
+            kinds = [m.group(1).casefold() for m in _DIRECTIVE.finditer(line.text)]
+            if kinds:
+                directives[line.number] = kinds
+                # Blanked, not removed: offsets stay those of the document, for write-back.
+                line = Line(line.number, line.start, _DIRECTIVE.sub(lambda m: " " * len(m.group(0)), line.text))
+        clean.append(line)
+    return _Scanner(clean, extra, directives).run(start)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from remediate.parsing import refs
 from remediate.parsing.dates import RELATIVE, find_dates, first_date, resolve_relative
 from remediate.parsing.text import strip_decoration, strip_markdown
+from remediate.parsing.vocabulary import PRIORITY_WORDS
 
 _SEP = r"[\s,;:\-–—|]*"
 _LINK = r"\[(?P<text>[^\[\]]*)\]\((?P<url>[^()\s]+)\)"
@@ -57,6 +58,9 @@ _LEADING_STATE = re.compile(
     r"^\s*(?:\*\*|__)?\[?(?P<word>DONE|COMPLETED?|FIXED|TODO|TO ?DO|ONGOING|IN PROGRESS|WIP|OPEN)\]?(?:\*\*|__)?"
     r"(?:\s*[:\-–—]\s*|\s+(?=\S))"
     r"|^\s*(?:\*\*|__)?(?P<word2>Done|Completed|Fixed|Todo|To-do|In progress|Ongoing)(?:\*\*|__)?\s*:\s*"
+    # "(Done) Roll out X", "[in progress] Add Y": a bracketed state of any case before the text
+    r"|^\s*[(\[]\s*(?P<word3>(?i:done|completed?|fixed|todo|to ?do|ongoing|in progress|wip|open|pending"
+    r"|not started))\s*[)\]]\s*[:\-–—]?\s*(?=\S)"
 )
 _OWNER_LABEL = r"(?:owners?|assignee|assigned to|dri|responsible|poc|point of contact|ai owner)"
 # "@dana", "Dana Smith", "dana, lee", and the "dana@" handles some teams write.
@@ -72,11 +76,13 @@ _TRAILING_DUE = re.compile(
     rf"{_SEP}[(\[]?\s*\b{_DUE_LABEL}\s*[:=\-]?\s*(?P<value>[^()\[\]]{{1,40}}?)\s*[)\]]?\s*\.?\s*$",
     re.I,
 )
-_PRIORITY_VALUE = r"(?P<prio>P[0-4]|critical|urgent|highest|high|medium|normal|lowest|low)"
+# Levels and words from the one vocabulary (remediate.parsing.vocabulary), longest first.
+_LEVEL = r"P[0-4]|sev[\s-]?[0-4]"
+_PRIORITY_VALUE = rf"(?P<prio>{_LEVEL}|{'|'.join(sorted(PRIORITY_WORDS, key=len, reverse=True))})"
 _TRAILING_PRIORITY = [
     re.compile(rf"\s*[(\[]\s*{_PRIORITY_VALUE}(?:\s+priority)?\s*[)\]]\s*\.?\s*$", re.I),
     re.compile(rf"{_SEP}\bpriority\s*[:=]\s*{_PRIORITY_VALUE}\s*\.?\s*$", re.I),
-    re.compile(r"(?:\s*[-–—,;]\s*|\s+)(?P<prio>P[0-4])\s*\.?\s*$"),
+    re.compile(r"(?:\s*[-–—,;]\s*|\s+)(?P<prio>P[0-4]|(?i:sev)-?[0-4])\s*\.?\s*$"),
 ]
 _LEADING_PRIORITY = re.compile(
     # "(high) X", "P1: X", and "P1 Add X" (a capitalised word after the level)
@@ -85,7 +91,9 @@ _LEADING_PRIORITY = re.compile(
     re.I,
 )
 _BRACKET_PRIORITY = re.compile(rf"\s*\[\s*{_PRIORITY_VALUE}\s*\]", re.I)
-_META_PAREN = re.compile(r"\s*\((?P<body>[^()]*?\b(?:owner|assignee|due|eta|deadline|priority|P[0-4])\b[^()]*)\)", re.I)
+_META_PAREN = re.compile(
+    r"\s*\((?P<body>[^()]*?\b(?:owner|assignee|due|eta|deadline|priority|P[0-4]|sev-?[0-4])\b[^()]*)\)", re.I
+)
 _INLINE_DUE = re.compile(
     r"\b(?:by|before|due(?:\s+(?:on|by))?|no later than|scheduled for|deadline(?:\s+of)?|eta:?)\s+(?=\S)",
     re.I,
@@ -112,6 +120,7 @@ class Fields:
     priority: str | None = None
     done: bool | None = None
     ref: refs.Ref | None = None
+    all_refs: list[refs.Ref] = field(default_factory=list)  # every reference peeled, as found
     core_end: int = 0  # length of the raw text before a trailing ticket reference
     relative_due: str | None = None  # "2 weeks" when no incident date could resolve it
 
@@ -182,6 +191,7 @@ def _peel_ref(raw: str, fields: Fields) -> str:
             found = refs.reference(groups["ref"])
         if found and match.start() > 0:
             fields.ref = fields.ref or found
+            fields.all_refs.append(found)
             return raw[: match.start()] + match["punct"]
     for pattern in _TRAILING_REFS:
         if match := _tail(pattern, raw):
@@ -192,6 +202,7 @@ def _peel_ref(raw: str, fields: Fields) -> str:
                 found = refs.reference(groups["ref"])
             if found and match.start() > 0:
                 fields.ref = fields.ref or found
+                fields.all_refs.append(found)
                 return raw[: match.start()]
     return raw
 
@@ -245,7 +256,7 @@ def _peel_leading(raw: str, fields: Fields) -> str:
                 fields.done = raw.lstrip()[0] in _DONE_EMOJI
             raw = body
         if match := _LEADING_STATE.match(raw):
-            word = (match["word"] or match["word2"]).casefold()
+            word = (match["word"] or match["word2"] or match["word3"]).casefold()
             if fields.done is None:
                 fields.done = word.startswith(("done", "complete", "fixed"))
             raw = raw[match.end() :]
@@ -262,6 +273,7 @@ def _peel_leading(raw: str, fields: Fields) -> str:
                 found = refs.reference(match["ref"] or match["key"])
             if found:
                 fields.ref = fields.ref or found
+                fields.all_refs.append(found)
                 raw = raw[match.end() :]
         if match := _ITEM_MARKER.match(raw):
             raw = raw[match.end() :]

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from remediate.parsing.vocabulary import priority_level
+
 ItemKind = Literal["list", "checkbox", "table", "prose"]
 
 
@@ -33,6 +35,9 @@ class ActionItem:
     # (before the final punctuation for prose, in the ticket cell for tables).
     span: tuple[int, int] = (0, 0)
     tracker_url: str | None = None  # the link target when the reference was written as a link
+    # Every reference the item names, in order (the first is tracker_ref): a table row may name
+    # a bug in its Bug column and, after a write-back, remediate's ticket after its action text.
+    refs: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The item as the ``--format json`` object documents it."""
@@ -50,7 +55,14 @@ class ActionItem:
             "kind": self.kind,
             "span": list(self.span),
             "tracker_url": self.tracker_url,
+            "refs": list(self.refs),
+            "priority_level": self.priority_level,
         }
+
+    @property
+    def priority_level(self) -> str | None:
+        """The priority as P0-P4 (``[high]`` -> P1), None when it names no known level."""
+        return priority_level(self.priority)
 
 
 @dataclass(frozen=True)

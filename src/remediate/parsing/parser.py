@@ -90,6 +90,8 @@ def parse_text(text: str, *, source: str = "<text>", section_titles: Sequence[st
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
         ref = raw.ref or fields.ref
+        named = [r for r in (raw.ref, *fields.all_refs) if r is not None]
+        refs = tuple(dict.fromkeys(form for r in named for form in (r.key, r.url) if form))
         done = raw.done if raw.done is not None else fields.done
         line = line_of(span[0])
         if fields.relative_due and not (raw.due or fields.due):
@@ -114,6 +116,7 @@ def parse_text(text: str, *, source: str = "<text>", section_titles: Sequence[st
                 kind=raw.kind,  # type: ignore[arg-type]
                 span=span,
                 tracker_url=ref.url if ref else None,
+                refs=refs,
             )
         )
     if not result:

@@ -178,6 +178,12 @@ def action_kind(sentence: str) -> str:
     for passive in _PASSIVE.finditer(text):
         if _verb_of_participle(passive.group("verb").casefold()):
             return DONE
+    # "We have implemented a new load balancer", "We've tightened ...": a past action, told.
+    rest = (
+        tokens[1:] if first in ("we've", "we’ve", "i've", "i’ve") else tokens[2:] if second in ("have", "has") else []
+    )
+    if first in ("we", "i", "we've", "we’ve", "i've", "i’ve") and rest and _verb_of_participle(rest[0].casefold()):
+        return DONE
     return NONE
 
 
@@ -247,11 +253,7 @@ def units(lines: Sequence[Line]) -> list[Chunk]:
             starts_new = re.match(r"[\"'“‘(*_]*[A-Z0-9]", chunk.text) is not None
             # 'Add "a test."' ends a sentence too; a line led by ✅ or ✔️ is marked like a bullet.
             ended = previous.rstrip("\"'”’)]*_").endswith((".", "!", "?", ":", "："))
-            if (
-                ended
-                or is_decoration(chunk.text[0])
-                or (starts_new and not _JOINING_END.search(previous) and len(previous) < 100)
-            ):
+            if ended or is_decoration(chunk.text[0]) or (starts_new and not _JOINING_END.search(previous)):
                 result.append([chunk])
                 continue
             result[-1].append(chunk)

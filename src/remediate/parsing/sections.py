@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from remediate.parsing.blocks import Block, Heading, ListItem, Paragraph, Table
+from remediate.parsing.blocks import Block, Directive, Heading, ListItem, Paragraph, Table
 from remediate.parsing.prose import IMPERATIVE, action_kind
 from remediate.parsing.text import Chunk, Line
 from remediate.parsing.titles import (
@@ -84,6 +84,8 @@ class _Walker:
         self.in_other = False
         self.outline = Outline()
         self._cached: tuple[tuple[int, ...], Context] | None = None
+        self.pending: str | None = None  # an author's directive waiting for its heading or item
+        self.ignoring: Heading | None = None  # a heading the author said to skip, with its sub-headings
 
     def context(self) -> Context | None:
         if self.root is None:
@@ -158,6 +160,22 @@ class _Walker:
 
     def heading(self, heading: Heading, first: bool, following: Block | None = None) -> None:
         cls = heading.cls
+        directive, self.pending = self.pending, None
+        if self.ignoring is not None:
+            under = self.ignoring
+            if (under.strong and (not heading.strong or heading.level > under.level)) or (
+                not under.strong and not heading.strong and heading.level > under.level
+            ):
+                return  # a sub-heading of the skipped section is skipped with it
+            self.ignoring = None
+        if directive == "actions":
+            cls = ACTION
+            first = False  # the author says so: even a first heading opens the section
+        elif directive == "ignore":
+            self.close()  # the author's "not action items": this heading and what it holds
+            self.in_other = True
+            self.ignoring = heading
+            return
         if first and (
             _DOCUMENT_WORDS.search(heading.title)
             or (heading.level == 1 and _DOCUMENT_TITLE.search(heading.title))
@@ -209,10 +227,20 @@ class _Walker:
 
     def walk(self, blocks: Sequence[Block]) -> Outline:
         for index, block in enumerate(blocks):
-            if isinstance(block, Heading):
-                following = blocks[index + 1] if index + 1 < len(blocks) else None
+            if isinstance(block, Directive):
+                if block.kind == "end":
+                    self.close()
+                    self.pending = None
+                else:
+                    self.pending = block.kind
+            elif isinstance(block, Heading):
+                following = next((b for b in blocks[index + 1 :] if not isinstance(b, Directive)), None)
                 self.heading(block, first=index == 0, following=following)
             elif isinstance(block, ListItem | Table | Paragraph):
+                if self.pending == "ignore":
+                    self.pending = None  # the author's "not an item": placed nowhere
+                    continue
+                self.pending = None
                 self.outline.placed.append(Placed(block, self.context(), self.in_other))
         return self.outline
 

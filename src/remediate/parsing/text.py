@@ -170,14 +170,22 @@ def is_decoration(char: str) -> bool:
     return category == "So" or (category == "Sk" and 0x1F3FB <= ord(char) <= 0x1F3FF)
 
 
+# GitHub's emoji shortcodes (":small_orange_diamond:", ":white_check_mark:") used as bullets.
+_SHORTCODE_LEAD = re.compile(r"^(?:\s*:[a-z][a-z0-9_+-]{1,39}:)+\s*")
+_SHORTCODE_TAIL = re.compile(r"(?:\s*:[a-z][a-z0-9_+-]{1,39}:)+\s*$")
+
+
 def strip_decoration(text: str) -> str:
-    """Drop leading/trailing emoji and bullet glyphs such as "•"."""
+    """Drop leading/trailing emoji, emoji shortcodes and bullet glyphs such as "•"."""
     start, end = 0, len(text)
     while start < end and (is_decoration(text[start]) or text[start] in "•·▪●◦ \t"):
         start += 1
     while end > start and (is_decoration(text[end - 1]) or text[end - 1] in " \t"):
         end -= 1
-    return text[start:end]
+    text = text[start:end]
+    if ":" in text:
+        text = _SHORTCODE_TAIL.sub("", _SHORTCODE_LEAD.sub("", text))
+    return text
 
 
 # --- sentences -------------------------------------------------------------------------------

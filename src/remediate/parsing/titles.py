@@ -44,7 +44,7 @@ DEFAULT_SECTION_TITLES = (
 # _ACTION_ROOTS name corrective work, roots in _OTHER_ROOTS name a section that is not it.
 _SURFACE = {
     **dict.fromkeys(
-        ("prevent", "preventive", "preventative", "prevention", "preventions", "preventing"),
+        ("prevent", "preventive", "preventative", "prevention", "preventions", "preventing", "proactive"),
         "prevent",
     ),
     **dict.fromkeys(("corrective", "correction", "corrections", "correcting"), "correct"),
@@ -63,6 +63,8 @@ _SURFACE = {
     **dict.fromkeys(("solution", "solutions"), "solution"),
     **dict.fromkeys(("plan", "plans", "planned"), "plan"),
     **dict.fromkeys(("measure", "measures"), "measure"),
+    **dict.fromkeys(("change", "changes"), "change"),
+    **dict.fromkeys(("recommendation", "recommendations", "recommended"), "recommend"),
     "next": "next",
     "whats": "whats",
     "future": "future",
@@ -70,12 +72,13 @@ _SURFACE = {
     "long": "long",
     "short": "short",
     "term": "term",
-    "taken": "taken",
+    # Work already done during the incident: "Actions taken", "Tasks performed", "Steps executed".
+    **dict.fromkeys(("taken", "performed", "executed", "undertaken", "immediate"), "taken"),
     "fix": "neutral",
     # Sections that are not action items.
     **dict.fromkeys(("timeline", "timelines", "chronology"), "timeline"),
     **dict.fromkeys(("cause", "causes", "root"), "cause"),
-    **dict.fromkeys(("resolution", "resolved", "recovery", "restoration"), "resolution"),
+    **dict.fromkeys(("resolution", "resolved", "resolving", "recovery", "restoration"), "resolution"),
     **dict.fromkeys(("impact", "impacts", "severity", "duration"), "impact"),
     **dict.fromkeys(("summary", "overview", "background", "introduction", "tldr"), "summary"),
     **dict.fromkeys(("lessons", "learned", "learnings", "takeaways", "learn"), "lessons"),
@@ -100,9 +103,14 @@ _OTHER_ROOTS = frozenset(
     "timeline cause resolution impact summary lessons went conclusion appendix qanda checklist "
     "factors incident analysis meta you taken".split()
 )
+#: Roots that name corrective work on their own, whatever else the title says.
+_STRONG_ACTION_ROOTS = frozenset("prevent correct remedy followup todo task improvement".split())
 _VOCABULARY = sorted(word for word in _SURFACE if len(word) >= 5)
 _STOPWORDS = frozenset("a an and or the to of for in on with we our are is be this it from by".split())
 _MARKERS = frozenset({("action", "item"), ("action",), ("todo",), ("task",), ("ai",), ("fixme",)})
+
+
+_TIME_OF_DAY = re.compile(r"^\W{0,3}~?\d{1,2}:\d{2}\b")
 
 
 @lru_cache(maxsize=4096)
@@ -147,15 +155,25 @@ def title_roots(title: str) -> tuple[str, ...]:
 def _has_action_roots(roots: Sequence[str], words: Sequence[str]) -> bool:
     found = set(roots)
     joined = " ".join(words)
-    if found & {"prevent", "correct", "remedy", "followup", "todo", "task", "improvement", "fix"}:
+    # Work done during the incident ("Actions taken", "Tasks performed", "Immediate fixes") is
+    # not action items, unless the title also names prevention or later work.
+    if "taken" in found and not found & {"prevent", "correct", "remedy", "followup", "todo", "future", "next"}:
+        return False
+    # "Incident response and fixes", "Root cause and fix": the fixes of what the title is about.
+    if found & {"fix"} and not found & _STRONG_ACTION_ROOTS and found & _OTHER_ROOTS:
+        return False
+    if found & _STRONG_ACTION_ROOTS or "fix" in found:
         return True
-    if "action" in found and "taken" not in found:
+    # "Recommendations" heads a section of them; "Our recommendations are to:" introduces a list.
+    if "recommend" in found and any(_root(head) == "recommend" for head in _head_words(words)):
+        return True
+    if "action" in found and not found & {"taken", "resolution"}:  # not "Actions taken", "Resolving actions"
         return True
     if "next" in found and found & {"step", "whats", "item", "plan"}:
         return True
     if "future" in found and found & {"work", "plan", "measure"}:
         return True
-    if found & {"long", "short"} and "term" in found and found & {"solution", "plan", "work"}:
+    if found & {"long", "short"} and "term" in found and found & {"solution", "plan", "work", "change"}:
         return True
     # Questions and statements about the work under way: "What we're doing to prevent this",
     # "What are we doing about it?", "What is being done about this?", "What will we do?",
@@ -165,7 +183,10 @@ def _has_action_roots(roots: Sequence[str], words: Sequence[str]) -> bool:
             r"\bwhat (?:we (?:are|will) (?:be )?doing|(?:are|will) we (?:be )?doing|we will do"
             r"|will we do|(?:are )?we (?:are )?going to do)\b|\bwhat(?:s| is) being done\b"
             r"|\b(?:how|what) (?:do|will|can|should|could|are) we (?:going to )?(?:do better|do differently"
-            r"|improve|avoid)\b",
+            r"|improve|avoid)\b"
+            # "What could be done to avoid this in future?", "What can be changed so it does not recur?"
+            r"|\b(?:what|how) (?:could|can|should|will|would|must) (?:be|we) (?:done|do|changed?)\b"
+            r"[\w\s]{0,40}\b(?:avoid|prevent|again|future|recur)",
             joined,
         )
     )
@@ -191,7 +212,8 @@ def _matches_extra(roots: Sequence[str], extra: Iterable[str]) -> bool:
 # name the work itself ("... Measures", "... Actions", "Next Steps", "Task List").
 _HEAD_CUT = frozenset("to for of on in against from with by that which after before about".split())
 _WORK_HEADS = frozenset(
-    "prevent correct remedy action item task step improvement fix followup todo solution plan measure work".split()
+    "prevent correct remedy action item task step improvement fix followup todo solution plan measure work "
+    "recommend".split()
 )
 
 
@@ -224,13 +246,18 @@ def _is_work_head(word: str) -> bool:
     return word == "fix" or _root(word) in _WORK_HEADS
 
 
-def names_the_work(title: str, extra: Sequence[str] = ()) -> bool:
+def names_the_work(title: str, extra: Sequence[str] = (), *, every: bool = False) -> bool:
     """An action title whose head noun is the work ("Task List", "Corrective Actions"), not a
-    title where an action word only qualifies something else ("Task Review")."""
+    title where an action word only qualifies something else ("Task Review").
+
+    ``every``: each conjunct must name the work ("Actions and follow-ups"), not only one of them
+    ("Action or events" is a timeline label).
+    """
     words = title_words(title)
     if _matches_extra(title_roots(title), extra) or "what" in words:
         return True
-    return any(_is_work_head(word) for word in _head_words(words))
+    heads = _head_words(words)
+    return (all if every else any)(_is_work_head(word) for word in heads) and bool(heads)
 
 
 def only_title_words(title: str) -> bool:
@@ -248,6 +275,8 @@ def classify_title(title: str, extra: Sequence[str] = ()) -> str:
     words = title_words(title)
     if not words:
         return OTHER
+    if _TIME_OF_DAY.match(strip_markdown(title)):
+        return OTHER  # "4:09-4:56 PM: Post-Incident Follow-up" is a timeline entry
     roots = title_roots(title)
     if len(words) <= 12 and _matches_extra(roots, extra):
         return ACTION

@@ -6,9 +6,8 @@ become ``event=log logger=... message=...``. Exceptions are folded into an ``err
 traceback too, escaped onto the same line, only with ``--debug``), so every event is one line.
 
 Secrets: error messages are written to say which variable to set, never its value; as a second
-line of defence every value of a secret-looking environment variable (``*TOKEN*``, ``*PASSWORD*``,
-``*SECRET*``, ``*_KEY``, ``*_PAT``, ``*WEBHOOK*``) and the database password are replaced by
-``***`` before a line is written.
+line of defence every line goes through :func:`remediate.secrets.scrub` with the values of the
+secret-looking environment variables and the database password before it is written.
 """
 
 from __future__ import annotations
@@ -22,17 +21,9 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-_SECRET_NAME = re.compile(r"TOKEN|PASSWORD|PASSWD|SECRET|_KEY$|^KEY$|APIKEY|_PAT$|WEBHOOK|CREDENTIAL")
+from remediate.secrets import scrub, secret_values
+
 _BARE = re.compile(r"^[A-Za-z0-9_.:/@+-]+$")
-#: Shorter values are not masked: they would mask ordinary words and numbers in every line.
-MIN_SECRET_LENGTH = 6
-
-
-def secret_values(environ: Mapping[str, str], extra: Iterable[str | None] = ()) -> list[str]:
-    """The values to mask: secret-looking environment variables plus ``extra`` (e.g. a DB password)."""
-    found = {value for name, value in environ.items() if _SECRET_NAME.search(name.upper())}
-    found.update(value for value in extra if value)
-    return sorted((v for v in found if len(v) >= MIN_SECRET_LENGTH), key=len, reverse=True)
 
 
 def _value(value: Any) -> str:
@@ -82,18 +73,8 @@ class StructuredFormatter(logging.Formatter):
         return self.mask(line)
 
     def mask(self, line: str) -> str:
-        """Replace every known secret value with ``***``; keep the line one line."""
-        return mask(line, self.secrets).replace("\n", "\\n")
-
-
-def mask(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret value (raw or JSON-escaped) replaced by ``***``."""
-    for secret in secrets:
-        text = text.replace(secret, "***")
-        escaped = json.dumps(secret)[1:-1]
-        if escaped != secret:
-            text = text.replace(escaped, "***")
-    return text
+        """Scrub the line (see remediate.secrets); keep it one line."""
+        return scrub(line, self.secrets).replace("\n", "\\n")
 
 
 def configure(

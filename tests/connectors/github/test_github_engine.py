@@ -263,3 +263,37 @@ def test_refresh_full_sees_a_deletion_the_incremental_read_cannot(tmp_path: Path
         settings(), database_url=db, tracker="github", options={"repo": REPO}, environ=env(fake), full=True
     )
     assert [(c.key, c.missing) for c in full] == [(key, "deleted")]
+
+
+def test_doctor_finds_the_tickets_two_databases_filed_for_one_item(
+    tmp_path: Path, fake: FakeGitHub, monkeypatch: object
+) -> None:
+    import pytest
+    from remediate_github.connector import GitHubConnector
+
+    from remediate.doctor import run_checks
+    from remediate.jobs import audit_snapshot
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS[:3])
+    config = tmp_path / "remediate.toml"
+    config.write_text(
+        f'tracker = "github"\n[connectors.github]\nrepo = "{REPO}"\n[connectors.github.pacing]\n'
+        + "".join(f"{k} = {v}\n" for k, v in TEST_PACING.items()),
+        encoding="utf-8",
+    )
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    environ = {**env(fake), "REMEDIATE_CONFIG": str(config)}
+    sync_paths([str(doc)], settings(), database_url=db, tracker="github", options={"repo": REPO}, environ=env(fake))
+    healthy = {c.name: c for c in run_checks(config, db, environ)}
+    assert healthy["duplicates"].status == "ok", healthy
+    monkeypatch.setattr(GitHubConnector, "find", lambda self, drafts: {})  # another database, racing
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    sync_paths([str(doc)], settings(), database_url=other, tracker="github", options={"repo": REPO}, environ=env(fake))
+    monkeypatch.undo()
+    checks = {c.name: c for c in run_checks(config, db, environ)}
+    assert (
+        checks["duplicates"].status == "warn" and "3 item(s) have more than one ticket" in checks["duplicates"].detail
+    )
+    assert "remediate dedupe --apply" in (checks["duplicates"].fix or "")
+    assert sorted(d.kind for d in audit_snapshot(settings(), database_url=db).drift) == ["duplicate_tickets"] * 3

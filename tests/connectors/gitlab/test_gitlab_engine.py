@@ -134,3 +134,41 @@ def test_rate_limits_wait_as_told_within_the_bound(make_connector, fake: FakeGit
     with pytest.raises(RateLimited, match="max_total_wait"):
         list(connector.create([make_draft(2)]))
     assert len(fake.issues(PROJECT)) == 1
+
+
+def test_slow_gitlab_gives_up_within_the_total_wait() -> None:
+    """Every answer takes 5 s; timeout 2 s, max_total_wait 3.5 s: one clear line after 3.5 s.
+
+    The first attempt times out after 2 s, the backoff takes 1 s, the second attempt gets the
+    0.5 s that are left instead of another 2 s. Without the shrinking it would end after 5 s.
+    """
+    import time
+
+    import pytest
+    from remediate_gitlab import GitLabConnector
+    from remediate_gitlab.config import Config
+
+    from remediate.connectors import ConnectorContext, MemoryCache
+    from remediate.errors import Unavailable
+    from remediate.testing import make_draft
+    from tests.connectors.gitlab.conftest import PROJECT
+    from tests.fakes.gitlab import FakeGitLab
+
+    with FakeGitLab() as slow:
+        slow.add_project(PROJECT)
+        slow.latency = 5.0
+        config = Config.model_validate(
+            {"project": PROJECT, "pacing": {"timeout": 2, "backoff": 1, "max_total_wait": 3.5}}
+        )
+        context = ConnectorContext(env={"GITLAB_TOKEN": slow.token, "GITLAB_URL": slow.url}, cache=MemoryCache())
+        connector = GitLabConnector(config, context, clock=time.monotonic, sleep=time.sleep)
+        started = time.monotonic()
+        with pytest.raises(Unavailable) as caught:
+            list(connector.create([make_draft(1)]))
+        elapsed = time.monotonic() - started
+        slow.latency = 0.0
+    message = str(caught.value)
+    assert message.startswith("gitlab: GitLab did not answer within 3.5 s (GET /projects/"), message
+    assert "last attempt: ReadTimeout" in message and "[connectors.gitlab.pacing] max_total_wait" in message
+    assert "\n" not in message
+    assert 3.3 <= elapsed < 4.6, elapsed  # without the shrinking: 5 s

@@ -193,3 +193,19 @@ def test_missing_done_transition_says_which_setting(fake: FakeJira, make: MakeCo
     with pytest.raises(Conflict) as info:
         list(make(fake, done_transition="Ship it").create([draft(1, done=True)]))
     assert "done_transition" in str(info.value) and "In Progress" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("written", "jira"),
+    [("[high]", "High"), ("sev0", "Highest"), ("SEV-2", "Medium"), ("Low", "Low"), ("P4", "Lowest")],
+)
+def test_priority_words_reach_jira_as_their_level(written: str, jira: str) -> None:
+    """One normalisation (priority_level) for every consumer: "[high]" is High in Jira, not the default."""
+    from remediate_jira.config import Config
+    from remediate_jira.fields import FieldBuilder
+
+    from remediate.testing import make_draft
+
+    builder = FieldBuilder(Config(project="OPS"), "cloud", 3)
+    assert builder.priority(make_draft(1, priority=written)) == {"name": jira}
+    assert builder.priority(make_draft(1, priority="whenever")) is None
