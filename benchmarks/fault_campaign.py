@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261203)
     parser.add_argument("--kill-points", type=int, default=60, help="kill at each of the first N requests")
     parser.add_argument("--kill-items", type=int, default=40, help="items of the killed syncs")
+    parser.add_argument("--kill-trackers", default="github,jira-cloud,jira-dc", help="trackers of the killed syncs")
     parser.add_argument("--workers", default="2,4,8", help="concurrent syncs on one database")
     parser.add_argument("--postgres", metavar="URL", help="PostgreSQL admin URL for the concurrent runs")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             report(figures, verdict.ok and created == 0, f"{verdict}; clean rerun created {created}")
     if "kills" in wanted:
         points = list(range(1, args.kill_points + 1))
-        for kind in ("github", "jira-cloud", "jira-dc"):
+        for kind in args.kill_trackers.split(","):
             figures, failures = scratch(lambda w, k=kind: kill_scenario(k, args.kill_items, points, w, both=True))
             report(figures, not failures, failures[:3])
     if "concurrent" in wanted:
