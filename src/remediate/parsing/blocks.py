@@ -32,7 +32,8 @@ _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _ATX = re.compile(r"^\s{0,3}(#{1,6})((?:[ \t].*)?|[^\s#0-9!].*)$")
 _SETEXT = re.compile(r"^\s{0,3}(=+|-{2,})\s*$")
 _THEMATIC = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
-_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
+# Possessive runs: "\s*\|?\s*" and "\s*)*\|?\s*$" split a run of spaces in n ways (quadratic per line).
+_TABLE_SEP = re.compile(r"^\s*+\|?\s*+:?-++:?\s*+(?:\|\s*+:?-++:?\s*+)*+\|?\s*+$")
 _LINKDEF = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*(\S+)")
 # One paragraph written as HTML on one line, with words in it: read like a Markdown paragraph.
 _HTML_PARAGRAPH = re.compile(r"^\s{0,3}<p(?:\s[^<>]{0,200})?>(?=[^<>]*[A-Za-z]{2})", re.I)
