@@ -72,12 +72,16 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "table_rows": _table_rows,
     "table_pipes": _long_table_row,
     "pipes_line": lambda n: "|" * n + "\n",
+    "table_cell_dashes": lambda n: "| Action Item | Bug |\n|---|---|\n| Fix the alert | " + repeat("-1", n) + " |\n",
+    "table_separator_spaces": lambda n: "| Action Item |\n|" + " " * n + "-|\n",
     "pipe_separator": lambda n: "| a |\n|" + repeat("-|", n) + "\n",
     # HTML
     "html_soup": lambda n: repeat("<li><ul>", n) + "\n",
     "html_soup_lines": lambda n: repeat("<li><ul>x\n", n),
     "html_heading_soup": lambda n: "<h2>" + repeat("<h2>a", n) + "\n",
     "html_comment_open": lambda n: repeat("<!-- a\n", n),
+    "html_item_spaces": lambda n: "<li>Add" + " " * n + "x\n",
+    "indented_label": lambda n: "## Action items\n\n" + " " * n + "action x\n",
     # pseudo-headings
     "colon_lines": lambda n: repeat("Corrective measures going forward:\n", n),
     "bold_lines": lambda n: repeat("**bold**\n", n),

@@ -68,6 +68,8 @@ CASES = [
     ("table_rows", 10_000),
     ("table_pipes", 10_000),  # one row with thousands of "|"
     ("pipe_separator", 10_000),
+    ("table_cell_dashes", 10_000),  # a ticket cell "-1-1-1..."
+    ("html_item_spaces", 10_000),  # "<li>Add      ...   x"
     ("html_soup", 10_000),  # "<li><ul>" repeated
     ("html_soup_lines", 10_000),
     ("html_comment_open", 10_000),

@@ -47,7 +47,9 @@ _LIST = re.compile(
     r"|\d{1,3}-(?=[ \t])|o(?=\t)"  # "1- Do X"; "o<TAB>" is a word processor's second-level bullet
     r"|\((?:\d{1,3}|[a-zA-Z]|[ivx]{1,4})\)|[a-z][.)]|[ivx]{2,4}[.)]|[A-Z]\))(?P<gap>[ \t]+|$)"
 )
-# Authors who write HTML write headings and list items on one line each.
+# Authors who write HTML write headings and list items on one line each. In _HTML_ITEM a body
+# followed by no "</li>" never ends inside a run of spaces (it would end one character earlier),
+# so "(?<!\s)" spares a rescan of the run from each of its characters.
 # An HTML heading alone on its line, maybe inside opening container tags (pasted exports:
 # ``<div class=...><h2>Action Items</h2>``) and followed by void tags (``</h2><br>``, ``<hr>``).
 _HTML_HEADING = re.compile(
@@ -56,7 +58,8 @@ _HTML_HEADING = re.compile(
     re.I,
 )
 _HTML_ITEM = re.compile(
-    r"^\s*(?:<[ou]l(?:\s[^>]*)?>\s*)?<(li|ul|ol)(?:\s[^>]*)?>(?P<body>[^<\s].*?)(?:</\1>)?(?:\s*</[ou]l>)?\s*$",
+    r"^\s*(?:<[ou]l(?:\s[^>]*)?>\s*)?<(li|ul|ol)(?:\s[^>]*)?>(?P<body>[^<\s].*?)"
+    r"(?:</\1>(?:\s*+</[ou]l>)?\s*+$|(?<!\s)(?:\s*+</[ou]l>)?\s*+$)",
     re.I,
 )
 _BARE_CHECKBOX = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>)(?P<gap>)(?=\[[ xX]\][ \t])")
