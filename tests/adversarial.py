@@ -94,6 +94,7 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "handles_line": lambda n: "## Action items\n\n- Fix " + repeat("@a ", n) + "\n",
     "refs_line": lambda n: "## Action items\n\n- Fix " + repeat("(OPS-1) ", n) + "\n",
     "urls_line": lambda n: "## Action items\n\n- Fix " + repeat("https://a/b ", n) + "\n",
+    "shortcodes_line": lambda n: "## Action items\n\n- Fix " + repeat(":ab: ", n) + "x\n",
     "front_matter_open": lambda n: "---\n" + repeat("key: value\n", n),
     # line endings
     "crlf_items": lambda n: "## Action items\r\n\r\n" + repeat("- Add an alert for disk usage\r\n", n),

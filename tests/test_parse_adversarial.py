@@ -79,6 +79,7 @@ CASES = [
     ("setext_lines", 10_000),
     ("underscores", 20_000),  # a run of "_"
     ("stars", 20_000),  # a run of "*"
+    ("shortcodes_line", 10_000),  # ":ab: :ab: ... x"
     ("crlf_items", 10_000),
     ("checkbox_items", 10_000),
 ]

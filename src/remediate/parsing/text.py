@@ -251,7 +251,28 @@ def is_decoration(char: str) -> bool:
 
 # GitHub's emoji shortcodes (":small_orange_diamond:", ":white_check_mark:") used as bullets.
 _SHORTCODE_LEAD = re.compile(r"^(?:\s*:[a-z][a-z0-9_+-]{1,39}:)+\s*")
-_SHORTCODE_TAIL = re.compile(r"(?:\s*:[a-z][a-z0-9_+-]{1,39}:)+\s*$")
+_SHORTCODE = re.compile(r":[a-z][a-z0-9_+-]{1,39}:")
+
+
+def _strip_shortcode_tail(text: str) -> str:
+    """Without trailing shortcodes, peeled from the end.
+
+    What ``re.sub(r"(?:\\s*:[a-z][a-z0-9_+-]{1,39}:)+\\s*$", "", text)`` gives; that search
+    retried the chain from every shortcode of ":ab: :ab: ... x" (quadratic).
+    """
+    end = len(text)
+    while end and text[end - 1].isspace():
+        end -= 1
+    cut = None
+    while end >= 4 and text[end - 1] == ":":
+        opener = text.rfind(":", max(0, end - 42), end - 1)
+        if opener == -1 or not _SHORTCODE.fullmatch(text, opener, end):
+            break
+        end = opener
+        while end and text[end - 1].isspace():
+            end -= 1
+        cut = end
+    return text if cut is None else text[:cut]
 
 
 def strip_decoration(text: str) -> str:
@@ -263,7 +284,7 @@ def strip_decoration(text: str) -> str:
         end -= 1
     text = text[start:end]
     if ":" in text:
-        text = _SHORTCODE_TAIL.sub("", _SHORTCODE_LEAD.sub("", text))
+        text = _strip_shortcode_tail(_SHORTCODE_LEAD.sub("", text))
     return text
 
 
