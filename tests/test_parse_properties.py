@@ -45,7 +45,9 @@ HEADINGS = st.sampled_from(
         "<h2>Action items</h2>",
     ]
 )
-INLINE = st.sampled_from(["*", "_", "**", "`", "[", "](", ")", "<", ">", "~~", "(", ":", "|", " ", "#", "@bob", "OPS-1"])
+INLINE = st.sampled_from(
+    ["*", "_", "**", "`", "[", "](", ")", "<", ">", "~~", "(", ":", "|", " ", "#", "@bob", "OPS-1"]
+)
 
 
 @st.composite
@@ -68,7 +70,9 @@ def fragment(draw: st.DrawFn) -> str:
         return f"{' ' * draw(st.integers(1, 6))}- {decorated}"
     if kind == 5:
         rows = draw(st.lists(PHRASE, min_size=1, max_size=3))
-        return "| Action Item | Owner | Bug |\n|---|---|---|\n" + "\n".join(f"| {r.capitalize()} | bob | |" for r in rows)
+        return "| Action Item | Owner | Bug |\n|---|---|---|\n" + "\n".join(
+            f"| {r.capitalize()} | bob | |" for r in rows
+        )
     if kind == 6:
         return f"{decorated.capitalize()}."
     if kind == 7:

@@ -40,6 +40,7 @@ def _trailing(guard: str, body: str, flags: int = 0) -> re.Pattern[str]:
     _UNGUARDED[pattern] = re.compile(body, flags)
     return pattern
 
+
 _LINK = r"\[(?P<text>[^\[\]]*)\]\((?P<url>[^()\s]+)\)"
 _REF_TOKEN = r"(?P<ref>#\d{1,7}|[\w.-]+/[\w.-]+#\d+|[A-Z][A-Z0-9_]{1,9}-\d{1,7}|https?://[^\s()\[\]]+)"
 
@@ -88,7 +89,7 @@ _LEADING_STATE = re.compile(
 _OWNER_LABEL = r"(?:owners?|assignee|assigned to|dri|responsible|poc|point of contact|ai owner)"
 # "@dana", "Dana Smith", "dana, lee", and the "dana@" handles some teams write.
 _OWNER_VALUE = r"(?P<owner>@?[\w][\w.'\-/]*@?(?:\s+[A-Z][a-z][\w.'\-]*)?(?:\s*(?:,|&|\band\b)\s*@?[\w][\w.'\-/]*@?)*)"
-_CLOSE_END = rf"\s*+(?:[)\]]\s*+)?(?:\.\s*+)?$"  # "\s*[)\]]?\s*\.?\s*$"
+_CLOSE_END = r"\s*+(?:[)\]]\s*+)?(?:\.\s*+)?$"  # "\s*[)\]]?\s*\.?\s*$"
 _TRAILING_OWNER = _trailing(
     _SEP_GUARD, rf"{_SEP}(?:[(\[]\s*+)?\b{_OWNER_LABEL}\s*+[:=\-]\s*+{_OWNER_VALUE}{_CLOSE_END}", re.I
 )
@@ -120,7 +121,8 @@ _LEADING_PRIORITY = re.compile(
 _BRACKET_PRIORITY = re.compile(rf"(?<!\s)\s*+\[\s*+{_PRIORITY_VALUE}\s*+\]", re.I)
 # Atomic: once a body holds one of the words, a later one cannot make it end differently.
 _META_PAREN = re.compile(
-    r"(?<!\s)\s*+\((?P<body>(?>[^()]*?\b(?:owner|assignee|due|eta|deadline|priority|P[0-4]|sev-?[0-4])\b)[^()]*+)\)", re.I
+    r"(?<!\s)\s*+\((?P<body>(?>[^()]*?\b(?:owner|assignee|due|eta|deadline|priority|P[0-4]|sev-?[0-4])\b)[^()]*+)\)",
+    re.I,
 )
 _INLINE_DUE = re.compile(
     r"\b(?:by|before|due(?:\s+(?:on|by))?|no later than|scheduled for|deadline(?:\s+of)?|eta:?)\s+(?=\S)",
