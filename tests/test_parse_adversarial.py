@@ -110,3 +110,27 @@ def test_whitespace_inside_an_item_is_scanned_once() -> None:
     big = "## Action items\n\n" + "".join(make(300).split("\n\n", 1)[1] for _ in range(40))
     ratio = min(_fastest(big, 2) / max(_fastest(little, 3), 1e-9) for _ in range(2))
     assert ratio <= LIMIT, f"10x the spaces took {ratio:.1f}x the time"
+
+
+def test_write_back_into_a_long_table_is_linear() -> None:
+    """Each table item's insertion found its line by scanning the document from the start and its
+    header by walking up its table: quadratic in the rows of one table."""
+    from remediate.connectors import TicketRef
+    from remediate.writeback import insertion
+
+    def cost(rows: int) -> float:
+        text = SHAPES["table_rows"](rows * 40).replace(" OPS-1 ", " ")
+        items = parse_text(text).action_items
+        ref = TicketRef("local", "LOCAL-1")
+        best = float("inf")
+        for _ in range(3):
+            gc.collect()
+            start = time.process_time()
+            copy = (text + " ")[:-1]  # a new string: nothing cached from an earlier measurement
+            for item in items:
+                insertion(copy, item, ref)
+            best = min(best, time.process_time() - start)
+        return best
+
+    ratio = min(cost(3_000) / max(cost(300), 1e-9) for _ in range(2))
+    assert ratio <= LIMIT, f"10x the rows took {ratio:.1f}x the time"
