@@ -38,6 +38,7 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "unclosed_emphasis": lambda n: repeat("*a _b `c ", n),
     "unclosed_emphasis_item": lambda n: "## Action items\n\n- " + repeat("*a _b `c ", n) + "\n",
     "dash_line": lambda n: repeat("- ", n) + "x\n",
+    "dash_line_item": lambda n: "## Action items\n\n" + repeat("- ", n) + "x\n",
     "link_open": lambda n: repeat("[a](", n),
     "link_open_item": lambda n: "## Action items\n\n- Fix " + repeat("[a](", n) + "\n",
     "brackets_item": lambda n: "## Action items\n\n- Fix " + repeat("[a]", n) + "\n",

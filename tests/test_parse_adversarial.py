@@ -53,6 +53,7 @@ CASES = [
     ("unclosed_emphasis", 10_000),  # "*a _b `c " repeated
     ("unclosed_emphasis_item", 10_000),
     ("dash_line", 10_000),  # "- - - ..." on one line
+    ("dash_line_item", 10_000),  # the same under an action heading
     ("link_open", 10_000),  # "[a](" repeated
     ("link_open_item", 10_000),
     ("headings", 10_000),  # "# h" lines
@@ -73,6 +74,7 @@ CASES = [
     ("html_soup", 10_000),  # "<li><ul>" repeated
     ("html_soup_lines", 10_000),
     ("html_comment_open", 10_000),
+    ("indented_label", 10_000),  # a paragraph line after thousands of spaces
     ("colon_lines", 10_000),  # pseudo-headings "Corrective measures going forward:"
     ("bold_lines", 10_000),  # "**bold**" lines
     ("caps_lines", 10_000),
