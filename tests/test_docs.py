@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+import pytest
 
 from remediate.settings import Settings
 from tests.support import REPO
@@ -25,6 +28,24 @@ def test_quick_start_has_exactly_two_commands() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert quick_start_commands()[1] in ci.splitlines()
+    # Lint, format and types gate CI too (after the tests, under `set -e`).
+    assert "set -euo pipefail" in ci
+    for step in ("ruff check .", "ruff format --check .", "mypy --strict src connectors"):
+        assert step in ci, step
+
+
+def test_the_lint_gate_fails_on_a_lint_error(tmp_path: Path) -> None:
+    """The exact ruff step CI runs exits non-zero on an unused import (so a lint error is red)."""
+    import shutil
+    import subprocess
+
+    ruff = shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed here (pip install -e '.[dev]')")
+    (tmp_path / "pyproject.toml").write_text((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    (tmp_path / "bad.py").write_text("import os\n")
+    result = subprocess.run([ruff, "check", "."], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "F401" in result.stdout
 
 
 def test_example_config_names_every_setting() -> None:

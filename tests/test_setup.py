@@ -311,3 +311,31 @@ def test_init_without_a_required_tracker_setting_is_one_line_and_writes_nothing(
     assert result.returncode == 2
     assert result.stderr.strip().endswith("[connectors.github] repo <- Field required (or set GITHUB_REPOSITORY)")
     assert "Traceback" not in result.stderr and not target.exists()
+
+
+@pytest.mark.parametrize(
+    ("tracker", "table", "env", "missing"),
+    [
+        ("github", 'repo = "acme/api"', {}, "GITHUB_TOKEN is not set"),
+        ("gitlab", 'project = "acme/api"', {}, "GITLAB_TOKEN is not set"),
+        ("jira", 'project = "OPS"', {"JIRA_URL": "https://acme.atlassian.net"}, "JIRA_"),
+        ("jira", 'project = "OPS"', {"JIRA_PAT": "x"}, "JIRA_URL"),
+    ],
+)
+def test_doctor_offline_fails_on_the_variables_the_tracker_needs(
+    tmp_path: Path, tracker: str, table: str, env: dict[str, str], missing: str
+) -> None:
+    """Offline means no request, not no check: a missing token is a failure, not "all good"."""
+    config = tmp_path / "remediate.toml"
+    config.write_text(f'[connectors.{tracker}]\n{table}\n[digest]\nchannel = "slack"\n', encoding="utf-8")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GITLAB_", "JIRA_", "REMEDIATE_"))}
+    code, checks = doctor_json("--offline", "--tracker", tracker, "--config", str(config), env={**clean, **env})
+    assert code == 1 and checks["credentials"]["status"] == "fail", checks
+    assert (
+        missing in checks["credentials"]["detail"] and "REMEDIATE_SLACK_WEBHOOK_URL" in checks["credentials"]["detail"]
+    )
+    fixed = {**clean, **env, "GITHUB_TOKEN": "t", "GITLAB_TOKEN": "t", "JIRA_URL": "https://acme.atlassian.net"}
+    fixed |= {"JIRA_PAT": "t", "REMEDIATE_SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/x"}
+    code, checks = doctor_json("--offline", "--tracker", tracker, "--config", str(config), env=fixed)
+    assert checks["credentials"]["status"] == "ok", checks
+    assert "t" not in checks["credentials"]["detail"].split(), "names, never values"

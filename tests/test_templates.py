@@ -80,3 +80,28 @@ def test_packaged_templates_are_installed() -> None:
         "digest.subject.j2",
         "audit.html.j2",
     } <= names
+
+
+def test_slack_links_ticket_keys_and_escapes_what_it_prints(tmp_path: Path, db: str) -> None:
+    from types import SimpleNamespace
+
+    (tmp_path / "t.slack.j2").write_text("{{ a|slack_ticket }} {{ b|slack_ticket }} {{ c|slack_ticket }}")
+    linked = SimpleNamespace(key="acme/api#3", url="https://github.com/acme/api/issues/3?a=1&b=2")
+    plain = SimpleNamespace(key="OPS<1>", url=None)
+    hostile = SimpleNamespace(key="X|Y", url="javascript:alert(1)")
+    assert render(tmp_path, "t.slack.j2", a=linked, b=plain, c=hostile) == (
+        "<https://github.com/acme/api/issues/3?a=1&amp;b=2|acme/api#3> OPS&lt;1&gt; X¦Y"
+    )
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(db)
+    with engine.begin() as conn:  # give the known tickets URLs, as GitHub and Jira links have
+        conn.execute(sa.text("UPDATE link SET url = 'https://tracker.example/browse/' || key"))
+    engine.dispose()
+    digest = build_digest_for(Settings(), database_url=db, as_of=known.AS_OF)
+    slack = render(None, "digest.slack.j2", digest=digest)
+    html = render(None, "digest.html.j2", digest=digest)
+    keys = [row.item.key for group in digest.by_owner for row in group.items]
+    assert keys and all(f"<https://tracker.example/browse/{k}|{k}>" in slack for k in keys)
+    soon = [item.key for item in digest.due_soon if item.key]
+    assert all(f'<a href="https://tracker.example/browse/{k}">{k}</a>' in html for k in soon)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -78,6 +78,11 @@ class GitHubConnector:
         self.reader = StateReader(config, self.api, self.refs, context.cache)
         self.tracking = TrackingIssues(config, self.api, self.refs)
         self._warned_owners: set[str] = set()
+
+    @classmethod
+    def credentials_problem(cls, config: Any, env: Mapping[str, str]) -> str | None:
+        """What the environment lacks for GitHub, without a request (None: nothing)."""
+        return None if env.get("GITHUB_TOKEN", "").strip() else "GITHUB_TOKEN is not set"
 
     @classmethod
     def from_config(cls, config: Any, context: ConnectorContext) -> GitHubConnector:

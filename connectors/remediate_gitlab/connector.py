@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -78,6 +78,11 @@ class GitLabConnector:
         self._base = f"/projects/{project_path(config.project)}"
         self._users: dict[str, int | None] = {}
         self._warned_owners: set[str] = set()
+
+    @classmethod
+    def credentials_problem(cls, config: Any, env: Mapping[str, str]) -> str | None:
+        """What the environment lacks for GitLab, without a request (None: nothing)."""
+        return None if env.get("GITLAB_TOKEN", "").strip() else "GITLAB_TOKEN is not set"
 
     @classmethod
     def from_config(cls, config: Any, context: ConnectorContext) -> GitLabConnector:

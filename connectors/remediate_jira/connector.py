@@ -68,6 +68,19 @@ class JiraConnector:
         self._site: Site | None = None
 
     @classmethod
+    def credentials_problem(cls, config: Any, env: Mapping[str, str]) -> str | None:
+        """What the environment lacks for Jira (site and credentials), without a request."""
+        from remediate.errors import RemediateError
+        from remediate_jira.auth import choose_credentials, site_url
+
+        try:
+            site_url(config.url, env)
+            choose_credentials(env, None if config.deployment == "auto" else config.deployment)
+        except RemediateError as exc:
+            return str(exc).removeprefix("jira: ")
+        return None
+
+    @classmethod
     def from_config(cls, config: Any, context: ConnectorContext) -> Self:
         """Build the connector; no request is made until the first call."""
         return cls(config, context)
@@ -123,10 +136,10 @@ class JiraConnector:
         return recovery.find_all(self.site, drafts)
 
     def close_duplicate(self, ref: TicketRef, original: TicketRef) -> None:
-        """Comment why, swap the marker label for ``remediate-duplicate``, and move it to done."""
+        """Comment why, move it to done, then swap the marker label for ``remediate-duplicate``."""
         site = self.site
         target = ref.remote_id or ref.key
-        what = f"closing {ref.key} as a duplicate of {original.key}"
+        what = f"close {ref.key} as a duplicate of {original.key}"  # "while trying to ..."
         note = (
             f"Duplicate of {original.key}: both issues were filed by remediate for the same action item "
             "(two syncs on separate databases ran at once). Closed by remediate dedupe --apply."
@@ -141,8 +154,11 @@ class JiraConnector:
             body={"body": markup.comment(note, site.fields.api_version)},
             idempotent=False,
         )
-        site.transport.request("PUT", f"issue/{target}", what, body={"fields": {"labels": [*kept, DUPLICATE_LABEL]}})
+        # Done first, the marker swap last: until the swap the issue keeps its marker, so a close that
+        # stops halfway (a fault, a kill) is found and finished by the next dedupe. In the other
+        # order a failed transition left an open duplicate no search would find again.
         workflow.set_done(site, ref, True)
+        site.transport.request("PUT", f"issue/{target}", what, body={"fields": {"labels": [*kept, DUPLICATE_LABEL]}})
 
     def create(self, drafts: Sequence[TicketDraft]) -> Iterator[Created]:
         """Bulk-create issues 50 at a time, yielding each as soon as Jira confirms it."""

@@ -241,9 +241,11 @@ class Transport:
                 with self.translate(what):
                     return fn()
             except (RateLimited, MaybeApplied) as err:
-                retryable = isinstance(err, RateLimited) or (
-                    idempotent and isinstance(err, MaybeApplied) and err.transient
-                )
+                # An idempotent request may be sent again after any 5xx, a 500 included: Data
+                # Center answers 500 for passing trouble too, and a recovery that reads issues
+                # one by one must not end a whole sync on the first of them (fault campaign).
+                # ``transient`` only decides whether a write that may have been applied is retried.
+                retryable = isinstance(err, RateLimited) or (idempotent and isinstance(err, MaybeApplied))
                 if not retryable:
                     raise
                 if attempt >= self.max_retries:

@@ -183,6 +183,8 @@ class Connector(Protocol):
 
     name: ClassVar[str]  # the entry-point name, e.g. "github"
     Config: ClassVar[type[BaseModel]]  # validates [connectors.<name>]; secrets come from env
+    # Optional: ``credentials_problem(config, env) -> str | None`` (a classmethod) says, without
+    # any request, what the environment lacks for this tracker (``remediate doctor --offline``).
     # Optional: config keys taken from environment variables when the config and the options
     # leave them unset, e.g. {"repo": "GITHUB_REPOSITORY"}. Never secrets (those are read by
     # the connector from ConnectorContext.env).

@@ -127,11 +127,31 @@ def stored_drafts(session: Session, tracker: str) -> tuple[list[TicketDraft], di
 
 
 def close(connector: Connector, duplicates: Sequence[Duplicate]) -> list[TicketRef]:
-    """Close every extra ticket as a duplicate of the kept one; return those closed."""
+    """Close every extra ticket as a duplicate of the kept one; return those closed.
+
+    A tracker that keeps failing on one ticket (:class:`~remediate.errors.Unavailable`) does not
+    stop the others: each close is retry-safe (the next run finds what is left), so with a flaky
+    tracker every run makes progress instead of ending at its first fault. The run still fails,
+    afterwards, saying how many are left. Any other error (auth, rate limit, refusal) stops at once.
+    """
+    from remediate.errors import Unavailable
+
     assert isinstance(connector, Deduplicates)
     closed = []
+    failed: list[Unavailable] = []
     for duplicate in duplicates:
         for ref in duplicate.extra:
-            connector.close_duplicate(ref, duplicate.keep)
+            try:
+                connector.close_duplicate(ref, duplicate.keep)
+            except Unavailable as err:
+                failed.append(err)
+                continue
             closed.append(ref)
+    if failed:
+        total = len(closed) + len(failed)
+        raise Unavailable(
+            f"{len(failed)} of {total} duplicate tickets could not be closed ({failed[0].args[0]}); "
+            "run `remediate dedupe --apply` again to close the rest",
+            tracker=connector.name,
+        )
     return closed

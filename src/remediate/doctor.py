@@ -50,9 +50,14 @@ def _env_fields(model: BaseModel) -> Iterator[str]:
 
 
 def run_checks(
-    config: Path | None, database_url: str | None, environ: Mapping[str, str], *, reach: bool = True
+    config: Path | None,
+    database_url: str | None,
+    environ: Mapping[str, str],
+    *,
+    reach: bool = True,
+    tracker: str | None = None,
 ) -> list[Check]:
-    """Run every check; never raises for a problem it can describe."""
+    """Run every check; never raises for a problem it can describe (``tracker``: not the config's)."""
     from remediate.settings import find_config, load_settings
 
     checks: list[Check] = []
@@ -61,6 +66,8 @@ def run_checks(
         settings = load_settings(config, environ)
     except ConfigError as exc:
         return [Check("config", "fail", str(exc), "fix the file (see config/remediate.example.toml)")]
+    if tracker:
+        settings = settings.model_copy(update={"tracker": tracker})
     checks.append(
         Check("config", "ok", str(path))
         if path
@@ -79,7 +86,7 @@ def run_checks(
         checks.append(
             Check("tracker", "fail", str(exc), f"set `tracker` and [connectors.{settings.tracker}] in the config")
         )
-    checks.append(_credentials(settings, environ))
+    checks.append(_credentials(settings, environ, resolved))
     checks.extend(_database_and_reach(settings, database_url, environ, resolved, reach=reach))
     return checks
 
@@ -104,15 +111,21 @@ def _schedule(settings: Any) -> Check:
     return Check("schedule", "ok", jobs or "no job enabled")
 
 
-def _credentials(settings: Any, environ: Mapping[str, str]) -> Check:
+def _credentials(settings: Any, environ: Mapping[str, str], resolved: Any = None) -> Check:
+    """The variables the tracker and the digest channels in use need, checked without a request."""
     prefix = f"{settings.tracker.upper().replace('-', '_')}_"
     named = sorted(set(_env_fields(settings)))
     present = sorted({k for k in environ if k.startswith(prefix) and environ[k]} | {k for k in named if environ.get(k)})
     missing = [k for k in named if not environ.get(k)]
+    problems = [f"not set: {', '.join(missing)}"] if missing else []
+    ask = getattr(resolved[0], "credentials_problem", None) if resolved else None
+    tracker_problem = ask(resolved[1], environ) if callable(ask) else None
+    if tracker_problem:
+        problems.insert(0, f"{settings.tracker}: {tracker_problem}")
+    if problems:
+        return Check("credentials", "fail", "; ".join(problems), "set the variables named (see the README)")
     detail = f"set: {', '.join(present)}" if present else f"no {prefix}* variable is set"
-    if missing:
-        detail += f"; not set: {', '.join(missing)}"
-    return Check("credentials", "ok" if present else "info", detail)
+    return Check("credentials", "ok" if present or ask else "info", detail)
 
 
 def _database_and_reach(

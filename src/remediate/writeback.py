@@ -14,6 +14,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -94,11 +95,26 @@ def insertion(text: str, item: ActionItem, ref: TicketRef) -> tuple[int, str]:
     return end, f" ({reference})"
 
 
+@lru_cache(maxsize=4)
+def _layout(text: str) -> tuple[list[int], list[str], list[int]]:
+    """Line starts (``\\n`` lines), ``splitlines()`` lines, and for each of those the index where
+    the run of ``|`` lines above it starts: computed once per document, not once per item (every
+    table item rescanned the document from its start, and its table from its row: quadratic)."""
+    starts = [0, *(match.end() for match in re.finditer("\n", text))]
+    lines = text.splitlines()
+    run_start: list[int] = []
+    for index in range(len(lines)):
+        piped = index > 0 and lines[index - 1].lstrip().startswith("|")
+        run_start.append(run_start[index - 1] if piped else index)
+    return starts, lines, run_start
+
+
 def _line_bounds(text: str, line: int) -> tuple[int, int]:
     """[start, end) of 1-based ``line`` without its line break."""
-    start = 0
-    for _ in range(line - 1):
-        start = text.index("\n", start) + 1
+    starts = _layout(text)[0]
+    if not 1 <= line <= len(starts):
+        raise ValueError(f"no line {line}")
+    start = starts[line - 1]
     end = text.find("\n", start)
     end = len(text) if end == -1 else end
     if end > start and text[end - 1] == "\r":
@@ -127,10 +143,10 @@ def _table_insertion(text: str, item: ActionItem, reference: str) -> tuple[int, 
 
 
 def _table_header(text: str, row_line: int) -> list[str] | None:
-    lines = text.splitlines()
+    _starts, lines, run_start = _layout(text)
     index = row_line - 1
-    while index > 0 and lines[index - 1].lstrip().startswith("|"):
-        index -= 1
+    if 0 < index <= len(lines) and lines[index - 1].lstrip().startswith("|"):
+        index = run_start[index - 1]  # up to the first line of the table
     if index >= len(lines):
         return None
     return [cell.strip() for cell in _split_cells(lines[index])]

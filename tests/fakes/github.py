@@ -43,6 +43,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.fakes.chaos import Chaos
 from tests.fakes.github_model import Issue, Repo, Shapes
 from tests.fakes.github_routes import DOCS, Answer, Reply, Routes, error
 from tests.fakes.openapi import OpenApiCheck
@@ -142,6 +143,7 @@ class FakeGitHub(Routes):
         self._ids = 1000
         self._server: ThreadingHTTPServer | None = None
         self.shapes = Shapes("http://unstarted", "http://unstarted")
+        self.chaos: Chaos | None = None  # random faults (tests/fakes/chaos.py)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -161,7 +163,12 @@ class FakeGitHub(Routes):
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                status, headers, payload = fake.handle(self.command, self.path, dict(self.headers), raw)
+                answer = fake.handle(self.command, self.path, dict(self.headers), raw)
+                if answer is None:  # chaos: drop the connection without an answer
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                status, headers, payload = answer
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -368,10 +375,13 @@ class FakeGitHub(Routes):
 
     def handle(
         self, method: str, target: str, headers: dict[str, str], raw: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
-        """Answer one HTTP request: (status, headers, body)."""
+    ) -> tuple[int, dict[str, str], bytes] | None:
+        """Answer one HTTP request: (status, headers, body), or None to drop the connection."""
         if self.latency:
             time.sleep(self.latency)
+        fault = self.chaos.decide(method, target) if self.chaos is not None else None
+        if fault is not None and fault.late:
+            time.sleep(fault.delay)
         lower = {k.lower(): v for k, v in headers.items()}
         with self.lock:
             self.clock += self.tick
@@ -392,10 +402,19 @@ class FakeGitHub(Routes):
             bad = self._take_malformed(method, record.path)
             if bad is None or bad.apply:
                 try:
+                    if fault is not None and not fault.apply:
+                        raise self._chaos_reply(fault.status, fault.headers)
                     status, data, extra = self._dispatch(method, path, query, body, raw, lower)
+                    if fault is not None:  # chaos: applied, then the answer is lost
+                        raise self._chaos_reply(fault.status, fault.headers)
                 except Reply as reply:
                     status, data, extra = reply.status, reply.data, reply.headers
                 payload = b"" if data is None else json.dumps(data).encode()
+            if fault is not None and fault.drop:
+                record.status = 0
+                if fault is not None and fault.delay and not fault.late:  # chaos: a slow answer to an applied write
+                    time.sleep(fault.delay)
+                return None
             if bad is not None:
                 record.status = bad.status
                 record.headers = {"Content-Type": bad.content_type}
@@ -423,6 +442,11 @@ class FakeGitHub(Routes):
             }
             record.headers = out
             return status, out, payload
+
+    @staticmethod
+    def _chaos_reply(status: int, headers: dict[str, str]) -> Reply:
+        message = SECONDARY if status == 429 else "Server Error"
+        return Reply(status, {"message": message, "documentation_url": DOCS}, dict(headers))
 
     def _dispatch(
         self,

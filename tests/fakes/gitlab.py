@@ -42,6 +42,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
+from tests.fakes.chaos import Chaos
+
 TITLE_MAX = 255
 DESCRIPTION_MAX = 1_048_576
 _LIST = {
@@ -197,6 +199,7 @@ class FakeGitLab:
         self._ids = 100
         self._server: ThreadingHTTPServer | None = None
         self.url = "http://unstarted"
+        self.chaos: Chaos | None = None  # random faults (tests/fakes/chaos.py)
 
     # --- setup and people's actions ------------------------------------------------------------
 
@@ -363,6 +366,9 @@ class FakeGitLab:
         """Answer one HTTP request: (status, headers, body), or None to reset the connection."""
         if self.latency:
             time.sleep(self.latency)
+        fault = self.chaos.decide(method, target) if self.chaos is not None else None
+        if fault is not None and fault.late:
+            time.sleep(fault.delay)
         lower = {k.lower(): v for k, v in headers.items()}
         with self.lock:
             self.clock += self.tick
@@ -381,6 +387,8 @@ class FakeGitLab:
                     record.status = bad[2]
                     return bad[2], {"Content-Type": "application/json"}, bad[3]
             failure = self._failure(method, path)
+            if failure is None and fault is not None:  # chaos speaks through the same switch
+                failure = Failure(1, fault.status, (), "", fault.apply, fault.headers.get("Retry-After"))
             try:
                 if failure is not None and not failure.apply:
                     raise self._injected(failure)
@@ -391,6 +399,8 @@ class FakeGitLab:
                 status, data, extra = reply.status, reply.data, reply.headers
             if status == -1:
                 record.status = 0
+                if fault is not None and fault.delay and not fault.late:  # chaos: a slow answer to an applied write
+                    time.sleep(fault.delay)
                 return None
             if status != 401:
                 self.remaining = max(0, self.remaining - 1)

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes.chaos import Chaos, Decision
 from tests.fakes.jira_routes import RESOLUTIONS, JiraRoutes, Project, jira_time
 
 SPEC = Path(__file__).resolve().parent.parent / "contracts" / "jira-cloud.openapi.json"
@@ -135,6 +136,7 @@ class FakeJira(JiraRoutes):
         self.latency = 0.0
         self.deny: set[str] = set()  # operations answered 403: "create", "edit", "link", ...
         self.clock: Callable[[], datetime] = _now
+        self.chaos: Chaos | None = None  # random faults (tests/fakes/chaos.py)
         self._ids = itertools.count(10000)
         self._link_ids = itertools.count(1)
         self._lock = threading.RLock()
@@ -313,12 +315,28 @@ class FakeJira(JiraRoutes):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
+        fault = self.chaos.decide(method, path) if self.chaos is not None else None
+        if fault is not None and fault.late:
+            time.sleep(fault.delay)
         with self._lock:
             auth = self._auth_kind(headers.get("Authorization") or headers.get("authorization"))
-            result = self._handle(method, path, query, headers, raw, body, auth)
+            if fault is None or fault.apply:
+                result = self._handle(method, path, query, headers, raw, body, auth)
+            if fault is not None:  # chaos: not applied, or applied and the answer lost
+                result = self._chaos_answer(fault)
+                if fault is not None and fault.delay and not fault.late:  # chaos: a slow answer to an applied write
+                    time.sleep(fault.delay)
             status = 0 if result is DROP else result[0]
             self.requests.append(Recorded(method, path, query, body, status, auth))
             return result
+
+    @staticmethod
+    def _chaos_answer(fault: Decision) -> Any:
+        if fault.drop:
+            return DROP
+        if fault.status == 429:
+            return 429, dict(fault.headers), {"errorMessages": ["Rate limit exceeded."], "errors": {}}
+        return fault.status, dict(fault.headers), {"errorMessages": ["Internal server error"], "errors": {}}
 
     def _auth_kind(self, header: str | None) -> str:
         if not header:

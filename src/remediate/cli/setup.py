@@ -148,6 +148,12 @@ class DoctorFormat(enum.StrEnum):
 @app.command()
 def doctor(
     offline: Annotated[bool, typer.Option("--offline", help="Skip the live checks (requests to the tracker).")] = False,
+    tracker: Annotated[
+        str | None,
+        typer.Option(
+            "--tracker", "-t", help="Check this tracker instead of the config's `tracker`.", show_default=False
+        ),
+    ] = None,
     format: Annotated[
         DoctorFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
     ] = DoctorFormat.table,
@@ -168,7 +174,7 @@ def doctor(
     secrets = secret_values(os.environ)
     checks = [
         replace(c, detail=scrub(c.detail, secrets), fix=scrub(c.fix, secrets) if c.fix else c.fix)
-        for c in run_checks(config, db, os.environ, reach=not offline)
+        for c in run_checks(config, db, os.environ, reach=not offline, tracker=tracker)
     ]
     if format == DoctorFormat.json:
         render.emit_json({"ok": not failed(checks), "checks": [c.to_json() for c in checks]})

@@ -32,7 +32,8 @@ _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _ATX = re.compile(r"^\s{0,3}(#{1,6})((?:[ \t].*)?|[^\s#0-9!].*)$")
 _SETEXT = re.compile(r"^\s{0,3}(=+|-{2,})\s*$")
 _THEMATIC = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
-_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
+# Possessive runs: "\s*\|?\s*" and "\s*)*\|?\s*$" split a run of spaces in n ways (quadratic per line).
+_TABLE_SEP = re.compile(r"^\s*+\|?\s*+:?-++:?\s*+(?:\|\s*+:?-++:?\s*+)*+\|?\s*+$")
 _LINKDEF = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*(\S+)")
 # One paragraph written as HTML on one line, with words in it: read like a Markdown paragraph.
 _HTML_PARAGRAPH = re.compile(r"^\s{0,3}<p(?:\s[^<>]{0,200})?>(?=[^<>]*[A-Za-z]{2})", re.I)
@@ -46,7 +47,9 @@ _LIST = re.compile(
     r"|\d{1,3}-(?=[ \t])|o(?=\t)"  # "1- Do X"; "o<TAB>" is a word processor's second-level bullet
     r"|\((?:\d{1,3}|[a-zA-Z]|[ivx]{1,4})\)|[a-z][.)]|[ivx]{2,4}[.)]|[A-Z]\))(?P<gap>[ \t]+|$)"
 )
-# Authors who write HTML write headings and list items on one line each.
+# Authors who write HTML write headings and list items on one line each. In _HTML_ITEM a body
+# followed by no "</li>" never ends inside a run of spaces (it would end one character earlier),
+# so "(?<!\s)" spares a rescan of the run from each of its characters.
 # An HTML heading alone on its line, maybe inside opening container tags (pasted exports:
 # ``<div class=...><h2>Action Items</h2>``) and followed by void tags (``</h2><br>``, ``<hr>``).
 _HTML_HEADING = re.compile(
@@ -55,7 +58,8 @@ _HTML_HEADING = re.compile(
     re.I,
 )
 _HTML_ITEM = re.compile(
-    r"^\s*(?:<[ou]l(?:\s[^>]*)?>\s*)?<(li|ul|ol)(?:\s[^>]*)?>(?P<body>[^<\s].*?)(?:</\1>)?(?:\s*</[ou]l>)?\s*$",
+    r"^\s*(?:<[ou]l(?:\s[^>]*)?>\s*)?<(li|ul|ol)(?:\s[^>]*)?>(?P<body>[^<\s].*?)"
+    r"(?:</\1>(?:\s*+</[ou]l>)?\s*+$|(?<!\s)(?:\s*+</[ou]l>)?\s*+$)",
     re.I,
 )
 _BARE_CHECKBOX = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>)(?P<gap>)(?=\[[ xX]\][ \t])")

@@ -18,26 +18,49 @@ from remediate.parsing.dates import RELATIVE, find_dates, first_date, resolve_re
 from remediate.parsing.text import strip_decoration, strip_markdown
 from remediate.parsing.vocabulary import PRIORITY_WORDS
 
-_SEP = r"[\s,;:\-–—|]*"
+# Linear-time rules for the patterns below (they run on user text, at every start position of a
+# search): a quantifier over whitespace or separators is possessive (``*+``) when what follows it
+# cannot start with what it repeats; a pattern that starts with such a run is searched only from
+# the start of a run (``(?<!...)``: a match inside a run would also match one character earlier),
+# so a run is scanned once, not once per start; an optional part is written ``(?:x\s*+)?``
+# rather than ``x?\s*``, whose two adjacent whitespace runs can split a run in n ways.
+_SEP_CHARS = r"\s,;:\-–—|"
+_SEP = rf"[{_SEP_CHARS}]*+"
+_SEP_GUARD = rf"(?<![{_SEP_CHARS}])"
+_WS_GUARD = r"(?<!\s)"
+_END = r"\s*+(?:\.\s*+)?$"  # "\s*\.?\s*$"
+# A guarded trailing pattern -> the same pattern without its guard, to try at the start of the
+# window _tail searches (where the guard would look at a character before the window).
+_UNGUARDED: dict[re.Pattern[str], re.Pattern[str]] = {}
+
+
+def _trailing(guard: str, body: str, flags: int = 0) -> re.Pattern[str]:
+    """Compile ``guard + body`` for :func:`_tail` (see the rules above)."""
+    pattern = re.compile(guard + body, flags)
+    _UNGUARDED[pattern] = re.compile(body, flags)
+    return pattern
+
+
 _LINK = r"\[(?P<text>[^\[\]]*)\]\((?P<url>[^()\s]+)\)"
 _REF_TOKEN = r"(?P<ref>#\d{1,7}|[\w.-]+/[\w.-]+#\d+|[A-Z][A-Z0-9_]{1,9}-\d{1,7}|https?://[^\s()\[\]]+)"
 
 _REF_WORDS = (
     r"(?:see|ticket|jira|issue|bug|tracked (?:in|by)|tracking|follow[- ]up(?: in)?"
-    r"|filed(?: as| in)?|opened|logged)\s*:?\s+|(?:ticket|jira|issue|bug):\s*"
+    r"|filed(?: as| in)?|opened|logged)(?:\s*+:\s++|\s++)|(?:ticket|jira|issue|bug):\s*+"
 )
 # Trailing ticket references, tried in order; each must leave the item text before it.
 _TRAILING_REFS = [
-    re.compile(rf"{_SEP}\[\s*{_LINK}\s*\]\s*\.?\s*$"),  # [[PR](url)]
-    re.compile(rf"{_SEP}\(\s*(?:{_REF_WORDS})?{_LINK}\s*\)\s*\.?\s*$", re.I),  # ([#12](url))
-    re.compile(rf"{_SEP}{_LINK}\s*\.?\s*$"),  # - [jira](url)
-    re.compile(rf"\s*[(\[]\s*(?:{_REF_WORDS})?{_REF_TOKEN}\s*[)\]]\s*\.?\s*$", re.I),
-    re.compile(rf"{_SEP}(?:\s|^)(?P<ref>https?://[^\s()\[\]]+?)[.,;]?\s*$"),  # "... - <url>."
-    re.compile(r"(?:\s[-–—:]\s*|\s)(?P<ref>#\d{1,7}|[\w.-]+/[\w.-]+#\d+)\s*\.?\s*$"),
-    re.compile(r"\s[-–—:]\s*(?:see\s+|ticket:?\s*|jira:?\s*)?(?P<ref>[A-Z][A-Z0-9_]{1,9}-\d{1,7})\s*\.?\s*$"),
+    _trailing(_SEP_GUARD, rf"{_SEP}\[\s*+{_LINK}\s*+\]{_END}"),  # [[PR](url)]
+    _trailing(_SEP_GUARD, rf"{_SEP}\(\s*+(?:{_REF_WORDS})?{_LINK}\s*+\){_END}", re.I),  # ([#12](url))
+    _trailing(_SEP_GUARD, rf"{_SEP}{_LINK}{_END}"),  # - [jira](url)
+    _trailing(_WS_GUARD, rf"\s*+[(\[]\s*+(?:{_REF_WORDS})?{_REF_TOKEN}\s*+[)\]]{_END}", re.I),
+    # "... - <url>.": the separators before the URL end in whitespace (or the URL starts the text)
+    _trailing(_SEP_GUARD, rf"(?:[{_SEP_CHARS}]++(?<=\s)|^)(?P<ref>https?://[^\s()\[\]]+?)[.,;]?\s*+$"),
+    re.compile(rf"(?:\s[-–—:]\s*+|\s)(?P<ref>#\d{{1,7}}|[\w.-]+/[\w.-]+#\d+){_END}"),
+    re.compile(rf"\s[-–—:]\s*+(?:see\s++|ticket:?\s*+|jira:?\s*+)?(?P<ref>[A-Z][A-Z0-9_]{{1,9}}-\d{{1,7}}){_END}"),
 ]
 # "Do X (OPS-42)." -- the sync engine writes a prose sentence's ticket before its final period.
-_BEFORE_PERIOD = re.compile(rf"\s*\(\s*(?:{_LINK}|{_REF_TOKEN})\s*\)(?P<punct>[.!?])\s*$")
+_BEFORE_PERIOD = _trailing(_WS_GUARD, rf"\s*+\(\s*+(?:{_LINK}|{_REF_TOKEN})\s*+\)(?P<punct>[.!?])\s*+$")
 _LEADING_REF = re.compile(
     rf"^\s*{_LINK}\s*[:\-–—]?\s*"  # "[org/repo#12](url) - Do X": a ticket link leading the text
     rf"|^\s*\[\s*{_REF_TOKEN}\s*\]\s*[:\-–—]?\s*|^\s*(?P<key>[A-Z][A-Z0-9_]{{1,9}}-\d{{1,7}})\s*:\s+"
@@ -45,9 +68,10 @@ _LEADING_REF = re.compile(
 
 _DONE_WORDS = "accomplished|done|completed?|finished|fixed|implemented|shipped|resolved|merged|deployed"
 _OPEN_WORDS = "in[\\s-](?:progress|development)|under development|ongoing|todo|to do|wip|pending|open|not started|planned|underway|blocked"
-_TRAILING_DONE = re.compile(
-    rf"\s*[-–—]?\s*[(\[]\s*\**(?P<word>{_DONE_WORDS}|{_OPEN_WORDS})\**\s*[.!]?\s*[)\]]\s*\.?\s*$"
-    rf"|\s+[-–—]\s*\**(?P<word2>DONE|Done|TODO|ONGOING|WIP)\**\s*\.?\s*$",
+_TRAILING_DONE = _trailing(
+    _WS_GUARD,
+    rf"(?:\s*+(?:[-–—]\s*+)?[(\[]\s*+\**+(?P<word>{_DONE_WORDS}|{_OPEN_WORDS})\**+\s*+(?:[.!]\s*+)?[)\]]{_END}"
+    rf"|\s++[-–—]\s*+\**+(?P<word2>DONE|Done|TODO|ONGOING|WIP)\**+{_END})",
     re.I,
 )
 # "(fixed by adding a probe)", "(added an on-call role)": a trailing note saying it was done.
@@ -65,24 +89,28 @@ _LEADING_STATE = re.compile(
 _OWNER_LABEL = r"(?:owners?|assignee|assigned to|dri|responsible|poc|point of contact|ai owner)"
 # "@dana", "Dana Smith", "dana, lee", and the "dana@" handles some teams write.
 _OWNER_VALUE = r"(?P<owner>@?[\w][\w.'\-/]*@?(?:\s+[A-Z][a-z][\w.'\-]*)?(?:\s*(?:,|&|\band\b)\s*@?[\w][\w.'\-/]*@?)*)"
-_TRAILING_OWNER = re.compile(rf"{_SEP}[(\[]?\s*\b{_OWNER_LABEL}\s*[:=\-]\s*{_OWNER_VALUE}\s*[)\]]?\s*\.?\s*$", re.I)
-_TRAILING_HANDLE = re.compile(r"(?:\s+[-–—]\s*|\s*[(\[]\s*|\s+)(?P<owner>@[\w][\w.\-/]*)\s*[)\]]?\s*\.?\s*$")
+_CLOSE_END = r"\s*+(?:[)\]]\s*+)?(?:\.\s*+)?$"  # "\s*[)\]]?\s*\.?\s*$"
+_TRAILING_OWNER = _trailing(
+    _SEP_GUARD, rf"{_SEP}(?:[(\[]\s*+)?\b{_OWNER_LABEL}\s*+[:=\-]\s*+{_OWNER_VALUE}{_CLOSE_END}", re.I
+)
+_TRAILING_HANDLE = _trailing(_WS_GUARD, rf"(?:\s++[-–—]\s*+|\s*+[(\[]\s*+|\s++)(?P<owner>@[\w][\w.\-/]*){_CLOSE_END}")
 _LEADING_OWNER = re.compile(
-    rf"^\s*[(\[]?\s*(?:{_OWNER_LABEL}\s*[:=]\s*)?(?P<owner>@[\w][\w.\-/]*)\s*(?:[)\]:]|\s[-–—])\s*",
+    rf"^\s*+(?:[(\[]\s*+)?(?:{_OWNER_LABEL}\s*+[:=]\s*+)?(?P<owner>@[\w][\w.\-/]*)\s*+(?:[)\]:]|(?<=\s)[-–—])\s*+",
     re.I,
 )
 _DUE_LABEL = r"(?:eta|due(?:\s+date)?|due\s+by|deadline|target(?:\s+date)?|by\s+when|complete\s+by|timeline)"
-_TRAILING_DUE = re.compile(
-    rf"{_SEP}[(\[]?\s*\b{_DUE_LABEL}\s*[:=\-]?\s*(?P<value>[^()\[\]]{{1,40}}?)\s*[)\]]?\s*\.?\s*$",
+_TRAILING_DUE = _trailing(
+    _SEP_GUARD,
+    rf"{_SEP}(?:[(\[]\s*+)?\b{_DUE_LABEL}\s*[:=\-]?\s*(?P<value>[^()\[\]]{{1,40}}?){_CLOSE_END}",
     re.I,
 )
 # Levels and words from the one vocabulary (remediate.parsing.vocabulary), longest first.
 _LEVEL = r"P[0-4]|sev[\s-]?[0-4]"
 _PRIORITY_VALUE = rf"(?P<prio>{_LEVEL}|{'|'.join(sorted(PRIORITY_WORDS, key=len, reverse=True))})"
 _TRAILING_PRIORITY = [
-    re.compile(rf"\s*[(\[]\s*{_PRIORITY_VALUE}(?:\s+priority)?\s*[)\]]\s*\.?\s*$", re.I),
-    re.compile(rf"{_SEP}\bpriority\s*[:=]\s*{_PRIORITY_VALUE}\s*\.?\s*$", re.I),
-    re.compile(r"(?:\s*[-–—,;]\s*|\s+)(?P<prio>P[0-4]|(?i:sev)-?[0-4])\s*\.?\s*$"),
+    _trailing(_WS_GUARD, rf"\s*+[(\[]\s*+{_PRIORITY_VALUE}(?:\s++priority)?\s*+[)\]]{_END}", re.I),
+    _trailing(_SEP_GUARD, rf"{_SEP}\bpriority\s*+[:=]\s*+{_PRIORITY_VALUE}{_END}", re.I),
+    _trailing(_WS_GUARD, rf"(?:\s*+[-–—,;]\s*+|\s++)(?P<prio>P[0-4]|(?i:sev)-?[0-4]){_END}"),
 ]
 _LEADING_PRIORITY = re.compile(
     # "(high) X", "P1: X", and "P1 Add X" (a capitalised word after the level)
@@ -90,9 +118,11 @@ _LEADING_PRIORITY = re.compile(
     r"|(?-i:(?P<prio3>P[0-4])\s+(?=[A-Z])))",
     re.I,
 )
-_BRACKET_PRIORITY = re.compile(rf"\s*\[\s*{_PRIORITY_VALUE}\s*\]", re.I)
+_BRACKET_PRIORITY = re.compile(rf"(?<!\s)\s*+\[\s*+{_PRIORITY_VALUE}\s*+\]", re.I)
+# Atomic: once a body holds one of the words, a later one cannot make it end differently.
 _META_PAREN = re.compile(
-    r"\s*\((?P<body>[^()]*?\b(?:owner|assignee|due|eta|deadline|priority|P[0-4]|sev-?[0-4])\b[^()]*)\)", re.I
+    r"(?<!\s)\s*+\((?P<body>(?>[^()]*?\b(?:owner|assignee|due|eta|deadline|priority|P[0-4]|sev-?[0-4])\b)[^()]*+)\)",
+    re.I,
 )
 _INLINE_DUE = re.compile(
     r"\b(?:by|before|due(?:\s+(?:on|by))?|no later than|scheduled for|deadline(?:\s+of)?|eta:?)\s+(?=\S)",
@@ -101,13 +131,21 @@ _INLINE_DUE = re.compile(
 _WITHIN = re.compile(r"\b(?:within|in(?:\s+the\s+next)?|eta:?)\s+(?=(?:\d|a |an |one|two|three|four|five|six))", re.I)
 # "Action item:", "TODO:", "Task:", and numbered markers such as "Action 2:" or "Task #3:" label one item.
 _ITEM_MARKER = re.compile(
-    r"^\s*(?:\*\*|__)?(?:action\s+item|ai|todo|to-do|fixme|(?:action|task|item)(?:\s*#?\d{1,3})?)"
-    r"\s*(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*",
+    r"^\s*+(?:\*\*|__)?(?:action\s+item|ai|todo|to-do|fixme|(?:action|task|item)(?:\s*#?\d{1,3})?)"
+    r"\s*+(?:(?:\*\*|__)\s*+)?[:：]\s*+(?:(?:\*\*|__)\s*+)?",
     re.I,
 )
 _TAIL = 400
 _ADDRESS_WORDS = frozenset("to for with from by ask ping notify tell cc inform contact thank thanks and or of".split())
-_TRAILING_JUNK = re.compile(r"[\s\-–—:;,|]+$")
+_JUNK = frozenset("-–—:;,|")
+
+
+def _strip_junk(text: str) -> str:
+    """Without trailing whitespace and ``-–—:;,|`` (a ``[...]+$`` pattern rescanned every run: quadratic)."""
+    end = len(text)
+    while end and (text[end - 1] in _JUNK or text[end - 1].isspace()):
+        end -= 1
+    return text[:end]
 
 
 @dataclass
@@ -174,7 +212,11 @@ def _meta_paren(raw: str, fields: Fields, base: date | None) -> str:
 
 def _tail(pattern: re.Pattern[str], raw: str) -> re.Match[str] | None:
     """Search only the end of ``raw``: trailing notes are short, items can be long."""
-    return pattern.search(raw, max(0, len(raw) - _TAIL))
+    start = max(0, len(raw) - _TAIL)
+    unguarded = _UNGUARDED.get(pattern) if start else None
+    if unguarded is not None and (match := unguarded.match(raw, start)):
+        return match  # what the search finds first, where the guard would look before the window
+    return pattern.search(raw, start)
 
 
 def _peel_ref(raw: str, fields: Fields) -> str:
@@ -340,7 +382,7 @@ def read_fields(
         cleaned = clean(cleaned)
     cleaned = strip_decoration(cleaned)
     cleaned = _ITEM_MARKER.sub("", cleaned)
-    fields.text = _TRAILING_JUNK.sub("", cleaned).strip()
+    fields.text = _strip_junk(cleaned).strip()
     return fields
 
 

@@ -37,7 +37,7 @@ _METADATA_LINE = re.compile(
     r"|priority|status|state|ticket|jira|issue|bug|tracking)(?:\*\*|__)?\s*[:：]",
     re.I,
 )
-_LABELLED = re.compile(r"^\s*(?:\*\*|__)?\s*(?:action\s+items?|ai|todo|to-do)\s*[:：]", re.I)
+_LABELLED = re.compile(r"^\s*+(?:\*\*|__)?\s*+(?:action\s+items?|ai|todo|to-do)\s*+[:：]", re.I)
 _BOLD_ONLY = re.compile(r"^(\*\*|__)(?:(?!\1).)+\1\s*[:：]?$")
 
 

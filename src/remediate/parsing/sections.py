@@ -234,7 +234,11 @@ class _Walker:
                 else:
                     self.pending = block.kind
             elif isinstance(block, Heading):
-                following = next((b for b in blocks[index + 1 :] if not isinstance(b, Directive)), None)
+                # Indexing, not a slice: copying the rest of the list per heading was quadratic.
+                following = next(
+                    (blocks[j] for j in range(index + 1, len(blocks)) if not isinstance(blocks[j], Directive)),
+                    None,
+                )
                 self.heading(block, first=index == 0, following=following)
             elif isinstance(block, ListItem | Table | Paragraph):
                 if self.pending == "ignore":

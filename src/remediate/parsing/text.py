@@ -8,6 +8,7 @@ even after wrapped lines were joined and markers were cut off.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 import unicodedata
@@ -127,10 +128,17 @@ _INLINE_LINK = re.compile(r"\[([^\[\]]*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]
 _REF_LINK = re.compile(r"\[([^\[\]]+)\]\[[^\[\]]*\]")
 _SHORTCUT_LINK = re.compile(r"\[([^\[\]]+)\](?![(\[:])")
 _AUTOLINK = re.compile(r"<((?:https?|mailto|ftp):[^>\s]+)>")
-_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|<!--.*?-->")
+# A tag, or the opening of a comment: its end is found by _drop_tags (".*?-->" scanned to the end
+# of the line for every unclosed "<!--").
+_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|<!--")
 _STRONG = re.compile(r"\*\*|(?<![A-Za-z0-9])__|__(?![A-Za-z0-9])|~~")
-_EM_STAR = re.compile(r"(?<![\w*\\])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])")
-_EM_UNDERSCORE = re.compile(r"(?<![\w\\])_(?=\S)(.+?)(?<=\S)_(?!\w)")
+# Emphasis was one pattern per marker, "opener (.+?) closer", whose lazy scan to the end of the
+# line for every unclosed opener made "*a _b *c ..." quadratic. The same matches are found by
+# locating openers and closers separately (lookarounds only) and pairing them in one pass.
+_EM_STAR_OPEN = re.compile(r"(?<![\w*\\])\*(?=[^\s*])")
+_EM_STAR_CLOSE = re.compile(r"(?<=[^\s*])\*(?![\w*])")
+_EM_UNDERSCORE_OPEN = re.compile(r"(?<![\w\\])_(?=\S)")
+_EM_UNDERSCORE_CLOSE = re.compile(r"(?<=\S)_(?!\w)")
 _SPACES = re.compile(r"\s+")
 
 
@@ -151,15 +159,86 @@ def strip_markdown(text: str, link_labels: Mapping[str, str] | None = None) -> s
             )
     if "<" in text:
         text = _AUTOLINK.sub(lambda m: m.group(1), text)
-        text = _HTML_TAG.sub(" ", text)
+        text = _drop_tags(text)
     text = text.replace("`", "")
     if "*" in text or "_" in text or "~" in text:
         text = _STRONG.sub("", text)
-        text = _EM_STAR.sub(lambda m: m.group(1), text)
-        text = _EM_UNDERSCORE.sub(lambda m: m.group(1), text)
+        if "*" in text:
+            text = unwrap_emphasis(text, _EM_STAR_OPEN, _EM_STAR_CLOSE)
+        if "_" in text:
+            text = unwrap_emphasis(text, _EM_UNDERSCORE_OPEN, _EM_UNDERSCORE_CLOSE)
     if "&" in text:
         text = html.unescape(text)
     return _SPACES.sub(" ", text).strip()
+
+
+def unwrap_emphasis(text: str, opener: re.Pattern[str], closer: re.Pattern[str]) -> str:
+    """Replace each ``<open>words<close>`` by its words, in linear time.
+
+    Gives what ``re.sub(open + "(.+?)" + close, r"\\1", text)`` gives: left to right, an opener
+    pairs with the first closer at least two characters after it on the same line, and scanning
+    resumes after that closer.
+    """
+    opens = [m.start() for m in opener.finditer(text)]
+    if not opens:
+        return text
+    closes = [m.start() for m in closer.finditer(text)]
+    if not closes:
+        return text
+    newlines = [m.start() for m in re.finditer("\n", text)]
+    parts: list[str] = []
+    done = 0  # text[:done] is settled
+    for start in opens:
+        if start < done:
+            continue
+        index = bisect.bisect_left(closes, start + 2)
+        if index == len(closes):
+            break  # no closer after this opener, nor after any later one
+        end = closes[index]
+        line_end = bisect.bisect_left(newlines, start + 1)
+        if line_end < len(newlines) and newlines[line_end] < end:
+            continue  # "." stops at a line break
+        parts.append(text[done:start])
+        parts.append(text[start + 1 : end])
+        done = end + 1
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def _drop_tags(text: str) -> str:
+    """Replace each HTML tag and one-line comment by a space, in linear time.
+
+    Gives what ``re.sub(r"<tag>|<!--.*?-->", " ", text)`` gives; the end of a comment is looked
+    up once per closing ``-->`` and line break rather than rescanned from every ``<!--``.
+    """
+    parts: list[str] = []
+    done = position = 0
+    close = line_break = -2  # cached positions of the next "-->" and "\n" (-1: none left)
+    while match := _HTML_TAG.search(text, position):
+        start = match.start()
+        if match.group() != "<!--":
+            parts.append(text[done:start])
+            parts.append(" ")
+            done = position = match.end()
+            continue
+        position = start + 1
+        if close != -1 and close < start + 4:
+            close = text.find("-->", start + 4)
+        if close == -1:
+            continue
+        if line_break != -1 and line_break < start + 4:
+            line_break = text.find("\n", start + 4)
+        if line_break != -1 and line_break < close:
+            continue
+        parts.append(text[done:start])
+        parts.append(" ")
+        done = position = close + 3
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def is_decoration(char: str) -> bool:
@@ -172,7 +251,28 @@ def is_decoration(char: str) -> bool:
 
 # GitHub's emoji shortcodes (":small_orange_diamond:", ":white_check_mark:") used as bullets.
 _SHORTCODE_LEAD = re.compile(r"^(?:\s*:[a-z][a-z0-9_+-]{1,39}:)+\s*")
-_SHORTCODE_TAIL = re.compile(r"(?:\s*:[a-z][a-z0-9_+-]{1,39}:)+\s*$")
+_SHORTCODE = re.compile(r":[a-z][a-z0-9_+-]{1,39}:")
+
+
+def _strip_shortcode_tail(text: str) -> str:
+    """Without trailing shortcodes, peeled from the end.
+
+    What ``re.sub(r"(?:\\s*:[a-z][a-z0-9_+-]{1,39}:)+\\s*$", "", text)`` gives; that search
+    retried the chain from every shortcode of ":ab: :ab: ... x" (quadratic).
+    """
+    end = len(text)
+    while end and text[end - 1].isspace():
+        end -= 1
+    cut = None
+    while end >= 4 and text[end - 1] == ":":
+        opener = text.rfind(":", max(0, end - 42), end - 1)
+        if opener == -1 or not _SHORTCODE.fullmatch(text, opener, end):
+            break
+        end = opener
+        while end and text[end - 1].isspace():
+            end -= 1
+        cut = end
+    return text if cut is None else text[:cut]
 
 
 def strip_decoration(text: str) -> str:
@@ -184,7 +284,7 @@ def strip_decoration(text: str) -> str:
         end -= 1
     text = text[start:end]
     if ":" in text:
-        text = _SHORTCODE_TAIL.sub("", _SHORTCODE_LEAD.sub("", text))
+        text = _strip_shortcode_tail(_SHORTCODE_LEAD.sub("", text))
     return text
 
 
@@ -192,7 +292,8 @@ def strip_decoration(text: str) -> str:
 
 _ABBREVIATIONS = frozenset("e.g i.e etc vs approx inc ltd co mr mrs ms dr prof no fig st jr sr a.m p.m cf al".split())
 _LAST_WORD = re.compile(r"([\w.]+)\W*$")
-_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]*_]*(?=\s+[\"'“‘(\[*_]*[A-Z0-9@])")
+# Only from the start of a run of "...": a match inside it would match one character earlier.
+_SENTENCE_END = re.compile(r"(?<![.!?])[.!?]+[\"'”’)\]*_]*(?=\s+[\"'“‘(\[*_]*[A-Z0-9@])")
 
 
 def split_sentences(chunk: Chunk) -> list[Chunk]:

@@ -20,13 +20,29 @@ from remediate.errors import ConfigError
 TEMPLATE_PACKAGE = "remediate"
 
 
+class SlackMarkup(str):
+    """Slack mrkdwn built by a filter from escaped parts (a link): printed as it is."""
+
+
 def slack_escape(value: Any) -> Any:
     """Escape the three characters Slack's mrkdwn treats as control characters."""
     if value is None:
         return ""
+    if isinstance(value, SlackMarkup):
+        return value
     if isinstance(value, str):
         return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return value
+
+
+def slack_ticket(item: Any) -> SlackMarkup:
+    """An item's ticket as a Slack link ``<url|KEY>``, or its key (or "no ticket") as text."""
+    key = getattr(item, "key", None) or "no ticket"
+    url = getattr(item, "url", None) or ""
+    label = slack_escape(key).replace("|", "¦")
+    if url.startswith(("https://", "http://")) and not any(c in url for c in "|<> \n"):
+        return SlackMarkup(f"<{url.replace('&', '&amp;')}|{label}>")
+    return SlackMarkup(label)
 
 
 def _autoescape(name: str | None) -> bool:
@@ -63,6 +79,7 @@ def environment(templates_dir: Path | None, *, slack: bool = False) -> Any:
     env.filters["day"] = _day
     env.filters["clip"] = _clip
     env.filters["pct"] = _pct
+    env.filters["slack_ticket"] = slack_ticket
     return env
 
 

@@ -64,6 +64,18 @@ def test_503_on_a_search_is_retried(fake: FakeJira, make: MakeConnector, sleeps:
     assert sleeps == [2.0]
 
 
+def test_500_on_a_read_is_retried(fake: FakeJira, make: MakeConnector, sleeps: list[float]) -> None:
+    """A read is idempotent: a 500 (Data Center answers it for passing trouble too) is tried again.
+
+    Found by the fault campaign: recovery on Data Center reads issues one by one, and a single
+    500 among them ended the sync, run after run, at 20% faults.
+    """
+    fake.faults.append(Fault("GET", r"/search", 500, body={"errorMessages": ["boom"]}))
+    assert make(fake).find([draft(1)]) == {}
+    assert sleeps == [1.0]
+    assert fake.count("GET", r"/search") == 2
+
+
 @pytest.mark.parametrize("lag", [False, True])
 def test_bulk_create_that_succeeded_but_answered_503_is_not_repeated(
     fake: FakeJira, make: MakeConnector, sleeps: list[float], lag: bool

@@ -1,0 +1,138 @@
+"""The parser stays linear on hostile input: 10x the input costs at most ~12x the time.
+
+Each shape is parsed at two sizes 10x apart in the same run (fastest of a few repeats, garbage
+collection paused so that a heap grown by earlier tests does not bill the larger parse); no test
+asserts absolute seconds. benchmarks/parse_adversarial.py prints the same ratios for every shape
+in tests/adversarial.py, and benchmarks/RESULTS.md ("Parser on hostile input") records them
+before and after the fix.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+
+import pytest
+
+from remediate.parsing import parse_text
+from tests.adversarial import SHAPES
+
+LIMIT = 12.0
+
+
+def _fastest(text: str, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        gc.collect()
+        gc.disable()
+        try:
+            start = time.process_time()
+            parse_text(text)
+            best = min(best, time.process_time() - start)
+        finally:
+            gc.enable()
+    return best
+
+
+def growth(shape: str, small: int, repeats: tuple[int, int] = (5, 3)) -> float:
+    """Time of the shape at 10x ``small`` over its time at ``small``; measured again once if high
+    (another process on the machine can slow one measurement, a super-linear parse stays slow)."""
+    make = SHAPES[shape]
+    little, big = make(small), make(10 * small)
+    ratio = float("inf")
+    for _ in range(2):
+        ratio = min(ratio, _fastest(big, repeats[1]) / max(_fastest(little, repeats[0]), 1e-9))
+        if ratio <= LIMIT:
+            break
+    return ratio
+
+
+# (shape, smaller size in characters). Sizes are picked so the smaller parse takes a few
+# milliseconds at least (timer noise) and the whole file stays well under a minute.
+CASES = [
+    ("unclosed_emphasis", 10_000),  # "*a _b `c " repeated
+    ("unclosed_emphasis_item", 10_000),
+    ("dash_line", 10_000),  # "- - - ..." on one line
+    ("dash_line_item", 10_000),  # the same under an action heading
+    ("link_open", 10_000),  # "[a](" repeated
+    ("link_open_item", 10_000),
+    ("headings", 10_000),  # "# h" lines
+    ("crlf_headings", 10_000),
+    ("long_heading", 10_000),  # one long heading line
+    ("long_heading_lines", 10_000),
+    ("long_line", 10_000),
+    ("long_prose", 10_000),
+    ("quote_line", 10_000),  # "> > > ..." on one line
+    ("quote_lines", 10_000),
+    ("nested_list", 10_000),
+    ("nested_list_labels", 10_000),
+    ("table_rows", 10_000),
+    ("table_pipes", 10_000),  # one row with thousands of "|"
+    ("pipe_separator", 10_000),
+    ("table_cell_dashes", 10_000),  # a ticket cell "-1-1-1..."
+    ("html_item_spaces", 10_000),  # "<li>Add      ...   x"
+    ("html_soup", 10_000),  # "<li><ul>" repeated
+    ("html_soup_lines", 10_000),
+    ("html_comment_open", 10_000),
+    ("indented_label", 10_000),  # a paragraph line after thousands of spaces
+    ("colon_lines", 10_000),  # pseudo-headings "Corrective measures going forward:"
+    ("bold_lines", 10_000),  # "**bold**" lines
+    ("caps_lines", 10_000),
+    ("setext_lines", 10_000),
+    ("underscores", 20_000),  # a run of "_"
+    ("stars", 20_000),  # a run of "*"
+    ("shortcodes_line", 10_000),  # ":ab: :ab: ... x"
+    ("crlf_items", 10_000),
+    ("checkbox_items", 10_000),
+]
+
+
+@pytest.mark.parametrize(("shape", "small"), CASES, ids=[case[0] for case in CASES])
+def test_work_grows_linearly(shape: str, small: int) -> None:
+    ratio = growth(shape, small)
+    assert ratio <= LIMIT, f"{shape}: 10x the input took {ratio:.1f}x the time"
+
+
+def test_unclosed_emphasis_at_one_megabyte() -> None:
+    ratio = growth("unclosed_emphasis_item", 100_000, repeats=(3, 1))
+    assert ratio <= LIMIT, f"100 KB -> 1 MB took {ratio:.1f}x the time"
+
+
+def test_headings_at_one_megabyte() -> None:
+    ratio = growth("headings", 100_000, repeats=(3, 1))
+    assert ratio <= LIMIT, f"100 KB -> 1 MB took {ratio:.1f}x the time"
+
+
+def test_whitespace_inside_an_item_is_scanned_once() -> None:
+    """The trailing-annotation patterns search the last 400 characters of an item; with two
+    adjacent whitespace runs each they took cubic time in a run of spaces inside that window."""
+    make = SHAPES["spaces_line"]
+    # Many items, each with a run of spaces: 30 vs 300 spaces (both inside the window).
+    little = "## Action items\n\n" + "".join(make(30).split("\n\n", 1)[1] for _ in range(40))
+    big = "## Action items\n\n" + "".join(make(300).split("\n\n", 1)[1] for _ in range(40))
+    ratio = min(_fastest(big, 2) / max(_fastest(little, 3), 1e-9) for _ in range(2))
+    assert ratio <= LIMIT, f"10x the spaces took {ratio:.1f}x the time"
+
+
+def test_write_back_into_a_long_table_is_linear() -> None:
+    """Each table item's insertion found its line by scanning the document from the start and its
+    header by walking up its table: quadratic in the rows of one table."""
+    from remediate.connectors import TicketRef
+    from remediate.writeback import insertion
+
+    def cost(rows: int) -> float:
+        text = SHAPES["table_rows"](rows * 40).replace(" OPS-1 ", " ")
+        items = parse_text(text).action_items
+        ref = TicketRef("local", "LOCAL-1")
+        best = float("inf")
+        for _ in range(3):
+            gc.collect()
+            start = time.process_time()
+            copy = (text + " ")[:-1]  # a new string: nothing cached from an earlier measurement
+            for item in items:
+                insertion(copy, item, ref)
+            best = min(best, time.process_time() - start)
+        return best
+
+    ratio = min(cost(3_000) / max(cost(300), 1e-9) for _ in range(2))
+    assert ratio <= LIMIT, f"10x the rows took {ratio:.1f}x the time"
