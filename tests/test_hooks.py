@@ -1,0 +1,283 @@
+"""Webhook deliveries over real HTTP: the service's HTTP server (in-process, on a free port) and the
+stateful fakes. A signed event changes the item's state by reading the ticket back; forged,
+oversize, malformed and replayed deliveries change nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from remediate.jobs import sync_paths
+from remediate.models import KV, Event, Item, Link, SyncRun
+from remediate.service.health import HealthServer
+from remediate.service.hooks import HookReceiver
+from remediate.settings import Settings
+from remediate.store import Store, open_store
+from tests.connectors.github.conftest import REPO, TEST_PACING
+from tests.fakes.github import FakeGitHub
+from tests.support import write_postmortem
+
+CONTRACTS = Path(__file__).parent / "contracts" / "webhooks"
+GITHUB_SECRET = "whsec-github-0123456789abcdef"
+ITEMS = ["Add alerting on queue depth for worker pool 1", "Rotate the TLS keys of the edge proxies"]
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@dataclass
+class Receiver:
+    """The HTTP server of ``remediate schedule --http`` with its webhook receiver, on a free port."""
+
+    server: HealthServer
+    hooks: HookReceiver
+    store: Store
+    database_url: str
+
+    def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        host, port = self.server.address
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        try:
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            return response.status, json.loads(data) if data.strip().startswith(b"{") else {"text": data.decode()}
+        finally:
+            conn.close()
+
+    def announce(self, path: str, length: int, headers: dict[str, str]) -> int:
+        """Send only the headers of a POST claiming ``length`` bytes; the status of the answer."""
+        host, port = self.server.address
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        try:
+            conn.putrequest("POST", path)
+            for name, value in {**headers, "Content-Length": str(length)}.items():
+                conn.putheader(name, value)
+            conn.endheaders()
+            return conn.getresponse().status
+        finally:
+            conn.close()
+
+    def item(self, text: str) -> Item:
+        with self.store.session() as session:
+            return session.exec(select(Item).where(Item.text == text)).one()
+
+    def runs(self, kind: str = "hook") -> list[SyncRun]:
+        with self.store.session() as session:
+            return list(session.exec(select(SyncRun).where(SyncRun.kind == kind)).all())
+
+    def link(self, text: str) -> Link:
+        with self.store.session() as session:
+            item = session.exec(select(Item).where(Item.text == text)).one()
+            return session.exec(select(Link).where(Link.item_id == item.id)).one()
+
+
+def settings() -> Settings:
+    return Settings(connectors={"github": {"pacing": TEST_PACING, "repo": REPO}})
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    with FakeGitHub() as server:
+        server.add_repo(REPO, collaborators=("alice",))
+        yield server
+        assert server.violations == [], server.violations
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], Receiver]]:
+    started: list[Receiver] = []
+
+    def start(environ: dict[str, str]) -> Receiver:
+        url = f"sqlite:///{tmp_path / 'state.db'}"
+        store = open_store(url)
+        hooks = HookReceiver(settings(), store, environ=environ)
+        server = HealthServer(settings(), store, lambda: "active", host="127.0.0.1", port=0, hooks=hooks)
+        server.start()
+        receiver = Receiver(server, hooks, store, url)
+        started.append(receiver)
+        return receiver
+
+    yield start
+    for receiver in started:
+        receiver.server.stop()
+        receiver.store.dispose()
+
+
+def github_env(fake: FakeGitHub) -> dict[str, str]:
+    return {"GITHUB_TOKEN": fake.token, "GITHUB_API_URL": fake.base_url, "REMEDIATE_GITHUB_WEBHOOK_SECRET": GITHUB_SECRET}
+
+
+def synced_github(tmp_path: Path, fake: FakeGitHub) -> dict[str, int]:
+    """Sync two items to the fake GitHub; {item text: issue number}."""
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    outcome = sync_paths(
+        [str(doc)], settings(), database_url=f"sqlite:///{tmp_path / 'state.db'}", tracker="github", environ=github_env(fake)
+    )
+    return {a.text: int(a.ref.key.rsplit("#", 1)[1]) for a in outcome.plan.actions}  # type: ignore[attr-defined]
+
+
+def github_event(fake: FakeGitHub, number: int, action: str = "closed") -> bytes:
+    payload = json.loads((CONTRACTS / "github-issues-closed.json").read_text())
+    issue = fake.issue(REPO, number)
+    payload["action"] = action
+    payload["issue"].update(number=number, id=issue.id, html_url=f"https://github.com/{REPO}/issues/{number}")
+    return json.dumps(payload).encode()
+
+
+def github_headers(body: bytes, *, delivery: str | None = None, event: str = "issues", secret: str = GITHUB_SECRET) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
+        "X-Hub-Signature-256": sign(secret, body),
+    }
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+
+
+def test_a_signed_github_close_marks_the_item_done_by_reading_the_issue(
+    tmp_path: Path, github: FakeGitHub, serve: Callable[[dict[str, str]], Receiver]
+) -> None:
+    numbers = synced_github(tmp_path, github)
+    receiver = serve(github_env(github))
+    target = ITEMS[0]
+    github.set_state(REPO, numbers[target], "closed", "completed")
+    body = github_event(github, numbers[target])
+    github.reset_log()
+    started = time.monotonic()
+    status, answer = receiver.post("/hooks/github", body, github_headers(body))
+    assert (status, answer["status"]) == (202, "accepted")
+    wait_until(lambda: receiver.item(target).state == "done")
+    assert time.monotonic() - started < 10  # "within a second" on an idle machine; generous here
+    assert receiver.item(ITEMS[1]).state == "open"
+    # Just the one issue was read, by a GET; nothing was written or listed.
+    assert [(r.method, r.path) for r in github.requests] == [("GET", f"/repos/{REPO}/issues/{numbers[target]}")]
+    [run] = receiver.runs()
+    assert run.status == "ok" and run.tracker == "github"
+    assert json.loads(run.summary or "{}")["state_changes"] == 1
+    with receiver.store.session() as session:
+        events = session.exec(select(Event).where(Event.kind == "state", Event.run_id == run.id)).all()
+    assert [(e.old, e.new, e.actor) for e in events] == [("open", "done", "tracker")]
+
+
+def test_the_payload_state_is_not_trusted(
+    tmp_path: Path, github: FakeGitHub, serve: Callable[[dict[str, str]], Receiver]
+) -> None:
+    """A validly signed "closed" for an issue GitHub says is open changes nothing."""
+    numbers = synced_github(tmp_path, github)
+    receiver = serve(github_env(github))
+    body = github_event(github, numbers[ITEMS[0]])
+    assert receiver.post("/hooks/github", body, github_headers(body))[0] == 202
+    receiver.hooks.drain()
+    assert receiver.item(ITEMS[0]).state == "open"
+    assert [run.status for run in receiver.runs()] == ["ok"]
+
+
+def test_a_replayed_delivery_is_processed_once(
+    tmp_path: Path, github: FakeGitHub, serve: Callable[[dict[str, str]], Receiver]
+) -> None:
+    numbers = synced_github(tmp_path, github)
+    receiver = serve(github_env(github))
+    number = numbers[ITEMS[0]]
+    github.set_state(REPO, number, "closed", "not_planned")
+    body = github_event(github, number)
+    headers = github_headers(body, delivery="72d3162e-cc78-11e3-81ab-4c9367dc0958")
+    assert receiver.post("/hooks/github", body, headers)[0] == 202
+    receiver.hooks.drain()
+    assert receiver.item(ITEMS[0]).state == "not_doing"
+    # Someone reopens it; a replay of the old delivery must not be processed (nor reread).
+    github.set_state(REPO, number, "open")
+    github.reset_log()
+    for _ in range(3):
+        status, answer = receiver.post("/hooks/github", body, headers)
+        assert (status, answer["status"]) == (200, "duplicate")
+    receiver.hooks.drain()
+    assert github.requests == []
+    assert len(receiver.runs()) == 1
+    assert receiver.item(ITEMS[0]).state == "not_doing"
+    # A new delivery for the reopen is processed.
+    reopened = github_event(github, number, "reopened")
+    assert receiver.post("/hooks/github", reopened, github_headers(reopened))[0] == 202
+    wait_until(lambda: receiver.item(ITEMS[0]).state == "open")
+    with receiver.store.session() as session:
+        stored = session.exec(select(KV).where(KV.namespace == "hooks:github")).all()
+    assert len(stored) == 2
+
+
+def test_forged_oversize_and_malformed_deliveries_change_nothing(
+    tmp_path: Path,
+    github: FakeGitHub,
+    serve: Callable[[dict[str, str]], Receiver],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    numbers = synced_github(tmp_path, github)
+    receiver = serve(github_env(github))
+    github.set_state(REPO, numbers[ITEMS[0]], "closed", "completed")
+    body = github_event(github, numbers[ITEMS[0]])
+    github.reset_log()
+    caplog.set_level("DEBUG")
+
+    forged = github_headers(body, secret="not-the-secret")
+    assert receiver.post("/hooks/github", body, forged)[0] == 401
+    unsigned = {k: v for k, v in github_headers(body).items() if k != "X-Hub-Signature-256"}
+    assert receiver.post("/hooks/github", body, unsigned)[0] == 401
+    tampered = body.replace(b'"closed"', b'"reopened"', 1)
+    assert receiver.post("/hooks/github", tampered, github_headers(body))[0] == 401
+
+    # Refused on the Content-Length alone, before any of the body is sent or read.
+    assert receiver.announce("/hooks/github", 1024 * 1024 + 1, github_headers(body)) == 413
+
+    garbage = b"this is not json"
+    assert receiver.post("/hooks/github", garbage, github_headers(garbage))[0] == 400
+    shapeless = json.dumps({"action": "closed", "issue": {"number": "seven"}}).encode()
+    assert receiver.post("/hooks/github", shapeless, github_headers(shapeless))[0] == 400
+    assert receiver.post("/hooks/nonesuch", body, github_headers(body))[0] == 404
+
+    receiver.hooks.drain()
+    assert github.requests == []
+    assert receiver.runs() == []
+    assert receiver.item(ITEMS[0]).state == "open"
+    with receiver.store.session() as session:
+        assert session.exec(select(KV).where(KV.namespace == "hooks:github")).all() == []
+    assert GITHUB_SECRET not in caplog.text
+    assert sign(GITHUB_SECRET, body) not in caplog.text
+
+
+def test_ping_unknown_tickets_other_events_and_hooks_off(
+    tmp_path: Path, github: FakeGitHub, serve: Callable[[dict[str, str]], Receiver]
+) -> None:
+    synced_github(tmp_path, github)
+    receiver = serve(github_env(github))
+    ping = json.dumps({"zen": "Keep it logically awesome.", "hook_id": 1}).encode()
+    assert receiver.post("/hooks/github", ping, github_headers(ping, event="ping")) == (200, {"status": "pong"})
+    stranger = github.open_issue(REPO, "Not a remediation item")
+    body = github_event(github, stranger.number)
+    status, answer = receiver.post("/hooks/github", body, github_headers(body))
+    assert (status, answer["status"]) == (202, "ignored")
+    comment = json.dumps({"action": "created", "issue": {}, "comment": {}}).encode()
+    assert receiver.post("/hooks/github", comment, github_headers(comment, event="issue_comment"))[0] == 200
+    receiver.hooks.drain()
+    assert receiver.runs() == []
+
+    off = serve({"GITHUB_TOKEN": github.token, "GITHUB_API_URL": github.base_url})
+    status, answer = off.post("/hooks/github", body, github_headers(body))
+    assert status == 404 and "REMEDIATE_GITHUB_WEBHOOK_SECRET" in answer["error"]
