@@ -117,14 +117,22 @@ def serve(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], Receiver]]:
 
 
 def github_env(fake: FakeGitHub) -> dict[str, str]:
-    return {"GITHUB_TOKEN": fake.token, "GITHUB_API_URL": fake.base_url, "REMEDIATE_GITHUB_WEBHOOK_SECRET": GITHUB_SECRET}
+    return {
+        "GITHUB_TOKEN": fake.token,
+        "GITHUB_API_URL": fake.base_url,
+        "REMEDIATE_GITHUB_WEBHOOK_SECRET": GITHUB_SECRET,
+    }
 
 
 def synced_github(tmp_path: Path, fake: FakeGitHub) -> dict[str, int]:
     """Sync two items to the fake GitHub; {item text: issue number}."""
     doc = write_postmortem(tmp_path / "pm.md", ITEMS)
     outcome = sync_paths(
-        [str(doc)], settings(), database_url=f"sqlite:///{tmp_path / 'state.db'}", tracker="github", environ=github_env(fake)
+        [str(doc)],
+        settings(),
+        database_url=f"sqlite:///{tmp_path / 'state.db'}",
+        tracker="github",
+        environ=github_env(fake),
     )
     return {a.text: int(a.ref.key.rsplit("#", 1)[1]) for a in outcome.plan.actions}  # type: ignore[attr-defined]
 
@@ -137,7 +145,9 @@ def github_event(fake: FakeGitHub, number: int, action: str = "closed") -> bytes
     return json.dumps(payload).encode()
 
 
-def github_headers(body: bytes, *, delivery: str | None = None, event: str = "issues", secret: str = GITHUB_SECRET) -> dict[str, str]:
+def github_headers(
+    body: bytes, *, delivery: str | None = None, event: str = "issues", secret: str = GITHUB_SECRET
+) -> dict[str, str]:
     return {
         "Content-Type": "application/json",
         "X-GitHub-Event": event,

@@ -8,11 +8,17 @@ the ones remediate acts on). The secret is read from ``REMEDIATE_GITHUB_WEBHOOK_
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from remediate.connectors import TicketRef, WebhookError, WebhookEvent, WebhookRequest, signature_matches
+from remediate.connectors import (
+    TicketRef,
+    WebhookError,
+    WebhookEvent,
+    WebhookRequest,
+    signature_matches,
+    webhook_json,
+)
 from remediate_github.edge import TRACKER
 
 SECRET_VAR = "REMEDIATE_GITHUB_WEBHOOK_SECRET"
@@ -31,7 +37,7 @@ def verify(request: WebhookRequest, env: Mapping[str, str]) -> WebhookEvent:
         raise WebhookError(401, "X-Hub-Signature-256 does not match the body and the secret")
     delivery = request.headers.get("x-github-delivery") or None
     name = request.headers.get("x-github-event", "")
-    payload = _json(request.body)
+    payload = webhook_json(request.body)
     if name == "ping":
         return WebhookEvent("ping", delivery, event="ping")
     if name != "issues":
@@ -44,22 +50,17 @@ def verify(request: WebhookRequest, env: Mapping[str, str]) -> WebhookEvent:
     return WebhookEvent("tickets", delivery, (_ref(payload),), f"issues.{action}")
 
 
-def _json(body: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
-        raise WebhookError(400, "the body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise WebhookError(400, "the body is not a JSON object")
-    return payload
-
-
 def _ref(payload: Mapping[str, Any]) -> TicketRef:
     issue, repository = payload.get("issue"), payload.get("repository")
     if not isinstance(issue, dict) or not isinstance(repository, dict):
         raise WebhookError(400, "an issues event without issue and repository objects")
     number, issue_id, full_name = issue.get("number"), issue.get("id"), repository.get("full_name")
-    if not isinstance(number, int) or isinstance(number, bool) or not isinstance(full_name, str) or "/" not in full_name:
+    if (
+        not isinstance(number, int)
+        or isinstance(number, bool)
+        or not isinstance(full_name, str)
+        or "/" not in full_name
+    ):
         raise WebhookError(400, "an issues event without issue.number and repository.full_name")
     remote_id = str(issue_id) if isinstance(issue_id, int) and not isinstance(issue_id, bool) else None
     url = issue.get("html_url") if isinstance(issue.get("html_url"), str) else None

@@ -402,6 +402,19 @@ def signature_matches(secret: str, body: bytes, given: str | None, *, prefix: st
     return hmac.compare_digest(expected.encode(), given.strip().lower().encode())
 
 
+def webhook_json(body: bytes) -> dict[str, Any]:
+    """A delivery's body as a JSON object, else a WebhookError 400."""
+    import json
+
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise WebhookError(400, "the body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise WebhookError(400, "the body is not a JSON object")
+    return payload
+
+
 def token_matches(secret: str, given: str | None) -> bool:
     """True when ``given`` equals ``secret`` (constant-time); an empty secret matches nothing."""
     import hmac

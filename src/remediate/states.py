@@ -76,7 +76,9 @@ def refresh(
     return changes
 
 
-def refresh_tickets(session: Session, links: Sequence[Link], states: Iterable[TicketState], run_id: int | None) -> list[StateChange]:
+def refresh_tickets(
+    session: Session, links: Sequence[Link], states: Iterable[TicketState], run_id: int | None
+) -> list[StateChange]:
     """Record the states just read for ``links`` (a webhook named their tickets), as a refresh would.
 
     The watermark does not move: a few tickets read now say nothing about the others, which the

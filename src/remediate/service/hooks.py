@@ -125,7 +125,12 @@ class HookReceiver:
                 return
             try:
                 outcome = refresh_from_hook(
-                    self.settings, job.tracker, job.event.refs, delivery=job.delivery, store=self.store, environ=self.environ
+                    self.settings,
+                    job.tracker,
+                    job.event.refs,
+                    delivery=job.delivery,
+                    store=self.store,
+                    environ=self.environ,
                 )
                 _event(
                     "hook_processed",
