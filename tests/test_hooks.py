@@ -25,11 +25,18 @@ from remediate.service.hooks import HookReceiver
 from remediate.settings import Settings
 from remediate.store import Store, open_store
 from tests.connectors.github.conftest import REPO, TEST_PACING
+from tests.connectors.gitlab.conftest import PROJECT
+from tests.connectors.gitlab.conftest import TEST_PACING as GITLAB_PACING
+from tests.connectors.jira.conftest import jira_env
 from tests.fakes.github import FakeGitHub
+from tests.fakes.gitlab import FakeGitLab
+from tests.fakes.jira import FakeJira
 from tests.support import write_postmortem
 
 CONTRACTS = Path(__file__).parent / "contracts" / "webhooks"
 GITHUB_SECRET = "whsec-github-0123456789abcdef"
+GITLAB_SECRET = "glwhs-token-0123456789abcdef"
+JIRA_SECRET = "jira-secret-0123456789abcdef"
 ITEMS = ["Add alerting on queue depth for worker pool 1", "Rotate the TLS keys of the edge proxies"]
 
 
@@ -85,7 +92,13 @@ class Receiver:
 
 
 def settings() -> Settings:
-    return Settings(connectors={"github": {"pacing": TEST_PACING, "repo": REPO}})
+    return Settings(
+        connectors={
+            "github": {"pacing": TEST_PACING, "repo": REPO},
+            "gitlab": {"pacing": GITLAB_PACING, "project": PROJECT},
+            "jira": {"project": "OPS"},
+        }
+    )
 
 
 @pytest.fixture
@@ -292,3 +305,111 @@ def test_ping_unknown_tickets_other_events_and_hooks_off(
     off = serve({"GITHUB_TOKEN": github.token, "GITHUB_API_URL": github.base_url})
     status, answer = off.post("/hooks/github", body, github_headers(body))
     assert status == 404 and "REMEDIATE_GITHUB_WEBHOOK_SECRET" in answer["error"]
+
+
+# --- GitLab ----------------------------------------------------------------------------------------
+
+
+def gitlab_event(fake: FakeGitLab, iid: int, action: str = "close") -> bytes:
+    payload = json.loads((CONTRACTS / "gitlab-issue-hook.json").read_text())
+    payload["object_attributes"].update(iid=iid, id=fake.issue(PROJECT, iid).id, action=action)
+    payload["project"]["path_with_namespace"] = PROJECT
+    return json.dumps(payload).encode()
+
+
+def gitlab_headers(*, token: str = GITLAB_SECRET, key: str | None = None) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "X-Gitlab-Event": "Issue Hook",
+        "X-Gitlab-Token": token,
+        "X-Gitlab-Event-UUID": str(uuid.uuid4()),
+        "Idempotency-Key": key or str(uuid.uuid4()),
+    }
+
+
+def test_gitlab_issue_hook_with_the_token_closes_the_item_and_replays_do_nothing(
+    tmp_path: Path, serve: Callable[[dict[str, str]], Receiver]
+) -> None:
+    with FakeGitLab() as fake:
+        fake.add_project(PROJECT)
+        env = {"GITLAB_TOKEN": fake.token, "GITLAB_URL": fake.url, "REMEDIATE_GITLAB_WEBHOOK_SECRET": GITLAB_SECRET}
+        doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+        outcome = sync_paths(
+            [str(doc)], settings(), database_url=f"sqlite:///{tmp_path / 'state.db'}", tracker="gitlab", environ=env
+        )
+        iids = {a.text: int(a.ref.key.rsplit("#", 1)[1]) for a in outcome.plan.actions}  # type: ignore[attr-defined]
+        receiver = serve(env)
+        iid = iids[ITEMS[1]]
+        fake.set_state(PROJECT, iid, "closed")
+        body = gitlab_event(fake, iid)
+
+        assert receiver.post("/hooks/gitlab", body, gitlab_headers(token="wrong"))[0] == 401
+        assert receiver.post("/hooks/gitlab", b"[1, 2", gitlab_headers())[0] == 400
+        receiver.hooks.drain()
+        assert receiver.item(ITEMS[1]).state == "open" and receiver.runs() == []
+
+        before = len(fake.requests)
+        headers = gitlab_headers(key="5f6d1a2e-0000-4000-8000-000000000001")
+        assert receiver.post("/hooks/gitlab", body, headers)[0] == 202
+        wait_until(lambda: receiver.item(ITEMS[1]).state == "done")
+        receiver.hooks.drain()
+        read = [(r.method, r.path) for r in fake.requests[before:]]
+        assert len(read) == 1 and read[0][0] == "GET" and read[0][1].endswith(f"/issues/{iid}")
+        assert receiver.post("/hooks/gitlab", body, headers) == (
+            200,
+            {"status": "duplicate", "delivery": "5f6d1a2e-0000-4000-8000-000000000001"},
+        )
+        receiver.hooks.drain()
+        assert len(receiver.runs()) == 1
+        assert receiver.item(ITEMS[0]).state == "open"
+        assert fake.violations == []
+
+
+# --- Jira ----------------------------------------------------------------------------------------
+
+
+def jira_event(fake: FakeJira, key: str, event: str = "jira:issue_updated") -> bytes:
+    payload = json.loads((CONTRACTS / "jira-issue-updated.json").read_text())
+    issue = fake.issue(key)
+    assert issue is not None
+    payload["webhookEvent"] = event
+    payload["issue"].update(key=key, id=issue["id"])
+    return json.dumps(payload).encode()
+
+
+def test_jira_signed_or_url_secret_deliveries_update_the_item_forged_ones_do_not(
+    tmp_path: Path, serve: Callable[[dict[str, str]], Receiver]
+) -> None:
+    fake = FakeJira("cloud")
+    with fake.serve():
+        env = {**jira_env(fake), "REMEDIATE_JIRA_WEBHOOK_SECRET": JIRA_SECRET}
+        doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+        outcome = sync_paths(
+            [str(doc)], settings(), database_url=f"sqlite:///{tmp_path / 'state.db'}", tracker="jira", environ=env
+        )
+        keys = {a.text: a.ref.key for a in outcome.plan.actions}  # type: ignore[attr-defined]
+        receiver = serve(env)
+        fake.set_status(keys[ITEMS[0]], "Done")
+        body = jira_event(fake, keys[ITEMS[0]])
+        plain = {"Content-Type": "application/json", "X-Atlassian-Webhook-Identifier": "1001"}
+
+        assert receiver.post("/hooks/jira", body, {**plain, "X-Hub-Signature": sign("wrong", body)})[0] == 401
+        assert receiver.post("/hooks/jira", body, plain)[0] == 401  # unsigned, no secret in the URL
+        assert receiver.post("/hooks/jira/not-the-secret", body, plain)[0] == 401
+        receiver.hooks.drain()
+        assert receiver.item(ITEMS[0]).state == "open" and receiver.runs() == []
+
+        signed = {**plain, "X-Hub-Signature": sign(JIRA_SECRET, body)}
+        assert receiver.post("/hooks/jira", body, signed)[0] == 202
+        wait_until(lambda: receiver.item(ITEMS[0]).state == "done")
+        assert receiver.post("/hooks/jira", body, signed)[1]["status"] == "duplicate"
+
+        # An unsigned webhook (no secret field in Jira) with the secret as the URL's last part.
+        fake.set_status(keys[ITEMS[1]], "Done")
+        other = jira_event(fake, keys[ITEMS[1]])
+        url_headers = {"Content-Type": "application/json", "X-Atlassian-Webhook-Identifier": "1002"}
+        assert receiver.post(f"/hooks/jira/{JIRA_SECRET}", other, url_headers)[0] == 202
+        wait_until(lambda: receiver.item(ITEMS[1]).state == "done")
+        receiver.hooks.drain()
+        assert [run.status for run in receiver.runs()] == ["ok", "ok"]
+    assert fake.contract_violations == []
