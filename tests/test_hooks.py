@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -413,3 +414,49 @@ def test_jira_signed_or_url_secret_deliveries_update_the_item_forged_ones_do_not
         receiver.hooks.drain()
         assert [run.status for run in receiver.runs()] == ["ok", "ok"]
     assert fake.contract_violations == []
+
+
+# --- the real service ------------------------------------------------------------------------------
+
+
+def test_the_running_service_receives_a_github_close(tmp_path: Path, github: FakeGitHub) -> None:
+    """`remediate schedule --http 0` as a subprocess: the close reaches the database; the log is clean."""
+    from tests.service_helpers import ServiceProcess, write_config
+
+    numbers = synced_github(tmp_path, github)
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    pacing = ", ".join(f"{k} = {v}" for k, v in TEST_PACING.items())
+    config = write_config(
+        tmp_path / "remediate.toml",
+        url,
+        every="1h",
+        tracker="github",
+        extra=f'\n[connectors.github]\nrepo = "{REPO}"\npacing = {{ {pacing} }}\n',
+    )
+    env = {**os.environ, **github_env(github)}
+    service = ServiceProcess(config, tmp_path / "service.log", env=env)
+    try:
+        service.wait_for("active")
+        github.set_state(REPO, numbers[ITEMS[0]], "closed", "completed")
+        body = github_event(github, numbers[ITEMS[0]])
+        host_port = ("127.0.0.1", service.port)
+        forged = github_headers(body, secret="forged")
+        for headers, expected in ((forged, 401), (github_headers(body), 202)):
+            conn = http.client.HTTPConnection(*host_port, timeout=30)
+            conn.request("POST", "/hooks/github", body=body, headers=headers)
+            assert conn.getresponse().status == expected
+            conn.close()
+        service.wait_for("hook_processed", state_changes="1")
+        store = open_store(url)
+        try:
+            with store.session() as session:
+                item = session.exec(select(Item).where(Item.text == ITEMS[0])).one()
+            assert item.state == "done"
+        finally:
+            store.dispose()
+        assert service.stop() == 0
+    finally:
+        service.kill()
+    log = service.log.read_text()
+    assert "hook_refused" in log and "Traceback" not in log
+    assert GITHUB_SECRET not in log and github.token not in log
