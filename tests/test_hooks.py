@@ -170,6 +170,11 @@ def github_headers(
     }
 
 
+def logged(caplog: pytest.LogCaptureFixture) -> str:
+    """Every captured log line with its structured fields (what the service would write)."""
+    return caplog.text + repr([getattr(record, "fields", None) for record in caplog.records])
+
+
 def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -283,8 +288,9 @@ def test_forged_oversize_and_malformed_deliveries_change_nothing(
     assert receiver.item(ITEMS[0]).state == "open"
     with receiver.store.session() as session:
         assert session.exec(select(KV).where(KV.namespace == "hooks:github")).all() == []
-    assert GITHUB_SECRET not in caplog.text
-    assert sign(GITHUB_SECRET, body) not in caplog.text
+    text = logged(caplog)
+    assert "hook_refused" in text and "status': 401" in text
+    assert GITHUB_SECRET not in text and sign(GITHUB_SECRET, body) not in text
 
 
 def test_ping_unknown_tickets_other_events_and_hooks_off(
@@ -306,6 +312,28 @@ def test_ping_unknown_tickets_other_events_and_hooks_off(
     off = serve({"GITHUB_TOKEN": github.token, "GITHUB_API_URL": github.base_url})
     status, answer = off.post("/hooks/github", body, github_headers(body))
     assert status == 404 and "REMEDIATE_GITHUB_WEBHOOK_SECRET" in answer["error"]
+
+
+def test_the_job_itself_processes_a_delivery_once(tmp_path: Path, github: FakeGitHub) -> None:
+    """Under the sync lock the delivery id is checked again: two workers cannot both process it."""
+    from remediate.connectors import TicketRef
+    from remediate.jobs import refresh_from_hook
+
+    numbers = synced_github(tmp_path, github)
+    store = open_store(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        number = numbers[ITEMS[0]]
+        github.set_state(REPO, number, "closed", "completed")
+        refs = [TicketRef("github", f"{REPO}#{number}")]
+        first = refresh_from_hook(settings(), "github", refs, delivery="d-1", store=store, environ=github_env(github))
+        github.set_state(REPO, number, "open")
+        again = refresh_from_hook(settings(), "github", refs, delivery="d-1", store=store, environ=github_env(github))
+        assert (len(first.state_changes), first.duplicate) == (1, False)
+        assert (again.state_changes, again.duplicate) == ([], True)
+        with store.session() as session:
+            assert session.exec(select(Item).where(Item.text == ITEMS[0])).one().state == "done"
+    finally:
+        store.dispose()
 
 
 # --- GitLab ----------------------------------------------------------------------------------------
@@ -379,8 +407,9 @@ def jira_event(fake: FakeJira, key: str, event: str = "jira:issue_updated") -> b
 
 
 def test_jira_signed_or_url_secret_deliveries_update_the_item_forged_ones_do_not(
-    tmp_path: Path, serve: Callable[[dict[str, str]], Receiver]
+    tmp_path: Path, serve: Callable[[dict[str, str]], Receiver], caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level("DEBUG")
     fake = FakeJira("cloud")
     with fake.serve():
         env = {**jira_env(fake), "REMEDIATE_JIRA_WEBHOOK_SECRET": JIRA_SECRET}
@@ -414,6 +443,9 @@ def test_jira_signed_or_url_secret_deliveries_update_the_item_forged_ones_do_not
         receiver.hooks.drain()
         assert [run.status for run in receiver.runs()] == ["ok", "ok"]
     assert fake.contract_violations == []
+    text = logged(caplog)
+    assert "/hooks/jira/" in text  # the access log line is there, with the URL's secret cut off
+    assert JIRA_SECRET not in text
 
 
 # --- the real service ------------------------------------------------------------------------------

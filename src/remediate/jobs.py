@@ -481,10 +481,11 @@ def refresh_from_hook(
             return HookOutcome(run.id, len(links), duplicate=True)
         links = _linked(run.session, tracker, refs)  # again, under the lock
         wanted = [states.ticket_ref(link) for link in links]
-        read = connector.read_tickets(wanted) if reads_tickets else connector.states(wanted, None)  # type: ignore[attr-defined]
+        # Read everything before writing: the connector's cache commits on its own connection,
+        # which an open write transaction here would block (SQLite).
+        read = list(connector.read_tickets(wanted) if reads_tickets else connector.states(wanted, None))  # type: ignore[attr-defined]
+        record_delivery(run.session, namespace, key, retention_days)  # committed with the states, or not at all
         changes = states.refresh_tickets(run.session, links, read, run.id)
-        record_delivery(run.session, namespace, key, retention_days)
-        run.session.commit()
         run.summary = lambda: {"delivery": delivery[:80], "tickets": len(links), "state_changes": len(changes)}
     return HookOutcome(run.id, len(links), changes)
 
