@@ -293,6 +293,26 @@ def test_forged_oversize_and_malformed_deliveries_change_nothing(
     assert GITHUB_SECRET not in text and sign(GITHUB_SECRET, body) not in text
 
 
+def test_a_deleted_github_issue_is_recorded_missing_once(
+    tmp_path: Path, github: FakeGitHub, serve: Callable[[dict[str, str]], Receiver]
+) -> None:
+    numbers = synced_github(tmp_path, github)
+    receiver = serve(github_env(github))
+    number = numbers[ITEMS[1]]
+    body = github_event(github, number, "deleted")
+    github.delete(REPO, number)
+    assert receiver.post("/hooks/github", body, github_headers(body))[0] == 202
+    wait_until(lambda: receiver.link(ITEMS[1]).missing == "deleted")
+    again = github_event(github, numbers[ITEMS[0]], "deleted").replace(
+        f'"number": {numbers[ITEMS[0]]}'.encode(), f'"number": {number}'.encode()
+    )
+    assert receiver.post("/hooks/github", again, github_headers(again))[0] == 202  # a second delivery, new id
+    receiver.hooks.drain()
+    with receiver.store.session() as session:
+        missing = session.exec(select(Event).where(Event.kind == "ticket_missing")).all()
+    assert [e.new for e in missing] == ["deleted"]  # recorded once, as a refresh would
+
+
 def test_ping_unknown_tickets_other_events_and_hooks_off(
     tmp_path: Path, github: FakeGitHub, serve: Callable[[dict[str, str]], Receiver]
 ) -> None:
@@ -440,8 +460,14 @@ def test_jira_signed_or_url_secret_deliveries_update_the_item_forged_ones_do_not
         url_headers = {"Content-Type": "application/json", "X-Atlassian-Webhook-Identifier": "1002"}
         assert receiver.post(f"/hooks/jira/{JIRA_SECRET}", other, url_headers)[0] == 202
         wait_until(lambda: receiver.item(ITEMS[1]).state == "done")
+        deleted_key = keys[ITEMS[1]]
+        deleted = jira_event(fake, deleted_key, "jira:issue_deleted")
+        fake.delete(deleted_key)
+        gone = {**plain, "X-Atlassian-Webhook-Identifier": "1003", "X-Hub-Signature": sign(JIRA_SECRET, deleted)}
+        assert receiver.post("/hooks/jira", deleted, gone)[0] == 202
+        wait_until(lambda: receiver.link(ITEMS[1]).missing == "deleted")
         receiver.hooks.drain()
-        assert [run.status for run in receiver.runs()] == ["ok", "ok"]
+        assert [run.status for run in receiver.runs()] == ["ok", "ok", "ok"]
     assert fake.contract_violations == []
     text = logged(caplog)
     assert "/hooks/jira/" in text  # the access log line is there, with the URL's secret cut off
