@@ -9,6 +9,7 @@ import hmac
 import http.client
 import json
 import os
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -275,6 +276,10 @@ def test_forged_oversize_and_malformed_deliveries_change_nothing(
 
     # Refused on the Content-Length alone, before any of the body is sent or read.
     assert receiver.announce("/hooks/github", 1024 * 1024 + 1, github_headers(body)) == 413
+    host, port = receiver.server.address
+    with socket.create_connection((host, port), timeout=30) as raw:  # chunked, no Content-Length
+        raw.sendall(b"POST /hooks/github HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        assert raw.recv(64).startswith(b"HTTP/1.0 411")
 
     garbage = b"this is not json"
     assert receiver.post("/hooks/github", garbage, github_headers(garbage))[0] == 400

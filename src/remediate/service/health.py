@@ -329,6 +329,7 @@ _HOOK_PATH = re.compile(r"(/hooks/[^/\s?]+)[/?]\S*")
 def _handler_for(server: HealthServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "remediate"
+        timeout = 30  # seconds a client may take to send its request (a body that never comes)
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             self._send(*server.respond(self.path))
