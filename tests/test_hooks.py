@@ -361,6 +361,32 @@ def test_the_job_itself_processes_a_delivery_once(tmp_path: Path, github: FakeGi
         store.dispose()
 
 
+def test_doctor_says_when_a_delivery_was_last_processed(tmp_path: Path, github: FakeGitHub) -> None:
+    from remediate.connectors import TicketRef
+    from remediate.doctor import run_checks
+    from remediate.jobs import refresh_from_hook
+
+    numbers = synced_github(tmp_path, github)
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    config = tmp_path / "remediate.toml"
+    config.write_text(f'tracker = "github"\n\n[connectors.github]\nrepo = "{REPO}"\n')
+    env = github_env(github)
+
+    def hooks_check() -> str:
+        [check] = [c for c in run_checks(config, url, env, reach=False) if c.name == "webhooks"]
+        assert check.status == "info"
+        return check.detail
+
+    assert hooks_check().startswith("no github webhook delivery recorded")
+    store = open_store(url)
+    try:
+        refs = [TicketRef("github", f"{REPO}#{numbers[ITEMS[0]]}")]
+        refresh_from_hook(settings(), "github", refs, delivery="d-9", store=store, environ=env)
+    finally:
+        store.dispose()
+    assert hooks_check() == "last github webhook delivery processed 0 min ago (1 in the last 7 days)"
+
+
 # --- GitLab ----------------------------------------------------------------------------------------
 
 
