@@ -549,3 +549,51 @@ def test_the_running_service_receives_a_github_close(tmp_path: Path, github: Fak
     log = service.log.read_text()
     assert "hook_refused" in log and "Traceback" not in log
     assert GITHUB_SECRET not in log and github.token not in log
+
+
+# --- a third party's connector -------------------------------------------------------------------
+
+HOOKED = '''
+"""A plugin tracker (the local one) with webhooks but no read_tickets: the core's generic path."""
+from remediate.connectors import TicketRef, WebhookError, WebhookEvent, token_matches, webhook_json
+from remediate.local import LocalTracker
+
+
+class HookedTracker(LocalTracker):
+    name = "hooked"
+
+    @classmethod
+    def verify_webhook(cls, request, env):
+        if not token_matches(env.get("HOOKED_SECRET", ""), request.headers.get("x-token")):
+            raise WebhookError(401, "bad token")
+        keys = webhook_json(request.body).get("keys") or []
+        refs = tuple(TicketRef("hooked", str(key)) for key in keys)
+        return WebhookEvent("tickets", request.headers.get("x-id"), refs, "changed")
+'''
+
+
+def test_a_plugin_with_only_verify_webhook_goes_through_states(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, serve: Callable[[dict[str, str]], Receiver]
+) -> None:
+    """No tracker names in the core: a third party's connector gets hooks by implementing one classmethod."""
+    from remediate.models import LocalTicket
+    from tests.support import install_connector
+
+    monkeypatch.syspath_prepend(str(install_connector(tmp_path / "plugins", "hooked", HOOKED, "HookedTracker")))
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    outcome = sync_paths([str(doc)], settings(), database_url=f"sqlite:///{tmp_path / 'state.db'}", tracker="hooked")
+    keys = {a.text: a.ref.key for a in outcome.plan.actions}  # type: ignore[attr-defined]
+    receiver = serve({"HOOKED_SECRET": "s3"})
+    with receiver.store.session() as session:
+        ticket = session.get(LocalTicket, int(keys[ITEMS[0]].rsplit("-", 1)[1]))
+        assert ticket is not None
+        ticket.status = "not_doing"
+        session.add(ticket)
+        session.commit()
+    body = json.dumps({"keys": [keys[ITEMS[0]], "LOCAL-999"]}).encode()
+    assert receiver.post("/hooks/hooked", body, {"X-Token": "nope", "X-Id": "1"})[0] == 401
+    assert receiver.post("/hooks/hooked", body, {"X-Token": "s3", "X-Id": "1"})[0] == 202
+    wait_until(lambda: receiver.item(ITEMS[0]).state == "not_doing")
+    receiver.hooks.drain()
+    assert receiver.item(ITEMS[1]).state == "open"
+    assert receiver.post("/hooks/local", body, {"X-Token": "s3"})[0] == 404  # the local tracker has no hooks
