@@ -597,3 +597,40 @@ def test_a_plugin_with_only_verify_webhook_goes_through_states(
     receiver.hooks.drain()
     assert receiver.item(ITEMS[1]).state == "open"
     assert receiver.post("/hooks/local", body, {"X-Token": "s3"})[0] == 404  # the local tracker has no hooks
+
+
+def test_verification_edge_cases_without_a_server() -> None:
+    from remediate_github.hooks import verify as github_verify
+    from remediate_gitlab.hooks import verify as gitlab_verify
+    from remediate_jira.hooks import verify as jira_verify
+
+    from remediate.connectors import WebhookError, WebhookRequest
+
+    body = b'{"zen": "ok"}'
+    # A secret read from a file keeps its newline; the tracker's copy has none.
+    env = {"REMEDIATE_GITHUB_WEBHOOK_SECRET": GITHUB_SECRET + "\n"}
+    headers = {"x-hub-signature-256": sign(GITHUB_SECRET, body), "x-github-event": "ping", "x-github-delivery": "g1"}
+    assert github_verify(WebhookRequest(headers, body), env).kind == "ping"
+    for bad in ("sha1=" + sign(GITHUB_SECRET, body)[7:], "sha256=", "sha256=zz", sign(GITHUB_SECRET, body)[:-1]):
+        with pytest.raises(WebhookError) as refused:
+            github_verify(WebhookRequest({**headers, "x-hub-signature-256": bad}, body), env)
+        assert refused.value.status == 401
+    with pytest.raises(WebhookError) as off:
+        github_verify(WebhookRequest(headers, body), {"REMEDIATE_GITHUB_WEBHOOK_SECRET": "  "})
+    assert off.value.status == 404
+
+    gitlab_env = {"REMEDIATE_GITLAB_WEBHOOK_SECRET": GITLAB_SECRET}
+    note = WebhookRequest({"x-gitlab-token": GITLAB_SECRET, "x-gitlab-event": "Note Hook"}, b'{"object_kind": "note"}')
+    assert gitlab_verify(note, gitlab_env).kind == "ignored"
+    with pytest.raises(WebhookError) as refused:
+        gitlab_verify(WebhookRequest({"x-gitlab-token": GITLAB_SECRET[:-1]}, b"{}"), gitlab_env)
+    assert refused.value.status == 401
+
+    jira_env_ = {"REMEDIATE_JIRA_WEBHOOK_SECRET": JIRA_SECRET}
+    created = json.dumps({"webhookEvent": "jira:issue_created", "issue": {"key": "OPS-1"}}).encode()
+    signed = WebhookRequest({"x-hub-signature": sign(JIRA_SECRET, created)}, created)
+    assert jira_verify(signed, jira_env_).kind == "ignored"
+    no_key = json.dumps({"webhookEvent": "jira:issue_updated", "issue": {"key": "not a key"}}).encode()
+    with pytest.raises(WebhookError) as malformed:
+        jira_verify(WebhookRequest({"x-hub-signature": sign(JIRA_SECRET, no_key)}, no_key), jira_env_)
+    assert malformed.value.status == 400

@@ -28,8 +28,8 @@ ACTIONS = frozenset({"closed", "reopened", "labeled", "unlabeled", "transferred"
 
 def verify(request: WebhookRequest, env: Mapping[str, str]) -> WebhookEvent:
     """Verify one delivery and say what it names (see :class:`remediate.connectors.Webhooks`)."""
-    secret = env.get(SECRET_VAR, "")
-    if not secret.strip():
+    secret = env.get(SECRET_VAR, "").strip()  # a secret file's trailing newline is not part of it
+    if not secret:
         raise WebhookError(404, f"GitHub webhooks are off: {SECRET_VAR} is not set")
     if not request.headers.get("x-hub-signature-256"):
         raise WebhookError(401, "no X-Hub-Signature-256 header (set the webhook's secret on GitHub)")

@@ -29,8 +29,8 @@ ISSUE_EVENTS = frozenset({"Issue Hook", "Confidential Issue Hook", "System Hook"
 
 def verify(request: WebhookRequest, env: Mapping[str, str]) -> WebhookEvent:
     """Verify one delivery and say what it names (see :class:`remediate.connectors.Webhooks`)."""
-    secret = env.get(SECRET_VAR, "")
-    if not secret.strip():
+    secret = env.get(SECRET_VAR, "").strip()  # a secret file's trailing newline is not part of it
+    if not secret:
         raise WebhookError(404, f"GitLab webhooks are off: {SECRET_VAR} is not set")
     given = request.headers.get("x-gitlab-token")
     if not given:

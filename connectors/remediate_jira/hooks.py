@@ -30,8 +30,8 @@ ISSUE_EVENTS = frozenset({"jira:issue_updated", "jira:issue_deleted"})
 
 def verify(request: WebhookRequest, env: Mapping[str, str]) -> WebhookEvent:
     """Verify one delivery and say what it names (see :class:`remediate.connectors.Webhooks`)."""
-    secret = env.get(SECRET_VAR, "")
-    if not secret.strip():
+    secret = env.get(SECRET_VAR, "").strip()  # a secret file's trailing newline is not part of it
+    if not secret:
         raise WebhookError(404, f"Jira webhooks are off: {SECRET_VAR} is not set")
     signature = request.headers.get("x-hub-signature")
     if signature:
