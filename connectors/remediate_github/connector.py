@@ -32,6 +32,8 @@ from remediate.connectors import (
     TicketDraft,
     TicketRef,
     TicketState,
+    WebhookEvent,
+    WebhookRequest,
     map_owner,
 )
 from remediate.errors import Conflict, ConnectorError, NotFound
@@ -307,6 +309,21 @@ class GitHubConnector:
         with self._edge():
             now = datetime.fromtimestamp(self._clock(), UTC)
             yield from self.reader.read(refs, since, now)
+
+    # --- webhooks ------------------------------------------------------------------------------
+
+    @classmethod
+    def verify_webhook(cls, request: WebhookRequest, env: Mapping[str, str]) -> WebhookEvent:
+        """A GitHub delivery, its ``X-Hub-Signature-256`` checked (see :mod:`remediate_github.hooks`)."""
+        from remediate_github.hooks import verify
+
+        return verify(request, env)
+
+    def read_tickets(self, refs: Sequence[TicketRef]) -> Iterator[TicketState]:
+        """One ``GET`` per issue, whatever changed; deleted and transferred ones come back missing."""
+        with self._edge():
+            for ref in refs:
+                yield from self.reader.read_one(ref)
 
     def sync_group(
         self, postmortem: PostmortemInfo, group: TicketRef | None, members: Sequence[TicketRef]

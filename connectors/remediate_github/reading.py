@@ -123,6 +123,14 @@ class StateReader:
         for address, ref in elsewhere:
             yield from self._probe(address, ref, since, conditional=since is not None)
 
+    def read_one(self, ref: TicketRef) -> Iterator[TicketState]:
+        """The state of one issue now (a webhook named it): one GET, no listing, no cursor moved."""
+        address = self.refs.parse(ref.key)
+        if address is None:
+            log.warning("%s is not a GitHub issue key; skipped", ref.key)
+            return
+        yield from self._probe(address, ref, None, conditional=False)
+
     @property
     def _full_key(self) -> str:
         return f"{self.config.repo}:full-read"

@@ -32,6 +32,8 @@ from remediate.connectors import (
     TicketDraft,
     TicketRef,
     TicketState,
+    WebhookEvent,
+    WebhookRequest,
     map_owner,
 )
 from remediate.errors import Conflict, ConnectorError, NotFound
@@ -317,6 +319,20 @@ class GitLabConnector:
             if iid not in seen:
                 yield self._missing(ref, iid, since)
         self.cache.set(_FULL_READ_KEY, now.isoformat())
+
+    # --- webhooks ------------------------------------------------------------------------------
+
+    @classmethod
+    def verify_webhook(cls, request: WebhookRequest, env: Mapping[str, str]) -> WebhookEvent:
+        """A GitLab delivery, its ``X-Gitlab-Token`` checked (see :mod:`remediate_gitlab.hooks`)."""
+        from remediate_gitlab.hooks import verify
+
+        return verify(request, env)
+
+    def read_tickets(self, refs: Sequence[TicketRef]) -> Iterator[TicketState]:
+        """One ``GET`` per issue, whatever changed; deleted, moved and hidden ones come back missing."""
+        for ref in refs:
+            yield self._missing(ref, self._iid(ref), None)
 
     def _missing(self, ref: TicketRef, iid: int, since: datetime | None) -> TicketState:
         """An issue the label listing did not return: deleted, moved, unlabelled or hidden."""

@@ -29,6 +29,8 @@ from remediate.connectors import (
     TicketDraft,
     TicketRef,
     TicketState,
+    WebhookEvent,
+    WebhookRequest,
 )
 from remediate_jira import answers, markup, recovery, states, workflow
 from remediate_jira.auth import site_url
@@ -264,6 +266,18 @@ class JiraConnector:
     def states(self, refs: Sequence[TicketRef], since: datetime | None) -> Iterator[TicketState]:
         """States of ``refs`` changed since ``since``: one JQL per project, 100 issues a page."""
         return states.states(self.site, refs, since)
+
+    @classmethod
+    def verify_webhook(cls, request: WebhookRequest, env: Mapping[str, str]) -> WebhookEvent:
+        """A Jira delivery, its ``X-Hub-Signature`` or URL secret checked (see :mod:`remediate_jira.hooks`)."""
+        from remediate_jira.hooks import verify
+
+        return verify(request, env)
+
+    def read_tickets(self, refs: Sequence[TicketRef]) -> Iterator[TicketState]:
+        """One read by id per issue (never the search index, which lags); deleted ones come back missing."""
+        for ref in refs:
+            yield states.read_state(self.site, ref)
 
     def sync_group(
         self, postmortem: PostmortemInfo, group: TicketRef | None, members: Sequence[TicketRef]

@@ -327,6 +327,103 @@ def unreachable_check(name: str, where: str, error: Exception, fix: str | None =
     return Check(name, "fail", f"unreachable: no answer from {where} ({problem})", fix)
 
 
+class WebhookError(Exception):
+    """A webhook delivery refused: ``status`` is the HTTP answer (401, 400, 404), the message one line.
+
+    The message is logged and sent back; it must never contain the secret or the signature.
+    """
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """One POST to ``/hooks/<tracker>[/<path>]`` as the service received it."""
+
+    headers: Mapping[str, str]  # names lower-cased
+    body: bytes  # the raw body, exactly as signed
+    path: str = ""  # what follows /hooks/<tracker>/ (a secret in the URL, for trackers that sign nothing)
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """What a verified delivery says, in the core's words.
+
+    ``kind``: ``ping`` (a test delivery: answered 200, nothing done), ``tickets`` (``refs`` may have
+    changed: the core reads their state from the tracker, never from the payload) or ``ignored``
+    (an event remediate has no use for). ``delivery`` is the tracker's id of the delivery (the same
+    on a redelivery), None when the tracker sends none (the core then uses a digest of the body).
+    """
+
+    kind: Literal["ping", "tickets", "ignored"]
+    delivery: str | None
+    refs: tuple[TicketRef, ...] = ()
+    event: str = ""  # the tracker's name for it, for the log: "issues.closed", "jira:issue_updated"
+
+
+@runtime_checkable
+class Webhooks(Protocol):
+    """Optional: a tracker whose webhook deliveries ``remediate schedule --http`` can receive.
+
+    ``verify_webhook`` is a classmethod, called before any connector is built: it checks the
+    delivery's signature (or token) against the secret in ``env``, in constant time, and parses
+    the payload into a :class:`WebhookEvent`. It raises :class:`WebhookError` with 401 for a
+    missing or wrong signature, 400 for a body that is not the event it claims to be, and 404
+    when no secret is configured (hooks for this tracker are off). It makes no request.
+
+    ``read_tickets`` reads the current state of exactly the tickets a delivery named, one cheap
+    read each, without touching the incremental-read bookkeeping of ``states`` (cursors, the time
+    of the last full read): the scheduled refresh must go on as if no hook had come.
+    """
+
+    @classmethod
+    def verify_webhook(cls, request: WebhookRequest, env: Mapping[str, str]) -> WebhookEvent:
+        """Verify and parse one delivery (see the class docstring)."""
+        ...
+
+    def read_tickets(self, refs: Sequence[TicketRef]) -> Iterator[TicketState]:
+        """The state of each of ``refs`` now, missing ones included."""
+        ...
+
+
+def signature_matches(secret: str, body: bytes, given: str | None, *, prefix: str = "sha256=") -> bool:
+    """True when ``given`` is ``prefix`` + the hex HMAC-SHA256 of ``body`` keyed with ``secret``.
+
+    Constant-time (:func:`hmac.compare_digest`); a missing or malformed value is simply False.
+    """
+    import hashlib
+    import hmac
+
+    if not secret or not given or not given.startswith(prefix):
+        return False
+    expected = prefix + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), given.strip().lower().encode())
+
+
+def webhook_json(body: bytes) -> dict[str, Any]:
+    """A delivery's body as a JSON object, else a WebhookError 400."""
+    import json
+
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise WebhookError(400, "the body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise WebhookError(400, "the body is not a JSON object")
+    return payload
+
+
+def token_matches(secret: str, given: str | None) -> bool:
+    """True when ``given`` equals ``secret`` (constant-time); an empty secret matches nothing."""
+    import hmac
+
+    if not secret or given is None:
+        return False
+    return hmac.compare_digest(secret.encode(), given.encode())
+
+
 @runtime_checkable
 class Deduplicates(Protocol):
     """Optional: a tracker that can list every ticket of a marker and close one as a duplicate.

@@ -13,7 +13,9 @@ Checks, in order (later ones are skipped when the config cannot be read):
   without ``check()`` gets one ``reach`` line, "no live check available" (an empty
   ``states()`` query still runs, so a tracker that fails at once is still caught);
 - database: it opens, and its schema is the one this version expects;
-- scheduler: whether a ``remediate schedule`` instance is active on the database.
+- scheduler: whether a ``remediate schedule`` instance is active on the database;
+- webhooks (trackers with :class:`remediate.connectors.Webhooks`): when the service last
+  processed a delivery, from the delivery ids it keeps (info only).
 """
 
 from __future__ import annotations
@@ -175,6 +177,8 @@ def _database_and_reach(
             checks.extend(_reach(settings, resolved, store, environ))
         if not missing_file:
             checks.append(_scheduler_lock(store))
+        if not missing_file and not empty and resolved is not None and hasattr(resolved[0], "verify_webhook"):
+            checks.append(_hooks(store, settings.tracker))
     finally:
         store.dispose()
     return checks
@@ -244,6 +248,36 @@ def _scheduler_lock(store: Any) -> Check:
     except StoreError:
         return Check("scheduler", "info", "a `remediate schedule` instance is active on this database")
     return Check("scheduler", "info", "no `remediate schedule` instance is active on this database")
+
+
+def _hooks(store: Any, tracker: str) -> Check:
+    """When the service last processed a webhook delivery for ``tracker`` (info only: hooks are optional)."""
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+    from sqlmodel import col
+
+    from remediate.jobs import HOOK_NAMESPACE
+    from remediate.models import KV
+
+    now = datetime.now(UTC)
+    ours = col(KV.namespace) == f"{HOOK_NAMESPACE}:{tracker}"
+    week_ago = (now - timedelta(days=7)).isoformat(timespec="microseconds")
+    with store.session() as session:
+        newest = session.execute(sa.select(sa.func.max(col(KV.value))).where(ours)).scalar_one()
+        recent = session.execute(sa.select(sa.func.count()).where(ours, col(KV.value) >= week_ago)).scalar_one()
+    if not newest:
+        return Check(
+            "webhooks",
+            "info",
+            f"no {tracker} webhook delivery recorded (states come from the scheduled refresh)",
+            "see the README's Webhooks section to have states in seconds",
+        )
+    minutes = max(0, int((now - datetime.fromisoformat(newest)).total_seconds() // 60))
+    ago = f"{minutes} min" if minutes < 120 else f"{minutes // 60} h" if minutes < 2880 else f"{minutes // 1440} days"
+    return Check(
+        "webhooks", "info", f"last {tracker} webhook delivery processed {ago} ago ({recent} in the last 7 days)"
+    )
 
 
 def failed(checks: list[Check]) -> bool:

@@ -410,6 +410,117 @@ def refresh_states(
 
 
 @dataclass
+class HookOutcome:
+    """What one webhook delivery did: the run that recorded it (None if nothing to do) and the changes."""
+
+    run_id: int | None
+    tickets: int  # linked tickets the delivery named
+    state_changes: list[Any] = field(default_factory=list)
+    duplicate: bool = False
+
+
+#: ``kv`` namespace prefix of the webhook deliveries already processed (``hooks:<tracker>``).
+HOOK_NAMESPACE = "hooks"
+
+
+def linked(store: Store, tracker: str, refs: Sequence[Any]) -> list[Any]:
+    """The links of ``tracker`` whose key or remote id one of ``refs`` names (the others are not ours)."""
+    with store.session() as session:
+        return _linked(session, tracker, refs)
+
+
+def _linked(session: Any, tracker: str, refs: Sequence[Any]) -> list[Any]:
+    from sqlmodel import col, or_, select
+
+    from remediate.models import Link
+
+    keys = sorted({ref.key for ref in refs})
+    remote_ids = sorted({ref.remote_id for ref in refs if ref.remote_id})
+    if not keys and not remote_ids:
+        return []
+    found = session.exec(
+        select(Link).where(Link.tracker == tracker, or_(col(Link.key).in_(keys), col(Link.remote_id).in_(remote_ids)))
+    )
+    return list(found.all())
+
+
+def refresh_from_hook(
+    settings: Settings,
+    tracker: str,
+    refs: Sequence[Any],
+    *,
+    delivery: str,
+    store: Store,
+    environ: Mapping[str, str] | None = None,
+    retention_days: float = 7.0,
+) -> HookOutcome:
+    """Read the state of the tickets a webhook delivery named and record it as a refresh does.
+
+    The payload's own state is never used: the tickets are read from the tracker (the
+    connector's ``read_tickets``, else ``states(refs, None)``) under the ``sync:<tracker>``
+    lock, recorded as a run of kind ``hook``. The delivery id is stored in the ``kv`` table in
+    the same transaction, so a redelivery (checked again under the lock) is not processed twice;
+    ids older than ``retention_days`` are pruned as new ones come.
+    """
+    from remediate import states
+
+    environ = os.environ if environ is None else environ
+    namespace = f"{HOOK_NAMESPACE}:{tracker}"
+    key = delivery_key(delivery)
+    links = linked(store, tracker, refs)
+    if not links:
+        return HookOutcome(None, 0)
+    resolved = resolve_connector(settings, tracker, {}, environ)
+    reads_tickets = callable(getattr(resolved[0], "read_tickets", None))
+    # Without read_tickets, states(refs, None) runs on a throwaway cache so the hook cannot
+    # disturb the scheduled refresh's bookkeeping (ETags, cursors, the last full read).
+    connector = build_connector(resolved, store, {}, environ, persistent=reads_tickets)
+    with _recorded_run(store, tracker, "hook", settings.sync.lock_timeout) as run:
+        run.summary = lambda: {"delivery": delivery[:80], "duplicate": True}
+        if seen_delivery(run.session, namespace, key):
+            return HookOutcome(run.id, len(links), duplicate=True)
+        links = _linked(run.session, tracker, refs)  # again, under the lock
+        wanted = [states.ticket_ref(link) for link in links]
+        # Read everything before writing: the connector's cache commits on its own connection,
+        # which an open write transaction here would block (SQLite).
+        read = list(connector.read_tickets(wanted) if reads_tickets else connector.states(wanted, None))  # type: ignore[attr-defined]
+        record_delivery(run.session, namespace, key, retention_days)  # committed with the states, or not at all
+        changes = states.refresh_tickets(run.session, links, read, run.id)
+        run.summary = lambda: {"delivery": delivery[:80], "tickets": len(links), "state_changes": len(changes)}
+    return HookOutcome(run.id, len(links), changes)
+
+
+def delivery_key(delivery: str) -> str:
+    """A delivery id as a ``kv`` key (at most 200 characters: long ones are hashed)."""
+    import hashlib
+
+    return delivery if len(delivery) <= 200 else "sha256:" + hashlib.sha256(delivery.encode()).hexdigest()
+
+
+def seen_delivery(session: Any, namespace: str, key: str) -> bool:
+    """True when this delivery was processed already."""
+    from remediate.models import KV
+
+    return session.get(KV, (namespace, key)) is not None
+
+
+def record_delivery(session: Any, namespace: str, key: str, retention_days: float) -> None:
+    """Remember a processed delivery; forget those older than ``retention_days`` (uncommitted)."""
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+    from sqlmodel import col
+
+    from remediate.models import KV
+
+    now = datetime.now(UTC)
+    cutoff = (now - timedelta(days=retention_days)).isoformat(timespec="microseconds")
+    # Values are ISO 8601 UTC with a fixed width, so they compare as strings.
+    session.execute(sa.delete(KV).where(col(KV.namespace) == namespace, col(KV.value) < cutoff))
+    session.add(KV(namespace=namespace, key=key, value=now.isoformat(timespec="microseconds")))
+
+
+@dataclass
 class _Run:
     """A run being recorded in ``sync_run``; the body sets ``summary`` as it learns the counts."""
 

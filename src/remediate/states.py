@@ -9,6 +9,7 @@ never recreated.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -51,46 +52,82 @@ def refresh(
     instead of at the tracker's next scheduled full read, and notices a ticket that came back.
     """
     links = session.exec(select(Link).where(Link.tracker == connector.name)).all()
-    by_key = {link.key: link for link in links}
-    # A moved ticket comes back under a new key; its remote id (if the tracker has one) is stable.
-    by_remote_id = {link.remote_id: link for link in links if link.remote_id}
     items = {i.id: i for i in session.exec(select(Item).where(col(Item.id).in_([k.item_id for k in links]))).all()}
     watermark_row = _watermark(session, connector.name, cache_key)
     since = datetime.fromisoformat(watermark_row) if watermark_row else None
     if full:
-        fresh, known = [_ref(link) for link in links], []
+        fresh, known = [ticket_ref(link) for link in links], []
     else:
-        fresh = [_ref(link) for link in links if link.last_synced is None]
-        known = [_ref(link) for link in links if link.last_synced is not None and not link.missing]
+        fresh = [ticket_ref(link) for link in links if link.last_synced is None]
+        known = [ticket_ref(link) for link in links if link.last_synced is not None and not link.missing]
     changes: list[StateChange] = []
-    read: list[int] = []
     newest = since
     batches: list[tuple[list[TicketRef], datetime | None]] = [(fresh, None)] if fresh else []
     if known:
         batches.append((known, since - WATERMARK_OVERLAP if since else None))
-    with session.no_autoflush:
-        for refs, window in batches:
-            for state in connector.states(refs, window):
-                link = by_remote_id.get(state.ref.remote_id or "") or by_key.get(state.ref.key)
-                if link is None:
-                    continue
-                change = _record_state(session, link, items.get(link.item_id), state, run_id)
-                if change:
-                    changes.append(change)
-                if link.id is not None:
-                    read.append(link.id)
-                if state.updated_at and (newest is None or state.updated_at > newest):
-                    newest = state.updated_at
-    session.flush()
-    if read:
-        session.execute(update(Link).where(col(Link.id).in_(read)).values(last_synced=utcnow()))
+    for refs, window in batches:
+        found, latest = _apply(session, links, items, connector.states(refs, window), run_id)
+        changes.extend(found)
+        if latest and (newest is None or latest > newest):
+            newest = latest
     if newest is not None and newest != since:
         _set_watermark(session, connector.name, cache_key, newest.isoformat())
     session.commit()
     return changes
 
 
-def _ref(link: Link) -> TicketRef:
+def refresh_tickets(
+    session: Session, links: Sequence[Link], states: Iterable[TicketState], run_id: int | None
+) -> list[StateChange]:
+    """Record the states just read for ``links`` (a webhook named their tickets), as a refresh would.
+
+    The watermark does not move: a few tickets read now say nothing about the others, which the
+    next scheduled refresh still reads from where it left off.
+    """
+    item_ids = [link.item_id for link in links]
+    items = {i.id: i for i in session.exec(select(Item).where(col(Item.id).in_(item_ids))).all()}
+    changes, _ = _apply(session, links, items, states, run_id)
+    session.commit()
+    return changes
+
+
+def _apply(
+    session: Session,
+    links: Sequence[Link],
+    items: Mapping[str, Item],
+    states: Iterable[TicketState],
+    run_id: int | None,
+) -> tuple[list[StateChange], datetime | None]:
+    """Record each state against its link (the one code path of refresh and webhooks), flushed.
+
+    Returns the changes and the newest ``updated_at`` seen.
+    """
+    by_key = {link.key: link for link in links}
+    # A moved ticket comes back under a new key; its remote id (if the tracker has one) is stable.
+    by_remote_id = {link.remote_id: link for link in links if link.remote_id}
+    changes: list[StateChange] = []
+    read: list[int] = []
+    newest: datetime | None = None
+    with session.no_autoflush:
+        for state in states:
+            link = by_remote_id.get(state.ref.remote_id or "") or by_key.get(state.ref.key)
+            if link is None:
+                continue
+            change = _record_state(session, link, items.get(link.item_id), state, run_id)
+            if change:
+                changes.append(change)
+            if link.id is not None:
+                read.append(link.id)
+            if state.updated_at and (newest is None or state.updated_at > newest):
+                newest = state.updated_at
+    session.flush()
+    if read:
+        session.execute(update(Link).where(col(Link.id).in_(read)).values(last_synced=utcnow()))
+    return changes, newest
+
+
+def ticket_ref(link: Link) -> TicketRef:
+    """The ref of a stored link."""
     return TicketRef(link.tracker, link.key, link.url, link.remote_id)
 
 

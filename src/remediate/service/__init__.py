@@ -146,9 +146,16 @@ class Service:
         try:
             if self.http is not None:
                 from remediate.service.health import HealthServer
+                from remediate.service.hooks import HookReceiver
 
                 self.server = HealthServer(
-                    self.settings, store, lambda: self.role, host=self.http[0], port=self.http[1], specs=self.specs
+                    self.settings,
+                    store,
+                    lambda: self.role,
+                    host=self.http[0],
+                    port=self.http[1],
+                    specs=self.specs,
+                    hooks=HookReceiver(self.settings, store, mask=self.mask),
                 )
                 self.server.start()
                 host, port = self.server.address

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from remediate.settings import Settings
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
 
+    from remediate.service.hooks import HookReceiver
     from remediate.store import Store
 
 log = logging.getLogger("remediate.service")
@@ -264,8 +266,10 @@ class HealthServer:
         host: str,
         port: int,
         specs: Mapping[str, JobSpec] = JOBS,
+        hooks: HookReceiver | None = None,
     ) -> None:
         self.settings, self.store, self.role, self.specs = settings, store, role, specs
+        self.hooks = hooks
         self.collector = RemediateCollector(settings, store, role, specs)
         handler = _handler_for(self)
         try:
@@ -282,13 +286,25 @@ class HealthServer:
         return str(host), int(port)
 
     def start(self) -> None:
-        """Serve in a background thread."""
+        """Serve in a background thread (and start the webhook worker)."""
+        if self.hooks is not None:
+            self.hooks.start()
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop serving and close the socket."""
+        """Stop serving and close the socket; the webhook worker finishes what is queued."""
         self.httpd.shutdown()
         self.httpd.server_close()
+        if self.hooks is not None:
+            self.hooks.stop()
+
+    def receive(self, path: str, headers: Mapping[str, str], body: Any) -> tuple[int, str, bytes]:
+        """(status, content type, body) for a POST of ``path``."""
+        route = path.split("?", 1)[0].rstrip("/")
+        if self.hooks is None or not route.startswith("/hooks/"):
+            return 404, "text/plain; charset=utf-8", b"not found: POST /hooks/<tracker>\n"
+        answer = self.hooks.receive(route, headers, body)
+        return answer.status, "application/json", answer.encode()
 
     def respond(self, path: str) -> tuple[int, str, bytes]:
         """(status, content type, body) for a GET of ``path``."""
@@ -307,12 +323,28 @@ class HealthServer:
         return 404, "text/plain; charset=utf-8", b"not found: try /healthz or /metrics\n"
 
 
+_HOOK_PATH = re.compile(r"(/hooks/[^/\s?]+)[/?]\S*")
+
+
 def _handler_for(server: HealthServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "remediate"
+        timeout = 30  # seconds a client may take to send its request (a body that never comes)
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            status, content_type, body = server.respond(self.path)
+            self._send(*server.respond(self.path))
+
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            try:
+                status, content_type, body = server.receive(self.path, dict(self.headers.items()), self.rfile)
+            except Exception as exc:  # never a traceback to the client, never one in the log
+                log.warning("http_error", extra={"fields": {"error": exc.__class__.__name__}})
+                status, content_type, body = 500, "text/plain; charset=utf-8", b"internal error\n"
+            if status >= 400:
+                self.close_connection = True  # the body may be unread (413, 411)
+            self._send(status, content_type, body)
+
+        def _send(self, status: int, content_type: str, body: bytes) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
@@ -322,6 +354,10 @@ def _handler_for(server: HealthServer) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             # Health checks arrive every few seconds: access lines only with --debug.
-            log.debug("http_request", extra={"fields": {"client": self.client_address[0], "request": format % args}})
+            # A path may carry a secret (/hooks/jira/<secret>): only the route's first two parts are logged.
+            request = format % args
+            if "/hooks/" in request:
+                request = _HOOK_PATH.sub(r"\1/…", request)
+            log.debug("http_request", extra={"fields": {"client": self.client_address[0], "request": request}})
 
     return Handler
