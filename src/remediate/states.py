@@ -67,6 +67,9 @@ def refresh(
         batches.append((known, since - WATERMARK_OVERLAP if since else None))
     for refs, window in batches:
         found, latest = _apply(session, links, items, connector.states(refs, window), run_id)
+        # Commit before the connector is called again: it keeps its cursors and ETags in the
+        # same database through another connection, which an open write here would lock out.
+        session.commit()
         changes.extend(found)
         if latest and (newest is None or latest > newest):
             newest = latest

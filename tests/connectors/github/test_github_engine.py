@@ -297,3 +297,26 @@ def test_doctor_finds_the_tickets_two_databases_filed_for_one_item(
     )
     assert "remediate dedupe --apply" in (checks["duplicates"].fix or "")
     assert sorted(d.kind for d in audit_snapshot(settings(), database_url=db).drift) == ["duplicate_tickets"] * 3
+
+
+def test_a_refresh_with_unread_and_known_tickets_does_not_lock_itself_out(tmp_path: Path, fake: FakeGitHub) -> None:
+    """Two batches (tickets never read, and known ones): the connector's cache writes between
+    them must not wait on the refresh's own open write (SQLite: "database is locked" after 30 s)."""
+    import time
+
+    import sqlalchemy as sa
+
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS[:4])
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    sync_paths([str(doc)], settings(), database_url=db, tracker="github", options={"repo": REPO}, environ=env(fake))
+    engine = sa.create_engine(db)
+    with engine.begin() as conn:  # one link never read back, as after a crash or an adoption
+        conn.execute(sa.text("UPDATE link SET last_synced = NULL WHERE id = (SELECT MIN(id) FROM link)"))
+        conn.execute(sa.text("DELETE FROM kv WHERE namespace = 'engine:github'"))  # no watermark: a full read
+    engine.dispose()
+    fake.set_state(REPO, fake.all_issues(REPO)[0].number, "closed", "completed")
+    fake.advance(60)
+    started = time.monotonic()
+    changes = refresh_states(settings(), database_url=db, tracker="github", options={"repo": REPO}, environ=env(fake))
+    assert time.monotonic() - started < 10
+    assert changes, "the closed issue came back"
