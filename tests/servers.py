@@ -169,6 +169,21 @@ def slack_errors(payload: Any) -> str | None:
 
 
 @contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    """Serve ``handler`` on a free port of 127.0.0.1 in a thread; yield the port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@contextmanager
 def webhook_server(*, slack: bool = False, path: str = "/hook") -> Iterator[WebhookServer]:
     """An HTTP server on 127.0.0.1 in a thread that records POSTs to ``path``."""
     record = WebhookServer("", slack)
@@ -204,16 +219,9 @@ def webhook_server(*, slack: bool = False, path: str = "/hook") -> Iterator[Webh
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    record.url = f"http://127.0.0.1:{server.server_address[1]}{path}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(Handler) as port:
+        record.url = f"http://127.0.0.1:{port}{path}"
         yield record
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 @dataclass
@@ -256,14 +264,6 @@ def echo_server(status: int = 400) -> Iterator[EchoServer]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    record.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with _serving(Handler) as port:
+        record.url = f"http://127.0.0.1:{port}"
         yield record
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)

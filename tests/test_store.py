@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from remediate.errors import DatabaseDamaged, StoreError
+from remediate.errors import ConfigError, DatabaseDamaged, StoreError
 from remediate.store import SCHEMA_HEAD, display_url, open_store, upgrade_database
 from tests.test_cli import run as run_cli
 
@@ -200,3 +200,17 @@ def test_db_rebuild_refuses_the_local_tracker_in_one_line(tmp_path: Path) -> Non
     result = run_cli("db", "rebuild", "--db", f"sqlite:///{tmp_path / 'state.db'}", str(EXAMPLES))
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "restore the database from a backup" in result.stderr
+
+
+def test_set_aside_clears_the_database_on_both_backends(tmp_path: Path, database_url: str) -> None:
+    """SQLite: the file is renamed; PostgreSQL: remediate's tables are dropped (never a stray file)."""
+    from remediate.jobs import sync_paths
+    from remediate.settings import Settings
+    from remediate.store import check_database, set_aside
+
+    sync_paths([str(EXAMPLES)], Settings(), database_url=database_url, environ={})
+    with pytest.raises(ConfigError, match="holds 8 item"):
+        set_aside(database_url, force=False)
+    moved = set_aside(database_url, force=True)
+    assert moved is not None
+    assert check_database(database_url)[0].startswith(("does not exist", "has no remediate schema"))

@@ -207,26 +207,12 @@ def _sync(
         connector = build_connector(resolved, store, options, environ, persistent=not dry_run)
         if dry_run:
             with store.session() as session:
-                plan = sync.plan(
-                    session,
-                    connector,
-                    documents,
-                    base_url=settings.postmortem_url,
-                    threshold=settings.sync.match_threshold,
-                    policy=policy,
-                )
+                plan = _plan(session, connector, documents, settings, policy)
             return SyncOutcome(plan, True, warnings=[*warnings, *plan.warnings])
         with _recorded_run(store, connector.name, "sync", settings.sync.lock_timeout) as run:
             plan = sync.Plan(connector.name, list(documents))
             run.summary = plan.summary
-            plan = sync.plan(
-                run.session,
-                connector,
-                documents,
-                base_url=settings.postmortem_url,
-                threshold=settings.sync.match_threshold,
-                policy=policy,
-            )
+            plan = _plan(run.session, connector, documents, settings, policy)
             run.summary = plan.summary
             sync.apply(run.session, connector, plan, run.id)
             changes = states.refresh(run.session, connector, run.id)
@@ -305,14 +291,7 @@ def rebuild_database(
     try:
         connector = build_connector(resolved, store, options, environ)
         with _recorded_run(store, connector.name, "rebuild", settings.sync.lock_timeout) as run:
-            plan = sync.plan(
-                run.session,
-                connector,
-                documents,
-                base_url=settings.postmortem_url,
-                threshold=settings.sync.match_threshold,
-                policy=DuePolicy.from_settings(settings),
-            )
+            plan = _plan(run.session, connector, documents, settings, DuePolicy.from_settings(settings))
             run.summary = plan.summary
             sync.apply(run.session, connector, plan, run.id, create=False)
             changes = states.refresh(run.session, connector, run.id)
@@ -379,6 +358,22 @@ def find_duplicates(
         return DedupeOutcome(connector.name, len(drafts), found, closed, apply)
     finally:
         store.dispose()
+
+
+def _plan(
+    session: Any, connector: Connector, documents: Sequence[ParseResult], settings: Settings, policy: DuePolicy
+) -> Any:
+    """``remediate.sync.plan`` with the settings that shape it (sync, dry run and rebuild alike)."""
+    from remediate import sync
+
+    return sync.plan(
+        session,
+        connector,
+        documents,
+        base_url=settings.postmortem_url,
+        threshold=settings.sync.match_threshold,
+        policy=policy,
+    )
 
 
 def refresh_states(

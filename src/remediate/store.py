@@ -227,10 +227,7 @@ class Store:
             lock.release()
 
     def _sqlite_path(self) -> Path | None:
-        database = make_url(self.url).database
-        if not database or database == ":memory:" or database.startswith("file:"):
-            return None
-        return Path(database)
+        return _sqlite_file(self.url)
 
     def cache(self, namespace: str) -> DatabaseCache:
         """A StateCache for one connector, backed by the ``kv`` table."""
@@ -347,7 +344,7 @@ def set_aside(url: str | None, *, force: bool) -> str | None:
             f"database {display_url(url)} {why}; `db rebuild` replaces a lost or damaged database: "
             "pass --force to set this one aside first"
         )
-    path = Store(_make_engine(url), url)._sqlite_path()
+    path = _sqlite_file(url)
     if path is not None:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         target = path.with_name(f"{path.name}.replaced-{stamp}")
@@ -366,6 +363,15 @@ def set_aside(url: str | None, *, force: bool) -> str | None:
     finally:
         engine.dispose()
     return f"{display_url(url)} (remediate's tables dropped)"
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for other databases and in-memory or URI ones."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
 
 
 def _prepare_sqlite_file(url: str, *, create: bool) -> bool:
@@ -445,11 +451,9 @@ def _busy(name: str, timeout: float | None) -> str:
     return f"another remediate process holds the {name!r} lock (waited {timeout or 0:g}s); try again later"
 
 
-#: What to do about a damaged database; every such error ends with it.
-REPAIR_HINT = (
-    "run `remediate db check` for details, then restore the database from a backup "
-    "or rebuild it from the tracker with `remediate db rebuild`"
-)
+#: What to do about a damaged database; every such error ends with REPAIR_HINT.
+RESTORE_HINT = "restore the database from a backup or rebuild it from the tracker with `remediate db rebuild`"
+REPAIR_HINT = f"run `remediate db check` for details, then {RESTORE_HINT}"
 
 _DAMAGED = (
     "malformed",

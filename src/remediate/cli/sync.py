@@ -265,10 +265,10 @@ def db_check(config: ConfigOption = None, db: DbOption = None) -> None:
     for problem in problems:
         typer.echo(f"{shown}: {problem}", err=True)
     if problems:
-        from remediate.store import REPAIR_HINT
+        from remediate.store import RESTORE_HINT
 
         typer.echo(
-            f"{shown}: {len(problems)} problem(s); {REPAIR_HINT.replace('run `remediate db check` for details, then ', '')}",
+            f"{shown}: {len(problems)} problem(s); {RESTORE_HINT}",
             err=True,
         )
         raise typer.Exit(2)
