@@ -41,6 +41,7 @@ from remediate_gitlab import text
 from remediate_gitlab.answers import A, Issue, Link, User, parse, parse_list
 from remediate_gitlab.config import TITLE_MAX
 from remediate_gitlab.config import Config as GitLabConfig
+from remediate_gitlab.hooks import SECRET_VAR
 from remediate_gitlab.text import IssueAddress, References, project_path
 from remediate_gitlab.transport import TRACKER, Clock, Sleep, Transport
 
@@ -61,6 +62,7 @@ class GitLabConnector:
     Config: ClassVar[type[BaseModel]] = GitLabConfig
     # In a GitLab CI job the project is in CI_PROJECT_PATH: no config needed there.
     env_defaults: ClassVar[dict[str, str]] = {"project": "CI_PROJECT_PATH"}
+    webhook_secret_env: ClassVar[str] = SECRET_VAR
 
     def __init__(
         self,
