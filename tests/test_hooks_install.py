@@ -3,7 +3,8 @@
 Against the stateful fakes over real HTTP (the GitHub fake validates every request against
 GitHub's OpenAPI description): one hook with the receiver's config, no write on a second run,
 an existing hook with other settings PATCHed, permission refusals and a missing secret as one
-line without a request, the secret never shown; Jira prints its admin's steps.
+line without a request, the secret never shown; GitLab the same through its project hooks API;
+Jira prints its admin's steps.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from remediate.connectors import HookInstall
 from remediate.jobs import install_hooks
 from remediate.settings import Settings
 from tests.connectors.github.conftest import REPO, TEST_PACING
+from tests.connectors.gitlab.conftest import PROJECT
+from tests.connectors.gitlab.conftest import TEST_PACING as GITLAB_PACING
 from tests.fakes.github import FakeGitHub
 from tests.fakes.github_model import Hook
 from tests.fakes.openapi import OpenApiCheck
@@ -302,3 +305,67 @@ def test_the_fake_hooks_api_answers_as_github_describes(github: FakeGitHub) -> N
     assert call("PATCH", f"/repos/{REPO}/hooks/1", {"active": True}).status_code == 404
     github.repo(REPO).permissions["admin"] = False
     assert call("GET", f"/repos/{REPO}/hooks").status_code == 404
+
+
+# --- GitLab ----------------------------------------------------------------------------------------
+
+GITLAB_URL = "https://remediate.example.com/hooks/gitlab"
+GITLAB_SECRET = "glwhs-install-0123456789abcdef"
+
+
+@pytest.fixture
+def gitlab() -> Any:
+    from tests.fakes.gitlab import FakeGitLab
+
+    with FakeGitLab() as server:
+        server.add_project(PROJECT)
+        yield server
+        assert server.violations == [], server.violations
+
+
+def gitlab_install(fake: Any, **kwargs: Any) -> HookInstall:
+    environ = {"GITLAB_TOKEN": fake.token, "GITLAB_URL": fake.url, "REMEDIATE_GITLAB_WEBHOOK_SECRET": GITLAB_SECRET}
+    config = Settings(tracker="gitlab", connectors={"gitlab": {"project": PROJECT, "pacing": GITLAB_PACING}})
+    return install_hooks(config, GITLAB_URL, environ=environ, **kwargs)
+
+
+def test_gitlab_adds_one_hook_for_issues_only_and_a_second_run_writes_nothing(gitlab: Any) -> None:
+    first = gitlab_install(gitlab)
+    assert first.action == "created"
+    [hook] = gitlab.project(PROJECT).hooks
+    assert hook["url"] == GITLAB_URL and hook["token"] == GITLAB_SECRET
+    assert (hook["issues_events"], hook["confidential_issues_events"], hook["push_events"]) == (True, True, False)
+    assert [(r.method, r.path.rsplit("/", 1)[1]) for r in gitlab.requests] == [("GET", "hooks"), ("POST", "hooks")]
+    gitlab.requests.clear()
+    second = gitlab_install(gitlab)
+    assert (second.action, second.hook_id) == ("unchanged", first.hook_id)
+    assert (len(gitlab.requests), len(gitlab.writes())) == (1, 0)
+
+
+def test_gitlab_edits_a_hook_without_issue_events_and_rotates_the_token(gitlab: Any) -> None:
+    gitlab.project(PROJECT).hooks.append(
+        {"id": 7, "url": GITLAB_URL, "push_events": True, "issues_events": False, "token": "old-token-value"}
+    )
+    result = gitlab_install(gitlab)
+    assert (result.action, result.hook_id) == ("updated", "7")
+    assert result.changed == ("issues_events", "confidential_issues_events", "push_events")
+    [edit] = gitlab.writes()
+    assert (edit.method, edit.path.endswith("/hooks/7")) == ("PUT", True)
+    [hook] = gitlab.project(PROJECT).hooks
+    assert (hook["issues_events"], hook["push_events"], hook["token"]) == (True, False, GITLAB_SECRET)
+    hook["token"] = "changed-by-someone"
+    assert gitlab_install(gitlab).action == "unchanged"  # GitLab never shows the token
+    assert gitlab_install(gitlab, rotate_secret=True).changed == ("token",)
+    assert hook["token"] == GITLAB_SECRET
+
+
+def test_gitlab_without_the_maintainer_role_is_one_line_naming_it(gitlab: Any) -> None:
+    from remediate.errors import AuthError
+
+    gitlab.project(PROJECT).maintainer = False
+    with pytest.raises(AuthError) as caught:
+        gitlab_install(gitlab)
+    message = str(caught.value)
+    assert message.startswith("gitlab: GitLab answered 403 while listing the webhooks of acme/platform/api")
+    assert "Maintainer role" in message and "api scope" in message and GITLAB_SECRET not in message
+    assert gitlab.writes() == []

@@ -27,6 +27,7 @@ from remediate.connectors import (
     Check,
     ConnectorContext,
     Created,
+    HookInstall,
     PostmortemInfo,
     Status,
     TicketDraft,
@@ -330,6 +331,12 @@ class GitLabConnector:
         from remediate_gitlab.hooks import verify
 
         return verify(request, env)
+
+    def install_webhook(self, url: str, secret: str, *, rotate_secret: bool = False) -> HookInstall:
+        """Add or edit the project's webhook for ``url`` (see :mod:`remediate_gitlab.hooks`)."""
+        from remediate_gitlab.hooks import install
+
+        return install(self.transport, self._base, self.config.project, url, secret, rotate_secret=rotate_secret)
 
     def read_tickets(self, refs: Sequence[TicketRef]) -> Iterator[TicketState]:
         """One ``GET`` per issue, whatever changed; deleted, moved and hidden ones come back missing."""
