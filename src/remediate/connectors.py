@@ -424,7 +424,7 @@ class HookInstall:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready fields (never the secret: this object does not hold it)."""
-        return {**asdict(self), "changed": list(self.changed), "warnings": list(self.warnings)}
+        return asdict(self)
 
 
 @runtime_checkable

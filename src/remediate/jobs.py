@@ -516,21 +516,23 @@ def install_hooks(
         raise ConfigError(
             f"the {name} tracker has no webhooks remediate can install (see the README's Webhooks section)"
         )
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.query or parts.fragment:
-        raise ConfigError(
-            f"--url {url!r} is not the public address of `remediate schedule --http`, e.g. "
-            f"https://remediate.example.com/hooks/{name}"
-        )
-    var = getattr(cls, "webhook_secret_env", None) or f"the {name} connector's webhook secret variable"
+    var = getattr(cls, "webhook_secret_env", None)
+    if not isinstance(var, str) or not var:
+        raise ConfigError(f"the {name} connector does not say which variable holds its webhook secret")
     secret = webhook_secret(cls, environ)
     if secret is None:
         raise ConfigError(
             f"{var} is not set: set it to a long random value (e.g. `openssl rand -hex 32`) where "
             "`remediate schedule` runs and here; nothing was sent"
         )
-    if secret in url:
+    if secret in url:  # checked first: the messages below quote the URL
         raise ConfigError(f"--url contains the value of {var}: give the address without it; nothing was sent")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.query or parts.fragment:
+        raise ConfigError(
+            f"--url {url!r} is not the public address of `remediate schedule --http`, e.g. "
+            f"https://remediate.example.com/hooks/{name}"
+        )
     warnings = []
     if not parts.path.rstrip("/").endswith(f"/hooks/{name}"):
         warnings.append(f"{url} does not end in /hooks/{name}, where `remediate schedule --http` receives them")
