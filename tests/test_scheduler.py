@@ -399,3 +399,20 @@ def test_service_runs_a_test_job_on_schedule_and_stops(tmp_path: Path, monkeypat
         thread.join(60)
     assert not thread.is_alive() and service.role == "stopping"
     assert len(calls) >= 2 and set(calls) == {url}
+
+
+def test_the_refresh_default_is_longer_while_the_trackers_webhook_secret_is_set() -> None:
+    secret_var, secret = "REMEDIATE_GITHUB_WEBHOOK_SECRET", "whsec-0123456789abcdef"
+    github = Settings(tracker="github", connectors={"github": {"repo": "acme/api"}})
+    assert describe_trigger(github, "refresh", {}) == "every 15m"
+    assert describe_trigger(github, "refresh", {secret_var: secret}) == "every 1h (webhooks configured)"
+    assert build_trigger(github, "refresh", {secret_var: secret}).interval.total_seconds() == 3600  # type: ignore[attr-defined]
+    assert describe_trigger(github, "refresh", {secret_var: "  \n"}) == "every 15m"  # blank: no hooks
+    # An explicit setting always wins; every_with_hooks sets the longer default.
+    explicit = Settings(tracker="github", schedule={"refresh": {"every": "5m"}})
+    assert describe_trigger(explicit, "refresh", {secret_var: secret}) == "every 5m"
+    custom = Settings(tracker="github", schedule={"refresh": {"every_with_hooks": "3h"}})
+    assert describe_trigger(custom, "refresh", {secret_var: secret}) == "every 3h (webhooks configured)"
+    # Another tracker's secret does not count; nor does any secret for the local tracker.
+    assert describe_trigger(github, "refresh", {"REMEDIATE_JIRA_WEBHOOK_SECRET": secret}) == "every 15m"
+    assert describe_trigger(Settings(), "refresh", {secret_var: secret}) == "every 15m"

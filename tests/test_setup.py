@@ -97,6 +97,14 @@ def test_init_never_overwrites_without_force(tmp_path: Path) -> None:
     assert "# mine" not in path.read_text()
 
 
+def test_init_leaves_the_refresh_interval_unset_when_the_answer_is_empty(tmp_path: Path) -> None:
+    """An empty answer keeps the default, which is longer while webhooks are configured."""
+    path = tmp_path / "remediate.toml"
+    result = runner.invoke(app, ["init", str(path), "--interactive"], input="local\nUTC\nstdout\n0 9 * * mon\n\n")
+    assert result.exit_code == 0, result.output
+    assert load_settings(path, environ={}).schedule.refresh.every is None
+
+
 def test_init_prompts_for_what_the_flags_leave_out(tmp_path: Path) -> None:
     path = tmp_path / "remediate.toml"
     answers = "local\nAmerica/New_York\nemail\n0 7 * * mon\n10m\n"

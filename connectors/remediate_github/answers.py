@@ -64,5 +64,15 @@ class SubIssue(StrictAnswer):
     id: int
 
 
+class Hook(StrictAnswer):
+    """A repository webhook (``GET``/``POST /repos/{owner}/{repo}/hooks``); GitHub shows no secret."""
+
+    id: int
+    active: bool
+    events: list[str]
+    config: dict[str, Any]
+
+
 Issues = list[Issue]
+Hooks = list[Hook]
 SubIssues = list[SubIssue]

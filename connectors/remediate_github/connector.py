@@ -28,6 +28,7 @@ from remediate.connectors import (
     Check,
     ConnectorContext,
     Created,
+    HookInstall,
     PostmortemInfo,
     TicketDraft,
     TicketRef,
@@ -41,6 +42,7 @@ from remediate_github import markers
 from remediate_github.api import RepoApi
 from remediate_github.config import Config as GitHubConfig
 from remediate_github.edge import TRACKER, translate
+from remediate_github.hooks import SECRET_VAR
 from remediate_github.ratelimit import Clock, Sleep
 from remediate_github.reading import StateReader
 from remediate_github.refs import IssueAddress, References
@@ -60,6 +62,7 @@ class GitHubConnector:
     Config: ClassVar[type[BaseModel]] = GitHubConfig
     # In an Actions runner the repository is in GITHUB_REPOSITORY: no config needed there.
     env_defaults: ClassVar[dict[str, str]] = {"repo": "GITHUB_REPOSITORY"}
+    webhook_secret_env: ClassVar[str] = SECRET_VAR
 
     def __init__(
         self,
@@ -324,6 +327,13 @@ class GitHubConnector:
         with self._edge():
             for ref in refs:
                 yield from self.reader.read_one(ref)
+
+    def install_webhook(self, url: str, secret: str, *, rotate_secret: bool = False) -> HookInstall:
+        """Create or update the repository's webhook for ``url`` (see :mod:`remediate_github.hooks`)."""
+        from remediate_github.hooks import install
+
+        with translate((*self.transport.secrets, secret), base_url=self.transport.base_url):
+            return install(self.api, url, secret, rotate_secret=rotate_secret)
 
     def sync_group(
         self, postmortem: PostmortemInfo, group: TicketRef | None, members: Sequence[TicketRef]

@@ -53,10 +53,14 @@ class Link(_Answer):
 
 
 class Hook(_Answer):
-    """``GET /projects/:id/hooks`` entries."""
+    """A project webhook (``GET``/``POST``/``PUT /projects/:id/hooks``); GitLab never shows its token."""
 
     id: int
     url: str
+    issues_events: bool = False
+    confidential_issues_events: bool = False
+    push_events: bool = True
+    enable_ssl_verification: bool = True
 
 
 A = TypeVar("A", bound=_Answer)

@@ -27,6 +27,7 @@ from remediate.connectors import (
     Check,
     ConnectorContext,
     Created,
+    HookInstall,
     PostmortemInfo,
     Status,
     TicketDraft,
@@ -41,6 +42,7 @@ from remediate_gitlab import text
 from remediate_gitlab.answers import A, Issue, Link, User, parse, parse_list
 from remediate_gitlab.config import TITLE_MAX
 from remediate_gitlab.config import Config as GitLabConfig
+from remediate_gitlab.hooks import SECRET_VAR
 from remediate_gitlab.text import IssueAddress, References, project_path
 from remediate_gitlab.transport import TRACKER, Clock, Sleep, Transport
 
@@ -61,6 +63,7 @@ class GitLabConnector:
     Config: ClassVar[type[BaseModel]] = GitLabConfig
     # In a GitLab CI job the project is in CI_PROJECT_PATH: no config needed there.
     env_defaults: ClassVar[dict[str, str]] = {"project": "CI_PROJECT_PATH"}
+    webhook_secret_env: ClassVar[str] = SECRET_VAR
 
     def __init__(
         self,
@@ -328,6 +331,12 @@ class GitLabConnector:
         from remediate_gitlab.hooks import verify
 
         return verify(request, env)
+
+    def install_webhook(self, url: str, secret: str, *, rotate_secret: bool = False) -> HookInstall:
+        """Add or edit the project's webhook for ``url`` (see :mod:`remediate_gitlab.hooks`)."""
+        from remediate_gitlab.hooks import install
+
+        return install(self.transport, self._base, self.config.project, url, secret, rotate_secret=rotate_secret)
 
     def read_tickets(self, refs: Sequence[TicketRef]) -> Iterator[TicketState]:
         """One ``GET`` per issue, whatever changed; deleted, moved and hidden ones come back missing."""

@@ -37,6 +37,7 @@ from remediate_jira.auth import site_url
 from remediate_jira.config import ISSUE_KEY, PER_POSTMORTEM
 from remediate_jira.config import Config as JiraConfig
 from remediate_jira.fields import DUPLICATE_LABEL, FieldBuilder, is_marker_label
+from remediate_jira.hooks import SECRET_VAR
 from remediate_jira.site import Site
 from remediate_jira.transport import MaybeApplied, Rejected
 
@@ -266,6 +267,14 @@ class JiraConnector:
     def states(self, refs: Sequence[TicketRef], since: datetime | None) -> Iterator[TicketState]:
         """States of ``refs`` changed since ``since``: one JQL per project, 100 issues a page."""
         return states.states(self.site, refs, since)
+
+    webhook_secret_env: ClassVar[str] = SECRET_VAR
+
+    def webhook_instructions(self, url: str) -> str:
+        """The admin's steps for Jira's System > WebHooks (no request: admin webhooks need an admin)."""
+        from remediate_jira.hooks import instructions
+
+        return instructions(self.server, self.config.project, url)
 
     @classmethod
     def verify_webhook(cls, request: WebhookRequest, env: Mapping[str, str]) -> WebhookEvent:

@@ -55,3 +55,20 @@ def verify(request: WebhookRequest, env: Mapping[str, str]) -> WebhookEvent:
     issue_id = issue.get("id")
     remote_id = str(issue_id) if isinstance(issue_id, (str, int)) and not isinstance(issue_id, bool) else None
     return WebhookEvent("tickets", delivery, (TicketRef("jira", key, None, remote_id),), name)
+
+
+def instructions(site: str, project: str, url: str) -> str:
+    """The Jira admin's steps to register the webhook for ``url`` (nothing is sent: admin only)."""
+    return "\n".join(
+        [
+            "Jira webhooks are registered by a Jira administrator (remediate sends nothing):",
+            f"  1. Open {site}/plugins/servlet/webhooks (Settings > System > WebHooks) and create a WebHook.",
+            f"  2. Name: remediate; Status: Enabled; URL: {url}",
+            f"  3. Secret: the value of {SECRET_VAR} (Jira then signs each delivery with X-Hub-Signature).",
+            "     Without a Secret field (older Data Center): use the URL "
+            f"{url.rstrip('/')}/<the value of {SECRET_VAR}> instead",
+            "     (weaker: that URL is visible to Jira admins and in proxies' access logs).",
+            f"  4. Issue related events: JQL filter `project = {project}`; events: Issue updated, Issue deleted.",
+            "  5. Save, then close an issue remediate filed and check `remediate doctor` (webhooks).",
+        ]
+    )

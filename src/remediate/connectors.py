@@ -376,6 +376,9 @@ class Webhooks(Protocol):
     ``read_tickets`` reads the current state of exactly the tickets a delivery named, one cheap
     read each, without touching the incremental-read bookkeeping of ``states`` (cursors, the time
     of the last full read): the scheduled refresh must go on as if no hook had come.
+
+    Optional: ``webhook_secret_env`` (a class attribute), the environment variable holding the
+    secret ``verify_webhook`` checks against (see :func:`webhook_secret`).
     """
 
     @classmethod
@@ -385,6 +388,73 @@ class Webhooks(Protocol):
 
     def read_tickets(self, refs: Sequence[TicketRef]) -> Iterator[TicketState]:
         """The state of each of ``refs`` now, missing ones included."""
+        ...
+
+
+def webhook_secret(cls: Any, env: Mapping[str, str]) -> str | None:
+    """The webhook secret of connector class ``cls`` from ``env``, stripped; None when not set.
+
+    A connector names the variable its ``verify_webhook`` reads in ``webhook_secret_env`` (a
+    class attribute, optional): ``remediate hooks install`` sends that secret to the tracker, and
+    the scheduled refresh runs less often by default while it is set. Connectors without the
+    attribute count as having no webhooks configured.
+    """
+    var = getattr(cls, "webhook_secret_env", None)
+    value = env.get(var, "").strip() if isinstance(var, str) and var else ""
+    return value or None
+
+
+@dataclass(frozen=True)
+class HookInstall:
+    """What ``remediate hooks install`` did on the tracker (or, for ``manual``, what to do by hand).
+
+    ``action``: ``created`` (a new webhook), ``updated`` (an existing one for the URL had other
+    settings; ``changed`` names them), ``unchanged`` (already right: nothing written) or
+    ``manual`` (a tracker without an API for it: ``instructions`` are the admin's steps).
+    """
+
+    tracker: str
+    action: Literal["created", "updated", "unchanged", "manual"]
+    url: str
+    target: str  # where the hook lives: "acme/api", "group/project", a Jira site
+    hook_id: str | None = None
+    changed: tuple[str, ...] = ()
+    instructions: str = ""
+    warnings: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready fields (never the secret: this object does not hold it)."""
+        return asdict(self)
+
+
+@runtime_checkable
+class InstallsWebhooks(Protocol):
+    """Optional: a tracker that can register its webhook through its API (GitHub, GitLab).
+
+    ``install_webhook`` is idempotent: it looks for a webhook whose URL is ``url``; it creates
+    one when there is none, updates the one there when its events or settings differ, and
+    writes nothing when it is already right. Trackers never show a webhook's secret back, so a
+    changed secret cannot be seen: ``rotate_secret`` sends it again on an existing webhook.
+    The secret is never logged, returned or put in an error message. A token that may not
+    manage webhooks is an AuthError saying which right or scope it needs.
+    """
+
+    def install_webhook(self, url: str, secret: str, *, rotate_secret: bool = False) -> HookInstall:
+        """Create or update the webhook for ``url`` (see the class docstring)."""
+        ...
+
+
+@runtime_checkable
+class WebhookInstructions(Protocol):
+    """Optional: a tracker whose webhooks an admin registers by hand (Jira's System > WebHooks).
+
+    ``webhook_instructions`` returns the steps, for ``url``, as plain text lines: where to go,
+    which events, which filter, and which environment variable holds the secret (never its
+    value). It makes no request.
+    """
+
+    def webhook_instructions(self, url: str) -> str:
+        """The admin's steps to register the webhook for ``url``."""
         ...
 
 

@@ -77,7 +77,7 @@ def run_checks(
             "config", "info", "no config file: every setting has its default", "run `remediate init` to write one"
         )
     )
-    checks.append(_schedule(settings))
+    checks.append(_schedule(settings, environ))
     resolved = None
     try:
         from remediate.jobs import resolve_connector
@@ -93,7 +93,7 @@ def run_checks(
     return checks
 
 
-def _schedule(settings: Any) -> Check:
+def _schedule(settings: Any, environ: Mapping[str, str]) -> Check:
     from remediate.scheduler import JOBS, check_triggers, describe_trigger, enabled_jobs
 
     try:
@@ -109,7 +109,7 @@ def _schedule(settings: Any) -> Check:
             f"job {missing[0]!r} is enabled but this remediate has no remediate.jobs.{JOBS[missing[0]].function}()",
             f"set [schedule.{missing[0]}] enabled = false, or upgrade remediate",
         )
-    jobs = "; ".join(f"{name} {describe_trigger(settings, name)}" for name in names)
+    jobs = "; ".join(f"{name} {describe_trigger(settings, name, environ)}" for name in names)
     return Check("schedule", "ok", jobs or "no job enabled")
 
 

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from remediate.connectors import Connector, ConnectorContext, MemoryCache, configure
+from remediate.connectors import Connector, ConnectorContext, HookInstall, MemoryCache, configure
 from remediate.errors import ConfigError, InputError
 from remediate.parsing import ParseResult, parse_path
 from remediate.policy import DuePolicy, restamp_due_dates
@@ -483,6 +483,69 @@ def refresh_from_hook(
         changes = states.refresh_tickets(run.session, links, read, run.id)
         run.summary = lambda: {"delivery": delivery[:80], "tickets": len(links), "state_changes": len(changes)}
     return HookOutcome(run.id, len(links), changes)
+
+
+def install_hooks(
+    settings: Settings,
+    url: str,
+    *,
+    tracker: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    rotate_secret: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> HookInstall:
+    """``remediate hooks install``: register the tracker's webhook for ``url``, or say how to.
+
+    ``url`` is the public address of ``remediate schedule --http``'s ``/hooks/<tracker>``. The
+    secret is the one the receiver verifies with (the connector's ``webhook_secret_env``); when
+    it is not set nothing is sent (ConfigError). A connector with ``install_webhook`` creates or
+    updates the webhook, idempotently; one with ``webhook_instructions`` returns an admin's steps.
+    """
+    import dataclasses
+    from urllib.parse import urlsplit
+
+    from remediate.connectors import InstallsWebhooks, WebhookInstructions, webhook_secret
+
+    environ = os.environ if environ is None else environ
+    options = dict(options or {})
+    cls, config = resolve_connector(settings, tracker, options, environ)
+    name = cls.name
+    if not callable(getattr(cls, "verify_webhook", None)) or not any(
+        callable(getattr(cls, verb, None)) for verb in ("install_webhook", "webhook_instructions")
+    ):
+        raise ConfigError(
+            f"the {name} tracker has no webhooks remediate can install (see the README's Webhooks section)"
+        )
+    var = getattr(cls, "webhook_secret_env", None)
+    if not isinstance(var, str) or not var:
+        raise ConfigError(f"the {name} connector does not say which variable holds its webhook secret")
+    secret = webhook_secret(cls, environ)
+    if secret is None:
+        raise ConfigError(
+            f"{var} is not set: set it to a long random value (e.g. `openssl rand -hex 32`) where "
+            "`remediate schedule` runs and here; nothing was sent"
+        )
+    if secret in url:  # checked first: the messages below quote the URL
+        raise ConfigError(f"--url contains the value of {var}: give the address without it; nothing was sent")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.query or parts.fragment:
+        raise ConfigError(
+            f"--url {url!r} is not the public address of `remediate schedule --http`, e.g. "
+            f"https://remediate.example.com/hooks/{name}"
+        )
+    warnings = []
+    if not parts.path.rstrip("/").endswith(f"/hooks/{name}"):
+        warnings.append(f"{url} does not end in /hooks/{name}, where `remediate schedule --http` receives them")
+    if parts.scheme == "http":
+        warnings.append(f"{url} is plain http: deliveries travel unencrypted; use https (a TLS proxy)")
+    connector = cls.from_config(config, ConnectorContext(env=environ, options=options))
+    if isinstance(connector, InstallsWebhooks):
+        result = connector.install_webhook(url, secret, rotate_secret=rotate_secret)
+    elif isinstance(connector, WebhookInstructions):
+        result = HookInstall(name, "manual", url, name, instructions=connector.webhook_instructions(url))
+    else:  # the class said it could; the instance does not
+        raise ConfigError(f"the {name} connector cannot install webhooks")
+    return dataclasses.replace(result, warnings=(*result.warnings, *warnings))
 
 
 def delivery_key(delivery: str) -> str:

@@ -7,7 +7,8 @@ with a clear message instead of stopping the service):
 ========  ==============================  ==========================================
 job       function                        default trigger
 ========  ==============================  ==========================================
-refresh   ``jobs.refresh_states``         every 15 minutes (status sync)
+refresh   ``jobs.refresh_states``         every 15 minutes (status sync); every hour while the
+                                          tracker's webhook secret is set (``every_with_hooks``)
 digest    ``jobs.send_digest``            cron ``0 9 * * mon`` (once per period)
 audit     ``jobs.audit_snapshot``         cron ``0 6 1 * *``, disabled by default
 ========  ==============================  ==========================================
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from remediate.errors import ConfigError, RemediateError
-from remediate.settings import JobSchedule, Settings, parse_duration
+from remediate.settings import JobSchedule, RefreshJob, Settings, parse_duration
 
 if TYPE_CHECKING:
     from apscheduler.triggers.base import BaseTrigger
@@ -145,18 +146,43 @@ def select_jobs(settings: Settings, names: Sequence[str], specs: Mapping[str, Jo
     return list(dict.fromkeys(names)) if names else enabled_jobs(settings, specs)
 
 
-def describe_trigger(settings: Settings, name: str) -> str:
+def hooks_configured(settings: Settings, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the configured tracker's webhook secret is set, so its deliveries are received."""
+    import os
+
+    from remediate.connectors import load_class, webhook_secret
+
+    try:
+        cls = load_class(settings.tracker)
+    except ConfigError:
+        return False  # the refresh itself will say what is wrong
+    return webhook_secret(cls, os.environ if environ is None else environ) is not None
+
+
+def effective_trigger(settings: Settings, name: str, environ: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """Job ``name``'s trigger: its own, else its default (for refresh, longer while hooks are configured)."""
+    schedule = job_settings(settings, name)
+    # An explicit every or cron always wins; only then is the connector looked at.
+    follows = isinstance(schedule, RefreshJob) and schedule.every is None and schedule.cron is None
+    return schedule.trigger(hooks=follows and hooks_configured(settings, environ))
+
+
+def describe_trigger(settings: Settings, name: str, environ: Mapping[str, str] | None = None) -> str:
     """The trigger as people write it: ``every 15m`` or ``cron '0 9 * * mon' (Europe/Berlin)``."""
-    kind, value = job_settings(settings, name).trigger()
-    return f"every {value}" if kind == "every" else f"cron '{value}' ({settings.timezone})"
+    kind, value = effective_trigger(settings, name, environ)
+    if kind == "cron":
+        return f"cron '{value}' ({settings.timezone})"
+    if (kind, value) != job_settings(settings, name).trigger():
+        return f"every {value} (webhooks configured)"
+    return f"every {value}"
 
 
-def build_trigger(settings: Settings, name: str) -> BaseTrigger:
+def build_trigger(settings: Settings, name: str, environ: Mapping[str, str] | None = None) -> BaseTrigger:
     """The APScheduler trigger of job ``name``; a bad cron expression is a ConfigError."""
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
-    kind, value = job_settings(settings, name).trigger()
+    kind, value = effective_trigger(settings, name, environ)
     if kind == "every":
         return IntervalTrigger(seconds=parse_duration(value), timezone=settings.tz())
     try:

@@ -118,8 +118,12 @@ class JobSchedule(StrictModel):
             raise ValueError("set either every or cron, not both")
         return self
 
-    def trigger(self) -> tuple[str, str]:
-        """The effective trigger: ("every", duration) or ("cron", expression)."""
+    def trigger(self, *, hooks: bool = False) -> tuple[str, str]:
+        """The effective trigger: ("every", duration) or ("cron", expression).
+
+        ``hooks``: the tracker's webhook deliveries are received (its secret is set); only the
+        refresh job's default depends on it.
+        """
         if self.cron is not None:
             return ("cron", self.cron)
         if self.every is not None:
@@ -131,6 +135,25 @@ class RefreshJob(JobSchedule):
     """The status sync: bring ticket states back from the tracker (``remediate refresh``)."""
 
     default_trigger: ClassVar[tuple[str, str]] = ("every", "15m")
+
+    every_with_hooks: str = Field(
+        default="1h",
+        description="The interval when neither every nor cron is set and the tracker's webhook secret "
+        "(REMEDIATE_<TRACKER>_WEBHOOK_SECRET) is set: deliveries bring states back in seconds, and "
+        "this refresh catches what a lost delivery missed.",
+    )
+
+    @field_validator("every_with_hooks")
+    @classmethod
+    def _hooks_duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    def trigger(self, *, hooks: bool = False) -> tuple[str, str]:
+        """The effective trigger; with ``hooks`` and nothing set, ``every_with_hooks``."""
+        if hooks and self.every is None and self.cron is None:
+            return ("every", self.every_with_hooks)
+        return super().trigger()
 
 
 class DigestJob(JobSchedule):

@@ -26,7 +26,9 @@ Enterprise Server (``prefix="/api/v3"``). What it reproduces, with the source of
 - ``GET /user`` answers the token's user; classic tokens get ``X-OAuth-Scopes: repo, ...`` on every
   authenticated answer (replay Issue.setUp, RateLimiting.testGetRateLimit), fine-grained ones no
   such header (``scopes=None``); a classic token without ``repo`` sees no private repository (404)
-  and, without ``public_repo`` either, cannot write to a public one (404), as GitHub hides them.
+  and, without ``public_repo`` either, cannot write to a public one (404), as GitHub hides them;
+- repository webhooks (list, create, update) as tests/fakes/github_hooks.py describes: admin
+  rights needed (404 otherwise), the secret never shown, 422 for a config without a URL.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.fakes.chaos import Chaos
+from tests.fakes.github_hooks import HookRoutes
 from tests.fakes.github_model import Issue, Repo, Shapes
 from tests.fakes.github_routes import DOCS, Answer, Reply, Routes, error
 from tests.fakes.openapi import OpenApiCheck
@@ -93,7 +96,7 @@ class Malformed:
     apply: bool  # run the real handler first (the write happened, its answer is garbage)
 
 
-class FakeGitHub(Routes):
+class FakeGitHub(HookRoutes, Routes):
     """The fake's state, failure switches and inspection helpers (start() serves it)."""
 
     def __init__(

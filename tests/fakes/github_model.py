@@ -56,6 +56,21 @@ class Issue:
 
 
 @dataclass
+class Hook:
+    """A repository webhook; ``secret`` is kept but never shown (GitHub answers ``********``)."""
+
+    id: int
+    url: str
+    content_type: str
+    secret: str | None
+    insecure_ssl: str
+    events: list[str]
+    active: bool
+    created_at: float
+    updated_at: float
+
+
+@dataclass
 class Repo:
     """A repository and its issues."""
 
@@ -78,6 +93,9 @@ class Repo:
     issues: dict[int, Issue] = field(default_factory=dict)
     moved: dict[int, tuple[Repo, int]] = field(default_factory=dict)  # transferred away
     deleted: set[int] = field(default_factory=set)
+    hooks: dict[int, Hook] = field(default_factory=dict)
+    # A fine-grained token's "Webhooks" repository permission (classic tokens: their scopes).
+    webhooks_permission: bool = True
     next_number: int = 1
 
     @property
@@ -198,6 +216,32 @@ class Shapes:
                 "merged_at": None,
             }
         return data
+
+    def hook(self, repo: Repo, hook: Hook) -> dict[str, Any]:
+        """A hook (GET/POST /repos/{owner}/{repo}/hooks): the secret only as ``********``."""
+        url = f"{self.api}/repos/{repo.full_name}/hooks/{hook.id}"
+        config: dict[str, Any] = {
+            "content_type": hook.content_type,
+            "insecure_ssl": hook.insecure_ssl,
+            "url": hook.url,
+        }
+        if hook.secret:
+            config["secret"] = "********"
+        return {
+            "type": "Repository",
+            "id": hook.id,
+            "name": "web",
+            "active": hook.active,
+            "events": list(hook.events),
+            "config": config,
+            "updated_at": stamp(hook.updated_at),
+            "created_at": stamp(hook.created_at),
+            "url": url,
+            "test_url": f"{url}/test",
+            "ping_url": f"{url}/pings",
+            "deliveries_url": f"{url}/deliveries",
+            "last_response": {"code": None, "status": "unused", "message": None},
+        }
 
     def repository(self, repo: Repo, created: float) -> dict[str, Any]:
         """A full-repository (GET /repos/{owner}/{repo})."""

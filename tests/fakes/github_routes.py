@@ -69,6 +69,10 @@ class Routes:
             return False
         return method == "GET" or "public_repo" in self.scopes
 
+    def _hooks(self, method: str, rest: list[str], query: dict[str, str], body: Any, repo: Repo) -> Answer:
+        """Repository webhooks: tests/fakes/github_hooks.py (HookRoutes) answers them."""
+        raise NotImplementedError
+
     # --- routes --------------------------------------------------------------------------------
 
     def _route(self, method: str, path: str, query: dict[str, str], body: Any, repo: Repo | None) -> Answer:
@@ -92,6 +96,8 @@ class Routes:
             )
         if rest == ["issues"] and method == "POST":
             return self._create(repo, body)
+        if rest[:1] == ["hooks"]:
+            return self._hooks(method, rest, query, body, repo)
         if rest == ["labels"] and method == "POST":
             return self._create_label(repo, body)
         if len(rest) == 2 and rest[0] == "labels" and method == "GET":

@@ -24,6 +24,9 @@ rest/_index.md for pagination, status codes and rate limits):
   1,048,576 characters are 400 with GitLab's message shape; a PUT with no parameter is 400;
 - issue links (``relates_to``, ``blocks``, ``is_blocked_by``): 409 when the link exists;
 - moved issues are closed with ``moved_to_id``; deleted ones answer 404 ``404 Not found``;
+- project webhooks (list, add, edit): Maintainer role or 403; ``url`` required (400); the secret
+  ``token`` is never shown; ``push_events`` is on unless sent false (gitlab-org/gitlab#538161);
+  an edit changes only what it sends (the token stays when not sent);
 - ``RateLimit-Limit``/``-Remaining``/``-Reset``/``-Observed`` on every answer; a 429 on demand
   with ``Retry-After``; 5xx on demand, optionally after applying the write; connection resets.
 """
@@ -61,6 +64,16 @@ _LIST = {
     "created_after",
     "cursor",
 }
+_HOOK = {
+    "url",
+    "token",
+    "issues_events",
+    "push_events",
+    "enable_ssl_verification",
+    "confidential_issues_events",
+    "name",
+    "description",
+}
 ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "/user"): set(),
     ("GET", "/personal_access_tokens/self"): set(),
@@ -95,16 +108,8 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "/projects/:id/issues/:iid/links"): set(),
     ("POST", "/projects/:id/issues/:iid/links"): {"target_project_id", "target_issue_iid", "link_type"},
     ("GET", "/projects/:id/hooks"): {"per_page", "page"},
-    ("POST", "/projects/:id/hooks"): {
-        "url",
-        "token",
-        "issues_events",
-        "push_events",
-        "enable_ssl_verification",
-        "confidential_issues_events",
-        "name",
-        "description",
-    },
+    ("POST", "/projects/:id/hooks"): _HOOK,
+    ("PUT", "/projects/:id/hooks/:iid"): _HOOK,  # :hook_id
 }
 
 
@@ -151,8 +156,9 @@ class Project:
     visible: bool = True
     issues: dict[int, Issue] = field(default_factory=dict)
     labels: set[str] = field(default_factory=set)
-    hooks: list[dict[str, Any]] = field(default_factory=list)
+    hooks: list[dict[str, Any]] = field(default_factory=list)  # with "token", which no answer shows
     next_iid: int = 1
+    maintainer: bool = True  # the token's user may manage the project's webhooks (Maintainer role)
 
 
 @dataclass
@@ -484,8 +490,8 @@ class FakeGitLab:
             )
         if template == "/projects/:id/issues":
             return self._list(project, query) if method == "GET" else (201, self._create(project, body), {})
-        if template == "/projects/:id/hooks":
-            return self._hooks(project, method, body, query)
+        if template in ("/projects/:id/hooks", "/projects/:id/hooks/:iid"):
+            return self._hooks(project, method, body, query, segments[3:])
         issue = project.issues.get(int(segments[3]))
         if issue is None:
             raise Reply(404, {"message": "404 Not found"})
@@ -713,22 +719,50 @@ class FakeGitLab:
         return 201, {"source_issue": self._shape(issue), "target_issue": self._shape(target), "link_type": kind}, {}
 
     def _hooks(
-        self, project: Project, method: str, body: dict[str, Any], query: dict[str, str]
+        self, project: Project, method: str, body: dict[str, Any], query: dict[str, str], rest: list[str]
     ) -> tuple[int, Any, dict[str, str]]:
+        """Project webhooks (project_webhooks.md): Maintainer role, the token never shown."""
+        if not project.maintainer:
+            raise Reply(403, {"message": "403 Forbidden"})
+
+        def shown(hook: dict[str, Any]) -> dict[str, Any]:
+            return {k: v for k, v in hook.items() if k != "token"}
+
         if method == "GET":
-            return 200, [{k: v for k, v in h.items() if k != "token"} for h in project.hooks], {}
+            per_page = min(100, max(1, int(query.get("per_page", "20"))))
+            page = max(1, int(query.get("page", "1")))
+            pages = max(1, math.ceil(len(project.hooks) / per_page))
+            chunk = project.hooks[(page - 1) * per_page : page * per_page]
+            headers = {
+                "X-Page": str(page),
+                "X-Per-Page": str(per_page),
+                "X-Next-Page": str(page + 1) if page < pages else "",
+                "X-Total": str(len(project.hooks)),
+                "X-Total-Pages": str(pages),
+            }
+            return 200, [shown(h) for h in chunk], headers
         if not body.get("url"):
             raise Reply(400, {"error": "url is missing"})
+        if method == "PUT":
+            hook = next((h for h in project.hooks if str(h["id"]) == rest[0]), None)
+            if hook is None:
+                raise Reply(404, {"message": "404 Not found"})
+            hook.update({k: body[k] for k in _HOOK if k in body})  # what is not sent stays, the token too
+            return 200, shown(hook), {}
         hook = {
             "id": self._next_id(),
             "url": body["url"],
+            "name": body.get("name"),
             "project_id": project.id,
+            "push_events": bool(body.get("push_events", True)),  # on unless turned off (gitlab#538161)
             "issues_events": bool(body.get("issues_events", False)),
-            "token": body.get("token"),
+            "confidential_issues_events": bool(body.get("confidential_issues_events", False)),
             "enable_ssl_verification": bool(body.get("enable_ssl_verification", True)),
+            "created_at": stamp(self.clock),
+            "token": body.get("token"),
         }
         project.hooks.append(hook)
-        return 201, {k: v for k, v in hook.items() if k != "token"}, {}
+        return 201, shown(hook), {}
 
 
 def encoded(path: str) -> str:

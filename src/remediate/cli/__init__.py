@@ -123,6 +123,7 @@ def root(
 
 
 # Command modules register themselves on ``app`` when imported.
+from remediate.cli import hooks as _hooks  # noqa: E402,F401
 from remediate.cli import parse as _parse  # noqa: E402,F401
 from remediate.cli import reports as _reports  # noqa: E402,F401
 from remediate.cli import service as _service  # noqa: E402,F401

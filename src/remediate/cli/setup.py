@@ -111,7 +111,10 @@ def init(
             f"Digest channel ({', '.join(_DIGEST_CHANNELS)})", default="stdout"
         )
         digest_cron = digest_cron or typer.prompt("Digest schedule (crontab)", default="0 9 * * mon")
-        refresh_every = refresh_every or typer.prompt("Status sync every", default="15m")
+        # Empty leaves `every` unset, so the default (15m, or 1h while webhooks are configured) applies.
+        refresh_every = refresh_every or typer.prompt(
+            "Status sync every (empty: 15m, or 1h with webhooks)", default="", show_default=False
+        )
     tracker = tracker or "local"
     if tracker not in known:
         raise ConfigError(f"unknown tracker {tracker!r} (installed connectors: {', '.join(known)})")
