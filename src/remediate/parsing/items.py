@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 
-from remediate.parsing import prose, tables
+from remediate.parsing import prose, tables, vocabulary
 from remediate.parsing.blocks import ListItem, Paragraph, Table
 from remediate.parsing.refs import ANY_URL, Ref, from_url
 from remediate.parsing.sections import Context, InlineText, Outline, Placed
@@ -33,8 +33,8 @@ from remediate.parsing.titles import (
 )
 
 _METADATA_LINE = re.compile(
-    r"^\s*(?:\*\*|__)?(?P<name>owners?|assignee|assigned to|dri|due(?: date)?|eta|deadline|target"
-    r"|priority|status|state|ticket|jira|issue|bug|tracking)(?:\*\*|__)?\s*[:：]",
+    rf"^\s*(?:\*\*|__)?(?P<name>{vocabulary.alternation(tuple(n for ns in vocabulary.FIELD_LABELS.values() for n in ns))})"
+    r"(?:\*\*|__)?\s*[:：]",
     re.I,
 )
 _LABELLED = re.compile(r"^\s*+(?:\*\*|__)?\s*+(?:action\s+items?|ai|todo|to-do)\s*+[:：]", re.I)

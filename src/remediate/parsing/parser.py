@@ -12,7 +12,7 @@ import bisect
 from collections.abc import Sequence
 from datetime import date
 
-from remediate.parsing import blocks, items, meta, sections, tables
+from remediate.parsing import blocks, items, meta, sections, tables, vocabulary
 from remediate.parsing import explain as reasons
 from remediate.parsing.fields import Fields, read_fields
 from remediate.parsing.model import (
@@ -39,17 +39,17 @@ def _no_section_warning(extra: Sequence[str]) -> str:
 
 def _apply_note(note: str, fields: Fields, base: date | None) -> None:
     """Fold a metadata sub-item ("Owner: @alice", "Due: 2024-01-15", "Status: done") into its item."""
-    name, _, value = note.partition(":")
-    name = name.strip(" *_").casefold()
+    name, _, value = note.replace("：", ":", 1).partition(":")
+    kind = vocabulary.label_kind(name)
     value = value.strip(" *_")
-    if name.startswith(("status", "state")):
+    if kind == "status":
         done = tables.cell_done(value)
         fields.done = fields.done if done is None else done
-    elif name.startswith(("ticket", "jira", "issue", "bug", "tracking")):
+    elif kind == "ticket":
         fields.ref = fields.ref or tables.cell_ticket(value)
-    elif name.startswith(("due", "eta", "deadline", "target")):
+    elif kind == "due":
         fields.due = fields.due or tables.cell_due(value, base)
-    elif name.startswith("priority"):
+    elif kind == "priority":
         fields.priority = fields.priority or tables.cell_priority(value)
     else:
         fields.owner = fields.owner or tables.cell_owner(value)

@@ -54,6 +54,7 @@ _MODAL = re.compile(
 )
 # "No fixes were necessary.", "It is unclear what we can do ...": an action section saying
 # that it holds no action.
+# vocabulary-ok: "nothing to do", "none planned" say there is no item; they are no state.
 _NO_ACTION = re.compile(
     r"^(?:no (?:\w+ )?(?:actions?|fix(?:es)?|changes?|work|follow[- ]?ups?|items?)\b"
     r"|nothing (?:to do|needed|required|further)|not (?:applicable|needed|required)"
