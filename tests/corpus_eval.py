@@ -153,3 +153,21 @@ def totals(scores: list[FileScore]) -> Totals:
         exact=sum(s.exact for s in scores),
         field_accuracy=accuracy,
     )
+
+
+def confidence_examples(corpus: Path = CORPUS) -> list[tuple[frozenset[str], bool, str]]:
+    """(features, matches a labelled item, file) for every parsed item of the corpus: the data
+    the item confidence is fitted and checked on (``benchmarks/confidence_fit.py``)."""
+    found: list[tuple[frozenset[str], bool, str]] = []
+    for md in sorted(corpus.glob("*.md")):
+        labels_path = md.with_suffix(".json")
+        if not labels_path.exists():
+            continue
+        labels = json.loads(labels_path.read_text(encoding="utf-8"))["action_items"]
+        result = parse_path(md, explain=True)
+        assert result.explanation is not None
+        parsed = [item.to_json() for item in result.action_items]
+        matched = {i for i, _j, _exact in pair(parsed, labels)}
+        for index, item in enumerate(result.explanation.items):
+            found.append((frozenset(item.features), index in matched, md.stem))
+    return found

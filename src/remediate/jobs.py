@@ -91,6 +91,7 @@ def parse_documents(paths: Sequence[str], settings: Settings) -> tuple[list[Pars
         if result.action_items:
             documents.append(result)
             warnings.extend(result.warnings)
+            warnings.extend(_doubtful(result, settings.parser.confidence_threshold))
         else:
             empty += 1
             if len(files) == 1:
@@ -98,6 +99,16 @@ def parse_documents(paths: Sequence[str], settings: Settings) -> tuple[list[Pars
     if empty and len(files) > 1:
         warnings.append(f"{empty} of {len(files)} documents have no action-item section")
     return documents, warnings
+
+
+def _doubtful(result: ParseResult, threshold: float) -> list[str]:
+    """One warning per item the parser is less sure of than ``threshold``: it is still synced."""
+    return [
+        f"{result.postmortem.source}:{item.line}: not sure this is an action item (confidence "
+        f"{item.confidence:.2f}): check it, or mark it <!-- remediate: ignore -->"
+        for item in result.action_items
+        if item.confidence < threshold
+    ]
 
 
 def resolve_connector(

@@ -16,6 +16,9 @@ or ``--disable`` turns it off; errors fail lint, and ``--strict`` makes any find
   (``remediate.identity.similarity`` at the sync match threshold).
 - ``empty-section``: an action-item section heading with no items under it;
   ``no-action-items``: no action-item section at all.
+- ``low-confidence``: the parser is less sure than ``[parser] confidence_threshold`` that this
+  is an action item (``remediate parse PATH --explain`` shows why); fix the wording or mark it
+  with ``<!-- remediate: ignore -->``.
 """
 
 from __future__ import annotations
@@ -156,6 +159,7 @@ def check_document(
     section_titles: Sequence[str] = (),
     threshold: float = 0.65,
     rules: Rules | None = None,
+    min_confidence: float = 0.0,
 ) -> list[Finding]:
     """Every finding for one parsed document (``text`` is its source, for section headings)."""
     rules = rules or Rules()
@@ -163,6 +167,17 @@ def check_document(
     found: list[Finding] = []
     for item in result.action_items:
         found.extend(check_item(path, item, rules.policy))
+        if item.confidence < min_confidence:
+            found.append(
+                Finding(
+                    path,
+                    item.line,
+                    "low-confidence",
+                    f"the parser is not sure this is an action item (confidence {item.confidence:.2f}); "
+                    "`remediate parse --explain` shows why",
+                    item.text,
+                )
+            )
     items = list(result.action_items)
     for n, a in enumerate(items):
         for b in items[n + 1 :]:
@@ -194,6 +209,7 @@ def lint_paths(
     max_bytes: int = 5_000_000,
     threshold: float = 0.65,
     rules: Rules | None = None,
+    min_confidence: float = 0.0,
 ) -> tuple[int, list[Finding]]:
     """Lint every postmortem under ``paths``; return (files read, findings)."""
     from remediate.jobs import collect_paths
@@ -205,6 +221,13 @@ def lint_paths(
         document = read_document(path, max_bytes=max_bytes)
         result = parse_text(document.text, source=document.source, section_titles=section_titles)
         findings.extend(
-            check_document(result, document.text, section_titles=section_titles, threshold=threshold, rules=rules)
+            check_document(
+                result,
+                document.text,
+                section_titles=section_titles,
+                threshold=threshold,
+                rules=rules,
+                min_confidence=min_confidence,
+            )
         )
     return len(files), findings

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from remediate.parsing import ParseResult
+from remediate.parsing.explain import Explanation
 from remediate.sanitize import clean
 
 #: JSON documents larger than this (in bytes, compact) are printed compact: Python's indenting
@@ -122,7 +123,26 @@ def parse_result(result: ParseResult, format: str) -> None:
         sys.stdout.write(f"## {heading}\n\n" + markdown_table(columns, rows))
     else:
         table(heading, columns, rows)
+    if result.explanation is not None:
+        sys.stdout.write(explanation(result.explanation))
     warnings(result.warnings)
+
+
+def explanation(why: Explanation) -> str:
+    """``parse --explain`` as text: headings, items with their features, passed-over prose."""
+    out = ["", "Headings (line: title -> reads as; what it did)"]
+    out += [f"  {h.line}: {clean(h.title)} -> {h.reads_as}; {h.outcome}" for h in why.headings] or ["  (none)"]
+    out += ["", "Items (line: how read, confidence, features)"]
+    for item in why.items:
+        features = ", ".join(item.features) or "no doubtful feature"
+        out.append(f"  {item.line}: {item.how} under '{clean(item.section)}', {item.confidence:.2f} ({features})")
+        out.append(f"      {_clip(clean(item.text), 90)}")
+    if not why.items:
+        out.append("  (none)")
+    out += ["", "Passed over in action sections (line: reason)"]
+    out += [f"  {s.line}: {s.reason}: {_clip(clean(s.text), 70)}" for s in why.skipped] or ["  (none)"]
+    out += ["", f"Confidence weights (log-odds): {why.weights.describe()}", ""]
+    return "\n".join(out)
 
 
 def sync_outcome(outcome: Any, format: str) -> None:

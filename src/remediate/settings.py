@@ -46,6 +46,13 @@ class ParserSettings(StrictModel):
         "(matched like the built-ins: case, punctuation and simple plurals do not matter).",
     )
     max_bytes: int = Field(default=5_000_000, gt=0, description="Refuse documents larger than this many bytes.")
+    confidence_threshold: float = Field(
+        default=0.9,
+        ge=0.0,
+        le=1.0,
+        description="Items the parser is less sure of than this (their JSON `confidence`) get a "
+        "warning from sync and a `low-confidence` finding from lint (0 turns both off).",
+    )
 
 
 class SyncSettings(StrictModel):
@@ -278,6 +285,7 @@ LINT_RULES = (
     "duplicate",
     "empty-section",
     "no-action-items",
+    "low-confidence",
 )
 
 

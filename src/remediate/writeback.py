@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from remediate.connectors import TicketRef
 from remediate.parsing import ActionItem
+from remediate.parsing.tables import TICKET_COLUMN
 
 if TYPE_CHECKING:
     from remediate.sync import Plan
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("remediate.writeback")
 
 _BOM = "\ufeff"
-_TABLE_REF_COLUMN = re.compile(r"\b(ticket|tickets|bug|bugs|issue|issues|jira|tracking|link)\b", re.I)
+_TABLE_REF_COLUMN = TICKET_COLUMN
 
 
 def reference_text(ref: TicketRef) -> str:

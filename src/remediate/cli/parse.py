@@ -15,6 +15,14 @@ def parse(
     path: Annotated[str, typer.Argument(help="Postmortem file (Markdown or text); - reads stdin.")],
     format: FormatOption = Format.table,
     config: ConfigOption = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Show why: what each heading reads as, each item's features and confidence, and "
+            "the prose in action sections that became no item.",
+        ),
+    ] = False,
 ) -> None:
     """List the action items in a postmortem, with owner, due date, priority and state."""
     from remediate import render
@@ -26,5 +34,6 @@ def parse(
         path,
         section_titles=settings.parser.section_titles,
         max_bytes=settings.parser.max_bytes,
+        explain=explain,
     )
     render.parse_result(result, format)

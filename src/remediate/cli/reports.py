@@ -248,6 +248,7 @@ def lint(
         max_bytes=settings.parser.max_bytes,
         threshold=settings.sync.match_threshold,
         rules=Rules(severity, policy),
+        min_confidence=settings.parser.confidence_threshold,
     )
     output.lint(files, findings, format)
     if findings and (strict or any(f.severity == "error" for f in findings)):

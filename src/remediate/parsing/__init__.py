@@ -6,6 +6,7 @@ string; both return a :class:`ParseResult`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,10 +35,11 @@ def parse_path(
     *,
     section_titles: Sequence[str] = (),
     max_bytes: int = DEFAULT_MAX_BYTES,
+    explain: bool = False,
 ) -> ParseResult:
     """Read and parse one postmortem file (``-`` reads stdin)."""
     document = read_document(path, max_bytes=max_bytes)
-    result = parse_text(document.text, source=document.source, section_titles=section_titles)
+    result = parse_text(document.text, source=document.source, section_titles=section_titles, explain=explain)
     if document.warnings:
-        result = ParseResult(result.postmortem, result.action_items, document.warnings + result.warnings)
+        result = dataclasses.replace(result, warnings=document.warnings + result.warnings)
     return result

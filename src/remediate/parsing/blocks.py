@@ -355,23 +355,26 @@ class _Scanner:
             # still come before the block that starts here.
             while self.directives and self.directives[0][0] <= line.number:
                 self.emit(Directive(self.directives.popleft()[1], line))
+            # Each pattern runs only when the character it starts with is on the line: most
+            # lines are plain text, and this loop is the parser's hottest code.
+            html = "<" in text
             if line.blank:
                 index += 1
-            elif fence := _FENCE.match(text):
+            elif ("`" in text or "~" in text) and (fence := _FENCE.match(text)):
                 index = self.skip_fence(index, fence.group(1))
-            elif text.lstrip().startswith("<!--"):
+            elif html and text.lstrip().startswith("<!--"):
                 index = self.skip_comment(index)
-            elif heading := html_heading(line, self.extra):
+            elif html and (heading := html_heading(line, self.extra)):
                 self.emit(heading)
                 index += 1
-            elif item := _HTML_ITEM.match(text):
+            elif html and (item := _HTML_ITEM.match(text)):
                 self.html_item(line, item)
                 index += 1
-            elif _HTML_PARAGRAPH.match(text):
+            elif html and _HTML_PARAGRAPH.match(text):
                 # "<p>Implement X.</p>" (pasted or hand-written HTML): a paragraph of its own.
                 self.emit(Paragraph([line]))
                 index += 1
-            elif _HTML.match(text) or text.lstrip().startswith(">"):
+            elif (html and _HTML.match(text)) or text.lstrip().startswith(">"):
                 # Other HTML and block quotes (metadata, notes) hold no items; only their own lines go.
                 self.stack.clear()
                 first = text.lstrip()[0]
@@ -382,7 +385,7 @@ class _Scanner:
                     and not (_HTML_HEADING.match(lines[index].text) or _HTML_ITEM.match(lines[index].text))
                 ):
                     index += 1
-            elif definition := _LINKDEF.match(text):
+            elif "]:" in text and (definition := _LINKDEF.match(text)):
                 self.labels[definition.group(1).casefold()] = definition.group(2)
                 index += 1
             elif heading := atx_heading(line, self.extra):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -53,8 +54,18 @@ def _make(year: int, month: int, day: int) -> date | None:
         return None
 
 
+#: Every date pattern needs a digit, and all but the year-less one a four-digit year: a text
+#: without them (most lines) is answered without running the month-name patterns.
+_DIGIT = re.compile(r"\d")
+_YEARISH = re.compile(r"(?:19|20)\d\d")
+#: Every month name and abbreviation starts a word with one of these.
+_MONTHISH = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.I)
+
+
 def find_dates(text: str, *, default_year: int | None = None) -> list[Found]:
     """Every full date in ``text``, left to right (year-less ones only with ``default_year``)."""
+    if _DIGIT.search(text) is None:
+        return []
     found: list[Found] = []
     taken: list[tuple[int, int]] = []
 
@@ -65,9 +76,20 @@ def find_dates(text: str, *, default_year: int | None = None) -> list[Found]:
         taken.append(span)
         found.append(Found(value, *span))
 
+    if _YEARISH.search(text) is not None:
+        _dated(text, add)
+    if default_year is not None:
+        for match in _MONTH_DAY.finditer(text):
+            mon = _MONTHS[match["mon"].casefold().rstrip(".")]
+            add(_make(default_year, mon, int(match["day"])), match)
+    return sorted(found, key=lambda f: f.start)
+
+
+def _dated(text: str, add: Callable[[date | None, re.Match[str]], None]) -> None:
+    """The dates that state their year, in the order of precedence: ISO, named months, slashes."""
     for match in _ISO.finditer(text):
         add(_make(int(match["year"]), int(match["month"]), int(match["day"])), match)
-    for pattern in (_MONTH_DAY_YEAR, _DAY_MONTH_YEAR):
+    for pattern in (_MONTH_DAY_YEAR, _DAY_MONTH_YEAR) if _MONTHISH.search(text) else ():
         for match in pattern.finditer(text):
             mon = _MONTHS[match["mon"].casefold().rstrip(".")]
             add(_make(int(match["year"]), mon, int(match["day"])), match)
@@ -77,11 +99,6 @@ def find_dates(text: str, *, default_year: int | None = None) -> list[Found]:
         if (a > 12) != (b > 12):
             month, day = (b, a) if a > 12 else (a, b)
             add(_make(int(match["year"]), month, day), match)
-    if default_year is not None:
-        for match in _MONTH_DAY.finditer(text):
-            mon = _MONTHS[match["mon"].casefold().rstrip(".")]
-            add(_make(default_year, mon, int(match["day"])), match)
-    return sorted(found, key=lambda f: f.start)
 
 
 def first_date(text: str, *, default_year: int | None = None) -> date | None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from remediate.parsing import refs
+from remediate.parsing import refs, vocabulary
 from remediate.parsing.dates import RELATIVE, find_dates, first_date, resolve_relative
 from remediate.parsing.text import strip_decoration, strip_markdown
 from remediate.parsing.vocabulary import PRIORITY_WORDS
@@ -44,9 +44,10 @@ def _trailing(guard: str, body: str, flags: int = 0) -> re.Pattern[str]:
 _LINK = r"\[(?P<text>[^\[\]]*)\]\((?P<url>[^()\s]+)\)"
 _REF_TOKEN = r"(?P<ref>#\d{1,7}|[\w.-]+/[\w.-]+#\d+|[A-Z][A-Z0-9_]{1,9}-\d{1,7}|https?://[^\s()\[\]]+)"
 
+_TICKET_LABEL = vocabulary.LABEL_PATTERNS["ticket"]
 _REF_WORDS = (
-    r"(?:see|ticket|jira|issue|bug|tracked (?:in|by)|tracking|follow[- ]up(?: in)?"
-    r"|filed(?: as| in)?|opened|logged)(?:\s*+:\s++|\s++)|(?:ticket|jira|issue|bug):\s*+"
+    rf"(?:see|{_TICKET_LABEL}|tracked (?:in|by)|follow[- ]up(?: in)?"
+    rf"|filed(?: as| in)?|opened|logged)(?:\s*+:\s++|\s++)|(?:{_TICKET_LABEL}):\s*+"
 )
 # Trailing ticket references, tried in order; each must leave the item text before it.
 _TRAILING_REFS = [
@@ -57,7 +58,7 @@ _TRAILING_REFS = [
     # "... - <url>.": the separators before the URL end in whitespace (or the URL starts the text)
     _trailing(_SEP_GUARD, rf"(?:[{_SEP_CHARS}]++(?<=\s)|^)(?P<ref>https?://[^\s()\[\]]+?)[.,;]?\s*+$"),
     re.compile(rf"(?:\s[-–—:]\s*+|\s)(?P<ref>#\d{{1,7}}|[\w.-]+/[\w.-]+#\d+){_END}"),
-    re.compile(rf"\s[-–—:]\s*+(?:see\s++|ticket:?\s*+|jira:?\s*+)?(?P<ref>[A-Z][A-Z0-9_]{{1,9}}-\d{{1,7}}){_END}"),
+    re.compile(rf"\s[-–—:]\s*+(?:see\s++|(?:{_TICKET_LABEL}):?\s*+)?(?P<ref>[A-Z][A-Z0-9_]{{1,9}}-\d{{1,7}}){_END}"),
 ]
 # "Do X (OPS-42)." -- the sync engine writes a prose sentence's ticket before its final period.
 _BEFORE_PERIOD = _trailing(_WS_GUARD, rf"\s*+\(\s*+(?:{_LINK}|{_REF_TOKEN})\s*+\)(?P<punct>[.!?])\s*+$")
@@ -66,27 +67,28 @@ _LEADING_REF = re.compile(
     rf"|^\s*\[\s*{_REF_TOKEN}\s*\]\s*[:\-–—]?\s*|^\s*(?P<key>[A-Z][A-Z0-9_]{{1,9}}-\d{{1,7}})\s*:\s+"
 )
 
-_DONE_WORDS = "accomplished|done|completed?|finished|fixed|implemented|shipped|resolved|merged|deployed"
-_OPEN_WORDS = "in[\\s-](?:progress|development)|under development|ongoing|todo|to do|wip|pending|open|not started|planned|underway|blocked"
+_DONE_WORDS = vocabulary.DONE_PATTERN
+_OPEN_WORDS = vocabulary.OPEN_PATTERN
 _TRAILING_DONE = _trailing(
     _WS_GUARD,
     rf"(?:\s*+(?:[-–—]\s*+)?[(\[]\s*+\**+(?P<word>{_DONE_WORDS}|{_OPEN_WORDS})\**+\s*+(?:[.!]\s*+)?[)\]]{_END}"
-    rf"|\s++[-–—]\s*+\**+(?P<word2>DONE|Done|TODO|ONGOING|WIP)\**+{_END})",
+    rf"|\s++[-–—]\s*+\**+(?P<word2>{_DONE_WORDS}|{_OPEN_WORDS})\**+{_END})",
     re.I,
 )
 # "(fixed by adding a probe)", "(added an on-call role)": a trailing note saying it was done.
 _DONE_NOTE = re.compile(rf"\(\s*(?:{_DONE_WORDS}|added)\b[^()]*\)\s*\.?\s*$", re.I)
-_DONE_EMOJI = "✅✔☑🟢"
-_OPEN_EMOJI = "⬜☐🔲⏳🚧❌🔴🟡"
+_DONE_EMOJI = vocabulary.DONE_MARKS + vocabulary.DONE_LIGHTS
+_OPEN_EMOJI = vocabulary.OPEN_MARKS + vocabulary.OPEN_LIGHTS
+_STATE_WORDS = (*vocabulary.DONE_WORDS, *vocabulary.OPEN_WORDS)
 _LEADING_STATE = re.compile(
-    r"^\s*(?:\*\*|__)?\[?(?P<word>DONE|COMPLETED?|FIXED|TODO|TO ?DO|ONGOING|IN PROGRESS|WIP|OPEN)\]?(?:\*\*|__)?"
+    # "DONE - X", "[WIP] X": a state word in capitals; "Done: X": capitalised, with a colon;
+    # "(Done) Roll out X", "[in progress] Add Y": a bracketed state of any case before the text.
+    rf"^\s*(?:\*\*|__)?\[?(?P<word>{vocabulary.alternation(tuple(w.upper() for w in _STATE_WORDS))})\]?(?:\*\*|__)?"
     r"(?:\s*[:\-–—]\s*|\s+(?=\S))"
-    r"|^\s*(?:\*\*|__)?(?P<word2>Done|Completed|Fixed|Todo|To-do|In progress|Ongoing)(?:\*\*|__)?\s*:\s*"
-    # "(Done) Roll out X", "[in progress] Add Y": a bracketed state of any case before the text
-    r"|^\s*[(\[]\s*(?P<word3>(?i:done|completed?|fixed|todo|to ?do|ongoing|in progress|wip|open|pending"
-    r"|not started))\s*[)\]]\s*[:\-–—]?\s*(?=\S)"
+    rf"|^\s*(?:\*\*|__)?(?P<word2>{vocabulary.alternation(tuple(w.capitalize() for w in _STATE_WORDS))})(?:\*\*|__)?\s*:\s*"
+    rf"|^\s*[(\[]\s*(?P<word3>(?i:{vocabulary.alternation(_STATE_WORDS)}))\s*[)\]]\s*[:\-–—]?\s*(?=\S)"
 )
-_OWNER_LABEL = r"(?:owners?|assignee|assigned to|dri|responsible|poc|point of contact|ai owner)"
+_OWNER_LABEL = rf"(?:{vocabulary.LABEL_PATTERNS['owner']})"
 # "@dana", "Dana Smith", "dana, lee", and the "dana@" handles some teams write.
 _OWNER_VALUE = r"(?P<owner>@?[\w][\w.'\-/]*@?(?:\s+[A-Z][a-z][\w.'\-]*)?(?:\s*(?:,|&|\band\b)\s*@?[\w][\w.'\-/]*@?)*)"
 _CLOSE_END = r"\s*+(?:[)\]]\s*+)?(?:\.\s*+)?$"  # "\s*[)\]]?\s*\.?\s*$"
@@ -98,7 +100,7 @@ _LEADING_OWNER = re.compile(
     rf"^\s*+(?:[(\[]\s*+)?(?:{_OWNER_LABEL}\s*+[:=]\s*+)?(?P<owner>@[\w][\w.\-/]*)\s*+(?:[)\]:]|(?<=\s)[-–—])\s*+",
     re.I,
 )
-_DUE_LABEL = r"(?:eta|due(?:\s+date)?|due\s+by|deadline|target(?:\s+date)?|by\s+when|complete\s+by|timeline)"
+_DUE_LABEL = rf"(?:{vocabulary.LABEL_PATTERNS['due']})"
 _TRAILING_DUE = _trailing(
     _SEP_GUARD,
     rf"{_SEP}(?:[(\[]\s*+)?\b{_DUE_LABEL}\s*[:=\-]?\s*(?P<value>[^()\[\]]{{1,40}}?){_CLOSE_END}",
@@ -121,7 +123,9 @@ _LEADING_PRIORITY = re.compile(
 _BRACKET_PRIORITY = re.compile(rf"(?<!\s)\s*+\[\s*+{_PRIORITY_VALUE}\s*+\]", re.I)
 # Atomic: once a body holds one of the words, a later one cannot make it end differently.
 _META_PAREN = re.compile(
-    r"(?<!\s)\s*+\((?P<body>(?>[^()]*?\b(?:owner|assignee|due|eta|deadline|priority|P[0-4]|sev-?[0-4])\b)[^()]*+)\)",
+    r"(?<!\s)\s*+\((?P<body>(?>[^()]*?\b(?:"
+    + "|".join(vocabulary.LABEL_PATTERNS[kind] for kind in ("owner", "due", "priority"))
+    + r"|P[0-4]|sev-?[0-4])\b)[^()]*+)\)",
     re.I,
 )
 _INLINE_DUE = re.compile(
@@ -256,7 +260,7 @@ def _peel_once(raw: str, fields: Fields, base: date | None) -> str:
         return peeled
     if match := _tail(_TRAILING_DONE, raw):
         word = (match["word"] or match["word2"]).casefold()
-        fields.done = bool(re.match(_DONE_WORDS, word)) if fields.done is None else fields.done
+        fields.done = vocabulary.is_done_word(word) if fields.done is None else fields.done
         return raw[: match.start()]
     stripped = raw.rstrip()
     if stripped and stripped[-1] in _DONE_EMOJI + _OPEN_EMOJI + "\ufe0f":
@@ -300,7 +304,7 @@ def _peel_leading(raw: str, fields: Fields) -> str:
         if match := _LEADING_STATE.match(raw):
             word = (match["word"] or match["word2"] or match["word3"]).casefold()
             if fields.done is None:
-                fields.done = word.startswith(("done", "complete", "fixed"))
+                fields.done = vocabulary.is_done_word(word)
             raw = raw[match.end() :]
         if match := _LEADING_PRIORITY.match(raw):
             fields.priority = fields.priority or match["prio"] or match["prio2"] or match["prio3"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 
-from remediate.parsing import prose, tables
+from remediate.parsing import prose, tables, vocabulary
 from remediate.parsing.blocks import ListItem, Paragraph, Table
 from remediate.parsing.refs import ANY_URL, Ref, from_url
 from remediate.parsing.sections import Context, InlineText, Outline, Placed
@@ -33,8 +33,8 @@ from remediate.parsing.titles import (
 )
 
 _METADATA_LINE = re.compile(
-    r"^\s*(?:\*\*|__)?(?P<name>owners?|assignee|assigned to|dri|due(?: date)?|eta|deadline|target"
-    r"|priority|status|state|ticket|jira|issue|bug|tracking)(?:\*\*|__)?\s*[:：]",
+    rf"^\s*(?:\*\*|__)?(?P<name>{vocabulary.alternation(tuple(n for ns in vocabulary.FIELD_LABELS.values() for n in ns))})"
+    r"(?:\*\*|__)?\s*[:：]",
     re.I,
 )
 _LABELLED = re.compile(r"^\s*+(?:\*\*|__)?\s*+(?:action\s+items?|ai|todo|to-do)\s*+[:：]", re.I)
@@ -57,6 +57,8 @@ class RawItem:
     row_span: tuple[int, int] | None = None  # a table row's whole line
     table_cell: bool = False
     notes: list[str] = field(default_factory=list)  # metadata sub-items ("Owner: @alice")
+    opened_by: str = "heading"  # how its section was opened (explain.OPENERS)
+    prose_kind: str | None = None  # how a prose item states its action (prose.action_kind)
 
 
 def label_of(item: ListItem) -> str | None:
@@ -123,6 +125,8 @@ class _Extractor:
         self.outline = outline
         self.incident_date = incident_date
         self.items: list[RawItem] = []
+        # Prose in action sections that states no item, for --explain: (offset, text, reason).
+        self.skipped: list[tuple[int, str, str]] = []
         self.by_list_item: dict[int, RawItem] = {}
         # Prose is read strictly (imperatives only) where it sits beside lists or tables: in a
         # (sub-)section that has one, or directly under the heading of a region that has one.
@@ -185,12 +189,12 @@ class _Extractor:
             outer = next((lbl for lbl in labels if classify_title(lbl) == ACTION), None)
             own = label_of(item)
             if own is not None and classify_title(own) == ACTION:
-                context = Context(section_name(own), HeadingFacts(), -1, item.line.number)
+                context = Context(section_name(own), HeadingFacts(), -1, item.line.number, opened_by="label")
                 self.label_lines(item, context, own)
                 return
             if outer is None:
                 return
-            context = Context(section_name(outer), HeadingFacts(), -1, item.line.number)
+            context = Context(section_name(outer), HeadingFacts(), -1, item.line.number, opened_by="label")
         own = label_of(item)
         if own is not None:
             self.label_lines(item, context, own, labels)
@@ -212,7 +216,7 @@ class _Extractor:
             return
         done = None if item.checkbox is None else item.checkbox == "x"
         kind = "list" if item.checkbox is None else "checkbox"
-        raw_item = RawItem(kind, raw, section, facts, done=done)
+        raw_item = RawItem(kind, raw, section, facts, done=done, opened_by=context.opened_by)
         self.items.append(raw_item)
         self.by_list_item[id(item)] = raw_item
 
@@ -236,7 +240,7 @@ class _Extractor:
         A line among them that is itself an action label ("To-do:") heads the lines after it.
         """
         section, facts = self._under_labels(context, [label, *outer])
-        sub = Context(section, facts, context.region, item.line.number)
+        sub = Context(section, facts, context.region, item.line.number, opened_by=context.opened_by)
         group: list[Line] = []
         for line, chunk, _lazy in item.more:
             if _is_bare_url(chunk.text):
@@ -245,7 +249,7 @@ class _Extractor:
                 self._prose_lines(group, sub)
                 group = []
                 section, facts = self._under_labels(context, [chunk.text, label, *outer])
-                sub = Context(section, facts, context.region, line.number)
+                sub = Context(section, facts, context.region, line.number, opened_by=context.opened_by)
                 continue
             group.append(line)
         self._prose_lines(group, sub)
@@ -265,7 +269,7 @@ class _Extractor:
             if placed.in_other or not tables.is_action_table(table.header):
                 return
             name = section_name(table.header[cols.action])
-            context = Context(name, HeadingFacts(), -1, table.line.number)
+            context = Context(name, HeadingFacts(), -1, table.line.number, opened_by="label")
         base = self.incident_date
         for row in table.rows:
             cells = row.cells
@@ -297,6 +301,7 @@ class _Extractor:
                     ref=ref,
                     row_span=(row.line.start, row.line.end),
                     table_cell=True,
+                    opened_by=context.opened_by,
                 )
             )
 
@@ -310,7 +315,7 @@ class _Extractor:
         if _LABELLED.match(first):
             # "**Action item:** Start incidents earlier. We should ..." is one item.
             unit = Chunk.join(Chunk.of_line(line).strip() for line in paragraph.lines)
-            self.items.append(RawItem("prose", unit, context.section, context.facts))
+            self.items.append(RawItem("prose", unit, context.section, context.facts, opened_by=context.opened_by))
             return
         for unit in prose.units(paragraph.lines):
             self.prose_unit(unit, context, strict=strict)
@@ -329,12 +334,20 @@ class _Extractor:
             _is_bare_url(token) for token in unit.text.split()
         ):
             return
-        for sentence in prose.action_sentences(unit, strict=strict):
-            item = RawItem("prose", sentence, context.section, context.facts)
+        found = prose.action_sentences(unit, strict=strict)
+        if not found:
+            offset = unit.offsets[0] if unit.offsets else 0
+            self.skipped.append((offset, unit.text, prose.why_not(unit.text, strict=strict)))
+        for sentence in found:
+            kind = prose.action_kind(sentence.text)
+            item = RawItem(
+                "prose", sentence, context.section, context.facts, opened_by=context.opened_by, prose_kind=kind
+            )
             self.items.append(item)
             self.last_prose = (item, context.line)
 
 
-def raw_items(outline: Outline, incident_date: date | None) -> list[RawItem]:
-    """Every raw action item of the document, in document order."""
-    return _Extractor(outline, incident_date).run()
+def raw_items(outline: Outline, incident_date: date | None) -> tuple[list[RawItem], list[tuple[int, str, str]]]:
+    """Every raw action item of the document, in document order, and the prose passed over."""
+    extractor = _Extractor(outline, incident_date)
+    return extractor.run(), extractor.skipped

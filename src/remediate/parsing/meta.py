@@ -113,6 +113,9 @@ def _clean_title(text: str) -> str:
     return strip_decoration(strip_markdown(text)).strip() or text
 
 
+_MAY_DATE = re.compile(r"[\d&]")
+
+
 def incident_date(lines: Sequence[Line], start: int, values: dict[str, str]) -> date | None:
     """Front matter date, else a ``Date:``-style line, else "occurred on <date>", else the title."""
     for key in _DATE_KEYS:
@@ -121,6 +124,8 @@ def incident_date(lines: Sequence[Line], start: int, values: dict[str, str]) -> 
     window = [line.text for line in lines[start : start + _SCAN_LINES]]
     ranked: list[tuple[int, int, date]] = []
     for position, text in enumerate(window):
+        if not _MAY_DATE.search(text):
+            continue  # every date has a digit (an entity such as "&#50;" could make one)
         plain = strip_markdown(text)
         found = first_date(plain)
         if found is None:

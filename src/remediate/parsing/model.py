@@ -6,9 +6,12 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from remediate.parsing.vocabulary import priority_level
+
+if TYPE_CHECKING:
+    from remediate.parsing.explain import Explanation
 
 ItemKind = Literal["list", "checkbox", "table", "prose"]
 
@@ -38,6 +41,9 @@ class ActionItem:
     # Every reference the item names, in order (the first is tracker_ref): a table row may name
     # a bug in its Bug column and, after a write-back, remediate's ticket after its action text.
     refs: tuple[str, ...] = ()
+    # How sure the parser is that this is an action item, in [0, 1] (see parsing/explain.py).
+    # Not part of equality: it describes the reading, not the item.
+    confidence: float = field(default=1.0, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """The item as the ``--format json`` object documents it."""
@@ -57,6 +63,7 @@ class ActionItem:
             "tracker_url": self.tracker_url,
             "refs": list(self.refs),
             "priority_level": self.priority_level,
+            "confidence": self.confidence,
         }
 
     @property
@@ -93,14 +100,19 @@ class ParseResult:
     postmortem: Postmortem
     action_items: tuple[ActionItem, ...]
     warnings: tuple[str, ...] = field(default=())
+    # Why the parser decided what it did; only when asked (``parse_text(..., explain=True)``).
+    explanation: Explanation | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """Exactly the object ``remediate parse --format json`` prints."""
-        return {
+        data: dict[str, Any] = {
             "postmortem": self.postmortem.to_json(),
             "action_items": [item.to_json() for item in self.action_items],
             "warnings": list(self.warnings),
         }
+        if self.explanation is not None:
+            data["explanation"] = self.explanation.to_json()
+        return data
 
 
 # Markup characters, or the "[" of a link "[text](url)". The rest of a link is found by

@@ -12,7 +12,8 @@ import bisect
 from collections.abc import Sequence
 from datetime import date
 
-from remediate.parsing import blocks, items, meta, sections, tables
+from remediate.parsing import blocks, items, meta, sections, tables, vocabulary
+from remediate.parsing import explain as reasons
 from remediate.parsing.fields import Fields, read_fields
 from remediate.parsing.model import (
     ActionItem,
@@ -38,24 +39,39 @@ def _no_section_warning(extra: Sequence[str]) -> str:
 
 def _apply_note(note: str, fields: Fields, base: date | None) -> None:
     """Fold a metadata sub-item ("Owner: @alice", "Due: 2024-01-15", "Status: done") into its item."""
-    name, _, value = note.partition(":")
-    name = name.strip(" *_").casefold()
+    name, _, value = note.replace("：", ":", 1).partition(":")
+    kind = vocabulary.label_kind(name)
     value = value.strip(" *_")
-    if name.startswith(("status", "state")):
+    if kind == "status":
         done = tables.cell_done(value)
         fields.done = fields.done if done is None else done
-    elif name.startswith(("ticket", "jira", "issue", "bug", "tracking")):
+    elif kind == "ticket":
         fields.ref = fields.ref or tables.cell_ticket(value)
-    elif name.startswith(("due", "eta", "deadline", "target")):
+    elif kind == "due":
         fields.due = fields.due or tables.cell_due(value, base)
-    elif name.startswith("priority"):
+    elif kind == "priority":
         fields.priority = fields.priority or tables.cell_priority(value)
     else:
         fields.owner = fields.owner or tables.cell_owner(value)
 
 
-def parse_text(text: str, *, source: str = "<text>", section_titles: Sequence[str] = ()) -> ParseResult:
-    """Parse postmortem text into its metadata and action items."""
+def _how(raw: items.RawItem) -> str:
+    """How an item was read, in words (for ``--explain``)."""
+    if raw.kind == "prose":
+        return f"prose sentence ({raw.prose_kind or 'labelled'})"
+    if raw.kind == "table":
+        return "table row"
+    return "checkbox item" if raw.kind == "checkbox" else "list item"
+
+
+def parse_text(
+    text: str, *, source: str = "<text>", section_titles: Sequence[str] = (), explain: bool = False
+) -> ParseResult:
+    """Parse postmortem text into its metadata and action items.
+
+    ``explain``: attach an :class:`~remediate.parsing.explain.Explanation` (heading decisions,
+    item features, passed-over prose) to the result.
+    """
     extra = tuple(title for title in section_titles if title.strip())
     lines = split_lines(text)
     info = meta.read_meta(lines, source)
@@ -67,9 +83,11 @@ def parse_text(text: str, *, source: str = "<text>", section_titles: Sequence[st
         return bisect.bisect_right(starts, offset)
 
     result: list[ActionItem] = []
+    explained: list[reasons.ItemExplanation] = []
     warnings: list[str] = []
     seen: dict[str, int] = {}
-    for raw in items.raw_items(outline, info.date):
+    raws, passed_over = items.raw_items(outline, info.date)
+    for raw in raws:
         fields = read_fields(
             raw.raw.text,
             base=info.date,
@@ -98,6 +116,12 @@ def parse_text(text: str, *, source: str = "<text>", section_titles: Sequence[st
             warnings.append(
                 f"line {line}: relative deadline '{fields.relative_due}' ignored (the document states no incident date)"
             )
+        found = reasons.features(raw.kind, raw.opened_by, fields.text)
+        confidence = reasons.confidence(found)
+        if explain:
+            explained.append(
+                reasons.ItemExplanation(line, fields.text, raw.section, _how(raw), tuple(found), confidence)
+            )
         result.append(
             ActionItem(
                 id=item_id(info.id, fields.text, occurrence),
@@ -117,6 +141,7 @@ def parse_text(text: str, *, source: str = "<text>", section_titles: Sequence[st
                 span=span,
                 tracker_url=ref.url if ref else None,
                 refs=refs,
+                confidence=confidence,
             )
         )
     if not result:
@@ -126,4 +151,8 @@ def parse_text(text: str, *, source: str = "<text>", section_titles: Sequence[st
         else:
             warnings.append(_no_section_warning(extra))
     postmortem = Postmortem(info.id, info.title, info.date, source, content_hash(text))
-    return ParseResult(postmortem, tuple(result), tuple(warnings))
+    explanation = None
+    if explain:
+        skipped = tuple(reasons.Skipped(line_of(offset), words[:100], why) for offset, words, why in passed_over)
+        explanation = reasons.Explanation(tuple(outline.decisions), tuple(explained), skipped)
+    return ParseResult(postmortem, tuple(result), tuple(warnings), explanation)

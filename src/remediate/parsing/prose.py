@@ -54,6 +54,7 @@ _MODAL = re.compile(
 )
 # "No fixes were necessary.", "It is unclear what we can do ...": an action section saying
 # that it holds no action.
+# vocabulary-ok: "nothing to do", "none planned" say there is no item; they are no state.
 _NO_ACTION = re.compile(
     r"^(?:no (?:\w+ )?(?:actions?|fix(?:es)?|changes?|work|follow[- ]?ups?|items?)\b"
     r"|nothing (?:to do|needed|required|further)|not (?:applicable|needed|required)"
@@ -328,3 +329,23 @@ def action_sentences(unit: Chunk, *, strict: bool) -> list[Chunk]:
         ):
             items = [sentences]
     return [Chunk.join(group) for group in items if not too_short(" ".join(c.text for c in group))]
+
+
+def why_not(text: str, *, strict: bool) -> str:
+    """Why a prose unit in an action section states no item (for ``--explain``)."""
+    sentences = [part.strip() for part in re.split(r"(?<=[.!?])\s+", _plain(text).strip()) if part.strip()]
+    first = sentences[0] if sentences else ""
+    if too_short(text):
+        return "too short to be an item"
+    if is_closing(first):
+        return "a closing remark"
+    if is_intro(first):
+        return "introduces what follows"
+    if is_narrative(first):
+        return "tells what happened"
+    kind = action_kind(first)
+    if strict:
+        return f"reads as {kind.lower()}: beside a list or table only an imperative is an item"
+    if kind == NONE:
+        return "states no action (no imperative, plan, gerund or past action)"
+    return f"reads as {kind.lower()}, but explains the sentence before it"

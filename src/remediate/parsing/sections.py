@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from remediate.parsing.blocks import Block, Directive, Heading, ListItem, Paragraph, Table
+from remediate.parsing.explain import HeadingDecision
 from remediate.parsing.prose import IMPERATIVE, action_kind
 from remediate.parsing.text import Chunk, Line
 from remediate.parsing.titles import (
@@ -46,6 +47,7 @@ class Context:
     region: int
     line: int  # line of the innermost heading
     root_line: int = 0  # line of the heading that opened the section
+    opened_by: str = "heading"  # see explain.OPENERS
 
 
 @dataclass
@@ -71,6 +73,7 @@ class Outline:
 
     placed: list[Placed] = field(default_factory=list)
     action_headings: list[Heading] = field(default_factory=list)
+    decisions: list[HeadingDecision] = field(default_factory=list)  # one per heading, for --explain
 
 
 class _Walker:
@@ -85,6 +88,8 @@ class _Walker:
         self.outline = Outline()
         self._cached: tuple[tuple[int, ...], Context] | None = None
         self.pending: str | None = None  # an author's directive waiting for its heading or item
+        self.opened_by = "heading"  # how the current section was opened (explain.OPENERS)
+        self.reads_as = ""  # what the last heading's title read as, for its decision
         self.ignoring: Heading | None = None  # a heading the author said to skip, with its sub-headings
 
     def context(self) -> Context | None:
@@ -106,14 +111,16 @@ class _Walker:
             self.region,
             chain[-1].line.number,
             self.root.line.number,
+            self.opened_by,
         )
         self._cached = (key, context)
         return context
 
-    def open(self, heading: Heading) -> None:
+    def open(self, heading: Heading, opened_by: str = "heading") -> None:
         if self.root is None:
             self.region += 1
         self.root = heading
+        self.opened_by = opened_by
         self.subs = []
         self.enclosing_level = 0 if heading.strong else self.strong_level
         self.outline.action_headings.append(heading)
@@ -161,6 +168,7 @@ class _Walker:
     def heading(self, heading: Heading, first: bool, following: Block | None = None) -> None:
         cls = heading.cls
         directive, self.pending = self.pending, None
+        self.reads_as = f"remediate: {directive}" if directive else cls
         if self.ignoring is not None:
             under = self.ignoring
             if (under.strong and (not heading.strong or heading.level > under.level)) or (
@@ -183,18 +191,20 @@ class _Walker:
             or (heading.level == 1 and heading.strong and cls == ACTION and not names_the_work(heading.title))
         ):
             cls = "title"  # the document's own title never opens or closes a section
+            self.reads_as = cls
+        opener = "directive" if directive == "actions" else "heading"
         if heading.kind == "inline" and cls == ACTION:
             self.inline(heading, following)
         elif self.root is None:
             if cls == ACTION:
-                self.open(heading)
+                self.open(heading, opener)
         elif cls == OTHER and not self.nested_other(heading):
             self.close()
         elif cls == ACTION:
             if self.is_sub(heading, following):
                 self.push_sub(heading)
             else:
-                self.open(heading)
+                self.open(heading, opener)
         elif cls != "title" and not self.is_sub(heading, following):
             self.close()
         elif cls != "title":
@@ -208,13 +218,34 @@ class _Walker:
         if heading.strong:
             self.strong_level = heading.level
 
+    def decide(self, heading: Heading, before: Heading | None) -> None:
+        """Record what ``heading`` did, for ``--explain`` (one short phrase, no decision made here)."""
+        if self.ignoring is heading:
+            outcome = "skipped with its section (remediate: ignore)"
+        elif self.root is heading:
+            outcome = "opens an action section" + (" (remediate: actions)" if self.opened_by == "directive" else "")
+        elif self.root is not None and heading in self.subs:
+            outcome = f"sub-heading of '{section_name(self.root.title)}'"
+        elif self.root is not None and heading.kind == "inline":
+            outcome = f"a labelled item under '{section_name(self.root.title)}'"
+        elif before is not None and self.root is None:
+            outcome = f"ends the action section '{section_name(before.title)}'"
+        elif self.reads_as == "title":
+            outcome = "the document's title"
+        elif self.ignoring is not None:
+            outcome = "skipped (under an ignored heading)"
+        else:
+            outcome = "outside action sections"
+        title = section_name(heading.title)[:80]
+        self.outline.decisions.append(HeadingDecision(heading.line.number, title, self.reads_as or "skipped", outcome))
+
     def inline(self, heading: Heading, following: Block | None) -> None:
         """ "Title: text": opens a section (text ending in ':' is its intro, else its content)."""
         assert heading.inline is not None
         # The text is the section's intro when it ends with ':' or a list/table follows it.
         intro = heading.inline.text.rstrip().endswith((":", "：")) or isinstance(following, ListItem | Table)
         if self.root is None:
-            self.open(heading)
+            self.open(heading, "inline")
         elif intro:
             self.push_sub(heading)
         else:
@@ -239,7 +270,9 @@ class _Walker:
                     (blocks[j] for j in range(index + 1, len(blocks)) if not isinstance(blocks[j], Directive)),
                     None,
                 )
+                before = self.root
                 self.heading(block, first=index == 0, following=following)
+                self.decide(block, before)
             elif isinstance(block, ListItem | Table | Paragraph):
                 if self.pending == "ignore":
                     self.pending = None  # the author's "not an item": placed nowhere

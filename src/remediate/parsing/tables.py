@@ -13,20 +13,37 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from remediate.parsing import refs
+from remediate.parsing import refs, vocabulary
 from remediate.parsing.dates import RELATIVE, first_date, resolve_relative
 from remediate.parsing.text import strip_decoration, strip_markdown
 from remediate.parsing.titles import title_roots
 
-# Checked in order: the first role whose words appear in a header wins that column.
+# Checked in order: the first role whose words appear in a header wins that column. A header
+# uses the field labels (vocabulary.FIELD_LABELS) and words that only make sense as a header.
+_HEADER_WORDS = {
+    "owner": ("owners", "assignees", "assigned", "who", "lead"),
+    "due": ("when", "date"),
+    "priority": ("pri", "sev", "urgency", "importance", "p"),
+    "status": ("done", "progress", "complete", "completed"),  # vocabulary-ok: header words ("Done?")
+    "ticket": (
+        "bugs",
+        "tickets",
+        "issues",
+        "links",
+        "link",
+        "prs",
+        "pr",
+        "references",
+        "reference",
+        "ref",
+        "github",
+        "url",
+    ),
+}
 _ROLES = (
-    ("owner", r"owners?|assignees?|assigned(?: to)?|who|responsible|dri|poc|lead"),
-    ("due", r"due|deadline|eta|target|by when|when|(?:due |target )?date|timeline"),
-    ("priority", r"priority|prio|pri|severity|sev|urgency|importance|p"),
-    ("status", r"status|state|done|progress|complete[d]?"),
-    (
-        "ticket",
-        r"bugs?|tickets?|issues?|jira|tracking|tracker|links?|prs?|references?|ref|github|url",
+    *(
+        (kind, vocabulary.alternation((*vocabulary.FIELD_LABELS[kind], *_HEADER_WORDS[kind])))
+        for kind in ("owner", "due", "priority", "status", "ticket")
     ),
     ("type", r"type|category|kind|class|area|theme"),
     ("index", r"#|no\.?|nr\.?|n°|id|number"),
@@ -38,11 +55,13 @@ _ROLES = (
     ("notes", r"details|notes?|comments?|rationale|why|context"),
 )
 _NO_VALUE = frozenset({"", "-", "—", "–", "n/a", "na", "none", "tbd", "tba", "?", "unknown", "unassigned"})
-_DONE = re.compile(r"\b(?:done|completed?|fixed|closed|resolved|shipped|merged|deployed)\b|✅|✔", re.I)
-_OPEN = re.compile(
-    r"\b(?:todo|to do|open|in[\s-](?:progress|development)|under development|not started|planned|pending|wip|ongoing|blocked|backlog)\b"
-    r"|⬜|❌|🚧|⏳|\[ \]",
-    re.I,
+_DONE = re.compile(rf"\b(?:{vocabulary.DONE_PATTERN})\b|[{vocabulary.DONE_MARKS}]", re.I)
+_OPEN = re.compile(rf"\b(?:{vocabulary.OPEN_PATTERN})\b|[{vocabulary.OPEN_MARKS}]|\[ \]", re.I)
+# "not done", "not yet implemented": a done word denied.
+_NOT_DONE = re.compile(rf"\bnot\s+(?:yet\s+)?(?:{vocabulary.DONE_PATTERN})\b", re.I)
+# "**TODO**", "DONE" beside a reference in a ticket cell: a state, not part of the reference.
+_STATE_IN_CAPITALS = re.compile(
+    rf"(?:\*\*|__)?\b(?:{vocabulary.alternation(tuple(w.upper() for w in (*vocabulary.DONE_WORDS, *vocabulary.OPEN_WORDS)))})\b(?:\*\*|__)?"
 )
 _NUMBERING = re.compile(r"^\s*(?:\d{1,3}[.)]|[a-z][.)])\s+")
 
@@ -59,6 +78,10 @@ class Columns:
     ticket: int | None = None
     type: int | None = None
     notes: int | None = None
+
+
+#: A ticket column's header ("Bug", "Tickets", "Jira"): write-back puts references there.
+TICKET_COLUMN = re.compile(rf"(?<![\w#])(?:{dict(_ROLES)['ticket']})(?!\w)", re.I)
 
 
 def columns(header: Sequence[str], rows: Sequence[Sequence[str]] = ()) -> Columns:
@@ -137,9 +160,10 @@ def cell_priority(text: str) -> str | None:
 def cell_done(text: str) -> bool | None:
     """Done state from a status or ticket cell: DONE/Done/✅ -> True, TODO/Open -> False."""
     plain = strip_markdown(text)
-    if _DONE.search(plain) and not re.search(r"\bnot\s+done\b", plain, re.I):
+    denied = _NOT_DONE.search(plain) is not None
+    if _DONE.search(plain) and not denied:
         return True
-    if _OPEN.search(plain) or re.search(r"\bnot\s+done\b", plain, re.I):
+    if _OPEN.search(plain) or denied:
         return False
     return None
 
@@ -148,7 +172,7 @@ def cell_ticket(text: str) -> refs.Ref | None:
     """The ticket reference in a ticket/bug/issue cell."""
     if no_value(text):
         return None
-    without_state = re.sub(r"(?:\*\*|__)?\b(?:TODO|DONE)\b(?:\*\*|__)?", " ", text)
+    without_state = _STATE_IN_CAPITALS.sub(" ", text)
     return refs.find_in_cell(without_state.strip())
 
 

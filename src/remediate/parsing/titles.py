@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from remediate.parsing import vocabulary
 from remediate.parsing.dates import RELATIVE, first_date, resolve_relative
 from remediate.parsing.text import strip_decoration, strip_markdown
 
@@ -312,25 +313,19 @@ class HeadingFacts:
 
 
 _PRIORITY_WORD = re.compile(
-    r"\b(critical|urgent|highest|high|medium|normal|lowest|low)[\s-]+priority\b"
-    r"|\bpriority\s*[:\-]?\s*(critical|urgent|highest|high|medium|normal|lowest|low|p[0-4])\b",
+    rf"\b({vocabulary.PRIORITY_PATTERN})[\s-]+priority\b"
+    rf"|\bpriority\s*[:\-]?\s*({vocabulary.PRIORITY_PATTERN}|p[0-4])\b",
     re.I,
 )
 _P_LEVEL = re.compile(r"(?<![\w-])(P[0-4])(?![\w-])")
 _DONE_NOTE = re.compile(
-    r"[(\[]\s*(?:status\s*:\s*)?(completed?|done|finished|shipped|resolved|fixed|implemented"
-    r"|in[\s-](?:progress|development)|under development|ongoing|todo|to do|open|planned|pending|not started|wip|underway)\b",
+    rf"[(\[]\s*(?:status\s*:\s*)?({vocabulary.DONE_PATTERN}|{vocabulary.OPEN_PATTERN})\b",
     re.I,
 )
 
 
 # A sub-heading that is only a status ("Completed", "Open items") states every item's state.
 _STATUS_NOISE = frozenset("action actions item items task tasks fixes work".split())
-_DONE_STATUS = frozenset({"done", "completed", "complete", "finished", "closed", "resolved", "shipped", "already done"})
-_OPEN_STATUS = frozenset(
-    {"open", "in progress", "in-progress", "ongoing", "pending", "not started", "planned",
-     "outstanding", "remaining", "still open", "backlog", "wip"}
-)  # fmt: skip
 
 
 def heading_facts(title: str, incident_date: date | None) -> HeadingFacts:
@@ -344,16 +339,17 @@ def heading_facts(title: str, incident_date: date | None) -> HeadingFacts:
         priority = level.group(1)
     done = None
     if note := _DONE_NOTE.search(text):
-        word = note.group(1).casefold()
-        done = word.startswith(("complete", "done", "finish", "ship", "resolv", "fix", "implement"))
-    elif "✅" in title:
+        done = vocabulary.is_done_word(note.group(1))
+    elif any(mark in title for mark in vocabulary.DONE_MARKS):
         done = True
     else:
         status = [w for w in title_words(title) if w not in _STATUS_NOISE]
-        phrase = " ".join(status)
-        if phrase in _DONE_STATUS:
+        phrase = re.sub(r"^(?:still|already)\s+", "", " ".join(status))
+        if classify_title(phrase) == ACTION:
+            pass  # "TODO" is a section's title, not its items' state
+        elif vocabulary.is_done_word(phrase):
             done = True
-        elif phrase in _OPEN_STATUS:
+        elif vocabulary.is_open_word(phrase):
             done = False
     due = None
     for group in re.findall(r"\(([^()]*)\)", text):

@@ -4,6 +4,11 @@ Priorities first: authors write ``P1``, ``sev1``, ``SEV-1``, ``[high]``, ``Criti
 ``priority`` keeps the author's word; :func:`priority_level` is the one normalisation to
 ``P0``..``P4`` that the due-date policy, the Jira priority field, lint and the reports all use.
 Adding a synonym is one line in :data:`PRIORITY_WORDS`.
+
+Then states: the words that say an item is done or still open, wherever they are written (a
+status cell, a ``[done]`` marker, a trailing ``(in progress)``, a status sub-heading) and the
+check-mark glyphs. Every state pattern of the parser is built from :data:`DONE_WORDS`,
+:data:`OPEN_WORDS` and the glyphs, so a new word is one line here and counts everywhere.
 """
 
 from __future__ import annotations
@@ -28,6 +33,112 @@ PRIORITY_WORDS = {
     "lowest": "P4",
     "trivial": "P4",
 }
+#: Words that say an item is finished. A space matches any run of spaces or a hyphen.
+DONE_WORDS = (
+    "done",
+    "complete",
+    "completed",
+    "finished",
+    "fixed",
+    "implemented",
+    "shipped",
+    "resolved",
+    "merged",
+    "deployed",
+    "closed",
+    "accomplished",
+)
+#: Words that say an item is not finished yet.
+OPEN_WORDS = (
+    "open",
+    "todo",
+    "to do",
+    "in progress",
+    "in development",
+    "under development",
+    "ongoing",
+    "wip",
+    "pending",
+    "not started",
+    "planned",
+    "underway",
+    "blocked",
+    "backlog",
+    "outstanding",
+    "remaining",
+)
+#: Check marks and status glyphs: a state wherever they are written.
+DONE_MARKS = "✅✔☑"
+OPEN_MARKS = "⬜☐🔲⏳🚧❌"
+#: Traffic lights: a state beside an item ("Add X 🟢"), but a priority's colour in a heading
+#: ("### 🟢 Low Priority"), so only the item's own text reads them as a state.
+DONE_LIGHTS = "🟢"
+OPEN_LIGHTS = "🔴🟡"
+
+
+#: Labels of an item's fields, as people write them before a value ("Owner: @alice",
+#: "(ETA: March 3)", "- Ticket: OPS-7"). A table's column headers use these and a few words
+#: that only make sense as headers ("Who", "When"): see ``tables``.
+FIELD_LABELS = {
+    "owner": (
+        "owner",
+        "owners",
+        "assignee",
+        "assigned to",
+        "dri",
+        "responsible",
+        "poc",
+        "point of contact",
+        "ai owner",
+    ),
+    "due": (
+        "due",
+        "due date",
+        "due by",
+        "eta",
+        "deadline",
+        "target",
+        "target date",
+        "by when",
+        "complete by",
+        "timeline",
+    ),
+    "priority": ("priority", "prio", "severity"),
+    "status": ("status", "state"),
+    "ticket": ("ticket", "jira", "issue", "bug", "tracking", "tracker"),
+}
+
+
+def label_kind(label: str) -> str | None:
+    """Which field ``label`` names ("ETA" -> "due"), or None."""
+    word = " ".join(label.strip(" *_").casefold().split())
+    return next((kind for kind, names in FIELD_LABELS.items() if word in names), None)
+
+
+def alternation(phrases: tuple[str, ...]) -> str:
+    """A regex alternation of ``phrases``, longest first, a space matching spaces or a hyphen."""
+    ordered = sorted(phrases, key=len, reverse=True)
+    return "|".join(re.escape(phrase).replace(r"\ ", r"[\s-]+") for phrase in ordered)
+
+
+DONE_PATTERN = alternation(DONE_WORDS)
+OPEN_PATTERN = alternation(OPEN_WORDS)
+PRIORITY_PATTERN = alternation(tuple(PRIORITY_WORDS))
+LABEL_PATTERNS = {kind: alternation(names) for kind, names in FIELD_LABELS.items()}
+_DONE_ONLY = re.compile(rf"^(?:{DONE_PATTERN})$", re.I)
+_OPEN_ONLY = re.compile(rf"^(?:{OPEN_PATTERN})$", re.I)
+
+
+def is_done_word(word: str) -> bool:
+    """``word`` is one of :data:`DONE_WORDS` (any case, spaces or hyphens between its words)."""
+    return bool(_DONE_ONLY.match(word.strip()))
+
+
+def is_open_word(word: str) -> bool:
+    """``word`` is one of :data:`OPEN_WORDS` (any case, spaces or hyphens between its words)."""
+    return bool(_OPEN_ONLY.match(word.strip()))
+
+
 _NUMBERED = re.compile(r"^(?:p|sev|sev-|s)([0-4])$")
 
 
