@@ -176,12 +176,19 @@ def logged(caplog: pytest.LogCaptureFixture) -> str:
     return caplog.text + repr([getattr(record, "fields", None) for record in caplog.records])
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
+def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> float:
+    """Wait for ``check``; return the seconds it took."""
+    started = time.monotonic()
+    deadline = started + timeout
     while not check():
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
-        time.sleep(0.02)
+        time.sleep(0.01)
+    return time.monotonic() - started
+
+
+#: The issue's promise: a close reaches the database within a second of the delivery.
+WITHIN = 1.0
 
 
 def test_a_signed_github_close_marks_the_item_done_by_reading_the_issue(
@@ -197,7 +204,7 @@ def test_a_signed_github_close_marks_the_item_done_by_reading_the_issue(
     status, answer = receiver.post("/hooks/github", body, github_headers(body))
     assert (status, answer["status"]) == (202, "accepted")
     wait_until(lambda: receiver.item(target).state == "done")
-    assert time.monotonic() - started < 10  # "within a second" on an idle machine; generous here
+    assert time.monotonic() - started < WITHIN
     receiver.hooks.drain()  # the run is finished after the state is committed
     assert receiver.item(ITEMS[1]).state == "open"
     # Just the one issue was read, by a GET; nothing was written or listed.
@@ -430,8 +437,10 @@ def test_gitlab_issue_hook_with_the_token_closes_the_item_and_replays_do_nothing
 
         before = len(fake.requests)
         headers = gitlab_headers(key="5f6d1a2e-0000-4000-8000-000000000001")
+        started = time.monotonic()
         assert receiver.post("/hooks/gitlab", body, headers)[0] == 202
         wait_until(lambda: receiver.item(ITEMS[1]).state == "done")
+        assert time.monotonic() - started < WITHIN
         receiver.hooks.drain()
         read = [(r.method, r.path) for r in fake.requests[before:]]
         assert len(read) == 1 and read[0][0] == "GET" and read[0][1].endswith(f"/issues/{iid}")
@@ -481,8 +490,10 @@ def test_jira_signed_or_url_secret_deliveries_update_the_item_forged_ones_do_not
         assert receiver.item(ITEMS[0]).state == "open" and receiver.runs() == []
 
         signed = {**plain, "X-Hub-Signature": sign(JIRA_SECRET, body)}
+        started = time.monotonic()
         assert receiver.post("/hooks/jira", body, signed)[0] == 202
         wait_until(lambda: receiver.item(ITEMS[0]).state == "done")
+        assert time.monotonic() - started < WITHIN
         assert receiver.post("/hooks/jira", body, signed)[1]["status"] == "duplicate"
 
         # An unsigned webhook (no secret field in Jira) with the secret as the URL's last part.
