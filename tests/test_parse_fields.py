@@ -385,3 +385,15 @@ def test_several_check_marked_items_on_one_line() -> None:
         ("Add alerts", False),
         ("Add an alert", True),
     ]
+
+
+def test_a_trailing_autolinked_ticket_is_the_reference() -> None:
+    doc = "## Action items\n\n- Set limits on the support pods <https://github.com/acme/infra/issues/90>\n"
+    [item] = parse_text(doc).action_items
+    assert (item.text, item.tracker_ref) == ("Set limits on the support pods", "acme/infra#90")
+
+
+def test_a_trailing_bracketed_name_is_the_owner() -> None:
+    doc = "## Action items\n\n* Debrief everyone before a risky change [Rick]\n* Require 3 reviewers [P1]\n"
+    got = [(i.text, i.owner, i.priority) for i in parse_text(doc).action_items]
+    assert got == [("Debrief everyone before a risky change", "Rick", None), ("Require 3 reviewers", None, "P1")]

@@ -58,6 +58,8 @@ _TRAILING_REFS = [
     _trailing(_WS_GUARD, rf"\s*+[(\[]\s*+(?:{_REF_WORDS})?{_REF_TOKEN}\s*+[)\]]{_END}", re.I),
     # "... - <url>.": the separators before the URL end in whitespace (or the URL starts the text)
     _trailing(_SEP_GUARD, rf"(?:[{_SEP_CHARS}]++(?<=\s)|^)(?P<ref>https?://[^\s()\[\]]+?)[.,;]?\s*+$"),
+    # "... <https://github.com/o/r/issues/89>": the same as an autolink
+    _trailing(_SEP_GUARD, rf"(?:[{_SEP_CHARS}]++(?<=\s)|^)<(?P<ref>https?://[^\s<>]+)>[.,;]?\s*+$"),
     re.compile(rf"(?:\s[-–—:]\s*+|\s)(?P<ref>#\d{{1,7}}|[\w.-]+/[\w.-]+#\d+){_END}"),
     re.compile(rf"\s[-–—:]\s*+(?:see\s++|(?:{_TICKET_LABEL}):?\s*+)?(?P<ref>[A-Z][A-Z0-9_]{{1,9}}-\d{{1,7}}){_END}"),
 ]
@@ -87,12 +89,16 @@ _TRAILING_CAPS_STATE = _trailing(
 _DONE_NOTE = re.compile(rf"\(\s*(?:{_DONE_WORDS}|added)\b[^()]*\)\s*\.?\s*$", re.I)
 _DONE_EMOJI = vocabulary.DONE_MARKS + vocabulary.DONE_LIGHTS
 _OPEN_EMOJI = vocabulary.OPEN_MARKS + vocabulary.OPEN_LIGHTS
+_EMPH_OPEN = r"(?:\*\*|__|<(?:strong|b|em|i)>)?"
+_EMPH_CLOSE = r"(?:\*\*|__|</(?:strong|b|em|i)>)?"
 _LEADING_STATE = re.compile(
     # "DONE - X", "[WIP] X": a state word in capitals; "Done: X": capitalised, with a colon;
     # "(Done) Roll out X", "[in progress] Add Y": a bracketed state of any case before the text.
-    rf"^\s*(?:\*\*|__)?\[?(?P<word>{vocabulary.alternation(tuple(w.upper() for w in _STATE_WORDS))})\]?(?:\*\*|__)?"
-    r"(?:\s*[:\-–—]\s*|\s+(?=\S))"
-    rf"|^\s*(?:\*\*|__)?(?P<word2>{vocabulary.alternation(tuple(w.capitalize() for w in _STATE_WORDS))})(?:\*\*|__)?\s*:\s*"
+    # Emphasis around the word may hold its colon: "**TODO:** X", "<strong>TODO:</strong> X".
+    rf"^\s*{_EMPH_OPEN}\[?(?P<word>{vocabulary.alternation(tuple(w.upper() for w in _STATE_WORDS))})\]?"
+    rf"(?:(?::\s*)?{_EMPH_CLOSE})?(?:\s*[:\-–—]\s*|\s+(?=\S)|(?<=[>*_])(?=\S))"
+    rf"|^\s*{_EMPH_OPEN}(?P<word2>{vocabulary.alternation(tuple(w.capitalize() for w in _STATE_WORDS))})"
+    rf"(?::\s*{_EMPH_CLOSE}|{_EMPH_CLOSE}\s*:)\s*"
     rf"|^\s*[(\[]\s*(?P<word3>(?i:{vocabulary.alternation(_STATE_WORDS)}))\s*[)\]]\s*[:\-–—]?\s*(?=\S)"
 )
 _OWNER_LABEL = rf"(?:{vocabulary.LABEL_PATTERNS['owner']})"
@@ -116,6 +122,8 @@ _LEADING_OWNER_LABEL = re.compile(
 )
 # "[SRE] Add X", "(aki) bring the teams together": a bracketed tag before the text.
 _LEADING_TAG = re.compile(r"^\s*+[\[(]\s*+(?P<tag>[^\[\]()\n]{1,40}?)\s*+[\])]\s*+(?:[:\-–—]\s*+)?(?=\S)")
+# "... brought into the house [Rick]": a bracketed name or team after the text.
+_TRAILING_TAG = _trailing(_WS_GUARD, r"\s++\[(?P<tag>[^\[\]()\n]{1,40})\]\s*+$")
 # "Platform team: migrate the queue", "Hypha + ICL: publish a post": a doer before a colon.
 _LEADING_DOER = re.compile(r"^\s*+(?:\*\*|__)?(?P<tag>[^:：*_\n]{1,40}?)(?:\*\*|__)?\s*+[:：]\s++(?=\S)")
 # "@alice Add an alert": a handle before an imperative.
@@ -376,6 +384,11 @@ def _peel_once(raw: str, fields: Fields, base: date | None) -> str:
     for pattern in _TRAILING_PRIORITY:
         if (match := _tail(pattern, raw)) and match.start() > 0:
             fields.priority = fields.priority or match["prio"]
+            return raw[: match.start()]
+    if raw.endswith("]") and (match := _tail(_TRAILING_TAG, raw)):
+        tag = match["tag"].strip()
+        if match.start() > 0 and (_names_doers(tag, bracketed=True) or _NAME.fullmatch(tag)):
+            fields.owner = fields.owner or tag
             return raw[: match.start()]
     if "@" in raw[-_TAIL:] and (match := _tail(_TRAILING_HANDLE, raw)):
         before = raw[: match.start()].rstrip()

@@ -61,6 +61,7 @@ OPEN_WORDS = (
     "pending",
     "not started",
     "planned",
+    "scheduled",
     "underway",
     "blocked",
     "backlog",
