@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from remediate.parsing import ActionItem
+from remediate.parsing import ActionItem, parse_text
 from tests.support import parse_md, texts
 
 
@@ -323,3 +323,77 @@ def test_priority_level_normalises_what_the_author_wrote() -> None:
         ("low", "P3"),
         (None, None),
     ]
+
+
+# --- owner tags, placeholders, trailing labelled notes, several items on a line (LABELING.md
+# conventions) ------------------------------------------------------------------------------
+
+OWNER_FORMS = [
+    ("@alice Add an alert on lag", "Add an alert on lag", "@alice"),
+    ("Owner: bob - Add an alert on lag", "Add an alert on lag", "bob"),
+    ("[SRE] Add alerting", "Add alerting", "SRE"),
+    ("(aki) bring the teams together", "bring the teams together", "aki"),
+    ("(tc team) add heartbeat monitoring", "add heartbeat monitoring", "tc team"),
+    ("Platform team: migrate the queue", "migrate the queue", "Platform team"),
+    ("Hypha + ICL: publish a post", "publish a post", "Hypha + ICL"),
+    # a topic label, a grammatical subject, an acronym before a colon: no owner, text kept
+    ("Monitoring: add an alert on lag", "Monitoring: add an alert on lag", None),
+    ("API: add a rate limit", "API: add a rate limit", None),
+    ("ICL to build a dashboard", "ICL to build a dashboard", None),
+    ("(optional) add a rate limit", "(optional) add a rate limit", None),
+    # placeholders name nobody
+    ("Add an alert on lag (owner: TBD)", "Add an alert on lag", None),
+    ("Add an alert on lag - owner: n/a", "Add an alert on lag", None),
+]
+
+
+@pytest.mark.parametrize(("line", "text", "owner"), OWNER_FORMS, ids=[f[0][:30] for f in OWNER_FORMS])
+def test_owner_tags_and_placeholders(line: str, text: str, owner: str | None) -> None:
+    [item] = parse_text(f"## Action items\n\n- {line}\n").action_items
+    assert (item.text, item.owner) == (text, owner)
+
+
+def test_trailing_labelled_notes_after_a_dash() -> None:
+    doc = (
+        "# PM\n\nDate: 2024-04-01\n\n## Action items\n\n"
+        "- Add an alert on lag — owner: @alice, priority: sev1, ticket: OPS-77\n"
+        "- Rotate the keys - owner: @bob, due: 2024-05-01, status: done\n"
+        "- Page the owner - Status: in progress\n"
+        "- Keep the limits - as they are: no change\n"
+    )
+    got = [(i.text, i.owner, i.priority, i.tracker_ref, i.due, i.done) for i in parse_text(doc).action_items]
+    assert got == [
+        ("Add an alert on lag", "@alice", "sev1", "OPS-77", None, None),
+        ("Rotate the keys", "@bob", None, None, date(2024, 5, 1), True),
+        ("Page the owner", None, None, None, None, False),
+        ("Keep the limits - as they are: no change", None, None, None, None, None),
+    ]
+
+
+def test_a_capitalised_state_after_the_text_and_failed() -> None:
+    doc = "## Action items\n\n- ~~Add an alert on lag~~ DONE\n- Add a probe. FAILED\n- Make sure the job is DONE\n"
+    got = [(i.text, i.done) for i in parse_text(doc).action_items]
+    assert got == [("Add an alert on lag", True), ("Add a probe.", False), ("Make sure the job is DONE", None)]
+
+
+def test_several_check_marked_items_on_one_line() -> None:
+    doc = "## Action items\n\n- ✅ Implement a pipeline ✅ Enable monitoring ⬜ Add alerts\n- Add an alert ✅\n"
+    got = [(i.text, i.done) for i in parse_text(doc).action_items]
+    assert got == [
+        ("Implement a pipeline", True),
+        ("Enable monitoring", True),
+        ("Add alerts", False),
+        ("Add an alert", True),
+    ]
+
+
+def test_a_trailing_autolinked_ticket_is_the_reference() -> None:
+    doc = "## Action items\n\n- Set limits on the support pods <https://github.com/acme/infra/issues/90>\n"
+    [item] = parse_text(doc).action_items
+    assert (item.text, item.tracker_ref) == ("Set limits on the support pods", "acme/infra#90")
+
+
+def test_a_trailing_bracketed_name_is_the_owner() -> None:
+    doc = "## Action items\n\n* Debrief everyone before a risky change [Rick]\n* Require 3 reviewers [P1]\n"
+    got = [(i.text, i.owner, i.priority) for i in parse_text(doc).action_items]
+    assert got == [("Debrief everyone before a risky change", "Rick", None), ("Require 3 reviewers", None, "P1")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from remediate.parsing import parse_text
 from tests.support import parse_md, texts
 
 
@@ -451,3 +452,58 @@ def test_emoji_led_inline_title_with_a_long_intro_heads_the_list_after_it() -> N
 
 def test_bold_document_title_mentioning_remediation_does_not_open_a_section() -> None:
     assert texts("**Postmortem: remediation of the login outage**\n\n- Users could not log in\n") == []
+
+
+def test_html_paragraph_lines_after_a_p_tag_are_its_text() -> None:
+    """A "<p>" line goes on its own; the "<strong>TODO:</strong> X<br>" lines after it are text."""
+    doc = (
+        "<h3>Corrective and Preventative Measures:</h3>\n\n<p>\n"
+        "  <strong>TODO:</strong> Schedule regular database maintenance.<br>\n"
+        "  <strong>TODO:</strong> Review the backup procedures.\n</p>\n\n"
+        "<p>\nYou can read more on my <a href='https://example.com/post'>blog</a>.\n</p>\n"
+    )
+    got = [(i.text, i.done) for i in parse_text(doc).action_items]
+    assert got == [("Schedule regular database maintenance.", False), ("Review the backup procedures.", False)]
+
+
+def test_centred_titles_in_a_plain_text_document_are_headings() -> None:
+    doc = (
+        "Outage report\n\n"
+        "                     Root cause and resolution\n\n"
+        "The pool was exhausted.\n\n"
+        "                     Corrective and preventative measures\n\n"
+        "Enhance monitoring to include pool metrics.\n\n"
+        "We will add load tests before each release.\n\n"
+        "                     Lessons learned\n\n"
+        "Test more.\n"
+    )
+    assert [i.text for i in parse_text(doc).action_items] == [
+        "Enhance monitoring to include pool metrics.",
+        "We will add load tests before each release.",
+    ]
+
+
+def test_an_indented_line_between_text_lines_is_no_title() -> None:
+    doc = (
+        "What are we doing to prevent it?\n\nWe are taking these steps:\n\n"
+        "    Replacing the failed disk\n    Implementing a disaster recovery plan\n"
+    )
+    assert [i.text for i in parse_text(doc).action_items] == [
+        "Replacing the failed disk",
+        "Implementing a disaster recovery plan",
+    ]
+
+
+def test_a_colon_line_that_goes_on_as_a_sentence_is_no_heading() -> None:
+    doc = (
+        "## Resolution\n\nThe remediation approach was:\n\n1. Restore the last valid script.\n\n"
+        "## Prevention\n\n- Version-control the backup logic\n"
+    )
+    assert [(i.text, i.section) for i in parse_text(doc).action_items] == [
+        ("Version-control the backup logic", "Prevention")
+    ]
+
+
+def test_a_status_sub_heading_made_of_state_words() -> None:
+    doc = "## Follow-ups\n\n### Scheduled and in progress\n\n- Expand alerts\n\n### Done and shipped\n\n- Add a probe\n"
+    assert [(i.text, i.done) for i in parse_text(doc).action_items] == [("Expand alerts", False), ("Add a probe", True)]

@@ -73,7 +73,10 @@ _INLINE = re.compile(
 _INTRO = re.compile(
     r"\b(?:following|below|as follows|would be|here are|these are|include[sd]?|such as)\b|^to\s|,\s"
     # "Additionally we have created some follow-up action items:" is a sentence, not a title
-    r"|^(?:\w+ly,?\s+|also\s+)?(?:we|i|they)\s+(?:have|had|will|are|were|did|\w+ed)\b",
+    r"|^(?:\w+ly,?\s+|also\s+)?(?:we|i|they)\s+(?:have|had|will|are|were|did|\w+ed)\b"
+    # "The remediation approach was:", "caused by a combination of:": a sentence that goes on
+    # after the colon ends in a verb or a function word, a title in a noun.
+    r"|\b(?:was|were|is|are|be|been|of|to|by|with|for|the|a|an|and|or|that|including)$",
     re.I,
 )
 _INTRO_WORDS = re.compile(
@@ -217,11 +220,16 @@ def html_heading(line: Line, extra: Sequence[str]) -> Heading | None:
     return Heading("atx", int(match.group(1)), title, line, classify_title(title, extra))
 
 
-def weak_heading(line: Line, extra: Sequence[str]) -> Heading | None:
-    """A heading not written with ``#``: bold line, "Title:" line, bare title, ALL CAPS."""
+def weak_heading(line: Line, extra: Sequence[str], *, isolated: bool = False) -> Heading | None:
+    """A heading not written with ``#``: bold line, "Title:" line, bare title, ALL CAPS.
+
+    ``isolated``: blank lines before and after it (only then may an indented line be a title).
+    """
     text = line.text.strip()
-    if not text or line.indent > 3:
+    if not text:
         return None
+    if line.indent > 3:
+        return _centred_title(text, line, extra) if isolated else None
     # "Title: text" may run long (its text is the section's intro or content); other forms are short.
     inline = _INLINE.match(_lstrip_decoration(text)) if len(text) > 150 else None
     if len(text) > 150 and not inline:
@@ -276,6 +284,19 @@ def weak_heading(line: Line, extra: Sequence[str]) -> Heading | None:
         if classify_title(text, extra) == ACTION:
             return Heading("bare", PLAIN_LEVEL, text, line, ACTION)
     return None
+
+
+def _centred_title(text: str, line: Line, extra: Sequence[str]) -> Heading | None:
+    """A section title indented like centred text in a plain-text document ("      Root cause").
+
+    Indented lines are code in Markdown, so only a short line that is a known section title
+    (action or other, no final punctuation) is one.
+    """
+    plain = strip_markdown(text)
+    if not plain or plain.endswith((".", ",", ";", "!", ":")) or _words(plain) > 8 or not plain[0].isupper():
+        return None
+    cls = classify_title(text, extra)
+    return Heading("bare", PLAIN_LEVEL, text, line, cls) if cls != UNKNOWN else None
 
 
 def _lstrip_decoration(text: str) -> str:
@@ -339,6 +360,11 @@ class _Scanner:
             or weak_heading(line, self.extra)
         )
 
+    def isolated(self, index: int) -> bool:
+        """Blank (or nothing) on both sides of line ``index``."""
+        lines = self.lines
+        return (index == 0 or lines[index - 1].blank) and (index + 1 >= len(lines) or lines[index + 1].blank)
+
     def table_at(self, index: int) -> bool:
         if index + 1 >= len(self.lines) or "|" not in self.lines[index].text:
             return False
@@ -379,9 +405,12 @@ class _Scanner:
                 self.stack.clear()
                 first = text.lstrip()[0]
                 index += 1
+                # The lines that go with it are more of the same: quote lines, or HTML block tags
+                # ("<strong>TODO:</strong> Do X" after a "<p>" line is a paragraph's text).
                 while (
                     index < len(lines)
                     and lines[index].text.lstrip()[:1] == first
+                    and (first == ">" or _HTML.match(lines[index].text))
                     and not (_HTML_HEADING.match(lines[index].text) or _HTML_ITEM.match(lines[index].text))
                 ):
                     index += 1
@@ -398,7 +427,7 @@ class _Scanner:
                 index = self.table(index)
             elif marker := list_marker(text):
                 index = self.list_item(index, marker)
-            elif heading := weak_heading(line, self.extra):
+            elif heading := weak_heading(line, self.extra, isolated=self.isolated(index)):
                 self.emit(heading)
                 index += 1
             else:

@@ -15,6 +15,7 @@ from datetime import date
 
 from remediate.parsing import refs, vocabulary
 from remediate.parsing.dates import RELATIVE, find_dates, first_date, resolve_relative
+from remediate.parsing.prose import ACTION_VERBS
 from remediate.parsing.text import strip_decoration, strip_markdown
 from remediate.parsing.vocabulary import PRIORITY_WORDS
 
@@ -57,6 +58,8 @@ _TRAILING_REFS = [
     _trailing(_WS_GUARD, rf"\s*+[(\[]\s*+(?:{_REF_WORDS})?{_REF_TOKEN}\s*+[)\]]{_END}", re.I),
     # "... - <url>.": the separators before the URL end in whitespace (or the URL starts the text)
     _trailing(_SEP_GUARD, rf"(?:[{_SEP_CHARS}]++(?<=\s)|^)(?P<ref>https?://[^\s()\[\]]+?)[.,;]?\s*+$"),
+    # "... <https://github.com/o/r/issues/89>": the same as an autolink
+    _trailing(_SEP_GUARD, rf"(?:[{_SEP_CHARS}]++(?<=\s)|^)<(?P<ref>https?://[^\s<>]+)>[.,;]?\s*+$"),
     re.compile(rf"(?:\s[-–—:]\s*+|\s)(?P<ref>#\d{{1,7}}|[\w.-]+/[\w.-]+#\d+){_END}"),
     re.compile(rf"\s[-–—:]\s*+(?:see\s++|(?:{_TICKET_LABEL}):?\s*+)?(?P<ref>[A-Z][A-Z0-9_]{{1,9}}-\d{{1,7}}){_END}"),
 ]
@@ -75,17 +78,27 @@ _TRAILING_DONE = _trailing(
     rf"|\s++[-–—]\s*+\**+(?P<word2>{_DONE_WORDS}|{_OPEN_WORDS})\**+{_END})",
     re.I,
 )
+_STATE_WORDS = (*vocabulary.DONE_WORDS, *vocabulary.OPEN_WORDS)
+# "~~Add X~~ DONE", "Add X. FIXED": a state word in capitals after the text has ended (struck
+# through, or a full stop or bracket); case-sensitive, so "... is done" stays wording.
+_TRAILING_CAPS_STATE = _trailing(
+    _WS_GUARD,
+    rf"(?:(?<=~~)|(?<=[.)]))\s++\**+(?P<word>{vocabulary.alternation(tuple(w.upper() for w in _STATE_WORDS))})\**+{_END}",
+)
 # "(fixed by adding a probe)", "(added an on-call role)": a trailing note saying it was done.
 _DONE_NOTE = re.compile(rf"\(\s*(?:{_DONE_WORDS}|added)\b[^()]*\)\s*\.?\s*$", re.I)
 _DONE_EMOJI = vocabulary.DONE_MARKS + vocabulary.DONE_LIGHTS
 _OPEN_EMOJI = vocabulary.OPEN_MARKS + vocabulary.OPEN_LIGHTS
-_STATE_WORDS = (*vocabulary.DONE_WORDS, *vocabulary.OPEN_WORDS)
+_EMPH_OPEN = r"(?:\*\*|__|<(?:strong|b|em|i)>)?"
+_EMPH_CLOSE = r"(?:\*\*|__|</(?:strong|b|em|i)>)?"
 _LEADING_STATE = re.compile(
     # "DONE - X", "[WIP] X": a state word in capitals; "Done: X": capitalised, with a colon;
     # "(Done) Roll out X", "[in progress] Add Y": a bracketed state of any case before the text.
-    rf"^\s*(?:\*\*|__)?\[?(?P<word>{vocabulary.alternation(tuple(w.upper() for w in _STATE_WORDS))})\]?(?:\*\*|__)?"
-    r"(?:\s*[:\-–—]\s*|\s+(?=\S))"
-    rf"|^\s*(?:\*\*|__)?(?P<word2>{vocabulary.alternation(tuple(w.capitalize() for w in _STATE_WORDS))})(?:\*\*|__)?\s*:\s*"
+    # Emphasis around the word may hold its colon: "**TODO:** X", "<strong>TODO:</strong> X".
+    rf"^\s*{_EMPH_OPEN}\[?(?P<word>{vocabulary.alternation(tuple(w.upper() for w in _STATE_WORDS))})\]?"
+    rf"(?:(?::\s*)?{_EMPH_CLOSE})?(?:\s*[:\-–—]\s*|\s+(?=\S)|(?<=[>*_])(?=\S))"
+    rf"|^\s*{_EMPH_OPEN}(?P<word2>{vocabulary.alternation(tuple(w.capitalize() for w in _STATE_WORDS))})"
+    rf"(?::\s*{_EMPH_CLOSE}|{_EMPH_CLOSE}\s*:)\s*"
     rf"|^\s*[(\[]\s*(?P<word3>(?i:{vocabulary.alternation(_STATE_WORDS)}))\s*[)\]]\s*[:\-–—]?\s*(?=\S)"
 )
 _OWNER_LABEL = rf"(?:{vocabulary.LABEL_PATTERNS['owner']})"
@@ -101,6 +114,54 @@ _LEADING_OWNER = re.compile(
     re.I,
 )
 _DUE_LABEL = rf"(?:{vocabulary.LABEL_PATTERNS['due']})"
+# "Owner: bob - Add X", "Owner: Platform team; Add X": a labelled owner before the text.
+_LEADING_OWNER_LABEL = re.compile(
+    rf"^\s*+(?:\*\*|__)?{_OWNER_LABEL}(?:\*\*|__)?\s*+[:=]\s*+(?P<owner>[^\s\-–—;,()][^\-–—;,()\n]{{0,40}}?)"
+    r"(?:\s*+[;,]|\s++[-–—])\s*+(?=\S)",
+    re.I,
+)
+# "[SRE] Add X", "(aki) bring the teams together": a bracketed tag before the text.
+_LEADING_TAG = re.compile(r"^\s*+[\[(]\s*+(?P<tag>[^\[\]()\n]{1,40}?)\s*+[\])]\s*+(?:[:\-–—]\s*+)?(?=\S)")
+# "... brought into the house [Rick]": a bracketed name or team after the text.
+_TRAILING_TAG = _trailing(_WS_GUARD, r"\s++\[(?P<tag>[^\[\]()\n]{1,40})\]\s*+$")
+# "Platform team: migrate the queue", "Hypha + ICL: publish a post": a doer before a colon.
+_LEADING_DOER = re.compile(r"^\s*+(?:\*\*|__)?(?P<tag>[^:：*_\n]{1,40}?)(?:\*\*|__)?\s*+[:：]\s++(?=\S)")
+# "@alice Add an alert": a handle before an imperative.
+_LEADING_HANDLE = re.compile(r"^\s*+(?P<owner>@[\w][\w.\-/]*)\s++(?P<verb>[A-Za-z]+)\b")
+_TEAM = re.compile(rf"^(?:the\s+)?[\w.-]+(?:\s+[\w.-]+)?\s+(?:{vocabulary.alternation(vocabulary.TEAM_WORDS)})$", re.I)
+_HANDLE = re.compile(r"@[\w][\w.\-/]*")
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9]{1,5}")
+_NAME = re.compile(r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?")
+
+
+def _names_doers(tag: str, *, bracketed: bool) -> bool:
+    """A person, team or organisation, or several joined by "+", "&", "/" or "and".
+
+    A team phrase ("Platform team") or a handle always is; an acronym ("SRE") only in brackets
+    ("API: add a limit" names a topic); a bare name only beside another doer ("Hypha + ICL"); a
+    short lower-case word only in brackets, where people put handles ("(aki) ...").
+    """
+    tag = tag.strip()
+    if not tag or vocabulary.priority_level(tag) or vocabulary.is_done_word(tag) or vocabulary.is_open_word(tag):
+        return False
+    parts = [p for p in re.split(r"\s*+(?:\+|&|/|,|\band\b)\s*+", tag) if p]
+
+    def doer(part: str) -> bool:
+        return bool(_HANDLE.fullmatch(part) or _TEAM.fullmatch(part) or (bracketed and _ACRONYM.fullmatch(part)))
+
+    if len(parts) >= 2:
+        return all(doer(p) or _ACRONYM.fullmatch(p) or _NAME.fullmatch(p) for p in parts) and any(
+            doer(p) or _ACRONYM.fullmatch(p) for p in parts
+        )
+    if doer(tag):
+        return True
+    return bracketed and bool(re.fullmatch(r"[a-z]{2,4}", tag)) and tag not in _NOT_HANDLES
+
+
+def _is_owner_placeholder(value: str | None) -> bool:
+    return value is not None and value.strip(" *_.()[]").casefold() in vocabulary.OWNER_PLACEHOLDERS
+
+
 _TRAILING_DUE = _trailing(
     _SEP_GUARD,
     rf"{_SEP}(?:[(\[]\s*+)?\b{_DUE_LABEL}\s*[:=\-]?\s*(?P<value>[^()\[\]]{{1,40}}?){_CLOSE_END}",
@@ -128,6 +189,15 @@ _META_PAREN = re.compile(
     + r"|P[0-4]|sev-?[0-4])\b)[^()]*+)\)",
     re.I,
 )
+_ANY_LABEL = vocabulary.alternation(tuple(n for names in vocabulary.FIELD_LABELS.values() for n in names))
+# "Add X — owner: @alice, priority: sev1, ticket: OPS-77", "Add X - Status: done": labelled notes
+# after a dash, each "label: value"; the values hold no separator of their own.
+_TRAILING_META = _trailing(
+    _WS_GUARD,
+    rf"\s++[-–—|]\s*+(?P<body>(?:{_ANY_LABEL})\s*+[:=]\s*+[^,;:\n]{{1,60}}?"
+    rf"(?:\s*+[,;]\s*+(?:{_ANY_LABEL})\s*+[:=]\s*+[^,;:\n]{{1,60}}?){{0,5}}){_END}",
+    re.I,
+)
 _INLINE_DUE = re.compile(
     r"\b(?:by|before|due(?:\s+(?:on|by))?|no later than|scheduled for|deadline(?:\s+of)?|eta:?)\s+(?=\S)",
     re.I,
@@ -139,6 +209,8 @@ _ITEM_MARKER = re.compile(
     r"\s*+(?:(?:\*\*|__)\s*+)?[:：]\s*+(?:(?:\*\*|__)\s*+)?",
     re.I,
 )
+#: Short lower-case words in brackets that are no handle ("(new) Add X", "[opt] ...").
+_NOT_HANDLES = frozenset("new opt tbd todo wip ok yes no all any etc fix bug".split())
 _TAIL = 400
 _ADDRESS_WORDS = frozenset("to for with from by ask ping notify tell cc inform contact thank thanks and or of".split())
 _JUNK = frozenset("-–—:;,|")
@@ -190,26 +262,50 @@ def _owner_part(value: str) -> str:
     return value.strip().rstrip(".,;").strip()
 
 
+def _meta_part(part: str, fields: Fields, base: date | None) -> bool:
+    """Read one "owner: @dana" / "P1" / "due 2024-04-09" / "status: done" / "ticket: OPS-7" note."""
+    if m := re.fullmatch(rf"{_OWNER_LABEL}\s*[:=]?\s*(.+)", part, re.I):
+        fields.owner = fields.owner or _owner_part(m.group(1))
+    elif re.fullmatch(r"@[\w][\w.\-/]*", part):
+        fields.owner = fields.owner or part
+    elif m := re.fullmatch(
+        rf"(?:(?:{vocabulary.LABEL_PATTERNS['priority']})\s*[:=]?\s*)?{_PRIORITY_VALUE}", part, re.I
+    ):
+        fields.priority = fields.priority or m["prio"]
+    elif m := re.fullmatch(rf"{_DUE_LABEL}\s*[:=]?\s*(.+)", part, re.I):
+        return _parse_due(m.group(1), base, fields)
+    elif m := re.fullmatch(rf"(?:{vocabulary.LABEL_PATTERNS['status']})\s*[:=]\s*(.+)", part, re.I):
+        word = m.group(1).strip(" *_.")
+        if vocabulary.is_done_word(word) or vocabulary.is_open_word(word):
+            fields.done = vocabulary.is_done_word(word) if fields.done is None else fields.done
+        else:
+            return False
+    elif m := re.fullmatch(rf"(?:{_TICKET_LABEL})\s*[:=]\s*(.+)", part, re.I):
+        found = refs.reference(m.group(1).strip())
+        if found is None:
+            return False
+        fields.ref = fields.ref or found
+        fields.all_refs.append(found)
+    else:
+        return False
+    return True
+
+
+def _meta_parts(body: str, fields: Fields, base: date | None) -> bool:
+    """Read every comma- or semicolon-separated note of ``body``; True when each was one."""
+    parts = [p.strip() for p in re.split(r"[,;]", body) if p.strip()]
+    known = 0
+    for part in parts:
+        if _meta_part(part, fields, base):
+            known += 1
+    return bool(known) and known == len(parts)
+
+
 def _meta_paren(raw: str, fields: Fields, base: date | None) -> str:
     """Read and drop "(owner: @dana, P1, due 2024-04-09)" style notes anywhere in the text."""
 
     def one(match: re.Match[str]) -> str:
-        parts = [p.strip() for p in re.split(r"[,;]", match["body"]) if p.strip()]
-        known = 0
-        for part in parts:
-            if m := re.fullmatch(rf"{_OWNER_LABEL}\s*[:=]?\s*(.+)", part, re.I):
-                fields.owner = fields.owner or _owner_part(m.group(1))
-            elif re.fullmatch(r"@[\w][\w.\-/]*", part):
-                fields.owner = fields.owner or part
-            elif m := re.fullmatch(rf"(?:priority\s*[:=]?\s*)?{_PRIORITY_VALUE}", part, re.I):
-                fields.priority = fields.priority or m["prio"]
-            elif m := re.fullmatch(rf"{_DUE_LABEL}\s*[:=]?\s*(.+)", part, re.I):
-                if not _parse_due(m.group(1), base, fields):
-                    continue
-            else:
-                continue
-            known += 1
-        return " " if known and known == len(parts) else match.group()
+        return " " if _meta_parts(match["body"], fields, base) else match.group()
 
     return _META_PAREN.sub(one, raw)
 
@@ -262,6 +358,15 @@ def _peel_once(raw: str, fields: Fields, base: date | None) -> str:
         word = (match["word"] or match["word2"]).casefold()
         fields.done = vocabulary.is_done_word(word) if fields.done is None else fields.done
         return raw[: match.start()]
+    if ":" in raw[-_TAIL:] and (match := _tail(_TRAILING_META, raw)):
+        probe = Fields()
+        if match.start() > 0 and _meta_parts(match["body"], probe, base):
+            _meta_parts(match["body"], fields, base)
+            return raw[: match.start()]
+    if match := _tail(_TRAILING_CAPS_STATE, raw):
+        if match.start() > 0 and fields.done is None:
+            fields.done = vocabulary.is_done_word(match["word"])
+        return raw[: match.start()] if match.start() > 0 else raw
     stripped = raw.rstrip()
     if stripped and stripped[-1] in _DONE_EMOJI + _OPEN_EMOJI + "\ufe0f":
         tail = stripped.rstrip(_DONE_EMOJI + _OPEN_EMOJI + "\ufe0f ")
@@ -279,6 +384,11 @@ def _peel_once(raw: str, fields: Fields, base: date | None) -> str:
     for pattern in _TRAILING_PRIORITY:
         if (match := _tail(pattern, raw)) and match.start() > 0:
             fields.priority = fields.priority or match["prio"]
+            return raw[: match.start()]
+    if raw.endswith("]") and (match := _tail(_TRAILING_TAG, raw)):
+        tag = match["tag"].strip()
+        if match.start() > 0 and (_names_doers(tag, bracketed=True) or _NAME.fullmatch(tag)):
+            fields.owner = fields.owner or tag
             return raw[: match.start()]
     if "@" in raw[-_TAIL:] and (match := _tail(_TRAILING_HANDLE, raw)):
         before = raw[: match.start()].rstrip()
@@ -311,6 +421,18 @@ def _peel_leading(raw: str, fields: Fields) -> str:
             raw = raw[match.end() :]
         if match := _LEADING_OWNER.match(raw):
             fields.owner = fields.owner or match["owner"]
+            raw = raw[match.end() :]
+        elif match := _LEADING_OWNER_LABEL.match(raw):
+            fields.owner = fields.owner or _owner_part(match["owner"])
+            raw = raw[match.end() :]
+        elif (match := _LEADING_HANDLE.match(raw)) and match["verb"].casefold() in ACTION_VERBS:
+            fields.owner = fields.owner or match["owner"]
+            raw = raw[match.end("owner") :].lstrip()
+        elif (match := _LEADING_TAG.match(raw)) and _names_doers(match["tag"], bracketed=True):
+            fields.owner = fields.owner or match["tag"].strip()
+            raw = raw[match.end() :]
+        elif (match := _LEADING_DOER.match(raw)) and _names_doers(match["tag"], bracketed=False):
+            fields.owner = fields.owner or match["tag"].strip()
             raw = raw[match.end() :]
         if match := _LEADING_REF.match(raw):
             if match["url"] is not None:
@@ -387,6 +509,8 @@ def read_fields(
     cleaned = strip_decoration(cleaned)
     cleaned = _ITEM_MARKER.sub("", cleaned)
     fields.text = _strip_junk(cleaned).strip()
+    if _is_owner_placeholder(fields.owner):
+        fields.owner = None  # "(owner: TBD)" names nobody
     return fields
 
 

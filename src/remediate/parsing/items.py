@@ -61,6 +61,30 @@ class RawItem:
     prose_kind: str | None = None  # how a prose item states its action (prose.action_kind)
 
 
+_MARKS = vocabulary.DONE_MARKS + vocabulary.OPEN_MARKS
+_MARK = re.compile(rf"[{_MARKS}]\ufe0f?")
+
+
+def split_marked(raw: Chunk) -> list[Chunk]:
+    """ "✅ Implement a pipeline ✅ Enable monitoring": one item per check mark that leads text.
+
+    Only a line whose text starts with a mark is split, at every later mark that follows a space;
+    each part keeps its mark (it states that part's state) and must hold two words.
+    """
+    text = raw.text
+    lead = len(text) - len(text.lstrip())
+    if not _MARK.match(text, lead):
+        return [raw]
+    cuts = [m.start() for m in _MARK.finditer(text, lead + 1) if text[m.start() - 1].isspace()]
+    if not cuts:
+        return [raw]
+    bounds = [lead, *cuts, len(text)]
+    parts = [raw.sub(a, b).strip() for a, b in zip(bounds, bounds[1:], strict=False)]
+    if any(len(words(strip_markdown(_MARK.sub(" ", part.text)))) < 2 for part in parts):
+        return [raw]
+    return parts
+
+
 def label_of(item: ListItem) -> str | None:
     """The label of a list item that only introduces what follows it, else None."""
     if item.checkbox is not None or not (item.children or item.more):
@@ -216,9 +240,10 @@ class _Extractor:
             return
         done = None if item.checkbox is None else item.checkbox == "x"
         kind = "list" if item.checkbox is None else "checkbox"
-        raw_item = RawItem(kind, raw, section, facts, done=done, opened_by=context.opened_by)
-        self.items.append(raw_item)
-        self.by_list_item[id(item)] = raw_item
+        for part in split_marked(raw):
+            raw_item = RawItem(kind, part, section, facts, done=done, opened_by=context.opened_by)
+            self.items.append(raw_item)
+            self.by_list_item[id(item)] = raw_item
 
     def _under_labels(self, context: Context, labels: Sequence[str]) -> tuple[str, HeadingFacts]:
         if not labels:

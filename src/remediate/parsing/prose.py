@@ -43,6 +43,7 @@ ACTION_VERBS = frozenset(
 _AUXILIARIES = frozenset(
     "is are was were be been has have had will would should can could may might must does did of helps needs".split()
 )
+# vocabulary-ok: "is scheduled", "are planned" state a plan in a sentence, not an item's state.
 _MODAL = re.compile(
     r"\b(?:will|shall|should|must|need(?:s)? to|plan(?:s)? to|(?:are|is) going to|intend(?:s)? to"
     r"|(?:is|are) (?:scheduled|planned|being \w+ed)|(?:it is |we )?recommend(?:ed|s)?"
@@ -63,7 +64,8 @@ _NO_ACTION = re.compile(
 )
 # Pointers to read something elsewhere ("See the full diff here.") state no action.
 _REFERENCE = re.compile(
-    r"^(?:see|refer to|check out|read)\b|^(?:for )?(?:more|further|full) (?:details|information|context)\b",
+    r"^(?:(?:you|readers) (?:can|may|could) )?(?:see|refer to|check out|read)\b"
+    r"|^(?:for )?(?:more|further|full) (?:details|information|context)\b",
     re.I,
 )
 _CLOSING = re.compile(

@@ -136,7 +136,9 @@ def no_value(text: str) -> bool:
 def cell_owner(text: str) -> str | None:
     """The owner column value, verbatim apart from Markdown (``[developer]`` stays as written)."""
     value = strip_markdown(text).strip()
-    return None if no_value(value) else value
+    if no_value(value) or value.strip(" *_.()[]").casefold() in vocabulary.OWNER_PLACEHOLDERS:
+        return None
+    return value
 
 
 def cell_due(text: str, base: date | None) -> date | None:

@@ -345,11 +345,13 @@ def heading_facts(title: str, incident_date: date | None) -> HeadingFacts:
     else:
         status = [w for w in title_words(title) if w not in _STATUS_NOISE]
         phrase = re.sub(r"^(?:still|already)\s+", "", " ".join(status))
-        if classify_title(phrase) == ACTION:
+        # "Scheduled and in progress": every part a state word of the same kind.
+        parts = [part for part in re.split(r"\s+(?:and|or|/)\s+|\s*,\s*", phrase) if part]
+        if classify_title(phrase) == ACTION or not parts:
             pass  # "TODO" is a section's title, not its items' state
-        elif vocabulary.is_done_word(phrase):
+        elif all(vocabulary.is_done_word(part) for part in parts):
             done = True
-        elif vocabulary.is_open_word(phrase):
+        elif all(vocabulary.is_open_word(part) for part in parts):
             done = False
     due = None
     for group in re.findall(r"\(([^()]*)\)", text):

@@ -61,11 +61,13 @@ OPEN_WORDS = (
     "pending",
     "not started",
     "planned",
+    "scheduled",
     "underway",
     "blocked",
     "backlog",
     "outstanding",
     "remaining",
+    "failed",
 )
 #: Check marks and status glyphs: a state wherever they are written.
 DONE_MARKS = "✅✔☑"
@@ -107,6 +109,14 @@ FIELD_LABELS = {
     "status": ("status", "state"),
     "ticket": ("ticket", "jira", "issue", "bug", "tracking", "tracker"),
 }
+
+
+#: Owner values that name nobody.
+OWNER_PLACEHOLDERS = frozenset(
+    {"tbd", "tba", "?", "??", "???", "-", "—", "–", "none", "n/a", "na", "unassigned", "unknown"}
+)
+#: Words that make a name a group of people ("Platform team", "the SRE squad").
+TEAM_WORDS = ("team", "teams", "squad", "group", "crew", "guild", "org", "on-call", "oncall")
 
 
 def label_kind(label: str) -> str | None:
