@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from pydantic import SecretStr
 
 from remediate import answers
 from remediate.budget import Budget
@@ -96,7 +97,8 @@ class Transport:
         sleep: Sleep,
     ) -> None:
         self.base_url = api_base_url(env)
-        self._token = env.get(TOKEN_VAR) or None
+        # A SecretStr: no repr() or log line of this object can show it; read where the header is built.
+        self._token = SecretStr(env[TOKEN_VAR]) if env.get(TOKEN_VAR) else None
         self._config = config
         self._pacing = config.pacing
         self._clock = clock
@@ -111,7 +113,7 @@ class Transport:
     @property
     def secrets(self) -> tuple[str, ...]:
         """Strings that must never appear in a message."""
-        return (self._token,) if self._token else ()
+        return (self._token.get_secret_value(),) if self._token else ()
 
     @property
     def pacing_sleep(self) -> float:
@@ -130,7 +132,7 @@ class Transport:
 
             # retry=None and no throttles: this class retries and paces (see module docstring).
             self._requester = Github(
-                auth=Auth.Token(self._token),
+                auth=Auth.Token(self._token.get_secret_value()),
                 base_url=self.base_url,
                 timeout=self._pacing.timeout,
                 per_page=100,

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from pydantic import SecretStr
 
 from remediate import answers
 from remediate.budget import Budget
@@ -117,7 +118,8 @@ class Transport:
     def __init__(self, config: Config, env: Mapping[str, str], *, clock: Clock, sleep: Sleep) -> None:
         self.config = config
         self.url = instance_url(env)
-        self._token = (env.get(TOKEN_VAR) or "").strip()
+        # A SecretStr: no repr() or log line of this object can show it; read where the client is built.
+        self._token = SecretStr((env.get(TOKEN_VAR) or "").strip())
         self._clock = clock
         self._sleep = sleep
         self._client: Any = None
@@ -131,17 +133,17 @@ class Transport:
     @property
     def secrets(self) -> tuple[str, ...]:
         """Strings that must never appear in an error or a log line."""
-        return (self._token,) if self._token else ()
+        return (self._token.get_secret_value(),) if self._token.get_secret_value() else ()
 
     def _gitlab(self) -> Any:
         if self._client is None:
-            if not self._token:
+            if not self._token.get_secret_value():
                 raise AuthError(f"set {TOKEN_VAR} to a GitLab access token with the 'api' scope", tracker=TRACKER)
             import gitlab
 
             self._client = gitlab.Gitlab(
                 self.url,
-                private_token=self._token,
+                private_token=self._token.get_secret_value(),
                 timeout=self.config.pacing.timeout,
                 retry_transient_errors=False,
                 keep_base_url=True,

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 import requests
 from jira.exceptions import JIRAError
+from pydantic import SecretStr
 
 from remediate import answers
 from remediate.budget import Budget
@@ -134,8 +135,9 @@ class Transport:
         self.session = session
         self.api_version = api_version
         self.credential_vars = credential_vars
-        # Jira's answers may echo the request (credentials): every message is scrubbed of these.
-        self.secrets = tuple(secrets)
+        # Jira's answers may echo the request (credentials): every message is scrubbed of these,
+        # held as SecretStr so that no repr() of the transport shows one.
+        self._secrets = tuple(SecretStr(secret) for secret in secrets)
         self.max_retries = max_retries
         self.max_wait = max_wait
         self.timeout = timeout
@@ -153,6 +155,11 @@ class Transport:
         # Through lambdas: tests and the fault campaign swap ``sleep`` on a built transport.
         self.retrier = Retrier(policy, self._seconds, lambda seconds: self.sleep(seconds))
         self.budgets = self.retrier.budgets
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The strings no message may contain."""
+        return tuple(secret.get_secret_value() for secret in self._secrets)
 
     def url(self, path: str) -> str:
         """Absolute URL of a REST resource in the configured API version."""
