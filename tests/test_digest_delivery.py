@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -243,7 +244,11 @@ def test_a_server_echoing_the_request_never_puts_the_token_or_url_on_stderr(sqli
     assert token not in message and "SeCrEtPaTh" not in message and "127.0.0.1" not in message
 
 
-def test_webhook_retries_after_a_503(sqlite_db: str) -> None:
+def test_webhook_retries_after_a_503(sqlite_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    waits: list[float] = []
+    monkeypatch.setattr(time, "sleep", waits.append)  # send_digest sleeps with time.sleep
     with webhook_server() as hook:
         hook.responses.append((503, {"Retry-After": "0"}, "busy"))
         outcome = send_digest(
@@ -254,7 +259,55 @@ def test_webhook_retries_after_a_503(sqlite_db: str) -> None:
             environ={"REMEDIATE_WEBHOOK_URL": hook.url},
         )
     assert outcome.sent and len(hook.requests) == 2
+    assert waits == [2.0]  # Retry-After: 0 is no advice: the first backoff step
     assert len(_sent(sqlite_db)) == 1
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).timestamp()
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize("slack", [False, True])
+def test_webhook_honours_an_http_date_retry_after_on_the_injected_clock(slack: bool) -> None:
+    """Retry-After may be an HTTP-date (RFC 9110); it was read as garbage and slept 2 s for real."""
+    from remediate import notify
+
+    clock = _Clock()
+    when = format_datetime(datetime.fromtimestamp(clock.now + 30, UTC), usegmt=True)
+    with webhook_server(slack=slack) as hook:
+        hook.responses.append((429 if slack else 503, {"Retry-After": when}, "slow down"))
+        if slack:
+            notify.post_slack(hook.url, text="t", blocks=[], timeout=5, sleep=clock.sleep, clock=clock)
+        else:
+            notify.post_webhook(hook.url, {"a": 1}, token=None, timeout=5, sleep=clock.sleep, clock=clock)
+    assert clock.waits == [30.0]
+    assert len(hook.requests) == 2
+
+
+def test_webhook_gives_up_with_one_line_and_never_the_url() -> None:
+    from remediate import notify
+
+    clock = _Clock()
+    with webhook_server(path="/hooks/SeCrEtPaTh") as hook:
+        hook.responses += [(503, {}, f"busy {hook.url}")] * 3
+        with pytest.raises(DeliveryError) as info:
+            notify.post_webhook(hook.url, {"a": 1}, token=None, timeout=5, sleep=clock.sleep, clock=clock)
+        assert len(hook.requests) == 3
+        hook.responses.append((429, {"Retry-After": "3600"}, "later"))
+        with pytest.raises(DeliveryError) as later:
+            notify.post_webhook(hook.url, {"a": 1}, token=None, timeout=5, sleep=clock.sleep, clock=clock)
+    assert clock.waits == [2.0, 4.0]  # and nothing for the hour-long Retry-After
+    assert str(info.value) == "the webhook answered 503: busy ***"
+    assert str(later.value) == "the webhook asked to wait 3600 s (Retry-After), more than 60 s: try again later"
 
 
 def test_generic_webhook_gets_the_digest_as_json_with_a_bearer_token(sqlite_db: str) -> None:

@@ -196,8 +196,8 @@ def test_two_databases_at_once_then_dedupe_leaves_one_live_ticket_per_item(
 @pytest.mark.xfail(
     strict=True,
     reason="a create the server finishes after the client's timeout AND after its recovery lookup is "
-    "filed twice: GitHub has no idempotency key, and the connector looks for the issue at once after "
-    "the timeout (before its backoff), so the lookup misses a write still in progress. Only a client "
+    "filed twice: GitHub has no idempotency key, and the connector looks for the issue after its "
+    "backoff (instant here: the campaign's waits are injected), so the lookup misses a write still in progress. Only a client "
     "timeout shorter than the server's processing time opens the window (GitHub itself stops requests "
     "after 10 s; the default timeout is 15 s); `remediate dedupe --apply` closes the extra issue",
 )
@@ -230,8 +230,8 @@ def late_applied_create(tmp_path: Path) -> Iterator[tuple[Target, str, set[str]]
 @pytest.mark.xfail(
     strict=True,
     reason="a create the server finishes after the client's timeout AND after its recovery lookup is "
-    "filed twice: GitHub has no idempotency key, and the connector looks for the issue at once after "
-    "the timeout (before its backoff), so the lookup misses a write still in progress. Only a client "
+    "filed twice: GitHub has no idempotency key, and the connector looks for the issue after its "
+    "backoff (instant here: the campaign's waits are injected), so the lookup misses a write still in progress. Only a client "
     "timeout shorter than the server's processing time opens the window (GitHub itself stops requests "
     "after 10 s; the default timeout is 15 s); `remediate dedupe --apply` closes the extra issue",
 )

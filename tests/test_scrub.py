@@ -69,6 +69,9 @@ SHAPES = [
     # SMTP servers echo AUTH lines
     ("535 5.7.8 AUTH PLAIN AGFsaWNlAHMzY3JldA== rejected", [], "535 5.7.8 AUTH PLAIN *** rejected"),
     ("auth login YWxpY2U= failed", [], "auth login *** failed"),
+    # our webhook receiver's URL secret (trackers that sign nothing)
+    ('"POST /hooks/jira/s3cretPath?x=1 HTTP/1.1" 202', [], '"POST /hooks/jira/*** HTTP/1.1" 202'),
+    ("POST /hooks/github HTTP/1.1", [], "POST /hooks/github HTTP/1.1"),
 ]
 
 

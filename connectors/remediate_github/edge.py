@@ -80,18 +80,17 @@ def error_for(status: int, data: Any, what: str, *, repo: str, hint: str = "") -
     return Conflict(f"GitHub rejected {what} ({said_part}){hint}", tracker=TRACKER, status=status)
 
 
-def _scrub(error: ConnectorError, secrets: Sequence[str]) -> ConnectorError:
-    # Messages quote GitHub's answers, which may echo the request (token, URLs with credentials).
-    return scrub_error(error, secrets)
-
-
 @contextmanager
 def translate(secrets: Sequence[str] = (), *, base_url: str = "") -> Iterator[None]:
-    """Turn anything PyGithub, requests or urllib3 raise into a ConnectorError subclass."""
+    """Turn anything PyGithub, requests or urllib3 raise into a ConnectorError subclass.
+
+    Messages quote GitHub's answers, which may echo the request (token, URLs with credentials):
+    they are scrubbed of ``secrets``.
+    """
     try:
         yield
     except ConnectorError as exc:
-        raise _scrub(exc, secrets) from None
+        raise scrub_error(exc, secrets) from None
     except GithubException as exc:
         error: ConnectorError
         status = exc.status or 0
@@ -102,10 +101,10 @@ def translate(secrets: Sequence[str] = (), *, base_url: str = "") -> Iterator[No
             )
         else:
             error = error_for(status, exc.data, "talking to GitHub", repo="the repository")
-        raise _scrub(error, secrets) from exc
+        raise scrub_error(error, secrets) from exc
     except requests.exceptions.RetryError as exc:
         # urllib3 retries ran out (PyGithub's GithubRetry raises this, not a GithubException).
-        raise _scrub(
+        raise scrub_error(
             Unavailable(
                 f"GitHub kept failing after retries ({exc.__class__.__name__}): try again later",
                 tracker=TRACKER,

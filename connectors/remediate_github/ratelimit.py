@@ -11,13 +11,13 @@ GitHub's rules (docs "Rate limits for the REST API", "Best practices"):
 
 from __future__ import annotations
 
-import email.utils
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from github.Requester import Requester
 
+from remediate.retry import retry_after
 from remediate_github.config import Pacing
 
 Clock = Callable[[], float]
@@ -96,18 +96,6 @@ class Wait:
     message: str
 
 
-def retry_after(headers: Mapping[str, str], now: float) -> float | None:
-    """The ``retry-after`` header in seconds (it may be a number or an HTTP date)."""
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value.strip() else None
-        return max(0.0, parsed.timestamp() - now) if parsed else None
-
-
 def rate_limit_wait(
     status: int,
     headers: Mapping[str, str],
@@ -139,8 +127,3 @@ def rate_limit_wait(
     if Requester.isSecondaryRateLimitError(message) or status == 429:
         return Wait("secondary", pacing.secondary_wait * (2**hits), message or "too many requests")
     return None  # a 403 that is a permission problem, not a limit
-
-
-def backoff(attempt: int, pacing: Pacing) -> float:
-    """Wait before retry number ``attempt`` (1-based) after a 5xx or a network error."""
-    return float(min(pacing.max_backoff, pacing.backoff * (2 ** (attempt - 1))))

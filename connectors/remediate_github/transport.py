@@ -9,8 +9,9 @@ Why the requester and not PyGithub's objects or its ``GithubRetry``:
   on would be duplicated), never retries PATCH, sleeps with ``time.sleep`` (a secondary
   limit costs 60 s in a test) and ends in ``requests.exceptions.RetryError``.
 So PyGithub is built with ``retry=None`` and no client-side throttles, and this module
-retries itself: 5xx and network errors with exponential backoff (a non-idempotent write
-first asks ``recover`` whether the server applied it), rate limits as GitHub documents.
+retries with :mod:`remediate.retry`: 5xx and network errors with exponential backoff (a
+non-idempotent write first asks ``recover`` whether the server applied it), rate limits as
+GitHub documents (which answer is one is :func:`remediate_github.ratelimit.rate_limit_wait`'s).
 PyGithub still does the auth header, the base URL (GHES prefix), the same-host checks on
 server-given URLs, 301 redirects and connection pooling.
 """
@@ -25,13 +26,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from pydantic import SecretStr
 
 from remediate import answers
-from remediate.budget import Budget, Budgets
+from remediate.budget import Budget
 from remediate.errors import AuthError, ConfigError, Unavailable
-from remediate_github.config import Config
+from remediate.retry import GiveUp, Retrier, Retry, RetryPolicy
+from remediate_github.config import Config, Pacing
 from remediate_github.edge import TOKEN_VAR, TRACKER, URL_VAR, rate_limited
-from remediate_github.ratelimit import Clock, Pacer, Quota, Sleep, backoff, rate_limit_wait
+from remediate_github.ratelimit import Clock, Pacer, Quota, Sleep, rate_limit_wait
 
 log = logging.getLogger("remediate.github")
 
@@ -69,6 +72,19 @@ def api_base_url(env: Mapping[str, str]) -> str:
     return url
 
 
+def policy(pacing: Pacing) -> RetryPolicy:
+    """The retry policy of ``[connectors.github.pacing]``: rate limits are counted apart, and excused."""
+    return RetryPolicy(
+        attempts=pacing.max_attempts,
+        backoff=pacing.backoff,
+        max_backoff=pacing.max_backoff,
+        max_wait=pacing.max_wait,
+        max_total_wait=pacing.max_total_wait,
+        timeout=pacing.timeout,
+        rate_limit_retries=pacing.rate_limit_retries,
+    )
+
+
 class Transport:
     """Sends requests through PyGithub's Requester, paced, retried and rate-limit aware."""
 
@@ -81,21 +97,23 @@ class Transport:
         sleep: Sleep,
     ) -> None:
         self.base_url = api_base_url(env)
-        self._token = env.get(TOKEN_VAR) or None
+        # A SecretStr: no repr() or log line of this object can show it; read where the header is built.
+        self._token = SecretStr(env[TOKEN_VAR]) if env.get(TOKEN_VAR) else None
         self._config = config
         self._pacing = config.pacing
         self._clock = clock
         self._sleep = sleep
         self._pacer = Pacer(config.pacing, clock, sleep)
         self._requester: Any = None
-        self._budgets = Budgets(clock, config.pacing.max_total_wait)
+        self._retrier = Retrier(policy(config.pacing), clock, sleep)
+        self._budgets = self._retrier.budgets
         self.quota = Quota()
         self.stats = Stats()
 
     @property
     def secrets(self) -> tuple[str, ...]:
         """Strings that must never appear in a message."""
-        return (self._token,) if self._token else ()
+        return (self._token.get_secret_value(),) if self._token else ()
 
     @property
     def pacing_sleep(self) -> float:
@@ -114,7 +132,7 @@ class Transport:
 
             # retry=None and no throttles: this class retries and paces (see module docstring).
             self._requester = Github(
-                auth=Auth.Token(self._token),
+                auth=Auth.Token(self._token.get_secret_value()),
                 base_url=self.base_url,
                 timeout=self._pacing.timeout,
                 per_page=100,
@@ -140,12 +158,13 @@ class Transport:
         """Send one request; retry 5xx, network errors and rate limits; return any other answer.
 
         ``recover`` is for writes that must not be repeated blindly (creating an issue): after
-        an ambiguous failure it looks for the result and returns it, or None to retry.
-        A 2xx answer must be JSON and, when ``shape`` is given (a model of
-        :mod:`remediate_github.answers`), have that shape; otherwise it is a one-line
-        malformed-answer error naming the request. Time spent on failing or hanging attempts
-        and the backoff between them is bounded by ``pacing.max_total_wait``, and each
-        attempt's timeout shrinks to what is left of it; the lookups ``recover`` makes share it.
+        an ambiguous failure it looks for the result and returns it, or None to retry; without
+        it a write counts as safe to repeat (PATCHes set absolute values, a label or a sub-issue
+        link made twice is refused with a 422). A 2xx answer must be JSON and, when ``shape`` is
+        given (a model of :mod:`remediate_github.answers`), have that shape; otherwise it is a
+        one-line malformed-answer error naming the request. Retries, waits and the
+        ``pacing.max_total_wait`` bound are :mod:`remediate.retry`'s; the lookups ``recover``
+        makes share the bound.
         """
         with self._budgets.call() as budget:
             return self._request(budget, verb, url, what, params, body, headers, recover, shape)
@@ -164,9 +183,9 @@ class Transport:
     ) -> Response:
         client = self._client()
         request = answers.request_name(verb, url)
-        failures = 0
-        limited = 0
-        while True:
+        limited = 0  # rate-limit answers so far: a secondary limit without retry-after doubles its wait
+
+        def send(timeout: float) -> Response:
             budget.extend(self._await_quota(what))
             paced = self._pacer.slept
             self._pacer.before(verb)
@@ -174,17 +193,12 @@ class Transport:
             self.stats.requests += 1
             if verb != "GET":
                 self.stats.writes += 1
-            _set_timeout(client, budget.timeout(self._pacing.timeout))
+            _set_timeout(client, timeout)
             try:
                 status, raw_headers, text = client.requestJson(verb, url, dict(params or {}), dict(headers or {}), body)
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout):
                 self._pacer.after(verb)
-                failures += 1
-                problem = f"{exc.__class__.__name__}"
-                recovered = self._after_failure(verb, url, what, problem, failures, recover, budget)
-                if recovered is not None:
-                    return recovered
-                continue
+                raise  # classify() retries these
             except (KeyError, AttributeError, TypeError, ValueError):
                 # PyGithub reads headers of the answer (a 301 without Location, ...) and fails
                 # with these on a malformed one; the details name its internals, not the answer.
@@ -202,69 +216,58 @@ class Transport:
                 log.info("%s: the answer was malformed, but the write had been applied; adopted it", what)
                 return found
             self.quota = Quota.from_headers(answer.headers, self.quota)
+            return answer
+
+        def classify(outcome: Response | Exception) -> Retry | None:
+            nonlocal limited
+            if isinstance(outcome, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
+                return Retry(outcome.__class__.__name__)
+            if isinstance(outcome, Exception):
+                return None
             wait = rate_limit_wait(
-                status,
-                answer.headers,
-                answer.data,
-                now=self._clock(),
-                pacing=self._pacing,
-                hits=limited,
+                outcome.status, outcome.headers, outcome.data, now=self._clock(), pacing=self._pacing, hits=limited
             )
             if wait is not None:
                 limited += 1
                 message = f"GitHub {wait.kind} rate limit while {what} ({wait.message})"
-                if wait.seconds > self._pacing.max_wait or limited > self._pacing.rate_limit_retries:
-                    raise rate_limited(message, wait.seconds)
-                log.warning("%s: waiting %.0f s before retrying", message, wait.seconds)
-                self.stats.rate_limit_waits.append(wait.seconds)
-                self._sleep(wait.seconds)
-                budget.extend(wait.seconds)  # told to wait: bounded by max_wait, not max_total_wait
-                continue
-            if status >= 500:
-                failures += 1
-                problem = f"HTTP {status}"
-                recovered = self._after_failure(verb, url, what, problem, failures, recover, budget)
-                if recovered is not None:
-                    return recovered
-                continue
-            return answer
+                return Retry(message, after=wait.seconds, limited=True, sent=False)
+            return Retry(f"HTTP {outcome.status}") if outcome.status >= 500 else None
 
-    def _after_failure(
-        self,
-        verb: str,
-        url: str,
-        what: str,
-        problem: str,
-        failures: int,
-        recover: Callable[[], Response | None] | None,
-        budget: Budget,
-    ) -> Response | None:
-        # The server may have applied a write before failing: look before sending it again.
-        if recover is not None:
-            found = recover()
+        def applied(last: Retry) -> Response | None:
+            # The server may have applied a write before failing: look before sending it again.
+            found = recover() if recover is not None else None
             if found is not None:
-                log.info("%s: %s, but the write had been applied; adopted it", what, problem)
-                return found
-        if failures >= self._pacing.max_attempts:
-            raise Unavailable(
-                f"GitHub kept failing ({problem}) while {what}, {failures} attempts: try again "
+                log.info("%s: %s, but the write had been applied; adopted it", what, last.problem)
+            return found
+
+        def give_up(stop: GiveUp) -> BaseException:
+            if stop.last.limited:  # too many, or longer than max_wait
+                return rate_limited(stop.last.problem, stop.last.after)
+            if stop.reason == "budget":
+                setting = "[connectors.github.pacing] max_total_wait"
+                return budget.gave_up("GitHub", request, what, stop.last.problem, setting, TRACKER)
+            return Unavailable(
+                f"GitHub kept failing ({stop.last.problem}) while {what}, {stop.count} attempts: try again "
                 "later (https://www.githubstatus.com shows GitHub's own incidents)",
                 tracker=TRACKER,
             )
-        wait = backoff(failures, self._pacing)
-        if budget.exceeded(wait):
-            raise budget.gave_up(
-                "GitHub",
-                answers.request_name(verb, url),
-                what,
-                problem,
-                "[connectors.github.pacing] max_total_wait",
-                TRACKER,
-            )
-        log.warning("%s: %s on %s %s, retrying in %.1f s", what, problem, verb, url, wait)
-        self.stats.retries += 1
-        self._sleep(wait)
-        return None
+
+        def on_retry(last: Retry, wait: float) -> None:
+            if last.limited:
+                log.warning("%s: waiting %.0f s before retrying", last.problem, wait)
+                self.stats.rate_limit_waits.append(wait)  # told to wait: bounded by max_wait, not max_total_wait
+            else:
+                log.warning("%s: %s on %s %s, retrying in %.1f s", what, last.problem, verb, url, wait)
+                self.stats.retries += 1
+
+        return self._retrier.call(
+            send,
+            classify,
+            idempotent=recover is None,
+            applied=applied if recover is not None else None,
+            give_up=give_up,
+            on_retry=on_retry,
+        )
 
     def _await_quota(self, what: str) -> float:
         # Honour x-ratelimit-remaining: 0 before sending, instead of collecting a 403.

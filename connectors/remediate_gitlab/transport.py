@@ -5,7 +5,8 @@ Why ``Gitlab.http_request`` and not python-gitlab's managers or its own retries:
   that GitLab applied before failing would be duplicated: here a write first asks ``recover``
   whether the server applied it;
 - it sleeps with ``time.sleep`` on 429 for as long as ``Retry-After`` says, unbounded in total:
-  here waits use an injected clock and sleep and stop at ``pacing.max_total_wait`` with one line;
+  here the loop is :mod:`remediate.retry`'s, waits use an injected clock and sleep and stop at
+  ``pacing.max_total_wait`` with one line;
 - its exceptions carry no headers, so the ``Retry-After`` and ``RateLimit-*`` headers are read
   through a ``requests`` response hook on its session.
 python-gitlab still does the auth header (``PRIVATE-TOKEN``), the ``/api/v4`` base of a
@@ -16,20 +17,23 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from pydantic import SecretStr
 
 from remediate import answers
-from remediate.budget import Budget, Budgets
+from remediate.budget import Budget
 from remediate.errors import AuthError, ConfigError, Conflict, ConnectorError, NotFound, RateLimited, Unavailable
+from remediate.retry import GiveUp, Retrier, Retry, RetryPolicy, header, retry_after
 from remediate.secrets import scrub
-from remediate_gitlab.config import Config
+from remediate_gitlab.config import Config, Pacing
 
 log = logging.getLogger("remediate.gitlab")
 
@@ -73,21 +77,39 @@ def instance_url(env: Mapping[str, str]) -> str:
     return url
 
 
-def retry_after(headers: Mapping[str, str], now: float) -> float | None:
+def asked_wait(headers: Mapping[str, str], now: float) -> float | None:
     """Seconds GitLab asks us to wait: ``Retry-After`` (seconds or an HTTP-date), else ``RateLimit-Reset``."""
-    value = headers.get("Retry-After")
-    if value:
-        value = value.strip()
-        if value.isdigit():
-            return float(value)
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-        except (TypeError, ValueError):
-            pass
-    reset = headers.get("RateLimit-Reset")
+    after = retry_after(headers, now)
+    if after is not None:
+        return after
+    reset = header(headers, "RateLimit-Reset")
     if reset and reset.strip().isdigit():
         return max(0.0, float(reset) - now)
     return None
+
+
+def policy(pacing: Pacing) -> RetryPolicy:
+    """The retry policy of ``[connectors.gitlab.pacing]``: rate-limit waits spend the total-wait bound too."""
+    return RetryPolicy(
+        attempts=pacing.max_attempts,
+        backoff=pacing.backoff,
+        max_backoff=math.inf,
+        max_wait=math.inf,  # bounded by max_total_wait alone
+        max_total_wait=pacing.max_total_wait,
+        timeout=pacing.timeout,
+        rate_limit_retries=sys.maxsize,  # likewise
+        excuse_rate_limits=False,
+    )
+
+
+class _Refused(Exception):
+    """A 429 or 5xx answer, for the classifier (python-gitlab's exception carries no headers)."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str]) -> None:
+        super().__init__(status, message)
+        self.status = status
+        self.message = message
+        self.headers = headers
 
 
 class Transport:
@@ -96,12 +118,14 @@ class Transport:
     def __init__(self, config: Config, env: Mapping[str, str], *, clock: Clock, sleep: Sleep) -> None:
         self.config = config
         self.url = instance_url(env)
-        self._token = (env.get(TOKEN_VAR) or "").strip()
+        # A SecretStr: no repr() or log line of this object can show it; read where the client is built.
+        self._token = SecretStr((env.get(TOKEN_VAR) or "").strip())
         self._clock = clock
         self._sleep = sleep
         self._client: Any = None
         self._last: requests.Response | None = None
-        self._budgets = Budgets(clock, config.pacing.max_total_wait)
+        self._retrier = Retrier(policy(config.pacing), clock, sleep)
+        self._budgets = self._retrier.budgets
         #: The request the last answer came from, for messages about its shape.
         self.last_request: str | None = None
         self.stats = Stats()
@@ -109,17 +133,17 @@ class Transport:
     @property
     def secrets(self) -> tuple[str, ...]:
         """Strings that must never appear in an error or a log line."""
-        return (self._token,) if self._token else ()
+        return (self._token.get_secret_value(),) if self._token.get_secret_value() else ()
 
     def _gitlab(self) -> Any:
         if self._client is None:
-            if not self._token:
+            if not self._token.get_secret_value():
                 raise AuthError(f"set {TOKEN_VAR} to a GitLab access token with the 'api' scope", tracker=TRACKER)
             import gitlab
 
             self._client = gitlab.Gitlab(
                 self.url,
-                private_token=self._token,
+                private_token=self._token.get_secret_value(),
                 timeout=self.config.pacing.timeout,
                 retry_transient_errors=False,
                 keep_base_url=True,
@@ -174,15 +198,11 @@ class Transport:
         client = self._gitlab()
         write = verb in ("post", "put", "delete")
         request = answers.request_name(verb, path)
-        delay = self.config.pacing.backoff
-        attempt = 0
-        while True:
-            attempt += 1
+
+        def send(timeout: float) -> tuple[int, Any, Mapping[str, str]]:
             self.stats.requests += 1
             self.stats.writes += write
             self._last = None
-            failure: str
-            wait: float | None
             try:
                 response = client.http_request(
                     verb,
@@ -192,7 +212,7 @@ class Transport:
                     obey_rate_limit=False,
                     retry_transient_errors=False,
                     max_retries=0,
-                    timeout=budget.timeout(self.config.pacing.timeout),
+                    timeout=timeout,
                 )
                 return response.status_code, _json(response, request, what), response.headers
             except gitlab.exceptions.GitlabAuthenticationError:
@@ -207,43 +227,57 @@ class Transport:
                 message = self.scrub(_message(exc.error_message))
                 if status in accept:
                     return status, None, headers
-                if status != 429 and status < 500:
+                if not self._retrier.policy.retryable(status):
                     raise self._error(status, message, what) from None
-                if status == 429:
-                    wait = retry_after(headers, self._clock())
-                    wait = 1.0 if wait is None else wait
-                    failure = f"rate limited (429, {message})"
-                else:
-                    wait = delay
-                    delay *= 2
-                    failure = f"HTTP {status}"
+                raise _Refused(status, message, headers) from None
             except gitlab.exceptions.RedirectError as exc:
                 raise ConnectorError(f"{what}: {self.scrub(str(exc))}", tracker=TRACKER) from None
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                wait = delay
-                delay *= 2
-                failure = f"{exc.__class__.__name__}"
-            if attempt >= self.config.pacing.max_attempts and not failure.startswith("rate"):
-                raise Unavailable(f"{what}: {failure} after {attempt} attempts", tracker=TRACKER)
-            if budget.exceeded(wait):
-                if failure.startswith("rate"):
-                    raise RateLimited(
-                        f"{what}: GitLab asked to wait {wait:.0f} s, past the {self.config.pacing.max_total_wait:.0f} s "
-                        "bound (pacing.max_total_wait); try again later",
-                        tracker=TRACKER,
-                        retry_after=wait,
-                    )
-                raise budget.gave_up(
-                    "GitLab", request, what, failure, "[connectors.gitlab.pacing] max_total_wait", TRACKER
+
+        def classify(outcome: tuple[int, Any, Mapping[str, str]] | Exception) -> Retry | None:
+            if isinstance(outcome, requests.ConnectionError | requests.Timeout):
+                return Retry(outcome.__class__.__name__)
+            if not isinstance(outcome, _Refused):
+                return None
+            if outcome.status == 429:
+                after = asked_wait(outcome.headers, self._clock())
+                return Retry(f"rate limited (429, {outcome.message})", after=after, limited=True, sent=False)
+            return Retry(f"HTTP {outcome.status}")
+
+        def applied(last: Retry) -> tuple[int, Any, Mapping[str, str]] | None:
+            assert recover is not None
+            found = recover()
+            return None if found is None else (201, found, {})
+
+        def give_up(stop: GiveUp) -> BaseException:
+            if stop.last.limited:
+                wait = stop.wait if stop.wait is not None else stop.last.after or 0.0
+                return RateLimited(
+                    f"{what}: GitLab asked to wait {wait:.0f} s, past the {self.config.pacing.max_total_wait:.0f} s "
+                    "bound (pacing.max_total_wait); try again later",
+                    tracker=TRACKER,
+                    retry_after=wait,
                 )
+            if stop.reason == "budget":
+                setting = "[connectors.gitlab.pacing] max_total_wait"
+                return budget.gave_up("GitLab", request, what, stop.last.problem, setting, TRACKER)
+            return Unavailable(f"{what}: {stop.last.problem} after {stop.count} attempts", tracker=TRACKER)
+
+        def on_retry(last: Retry, wait: float) -> None:
             self.stats.retries += 1
             self.stats.waits.append(wait)
-            log.info("gitlab: %s while %s; retrying in %.1f s", failure, what, wait)
-            self._sleep(wait)
-            if write and recover is not None and verb == "post":
-                applied = recover()
-                if applied is not None:
-                    return 201, applied, {}
+            log.info("gitlab: %s while %s; retrying in %.1f s", last.problem, what, wait)
+
+        # A create is looked up (``recover``) before it is sent again; other writes set absolute
+        # values or are refused when repeated (a link: 409), so they count as safe to repeat.
+        looks = verb == "post" and recover is not None
+        return self._retrier.call(
+            send,
+            classify,
+            idempotent=not looks,
+            applied=applied if looks else None,
+            give_up=give_up,
+            on_retry=on_retry,
+        )
 
     def pages(self, path: str, query: Mapping[str, Any], what: str) -> Iterator[Page]:
         """Every page of a list endpoint, 100 items a page, following ``X-Next-Page``."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
+
+from pydantic import SecretStr
 
 from remediate.errors import AuthError, ConfigError
 
@@ -21,7 +23,7 @@ class Credentials:
 
     kind: Literal["basic", "bearer"]
     user: str | None = None
-    secret: str = field(default="", repr=False)  # never printed, logged or stored
+    secret: SecretStr = SecretStr("")  # never printed, logged or stored: read where the session is built
 
     @property
     def variables(self) -> str:
@@ -49,7 +51,7 @@ def site_url(configured: str | None, env: Mapping[str, str]) -> str:
 def _basic(env: Mapping[str, str]) -> Credentials | None:
     user, token = env.get("JIRA_USER", "").strip(), env.get("JIRA_API_TOKEN", "").strip()
     if user and token:
-        return Credentials("basic", user, token)
+        return Credentials("basic", user, SecretStr(token))
     if user or token:
         missing = "JIRA_API_TOKEN" if user else "JIRA_USER"
         raise AuthError(
@@ -62,7 +64,7 @@ def _basic(env: Mapping[str, str]) -> Credentials | None:
 
 def _bearer(env: Mapping[str, str]) -> Credentials | None:
     token = env.get("JIRA_PAT", "").strip()
-    return Credentials("bearer", None, token) if token else None
+    return Credentials("bearer", None, SecretStr(token)) if token else None
 
 
 def choose_credentials(

@@ -93,7 +93,10 @@ class Site:
             session=requests.Session(),  # replaced by the library's session below
             api_version=self.config.api_version,
             credential_vars=chosen.variables,
-            secrets=[chosen.secret, *credential_forms(chosen.user, chosen.secret)],
+            secrets=[
+                chosen.secret.get_secret_value(),
+                *credential_forms(chosen.user, chosen.secret.get_secret_value()),
+            ],
             max_retries=self.config.max_retries,
             max_wait=self.config.max_wait,
             timeout=self.config.timeout,
@@ -119,9 +122,9 @@ class Site:
 
     def _client_for(self, credentials: Credentials) -> JIRA:
         auth: dict[str, Any] = (
-            {"basic_auth": (credentials.user, credentials.secret)}
+            {"basic_auth": (credentials.user, credentials.secret.get_secret_value())}
             if credentials.kind == "basic"
-            else {"token_auth": credentials.secret}
+            else {"token_auth": credentials.secret.get_secret_value()}
         )
         return JIRA(
             self.server,

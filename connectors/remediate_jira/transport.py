@@ -8,8 +8,9 @@ message says what to do.
 The library's own ``ResilientSession`` retry is switched off (``max_retries=0``): it retries
 POSTs too (so a bulk create that succeeded but answered 503 would run twice), parses
 ``Retry-After`` with ``int()`` (an HTTP-date raises) and sleeps with ``time.sleep`` that tests
-cannot steer. Here the sleep is injected and writes that may have been applied are never
-replayed blindly: they surface as :class:`MaybeApplied` so the caller can look first.
+cannot steer. Here the loop is :mod:`remediate.retry`'s, the sleep is injected and writes that
+may have been applied are never replayed blindly: they surface as :class:`MaybeApplied` so the
+caller can look first.
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
 from jira.exceptions import JIRAError
+from pydantic import SecretStr
 
 from remediate import answers
-from remediate.budget import Budget, Budgets
+from remediate.budget import Budget
 from remediate.errors import (
     AuthError,
     Conflict,
@@ -36,6 +37,7 @@ from remediate.errors import (
     RateLimited,
     Unavailable,
 )
+from remediate.retry import GiveUp, Retrier, Retry, RetryPolicy, retry_after
 from remediate.secrets import scrub, scrub_error
 
 log = logging.getLogger("remediate.jira")
@@ -82,23 +84,6 @@ class Rejected(Conflict):
         self.messages = messages
         self.errors = dict(errors)
         self.body = body
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After header (integer seconds or an HTTP-date), or None."""
-    if value is None or not value.strip():
-        return None
-    try:
-        return max(0.0, float(value.strip()))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 def error_details(response: requests.Response | None) -> tuple[list[str], dict[str, str]]:
@@ -150,15 +135,31 @@ class Transport:
         self.session = session
         self.api_version = api_version
         self.credential_vars = credential_vars
-        # Jira's answers may echo the request (credentials): every message is scrubbed of these.
-        self.secrets = tuple(secrets)
+        # Jira's answers may echo the request (credentials): every message is scrubbed of these,
+        # held as SecretStr so that no repr() of the transport shows one.
+        self._secrets = tuple(SecretStr(secret) for secret in secrets)
         self.max_retries = max_retries
         self.max_wait = max_wait
         self.timeout = timeout
         self.max_total_wait = max_total_wait
         self.sleep = sleep
         self.clock = clock
-        self.budgets = Budgets(self._seconds, max_total_wait)
+        policy = RetryPolicy(
+            attempts=max_retries + 1,  # rate limits and failures share the count
+            backoff=BACKOFF_BASE,
+            max_backoff=max_wait,
+            max_wait=max_wait,
+            max_total_wait=max_total_wait,
+            timeout=timeout,
+        )
+        # Through lambdas: tests and the fault campaign swap ``sleep`` on a built transport.
+        self.retrier = Retrier(policy, self._seconds, lambda seconds: self.sleep(seconds))
+        self.budgets = self.retrier.budgets
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The strings no message may contain."""
+        return tuple(secret.get_secret_value() for secret in self._secrets)
 
     def url(self, path: str) -> str:
         """Absolute URL of a REST resource in the configured API version."""
@@ -229,45 +230,43 @@ class Transport:
         All attempts and the waits between them stay within ``max_total_wait`` (waits a 429
         asks for are bounded by ``max_wait`` instead); each attempt's timeout shrinks to
         what is left. ``request`` (``GET /rest/api/2/search``) names the call when it gives up.
+        The loop is :mod:`remediate.retry`'s; which errors are worth another try is decided here.
         """
-        with self.budgets.call() as budget:
-            return self._call(budget, what, fn, idempotent, request)
 
-    def _call(self, budget: Budget, what: str, fn: Callable[[], T], idempotent: bool, request: str | None) -> T:
-        attempt = 0
-        while True:
-            self.session.timeout = budget.timeout(self.timeout)  # type: ignore[attr-defined]
-            try:
-                with self.translate(what):
-                    return fn()
-            except (RateLimited, MaybeApplied) as err:
+        def send(timeout: float) -> T:
+            self.session.timeout = timeout  # type: ignore[attr-defined]
+            with self.translate(what):
+                return fn()
+
+        def classify(outcome: T | Exception) -> Retry | None:
+            if isinstance(outcome, RateLimited):
+                return Retry("RateLimited", after=outcome.retry_after, limited=True, sent=False, error=outcome)
+            if isinstance(outcome, MaybeApplied):
                 # An idempotent request may be sent again after any 5xx, a 500 included: Data
                 # Center answers 500 for passing trouble too, and a recovery that reads issues
                 # one by one must not end a whole sync on the first of them (fault campaign).
-                # ``transient`` only decides whether a write that may have been applied is retried.
-                retryable = isinstance(err, RateLimited) or (idempotent and isinstance(err, MaybeApplied))
-                if not retryable:
-                    raise
-                if attempt >= self.max_retries:
-                    raise self._gave_up(err, what, attempt) from None
-                delay = self.delay(err.retry_after, attempt)
-                if delay is None:
-                    raise
-                if isinstance(err, RateLimited):
-                    budget.extend(delay)  # Jira asked for it: bounded by max_wait
-                elif budget.exceeded(delay):
-                    raise self.gave_up(budget, request, what, err) from None
-                log.info("Jira: %s while trying to %s; retrying in %.1fs", err, what, delay)
-                self.sleep(delay)
-                attempt += 1
+                # ``transient`` only decides whether a write that may have been applied is retried
+                # (the connector's bulk create does that, after looking).
+                return Retry(outcome.problem, after=outcome.retry_after, error=outcome)
+            return None
+
+        def give_up(stop: GiveUp) -> BaseException:
+            err = stop.last.error
+            assert isinstance(err, ConnectorError)
+            if stop.reason == "attempts":
+                return self._gave_up(err, what, stop.count - 1)
+            if stop.reason == "budget":
+                return self.gave_up(stop.budget, request, what, err)
+            return err  # a Retry-After past max_wait, or a write that may have been applied: the caller's
+
+        def on_retry(last: Retry, wait: float) -> None:
+            log.info("Jira: %s while trying to %s; retrying in %.1fs", last.error, what, wait)
+
+        return self.retrier.call(send, classify, idempotent=idempotent, give_up=give_up, on_retry=on_retry)
 
     def delay(self, retry_after: float | None, attempt: int) -> float | None:
         """Seconds to wait before retry ``attempt``; None when Retry-After exceeds max_wait."""
-        # Retry-After: 0 is common on Jira Cloud and retrying at once only earns another 429,
-        # so 0 counts as "no advice" and falls back to exponential backoff.
-        if retry_after and retry_after > 0:
-            return retry_after if retry_after <= self.max_wait else None
-        return min(self.max_wait, BACKOFF_BASE * 2.0**attempt)
+        return self.retrier.policy.wait(retry_after, attempt)
 
     def _gave_up(self, err: ConnectorError, what: str, attempts: int) -> ConnectorError:
         if isinstance(err, RateLimited):
@@ -326,9 +325,7 @@ class Transport:
         errors = {k: scrub(v, self.secrets) for k, v in errors.items()}
         detail = describe(messages, errors)
         exc.request = None  # see translate(): never keep the Authorization header around
-        retry_after = parse_retry_after(
-            response.headers.get("Retry-After") if response is not None else None, self.clock()
-        )
+        asked = retry_after(response.headers, self._seconds()) if response is not None else None
         if status == 401:
             return AuthError(
                 f"Jira at {self.server} refused the credentials (401) while trying to {what}: "
@@ -356,13 +353,13 @@ class Transport:
             return RateLimited(
                 f"Jira rate limit hit while trying to {what}",
                 tracker="jira",
-                retry_after=retry_after,
+                retry_after=asked,
             )
         if status is not None and status >= 500:
             return MaybeApplied(
                 f"Jira failed with HTTP {status} while trying to {what}: {detail}",
                 tracker="jira",
-                retry_after=retry_after,
+                retry_after=asked,
                 transient=status in _TRANSIENT,
                 problem=f"HTTP {status}",
             )

@@ -155,7 +155,7 @@ class MemoryCache:
 class ConnectorContext:
     """What the core hands a connector when it builds one."""
 
-    env: Mapping[str, str]
+    env: Mapping[str, str] = field(repr=False)  # tokens among them: never in a repr()
     # The open state store, for trackers that keep their tickets in it (the local tracker).
     store: Any = None
     options: Mapping[str, Any] = field(default_factory=dict)  # CLI overrides, e.g. {"repo": "o/r"}

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from remediate.errors import ConfigError, DeliveryError
+from remediate.retry import Clock, GiveUp, Retrier, Retry, RetryPolicy, Sleep, default_give_up, retry_after
 from remediate.secrets import credential_forms, scrub, scrub_error
 
 if TYPE_CHECKING:
@@ -26,7 +27,8 @@ SLACK_SECTION_LIMIT = 3000  # characters of mrkdwn in one section block
 SLACK_HEADER_LIMIT = 150  # characters of plain text in a header block
 SLACK_BLOCK_LIMIT = 50  # blocks in one message
 WEBHOOK_ATTEMPTS = 3
-MAX_RETRY_AFTER = 60.0
+MAX_RETRY_AFTER = 60.0  # the longest wait a webhook may ask for (Retry-After) and the longest backoff
+MAX_TOTAL_WAIT = 45.0  # all attempts and backoffs of one delivery (remediate.budget)
 
 
 # --- email -----------------------------------------------------------------------------------
@@ -188,19 +190,36 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def post_slack(url: str, *, text: str, blocks: Sequence[dict[str, Any]], timeout: float) -> str:
+def post_slack(
+    url: str,
+    *,
+    text: str,
+    blocks: Sequence[dict[str, Any]],
+    timeout: float,
+    sleep: Sleep | None = None,
+    clock: Clock | None = None,
+) -> str:
     """Post a message to a Slack incoming webhook (``text`` is the notification fallback)."""
-    _post("Slack webhook", url, {"text": _cut(text, 3000), "blocks": list(blocks)}, {}, timeout)
+    payload = {"text": _cut(text, 3000), "blocks": list(blocks)}
+    _post("Slack webhook", url, payload, {}, timeout, sleep=sleep, clock=clock)
     return f"Slack message with {len(blocks)} blocks"
 
 
 # --- generic webhook -------------------------------------------------------------------------
 
 
-def post_webhook(url: str, payload: Mapping[str, Any], *, token: str | None, timeout: float) -> str:
+def post_webhook(
+    url: str,
+    payload: Mapping[str, Any],
+    *,
+    token: str | None,
+    timeout: float,
+    sleep: Sleep | None = None,
+    clock: Clock | None = None,
+) -> str:
     """POST ``payload`` as JSON, with ``Authorization: Bearer`` when a token is given."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    _post("webhook", url, payload, headers, timeout)
+    _post("webhook", url, payload, headers, timeout, sleep=sleep, clock=clock)
     return "JSON webhook"
 
 
@@ -214,35 +233,74 @@ def webhook_url(env_name: str, environ: Mapping[str, str], what: str) -> str:
     return url
 
 
-def _post(what: str, url: str, payload: Mapping[str, Any], headers: Mapping[str, str], timeout: float) -> None:
-    """POST JSON; retry on 429 and 5xx (after Retry-After, capped) and on connection errors."""
+def _post(
+    what: str,
+    url: str,
+    payload: Mapping[str, Any],
+    headers: Mapping[str, str],
+    timeout: float,
+    *,
+    sleep: Sleep | None,
+    clock: Clock | None,
+) -> None:
+    """POST JSON; retry 429, 5xx and connection errors (see remediate.retry), within MAX_TOTAL_WAIT.
+
+    A digest posted twice is a nuisance, not a duplicate ticket: the POST counts as idempotent.
+    """
     import requests
 
     headers = {"User-Agent": _user_agent(), **headers}
-    for attempt in range(1, WEBHOOK_ATTEMPTS + 1):
-        try:
-            response = requests.post(url, json=payload, headers=headers, timeout=timeout)
-        except requests.RequestException as exc:
+    # Servers echo requests: the URL (a secret) and the bearer token must not come back.
+    secrets = [url, headers.get("Authorization", "").removeprefix("Bearer ")]
+    policy = RetryPolicy(
+        attempts=WEBHOOK_ATTEMPTS,
+        backoff=2.0,
+        max_backoff=MAX_RETRY_AFTER,
+        max_wait=MAX_RETRY_AFTER,
+        max_total_wait=MAX_TOTAL_WAIT,
+        timeout=timeout,
+    )
+    now = clock or time.time
+    retrier = Retrier(policy, now, sleep or time.sleep)
+
+    def send(seconds: float) -> requests.Response:
+        return requests.post(url, json=payload, headers=headers, timeout=seconds)
+
+    def classify(outcome: requests.Response | Exception) -> Retry | None:
+        if isinstance(outcome, requests.RequestException):
             # The exception text contains the URL, which embeds a token: name the class only.
-            if attempt == WEBHOOK_ATTEMPTS:
-                raise DeliveryError(f"cannot reach the {what} ({exc.__class__.__name__})") from None
-            time.sleep(min(2.0 * attempt, MAX_RETRY_AFTER))
-            continue
-        if response.status_code < 300:
-            return
-        retryable = response.status_code == 429 or response.status_code >= 500
-        if not retryable or attempt == WEBHOOK_ATTEMPTS:
-            # Servers echo requests: the URL (a secret) and the bearer token must not come back.
-            said = scrub(response.text, [url, headers.get("Authorization", "").removeprefix("Bearer ")])
-            raise DeliveryError(f"the {what} answered {response.status_code}: {_cut(said.strip(), 200)}")
-        time.sleep(_retry_after(response.headers.get("Retry-After"), attempt))
+            problem = outcome.__class__.__name__
+            return Retry(problem, error=DeliveryError(f"cannot reach the {what} ({problem})"))
+        if isinstance(outcome, Exception) or not policy.retryable(outcome.status_code):
+            return None
+        return Retry(
+            f"HTTP {outcome.status_code}",
+            after=retry_after(outcome.headers, now()),
+            limited=outcome.status_code == 429,
+            error=_refused(what, outcome, secrets),
+        )
+
+    def give_up(stop: GiveUp) -> BaseException:
+        if stop.reason == "too_long":
+            return DeliveryError(
+                f"the {what} asked to wait {stop.last.after:.0f} s (Retry-After), more than "
+                f"{MAX_RETRY_AFTER:.0f} s: try again later"
+            )
+        if stop.reason == "budget":
+            return DeliveryError(
+                f"the {what} did not answer within {MAX_TOTAL_WAIT:g} s (last attempt: {stop.last.problem}): "
+                "try again later"
+            )
+        return default_give_up(stop)
+
+    response = retrier.call(send, classify, give_up=give_up)
+    if response.status_code >= 300:
+        raise _refused(what, response, secrets)
 
 
-def _retry_after(value: str | None, attempt: int) -> float:
-    try:
-        return min(max(float(value), 0.0), MAX_RETRY_AFTER) if value else min(2.0 * attempt, MAX_RETRY_AFTER)
-    except ValueError:
-        return min(2.0 * attempt, MAX_RETRY_AFTER)
+def _refused(what: str, response: Any, secrets: Sequence[str]) -> DeliveryError:
+    said = scrub(response.text, secrets)
+    return DeliveryError(f"the {what} answered {response.status_code}: {_cut(said.strip(), 200)}")
 
 
 def _user_agent() -> str:

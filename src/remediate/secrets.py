@@ -13,7 +13,9 @@ before anyone sees it. It removes:
 - ``user:password@`` in URLs;
 - the values of query parameters and JSON keys named like token, key, secret, password,
   signature or sig;
-- SMTP ``AUTH PLAIN|LOGIN ... <credentials>`` lines.
+- SMTP ``AUTH PLAIN|LOGIN ... <credentials>`` lines;
+- whatever follows ``/hooks/<tracker>/`` in a path: our webhook receiver's URL secret, for trackers
+  that sign nothing (``/hooks/jira/<secret>``).
 
 Pure: no I/O, no globals read; the caller passes the secrets it knows
 (:func:`secret_values` finds them in an environment).
@@ -70,6 +72,7 @@ _BARE_SCHEME = re.compile(r"(?i)\b(bearer|basic)(\s+)(?=[A-Za-z0-9._~+/=-]{0,512
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,30}://[^/\s:@]{1,256}:)([^/\s@]{1,512})@")
 _QUERY = re.compile(r"([?&;])([A-Za-z0-9_.\-\[\]]{1,64})=([^&#\s\"'<>]*)")
 _JSON_KEY = re.compile(r"\"([A-Za-z0-9_.\-]{1,64})\"(\s*:\s*)\"((?:[^\"\\]|\\.){0,4096})\"")
+_HOOK_PATH = re.compile(r"(/hooks/[^/\s?\"'<>]{1,64})[/?][^\s\"'<>]*")
 _SMTP_AUTH = re.compile(r"(?i)\b(AUTH\s+(?:PLAIN|LOGIN|CRAM-MD5|XOAUTH2|OAUTHBEARER))([ \t]+)([^\s]+)")
 
 
@@ -133,6 +136,7 @@ def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
     text = _TOKEN_HEADER.sub(lambda m: f"{m.group(1)}{MASK}", text)
     text = _SMTP_AUTH.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
     text = _BARE_SCHEME.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    text = _HOOK_PATH.sub(lambda m: f"{m.group(1)}/{MASK}", text)
     text = _USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", text)
     text = _QUERY.sub(
         lambda m: f"{m.group(1)}{m.group(2)}={MASK}" if m.group(3) and secret_name(m.group(2)) else m.group(0), text

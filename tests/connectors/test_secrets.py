@@ -79,3 +79,72 @@ def test_no_secret_is_stored_anywhere_in_the_database(tmp_path: Path) -> None:
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("state.db*") if p.is_file())
     for secret in secrets:
         assert secret.encode() not in raw
+
+
+def _shown(*objects: object, holders: tuple[object, ...] = ()) -> str:
+    """What a careless log line or traceback could print: repr(), str(), model_dump_json() of
+    ``objects``, and for the objects that hold a token (``holders``) every attribute as well."""
+    texts = []
+    for obj in (*objects, *holders):
+        texts += [repr(obj), str(obj)]
+        if hasattr(obj, "model_dump_json"):
+            texts.append(obj.model_dump_json())
+    texts += [repr(vars(obj)) for obj in holders]
+    return "\n".join(texts)
+
+
+def test_no_repr_of_a_loaded_config_or_a_built_connector_shows_a_token(tmp_path: Path) -> None:
+    """Tokens are held as pydantic SecretStr, read only where the request header is built."""
+    from remediate_github import GitHubConnector
+    from remediate_gitlab import GitLabConnector
+    from remediate_jira.connector import JiraConnector
+
+    from remediate.connectors import ConnectorContext, MemoryCache
+    from remediate.settings import load_settings
+
+    gitlab_token = "glpat-SecretValueThatMustNeverBeShown"
+    path = tmp_path / "remediate.toml"
+    path.write_text(
+        '[connectors.github]\nrepo = "acme/api"\n[connectors.jira]\nproject = "OPS"\n'
+        '[connectors.gitlab]\nproject = "acme/api"\n'
+    )
+    env = {
+        "GITHUB_TOKEN": GITHUB_TOKEN,
+        "GITLAB_TOKEN": gitlab_token,
+        "GITLAB_URL": "http://127.0.0.1:9",
+        "REMEDIATE_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
+    }
+    settings = load_settings(path, env)
+    github = GitHubConnector.from_config(
+        GitHubConnector.Config.model_validate(settings.connectors["github"]), ConnectorContext(env=env)
+    )
+    github.transport._client()  # the PyGithub client, with its auth header, is built
+    gitlab = GitLabConnector.from_config(
+        GitLabConnector.Config.model_validate(settings.connectors["gitlab"]), ConnectorContext(env=env)
+    )
+    gitlab.transport._gitlab()
+
+    jira = FakeJira("cloud", api_token=JIRA_TOKEN)
+    with jira.serve():
+        jira_env = {**env, "JIRA_URL": jira.base, "JIRA_USER": jira.email, "JIRA_API_TOKEN": JIRA_TOKEN}
+        context = ConnectorContext(env=jira_env, cache=MemoryCache())
+        connector = JiraConnector.from_config(JiraConnector.Config.model_validate(settings.connectors["jira"]), context)
+        transport = connector.site.transport  # connected: credentials chosen, session authenticated
+        from remediate_jira.auth import choose_credentials
+
+        credentials = choose_credentials(jira_env, "cloud")
+
+    shown = _shown(
+        settings,
+        github,
+        github.config,
+        gitlab,
+        gitlab.config,
+        connector,
+        connector.site,
+        context,
+        holders=(github.transport, gitlab.transport, transport, credentials),
+    )
+    for secret in (GITHUB_TOKEN, gitlab_token, JIRA_TOKEN, WEBHOOK_TOKEN):
+        assert secret not in shown, f"{secret[:8]}... shown"
+    assert credentials.secret.get_secret_value() == JIRA_TOKEN  # held, just never shown

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from remediate.errors import ConfigError
 from remediate.scheduler import JOBS, JobSpec, RunRecord, enabled_jobs, load_record, read_next_runs
+from remediate.secrets import scrub
 from remediate.settings import Settings
 
 if TYPE_CHECKING:
@@ -323,9 +323,6 @@ class HealthServer:
         return 404, "text/plain; charset=utf-8", b"not found: try /healthz or /metrics\n"
 
 
-_HOOK_PATH = re.compile(r"(/hooks/[^/\s?]+)[/?]\S*")
-
-
 def _handler_for(server: HealthServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "remediate"
@@ -354,10 +351,8 @@ def _handler_for(server: HealthServer) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             # Health checks arrive every few seconds: access lines only with --debug.
-            # A path may carry a secret (/hooks/jira/<secret>): only the route's first two parts are logged.
-            request = format % args
-            if "/hooks/" in request:
-                request = _HOOK_PATH.sub(r"\1/…", request)
+            # A path may carry a secret (/hooks/jira/<secret>): scrub() cuts it off.
+            request = scrub(format % args)
             log.debug("http_request", extra={"fields": {"client": self.client_address[0], "request": request}})
 
     return Handler

@@ -9,7 +9,8 @@ from github import Auth, Github, GithubException, GithubRetry
 from github.GithubException import BadCredentialsException, RateLimitExceededException
 from remediate_github.config import Pacing
 from remediate_github.edge import error_for, translate
-from remediate_github.ratelimit import Pacer, Quota, backoff, rate_limit_wait, retry_after
+from remediate_github.ratelimit import Pacer, Quota, rate_limit_wait
+from remediate_github.transport import policy
 
 from remediate.errors import (
     AuthError,
@@ -151,8 +152,12 @@ def test_rate_limit_arithmetic() -> None:
     assert told is not None and told.seconds == 7.0
     assert rate_limit_wait(403, {}, {"message": "Must have admin rights"}, now=0, pacing=pacing, hits=0) is None
     assert rate_limit_wait(500, {}, None, now=0, pacing=pacing, hits=0) is None
-    assert retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, now=1445412470.0) == 10.0
-    assert [backoff(n, Pacing(backoff=1, max_backoff=5)) for n in (1, 2, 3, 4)] == [1, 2, 4, 5]
+    dated = rate_limit_wait(
+        429, {"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, None, now=1445412470.0, pacing=pacing, hits=0
+    )
+    assert dated is not None and dated.seconds == 10.0
+    assert rate_limit_wait(429, {"retry-after": "garbage"}, None, now=0, pacing=pacing, hits=1).seconds == 120.0  # type: ignore[union-attr]
+    assert [policy(Pacing(backoff=1, max_backoff=5)).backoff_for(n) for n in (0, 1, 2, 3)] == [1, 2, 4, 5]
 
 
 def test_quota_keeps_old_values_when_headers_are_missing() -> None:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import traceback
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 
 import pytest
-from remediate_jira.transport import parse_retry_after
 
 from remediate.connectors import MemoryCache
 from remediate.errors import AuthError, RateLimited, Unavailable
@@ -49,13 +46,6 @@ def test_retry_after_longer_than_max_wait_fails_at_once(
         make(fake).find([draft(1)])
     assert info.value.retry_after == 3600.0
     assert sleeps == []
-
-
-def test_retry_after_as_http_date() -> None:
-    now = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-    assert parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True), now) == 30.0
-    assert parse_retry_after("12", now) == 12.0
-    assert parse_retry_after("soon", now) is None
 
 
 def test_503_on_a_search_is_retried(fake: FakeJira, make: MakeConnector, sleeps: list[float]) -> None:
