@@ -33,12 +33,17 @@ _END = r"\s*+(?:\.\s*+)?$"  # "\s*\.?\s*$"
 # A guarded trailing pattern -> the same pattern without its guard, to try at the start of the
 # window _tail searches (where the guard would look at a character before the window).
 _UNGUARDED: dict[re.Pattern[str], re.Pattern[str]] = {}
+# A trailing pattern -> strings one of which any match contains (lower case): a window without
+# them is answered without running the pattern (most items have no trailing note at all).
+_NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {}
 
 
-def _trailing(guard: str, body: str, flags: int = 0) -> re.Pattern[str]:
-    """Compile ``guard + body`` for :func:`_tail` (see the rules above)."""
+def _trailing(guard: str, body: str, flags: int = 0, *, needs: tuple[str, ...] = ()) -> re.Pattern[str]:
+    """Compile ``guard + body`` for :func:`_tail` (see the rules above); ``needs`` as in _NEEDS."""
     pattern = re.compile(guard + body, flags)
     _UNGUARDED[pattern] = re.compile(body, flags)
+    if needs:
+        _NEEDS[pattern] = needs
     return pattern
 
 
@@ -52,19 +57,19 @@ _REF_WORDS = (
 )
 # Trailing ticket references, tried in order; each must leave the item text before it.
 _TRAILING_REFS = [
-    _trailing(_SEP_GUARD, rf"{_SEP}\[\s*+{_LINK}\s*+\]{_END}"),  # [[PR](url)]
-    _trailing(_SEP_GUARD, rf"{_SEP}\(\s*+(?:{_REF_WORDS})?{_LINK}\s*+\){_END}", re.I),  # ([#12](url))
-    _trailing(_SEP_GUARD, rf"{_SEP}{_LINK}{_END}"),  # - [jira](url)
-    _trailing(_WS_GUARD, rf"\s*+[(\[]\s*+(?:{_REF_WORDS})?{_REF_TOKEN}\s*+[)\]]{_END}", re.I),
+    _trailing(_SEP_GUARD, rf"{_SEP}\[\s*+{_LINK}\s*+\]{_END}", needs=("](",)),  # [[PR](url)]
+    _trailing(_SEP_GUARD, rf"{_SEP}\(\s*+(?:{_REF_WORDS})?{_LINK}\s*+\){_END}", re.I, needs=("](",)),  # ([#12](url))
+    _trailing(_SEP_GUARD, rf"{_SEP}{_LINK}{_END}", needs=("](",)),  # - [jira](url)
+    _trailing(_WS_GUARD, rf"\s*+[(\[]\s*+(?:{_REF_WORDS})?{_REF_TOKEN}\s*+[)\]]{_END}", re.I, needs=(")", "]")),
     # "... - <url>.": the separators before the URL end in whitespace (or the URL starts the text)
-    _trailing(_SEP_GUARD, rf"(?:[{_SEP_CHARS}]++(?<=\s)|^)(?P<ref>https?://[^\s()\[\]]+?)[.,;]?\s*+$"),
+    _trailing(_SEP_GUARD, rf"(?:[{_SEP_CHARS}]++(?<=\s)|^)(?P<ref>https?://[^\s()\[\]]+?)[.,;]?\s*+$", needs=("http",)),
     # "... <https://github.com/o/r/issues/89>": the same as an autolink
-    _trailing(_SEP_GUARD, rf"(?:[{_SEP_CHARS}]++(?<=\s)|^)<(?P<ref>https?://[^\s<>]+)>[.,;]?\s*+$"),
+    _trailing(_SEP_GUARD, rf"(?:[{_SEP_CHARS}]++(?<=\s)|^)<(?P<ref>https?://[^\s<>]+)>[.,;]?\s*+$", needs=("<http",)),
     re.compile(rf"(?:\s[-–—:]\s*+|\s)(?P<ref>#\d{{1,7}}|[\w.-]+/[\w.-]+#\d+){_END}"),
     re.compile(rf"\s[-–—:]\s*+(?:see\s++|(?:{_TICKET_LABEL}):?\s*+)?(?P<ref>[A-Z][A-Z0-9_]{{1,9}}-\d{{1,7}}){_END}"),
 ]
 # "Do X (OPS-42)." -- the sync engine writes a prose sentence's ticket before its final period.
-_BEFORE_PERIOD = _trailing(_WS_GUARD, rf"\s*+\(\s*+(?:{_LINK}|{_REF_TOKEN})\s*+\)(?P<punct>[.!?])\s*+$")
+_BEFORE_PERIOD = _trailing(_WS_GUARD, rf"\s*+\(\s*+(?:{_LINK}|{_REF_TOKEN})\s*+\)(?P<punct>[.!?])\s*+$", needs=("(",))
 _LEADING_REF = re.compile(
     rf"^\s*{_LINK}\s*[:\-–—]?\s*"  # "[org/repo#12](url) - Do X": a ticket link leading the text
     rf"|^\s*\[\s*{_REF_TOKEN}\s*\]\s*[:\-–—]?\s*|^\s*(?P<key>[A-Z][A-Z0-9_]{{1,9}}-\d{{1,7}})\s*:\s+"
@@ -77,6 +82,7 @@ _TRAILING_DONE = _trailing(
     rf"(?:\s*+(?:[-–—]\s*+)?[(\[]\s*+\**+(?P<word>{_DONE_WORDS}|{_OPEN_WORDS})\**+\s*+(?:[.!]\s*+)?[)\]]{_END}"
     rf"|\s++[-–—]\s*+\**+(?P<word2>{_DONE_WORDS}|{_OPEN_WORDS})\**+{_END})",
     re.I,
+    needs=("(", "[", "-", "–", "—"),
 )
 _STATE_WORDS = (*vocabulary.DONE_WORDS, *vocabulary.OPEN_WORDS)
 # "~~Add X~~ DONE", "Add X. FIXED": a state word in capitals after the text has ended (struck
@@ -84,6 +90,7 @@ _STATE_WORDS = (*vocabulary.DONE_WORDS, *vocabulary.OPEN_WORDS)
 _TRAILING_CAPS_STATE = _trailing(
     _WS_GUARD,
     rf"(?:(?<=~~)|(?<=[.)]))\s++\**+(?P<word>{vocabulary.alternation(tuple(w.upper() for w in _STATE_WORDS))})\**+{_END}",
+    needs=("~~", ".", ")"),
 )
 # "(fixed by adding a probe)", "(added an on-call role)": a trailing note saying it was done.
 _DONE_NOTE = re.compile(rf"\(\s*(?:{_DONE_WORDS}|added)\b[^()]*\)\s*\.?\s*$", re.I)
@@ -106,7 +113,10 @@ _OWNER_LABEL = rf"(?:{vocabulary.LABEL_PATTERNS['owner']})"
 _OWNER_VALUE = r"(?P<owner>@?[\w][\w.'\-/]*@?(?:\s+[A-Z][a-z][\w.'\-]*)?(?:\s*(?:,|&|\band\b)\s*@?[\w][\w.'\-/]*@?)*)"
 _CLOSE_END = r"\s*+(?:[)\]]\s*+)?(?:\.\s*+)?$"  # "\s*[)\]]?\s*\.?\s*$"
 _TRAILING_OWNER = _trailing(
-    _SEP_GUARD, rf"{_SEP}(?:[(\[]\s*+)?\b{_OWNER_LABEL}\s*+[:=\-]\s*+{_OWNER_VALUE}{_CLOSE_END}", re.I
+    _SEP_GUARD,
+    rf"{_SEP}(?:[(\[]\s*+)?\b{_OWNER_LABEL}\s*+[:=\-]\s*+{_OWNER_VALUE}{_CLOSE_END}",
+    re.I,
+    needs=("owner", "assign", "dri", "responsible", "poc", "point of contact"),
 )
 _TRAILING_HANDLE = _trailing(_WS_GUARD, rf"(?:\s++[-–—]\s*+|\s*+[(\[]\s*+|\s++)(?P<owner>@[\w][\w.\-/]*){_CLOSE_END}")
 _LEADING_OWNER = re.compile(
@@ -123,7 +133,7 @@ _LEADING_OWNER_LABEL = re.compile(
 # "[SRE] Add X", "(aki) bring the teams together": a bracketed tag before the text.
 _LEADING_TAG = re.compile(r"^\s*+[\[(]\s*+(?P<tag>[^\[\]()\n]{1,40}?)\s*+[\])]\s*+(?:[:\-–—]\s*+)?(?=\S)")
 # "... brought into the house [Rick]": a bracketed name or team after the text.
-_TRAILING_TAG = _trailing(_WS_GUARD, r"\s++\[(?P<tag>[^\[\]()\n]{1,40})\]\s*+$")
+_TRAILING_TAG = _trailing(_WS_GUARD, r"\s++\[(?P<tag>[^\[\]()\n]{1,40})\]\s*+$", needs=("]",))
 # "Platform team: migrate the queue", "Hypha + ICL: publish a post": a doer before a colon.
 _LEADING_DOER = re.compile(r"^\s*+(?:\*\*|__)?(?P<tag>[^:：*_\n]{1,40}?)(?:\*\*|__)?\s*+[:：]\s++(?=\S)")
 # "@alice Add an alert": a handle before an imperative.
@@ -166,14 +176,15 @@ _TRAILING_DUE = _trailing(
     _SEP_GUARD,
     rf"{_SEP}(?:[(\[]\s*+)?\b{_DUE_LABEL}\s*[:=\-]?\s*(?P<value>[^()\[\]]{{1,40}}?){_CLOSE_END}",
     re.I,
+    needs=("due", "eta", "deadline", "target", "by when", "complete by", "timeline"),
 )
 # Levels and words from the one vocabulary (remediate.parsing.vocabulary), longest first.
 _LEVEL = r"P[0-4]|sev[\s-]?[0-4]"
 _PRIORITY_VALUE = rf"(?P<prio>{_LEVEL}|{'|'.join(sorted(PRIORITY_WORDS, key=len, reverse=True))})"
 _TRAILING_PRIORITY = [
-    _trailing(_WS_GUARD, rf"\s*+[(\[]\s*+{_PRIORITY_VALUE}(?:\s++priority)?\s*+[)\]]{_END}", re.I),
-    _trailing(_SEP_GUARD, rf"{_SEP}\bpriority\s*+[:=]\s*+{_PRIORITY_VALUE}{_END}", re.I),
-    _trailing(_WS_GUARD, rf"(?:\s*+[-–—,;]\s*+|\s++)(?P<prio>P[0-4]|(?i:sev)-?[0-4]){_END}"),
+    _trailing(_WS_GUARD, rf"\s*+[(\[]\s*+{_PRIORITY_VALUE}(?:\s++priority)?\s*+[)\]]{_END}", re.I, needs=("(", "[")),
+    _trailing(_SEP_GUARD, rf"{_SEP}\bpriority\s*+[:=]\s*+{_PRIORITY_VALUE}{_END}", re.I, needs=("priority",)),
+    _trailing(_WS_GUARD, rf"(?:\s*+[-–—,;]\s*+|\s++)(?P<prio>P[0-4]|(?i:sev)-?[0-4]){_END}", needs=("p", "sev")),
 ]
 _LEADING_PRIORITY = re.compile(
     # "(high) X", "P1: X", and "P1 Add X" (a capitalised word after the level)
@@ -197,6 +208,7 @@ _TRAILING_META = _trailing(
     rf"\s++[-–—|]\s*+(?P<body>(?:{_ANY_LABEL})\s*+[:=]\s*+[^,;:\n]{{1,60}}?"
     rf"(?:\s*+[,;]\s*+(?:{_ANY_LABEL})\s*+[:=]\s*+[^,;:\n]{{1,60}}?){{0,5}}){_END}",
     re.I,
+    needs=(":",),
 )
 _INLINE_DUE = re.compile(
     r"\b(?:by|before|due(?:\s+(?:on|by))?|no later than|scheduled for|deadline(?:\s+of)?|eta:?)\s+(?=\S)",
@@ -313,6 +325,11 @@ def _meta_paren(raw: str, fields: Fields, base: date | None) -> str:
 def _tail(pattern: re.Pattern[str], raw: str) -> re.Match[str] | None:
     """Search only the end of ``raw``: trailing notes are short, items can be long."""
     start = max(0, len(raw) - _TAIL)
+    needs = _NEEDS.get(pattern)
+    if needs is not None:
+        window = raw[start:].casefold()
+        if not any(needle in window for needle in needs):
+            return None
     unguarded = _UNGUARDED.get(pattern) if start else None
     if unguarded is not None and (match := unguarded.match(raw, start)):
         return match  # what the search finds first, where the guard would look before the window
