@@ -19,7 +19,7 @@ from remediate.cli import app
 from remediate.connectors import ConnectorContext, Status, TicketRef, discover, load
 from remediate.jobs import sync_paths
 from remediate.parsing import parse_path
-from remediate.settings import Settings
+from remediate.settings import Settings, load_settings
 from remediate.testing import ConnectorContract
 
 THIRDPARTY = Path(__file__).resolve().parent / "thirdparty"
@@ -186,6 +186,73 @@ def test_set_rejects_what_its_config_model_rejects(
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.output
     assert not (tmp_path / "t.json").exists()
+
+
+def test_a_written_config_round_trips(linearish: Any, tmp_path: Path) -> None:
+    """``init --set`` writes the plugin's table; the file loads through the plugin's model."""
+    path = tmp_path / "remediate.toml"
+    result = runner.invoke(
+        app,
+        [
+            "init",
+            str(path),
+            "--no-interactive",
+            "--tracker",
+            "linearish",
+            "--set",
+            "workspace=acme",
+            "--set",
+            "team=ENG",
+            "--set",
+            f"tickets={tmp_path / 't.json'}",
+            "--set",
+            "tracking.enabled=true",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    table = load_settings(path, environ={}).connectors["linearish"]
+    assert table == {
+        "workspace": "acme",
+        "team": "ENG",
+        "tickets": str(tmp_path / "t.json"),
+        "tracking": {"enabled": True},
+    }
+
+
+def test_init_asks_the_questions_its_config_declares(linearish: Any, tmp_path: Path) -> None:
+    """Required fields (workspace, team, tickets) and the fields marked as questions (labels), in order."""
+    path = tmp_path / "remediate.toml"
+    tickets = tmp_path / "t.json"
+    answers = f"linearish\nacme\nENG\n{tickets}\npm, ops\nUTC\nstdout\n0 9 * * mon\n15m\n"
+    result = runner.invoke(app, ["init", str(path), "--interactive"], input=answers)
+    assert result.exit_code == 0, result.output
+    prompts = [
+        "Linearish workspace slug: ",  # its own prompt text
+        "Team key new issues get, e.g. ENG: ",  # a required field, asked with its description
+        "JSON file that holds the tickets (this tracker has no server): ",
+        "Labels put on every issue, comma-separated [remediation]: ",  # marked in json_schema_extra
+        "Time zone [UTC]: ",
+    ]
+    where = [result.output.find(prompt) for prompt in prompts]
+    assert -1 not in where and where == sorted(where), result.output
+    assert "Document owner" not in result.output  # owners is neither required nor marked
+    table = load_settings(path, environ={}).connectors["linearish"]
+    assert table == {
+        "workspace": "acme",
+        "team": "ENG",
+        "tickets": str(tickets),
+        "labels": ["pm", "ops"],
+        "tracking": {},  # the sub-table is written with its defaults commented out
+    }
+
+
+def test_init_refuses_an_unknown_setting_of_the_plugin(linearish: Any, tmp_path: Path) -> None:
+    path = tmp_path / "remediate.toml"
+    result = runner.invoke(
+        app, ["init", str(path), "--no-interactive", "--tracker", "linearish", "--set", "tracking.colour=red"]
+    )
+    assert result.exit_code == 2 and "the linearish connector has no setting 'tracking.colour'" in result.output
+    assert not path.exists()
 
 
 class _Backdoor:
