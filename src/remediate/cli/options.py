@@ -74,7 +74,7 @@ def connector_options(sets: list[str] | None, repo: str | None = None, project: 
         if not sep or not key or any(not part for part in key.split(".")):
             raise ConfigError(f"--set {pair!r}: expected KEY=VALUE, e.g. --set tracking.mode=task-list")
         options[key] = value.strip()
-    for key, value in (("repo", repo), ("project", project)):
-        if value is not None:
-            options[key] = value
+    for alias, given in (("repo", repo), ("project", project)):
+        if given is not None:
+            options[alias] = given
     return options
