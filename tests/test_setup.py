@@ -147,6 +147,9 @@ def test_init_asks_what_the_trackers_config_declares(
         (["--digest-channel", "pigeon"], "--digest-channel 'pigeon'"),
         (["--refresh-every", "often"], "'often' is not a duration"),
         (["--tracker", "local", "--repo", "o/r"], "the local connector has no setting 'repo'"),
+        (["--tracker", "local", "--set", "tracking.mode=auto"], "the local connector has no setting 'tracking.mode'"),
+        (["--tracker", "local", "--owner", "al=al"], "--owner: the local connector has no setting 'owners'"),
+        (["--tracker", "local", "--label", "pm"], "--label: the local connector has no label setting"),
     ],
 )
 def test_init_refuses_bad_answers_and_writes_nothing(tmp_path: Path, flags: list[str], message: str) -> None:

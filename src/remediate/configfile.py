@@ -206,11 +206,15 @@ def connector_answers(
     fields = model.model_fields if model is not None else {}
     given = dict(options)
     if labels:
+        if model is not None and not {"label", "labels"} & set(fields):
+            raise ConfigError(f"--label: the {tracker} connector has no label setting")
         if "label" in fields and "labels" not in fields:
             given["label"] = labels[0]
         else:
             given["labels"] = labels
     if owners:
+        if model is not None and "owners" not in fields:
+            raise ConfigError(f"--owner: the {tracker} connector has no setting 'owners'")
         given["owners"] = dict(owners)
     if model is None:
         return {f"connectors.{tracker}.{k}": v for k, v in given.items() if v is not None}

@@ -199,7 +199,10 @@ class Connector(Protocol):
     def claim(self, reference: str) -> TicketRef | None:
         """Return the ticket a document reference (``#12``, a URL, ``OPS-42``) names, if it is ours.
 
-        Pure: no request. The engine links the item to that ticket instead of creating one.
+        The parser knows no tracker: the engine offers every reference an item names, as written
+        (``#12``, ``owner/repo#12``, ``OPS-42``, any ticket URL, e.g. another tracker's), so
+        recognise only your own forms (your host, your project). Pure: no request. The engine
+        links the item to that ticket instead of creating one.
         """
         ...
 
