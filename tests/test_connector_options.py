@@ -92,3 +92,9 @@ def test_a_set_that_is_both_value_and_table_is_refused() -> None:
         configure("github", {}, {"owners": "x", "owners.al": "al"})
     with pytest.raises(ConfigError, match="given twice"):
         configure("github", {}, {"owners.al": "al", "owners": "x"})
+
+
+def test_a_caller_may_pass_a_whole_sub_table() -> None:
+    """``jobs`` callers pass options as values, not text: a mapping lays over the table key by key."""
+    _, config = configure("github", {"repo": "a/b", "tracking": {"label": "pm"}}, {"tracking": {"mode": "task-list"}})
+    assert (config.tracking.mode, config.tracking.label) == ("task-list", "pm")

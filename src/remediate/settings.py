@@ -437,7 +437,7 @@ def overrides(model: type[BaseModel], options: Mapping[str, Any], *, owner: str)
     for key, value in options.items():
         if value is None:
             continue
-        annotation = _field_annotation(model, key, owner)
+        annotation = _field_annotation(model, key, owner, table=isinstance(value, Mapping))
         node = table
         *parents, last = key.split(".")
         for part in parents:
@@ -451,8 +451,11 @@ def overrides(model: type[BaseModel], options: Mapping[str, Any], *, owner: str)
     return table
 
 
-def _field_annotation(model: type[BaseModel], key: str, owner: str) -> Any:
-    """The type of the field a dotted ``key`` names in ``model`` (Any inside a mapping field)."""
+def _field_annotation(model: type[BaseModel], key: str, owner: str, *, table: bool = False) -> Any:
+    """The type of the field a dotted ``key`` names in ``model`` (its value type inside a mapping).
+
+    ``table``: the value is a whole sub-table (a caller's mapping), which a sub-model may take.
+    """
     from typing import get_args, get_origin
 
     current: Any = model
@@ -466,7 +469,7 @@ def _field_annotation(model: type[BaseModel], key: str, owner: str) -> Any:
             current = get_args(current)[1]
         else:
             raise ConfigError(f"--set {key}: {owner} has no setting {key!r}")
-    if isinstance(current, type) and issubclass(current, BaseModel):
+    if not table and isinstance(current, type) and issubclass(current, BaseModel):
         raise ConfigError(f"--set {key}: {key!r} is a table; set one of its keys ({key}.KEY=VALUE)")
     return current
 
