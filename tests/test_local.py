@@ -66,4 +66,6 @@ def test_local_config_rejects_unknown_keys(store: Store) -> None:
     from remediate.errors import ConfigError
 
     with pytest.raises(ConfigError, match=r"\[connectors.local\] repo <- Extra inputs are not permitted"):
+        load("local", {"repo": "o/r"}, ConnectorContext(env={}, store=store))
+    with pytest.raises(ConfigError, match=r"^--set repo: the local connector has no setting 'repo'$"):
         load("local", {}, ConnectorContext(env={}, store=store, options={"repo": "o/r"}))

@@ -174,7 +174,7 @@ def test_done_markers(line: str, done: bool | None, text: str) -> None:
         ("- Fix the parser (acme/api#123)", "acme/api#123", None),
         (
             "- Fix the parser https://github.com/acme/api/issues/123",
-            "acme/api#123",
+            "https://github.com/acme/api/issues/123",  # as written: the GitHub connector claims it
             "https://github.com/acme/api/issues/123",
         ),
         ("- Fix the parser (OPS-42)", "OPS-42", None),
@@ -192,12 +192,12 @@ def test_done_markers(line: str, done: bool | None, text: str) -> None:
         ),
         (
             "- Fix the parser. [PR](https://github.com/acme/api/pull/2428)",
-            "acme/api#2428",
+            "https://github.com/acme/api/pull/2428",  # as written: the GitHub connector claims it
             "https://github.com/acme/api/pull/2428",
         ),
         (
             "- Fix the parser. [[PR](https://github.com/acme/api/pull/2430)]",
-            "acme/api#2430",
+            "https://github.com/acme/api/pull/2430",  # as written: the GitHub connector claims it
             "https://github.com/acme/api/pull/2430",
         ),
         (
@@ -207,7 +207,7 @@ def test_done_markers(line: str, done: bool | None, text: str) -> None:
         ),
         (
             "- Fix the parser. (filed https://github.com/o/r/issues/77)",
-            "o/r#77",
+            "https://github.com/o/r/issues/77",  # as written: the GitHub connector claims it
             "https://github.com/o/r/issues/77",
         ),
         (
@@ -217,7 +217,7 @@ def test_done_markers(line: str, done: bool | None, text: str) -> None:
         ),
         (
             "- Fix the parser - https://github.com/o/r/issues/78.",
-            "o/r#78",
+            "https://github.com/o/r/issues/78",  # as written: the GitHub connector claims it
             "https://github.com/o/r/issues/78",
         ),
     ],

@@ -120,6 +120,34 @@ def test_init_prompts_for_what_the_flags_leave_out(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("tracker", "answer", "prompt", "table"),
+    [
+        ("github", "acme/api", "GitHub repository (OWNER/NAME): ", {"repo": "acme/api", "label": "remediation"}),
+        ("jira", "OPS", "Jira project key: ", {"project": "OPS", "labels": ["remediation"]}),
+        (
+            "gitlab",
+            "acme/api",
+            "GitLab project (group/project or numeric id): ",
+            {"project": "acme/api", "label": "remediation"},
+        ),
+    ],
+)
+def test_init_asks_what_the_trackers_config_declares(
+    tmp_path: Path, tracker: str, answer: str, prompt: str, table: dict[str, object]
+) -> None:
+    """The questions are the connector's: its required field, its label(s) and owner map."""
+    path = tmp_path / "remediate.toml"
+    answers = f"{tracker}\n{answer}\n\nalice=alice-x\nUTC\nstdout\n0 9 * * mon\n15m\n"
+    result = runner.invoke(app, ["init", str(path), "--interactive"], input=answers)
+    assert result.exit_code == 0, result.output
+    assert prompt in result.output and "Owner map, document owner -> " in result.output
+    settings = load_settings(path, environ={})
+    assert settings.tracker == tracker
+    written = {k: v for k, v in settings.connectors[tracker].items() if v != {}}  # sub-tables of defaults
+    assert written == {**table, "owners": {"alice": "alice-x"}}
+
+
+@pytest.mark.parametrize(
     ("flags", "message"),
     [
         (["--timezone", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
@@ -127,6 +155,9 @@ def test_init_prompts_for_what_the_flags_leave_out(tmp_path: Path) -> None:
         (["--digest-channel", "pigeon"], "--digest-channel 'pigeon'"),
         (["--refresh-every", "often"], "'often' is not a duration"),
         (["--tracker", "local", "--repo", "o/r"], "the local connector has no setting 'repo'"),
+        (["--tracker", "local", "--set", "tracking.mode=auto"], "the local connector has no setting 'tracking.mode'"),
+        (["--tracker", "local", "--owner", "al=al"], "--owner: the local connector has no setting 'owners'"),
+        (["--tracker", "local", "--label", "pm"], "--label: the local connector has no label setting"),
     ],
 )
 def test_init_refuses_bad_answers_and_writes_nothing(tmp_path: Path, flags: list[str], message: str) -> None:

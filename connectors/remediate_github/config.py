@@ -96,8 +96,15 @@ class Tracking(StrictModel):
 class Config(StrictModel):
     """Settings of the GitHub connector (``[connectors.github]``; ``--repo`` overrides ``repo``)."""
 
-    repo: str = Field(description="Repository that receives the issues, as OWNER/NAME (or --repo OWNER/NAME).")
-    label: str = Field(default="remediation", description="Label put on every action-item issue.")
+    repo: str = Field(
+        description="Repository that receives the issues, as OWNER/NAME (or --repo OWNER/NAME).",
+        json_schema_extra={"question": "GitHub repository (OWNER/NAME)"},
+    )
+    label: str = Field(
+        default="remediation",
+        description="Label put on every action-item issue.",
+        json_schema_extra={"question": True},
+    )
     label_color: str = Field(default="d93f0b", description="Colour of labels remediate creates.")
     postmortem_label: str = Field(
         default="postmortem:{id}",
@@ -110,6 +117,7 @@ class Config(StrictModel):
     )
     owners: dict[str, str] = Field(
         default_factory=dict,
+        json_schema_extra={"question": "Owner map, document owner -> GitHub login"},
         description="Document owner -> GitHub login. Unmapped owners get no assignee and a "
         "warning; case and a leading '@' do not matter.",
     )

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 _SHORT = re.compile(r"^(?:#|GH-)(\d+)$", re.IGNORECASE)
 _LONG = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]+)#(\d+)$")
-_WEB_PATH = re.compile(r"^/([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]+)/issues/(\d+)/?$")
+# An issue's page, or a pull request's (a pull request is an issue with the same number).
+_WEB_PATH = re.compile(r"^/([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]+)/(?:issues|pull)/(\d+)(?:/[^/]*)?/?$")
 _API_PATH = re.compile(r"^/repos/([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]+)/issues/(\d+)/?$")
 
 
@@ -65,7 +66,11 @@ class References:
         self.web = web_base(self.api_base)
 
     def parse(self, reference: str) -> IssueAddress | None:
-        """The issue that ``#12``, ``GH-12``, ``owner/repo#12`` or an issue URL names, or None."""
+        """The issue that ``#12``, ``GH-12``, ``owner/repo#12`` or an issue or pull request URL names, or None.
+
+        URLs count on this GitHub only (github.com, or the Enterprise Server of ``api_base``), with
+        anything after the number (``/files``, ``#issuecomment-1``, ``?q=``).
+        """
         text = reference.strip().strip("<>")
         if match := _SHORT.match(text):
             return IssueAddress(self.repo, int(match.group(1)))

@@ -64,8 +64,15 @@ class Tracking(StrictModel):
 class Config(StrictModel):
     """Settings of the GitLab connector (``[connectors.gitlab]``)."""
 
-    project: str = Field(description="Project that receives the issues: its full path (group/project) or numeric id.")
-    label: str = Field(default="remediation", description="Label put on every action-item issue.")
+    project: str = Field(
+        description="Project that receives the issues: its full path (group/project) or numeric id.",
+        json_schema_extra={"question": "GitLab project (group/project or numeric id)"},
+    )
+    label: str = Field(
+        default="remediation",
+        description="Label put on every action-item issue.",
+        json_schema_extra={"question": True},
+    )
     postmortem_label: str = Field(
         default="postmortem:{id}", description="Per-postmortem label; {id} is the postmortem id, {date} its date."
     )
@@ -79,6 +86,7 @@ class Config(StrictModel):
     )
     owners: dict[str, str] = Field(
         default_factory=dict,
+        json_schema_extra={"question": "Owner map, document owner -> GitLab username"},
         description="Document owner -> GitLab username. Unmapped owners get no assignee and a warning.",
     )
     full_refresh_hours: float = Field(

@@ -47,10 +47,14 @@ class Config(BaseModel):
         description="Base URL of the Jira site, e.g. https://acme.atlassian.net or "
         "https://jira.acme.internal (with any context path). JIRA_URL is used when unset.",
     )
-    project: str = Field(description="Project key new issues go to (--project overrides it).")
+    project: str = Field(
+        description="Project key new issues go to (--project overrides it).",
+        json_schema_extra={"question": "Jira project key"},
+    )
     issue_type: str = Field(default="Task", description="Issue type of the items' issues.")
     labels: list[str] = Field(
         default_factory=lambda: ["remediation"],
+        json_schema_extra={"question": "Labels"},
         description="Labels put on every issue. The first one also scopes the state refresh.",
     )
     postmortem_label_prefix: str | None = Field(
@@ -63,6 +67,7 @@ class Config(BaseModel):
     )
     owners: dict[str, str] = Field(
         default_factory=dict,
+        json_schema_extra={"question": "Owner map, document owner -> Jira account"},
         description="Document owner -> Jira account: accountId on Cloud, user name on Data Center. "
         "Unmapped owners leave the issue unassigned (with a warning).",
     )

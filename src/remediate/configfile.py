@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -134,27 +135,101 @@ def _connector_model(tracker: str) -> type[BaseModel] | None:
         return None
 
 
+@dataclass(frozen=True)
+class Question:
+    """One thing ``init`` asks about the tracker: a field of its Config model."""
+
+    key: str  # the field's name in [connectors.<tracker>]
+    prompt: str
+    default: str | None  # shown and taken on an empty answer; None: an answer is needed
+    kind: str  # "text", "list" (comma-separated) or "map" (NAME=VALUE, comma-separated)
+
+    def read(self, answer: str) -> Any:
+        """The answer as the field takes it: text (read by ``settings.overrides``), a list or a map."""
+        parts = [part.strip() for part in answer.split(",") if part.strip()]
+        if self.kind == "list":
+            return parts
+        if self.kind == "map":
+            pairs = [part.partition("=") for part in parts]
+            bad = [name for name, sep, value in pairs if not sep or not name.strip() or not value.strip()]
+            if bad:
+                raise ConfigError(f"{self.key}: expected NAME=VALUE, got {bad[0]!r}")
+            return {name.strip(): value.strip() for name, _, value in pairs}
+        return answer.strip()
+
+
+def questions(model: type[BaseModel] | None) -> list[Question]:
+    """What ``init`` asks for a tracker: its Config's required fields and the fields marked as
+    questions (``json_schema_extra={"question": "Prompt"}``, or ``True`` to ask with the field's
+    description), in the model's order. The core names no tracker's settings.
+    """
+    from typing import get_origin
+
+    asked: list[Question] = []
+    for name, info in (model.model_fields if model is not None else {}).items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        marked = extra.get("question")
+        if not (info.is_required() or marked):
+            continue
+        origin = get_origin(info.annotation) or info.annotation
+        kind = "list" if origin in (list, tuple, set) else "map" if origin is dict else "text"
+        prompt = marked if isinstance(marked, str) else (info.description or name).rstrip(".")
+        default: str | None = None
+        if not info.is_required():
+            value = _default(info)
+            if kind == "list":
+                default = ", ".join(str(v) for v in value or [])
+            elif kind == "map":
+                default = ", ".join(f"{k}={v}" for k, v in (value or {}).items())
+            else:
+                default = "" if value is None else str(value)
+        if kind == "list":
+            prompt += ", comma-separated"
+        elif kind == "map":
+            prompt += ", NAME=VALUE comma-separated (empty: none)"
+        asked.append(Question(name, prompt, default, kind))
+    return asked
+
+
 def connector_answers(
-    tracker: str, *, repo: str | None, project: str | None, labels: list[str], owners: Mapping[str, str]
+    tracker: str, options: Mapping[str, Any], *, labels: list[str], owners: Mapping[str, str]
 ) -> dict[str, Any]:
-    """Map the init questions onto the tracker's own config keys (those its Config model has)."""
+    """The tracker's table as ``init`` writes it (dotted keys under ``connectors.<tracker>.``).
+
+    ``options`` are ``--set`` pairs and answers (dotted keys), checked against the tracker's own
+    Config like any ``--set``; ``--label`` and ``--owner`` go to its ``labels`` (or ``label``)
+    and ``owners`` fields.
+    """
+    from remediate.settings import overrides
+
     model = _connector_model(tracker)
     fields = model.model_fields if model is not None else {}
-    prefix = f"connectors.{tracker}."
-    out: dict[str, Any] = {}
-    for key, value in (("repo", repo), ("project", project)):
-        if value:
-            out[prefix + key] = value
+    given = dict(options)
     if labels:
-        if "labels" in fields:
-            out[prefix + "labels"] = labels
-        elif "label" in fields:
-            out[prefix + "label"] = labels[0]
+        if model is not None and not {"label", "labels"} & set(fields):
+            raise ConfigError(f"--label: the {tracker} connector has no label setting")
+        if "label" in fields and "labels" not in fields:
+            given["label"] = labels[0]
+        else:
+            given["labels"] = labels
     if owners:
-        out[prefix + "owners"] = dict(owners)
-    unknown = [k.removeprefix(prefix) for k in out if model is not None and k.removeprefix(prefix) not in fields]
-    if unknown:
-        raise ConfigError(f"the {tracker} connector has no setting {unknown[0]!r}")
+        if model is not None and "owners" not in fields:
+            raise ConfigError(f"--owner: the {tracker} connector has no setting 'owners'")
+        given["owners"] = dict(owners)
+    if model is None:
+        return {f"connectors.{tracker}.{k}": v for k, v in given.items() if v is not None}
+    return _dotted(model, overrides(model, given, owner=f"the {tracker} connector"), f"connectors.{tracker}")
+
+
+def _dotted(model: type[BaseModel], table: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    """A nested table as dotted keys, down to the model's sub-tables (a mapping field stays one value)."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        annotation = model.model_fields[key].annotation
+        if isinstance(value, Mapping) and isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            out.update(_dotted(annotation, value, f"{prefix}.{key}"))
+        else:
+            out[f"{prefix}.{key}"] = value
     return out
 
 

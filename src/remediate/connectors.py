@@ -158,7 +158,9 @@ class ConnectorContext:
     env: Mapping[str, str] = field(repr=False)  # tokens among them: never in a repr()
     # The open state store, for trackers that keep their tickets in it (the local tracker).
     store: Any = None
-    options: Mapping[str, Any] = field(default_factory=dict)  # CLI overrides, e.g. {"repo": "o/r"}
+    # CLI overrides as given (``--set``, dotted keys), e.g. {"repo": "o/r", "tracking.mode": "task-list"};
+    # already applied to the validated Config.
+    options: Mapping[str, Any] = field(default_factory=dict)
     # Persistent per-connector strings; the engine passes one backed by the database.
     cache: StateCache = field(default_factory=MemoryCache)
 
@@ -197,7 +199,10 @@ class Connector(Protocol):
     def claim(self, reference: str) -> TicketRef | None:
         """Return the ticket a document reference (``#12``, a URL, ``OPS-42``) names, if it is ours.
 
-        Pure: no request. The engine links the item to that ticket instead of creating one.
+        The parser knows no tracker: the engine offers every reference an item names, as written
+        (``#12``, ``owner/repo#12``, ``OPS-42``, any ticket URL, e.g. another tracker's), so
+        recognise only your own forms (your host, your project). Pure: no request. The engine
+        links the item to that ticket instead of creating one.
         """
         ...
 
@@ -557,16 +562,25 @@ def configure(
 
     Later sources win: settings a connector takes from the environment by default (its
     ``env_defaults``, e.g. GitHub's ``repo`` from ``GITHUB_REPOSITORY`` in an Actions runner),
-    then the TOML table, then CLI options.
+    then the TOML table, then CLI options: ``--set KEY=VALUE`` (dotted keys reach nested
+    tables; ``--repo``/``--project`` are ``--set repo=``/``--set project=``), checked against
+    the connector's own Config, so the core knows no tracker's settings.
     """
-    from remediate.settings import validate
+    from remediate.settings import merge_tables, overrides, validate
 
     cls = load_class(name)
     env_defaults: Mapping[str, str] = getattr(cls, "env_defaults", {})
     from_env = {key: environ[var] for key, var in env_defaults.items() if environ and environ.get(var)}
-    merged = {**from_env, **raw_config, **{k: v for k, v in options.items() if v is not None}}
+    given = overrides(cls.Config, options, owner=f"the {name} connector")
+    merged = merge_tables({**from_env, **raw_config}, given)
     try:
-        return cls, validate(cls.Config, merged, config_path, table=f"connectors.{name}")
+        return cls, validate(
+            cls.Config,
+            merged,
+            config_path,
+            table=f"connectors.{name}",
+            overridden=[k for k, v in options.items() if v is not None],
+        )
     except ConfigError as exc:
         message = str(exc)
         for key, var in env_defaults.items():

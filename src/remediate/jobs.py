@@ -227,7 +227,7 @@ def _sync(
             run.summary = plan.summary
             sync.apply(run.session, connector, plan, run.id)
             changes = states.refresh(run.session, connector, run.id)
-            written = _write_back(plan) if write_back else []
+            written = _write_back(plan, connector) if write_back else []
         return SyncOutcome(plan, False, run.id, changes, written, [*warnings, *plan.warnings])
     finally:
         store.dispose()
@@ -614,10 +614,10 @@ def _recorded_run(store: Store, tracker: str, kind: str, lock_timeout: float) ->
         sync.finish_run(session, run.id, run.summary())
 
 
-def _write_back(plan: Any) -> list[str]:
+def _write_back(plan: Any, connector: Connector) -> list[str]:
     from remediate.writeback import write_back
 
-    return write_back(plan)
+    return write_back(plan, connector.claim)
 
 
 # --- reports ---------------------------------------------------------------------------------

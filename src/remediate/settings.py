@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
@@ -434,16 +434,104 @@ def validate(
     path: Path | None,
     *,
     table: str = "",
+    overridden: Collection[str] = (),
     **extra: Any,
 ) -> M:
-    """Validate ``data`` against ``model``; errors read ``file: [table] key <- message``."""
+    """Validate ``data`` against ``model``; errors read ``file: [table] key <- message``.
+
+    ``overridden`` names the dotted keys a ``--set KEY=VALUE`` gave: their errors read
+    ``--set KEY <- message``, since the file is not where the value came from.
+    """
     try:
         return model.model_validate({**data, **extra})
     except ValidationError as exc:
         where = f"{path}: " if path else ""
-        raise ConfigError(
-            "; ".join(f"{where}{_location(table, err['loc'])} <- {err['msg']}" for err in exc.errors())
-        ) from None
+        messages = []
+        for err in exc.errors():
+            dotted = ".".join(str(part) for part in err["loc"])
+            given = next((k for k in overridden if dotted == k or dotted.startswith(f"{k}.")), None)
+            place = f"--set {given}" if given else f"{where}{_location(table, err['loc'])}"
+            messages.append(f"{place} <- {err['msg']}")
+        raise ConfigError("; ".join(messages)) from None
+
+
+def overrides(model: type[BaseModel], options: Mapping[str, Any], *, owner: str) -> dict[str, Any]:
+    """``--set KEY=VALUE`` overrides (dotted keys, e.g. ``tracking.mode``) as a nested table of ``model``.
+
+    A key ``model`` has no field for is an error naming it (``owner`` says whose settings they
+    are: "the github connector"). A string value is read as a TOML value when the field takes
+    what that gives (``true``, ``3``, ``["a", "b"]``), else kept as the string, so
+    ``--set label=123`` stays a label and ``--set pacing.timeout=5`` becomes a number. None
+    values (flags not given) are left out.
+    """
+    table: dict[str, Any] = {}
+    for key, value in options.items():
+        if value is None:
+            continue
+        annotation = _field_annotation(model, key, owner, table=isinstance(value, Mapping))
+        node = table
+        *parents, last = key.split(".")
+        for part in parents:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"--set {key}: {part} is given twice, as a value and as a table")
+            node = child
+        if isinstance(node.get(last), dict):
+            raise ConfigError(f"--set {key}: {last} is given twice, as a value and as a table")
+        node[last] = _typed(value, annotation) if isinstance(value, str) else value
+    return table
+
+
+def _field_annotation(model: type[BaseModel], key: str, owner: str, *, table: bool = False) -> Any:
+    """The type of the field a dotted ``key`` names in ``model`` (its value type inside a mapping).
+
+    ``table``: the value is a whole sub-table (a caller's mapping), which a sub-model may take.
+    """
+    from typing import get_args, get_origin
+
+    current: Any = model
+    for part in key.split("."):
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            info = current.model_fields.get(part)
+            if info is None or not part:
+                raise ConfigError(f"--set {key}: {owner} has no setting {key!r}")
+            current = info.annotation
+        elif get_origin(current) is dict and len(get_args(current)) == 2:
+            current = get_args(current)[1]
+        else:
+            raise ConfigError(f"--set {key}: {owner} has no setting {key!r}")
+    if not table and isinstance(current, type) and issubclass(current, BaseModel):
+        raise ConfigError(f"--set {key}: {key!r} is a table; set one of its keys ({key}.KEY=VALUE)")
+    return current
+
+
+def _typed(value: str, annotation: Any) -> Any:
+    """``value`` as TOML reads it, when the field accepts that; else the string itself."""
+    from pydantic import TypeAdapter
+
+    try:
+        parsed = tomllib.loads(f"value = {value}")["value"]
+    except tomllib.TOMLDecodeError:
+        return value
+    if isinstance(parsed, str):
+        return parsed
+    try:
+        TypeAdapter(annotation).validate_python(parsed)
+    except (ValidationError, TypeError):
+        return value
+    return parsed
+
+
+def merge_tables(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``top`` laid over it; tables present in both are merged key by key."""
+    merged = dict(base)
+    for key, value in top.items():
+        below = merged.get(key)
+        if isinstance(value, Mapping) and isinstance(below, Mapping):
+            merged[key] = merge_tables(below, value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _location(table: str, loc: tuple[int | str, ...]) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,8 +36,12 @@ def reference_text(ref: TicketRef) -> str:
     return f"[{ref.key}]({ref.url})" if ref.url else ref.key
 
 
-def write_back(plan: Plan) -> list[str]:
-    """Write missing references for every document of ``plan``; return the paths changed."""
+def write_back(plan: Plan, claim: Callable[[str], TicketRef | None] | None = None) -> list[str]:
+    """Write missing references for every document of ``plan``; return the paths changed.
+
+    ``claim`` is the connector's: a reference the document already names in its own words (an
+    issue URL with ``#issuecomment-1``, a pull request URL) counts when it claims the ticket.
+    """
     changed: list[str] = []
     for document in plan.documents:
         source = document.postmortem.source
@@ -50,16 +54,20 @@ def write_back(plan: Plan) -> list[str]:
             and action.parsed is not None
             and action.ref is not None
             and action.failed is None
-            and not _already_referenced(action.parsed, action.ref)
+            and not _already_referenced(action.parsed, action.ref, claim)
         ]
         if pending and patch_file(Path(source), document.postmortem.content_hash, pending):
             changed.append(source)
     return changed
 
 
-def _already_referenced(item: ActionItem, ref: TicketRef) -> bool:
+def _already_referenced(
+    item: ActionItem, ref: TicketRef, claim: Callable[[str], TicketRef | None] | None = None
+) -> bool:
     written = {w.strip() for w in (item.tracker_ref, item.tracker_url, *item.refs) if w}
-    return bool(written & {ref.key, ref.url}) or any(w.endswith(f"/{ref.key}") for w in written)
+    if written & {ref.key, ref.url} or any(w.endswith(f"/{ref.key}") for w in written):
+        return True
+    return claim is not None and any(getattr(claim(w), "key", None) == ref.key for w in sorted(written))
 
 
 def patch_file(path: Path, expected_hash: str, pending: Sequence[tuple[ActionItem, TicketRef]]) -> bool:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from remediate.cli import app
-from remediate.cli.options import ConfigOption
+from remediate.cli.options import ConfigOption, ProjectOption, RepoOption, SetOption, connector_options
 
 hooks_app = typer.Typer(help="Webhooks from the tracker to `remediate schedule --http`.", no_args_is_help=True)
 app.add_typer(hooks_app, name="hooks")
@@ -35,12 +35,9 @@ def install(
         str | None,
         typer.Option("--tracker", "-t", help="Tracker (default: the config's `tracker`).", show_default=False),
     ] = None,
-    repo: Annotated[
-        str | None, typer.Option("--repo", help="GitHub repository OWNER/NAME (github tracker).", show_default=False)
-    ] = None,
-    project: Annotated[
-        str | None, typer.Option("--project", help="Jira or GitLab project.", show_default=False)
-    ] = None,
+    repo: RepoOption = None,
+    project: ProjectOption = None,
+    set_: SetOption = None,
     rotate_secret: Annotated[
         bool,
         typer.Option(
@@ -62,7 +59,7 @@ def install(
     from remediate.jobs import install_hooks
     from remediate.settings import load_settings
 
-    options = {k: v for k, v in (("repo", repo), ("project", project)) if v is not None}
+    options = connector_options(set_, repo, project)
     result = install_hooks(load_settings(config), url, tracker=tracker, options=options, rotate_secret=rotate_secret)
     for warning in result.warnings:
         typer.echo(f"remediate: warning: {warning}", err=True)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from remediate.cli import app
-from remediate.cli.options import ConfigOption, DbOption
+from remediate.cli.options import ConfigOption, DbOption, ProjectOption, RepoOption, SetOption, connector_options
 
 _DIGEST_CHANNELS = ("stdout", "email", "slack", "webhook")
 
@@ -32,10 +32,9 @@ def init(
         str | None,
         typer.Option("--tracker", "-t", show_default=False, help="Tracker: local, github, jira or a plugin's name."),
     ] = None,
-    repo: Annotated[
-        str | None, typer.Option("--repo", help="GitHub repository OWNER/NAME.", show_default=False)
-    ] = None,
-    project: Annotated[str | None, typer.Option("--project", help="Jira project key.", show_default=False)] = None,
+    repo: RepoOption = None,
+    project: ProjectOption = None,
+    set_: SetOption = None,
     label: Annotated[
         list[str] | None, typer.Option("--label", help="Label for every ticket (repeatable).", show_default=False)
     ] = None,
@@ -80,32 +79,31 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented remediate.toml (tracker, labels, owners, time zone, digest and schedule)."""
-    from remediate.configfile import check_config_text, connector_answers, render_config, write_config
-    from remediate.connectors import discover
+    from remediate.configfile import check_config_text, connector_answers, questions, render_config, write_config
+    from remediate.connectors import discover, load_class
     from remediate.errors import ConfigError
 
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists; use --force to overwrite it")
     ask = sys.stdin.isatty() if interactive is None else interactive
     known = sorted(discover())
+    options = connector_options(set_, repo, project)
     if ask:
         tracker = tracker or typer.prompt(f"Tracker ({', '.join(known)})", default="local")
-        if tracker == "github" and not repo:
-            repo = typer.prompt("GitHub repository (OWNER/NAME)")
-        if tracker == "jira" and not project:
-            project = typer.prompt("Jira project key")
-        if tracker != "local":
-            if label is None:
-                label = [
-                    s.strip()
-                    for s in typer.prompt("Labels, comma-separated", default="remediation").split(",")
-                    if s.strip()
-                ]
-            if owner is None:
-                answer = typer.prompt(
-                    "Owner map NAME=ACCOUNT, comma-separated (empty: none)", default="", show_default=False
-                )
-                owner = [s.strip() for s in answer.split(",") if s.strip()]
+    tracker = tracker or "local"
+    if tracker not in known:
+        raise ConfigError(f"unknown tracker {tracker!r} (installed connectors: {', '.join(known)})")
+    if ask:
+        # The tracker's own questions: its Config's required fields and those marked as questions.
+        flagged = {"labels": label, "label": label, "owners": owner}
+        for question in questions(load_class(tracker).Config):
+            if question.key in options or flagged.get(question.key) is not None:
+                continue
+            if question.default is None:
+                answer = typer.prompt(question.prompt)
+            else:
+                answer = typer.prompt(question.prompt, default=question.default, show_default=bool(question.default))
+            options[question.key] = question.read(answer)
         timezone = timezone or typer.prompt("Time zone", default="UTC")
         digest_channel = digest_channel or typer.prompt(
             f"Digest channel ({', '.join(_DIGEST_CHANNELS)})", default="stdout"
@@ -115,9 +113,6 @@ def init(
         refresh_every = refresh_every or typer.prompt(
             "Status sync every (empty: 15m, or 1h with webhooks)", default="", show_default=False
         )
-    tracker = tracker or "local"
-    if tracker not in known:
-        raise ConfigError(f"unknown tracker {tracker!r} (installed connectors: {', '.join(known)})")
     if digest_channel and digest_channel not in _DIGEST_CHANNELS:
         raise ConfigError(f"--digest-channel {digest_channel!r}: expected one of {', '.join(_DIGEST_CHANNELS)}")
     answers: dict[str, Any] = {"tracker": tracker}
@@ -131,9 +126,7 @@ def init(
         if value:
             answers[key] = value
     answers.update(
-        connector_answers(
-            tracker, repo=repo, project=project, labels=label or [], owners=dict(_split_owner(o) for o in owner or [])
-        )
+        connector_answers(tracker, options, labels=label or [], owners=dict(_split_owner(o) for o in owner or []))
     )
     text = render_config(answers)
     check_config_text(text, path)

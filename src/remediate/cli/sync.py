@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from remediate.cli import app
-from remediate.cli.options import ConfigOption, DbOption
+from remediate.cli.options import ConfigOption, DbOption, ProjectOption, RepoOption, SetOption, connector_options
 
 TrackerOption = Annotated[
     str | None,
@@ -19,12 +19,6 @@ TrackerOption = Annotated[
         help="Connector to sync with (default: the config's `tracker`, else local).",
         show_default=False,
     ),
-]
-RepoOption = Annotated[
-    str | None, typer.Option("--repo", help="GitHub repository OWNER/NAME (github tracker).", show_default=False)
-]
-ProjectOption = Annotated[
-    str | None, typer.Option("--project", help="Jira project key (jira tracker).", show_default=False)
 ]
 
 
@@ -38,16 +32,13 @@ class ListFormat(enum.StrEnum):
 FormatOption = Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)]
 
 
-def _options(repo: str | None, project: str | None) -> dict[str, str]:
-    return {k: v for k, v in (("repo", repo), ("project", project)) if v is not None}
-
-
 @app.command()
 def sync(
     paths: Annotated[list[str], typer.Argument(help="Postmortem files, directories (all postmortems below) or -.")],
     tracker: TrackerOption = None,
     repo: RepoOption = None,
     project: ProjectOption = None,
+    set_: SetOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; write nothing, anywhere.")] = False,
     write_back: Annotated[
         bool, typer.Option("--write-back", help="Write each item's ticket reference into the postmortem.")
@@ -66,7 +57,7 @@ def sync(
         load_settings(config),
         database_url=db,
         tracker=tracker,
-        options=_options(repo, project),
+        options=connector_options(set_, repo, project),
         dry_run=dry_run,
         write_back=write_back,
     )
@@ -78,6 +69,7 @@ def refresh(
     tracker: TrackerOption = None,
     repo: RepoOption = None,
     project: ProjectOption = None,
+    set_: SetOption = None,
     full: Annotated[
         bool,
         typer.Option(
@@ -94,7 +86,11 @@ def refresh(
     from remediate.settings import load_settings
 
     changes = refresh_states(
-        load_settings(config), database_url=db, tracker=tracker, options=_options(repo, project), full=full
+        load_settings(config),
+        database_url=db,
+        tracker=tracker,
+        options=connector_options(set_, repo, project),
+        full=full,
     )
     render.state_changes(changes, format)
 
@@ -197,6 +193,7 @@ def dedupe(
     tracker: TrackerOption = None,
     repo: RepoOption = None,
     project: ProjectOption = None,
+    set_: SetOption = None,
     apply: Annotated[
         bool, typer.Option("--apply", help="Close every ticket but the linked one as a duplicate, with a comment.")
     ] = False,
@@ -210,7 +207,11 @@ def dedupe(
     from remediate.settings import load_settings
 
     outcome = find_duplicates(
-        load_settings(config), database_url=db, tracker=tracker, options=_options(repo, project), apply=apply
+        load_settings(config),
+        database_url=db,
+        tracker=tracker,
+        options=connector_options(set_, repo, project),
+        apply=apply,
     )
     if format == "json":
         render.emit_json(outcome.to_json())
@@ -281,6 +282,7 @@ def db_rebuild(
     tracker: TrackerOption = None,
     repo: RepoOption = None,
     project: ProjectOption = None,
+    set_: SetOption = None,
     force: Annotated[
         bool, typer.Option("--force", help="Set aside a database that still holds items or is damaged.")
     ] = False,
@@ -298,7 +300,7 @@ def db_rebuild(
         load_settings(config),
         database_url=db,
         tracker=tracker,
-        options=_options(repo, project),
+        options=connector_options(set_, repo, project),
         force=force,
     )
     if format == "json":

@@ -230,7 +230,7 @@ class _Extractor:
         section, facts = self._under_labels(context, labels)
         parts = [item.first]
         for _line, chunk, _lazy in item.more:
-            # A bare URL line under an item (a blog link) is not wording; a tracker URL is its ticket.
+            # A bare URL line under an item (a blog link) is not wording; a ticket URL is its ticket.
             url = strip_markdown(chunk.text).strip("<>() ")
             if _is_bare_url(chunk.text) and from_url(url) is None:
                 continue

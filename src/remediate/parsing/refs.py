@@ -1,4 +1,8 @@
-"""Tracker references: ``#123``, ``owner/repo#123``, GitHub issue URLs, Jira keys and URLs.
+"""Ticket references: ``#123``, ``owner/repo#123``, issue keys and ticket URLs of any tracker.
+
+The parser knows no tracker. It reports every reference an item names, as written, and each
+connector's ``claim()`` recognises its own (``remediate.sync``): GitHub its issue URLs and
+``owner/repo#12``, Jira its site's ``/browse/OPS-42``, a third party's connector its URLs.
 
 What :func:`reference` returns as ``tracker_ref`` for each written form:
 
@@ -8,13 +12,19 @@ written                                                tracker_ref
 ``#12``                                                ``#12``
 ``owner/repo#12``                                      ``owner/repo#12``
 ``OPS-42`` (where it reads as a reference)             ``OPS-42``
-``https://github.com/o/r/issues/12`` (or ``/pull/``)   ``o/r#12``
-``https://x.atlassian.net/browse/OPS-42``              ``OPS-42``
+a ticket URL naming a key, ``https://x/browse/OPS-42``  ``OPS-42`` (``refs``: the URL too)
+``https://github.com/o/r/issues/12`` (or ``/pull/``)   the URL
 ``[#12](https://github.com/o/r/issues/12)``            ``#12`` (the link text is a key)
 ``[OPS-42](https://x/browse/OPS-42)``                  ``OPS-42``
-``[jira](https://x/browse/OPS-42)``, ``[PR](gh url)``  ``OPS-42``, ``o/r#N`` (from the URL)
+``[jira](https://x/browse/OPS-42)``, ``[PR](url)``     ``OPS-42``, the URL
 ``[ticket](https://other.example/T/9)``                the URL
 =====================================================  ==============================
+
+A ticket URL is one whose path names a ticket: a word such as ``issues``, ``issue``,
+``pull``, ``merge_requests``, ``browse``, ``tickets`` or ``story`` followed by the
+ticket's number or key (``/issues/12``, ``/-/merge_requests/3``, ``/browse/OPS-42``,
+``/issue/ENG-42/its-title``), or a ``selectedIssue=KEY`` query. Which tracker it belongs
+to is for the connectors to say.
 
 A Jira-style key is only taken where it reads as a reference (a ticket column, a
 trailing parenthesised or bracketed note, a link, a URL), and never when its
@@ -26,15 +36,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-GITHUB_URL = re.compile(
-    r"https?://(?:www\.)?github\.com/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)/(?:issues|pull)/(?P<num>\d+)"
-    r"(?:[/#?][^\s)\]]*)?",
+# The path of a URL that names one ticket: what it is, then its number or key, then anything.
+_TICKET_WORDS_IN_PATH = (
+    r"issues?|pulls?|pull-requests|merge_requests|work_items|workitems|tickets?|browse|bugs?|tasks?"
+    r"|stor(?:y|ies)|cards?"
 )
-JIRA_URL = re.compile(
-    r"https?://[^\s/)\]]+/(?:[^\s)\]]*/)?(?:browse|issues)/(?P<key>[A-Z][A-Z0-9_]+-\d+)(?:[/?#][^\s)\]]*)?"
-    r"|https?://[^\s)\]]+[?&]selectedIssue=(?P<key2>[A-Z][A-Z0-9_]+-\d+)[^\s)\]]*"
+TICKET_URL = re.compile(
+    rf"https?://[^\s/)\]]+(?:/[^\s)\]]*)?/(?:{_TICKET_WORDS_IN_PATH})/(?P<id>[A-Z][A-Z0-9_]+-\d+|\d+)"
+    r"(?:[/?#][^\s)\]]*)?"
+    r"|https?://[^\s)\]]+[?&]selectedIssue=(?P<key>[A-Z][A-Z0-9_]+-\d+)[^\s)\]]*"
 )
-GITLAB_URL = re.compile(r"https?://[^\s)\]]+/-/(?:issues|merge_requests|work_items)/\d+")
 ANY_URL = re.compile(r"https?://[^\s)\]>]+")
 KEY = re.compile(r"(?<![\w-])(?P<key>[A-Z][A-Z0-9_]{1,9}-\d{1,7})(?![\w-]|\.\d)")
 SHORT = re.compile(r"(?<![\w/])(?P<ref>[\w.-]+/[\w.-]+#\d+)(?!\w)")
@@ -69,14 +80,16 @@ def is_key(text: str) -> bool:
 
 
 def from_url(url: str) -> Ref | None:
-    """The reference a tracker URL points at (GitHub issue/PR, Jira, GitLab), else None."""
-    if match := GITHUB_URL.fullmatch(url):
-        return Ref(f"{match['owner']}/{match['repo']}#{match['num']}", url)
-    if match := JIRA_URL.fullmatch(url):
-        return Ref(match["key"] or match["key2"], url)
-    if GITLAB_URL.fullmatch(url):
-        return Ref(url, url)
-    return None
+    """The reference a ticket URL is (see the module docstring), else None.
+
+    A URL that names the ticket by key gives that key, with the URL: ``/browse/OPS-42`` is
+    ``OPS-42``. Any other ticket URL is itself the reference.
+    """
+    match = TICKET_URL.fullmatch(url)
+    if match is None:
+        return None
+    key = match["key"] or match["id"]
+    return Ref(key if is_key(key) else url, url)
 
 
 def reference(text: str, *, url: str | None = None, loose: bool = False) -> Ref | None:

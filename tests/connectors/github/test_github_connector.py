@@ -364,6 +364,8 @@ def test_refs_are_full_keys_claimable_from_every_form(fake: FakeGitHub, make_con
         "ACME/API#1",
         created.ref.url,
         created.ref.url + "#issuecomment-9",
+        created.ref.url.replace("/issues/", "/pull/"),  # the parser used to read it as acme/api#1
+        created.ref.url.replace("/issues/", "/pull/") + "/files",
         api_url,
     ]
     for form in forms:
@@ -374,6 +376,6 @@ def test_refs_are_full_keys_claimable_from_every_form(fake: FakeGitHub, make_con
         "acme/api#",
         "OPS-12",
         "https://example.com/acme/api/issues/1",
-        created.ref.url.replace("issues", "pull"),
+        created.ref.url.replace("issues", "pulls"),
     ):
         assert connector.claim(other) is None, other

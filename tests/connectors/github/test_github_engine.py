@@ -320,3 +320,32 @@ def test_a_refresh_with_unread_and_known_tickets_does_not_lock_itself_out(tmp_pa
     changes = refresh_states(settings(), database_url=db, tracker="github", options={"repo": REPO}, environ=env(fake))
     assert time.monotonic() - started < 10
     assert changes, "the closed issue came back"
+
+
+def test_write_back_knows_an_issue_the_document_names_by_any_of_its_urls(tmp_path: Path, fake: FakeGitHub) -> None:
+    """The parser keeps URLs as written; the connector's claim says an issue URL with a comment
+    anchor, or the pull request URL of the same number, already names the ticket: nothing is added."""
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS[:2])
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+
+    def run(write_back: bool) -> object:
+        return sync_paths(
+            [str(doc)],
+            settings(),
+            database_url=db,
+            tracker="github",
+            options={"repo": REPO},
+            environ=env(fake),
+            write_back=write_back,
+        )
+
+    first = run(False)
+    urls = [a.ref.url for a in first.plan.actions]  # type: ignore[attr-defined]
+    assert all(url and "/issues/" in url for url in urls), urls
+    named = [f"{ITEMS[0]} ({urls[0]}#issuecomment-1)", f"{ITEMS[1]} ({urls[1].replace('/issues/', '/pull/')})"]
+    write_postmortem(doc, named)
+    before = doc.read_bytes()
+    second = run(True)
+    assert [a.kind for a in second.plan.actions] == ["unchanged", "unchanged"]  # type: ignore[attr-defined]
+    assert second.written_back == []  # type: ignore[attr-defined]
+    assert doc.read_bytes() == before

@@ -122,7 +122,12 @@ def test_web_base_for_each_kind_of_server() -> None:
         ("https://www.github.com/acme/api/issues/7/", "acme/api#7"),
         ("https://github.com/other/x/issues/8?q=1#issuecomment-2", "other/x#8"),
         ("https://api.github.com/repos/acme/api/issues/9", "acme/api#9"),
-        ("https://github.com/acme/api/pull/7", None),
+        # A pull request is an issue with the same number; the parser used to turn these URLs
+        # into acme/api#7, which this claimed: the connector now reads the URL itself.
+        ("https://github.com/acme/api/pull/7", "acme/api#7"),
+        ("https://github.com/acme/api/pull/7/files", "acme/api#7"),
+        ("https://github.com/acme/api/pulls/7", None),
+        ("https://github.com/acme/api/issues/7/events/3", None),
         ("https://gitlab.com/acme/api/issues/7", None),
         ("http://github.com/acme/api/issues/7", None),
         ("OPS-12", None),
