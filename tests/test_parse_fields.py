@@ -390,7 +390,10 @@ def test_several_check_marked_items_on_one_line() -> None:
 def test_a_trailing_autolinked_ticket_is_the_reference() -> None:
     doc = "## Action items\n\n- Set limits on the support pods <https://github.com/acme/infra/issues/90>\n"
     [item] = parse_text(doc).action_items
-    assert (item.text, item.tracker_ref) == ("Set limits on the support pods", "acme/infra#90")
+    assert (item.text, item.tracker_ref) == (
+        "Set limits on the support pods",
+        "https://github.com/acme/infra/issues/90",
+    )
 
 
 def test_a_trailing_bracketed_name_is_the_owner() -> None:

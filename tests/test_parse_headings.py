@@ -507,3 +507,17 @@ def test_a_colon_line_that_goes_on_as_a_sentence_is_no_heading() -> None:
 def test_a_status_sub_heading_made_of_state_words() -> None:
     doc = "## Follow-ups\n\n### Scheduled and in progress\n\n- Expand alerts\n\n### Done and shipped\n\n- Add a probe\n"
     assert [(i.text, i.done) for i in parse_text(doc).action_items] == [("Expand alerts", False), ("Add a probe", True)]
+
+
+def test_html_lists_written_on_one_line_or_with_paragraphs_inside() -> None:
+    """Word-processor and hand-written HTML: several <li> on one line, <li><p>..</p></li>, and a
+    heading inside a <div> that closes on the same line."""
+    one_line = "<h3>Corrective Measures</h3><hr>\n<ul><li>Add an alert on lag</li><li>Rotate the keys</li></ul>\n"
+    with_p = "<h2>Next steps</h2>\n<ol>\n<li><p>Add an alert on lag</p></li>\n<li><p>Rotate the keys</p></li>\n</ol>\n"
+    in_div = "<div><h3>Remediation</h3></div>\n<p>Add an alert on lag.</p>\n<p>Rotate the keys.</p>\n"
+    assert [i.text for i in parse_text(one_line).action_items] == ["Add an alert on lag", "Rotate the keys"]
+    assert [i.text for i in parse_text(with_p).action_items] == ["Add an alert on lag", "Rotate the keys"]
+    assert [i.text for i in parse_text(in_div).action_items] == ["Add an alert on lag.", "Rotate the keys."]
+    first, second = parse_text(one_line).action_items
+    assert one_line[first.span[0] : first.span[1]] == "Add an alert on lag"
+    assert one_line[second.span[0] : second.span[1]] == "Rotate the keys"

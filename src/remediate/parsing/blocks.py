@@ -54,14 +54,17 @@ _LIST = re.compile(
 # ``<div class=...><h2>Action Items</h2>``) and followed by void tags (``</h2><br>``, ``<hr>``).
 _HTML_HEADING = re.compile(
     r"^\s{0,3}(?:<(?:div|section|header|article)\b[^<>]{0,300}>\s*){0,4}"
-    r"<h([1-6])(?:\s[^>]*)?>(?P<title>[^<>]*(?:<[^<>]*>[^<>]*){0,8}?)</h\1>(?:\s*<(?:br|hr)\s*/?>)*\s*$",
+    r"<h([1-6])(?:\s[^>]*)?>(?P<title>[^<>]*(?:<[^<>]*>[^<>]*){0,8}?)</h\1>(?:\s*<(?:br|hr)\s*/?>)*"
+    r"(?:\s*</(?:div|section|header|article)>){0,4}\s*$",
     re.I,
 )
 _HTML_ITEM = re.compile(
-    r"^\s*(?:<[ou]l(?:\s[^>]*)?>\s*)?<(li|ul|ol)(?:\s[^>]*)?>(?P<body>[^<\s].*?)"
-    r"(?:</\1>(?:\s*+</[ou]l>)?\s*+$|(?<!\s)(?:\s*+</[ou]l>)?\s*+$)",
+    r"^\s*(?:<[ou]l(?:\s[^>]*)?>\s*)?<(li|ul|ol)(?:\s[^>]*)?>(?:<p(?:\s[^>]*)?>\s*)?(?P<body>[^<\s].*?)"
+    r"(?:(?:</p>\s*)?</\1>(?:\s*+</[ou]l>)?\s*+$|(?<!\s)(?:\s*+</[ou]l>)?\s*+$)",
     re.I,
 )
+# Each "<li>...</li>" of a line that holds several ("<ul><li>Add X</li><li>Do Y</li></ul>").
+_HTML_ITEMS = re.compile(r"<li(?:\s[^>]*)?>\s*(?:<p(?:\s[^>]*)?>\s*)?(?P<body>[^<\s].*?)\s*(?:</p>\s*)?</li>", re.I)
 _BARE_CHECKBOX = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>)(?P<gap>)(?=\[[ xX]\][ \t])")
 _INNER_NUMBER = re.compile(r"(?:\d{1,3}[.)]|\(\d{1,3}\))[ \t]+(?=\S)")
 _CHECKBOX = re.compile(r"\[([ xX✓✔])\](?:[ \t]+|$)")
@@ -488,12 +491,15 @@ class _Scanner:
         return index
 
     def html_item(self, line: Line, match: re.Match[str]) -> None:
-        """``<li>Add a disk alert</li>`` (or ``<ul>...</ul>``, as some authors write it): one item."""
-        first = Chunk.of_line(line, match.start("body"), match.end("body")).strip()
-        item = ListItem(line, 0, 0, f"<{match.group(1).lower()}>", None, first)
+        """``<li>Add a disk alert</li>`` (or ``<ul>...</ul>``, as some authors write it): one item,
+        or one per ``<li>`` when the line holds several."""
+        several = list(_HTML_ITEMS.finditer(line.text)) if line.text.lower().count("<li") > 1 else []
+        bodies = [(m.start("body"), m.end("body")) for m in several] or [(match.start("body"), match.end("body"))]
         self.stack.clear()
-        self.stack.append(item)
-        self.blocks.append(item)
+        for start, end in bodies:
+            item = ListItem(line, 0, 0, f"<{match.group(1).lower()}>", None, Chunk.of_line(line, start, end).strip())
+            self.stack[:] = [item]
+            self.blocks.append(item)
 
     def continuation(self, item: ListItem, index: int) -> int:
         """Collect the item's wrapped, indented and lazy lines; return the next unread index."""
