@@ -287,13 +287,10 @@ def test_missing_webhook_url_names_the_variable(sqlite_db: str) -> None:
 
 
 def _sent(db: str) -> list[tuple[str, str, bool]]:
-    store = open_store(db)
-    try:
+    with open_store(db) as store:
         with store.session() as session:
             rows = session.exec(select(DigestSent).order_by(DigestSent.id)).all()  # type: ignore[arg-type]
             return [(r.channel, r.period, r.forced) for r in rows]
-    finally:
-        store.dispose()
 
 
 @pytest.fixture

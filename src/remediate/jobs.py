@@ -202,8 +202,7 @@ def _sync(
 
     environ = os.environ if environ is None else environ
     policy = DuePolicy.from_settings(settings)
-    store = open_store(database_url or settings.database_url, create=not dry_run, migrate=not dry_run)
-    try:
+    with open_store(database_url or settings.database_url, create=not dry_run, migrate=not dry_run) as store:
         connector = build_connector(resolved, store, options, environ, persistent=not dry_run)
         if dry_run:
             with store.session() as session:
@@ -218,8 +217,6 @@ def _sync(
             changes = states.refresh(run.session, connector, run.id)
             written = _write_back(plan) if write_back else []
         return SyncOutcome(plan, False, run.id, changes, written, [*warnings, *plan.warnings])
-    finally:
-        store.dispose()
 
 
 @dataclass
@@ -287,8 +284,7 @@ def rebuild_database(
     documents, warnings = parse_documents(paths, settings)
     url = resolve_url(database_url or settings.database_url)
     moved = set_aside(url, force=force)
-    store = open_store(url)
-    try:
+    with open_store(url) as store:
         connector = build_connector(resolved, store, options, environ)
         with _recorded_run(store, connector.name, "rebuild", settings.sync.lock_timeout) as run:
             plan = _plan(run.session, connector, documents, settings, DuePolicy.from_settings(settings))
@@ -296,8 +292,6 @@ def rebuild_database(
             sync.apply(run.session, connector, plan, run.id, create=False)
             changes = states.refresh(run.session, connector, run.id)
         return RebuildOutcome(display_url(url), plan, moved, changes, [*warnings, *plan.warnings])
-    finally:
-        store.dispose()
 
 
 @dataclass
@@ -340,8 +334,7 @@ def find_duplicates(
     environ = os.environ if environ is None else environ
     options = options or {}
     resolved = resolve_connector(settings, tracker, options, environ)
-    store = open_store(database_url or settings.database_url)
-    try:
+    with open_store(database_url or settings.database_url) as store:
         connector = build_connector(resolved, store, options, environ)
         if not dedupe.supported(connector):
             raise ConfigError(
@@ -356,8 +349,6 @@ def find_duplicates(
                 dedupe.record(run.session, connector.name, [d.item_id for d in found], [])
             run.summary = lambda: {"duplicates": len(found), "closed": len(closed)}
         return DedupeOutcome(connector.name, len(drafts), found, closed, apply)
-    finally:
-        store.dispose()
 
 
 def _plan(
@@ -391,8 +382,7 @@ def refresh_states(
     environ = os.environ if environ is None else environ
     options = options or {}
     resolved = resolve_connector(settings, tracker, options, environ)
-    store = open_store(database_url or settings.database_url)
-    try:
+    with open_store(database_url or settings.database_url) as store:
         connector = build_connector(resolved, store, options, environ)
         with _recorded_run(store, connector.name, "refresh", settings.sync.lock_timeout) as run:
             changes = states.refresh(run.session, connector, run.id, full=full)
@@ -400,8 +390,6 @@ def refresh_states(
             restamped = restamp_due_dates(run.session, DuePolicy.from_settings(settings))
             run.summary = lambda: {"state_changes": len(changes), "due_dates_changed": restamped}
         return changes
-    finally:
-        store.dispose()
 
 
 @dataclass
@@ -561,12 +549,8 @@ def overdue_report(
     from remediate.reports import load_items, overdue_items
 
     as_of = as_of or settings.today()
-    store = open_store(database_url or settings.database_url, create=False)
-    try:
-        with store.session() as session:
-            items = load_items(session, settings.tz())
-    finally:
-        store.dispose()
+    with open_store(database_url or settings.database_url, create=False) as store, store.session() as session:
+        items = load_items(session, settings.tz())
     return overdue_items(items, as_of, owner=owner, postmortem=postmortem)
 
 
@@ -582,12 +566,8 @@ def build_digest_for(
 
     kind = _period(settings, period)
     as_of = as_of or settings.today()
-    store = open_store(database_url or settings.database_url, create=False)
-    try:
-        with store.session() as session:
-            items = load_items(session, settings.tz())
-    finally:
-        store.dispose()
+    with open_store(database_url or settings.database_url, create=False) as store, store.session() as session:
+        items = load_items(session, settings.tz())
     return build_digest(items, as_of, kind)
 
 
@@ -615,8 +595,7 @@ def send_digest(
     as_of = as_of or settings.today()
     if channel != "stdout":
         check_channel(channel, settings.digest, environ)  # before opening anything
-    store = open_store(database_url or settings.database_url)
-    try:
+    with open_store(database_url or settings.database_url) as store:
         with store.session() as session:
             items = load_items(session, settings.tz())
         digest = build_digest(items, as_of, kind)
@@ -629,8 +608,6 @@ def send_digest(
             force=force,
             environ=environ,
         )
-    finally:
-        store.dispose()
 
 
 def audit_snapshot(
@@ -648,13 +625,9 @@ def audit_snapshot(
     if since and until and since > until:
         raise ConfigError(f"--since {since} is after --until {until}")
     as_of = as_of or settings.today()
-    store = open_store(database_url or settings.database_url, create=False)
-    try:
-        with store.session() as session:
-            items = load_items(session, settings.tz())
-            events = load_events(session)
-    finally:
-        store.dispose()
+    with open_store(database_url or settings.database_url, create=False) as store, store.session() as session:
+        items = load_items(session, settings.tz())
+        events = load_events(session)
     return build_audit(
         items,
         events,
