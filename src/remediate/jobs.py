@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from remediate.connectors import Connector, ConnectorContext, MemoryCache, configure
 from remediate.errors import ConfigError, InputError
@@ -22,25 +22,73 @@ from remediate.settings import Settings
 from remediate.store import Store, open_store
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from sqlmodel import Session
+
+    from remediate.connectors import TicketRef
+    from remediate.dedupe import Duplicate
+    from remediate.models import Link
     from remediate.reports import AuditReport, Digest, DigestOutcome, OverdueReport
     from remediate.reports.base import PeriodKind
+    from remediate.states import StateChange
+    from remediate.sync import Action, Plan
+
+#: A connector class and its validated ``[connectors.<name>]`` config.
+Resolved = tuple[type[Connector], "BaseModel"]
 
 #: File name endings that ``remediate sync DIRECTORY`` reads.
 POSTMORTEM_SUFFIXES = (".md", ".markdown", ".txt")
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """Where and how to sync: what ``sync_paths`` and ``sync_documents`` take besides the documents.
+
+    ``tracker`` None is the config's; ``options`` are the CLI's connector overrides (``repo``,
+    ``project``); ``environ`` None is ``os.environ`` (credentials come from it).
+    """
+
+    database_url: str | None = None
+    tracker: str | None = None
+    options: Mapping[str, object] = field(default_factory=dict)
+    dry_run: bool = False
+    write_back: bool = False
+    environ: Mapping[str, str] | None = None
+
+
+class _SyncKeywords(TypedDict, total=False):
+    """SyncRequest's fields as keywords: ``sync_paths(paths, settings, dry_run=True)`` still works."""
+
+    database_url: str | None
+    tracker: str | None
+    options: Mapping[str, object]
+    dry_run: bool
+    write_back: bool
+    environ: Mapping[str, str] | None
+
+
+def _request(request: SyncRequest | None, keywords: _SyncKeywords) -> SyncRequest:
+    if request is not None and keywords:
+        raise TypeError("pass a SyncRequest or its fields as keywords, not both")
+    if request is not None:
+        return request
+    if "options" in keywords and keywords["options"] is None:
+        del keywords["options"]  # None meant "no overrides", as it always did
+    return SyncRequest(**keywords)
 
 
 @dataclass
 class SyncOutcome:
     """What a sync did (or, with dry_run, would do)."""
 
-    plan: Any  # remediate.sync.Plan
+    plan: Plan
     dry_run: bool
     run_id: int | None = None
-    state_changes: list[Any] = field(default_factory=list)
+    state_changes: list[StateChange] = field(default_factory=list)
     written_back: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """The ``remediate sync --format json`` object."""
         return {
             "run_id": self.run_id,
@@ -103,9 +151,9 @@ def parse_documents(paths: Sequence[str], settings: Settings) -> tuple[list[Pars
 def resolve_connector(
     settings: Settings,
     tracker: str | None,
-    options: Mapping[str, Any],
+    options: Mapping[str, object],
     environ: Mapping[str, str] | None = None,
-) -> tuple[type[Connector], Any]:
+) -> Resolved:
     """The tracker's connector class and validated config (``--tracker``, else the config's)."""
     name = tracker or settings.tracker
     environ = os.environ if environ is None else environ
@@ -113,9 +161,9 @@ def resolve_connector(
 
 
 def build_connector(
-    resolved: tuple[type[Connector], Any],
+    resolved: Resolved,
     store: Store,
-    options: Mapping[str, Any],
+    options: Mapping[str, object],
     environ: Mapping[str, str],
     *,
     persistent: bool = True,
@@ -134,76 +182,46 @@ def build_connector(
 def sync_paths(
     paths: Sequence[str],
     settings: Settings,
-    *,
-    database_url: str | None = None,
-    tracker: str | None = None,
-    options: Mapping[str, Any] | None = None,
-    dry_run: bool = False,
-    write_back: bool = False,
-    environ: Mapping[str, str] | None = None,
+    request: SyncRequest | None = None,
+    **keywords: Unpack[_SyncKeywords],
 ) -> SyncOutcome:
     """Parse postmortems and sync their action items to a tracker, exactly once."""
-    options = options or {}
-    resolved = resolve_connector(settings, tracker, options, environ)  # a bad tracker fails before any parsing
+    request = _request(request, keywords)
+    # A bad tracker fails before any parsing.
+    resolved = resolve_connector(settings, request.tracker, request.options, request.environ)
     documents, warnings = parse_documents(paths, settings)
-    return _sync(
-        documents,
-        resolved,
-        settings,
-        database_url=database_url,
-        options=options,
-        dry_run=dry_run,
-        write_back=write_back,
-        environ=environ,
-        warnings=warnings,
-    )
+    return _sync(documents, resolved, settings, request, warnings)
 
 
 def sync_documents(
     documents: Sequence[ParseResult],
     settings: Settings,
+    request: SyncRequest | None = None,
     *,
-    database_url: str | None = None,
-    tracker: str | None = None,
-    options: Mapping[str, Any] | None = None,
-    dry_run: bool = False,
-    write_back: bool = False,
-    environ: Mapping[str, str] | None = None,
     warnings: Sequence[str] = (),
+    **keywords: Unpack[_SyncKeywords],
 ) -> SyncOutcome:
     """Sync already parsed postmortems (what ``sync_paths`` does after parsing)."""
-    options = options or {}
-    return _sync(
-        documents,
-        resolve_connector(settings, tracker, options, environ),
-        settings,
-        database_url=database_url,
-        options=options,
-        dry_run=dry_run,
-        write_back=write_back,
-        environ=environ,
-        warnings=warnings,
-    )
+    request = _request(request, keywords)
+    resolved = resolve_connector(settings, request.tracker, request.options, request.environ)
+    return _sync(documents, resolved, settings, request, warnings)
 
 
 def _sync(
     documents: Sequence[ParseResult],
-    resolved: tuple[type[Connector], Any],
+    resolved: Resolved,
     settings: Settings,
-    *,
-    database_url: str | None,
-    options: Mapping[str, Any],
-    dry_run: bool,
-    write_back: bool,
-    environ: Mapping[str, str] | None,
+    request: SyncRequest,
     warnings: Sequence[str],
 ) -> SyncOutcome:
     from remediate import states, sync
 
-    environ = os.environ if environ is None else environ
+    environ = os.environ if request.environ is None else request.environ
+    dry_run = request.dry_run
     policy = DuePolicy.from_settings(settings)
-    with open_store(database_url or settings.database_url, create=not dry_run, migrate=not dry_run) as store:
-        connector = build_connector(resolved, store, options, environ, persistent=not dry_run)
+    url = request.database_url or settings.database_url
+    with open_store(url, create=not dry_run, migrate=not dry_run) as store:
+        connector = build_connector(resolved, store, request.options, environ, persistent=not dry_run)
         if dry_run:
             with store.session() as session:
                 plan = _plan(session, connector, documents, settings, policy)
@@ -215,7 +233,7 @@ def _sync(
             run.summary = plan.summary
             sync.apply(run.session, connector, plan, run.id)
             changes = states.refresh(run.session, connector, run.id)
-            written = _write_back(plan) if write_back else []
+            written = _write_back(plan) if request.write_back else []
         return SyncOutcome(plan, False, run.id, changes, written, [*warnings, *plan.warnings])
 
 
@@ -224,9 +242,9 @@ class RebuildOutcome:
     """What ``remediate db rebuild`` found: the items, the tickets adopted, those not found."""
 
     database: str  # as shown to people (password hidden)
-    plan: Any  # remediate.sync.Plan, applied with create=False
+    plan: Plan  # applied with create=False
     set_aside: str | None  # where the replaced database went
-    state_changes: list[Any] = field(default_factory=list)
+    state_changes: list[StateChange] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -235,11 +253,11 @@ class RebuildOutcome:
         return sum(1 for action in self.plan.actions if action.adopted)
 
     @property
-    def not_found(self) -> list[Any]:
+    def not_found(self) -> list[Action]:
         """Items no ticket carries the marker of (the next sync creates them)."""
         return [a for a in self.plan.actions if a.kind == "create" and not a.adopted]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """The ``remediate db rebuild --format json`` object."""
         return {
             "database": self.database,
@@ -260,7 +278,7 @@ def rebuild_database(
     *,
     database_url: str | None = None,
     tracker: str | None = None,
-    options: Mapping[str, Any] | None = None,
+    options: Mapping[str, object] | None = None,
     force: bool = False,
     environ: Mapping[str, str] | None = None,
 ) -> RebuildOutcome:
@@ -300,11 +318,11 @@ class DedupeOutcome:
 
     tracker: str
     scanned: int
-    duplicates: list[Any]  # remediate.dedupe.Duplicate
-    closed: list[Any] = field(default_factory=list)  # TicketRef
+    duplicates: list[Duplicate]
+    closed: list[TicketRef] = field(default_factory=list)
     applied: bool = False
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """The ``remediate dedupe --format json`` object."""
         return {
             "tracker": self.tracker,
@@ -320,7 +338,7 @@ def find_duplicates(
     *,
     database_url: str | None = None,
     tracker: str | None = None,
-    options: Mapping[str, Any] | None = None,
+    options: Mapping[str, object] | None = None,
     apply: bool = False,
     environ: Mapping[str, str] | None = None,
 ) -> DedupeOutcome:
@@ -352,8 +370,8 @@ def find_duplicates(
 
 
 def _plan(
-    session: Any, connector: Connector, documents: Sequence[ParseResult], settings: Settings, policy: DuePolicy
-) -> Any:
+    session: Session, connector: Connector, documents: Sequence[ParseResult], settings: Settings, policy: DuePolicy
+) -> Plan:
     """``remediate.sync.plan`` with the settings that shape it (sync, dry run and rebuild alike)."""
     from remediate import sync
 
@@ -372,10 +390,10 @@ def refresh_states(
     *,
     database_url: str | None = None,
     tracker: str | None = None,
-    options: Mapping[str, Any] | None = None,
+    options: Mapping[str, object] | None = None,
     environ: Mapping[str, str] | None = None,
     full: bool = False,
-) -> list[Any]:
+) -> list[StateChange]:
     """Bring ticket states back from the tracker without reading any document (``full``: every ticket)."""
     from remediate import states
 
@@ -398,7 +416,7 @@ class HookOutcome:
 
     run_id: int | None
     tickets: int  # linked tickets the delivery named
-    state_changes: list[Any] = field(default_factory=list)
+    state_changes: list[StateChange] = field(default_factory=list)
     duplicate: bool = False
 
 
@@ -406,13 +424,13 @@ class HookOutcome:
 HOOK_NAMESPACE = "hooks"
 
 
-def linked(store: Store, tracker: str, refs: Sequence[Any]) -> list[Any]:
+def linked(store: Store, tracker: str, refs: Sequence[TicketRef]) -> list[Link]:
     """The links of ``tracker`` whose key or remote id one of ``refs`` names (the others are not ours)."""
     with store.session() as session:
         return _linked(session, tracker, refs)
 
 
-def _linked(session: Any, tracker: str, refs: Sequence[Any]) -> list[Any]:
+def _linked(session: Session, tracker: str, refs: Sequence[TicketRef]) -> list[Link]:
     from sqlmodel import col, or_, select
 
     from remediate.models import Link
@@ -430,7 +448,7 @@ def _linked(session: Any, tracker: str, refs: Sequence[Any]) -> list[Any]:
 def refresh_from_hook(
     settings: Settings,
     tracker: str,
-    refs: Sequence[Any],
+    refs: Sequence[TicketRef],
     *,
     delivery: str,
     store: Store,
@@ -480,14 +498,14 @@ def delivery_key(delivery: str) -> str:
     return delivery if len(delivery) <= 200 else "sha256:" + hashlib.sha256(delivery.encode()).hexdigest()
 
 
-def seen_delivery(session: Any, namespace: str, key: str) -> bool:
+def seen_delivery(session: Session, namespace: str, key: str) -> bool:
     """True when this delivery was processed already."""
     from remediate.models import KV
 
     return session.get(KV, (namespace, key)) is not None
 
 
-def record_delivery(session: Any, namespace: str, key: str, retention_days: float) -> None:
+def record_delivery(session: Session, namespace: str, key: str, retention_days: float) -> None:
     """Remember a processed delivery; forget those older than ``retention_days`` (uncommitted)."""
     from datetime import UTC, datetime, timedelta
 
@@ -507,7 +525,7 @@ def record_delivery(session: Any, namespace: str, key: str, retention_days: floa
 class _Run:
     """A run being recorded in ``sync_run``; the body sets ``summary`` as it learns the counts."""
 
-    session: Any
+    session: Session
     id: int
     summary: Callable[[], Mapping[str, object]] = dict
 
@@ -528,7 +546,7 @@ def _recorded_run(store: Store, tracker: str, kind: str, lock_timeout: float) ->
         sync.finish_run(session, run.id, run.summary())
 
 
-def _write_back(plan: Any) -> list[str]:
+def _write_back(plan: Plan) -> list[str]:
     from remediate.writeback import write_back
 
     return write_back(plan)

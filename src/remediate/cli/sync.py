@@ -58,18 +58,13 @@ def sync(
 ) -> None:
     """Create each action item's ticket exactly once, update changed ones, and bring states back."""
     from remediate import render
-    from remediate.jobs import sync_paths
+    from remediate.jobs import SyncRequest, sync_paths
     from remediate.settings import load_settings
 
-    outcome = sync_paths(
-        paths,
-        load_settings(config),
-        database_url=db,
-        tracker=tracker,
-        options=_options(repo, project),
-        dry_run=dry_run,
-        write_back=write_back,
+    request = SyncRequest(
+        database_url=db, tracker=tracker, options=_options(repo, project), dry_run=dry_run, write_back=write_back
     )
+    outcome = sync_paths(paths, load_settings(config), request)
     render.sync_outcome(outcome, format)
 
 
