@@ -85,3 +85,114 @@ def test_a_request_and_keywords_together_are_refused(tmp_path: Path) -> None:
         sync_paths([], Settings(), SyncRequest(), dry_run=True)
     with pytest.raises(dataclasses.FrozenInstanceError):
         SyncRequest().dry_run = True  # type: ignore[misc]
+
+
+# --- remediate.__all__ ---------------------------------------------------------------------------
+
+API = [
+    "ActionItem",
+    "AuthError",
+    "Check",
+    "ConfigError",
+    "Conflict",
+    "Connector",
+    "ConnectorContext",
+    "ConnectorError",
+    "Created",
+    "DatabaseDamaged",
+    "DedupeOutcome",
+    "Deduplicates",
+    "DeliveryError",
+    "HookOutcome",
+    "InputError",
+    "NotFound",
+    "ParseResult",
+    "Postmortem",
+    "PostmortemInfo",
+    "RateLimited",
+    "RebuildOutcome",
+    "RemediateError",
+    "Settings",
+    "StateCache",
+    "StateChange",
+    "Status",
+    "Store",
+    "StoreError",
+    "SyncError",
+    "SyncOutcome",
+    "SyncRequest",
+    "TicketDraft",
+    "TicketRef",
+    "TicketState",
+    "Unavailable",
+    "WebhookError",
+    "WebhookEvent",
+    "WebhookRequest",
+    "Webhooks",
+    "__version__",
+    "audit_snapshot",
+    "build_digest_for",
+    "check_database",
+    "find_duplicates",
+    "load_settings",
+    "open_store",
+    "overdue_report",
+    "parse_path",
+    "parse_text",
+    "rebuild_database",
+    "refresh_from_hook",
+    "refresh_states",
+    "send_digest",
+    "sync_documents",
+    "sync_paths",
+]
+
+
+def test_the_library_api_is_this_list() -> None:
+    import remediate
+
+    assert sorted(remediate.__all__) == API
+    assert len(set(remediate.__all__)) == len(remediate.__all__)
+
+
+def test_every_exported_name_resolves_to_the_object_of_its_module() -> None:
+    import importlib
+
+    import remediate
+
+    for name in remediate.__all__:
+        value = getattr(remediate, name)
+        if name != "__version__":
+            assert value is getattr(importlib.import_module(remediate._LAZY[name]), name), name
+    namespace: dict[str, object] = {}
+    exec("from remediate import *", namespace)
+    assert set(namespace) - {"__builtins__"} == set(API)
+    assert remediate.check_database is jobs.check_database  # the job, not remediate.store's helper
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        remediate.nothing_here  # noqa: B018
+
+
+def test_type_checkers_see_the_same_modules_as_run_time() -> None:
+    """The TYPE_CHECKING imports of remediate/__init__.py name each export's module as _LAZY does."""
+    import ast
+
+    import remediate
+
+    tree = ast.parse(Path(remediate.__file__).read_text(encoding="utf-8"))
+    (block,) = [n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING"]
+    seen = {alias.name: node.module for node in block.body if isinstance(node, ast.ImportFrom) for alias in node.names}
+    assert seen == remediate._LAZY
+
+
+def test_import_remediate_loads_nothing_else() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, remediate\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('remediate.', 'sqlalchemy', 'pydantic', 'typer'))))\n"
+        "remediate.TicketRef\n"
+        "print('remediate.jobs' in sys.modules, 'remediate.connectors' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["[]", "False True"]
