@@ -88,7 +88,7 @@ _LAZY = {
         "remediate.jobs": "SyncRequest SyncOutcome RebuildOutcome DedupeOutcome HookOutcome sync_paths "
         "sync_documents refresh_states refresh_from_hook rebuild_database find_duplicates check_database "
         "overdue_report build_digest_for send_digest audit_snapshot",
-        "remediate.states": "StateChange",
+        "remediate.refresh": "StateChange",
         "remediate.settings": "Settings load_settings",
         "remediate.store": "Store open_store",
         "remediate.parsing": "parse_path parse_text ParseResult ActionItem Postmortem",
@@ -152,8 +152,8 @@ if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ imports on 
         sync_paths,
     )
     from remediate.parsing import ActionItem, ParseResult, Postmortem, parse_path, parse_text
+    from remediate.refresh import StateChange
     from remediate.settings import Settings, load_settings
-    from remediate.states import StateChange
     from remediate.store import Store, open_store
 
 

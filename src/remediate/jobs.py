@@ -28,9 +28,9 @@ if TYPE_CHECKING:
     from remediate.connectors import TicketRef
     from remediate.dedupe import Duplicate
     from remediate.models import Link
+    from remediate.refresh import StateChange
     from remediate.reports import AuditReport, Digest, DigestOutcome, OverdueReport
     from remediate.reports.base import PeriodKind
-    from remediate.states import StateChange
     from remediate.sync import Action, Plan
 
 #: A connector class and its validated ``[connectors.<name>]`` config.
@@ -214,7 +214,7 @@ def _sync(
     request: SyncRequest,
     warnings: Sequence[str],
 ) -> SyncOutcome:
-    from remediate import states, sync
+    from remediate import refresh, sync
 
     environ = os.environ if request.environ is None else request.environ
     dry_run = request.dry_run
@@ -232,7 +232,7 @@ def _sync(
             plan = _plan(run.session, connector, documents, settings, policy)
             run.summary = plan.summary
             sync.apply(run.session, connector, plan, run.id)
-            changes = states.refresh(run.session, connector, run.id)
+            changes = refresh.refresh(run.session, connector, run.id)
             written = _write_back(plan) if request.write_back else []
         return SyncOutcome(plan, False, run.id, changes, written, [*warnings, *plan.warnings])
 
@@ -288,7 +288,7 @@ def rebuild_database(
     markers (one batched ``find`` per postmortem); states are read back. Nothing is created or
     changed on the tracker: items with no ticket are reported for the next sync to create.
     """
-    from remediate import states, sync
+    from remediate import refresh, sync
     from remediate.store import display_url, resolve_url, set_aside
 
     environ = os.environ if environ is None else environ
@@ -308,7 +308,7 @@ def rebuild_database(
             plan = _plan(run.session, connector, documents, settings, DuePolicy.from_settings(settings))
             run.summary = plan.summary
             sync.apply(run.session, connector, plan, run.id, create=False)
-            changes = states.refresh(run.session, connector, run.id)
+            changes = refresh.refresh(run.session, connector, run.id)
         return RebuildOutcome(display_url(url), plan, moved, changes, [*warnings, *plan.warnings])
 
 
@@ -395,7 +395,7 @@ def refresh_states(
     full: bool = False,
 ) -> list[StateChange]:
     """Bring ticket states back from the tracker without reading any document (``full``: every ticket)."""
-    from remediate import states
+    from remediate import refresh
 
     environ = os.environ if environ is None else environ
     options = options or {}
@@ -403,7 +403,7 @@ def refresh_states(
     with open_store(database_url or settings.database_url) as store:
         connector = build_connector(resolved, store, options, environ)
         with _recorded_run(store, connector.name, "refresh", settings.sync.lock_timeout) as run:
-            changes = states.refresh(run.session, connector, run.id, full=full)
+            changes = refresh.refresh(run.session, connector, run.id, full=full)
             # The policy may have changed since the documents were last synced.
             restamped = restamp_due_dates(run.session, DuePolicy.from_settings(settings))
             run.summary = lambda: {"state_changes": len(changes), "due_dates_changed": restamped}
@@ -463,7 +463,7 @@ def refresh_from_hook(
     the same transaction, so a redelivery (checked again under the lock) is not processed twice;
     ids older than ``retention_days`` are pruned as new ones come.
     """
-    from remediate import states
+    from remediate import refresh
 
     environ = os.environ if environ is None else environ
     namespace = f"{HOOK_NAMESPACE}:{tracker}"
@@ -481,12 +481,12 @@ def refresh_from_hook(
         if seen_delivery(run.session, namespace, key):
             return HookOutcome(run.id, len(links), duplicate=True)
         links = _linked(run.session, tracker, refs)  # again, under the lock
-        wanted = [states.ticket_ref(link) for link in links]
+        wanted = [refresh.ticket_ref(link) for link in links]
         # Read everything before writing: the connector's cache commits on its own connection,
         # which an open write transaction here would block (SQLite).
         read = list(connector.read_tickets(wanted) if reads_tickets else connector.states(wanted, None))  # type: ignore[attr-defined]
         record_delivery(run.session, namespace, key, retention_days)  # committed with the states, or not at all
-        changes = states.refresh_tickets(run.session, links, read, run.id)
+        changes = refresh.refresh_tickets(run.session, links, read, run.id)
         run.summary = lambda: {"delivery": delivery[:80], "tickets": len(links), "state_changes": len(changes)}
     return HookOutcome(run.id, len(links), changes)
 

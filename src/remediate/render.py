@@ -12,7 +12,7 @@ from remediate.sanitize import clean
 
 if TYPE_CHECKING:
     from remediate.jobs import SyncOutcome
-    from remediate.states import StateChange
+    from remediate.refresh import StateChange
 
 #: JSON documents larger than this (in bytes, compact) are printed compact: Python's indenting
 #: encoder is pure Python and took seconds on a 100,000-item audit; the compact one is C.
