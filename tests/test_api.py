@@ -196,3 +196,46 @@ def test_import_remediate_loads_nothing_else() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines() == ["[]", "False True"]
+
+
+# --- module layering ---------------------------------------------------------------------------
+
+
+def _imports() -> dict[str, set[str]]:
+    """Each module of src/remediate and the remediate modules it imports anywhere (functions too)."""
+    import ast
+
+    import remediate
+
+    root = Path(remediate.__file__).parent
+    names: dict[str, Path] = {}
+    for path in root.rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {}
+    for name, path in names.items():
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.update(
+                    f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in names else node.module for a in node.names
+                )
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+        graph[name] = {m for m in found if m in names and m != name}
+    return graph
+
+
+def test_no_two_modules_import_each_other() -> None:
+    """A package's __init__ and its own submodules aside (the CLI registers its commands that way)."""
+    graph = _imports()
+    assert "remediate.settings" in graph and "remediate.settings" in graph["remediate.policy"]
+    mutual = sorted(
+        (a, b)
+        for a in graph
+        for b in graph[a]
+        if a < b and a in graph[b] and not (b.startswith(a + ".") or a.startswith(b + "."))
+    )
+    assert mutual == []
