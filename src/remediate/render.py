@@ -5,14 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from remediate.parsing import ParseResult
 from remediate.sanitize import clean
-
-if TYPE_CHECKING:
-    from remediate.jobs import SyncOutcome
-    from remediate.refresh import StateChange
 
 #: JSON documents larger than this (in bytes, compact) are printed compact: Python's indenting
 #: encoder is pure Python and took seconds on a 100,000-item audit; the compact one is C.
@@ -129,7 +125,7 @@ def parse_result(result: ParseResult, format: str) -> None:
     warnings(result.warnings)
 
 
-def sync_outcome(outcome: SyncOutcome, format: str) -> None:
+def sync_outcome(outcome: Any, format: str) -> None:
     """Render ``remediate sync``: a summary line (and a plan table) or the JSON object."""
     if format == "json":
         emit_json(outcome.to_json())
@@ -165,7 +161,7 @@ def sync_outcome(outcome: SyncOutcome, format: str) -> None:
     warnings(outcome.warnings)
 
 
-def state_changes(changes: Sequence[StateChange], format: str) -> None:
+def state_changes(changes: Sequence[Any], format: str) -> None:
     """Render the state changes a refresh brought back."""
     if format == "json":
         emit_json({"state_changes": [vars(c) for c in changes]})
