@@ -84,8 +84,7 @@ def job_overhead(url: str, runs: int = 20) -> dict[str, float]:
 
     settings = Settings()
     direct, wrapped = [], []
-    store = open_store(url)
-    try:
+    with open_store(url) as store:
         for _ in range(runs):
             t = time.perf_counter()
             remediate.jobs.refresh_states(settings, database_url=url)
@@ -93,8 +92,6 @@ def job_overhead(url: str, runs: int = 20) -> dict[str, float]:
             t = time.perf_counter()
             assert run_job("refresh", settings, store, database_url=url).ok
             wrapped.append(time.perf_counter() - t)
-    finally:
-        store.dispose()
     return {
         "refresh_direct_ms": 1000 * statistics.median(direct),
         "refresh_as_job_ms": 1000 * statistics.median(wrapped),

@@ -307,13 +307,10 @@ def expected_ids(paths: Sequence[Path], tracker: str) -> set[str]:
 
 def links(database_url: str, tracker: str) -> dict[str, str]:
     """Item id -> ticket key, as the database has it."""
-    store = open_store(database_url)
-    try:
+    with open_store(database_url) as store:
         with store.session() as session:
             rows = session.exec(select(Link).where(Link.tracker == tracker)).all()
             return {row.item_id: row.key for row in rows}
-    finally:
-        store.dispose()
 
 
 @dataclass

@@ -66,8 +66,7 @@ def at(day: date, hour: int = 12) -> datetime:
 
 def _backdate(database_url: str, postmortem_id: str, when: datetime) -> None:
     """Pretend the postmortem was first synced at ``when`` (items and their 'added' events)."""
-    store = open_store(database_url)
-    with store.session() as session:
+    with open_store(database_url) as store, store.session() as session:
         for item in session.exec(select(Item).where(Item.postmortem_id == postmortem_id)).all():
             item.first_seen = when
             session.add(item)
@@ -75,7 +74,6 @@ def _backdate(database_url: str, postmortem_id: str, when: datetime) -> None:
             event.at = when
             session.add(event)
         session.commit()
-    store.dispose()
 
 
 def build(database_url: str) -> None:
@@ -88,8 +86,7 @@ def build(database_url: str) -> None:
     _backdate(database_url, "2024-03-15-queue-backlog", at(date(2024, 3, 18)))
     set_state(database_url, B2, "done", at=at(date(2024, 4, 2)))
     sync_docs(database_url, [DOC_B_EDITED])  # B4 leaves the document; its ticket stays open
-    store = open_store(database_url)
-    with store.session() as session:
+    with open_store(database_url) as store, store.session() as session:
         for event in session.exec(select(Event).where(Event.kind == "removed")).all():
             event.at = at(date(2024, 3, 25))
             session.add(event)
@@ -98,4 +95,3 @@ def build(database_url: str) -> None:
         link.missing = "moved"  # what refresh records when a tracker says the ticket moved
         session.add(link)
         session.commit()
-    store.dispose()

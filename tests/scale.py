@@ -261,8 +261,7 @@ def fill(url: str, n_items: int, *, seed: int = 7, per_pm: int = 10, as_of: date
                 events.append(_event(changed, pm_id, item_id, "state", "open", state))
             if removed:
                 events.append(_event(_at(incident + timedelta(days=30)), pm_id, item_id, "removed", None, None))
-    store = open_store(url)
-    try:
+    with open_store(url) as store:
         with store.engine.begin() as conn:
             for table, rows in (
                 (Postmortem.__table__, postmortems),
@@ -272,8 +271,6 @@ def fill(url: str, n_items: int, *, seed: int = 7, per_pm: int = 10, as_of: date
             ):
                 for start in range(0, len(rows), 20_000):
                     conn.execute(sa.insert(table), rows[start : start + 20_000])  # type: ignore[arg-type]
-    finally:
-        store.dispose()
 
 
 def _event(at: datetime, pm_id: str, item_id: str, kind: str, old: str | None, new: str | None) -> dict[str, Any]:

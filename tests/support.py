@@ -89,8 +89,7 @@ def set_state(database_url: str, text: str, state: str, *, at: object = None) ->
     from remediate.models import Event, Item
     from remediate.store import open_store
 
-    store = open_store(database_url)
-    try:
+    with open_store(database_url) as store:
         with store.session() as session:
             item = session.exec(select(Item).where(Item.text == text)).one()
         set_item_status(store, item.id, Status(state))
@@ -108,8 +107,6 @@ def set_state(database_url: str, text: str, state: str, *, at: object = None) ->
                     session.add(event)
                 session.commit()
         return item.id
-    finally:
-        store.dispose()
 
 
 def install_connector(root: Path, name: str, module_source: str, class_name: str) -> Path:

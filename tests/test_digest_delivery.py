@@ -279,7 +279,7 @@ class _Clock:
 @pytest.mark.parametrize("slack", [False, True])
 def test_webhook_honours_an_http_date_retry_after_on_the_injected_clock(slack: bool) -> None:
     """Retry-After may be an HTTP-date (RFC 9110); it was read as garbage and slept 2 s for real."""
-    from remediate import notify
+    from remediate.reports import notify
 
     clock = _Clock()
     when = format_datetime(datetime.fromtimestamp(clock.now + 30, UTC), usegmt=True)
@@ -294,7 +294,7 @@ def test_webhook_honours_an_http_date_retry_after_on_the_injected_clock(slack: b
 
 
 def test_webhook_gives_up_with_one_line_and_never_the_url() -> None:
-    from remediate import notify
+    from remediate.reports import notify
 
     clock = _Clock()
     with webhook_server(path="/hooks/SeCrEtPaTh") as hook:
@@ -340,13 +340,10 @@ def test_missing_webhook_url_names_the_variable(sqlite_db: str) -> None:
 
 
 def _sent(db: str) -> list[tuple[str, str, bool]]:
-    store = open_store(db)
-    try:
+    with open_store(db) as store:
         with store.session() as session:
             rows = session.exec(select(DigestSent).order_by(DigestSent.id)).all()  # type: ignore[arg-type]
             return [(r.channel, r.period, r.forced) for r in rows]
-    finally:
-        store.dispose()
 
 
 @pytest.fixture

@@ -352,8 +352,7 @@ def test_the_job_itself_processes_a_delivery_once(tmp_path: Path, github: FakeGi
     from remediate.jobs import refresh_from_hook
 
     numbers = synced_github(tmp_path, github)
-    store = open_store(f"sqlite:///{tmp_path / 'state.db'}")
-    try:
+    with open_store(f"sqlite:///{tmp_path / 'state.db'}") as store:
         number = numbers[ITEMS[0]]
         github.set_state(REPO, number, "closed", "completed")
         refs = [TicketRef("github", f"{REPO}#{number}")]
@@ -364,8 +363,6 @@ def test_the_job_itself_processes_a_delivery_once(tmp_path: Path, github: FakeGi
         assert (again.state_changes, again.duplicate) == ([], True)
         with store.session() as session:
             assert session.exec(select(Item).where(Item.text == ITEMS[0])).one().state == "done"
-    finally:
-        store.dispose()
 
 
 def test_doctor_says_when_a_delivery_was_last_processed(tmp_path: Path, github: FakeGitHub) -> None:
@@ -385,12 +382,9 @@ def test_doctor_says_when_a_delivery_was_last_processed(tmp_path: Path, github: 
         return check.detail
 
     assert hooks_check().startswith("no github webhook delivery recorded")
-    store = open_store(url)
-    try:
+    with open_store(url) as store:
         refs = [TicketRef("github", f"{REPO}#{numbers[ITEMS[0]]}")]
         refresh_from_hook(settings(), "github", refs, delivery="d-9", store=store, environ=env)
-    finally:
-        store.dispose()
     assert hooks_check() == "last github webhook delivery processed 0 min ago (1 in the last 7 days)"
 
 
@@ -547,13 +541,10 @@ def test_the_running_service_receives_a_github_close(tmp_path: Path, github: Fak
             assert conn.getresponse().status == expected
             conn.close()
         service.wait_for("hook_processed", state_changes="1")
-        store = open_store(url)
-        try:
+        with open_store(url) as store:
             with store.session() as session:
                 item = session.exec(select(Item).where(Item.text == ITEMS[0])).one()
             assert item.state == "done"
-        finally:
-            store.dispose()
         assert service.stop() == 0
     finally:
         service.kill()

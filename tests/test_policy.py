@@ -119,12 +119,9 @@ def test_policy_table_is_read_from_the_config(tmp_path: Path) -> None:
 
 
 def _items(db: str) -> dict[str, Item]:
-    store = open_store(db)
-    try:
+    with open_store(db) as store:
         with store.session() as session:
             return {i.text: i for i in session.exec(select(Item)).all()}
-    finally:
-        store.dispose()
 
 
 def test_sync_stores_the_effective_due_date_and_puts_it_on_the_ticket(database_url: str) -> None:

@@ -60,12 +60,9 @@ def _pairs(found: Sequence[Recurrence]) -> list[tuple[str, str, float, bool]]:
 
 
 def _items(url: str) -> list[ReportItem]:
-    store = open_store(url)
-    try:
+    with open_store(url) as store:
         with store.session() as session:
             return load_items(session, Settings().tz())
-    finally:
-        store.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -195,8 +195,7 @@ def test_refresh_job_runs_the_status_sync(tmp_path: Path, database_url: str) -> 
 
     doc = write_postmortem(tmp_path / "pm.md", ["Add a dashboard for queue latency", "Page on error budget burn"])
     remediate.jobs.sync_paths([str(doc)], Settings(), database_url=database_url)
-    store = open_store(database_url)
-    try:
+    with open_store(database_url) as store:
         with store.session() as session:  # someone closes a ticket in the tracker
             ticket = session.exec(select(LocalTicket).order_by(LocalTicket.number)).first()
             assert ticket is not None
@@ -208,8 +207,6 @@ def test_refresh_job_runs_the_status_sync(tmp_path: Path, database_url: str) -> 
         with store.session() as session:
             item = session.get(Item, item_id)
             kinds = [run.kind for run in session.exec(select(SyncRun).order_by(SyncRun.id)).all()]
-    finally:
-        store.dispose()
     assert result.ok and result.summary == {"state_changes": 1}
     assert item is not None and item.state == "done"
     assert kinds == ["sync", "refresh"]
@@ -270,8 +267,7 @@ def test_metrics_count_items_overdue_synced_and_runs(tmp_path: Path, database_ur
         ["Add a dashboard for queue latency", "Page on error budget burn", "Write a runbook for failover"],
     )
     remediate.jobs.sync_paths([str(doc)], Settings(), database_url=database_url)
-    store = open_store(database_url)
-    try:
+    with open_store(database_url) as store:
         with store.session() as session:
             items = session.exec(select(Item).order_by(Item.position)).all()
             items[0].effective_due, items[1].effective_due = date(2000, 1, 1), date(2999, 1, 1)
@@ -281,8 +277,6 @@ def test_metrics_count_items_overdue_synced_and_runs(tmp_path: Path, database_ur
         text = metrics_text(
             RemediateCollector(settings_with(digest={"enabled": False}), store, lambda: "standby"), process=False
         ).decode()
-    finally:
-        store.dispose()
     values = {
         (s.name, tuple(sorted(s.labels.items()))): s.value
         for f in text_string_to_metric_families(text)

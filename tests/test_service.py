@@ -53,12 +53,9 @@ def synced(tmp_path: Path, database_url: str, env: dict[str, str], tracker: str 
 
 def runs(database_url: str, kind: str = "refresh") -> list[SyncRun]:
     """The sync_run rows of one kind, oldest first."""
-    store = open_store(database_url)
-    try:
+    with open_store(database_url) as store:
         with store.session() as session:
             return list(session.exec(select(SyncRun).where(SyncRun.kind == kind).order_by(SyncRun.id)).all())
-    finally:
-        store.dispose()
 
 
 def stored_job(database_url: str, name: str = "refresh") -> tuple[float, object]:

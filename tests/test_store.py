@@ -27,13 +27,22 @@ def test_migrations_create_exactly_the_models(database_url: str) -> None:
     from alembic.migration import MigrationContext
     from sqlmodel import SQLModel
 
-    store = open_store(database_url)
-    try:
+    with open_store(database_url) as store:
         with store.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
         assert diff == []
-    finally:
-        store.dispose()
+
+
+def test_a_store_is_a_context_manager_that_disposes_even_on_error(database_url: str) -> None:
+    closed: list[object] = []
+    with pytest.raises(RuntimeError, match="boom"), open_store(database_url) as store:
+        pool = store.engine.pool
+        sa.event.listen(pool, "close", lambda conn, record: closed.append(conn))
+        with store.engine.connect() as conn:  # one pooled connection, checked back in
+            conn.execute(sa.text("SELECT 1"))
+        raise RuntimeError("boom")
+    assert closed, "the pooled connection was not closed"
+    assert store.engine.pool is not pool  # dispose() replaced the pool
 
 
 def test_first_use_migrates_and_upgrade_is_idempotent(database_url: str) -> None:

@@ -28,22 +28,16 @@ def run(doc: Path, db: str, **kwargs: object):  # type: ignore[no-untyped-def]
 
 
 def tickets(db: str) -> list[LocalTicket]:
-    store = open_store(db)
-    try:
+    with open_store(db) as store:
         with store.session() as session:
             return list(session.exec(select(LocalTicket).order_by(col(LocalTicket.number))).all())
-    finally:
-        store.dispose()
 
 
 def links_by_text(db: str) -> dict[str, str]:
-    store = open_store(db)
-    try:
+    with open_store(db) as store:
         with store.session() as session:
             rows = session.exec(select(Item, Link).join(Link, col(Link.item_id) == col(Item.id))).all()
             return {item.text: link.key for item, link in rows}
-    finally:
-        store.dispose()
 
 
 def actions(outcome) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -256,15 +250,12 @@ def test_dry_run_writes_nothing_anywhere(tmp_path: Path, database_url: str) -> N
 
 
 def _row_counts(db: str) -> dict[str, int]:
-    store = open_store(db)
-    try:
+    with open_store(db) as store:
         with store.session() as session:
             return {
                 model.__name__: session.exec(select(func.count()).select_from(model)).one()
                 for model in (Item, Link, LocalTicket, Event, SyncRun, CreateIntent)
             }
-    finally:
-        store.dispose()
 
 
 def test_history_records_each_run_and_change(tmp_path: Path, database_url: str) -> None:

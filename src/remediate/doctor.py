@@ -159,7 +159,7 @@ def _database_and_reach(
         return [Check("database", "fail", f"{shown}: {exc.__class__.__name__}", "check database_url")]
     # open_store(create=False) stands an empty in-memory database in for one without a schema.
     empty = store.url != url
-    try:
+    with store:
         if missing_file:
             checks.append(Check("database", "info", f"{shown} does not exist yet; the first sync creates it"))
         elif empty:
@@ -179,8 +179,6 @@ def _database_and_reach(
             checks.append(_scheduler_lock(store))
         if not missing_file and not empty and resolved is not None and hasattr(resolved[0], "verify_webhook"):
             checks.append(_hooks(store, settings.tracker))
-    finally:
-        store.dispose()
     return checks
 
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from remediate.connectors import Connector, ConnectorContext, HookInstall, MemoryCache, configure
 from remediate.errors import ConfigError, InputError
@@ -22,25 +22,73 @@ from remediate.settings import Settings
 from remediate.store import Store, open_store
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from sqlmodel import Session
+
+    from remediate.connectors import TicketRef
+    from remediate.dedupe import Duplicate
+    from remediate.models import Link
+    from remediate.refresh import StateChange
     from remediate.reports import AuditReport, Digest, DigestOutcome, OverdueReport
     from remediate.reports.base import PeriodKind
+    from remediate.sync import Action, Plan
+
+#: A connector class and its validated ``[connectors.<name>]`` config.
+Resolved = tuple[type[Connector], "BaseModel"]
 
 #: File name endings that ``remediate sync DIRECTORY`` reads.
 POSTMORTEM_SUFFIXES = (".md", ".markdown", ".txt")
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """Where and how to sync: what ``sync_paths`` and ``sync_documents`` take besides the documents.
+
+    ``tracker`` None is the config's; ``options`` are the CLI's connector overrides (``repo``,
+    ``project``); ``environ`` None is ``os.environ`` (credentials come from it).
+    """
+
+    database_url: str | None = None
+    tracker: str | None = None
+    options: Mapping[str, object] = field(default_factory=dict)
+    dry_run: bool = False
+    write_back: bool = False
+    environ: Mapping[str, str] | None = None
+
+
+class _SyncKeywords(TypedDict, total=False):
+    """SyncRequest's fields as keywords: ``sync_paths(paths, settings, dry_run=True)`` still works."""
+
+    database_url: str | None
+    tracker: str | None
+    options: Mapping[str, object]
+    dry_run: bool
+    write_back: bool
+    environ: Mapping[str, str] | None
+
+
+def _request(request: SyncRequest | None, keywords: _SyncKeywords) -> SyncRequest:
+    if request is not None and keywords:
+        raise TypeError("pass a SyncRequest or its fields as keywords, not both")
+    if request is not None:
+        return request
+    if "options" in keywords and keywords["options"] is None:
+        del keywords["options"]  # None meant "no overrides", as it always did
+    return SyncRequest(**keywords)
 
 
 @dataclass
 class SyncOutcome:
     """What a sync did (or, with dry_run, would do)."""
 
-    plan: Any  # remediate.sync.Plan
+    plan: Plan
     dry_run: bool
     run_id: int | None = None
-    state_changes: list[Any] = field(default_factory=list)
+    state_changes: list[StateChange] = field(default_factory=list)
     written_back: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """The ``remediate sync --format json`` object."""
         return {
             "run_id": self.run_id,
@@ -114,9 +162,9 @@ def _doubtful(result: ParseResult, threshold: float) -> list[str]:
 def resolve_connector(
     settings: Settings,
     tracker: str | None,
-    options: Mapping[str, Any],
+    options: Mapping[str, object],
     environ: Mapping[str, str] | None = None,
-) -> tuple[type[Connector], Any]:
+) -> Resolved:
     """The tracker's connector class and validated config (``--tracker``, else the config's)."""
     name = tracker or settings.tracker
     environ = os.environ if environ is None else environ
@@ -124,9 +172,9 @@ def resolve_connector(
 
 
 def build_connector(
-    resolved: tuple[type[Connector], Any],
+    resolved: Resolved,
     store: Store,
-    options: Mapping[str, Any],
+    options: Mapping[str, object],
     environ: Mapping[str, str],
     *,
     persistent: bool = True,
@@ -145,77 +193,46 @@ def build_connector(
 def sync_paths(
     paths: Sequence[str],
     settings: Settings,
-    *,
-    database_url: str | None = None,
-    tracker: str | None = None,
-    options: Mapping[str, Any] | None = None,
-    dry_run: bool = False,
-    write_back: bool = False,
-    environ: Mapping[str, str] | None = None,
+    request: SyncRequest | None = None,
+    **keywords: Unpack[_SyncKeywords],
 ) -> SyncOutcome:
     """Parse postmortems and sync their action items to a tracker, exactly once."""
-    options = options or {}
-    resolved = resolve_connector(settings, tracker, options, environ)  # a bad tracker fails before any parsing
+    request = _request(request, keywords)
+    # A bad tracker fails before any parsing.
+    resolved = resolve_connector(settings, request.tracker, request.options, request.environ)
     documents, warnings = parse_documents(paths, settings)
-    return _sync(
-        documents,
-        resolved,
-        settings,
-        database_url=database_url,
-        options=options,
-        dry_run=dry_run,
-        write_back=write_back,
-        environ=environ,
-        warnings=warnings,
-    )
+    return _sync(documents, resolved, settings, request, warnings)
 
 
 def sync_documents(
     documents: Sequence[ParseResult],
     settings: Settings,
+    request: SyncRequest | None = None,
     *,
-    database_url: str | None = None,
-    tracker: str | None = None,
-    options: Mapping[str, Any] | None = None,
-    dry_run: bool = False,
-    write_back: bool = False,
-    environ: Mapping[str, str] | None = None,
     warnings: Sequence[str] = (),
+    **keywords: Unpack[_SyncKeywords],
 ) -> SyncOutcome:
     """Sync already parsed postmortems (what ``sync_paths`` does after parsing)."""
-    options = options or {}
-    return _sync(
-        documents,
-        resolve_connector(settings, tracker, options, environ),
-        settings,
-        database_url=database_url,
-        options=options,
-        dry_run=dry_run,
-        write_back=write_back,
-        environ=environ,
-        warnings=warnings,
-    )
+    request = _request(request, keywords)
+    resolved = resolve_connector(settings, request.tracker, request.options, request.environ)
+    return _sync(documents, resolved, settings, request, warnings)
 
 
 def _sync(
     documents: Sequence[ParseResult],
-    resolved: tuple[type[Connector], Any],
+    resolved: Resolved,
     settings: Settings,
-    *,
-    database_url: str | None,
-    options: Mapping[str, Any],
-    dry_run: bool,
-    write_back: bool,
-    environ: Mapping[str, str] | None,
+    request: SyncRequest,
     warnings: Sequence[str],
 ) -> SyncOutcome:
-    from remediate import states, sync
+    from remediate import refresh, sync
 
-    environ = os.environ if environ is None else environ
+    environ = os.environ if request.environ is None else request.environ
+    dry_run = request.dry_run
     policy = DuePolicy.from_settings(settings)
-    store = open_store(database_url or settings.database_url, create=not dry_run, migrate=not dry_run)
-    try:
-        connector = build_connector(resolved, store, options, environ, persistent=not dry_run)
+    url = request.database_url or settings.database_url
+    with open_store(url, create=not dry_run, migrate=not dry_run) as store:
+        connector = build_connector(resolved, store, request.options, environ, persistent=not dry_run)
         if dry_run:
             with store.session() as session:
                 plan = _plan(session, connector, documents, settings, policy)
@@ -226,11 +243,9 @@ def _sync(
             plan = _plan(run.session, connector, documents, settings, policy)
             run.summary = plan.summary
             sync.apply(run.session, connector, plan, run.id)
-            changes = states.refresh(run.session, connector, run.id)
-            written = _write_back(plan, connector) if write_back else []
+            changes = refresh.refresh(run.session, connector, run.id)
+            written = _write_back(plan, connector) if request.write_back else []
         return SyncOutcome(plan, False, run.id, changes, written, [*warnings, *plan.warnings])
-    finally:
-        store.dispose()
 
 
 @dataclass
@@ -238,9 +253,9 @@ class RebuildOutcome:
     """What ``remediate db rebuild`` found: the items, the tickets adopted, those not found."""
 
     database: str  # as shown to people (password hidden)
-    plan: Any  # remediate.sync.Plan, applied with create=False
+    plan: Plan  # applied with create=False
     set_aside: str | None  # where the replaced database went
-    state_changes: list[Any] = field(default_factory=list)
+    state_changes: list[StateChange] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -249,11 +264,11 @@ class RebuildOutcome:
         return sum(1 for action in self.plan.actions if action.adopted)
 
     @property
-    def not_found(self) -> list[Any]:
+    def not_found(self) -> list[Action]:
         """Items no ticket carries the marker of (the next sync creates them)."""
         return [a for a in self.plan.actions if a.kind == "create" and not a.adopted]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """The ``remediate db rebuild --format json`` object."""
         return {
             "database": self.database,
@@ -274,7 +289,7 @@ def rebuild_database(
     *,
     database_url: str | None = None,
     tracker: str | None = None,
-    options: Mapping[str, Any] | None = None,
+    options: Mapping[str, object] | None = None,
     force: bool = False,
     environ: Mapping[str, str] | None = None,
 ) -> RebuildOutcome:
@@ -284,7 +299,7 @@ def rebuild_database(
     markers (one batched ``find`` per postmortem); states are read back. Nothing is created or
     changed on the tracker: items with no ticket are reported for the next sync to create.
     """
-    from remediate import states, sync
+    from remediate import refresh, sync
     from remediate.store import display_url, resolve_url, set_aside
 
     environ = os.environ if environ is None else environ
@@ -298,17 +313,14 @@ def rebuild_database(
     documents, warnings = parse_documents(paths, settings)
     url = resolve_url(database_url or settings.database_url)
     moved = set_aside(url, force=force)
-    store = open_store(url)
-    try:
+    with open_store(url) as store:
         connector = build_connector(resolved, store, options, environ)
         with _recorded_run(store, connector.name, "rebuild", settings.sync.lock_timeout) as run:
             plan = _plan(run.session, connector, documents, settings, DuePolicy.from_settings(settings))
             run.summary = plan.summary
             sync.apply(run.session, connector, plan, run.id, create=False)
-            changes = states.refresh(run.session, connector, run.id)
+            changes = refresh.refresh(run.session, connector, run.id)
         return RebuildOutcome(display_url(url), plan, moved, changes, [*warnings, *plan.warnings])
-    finally:
-        store.dispose()
 
 
 @dataclass
@@ -317,11 +329,11 @@ class DedupeOutcome:
 
     tracker: str
     scanned: int
-    duplicates: list[Any]  # remediate.dedupe.Duplicate
-    closed: list[Any] = field(default_factory=list)  # TicketRef
+    duplicates: list[Duplicate]
+    closed: list[TicketRef] = field(default_factory=list)
     applied: bool = False
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """The ``remediate dedupe --format json`` object."""
         return {
             "tracker": self.tracker,
@@ -337,7 +349,7 @@ def find_duplicates(
     *,
     database_url: str | None = None,
     tracker: str | None = None,
-    options: Mapping[str, Any] | None = None,
+    options: Mapping[str, object] | None = None,
     apply: bool = False,
     environ: Mapping[str, str] | None = None,
 ) -> DedupeOutcome:
@@ -351,8 +363,7 @@ def find_duplicates(
     environ = os.environ if environ is None else environ
     options = options or {}
     resolved = resolve_connector(settings, tracker, options, environ)
-    store = open_store(database_url or settings.database_url)
-    try:
+    with open_store(database_url or settings.database_url) as store:
         connector = build_connector(resolved, store, options, environ)
         if not dedupe.supported(connector):
             raise ConfigError(
@@ -367,13 +378,11 @@ def find_duplicates(
                 dedupe.record(run.session, connector.name, [d.item_id for d in found], [])
             run.summary = lambda: {"duplicates": len(found), "closed": len(closed)}
         return DedupeOutcome(connector.name, len(drafts), found, closed, apply)
-    finally:
-        store.dispose()
 
 
 def _plan(
-    session: Any, connector: Connector, documents: Sequence[ParseResult], settings: Settings, policy: DuePolicy
-) -> Any:
+    session: Session, connector: Connector, documents: Sequence[ParseResult], settings: Settings, policy: DuePolicy
+) -> Plan:
     """``remediate.sync.plan`` with the settings that shape it (sync, dry run and rebuild alike)."""
     from remediate import sync
 
@@ -392,27 +401,24 @@ def refresh_states(
     *,
     database_url: str | None = None,
     tracker: str | None = None,
-    options: Mapping[str, Any] | None = None,
+    options: Mapping[str, object] | None = None,
     environ: Mapping[str, str] | None = None,
     full: bool = False,
-) -> list[Any]:
+) -> list[StateChange]:
     """Bring ticket states back from the tracker without reading any document (``full``: every ticket)."""
-    from remediate import states
+    from remediate import refresh
 
     environ = os.environ if environ is None else environ
     options = options or {}
     resolved = resolve_connector(settings, tracker, options, environ)
-    store = open_store(database_url or settings.database_url)
-    try:
+    with open_store(database_url or settings.database_url) as store:
         connector = build_connector(resolved, store, options, environ)
         with _recorded_run(store, connector.name, "refresh", settings.sync.lock_timeout) as run:
-            changes = states.refresh(run.session, connector, run.id, full=full)
+            changes = refresh.refresh(run.session, connector, run.id, full=full)
             # The policy may have changed since the documents were last synced.
             restamped = restamp_due_dates(run.session, DuePolicy.from_settings(settings))
             run.summary = lambda: {"state_changes": len(changes), "due_dates_changed": restamped}
         return changes
-    finally:
-        store.dispose()
 
 
 @dataclass
@@ -421,7 +427,7 @@ class HookOutcome:
 
     run_id: int | None
     tickets: int  # linked tickets the delivery named
-    state_changes: list[Any] = field(default_factory=list)
+    state_changes: list[StateChange] = field(default_factory=list)
     duplicate: bool = False
 
 
@@ -429,13 +435,13 @@ class HookOutcome:
 HOOK_NAMESPACE = "hooks"
 
 
-def linked(store: Store, tracker: str, refs: Sequence[Any]) -> list[Any]:
+def linked(store: Store, tracker: str, refs: Sequence[TicketRef]) -> list[Link]:
     """The links of ``tracker`` whose key or remote id one of ``refs`` names (the others are not ours)."""
     with store.session() as session:
         return _linked(session, tracker, refs)
 
 
-def _linked(session: Any, tracker: str, refs: Sequence[Any]) -> list[Any]:
+def _linked(session: Session, tracker: str, refs: Sequence[TicketRef]) -> list[Link]:
     from sqlmodel import col, or_, select
 
     from remediate.models import Link
@@ -453,7 +459,7 @@ def _linked(session: Any, tracker: str, refs: Sequence[Any]) -> list[Any]:
 def refresh_from_hook(
     settings: Settings,
     tracker: str,
-    refs: Sequence[Any],
+    refs: Sequence[TicketRef],
     *,
     delivery: str,
     store: Store,
@@ -468,7 +474,7 @@ def refresh_from_hook(
     the same transaction, so a redelivery (checked again under the lock) is not processed twice;
     ids older than ``retention_days`` are pruned as new ones come.
     """
-    from remediate import states
+    from remediate import refresh
 
     environ = os.environ if environ is None else environ
     namespace = f"{HOOK_NAMESPACE}:{tracker}"
@@ -486,12 +492,12 @@ def refresh_from_hook(
         if seen_delivery(run.session, namespace, key):
             return HookOutcome(run.id, len(links), duplicate=True)
         links = _linked(run.session, tracker, refs)  # again, under the lock
-        wanted = [states.ticket_ref(link) for link in links]
+        wanted = [refresh.ticket_ref(link) for link in links]
         # Read everything before writing: the connector's cache commits on its own connection,
         # which an open write transaction here would block (SQLite).
         read = list(connector.read_tickets(wanted) if reads_tickets else connector.states(wanted, None))  # type: ignore[attr-defined]
         record_delivery(run.session, namespace, key, retention_days)  # committed with the states, or not at all
-        changes = states.refresh_tickets(run.session, links, read, run.id)
+        changes = refresh.refresh_tickets(run.session, links, read, run.id)
         run.summary = lambda: {"delivery": delivery[:80], "tickets": len(links), "state_changes": len(changes)}
     return HookOutcome(run.id, len(links), changes)
 
@@ -501,7 +507,7 @@ def install_hooks(
     url: str,
     *,
     tracker: str | None = None,
-    options: Mapping[str, Any] | None = None,
+    options: Mapping[str, object] | None = None,
     rotate_secret: bool = False,
     environ: Mapping[str, str] | None = None,
 ) -> HookInstall:
@@ -566,14 +572,14 @@ def delivery_key(delivery: str) -> str:
     return delivery if len(delivery) <= 200 else "sha256:" + hashlib.sha256(delivery.encode()).hexdigest()
 
 
-def seen_delivery(session: Any, namespace: str, key: str) -> bool:
+def seen_delivery(session: Session, namespace: str, key: str) -> bool:
     """True when this delivery was processed already."""
     from remediate.models import KV
 
     return session.get(KV, (namespace, key)) is not None
 
 
-def record_delivery(session: Any, namespace: str, key: str, retention_days: float) -> None:
+def record_delivery(session: Session, namespace: str, key: str, retention_days: float) -> None:
     """Remember a processed delivery; forget those older than ``retention_days`` (uncommitted)."""
     from datetime import UTC, datetime, timedelta
 
@@ -593,7 +599,7 @@ def record_delivery(session: Any, namespace: str, key: str, retention_days: floa
 class _Run:
     """A run being recorded in ``sync_run``; the body sets ``summary`` as it learns the counts."""
 
-    session: Any
+    session: Session
     id: int
     summary: Callable[[], Mapping[str, object]] = dict
 
@@ -614,7 +620,7 @@ def _recorded_run(store: Store, tracker: str, kind: str, lock_timeout: float) ->
         sync.finish_run(session, run.id, run.summary())
 
 
-def _write_back(plan: Any, connector: Connector) -> list[str]:
+def _write_back(plan: Plan, connector: Connector) -> list[str]:
     from remediate.writeback import write_back
 
     return write_back(plan, connector.claim)
@@ -635,12 +641,8 @@ def overdue_report(
     from remediate.reports import load_items, overdue_items
 
     as_of = as_of or settings.today()
-    store = open_store(database_url or settings.database_url, create=False)
-    try:
-        with store.session() as session:
-            items = load_items(session, settings.tz())
-    finally:
-        store.dispose()
+    with open_store(database_url or settings.database_url, create=False) as store, store.session() as session:
+        items = load_items(session, settings.tz())
     return overdue_items(items, as_of, owner=owner, postmortem=postmortem)
 
 
@@ -656,12 +658,8 @@ def build_digest_for(
 
     kind = _period(settings, period)
     as_of = as_of or settings.today()
-    store = open_store(database_url or settings.database_url, create=False)
-    try:
-        with store.session() as session:
-            items = load_items(session, settings.tz())
-    finally:
-        store.dispose()
+    with open_store(database_url or settings.database_url, create=False) as store, store.session() as session:
+        items = load_items(session, settings.tz())
     return build_digest(items, as_of, kind)
 
 
@@ -689,8 +687,7 @@ def send_digest(
     as_of = as_of or settings.today()
     if channel != "stdout":
         check_channel(channel, settings.digest, environ)  # before opening anything
-    store = open_store(database_url or settings.database_url)
-    try:
+    with open_store(database_url or settings.database_url) as store:
         with store.session() as session:
             items = load_items(session, settings.tz())
         digest = build_digest(items, as_of, kind)
@@ -703,8 +700,6 @@ def send_digest(
             force=force,
             environ=environ,
         )
-    finally:
-        store.dispose()
 
 
 def audit_snapshot(
@@ -722,13 +717,9 @@ def audit_snapshot(
     if since and until and since > until:
         raise ConfigError(f"--since {since} is after --until {until}")
     as_of = as_of or settings.today()
-    store = open_store(database_url or settings.database_url, create=False)
-    try:
-        with store.session() as session:
-            items = load_items(session, settings.tz())
-            events = load_events(session)
-    finally:
-        store.dispose()
+    with open_store(database_url or settings.database_url, create=False) as store, store.session() as session:
+        items = load_items(session, settings.tz())
+        events = load_events(session)
     return build_audit(
         items,
         events,

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Literal
 
 from remediate.parsing.vocabulary import PRIORITY_LEVELS, priority_level
+from remediate.settings import Settings
+from remediate.settings import local_date as local_date  # reports/ import it from here too
 
 if TYPE_CHECKING:
     from sqlmodel import Session
-
-    from remediate.settings import Settings
 
 DueSource = Literal["document", "policy:incident", "policy:first_sync"]
 
@@ -32,13 +32,6 @@ PRIORITIES = PRIORITY_LEVELS
 
 # The one normalisation of priorities (P0-P4), shared with the parser, Jira and lint.
 normalize_priority = priority_level
-
-
-def local_date(moment: datetime, tz: tzinfo) -> date:
-    """The calendar date of ``moment`` in ``tz`` (naive datetimes are taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(tz).date()
 
 
 @dataclass(frozen=True)
@@ -77,8 +70,6 @@ class DuePolicy:
     @classmethod
     def default(cls) -> DuePolicy:
         """The built-in policy (P0 7, P1 28, P2 56, P3 90, P4 180, none 56 days), in UTC."""
-        from remediate.settings import Settings
-
         return cls.from_settings(Settings())
 
     def days_for(self, priority: str | None) -> int:

@@ -17,7 +17,7 @@ import os
 import re
 import tomllib
 from collections.abc import Collection, Mapping
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
 
@@ -312,6 +312,13 @@ class LintSettings(StrictModel):
         return value
 
 
+def local_date(moment: datetime, tz: tzinfo) -> date:
+    """The calendar date of ``moment`` in ``tz`` (naive datetimes are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(tz).date()
+
+
 class Settings(StrictModel):
     """Everything remediate reads from the config file."""
 
@@ -334,8 +341,6 @@ class Settings(StrictModel):
 
     def today(self, now: datetime | None = None) -> date:
         """Today's date in the configured time zone (at ``now``, default the current time)."""
-        from remediate.policy import local_date
-
         return local_date(now, self.tz()) if now is not None else datetime.now(self.tz()).date()
 
     def templates_path(self) -> Path | None:

@@ -62,11 +62,17 @@ def display_url(url: str) -> str:
 
 
 class Store:
-    """An open state database."""
+    """An open state database; ``with open_store(url) as store:`` disposes of it on the way out."""
 
     def __init__(self, engine: Engine, url: str) -> None:
         self.engine = engine
         self.url = url
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.dispose()
 
     @property
     def is_sqlite(self) -> bool:
@@ -288,11 +294,8 @@ def upgrade_database(url: str | None) -> tuple[str | None, str]:
     """Create or migrate the database at ``url``; return (revision before, revision after)."""
     url = resolve_url(url)
     _prepare_sqlite_file(url, create=True)
-    store = Store(_make_engine(url), url)
-    try:
+    with Store(_make_engine(url), url) as store:
         return store.upgrade(), SCHEMA_HEAD
-    finally:
-        store.dispose()
 
 
 def check_database(url: str | None) -> list[str]:
@@ -300,19 +303,17 @@ def check_database(url: str | None) -> list[str]:
     url = resolve_url(url)
     if not _prepare_sqlite_file(url, create=False):
         return ["does not exist (the first sync creates it)"]
-    store = Store(_make_engine(url), url)
-    try:
-        revision = store.revision()
-        if revision is None:
-            return ["has no remediate schema (run `remediate db upgrade`, or any sync, to create it)"]
-        if revision != SCHEMA_HEAD:
-            store._check_known(revision)
-            return [f"schema {revision} is older than {SCHEMA_HEAD}: run `remediate db upgrade`"]
-        return store.integrity_problems()
-    except StoreError as exc:
-        return [str(exc)]
-    finally:
-        store.dispose()
+    with Store(_make_engine(url), url) as store:
+        try:
+            revision = store.revision()
+            if revision is None:
+                return ["has no remediate schema (run `remediate db upgrade`, or any sync, to create it)"]
+            if revision != SCHEMA_HEAD:
+                store._check_known(revision)
+                return [f"schema {revision} is older than {SCHEMA_HEAD}: run `remediate db upgrade`"]
+            return store.integrity_problems()
+        except StoreError as exc:
+            return [str(exc)]
 
 
 def set_aside(url: str | None, *, force: bool) -> str | None:
@@ -328,12 +329,8 @@ def set_aside(url: str | None, *, force: bool) -> str | None:
     if fresh:
         return None
     if not problems:
-        store = Store(_make_engine(url), url)
-        try:
-            with store.engine.connect() as conn:
-                held = conn.execute(sa.text("SELECT COUNT(*) FROM item")).scalar() or 0
-        finally:
-            store.dispose()
+        with Store(_make_engine(url), url) as store, store.engine.connect() as conn:
+            held = conn.execute(sa.text("SELECT COUNT(*) FROM item")).scalar() or 0
         if not held:
             return None
         why = f"holds {held} item(s)"

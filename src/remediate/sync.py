@@ -12,7 +12,7 @@ leaves intents behind. Before any create, the engine asks the tracker for the ma
 item it is about to create (``find``, one batched read) and adopts what it finds instead of
 creating a second ticket: after a crash, and with a new or lost database alike.
 
-Bringing ticket states back afterwards is ``remediate.states``.
+Bringing ticket states back afterwards is ``remediate.refresh``.
 """
 
 from __future__ import annotations

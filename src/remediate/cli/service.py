@@ -134,8 +134,7 @@ def _list(settings: Settings, url: str | None, format: ListFormat) -> None:
     from remediate.scheduler import JOBS, describe_trigger, job_settings, load_record, read_next_runs
     from remediate.store import open_store
 
-    store = open_store(url, create=False, migrate=False)
-    try:
+    with open_store(url, create=False, migrate=False) as store:
         next_runs = read_next_runs(store)
         rows: list[dict[str, Any]] = []
         for name, spec in JOBS.items():
@@ -154,8 +153,6 @@ def _list(settings: Settings, url: str | None, format: ListFormat) -> None:
                     "last_success": record.last_success.isoformat() if record.last_success else None,
                 }
             )
-    finally:
-        store.dispose()
     if format == ListFormat.json:
         render.emit_json({"jobs": rows})
         return
@@ -183,11 +180,8 @@ def _once(settings: Settings, url: str | None, names: list[str], format: ListFor
     from remediate.secrets import scrub
     from remediate.store import open_store
 
-    store = open_store(url)
-    try:
+    with open_store(url) as store:
         results = run_once(settings, store, names, database_url=url, mask=lambda text: scrub(text, secrets))
-    finally:
-        store.dispose()
     if format == ListFormat.json:
         render.emit_json(
             {

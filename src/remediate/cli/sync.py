@@ -49,18 +49,17 @@ def sync(
 ) -> None:
     """Create each action item's ticket exactly once, update changed ones, and bring states back."""
     from remediate import render
-    from remediate.jobs import sync_paths
+    from remediate.jobs import SyncRequest, sync_paths
     from remediate.settings import load_settings
 
-    outcome = sync_paths(
-        paths,
-        load_settings(config),
+    request = SyncRequest(
         database_url=db,
         tracker=tracker,
         options=connector_options(set_, repo, project),
         dry_run=dry_run,
         write_back=write_back,
     )
+    outcome = sync_paths(paths, load_settings(config), request)
     render.sync_outcome(outcome, format)
 
 
@@ -117,13 +116,10 @@ def status(
 
     settings = load_settings(config)
     day = _parse_date(as_of) if as_of else settings.today()
-    store = open_store(db or settings.database_url, create=False)  # looking creates nothing
-    try:
-        with store.session() as session:
-            rows = item_statuses(session, as_of=day, postmortem=postmortem)
-            totals = postmortem_statuses(session, as_of=day, postmortem=postmortem, items=rows)
-    finally:
-        store.dispose()
+    # Looking creates nothing.
+    with open_store(db or settings.database_url, create=False) as store, store.session() as session:
+        rows = item_statuses(session, as_of=day, postmortem=postmortem)
+        totals = postmortem_statuses(session, as_of=day, postmortem=postmortem, items=rows)
     render.status(totals, rows if items else None, format, gone=[r for r in rows if r.missing and not r.removed])
 
 
@@ -150,11 +146,8 @@ def _set(item_id: str, state: str, note: str | None, config: object, db: str | N
     from remediate.store import open_store
 
     settings = load_settings(config)  # type: ignore[arg-type]
-    store = open_store(db or settings.database_url, create=False)  # no database: no such item
-    try:
+    with open_store(db or settings.database_url, create=False) as store:  # no database: no such item
         full_id, old, new = set_item_status(store, item_id, Status(state), note=note)
-    finally:
-        store.dispose()
     typer.echo(f"{full_id}: {old} -> {new}")
 
 

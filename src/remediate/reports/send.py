@@ -65,7 +65,7 @@ class DigestOutcome:
 
 def check_channel(channel: str, settings: DigestSettings, environ: Mapping[str, str]) -> None:
     """Fail early, with the setting or variable to fix, when a channel cannot work."""
-    from remediate import notify
+    from remediate.reports import notify
 
     if channel not in CHANNELS:
         raise ConfigError(f"unknown digest channel {channel!r} (use {', '.join(CHANNELS)})")
@@ -129,7 +129,7 @@ def _send(
     templates_dir: Path | None,
     environ: Mapping[str, str],
 ) -> str:
-    from remediate import notify
+    from remediate.reports import notify
 
     if channel == "email":
         subject = " ".join(render(templates_dir, "digest.subject.j2", digest=digest).split())

@@ -142,38 +142,37 @@ class Service:
 
         url = resolve_url(self.database_url or self.settings.database_url)
         check_triggers(self.settings, self.specs)
-        store = open_store(url)
-        try:
-            if self.http is not None:
-                from remediate.service.health import HealthServer
-                from remediate.service.hooks import HookReceiver
+        with open_store(url) as store:
+            try:
+                if self.http is not None:
+                    from remediate.service.health import HealthServer
+                    from remediate.service.hooks import HookReceiver
 
-                self.server = HealthServer(
-                    self.settings,
-                    store,
-                    lambda: self.role,
-                    host=self.http[0],
-                    port=self.http[1],
-                    specs=self.specs,
-                    hooks=HookReceiver(self.settings, store, mask=self.mask),
+                    self.server = HealthServer(
+                        self.settings,
+                        store,
+                        lambda: self.role,
+                        host=self.http[0],
+                        port=self.http[1],
+                        specs=self.specs,
+                        hooks=HookReceiver(self.settings, store, mask=self.mask),
+                    )
+                    self.server.start()
+                    host, port = self.server.address
+                    _event("http_listening", host=host, port=port)
+                _event(
+                    "service_started",
+                    instance=owner_id(),
+                    database=display_url(url),
+                    jobs=",".join(enabled_jobs(self.settings, self.specs)) or "none",
+                    timezone=self.settings.timezone,
                 )
-                self.server.start()
-                host, port = self.server.address
-                _event("http_listening", host=host, port=port)
-            _event(
-                "service_started",
-                instance=owner_id(),
-                database=display_url(url),
-                jobs=",".join(enabled_jobs(self.settings, self.specs)) or "none",
-                timezone=self.settings.timezone,
-            )
-            self._loop(store, url)
-        finally:
-            self.role = "stopping"
-            if self.server is not None:
-                self.server.stop()
-            store.dispose()
-            _event("service_stopped", instance=owner_id())
+                self._loop(store, url)
+            finally:
+                self.role = "stopping"
+                if self.server is not None:
+                    self.server.stop()
+                _event("service_stopped", instance=owner_id())
 
     def _loop(self, store: Store, url: str) -> None:
         announced = False

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from remediate.connectors import Connector, TicketRef, TicketState
 from remediate.models import KV, Event, Item, Link, utcnow
 
-log = logging.getLogger("remediate.states")
+log = logging.getLogger("remediate.refresh")
 
 # Tickets updated this long before the watermark are asked for again: trackers' clocks and
 # search indexes lag, and asking twice is harmless.

@@ -21,7 +21,7 @@ from remediate.secrets import credential_forms, scrub, scrub_error
 if TYPE_CHECKING:
     from remediate.settings import DigestSettings
 
-log = logging.getLogger("remediate.notify")
+log = logging.getLogger("remediate.reports.notify")
 
 SLACK_SECTION_LIMIT = 3000  # characters of mrkdwn in one section block
 SLACK_HEADER_LIMIT = 150  # characters of plain text in a header block
