@@ -400,3 +400,9 @@ def test_a_trailing_bracketed_name_is_the_owner() -> None:
     doc = "## Action items\n\n* Debrief everyone before a risky change [Rick]\n* Require 3 reviewers [P1]\n"
     got = [(i.text, i.owner, i.priority) for i in parse_text(doc).action_items]
     assert got == [("Debrief everyone before a risky change", "Rick", None), ("Require 3 reviewers", None, "P1")]
+
+
+def test_a_trailing_bracketed_link_to_no_ticket_is_not_wording() -> None:
+    doc = "## Action items\n\n- Stop accepting non-IUPAC data (https://github.com/acme/elan/commit/4f2a9c1)\n"
+    [item] = parse_text(doc).action_items
+    assert (item.text, item.tracker_ref) == ("Stop accepting non-IUPAC data", None)

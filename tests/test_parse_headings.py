@@ -521,3 +521,24 @@ def test_html_lists_written_on_one_line_or_with_paragraphs_inside() -> None:
     first, second = parse_text(one_line).action_items
     assert one_line[first.span[0] : first.span[1]] == "Add an alert on lag"
     assert one_line[second.span[0] : second.span[1]] == "Rotate the keys"
+
+
+def test_triple_backticks_closed_on_their_line_are_inline_code_not_a_fence() -> None:
+    """CommonMark: a backtick fence's info string holds no backtick. Read as a fence, the line
+    swallowed the document up to the next fence, action items included."""
+    doc = (
+        "## Timeline\n\n```ERROR: instance has no external IP```\n\n### 17:01\n\nBilling ran out.\n\n"
+        "```\nlog line\n```\n\n## Action items\n\n1. Set up billing alerts.\n"
+    )
+    assert [i.text for i in parse_text(doc).action_items] == ["Set up billing alerts."]
+
+
+def test_a_bold_sentence_announcing_a_list_is_no_heading() -> None:
+    doc = (
+        "## Corrective and Preventative Measures\n\n* Add hardware monitoring.\n\n"
+        "**To address the issue at hand, the following tasks will be performed:**\n\n* Replace the faulty disk.\n"
+    )
+    assert [(i.text, i.section) for i in parse_text(doc).action_items] == [
+        ("Add hardware monitoring.", "Corrective and Preventative Measures"),
+        ("Replace the faulty disk.", "Corrective and Preventative Measures"),
+    ]

@@ -28,7 +28,9 @@ from remediate.parsing.titles import (
 BOLD_LEVEL = 7
 PLAIN_LEVEL = 8
 
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+# A backtick fence's info string holds no backtick (CommonMark 4.5): "```ERROR: x```" on one line
+# is inline code, not a fence that would swallow the document up to the next one.
+_FENCE = re.compile(r"^\s{0,3}(`{3,}(?=[^`]*$)|~{3,})")
 _ATX = re.compile(r"^\s{0,3}(#{1,6})((?:[ \t].*)?|[^\s#0-9!].*)$")
 _SETEXT = re.compile(r"^\s{0,3}(=+|-{2,})\s*$")
 _THEMATIC = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
@@ -82,6 +84,8 @@ _INTRO = re.compile(
     r"|\b(?:was|were|is|are|be|been|of|to|by|with|for|the|a|an|and|or|that|including)$",
     re.I,
 )
+# A sentence announcing the list after it: "**The following tasks will be performed:**".
+_ANNOUNCES = re.compile(r"\b(?:the following|below|as follows|here are|these are)\b", re.I)
 _INTRO_WORDS = re.compile(
     r"\b(?:following|below|include[sd]?|are|is|was|were|will|should|have|has|had|we|these|this"
     r"|as follows|must|can|would)\b",
@@ -241,7 +245,8 @@ def weak_heading(line: Line, extra: Sequence[str], *, isolated: bool = False) ->
     if bold:
         title = bold.group("title").strip()
         plain = strip_markdown(title)
-        if plain and _words(plain) <= 12 and not plain.endswith((".", ",", ";")):
+        # "**The following tasks will be performed:**" is an intro sentence in bold, not a title.
+        if plain and _words(plain) <= 12 and not plain.endswith((".", ",", ";")) and not _ANNOUNCES.search(plain):
             return Heading("bold", BOLD_LEVEL, title, line, classify_title(title, extra))
         return None
     if not _starts_upper(text):

@@ -116,7 +116,7 @@ _TRAILING_OWNER = _trailing(
     _SEP_GUARD,
     rf"{_SEP}(?:[(\[]\s*+)?\b{_OWNER_LABEL}\s*+[:=\-]\s*+{_OWNER_VALUE}{_CLOSE_END}",
     re.I,
-    needs=("owner", "assign", "dri", "responsible", "poc", "point of contact"),
+    needs=vocabulary.FIELD_LABELS["owner"],
 )
 _TRAILING_HANDLE = _trailing(_WS_GUARD, rf"(?:\s++[-–—]\s*+|\s*+[(\[]\s*+|\s++)(?P<owner>@[\w][\w.\-/]*){_CLOSE_END}")
 _LEADING_OWNER = re.compile(
@@ -176,7 +176,7 @@ _TRAILING_DUE = _trailing(
     _SEP_GUARD,
     rf"{_SEP}(?:[(\[]\s*+)?\b{_DUE_LABEL}\s*[:=\-]?\s*(?P<value>[^()\[\]]{{1,40}}?){_CLOSE_END}",
     re.I,
-    needs=("due", "eta", "deadline", "target", "by when", "complete by", "timeline"),
+    needs=vocabulary.FIELD_LABELS["due"],
 )
 # Levels and words from the one vocabulary (remediate.parsing.vocabulary), longest first.
 _LEVEL = r"P[0-4]|sev[\s-]?[0-4]"
@@ -200,6 +200,8 @@ _META_PAREN = re.compile(
     + r"|P[0-4]|sev-?[0-4])\b)[^()]*+)\)",
     re.I,
 )
+# A bare link in brackets after the text, to something that is no ticket (a commit, a page).
+_TRAILING_LINK_NOTE = _trailing(_WS_GUARD, r"\s*+\(\s*+https?://[^\s()]++\s*+\)\.?\s*+$", needs=("http",))
 _ANY_LABEL = vocabulary.alternation(tuple(n for names in vocabulary.FIELD_LABELS.values() for n in names))
 # "Add X — owner: @alice, priority: sev1, ticket: OPS-77", "Add X - Status: done": labelled notes
 # after a dash, each "label: value"; the values hold no separator of their own.
@@ -375,6 +377,8 @@ def _peel_once(raw: str, fields: Fields, base: date | None) -> str:
         word = (match["word"] or match["word2"]).casefold()
         fields.done = vocabulary.is_done_word(word) if fields.done is None else fields.done
         return raw[: match.start()]
+    if raw.endswith((")", ").")) and (match := _tail(_TRAILING_LINK_NOTE, raw)) and match.start() > 0:
+        return raw[: match.start()]  # "(https://github.com/o/r/commit/4f2a)": a reference, not wording
     if ":" in raw[-_TAIL:] and (match := _tail(_TRAILING_META, raw)):
         probe = Fields()
         if match.start() > 0 and _meta_parts(match["body"], probe, base):
