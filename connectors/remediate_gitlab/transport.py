@@ -321,7 +321,8 @@ def _message(raw: Any) -> str:
         try:
             raw = json.loads(raw)
         except ValueError:
-            pass
+            if raw.lstrip().startswith("<"):
+                return "the answer is not JSON (an HTML page: a proxy or a sign-in page?)"
     if isinstance(raw, dict):
         raw = "; ".join(f"{k} {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in raw.items())
     elif isinstance(raw, list):

@@ -133,10 +133,7 @@ SAYS = {
 }
 
 #: Known defects, left for the owner of the transport module (see the reason).
-DEFECTS = {
-    ("gitlab", "403 proxy HTML"): "remediate_gitlab.transport._message quotes a proxy's non-JSON page "
-    "(200 characters of HTML) where GitHub and Jira say nothing or 'the answer is not JSON'",
-}
+DEFECTS: dict[tuple[str, str], str] = {}
 
 
 class Clock:
