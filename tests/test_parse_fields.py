@@ -406,3 +406,15 @@ def test_a_trailing_bracketed_link_to_no_ticket_is_not_wording() -> None:
     doc = "## Action items\n\n- Stop accepting non-IUPAC data (https://github.com/acme/elan/commit/4f2a9c1)\n"
     [item] = parse_text(doc).action_items
     assert (item.text, item.tracker_ref) == ("Stop accepting non-IUPAC data", None)
+
+
+def test_a_trailing_link_whose_text_is_wording_keeps_its_text() -> None:
+    doc = (
+        "## Action items\n\n1. Keep an eye on [the bug we ran into](https://github.com/k8s/k8s/issues/24317)\n"
+        "2. Upgrade the nodes - [PR](https://github.com/acme/infra/pull/7)\n"
+    )
+    got = [(i.text, i.tracker_ref) for i in parse_text(doc).action_items]
+    assert got == [
+        ("Keep an eye on the bug we ran into", "https://github.com/k8s/k8s/issues/24317"),
+        ("Upgrade the nodes", "https://github.com/acme/infra/pull/7"),
+    ]

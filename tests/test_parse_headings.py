@@ -533,12 +533,19 @@ def test_triple_backticks_closed_on_their_line_are_inline_code_not_a_fence() -> 
     assert [i.text for i in parse_text(doc).action_items] == ["Set up billing alerts."]
 
 
-def test_a_bold_sentence_announcing_a_list_is_no_heading() -> None:
+def test_a_bold_sentence_announcing_a_list_keeps_the_section_open() -> None:
+    """It names no kind of section: a sub-heading of the action section, not the end of it."""
     doc = (
         "## Corrective and Preventative Measures\n\n* Add hardware monitoring.\n\n"
         "**To address the issue at hand, the following tasks will be performed:**\n\n* Replace the faulty disk.\n"
+        "\n## Lessons learned\n\n* Disks fail.\n"
     )
     assert [(i.text, i.section) for i in parse_text(doc).action_items] == [
         ("Add hardware monitoring.", "Corrective and Preventative Measures"),
-        ("Replace the faulty disk.", "Corrective and Preventative Measures"),
+        ("Replace the faulty disk.", "To address the issue at hand, the following tasks will be performed"),
     ]
+
+
+def test_future_works_is_an_action_heading() -> None:
+    doc = "# Future works\n\n## Better monitoring\n\nWe are going to monitor blocks from partners.\n"
+    assert [i.text for i in parse_text(doc).action_items] == ["We are going to monitor blocks from partners."]

@@ -245,9 +245,11 @@ def weak_heading(line: Line, extra: Sequence[str], *, isolated: bool = False) ->
     if bold:
         title = bold.group("title").strip()
         plain = strip_markdown(title)
-        # "**The following tasks will be performed:**" is an intro sentence in bold, not a title.
-        if plain and _words(plain) <= 12 and not plain.endswith((".", ",", ";")) and not _ANNOUNCES.search(plain):
-            return Heading("bold", BOLD_LEVEL, title, line, classify_title(title, extra))
+        if plain and _words(plain) <= 12 and not plain.endswith((".", ",", ";")):
+            # "**The following tasks will be performed:**" announces the list after it: a heading
+            # that names no kind of section, so it neither opens nor ends one.
+            cls = UNKNOWN if _ANNOUNCES.search(plain) else classify_title(title, extra)
+            return Heading("bold", BOLD_LEVEL, title, line, cls)
         return None
     if not _starts_upper(text):
         return None  # "following preventative measures going forward:" continues a sentence

@@ -364,8 +364,17 @@ def _peel_ref(raw: str, fields: Fields) -> str:
             if found and match.start() > 0:
                 fields.ref = fields.ref or found
                 fields.all_refs.append(found)
+                if groups.get("url") is not None and _is_wording(groups["text"]):
+                    # "Keep an eye on [the bug we ran into](url)": the link's text is part of the
+                    # sentence, so it stays (as every inline link's text does); the ticket is read.
+                    return raw[: match.start("text") - 1] + groups["text"]
                 return raw[: match.start()]
     return raw
+
+
+def _is_wording(text: str) -> bool:
+    """Link text that reads as part of a sentence, not a label ("PR", "#12", "OPS-7", "jira")."""
+    return len(re.findall(r"[^\W\d_]{2,}", strip_markdown(text))) >= 3
 
 
 def _peel_once(raw: str, fields: Fields, base: date | None) -> str:

@@ -30,6 +30,7 @@ from remediate.parsing.titles import (
     HeadingFacts,
     heading_facts,
     names_the_work,
+    only_title_words,
     section_name,
     title_words,
 )
@@ -246,7 +247,9 @@ class _Walker:
         intro = heading.inline.text.rstrip().endswith((":", "：")) or isinstance(following, ListItem | Table)
         if self.root is None:
             self.open(heading, "inline")
-        elif intro:
+        elif intro or only_title_words(heading.title):
+            # "Improvements/Fixes: I added X. I set up Y." is a sub-section with its text after
+            # it; "Monitoring improvements: add X" (a topic, then work) is one labelled item.
             self.push_sub(heading)
         else:
             # Inside an action section "Monitoring improvements: add X" is a labelled item.

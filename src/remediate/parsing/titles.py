@@ -69,7 +69,7 @@ _SURFACE = {
     "next": "next",
     "whats": "whats",
     "future": "future",
-    "work": "work",
+    **dict.fromkeys(("work", "works"), "work"),
     "long": "long",
     "short": "short",
     "term": "term",
