@@ -116,7 +116,7 @@ def status(
     """Show each postmortem's items: done, open, overdue and percent complete."""
     from remediate import render
     from remediate.settings import load_settings
-    from remediate.status import item_statuses, postmortem_statuses
+    from remediate.reports.status import item_statuses, postmortem_statuses
     from remediate.store import open_store
 
     settings = load_settings(config)

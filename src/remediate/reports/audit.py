@@ -39,7 +39,7 @@ from remediate.identity import _STOPWORDS
 from remediate.models import Event
 from remediate.parsing import normalize_text
 from remediate.policy import local_date
-from remediate.reports.base import OPEN_STATES, ReportItem, median, percent, percentile
+from remediate.reports.base import ReportItem, is_open, median, percent, percentile
 
 try:  # the same algorithm as difflib's, compiled (identical ratios, several times faster)
     from cydifflib import SequenceMatcher
@@ -183,7 +183,7 @@ def completion(items: Sequence[ReportItem], as_of: date) -> Completion:
                         result.late += 1
         elif item.state == "not_doing":
             result.not_doing += 1
-        else:
+        elif item.is_open:
             result.open += 1
             if item.overdue_days(as_of):
                 result.overdue += 1
@@ -370,7 +370,7 @@ def find_recurring(
 
 def _open_on(item: ReportItem, day: date) -> bool:
     """Whether ``item`` was still open on ``day`` (it is open now, or was closed after that day)."""
-    if item.state in OPEN_STATES:
+    if item.is_open:
         return True
     return item.state == "done" and item.closed_on is not None and item.closed_on > day
 
@@ -434,14 +434,14 @@ def open_over_time(
         if not timeline:
             timeline.append((item.first_seen, True, "open"))
         final_open = item.is_open and not item.removed
-        if (timeline[-1][1] and timeline[-1][2] in OPEN_STATES) != final_open:
+        if (timeline[-1][1] and is_open(timeline[-1][2])) != final_open:
             timeline.append((item.closed_on or timeline[-1][0], not item.removed, item.state))
         start: date | None = None
         for day, is_present, st in timeline:
-            is_open = is_present and st in OPEN_STATES
-            if is_open and start is None:
+            open_then = is_present and is_open(st)
+            if open_then and start is None:
                 start = day
-            elif not is_open and start is not None:
+            elif not open_then and start is not None:
                 intervals.append((start, day))
                 start = None
         if start is not None:

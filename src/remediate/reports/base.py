@@ -17,7 +17,34 @@ from remediate.connectors import Status
 from remediate.models import Item, Link, Postmortem
 from remediate.policy import EffectiveDue, local_date
 
+# --- the one definition of "open" and "overdue" --------------------------------------------
+#
+# Every report (status, overdue, digest, audit) and /metrics count with these: an item is open
+# while its state is open or in progress (done and not doing are closed); it is overdue on a day
+# when it is still in its document (not removed), open, and its effective due date (the
+# document's, else the policy's) is before that day. ``overdue_sql`` is the same rule in SQL.
+
 OPEN_STATES = frozenset({Status.OPEN.value, Status.IN_PROGRESS.value})
+
+
+def is_open(state: str) -> bool:
+    """True while an item in ``state`` is neither done nor dropped."""
+    return state in OPEN_STATES
+
+
+def days_overdue(state: str, removed: bool, due: date | None, as_of: date) -> int:
+    """Days an item is past its effective due date on ``as_of`` (0 when it is not overdue)."""
+    if removed or due is None or due >= as_of or state not in OPEN_STATES:
+        return 0
+    return (as_of - due).days
+
+
+def overdue_sql(as_of: date) -> sa.ColumnElement[bool]:
+    """:func:`days_overdue` as a SQL condition on the ``item`` table (for counting in the database)."""
+    c = Item.__table__.c  # type: ignore[attr-defined]
+    return sa.and_(c.removed.is_(False), c.state.in_(sorted(OPEN_STATES)), c.effective_due < as_of)
+
+
 PeriodKind = Literal["week", "month"]
 
 
@@ -48,7 +75,7 @@ class ReportItem:
     @property
     def is_open(self) -> bool:
         """True while the item is neither done nor dropped."""
-        return self.state in OPEN_STATES
+        return is_open(self.state)
 
     @property
     def start(self) -> date:
@@ -57,9 +84,7 @@ class ReportItem:
 
     def overdue_days(self, as_of: date) -> int:
         """Days past the due date on ``as_of`` (0 when not overdue)."""
-        if not self.is_open or self.removed or self.due is None or self.due >= as_of:
-            return 0
-        return (as_of - self.due).days
+        return days_overdue(self.state, self.removed, self.due, as_of)
 
     def due_description(self) -> str:
         """Where the due date came from, for people."""
@@ -143,7 +168,7 @@ def load_items(session: Session, tz: tzinfo, *, include_removed: bool = True) ->
         removed,
         when_seen,
     ) in session.connection().execute(query).all():
-        is_open = state in OPEN_STATES
+        still_open = is_open(state)
         tracker, key, url, missing = links.get(item_id, no_link)
         dups = duplicates.get(item_id)
         rows.append(
@@ -159,14 +184,14 @@ def load_items(session: Session, tz: tzinfo, *, include_removed: bool = True) ->
                 due=due,
                 due_source=due_source,
                 first_seen=day(first_seen),
-                closed_on=day(changed) if changed is not None and not is_open else None,
+                closed_on=day(changed) if changed is not None and not still_open else None,
                 removed=bool(removed),
                 tracker=tracker,
                 key=key,
                 url=url,
                 missing=missing,
                 duplicates=tuple(dups[1:]) if dups else (),
-                closed_when_seen=bool(when_seen) and not is_open,
+                closed_when_seen=bool(when_seen) and not still_open,
             )
         )
     return rows

@@ -1,7 +1,6 @@
 """``remediate status``: how far each postmortem's action items have got.
 
-An item is overdue when it is open and its effective due date (``remediate.policy``: the
-document's, else the policy's) is before the as-of date. Counts leave out items removed from their documents (they are reported separately). Percent
+Open and overdue are :mod:`remediate.reports.base`'s definitions, the same in every report. Counts leave out items removed from their documents (they are reported separately). Percent
 complete counts items closed either way (done, or closed as not doing) over all current items,
 so a postmortem whose remaining items were all consciously dropped reads 100%.
 """
@@ -17,8 +16,7 @@ from sqlmodel import Session
 
 from remediate.connectors import Status
 from remediate.models import Item, Postmortem
-
-OPEN_STATES = (Status.OPEN.value, Status.IN_PROGRESS.value)
+from remediate.reports.base import days_overdue, is_open, newest_links
 
 
 @dataclass(frozen=True)
@@ -70,8 +68,6 @@ class PostmortemStatus:
 
 def item_statuses(session: Session, *, as_of: date, postmortem: str | None = None) -> list[ItemStatus]:
     """Every item (removed ones too) with its newest ticket link, in document order (plain rows, one pass)."""
-    from remediate.reports.base import newest_links
-
     c = Item.__table__.c  # type: ignore[attr-defined]
     query = sa.select(
         c.id, c.postmortem_id, c.text, c.owner, c.effective_due, c.due_source, c.priority, c.state, c.removed
@@ -85,7 +81,7 @@ def item_statuses(session: Session, *, as_of: date, postmortem: str | None = Non
         session.connection().execute(query).all()
     ):
         tracker, key, url, missing = links.get(item_id, no_link)
-        overdue = bool(due and due < as_of and state in OPEN_STATES and not removed)
+        overdue = days_overdue(state, removed, due, as_of) > 0
         rows.append(
             ItemStatus(
                 item_id,
@@ -134,7 +130,7 @@ def postmortem_statuses(
                 len(current),
                 done,
                 not_doing,
-                sum(i.state in OPEN_STATES for i in current),
+                sum(is_open(i.state) for i in current),
                 sum(i.overdue for i in current),
                 len(mine) - len(current),
                 round(100 * (done + not_doing) / len(current), 1) if current else None,
