@@ -1,22 +1,22 @@
 """``remediate status``: how far each postmortem's action items have got.
 
-Open and overdue are :mod:`remediate.reports.base`'s definitions, the same in every report. Counts leave out items removed from their documents (they are reported separately). Percent
+Open and overdue are :mod:`remediate.reports.base`'s definitions, the same in every report.
+Counts leave out items removed from their documents (they are reported separately). Percent
 complete counts items closed either way (done, or closed as not doing) over all current items,
 so a postmortem whose remaining items were all consciously dropped reads 100%.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import UTC, date
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from remediate.connectors import Status
 from remediate.models import Item, Postmortem
-from remediate.reports.base import days_overdue, is_open, newest_links
+from remediate.reports.base import OPEN_STATES, load_items, overdue_sql, percent, ticket_gone_sql
 
 
 @dataclass(frozen=True)
@@ -66,75 +66,83 @@ class PostmortemStatus:
         return asdict(self)
 
 
-def item_statuses(session: Session, *, as_of: date, postmortem: str | None = None) -> list[ItemStatus]:
-    """Every item (removed ones too) with its newest ticket link, in document order (plain rows, one pass)."""
-    c = Item.__table__.c  # type: ignore[attr-defined]
-    query = sa.select(
-        c.id, c.postmortem_id, c.text, c.owner, c.effective_due, c.due_source, c.priority, c.state, c.removed
-    ).order_by(c.postmortem_id, c.position)
+def item_statuses(
+    session: Session, *, as_of: date, postmortem: str | None = None, gone_only: bool = False
+) -> list[ItemStatus]:
+    """Every item (removed ones too) with its newest ticket link, in document order.
+
+    ``gone_only``: only the current items whose ticket was deleted or moved (the status warning).
+    """
+    it = Item.__table__.c  # type: ignore[attr-defined]
+    conditions = []
     if postmortem:
-        query = query.where(c.postmortem_id == postmortem)
-    links = newest_links(session)
-    no_link = (None, None, None, None)
-    rows = []
-    for item_id, pm_id, text, owner, due, due_source, priority, state, removed in (
-        session.connection().execute(query).all()
-    ):
-        tracker, key, url, missing = links.get(item_id, no_link)
-        overdue = days_overdue(state, removed, due, as_of) > 0
-        rows.append(
-            ItemStatus(
-                item_id,
-                pm_id,
-                text,
-                owner,
-                due,
-                due_source,
-                priority,
-                state,
-                overdue,
-                bool(removed),
-                tracker,
-                key,
-                url,
-                missing,
-            )
+        conditions.append(it.postmortem_id == postmortem)
+    if gone_only:
+        conditions += [it.removed.is_(False), ticket_gone_sql()]
+    # No dates in the configured zone are shown here: UTC is as good as any for load_items.
+    return [
+        ItemStatus(
+            i.id,
+            i.postmortem_id,
+            i.text,
+            i.owner,
+            i.due,
+            i.due_source,
+            i.priority,
+            i.state,
+            i.overdue_days(as_of) > 0,
+            i.removed,
+            i.tracker,
+            i.key,
+            i.url,
+            i.missing,
         )
-    return rows
+        for i in load_items(session, UTC, where=sa.and_(*conditions) if conditions else None)
+    ]
 
 
-def postmortem_statuses(
-    session: Session, *, as_of: date, postmortem: str | None = None, items: Sequence[ItemStatus] | None = None
-) -> list[PostmortemStatus]:
-    """Totals per postmortem, oldest incident first (``items``: ``item_statuses`` already read)."""
-    pm_c = Postmortem.__table__.c  # type: ignore[attr-defined]
-    query = sa.select(pm_c.id, pm_c.title, pm_c.source).order_by(pm_c.incident_date, pm_c.id)
-    if postmortem:
-        query = query.where(pm_c.id == postmortem)
-    if items is None:
-        items = item_statuses(session, as_of=as_of, postmortem=postmortem)
-    by_postmortem: dict[str, list[ItemStatus]] = {}
-    for row in items:
-        by_postmortem.setdefault(row.postmortem_id, []).append(row)
-    result = []
-    for pm in session.connection().execute(query).all():
-        mine = by_postmortem.get(pm.id, [])
-        current = [i for i in mine if not i.removed]
-        done = sum(i.state == Status.DONE for i in current)
-        not_doing = sum(i.state == Status.NOT_DOING for i in current)
-        result.append(
-            PostmortemStatus(
-                pm.id,
-                pm.title,
-                pm.source,
-                len(current),
-                done,
-                not_doing,
-                sum(is_open(i.state) for i in current),
-                sum(i.overdue for i in current),
-                len(mine) - len(current),
-                round(100 * (done + not_doing) / len(current), 1) if current else None,
-                sum(bool(i.missing) for i in current),
-            )
+def postmortem_statuses(session: Session, *, as_of: date, postmortem: str | None = None) -> list[PostmortemStatus]:
+    """Totals per postmortem, oldest incident first: one grouped query, whatever the number of items."""
+    pm, it = Postmortem.__table__.c, Item.__table__.c  # type: ignore[attr-defined]
+    current = it.removed.is_(False)
+
+    def count(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    query = (
+        sa.select(
+            pm.id,
+            pm.title,
+            pm.source,
+            count(current),
+            count(current & (it.state == Status.DONE.value)),
+            count(current & (it.state == Status.NOT_DOING.value)),
+            count(current & it.state.in_(sorted(OPEN_STATES))),
+            count(overdue_sql(as_of)),
+            count(it.removed.is_(True)),
+            count(current & ticket_gone_sql()),
         )
-    return result
+        .select_from(Postmortem.__table__.outerjoin(Item.__table__, it.postmortem_id == pm.id))  # type: ignore[attr-defined]
+        .group_by(pm.id, pm.title, pm.source, pm.incident_date)
+        .order_by(pm.incident_date, pm.id)
+    )
+    if postmortem:
+        query = query.where(pm.id == postmortem)
+    return [
+        PostmortemStatus(
+            pm_id,
+            title,
+            source,
+            items,
+            done,
+            not_doing,
+            open_,
+            overdue,
+            removed,
+            percent(done + not_doing, items),
+            gone,
+        )
+        for pm_id, title, source, items, done, not_doing, open_, overdue, removed, gone in (
+            session.connection().execute(query).all()
+        )
+    ]
