@@ -38,7 +38,7 @@ from sqlmodel import Session
 
 from remediate.identity import _STOPWORDS
 from remediate.models import Event
-from remediate.parsing import normalize_text, normalized_words
+from remediate.parsing import normalized_words
 from remediate.policy import local_date
 from remediate.reports.base import ReportItem, bulk, is_open, median, percent, percentile
 
@@ -318,7 +318,7 @@ def find_recurring(
                 candidates[n].update(sharing)
             sharing.append(n)
     involved = set(candidates).union(*candidates.values())
-    norms = {n: normalize_text(current[n].text) for n in involved}
+    norms = {n: " ".join(normalized_words(current[n].text)) for n in involved}  # normalize_text's
     words = {n: frozenset(tokens[n]) for n in involved}
     best: dict[int, tuple[tuple[bool, float, int], Recurrence]] = {}
     min_dice = 2 * threshold - 1  # the score is the mean of two numbers of at most 1
@@ -427,32 +427,38 @@ def open_over_time(
     intervals: list[tuple[date, date | None]] = []  # open from, until (exclusive)
     local_days: dict[datetime, date] = {}  # events share their moments (one sync stamps many)
     for item in items:
-        timeline: list[tuple[date, bool, str]] = []  # day, present, state
-        present, state = True, "open"
-        for event in by_item.get(item.id, []):
-            day = local_days.get(event.at)
-            if day is None:
-                day = local_days[event.at] = local_date(event.at, tz)
-            if event.kind == "state" and event.new:
-                state = event.new
-            elif event.kind == "removed":
-                present = False
-            elif event.kind in ("restored", "added"):
-                present = True
-            timeline.append((day, present, state))
-        if not timeline:
-            timeline.append((item.first_seen, True, "open"))
-        final_open = item.is_open and not item.removed
-        if (timeline[-1][1] and is_open(timeline[-1][2])) != final_open:
-            timeline.append((item.closed_on or timeline[-1][0], not item.removed, item.state))
+        # Replayed in one pass: whether the item is open after each event, and since when.
         start: date | None = None
-        for day, is_present, st in timeline:
-            open_then = is_present and is_open(st)
-            if open_then and start is None:
-                start = day
-            elif not open_then and start is not None:
+        mine = by_item.get(item.id)
+        if mine:
+            present, state = True, "open"
+            for event in mine:
+                day = local_days.get(event.at)
+                if day is None:
+                    day = local_days[event.at] = local_date(event.at, tz)
+                kind = event.kind
+                if kind == "state" and event.new:
+                    state = event.new
+                elif kind == "removed":
+                    present = False
+                elif kind in ("restored", "added"):
+                    present = True
+                if present and is_open(state):
+                    if start is None:
+                        start = day
+                elif start is not None:
+                    intervals.append((start, day))
+                    start = None
+            open_then = present and is_open(state)
+        else:  # no history: open since its first sync
+            day, open_then, start = item.first_seen, True, item.first_seen
+        if open_then != (item.is_open and not item.removed):  # closed without a state event
+            day = item.closed_on or day
+            if open_then and start is not None:
                 intervals.append((start, day))
                 start = None
+            elif not open_then:
+                start = day
         if start is not None:
             intervals.append((start, None))
     if not intervals:
