@@ -21,6 +21,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from remediate.identity import _STOPWORDS, similarity
 from remediate.parsing import normalize_text
@@ -286,3 +288,31 @@ def test_every_report_counts_open_and_overdue_alike(generated_500: str) -> None:
             assert sum(t.open for t in totals) == digest.headline["open"] == audit.overall.open == open_now
     finally:
         store.dispose()
+
+
+# --- the fast paths give the slow paths' answers ---------------------------------------------
+
+
+_EXAMPLES = settings(
+    derandomize=True, database=None, max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@_EXAMPLES
+@given(st.one_of(st.text(), st.text(alphabet=st.characters(max_codepoint=0x7F)), st.text(alphabet="ab _*`~[]()-.,\n")))
+def test_normalized_words_are_normalize_texts_words(text: str) -> None:
+    from remediate.parsing import normalized_words
+
+    assert normalized_words(text) == normalize_text(text).split()
+
+
+def test_plain_table_lines_are_equally_wide_with_wide_and_combining_characters() -> None:
+    """plain_table measures only non-ASCII characters with rich's cell_len: the frame still lines up."""
+    from rich.cells import cell_len
+
+    from remediate.render import plain_table
+
+    cells = ["plain", "clipped…", "漢字の項目", "e\u0301te\u0301", "🔥 hot", "x"]
+    text = plain_table("t", ["a", "b"], [(c, cells[-1 - n]) for n, c in enumerate(cells)])
+    widths = {cell_len(line) for line in text.splitlines()[1:]}
+    assert len(widths) == 1, text
