@@ -1,6 +1,7 @@
 """Time the reports at organisation scale: status, overdue, digest, audit json and audit html.
 
     python benchmarks/reports.py [--sizes 1000,10000,100000] [--postgres URL | --no-postgres] [--runs 3]
+                                 [--pg-prefix NAME]
 
 Each database holds N items in N/10 postmortems, written in bulk by ``tests/scale.py`` (texts
 with repeats and near-duplicates, states, due dates, links, events). Each command runs through
@@ -9,7 +10,9 @@ the CLI in this process (``typer.testing.CliRunner``; interpreter start-up and i
 the growth per 10x more items (linear work: ~10x; quadratic: ~100x).
 
 PostgreSQL: a scratch database is created on the server of ``--postgres`` (default: the local
-one the tests use) and dropped afterwards; skipped when the server cannot be reached.
+one the tests use), one per size named ``<--pg-prefix>_<size>``, and dropped afterwards; skipped
+when the server cannot be reached. The load average is printed with the table: on a shared
+machine, compare only times taken in one run.
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--pg-prefix", default=f"remediate_bench_{uuid.uuid4().hex[:10]}")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     tmp = tempfile.mkdtemp()
@@ -95,7 +99,7 @@ def main() -> None:
         except Exception as exc:  # no driver or no server: say so, keep the SQLite table
             print(f"PostgreSQL skipped: {exc.__class__.__name__}", file=sys.stderr)
         else:
-            names = {n: f"remediate_bench_{uuid.uuid4().hex[:10]}" for n in sizes}
+            names = {n: f"{args.pg_prefix}_{n}" for n in sizes}
             with admin.connect() as conn:
                 for name in names.values():
                     conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -116,7 +120,8 @@ def main() -> None:
                     for name in names.values():
                         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
-    print(f"Reports, seconds in process (best of {args.runs}; one run at 100k); {os.cpu_count()} cores")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"Reports, seconds in process (best of {args.runs}; one run at 100k); {os.cpu_count()} cores, load {load}")
     for label, times in results:
         print()
         print(table(label, times))

@@ -178,7 +178,7 @@ def test_refresh_restamps_items_after_a_policy_change(database_url: str) -> None
 
 
 def test_status_counts_overdue_by_the_effective_due_date(database_url: str) -> None:
-    from remediate.status import postmortem_statuses
+    from remediate.reports.status import postmortem_statuses
 
     sync_docs(
         database_url,

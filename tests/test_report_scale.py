@@ -5,7 +5,10 @@
   database and on a generated one of 500 items with repeats and near-duplicates;
 - the reports grow linearly: 10x more items cost at most ~15x more time, measured in one run
   (a quadratic implementation costs ~100x), for status, overdue, digest and audit (json, html);
-- the HTML audit caps its long tables and says so on the page.
+- the HTML audit caps its long tables and says so on the page;
+- each report sends the same few SQL statements at 1,000 and at 10,000 items (pinned: deterministic,
+  unlike the times);
+- status, overdue, digest, audit and the SQL rule /metrics uses count open and overdue alike.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from remediate.identity import _STOPWORDS, similarity
 from remediate.parsing import normalize_text
@@ -196,3 +201,115 @@ def test_html_audit_caps_long_tables_and_says_so(generated_500: str) -> None:
     assert "remediate audit --format json" in page
     whole = audit_html(report, None, limit=None)
     assert "not shown" not in whole and whole.count("<tr>") > page.count("<tr>")
+
+
+# --- SQL statements per report ------------------------------------------------------------------
+
+
+def _report_statements(args: list[str]) -> list[str]:
+    """The SQL statements a report sends, less the schema check every open makes (PRAGMA, catalogue)."""
+    import sqlalchemy as sa
+
+    sent: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        text = " ".join(statement.split()).casefold()
+        if not text.startswith("pragma") and "sqlite_master" not in text and "alembic_version" not in text:
+            sent.append(text)
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
+    try:
+        _run_cli(args)
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
+    return sent
+
+
+#: Statements per report, whatever the number of items: reports read in a few whole-table queries
+#: (status counts in one grouped query), never one query per postmortem or item.
+REPORT_STATEMENTS = {"status": 4, "overdue": 3, "digest": 3, "audit-json": 4, "audit-html": 4}
+
+
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [
+        ("status", ["status"]),
+        ("overdue", ["overdue"]),
+        ("digest", ["digest"]),
+        ("audit-json", ["audit", "--format", "json"]),
+        ("audit-html", ["audit", "--format", "html"]),
+    ],
+)
+def test_statements_per_report_do_not_grow_with_items(sized: dict[int, str], name: str, command: list[str]) -> None:
+    counts = {
+        n: len(_report_statements([*command, "--as-of", scale.AS_OF.isoformat(), "--db", url]))
+        for n, url in sized.items()
+    }
+    assert counts == {n: REPORT_STATEMENTS[name] for n in sized}, counts
+
+
+# --- one definition of open and overdue --------------------------------------------------------
+
+
+def test_every_report_counts_open_and_overdue_alike(generated_500: str) -> None:
+    """status, overdue, digest, audit and the SQL rule (/metrics) agree, on the due day itself too."""
+    import sqlalchemy as sa
+
+    from remediate.jobs import audit_snapshot, build_digest_for, overdue_report
+    from remediate.models import Item
+    from remediate.reports.base import days_overdue, is_open, overdue_sql
+    from remediate.reports.status import postmortem_statuses
+
+    items = _items(generated_500)
+    due_day = next(i.due for i in items if i.is_open and not i.removed and i.due)
+    assert due_day is not None
+    settings = Settings()
+    store = open_store(generated_500)
+    try:
+        for as_of in (due_day, scale.AS_OF):
+            expected = sum(days_overdue(i.state, i.removed, i.due, as_of) > 0 for i in items)
+            open_now = sum(is_open(i.state) and not i.removed for i in items)
+            assert 0 < expected < open_now
+            with store.session() as session:
+                totals = postmortem_statuses(session, as_of=as_of)
+                in_sql = session.execute(
+                    sa.select(sa.func.count()).select_from(Item).where(overdue_sql(as_of))
+                ).scalar()
+            digest = build_digest_for(settings, database_url=generated_500, as_of=as_of)
+            audit = audit_snapshot(settings, database_url=generated_500, as_of=as_of)
+            overdue = overdue_report(settings, database_url=generated_500, as_of=as_of)
+            assert sum(t.overdue for t in totals) == expected
+            assert in_sql == expected
+            assert len(overdue.items) == expected and digest.headline["overdue"] == expected
+            assert audit.overall.overdue == expected
+            assert sum(t.open for t in totals) == digest.headline["open"] == audit.overall.open == open_now
+    finally:
+        store.dispose()
+
+
+# --- the fast paths give the slow paths' answers ---------------------------------------------
+
+
+_EXAMPLES = settings(
+    derandomize=True, database=None, max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@_EXAMPLES
+@given(st.one_of(st.text(), st.text(alphabet=st.characters(max_codepoint=0x7F)), st.text(alphabet="ab _*`~[]()-.,\n")))
+def test_normalized_words_are_normalize_texts_words(text: str) -> None:
+    from remediate.parsing import normalized_words
+
+    assert normalized_words(text) == normalize_text(text).split()
+
+
+def test_plain_table_lines_are_equally_wide_with_wide_and_combining_characters() -> None:
+    """plain_table measures only non-ASCII characters with rich's cell_len: the frame still lines up."""
+    from rich.cells import cell_len
+
+    from remediate.render import plain_table
+
+    cells = ["plain", "clipped…", "漢字の項目", "e\u0301te\u0301", "🔥 hot", "x"]
+    text = plain_table("t", ["a", "b"], [(c, cells[-1 - n]) for n, c in enumerate(cells)])
+    widths = {cell_len(line) for line in text.splitlines()[1:]}
+    assert len(widths) == 1, text

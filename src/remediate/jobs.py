@@ -639,10 +639,11 @@ def overdue_report(
 ) -> OverdueReport:
     """Open items past their effective due date on ``as_of`` (default: today in the configured zone)."""
     from remediate.reports import load_items, overdue_items
+    from remediate.reports.base import overdue_sql
 
     as_of = as_of or settings.today()
     with open_store(database_url or settings.database_url, create=False) as store, store.session() as session:
-        items = load_items(session, settings.tz())
+        items = load_items(session, settings.tz(), where=overdue_sql(as_of))
     return overdue_items(items, as_of, owner=owner, postmortem=postmortem)
 
 

@@ -72,8 +72,11 @@ class Postmortem(SQLModel, table=True):
 class Item(SQLModel, table=True):
     """An action item; ``id`` never changes once assigned."""
 
+    # Postmortem, then document order: how every report reads items (and by postmortem alone).
+    __table_args__ = (sa.Index("ix_item_postmortem_position", "postmortem_id", "position"),)
+
     id: str = Field(primary_key=True, max_length=64)
-    postmortem_id: str = Field(foreign_key="postmortem.id", index=True, max_length=200)
+    postmortem_id: str = Field(foreign_key="postmortem.id", max_length=200)
     content_id: str = Field(index=True, max_length=64)  # parser id of the current wording
     position: int = 0  # order in the document
     text: str

@@ -110,17 +110,18 @@ def status(
 ) -> None:
     """Show each postmortem's items: done, open, overdue and percent complete."""
     from remediate import render
+    from remediate.reports.status import item_statuses, postmortem_statuses
     from remediate.settings import load_settings
-    from remediate.status import item_statuses, postmortem_statuses
     from remediate.store import open_store
 
     settings = load_settings(config)
     day = _parse_date(as_of) if as_of else settings.today()
     # Looking creates nothing.
     with open_store(db or settings.database_url, create=False) as store, store.session() as session:
-        rows = item_statuses(session, as_of=day, postmortem=postmortem)
-        totals = postmortem_statuses(session, as_of=day, postmortem=postmortem, items=rows)
-    render.status(totals, rows if items else None, format, gone=[r for r in rows if r.missing and not r.removed])
+        totals = postmortem_statuses(session, as_of=day, postmortem=postmortem)
+        rows = item_statuses(session, as_of=day, postmortem=postmortem) if items else None
+        gone = item_statuses(session, as_of=day, postmortem=postmortem, gone_only=True)
+    render.status(totals, rows, format, gone=gone)
 
 
 def _parse_date(value: str) -> date:

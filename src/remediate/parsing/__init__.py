@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
-from remediate.parsing.model import ActionItem, ParseResult, Postmortem, item_id, normalize_text
+from remediate.parsing.model import ActionItem, ParseResult, Postmortem, item_id, normalize_text, normalized_words
 from remediate.parsing.parser import DEFAULT_SECTION_TITLES, parse_text
 from remediate.parsing.read import Document, read_document
 
@@ -22,6 +22,7 @@ __all__ = [
     "Postmortem",
     "item_id",
     "normalize_text",
+    "normalized_words",
     "parse_path",
     "parse_text",
     "read_document",

@@ -159,6 +159,21 @@ def normalize_text(text: str) -> str:
     return _NON_WORD.sub(" ", _drop_markup(text).casefold()).strip()
 
 
+# Every ASCII character that is not a letter or a digit (what _NON_WORD matches in ASCII text).
+_ASCII_NON_WORD = {c: " " for c in range(128) if not chr(c).isalnum()}
+
+
+def normalized_words(text: str) -> list[str]:
+    """``normalize_text(text).split()``, three times faster for ASCII text without a link.
+
+    For such text dropping markup only turns markup runs into spaces, as punctuation is anyway;
+    the audit splits 100,000 item texts into words.
+    """
+    if text.isascii() and "[" not in text:
+        return text.lower().translate(_ASCII_NON_WORD).split()
+    return normalize_text(text).split()
+
+
 def item_id(postmortem_id: str, text: str, occurrence: int = 0) -> str:
     """A stable id for an item: the same words in the same postmortem give the same id.
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import calendar
+import functools
+import gc
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -17,13 +19,83 @@ from remediate.connectors import Status
 from remediate.models import Item, Link, Postmortem
 from remediate.policy import EffectiveDue, local_date
 
+# --- the one definition of "open" and "overdue" --------------------------------------------
+#
+# Every report (status, overdue, digest, audit) and /metrics count with these: an item is open
+# while its state is open or in progress (done and not doing are closed); it is overdue on a day
+# when it is still in its document (not removed), open, and its effective due date (the
+# document's, else the policy's) is before that day. ``overdue_sql`` is the same rule in SQL.
+
 OPEN_STATES = frozenset({Status.OPEN.value, Status.IN_PROGRESS.value})
+
+
+def is_open(state: str) -> bool:
+    """True while an item in ``state`` is neither done nor dropped."""
+    return state in OPEN_STATES
+
+
+def days_overdue(state: str, removed: bool, due: date | None, as_of: date) -> int:
+    """Days an item is past its effective due date on ``as_of`` (0 when it is not overdue)."""
+    if removed or due is None or due >= as_of or state not in OPEN_STATES:
+        return 0
+    return (as_of - due).days
+
+
+def overdue_sql(as_of: date) -> sa.ColumnElement[bool]:
+    """:func:`days_overdue` as a SQL condition on the ``item`` table (for counting in the database)."""
+    c = Item.__table__.c  # type: ignore[attr-defined]
+    return sa.and_(c.removed.is_(False), c.state.in_(sorted(OPEN_STATES)), c.effective_due < as_of)
+
+
+def ticket_gone_sql() -> sa.ColumnElement[bool]:
+    """SQL: the item's newest ticket link says the ticket was deleted, moved or became inaccessible."""
+    link = Link.__table__  # type: ignore[attr-defined]
+    newer = link.alias("newer")
+    newest = ~sa.exists().where(
+        newer.c.item_id == link.c.item_id,
+        sa.or_(
+            newer.c.created_at > link.c.created_at,
+            sa.and_(newer.c.created_at == link.c.created_at, newer.c.id > link.c.id),
+        ),
+    )
+    gone = sa.select(link.c.item_id).where(link.c.missing.is_not(None), newest)
+    return Item.__table__.c.id.in_(gone)  # type: ignore[attr-defined,no-any-return]
+
+
 PeriodKind = Literal["week", "month"]
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
-@dataclass(frozen=True)
+def bulk(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``func`` with Python's cycle collector paused: for the steps that build a report's rows.
+
+    A report at 100,000 items builds several hundred thousand objects that all live until it is
+    printed, and every collection the allocations trigger walks all of them again (measured: the
+    audit's build at 100,000 items 3.9 s with the collector, 1.9 s without). Nothing these steps
+    build is a cycle that needs collecting; the collector resumes (if it was on) when they return.
+    """
+
+    @functools.wraps(func)
+    def paused(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return paused
+
+
+@dataclass(slots=True)
 class ReportItem:
-    """One action item with what reports need: its postmortem, effective due date and ticket."""
+    """One action item with what reports need: its postmortem, effective due date and ticket.
+
+    Read-only by convention (nothing changes one after :func:`load_items`); not ``frozen``, whose
+    ``__init__`` costs four times as much, and an organisation's audit builds 100,000.
+    """
 
     id: str
     postmortem_id: str
@@ -48,7 +120,7 @@ class ReportItem:
     @property
     def is_open(self) -> bool:
         """True while the item is neither done nor dropped."""
-        return self.state in OPEN_STATES
+        return is_open(self.state)
 
     @property
     def start(self) -> date:
@@ -57,9 +129,7 @@ class ReportItem:
 
     def overdue_days(self, as_of: date) -> int:
         """Days past the due date on ``as_of`` (0 when not overdue)."""
-        if not self.is_open or self.removed or self.due is None or self.due >= as_of:
-            return 0
-        return (as_of - self.due).days
+        return days_overdue(self.state, self.removed, self.due, as_of)
 
     def due_description(self) -> str:
         """Where the due date came from, for people."""
@@ -85,15 +155,27 @@ class ReportItem:
         }
 
 
-def load_items(session: Session, tz: tzinfo, *, include_removed: bool = True) -> list[ReportItem]:
-    """Every item with its postmortem and newest ticket link, in postmortem and document order.
+@bulk
+def load_items(
+    session: Session,
+    tz: tzinfo,
+    *,
+    include_removed: bool = True,
+    where: sa.ColumnElement[bool] | None = None,
+) -> list[ReportItem]:
+    """Items with their postmortem and newest ticket link, in postmortem and document order.
 
-    Three plain queries (items joined to their postmortem, links, recorded duplicates) read as
-    rows, not ORM objects: the cost is one pass over the items, whatever their number.
+    Three plain queries (items joined to their postmortem, their links, recorded duplicates)
+    read as rows, not ORM objects: the cost is one pass over the items, whatever their number.
+    ``where`` (a condition on the ``item`` table, such as :func:`overdue_sql`) reads only the
+    items a report shows; the order comes from the ``ix_item_postmortem_position`` index.
     """
-    links = newest_links(session)
-    duplicates = dedupe.recorded(session)
     it, pm = Item.__table__.c, Postmortem.__table__.c  # type: ignore[attr-defined]
+    conditions = [] if where is None else [where]
+    if not include_removed:
+        conditions.append(it.removed.is_(False))
+    links = newest_links(session, *conditions)
+    duplicates = dedupe.recorded(session)
     query = (
         sa.select(
             it.id,
@@ -113,10 +195,9 @@ def load_items(session: Session, tz: tzinfo, *, include_removed: bool = True) ->
             it.closed_when_seen,
         )
         .select_from(Item.__table__.outerjoin(Postmortem.__table__, it.postmortem_id == pm.id))  # type: ignore[attr-defined]
+        .where(*conditions)
         .order_by(it.postmortem_id, it.position)
     )
-    if not include_removed:
-        query = query.where(it.removed.is_(False))
     rows = []
     local_days: dict[datetime, date] = {}
 
@@ -127,6 +208,7 @@ def load_items(session: Session, tz: tzinfo, *, include_removed: bool = True) ->
         return found
 
     no_link = (None, None, None, None)
+    no_duplicates: tuple[str, ...] = ()
     for (
         item_id,
         pm_id,
@@ -143,39 +225,46 @@ def load_items(session: Session, tz: tzinfo, *, include_removed: bool = True) ->
         removed,
         when_seen,
     ) in session.connection().execute(query).all():
-        is_open = state in OPEN_STATES
+        closed = state not in OPEN_STATES
         tracker, key, url, missing = links.get(item_id, no_link)
         dups = duplicates.get(item_id)
         rows.append(
-            ReportItem(
-                id=item_id,
-                postmortem_id=pm_id,
-                postmortem_title=title,
-                incident_date=incident,
-                text=text,
-                owner=owner,
-                priority=priority,
-                state=state,
-                due=due,
-                due_source=due_source,
-                first_seen=day(first_seen),
-                closed_on=day(changed) if changed is not None and not is_open else None,
-                removed=bool(removed),
-                tracker=tracker,
-                key=key,
-                url=url,
-                missing=missing,
-                duplicates=tuple(dups[1:]) if dups else (),
-                closed_when_seen=bool(when_seen) and not is_open,
+            ReportItem(  # positional: 100,000 of these are built for an organisation's audit
+                item_id,
+                pm_id,
+                title,
+                incident,
+                text,
+                owner,
+                priority,
+                state,
+                due,
+                due_source,
+                day(first_seen),
+                day(changed) if changed is not None and closed else None,
+                bool(removed),
+                tracker,
+                key,
+                url,
+                missing,
+                tuple(dups[1:]) if dups else no_duplicates,
+                bool(when_seen) and closed,
             )
         )
     return rows
 
 
-def newest_links(session: Session) -> dict[str, tuple[str, str, str | None, str | None]]:
-    """{item id: (tracker, key, url, missing)} of each item's newest ticket link, in one query."""
+def newest_links(
+    session: Session, *where: sa.ColumnElement[bool]
+) -> dict[str, tuple[str, str, str | None, str | None]]:
+    """{item id: (tracker, key, url, missing)} of each item's newest ticket link, in one query.
+
+    ``where``: conditions on the ``item`` table, to read only the links of the items a report shows.
+    """
     c = Link.__table__.c  # type: ignore[attr-defined]
     query = sa.select(c.item_id, c.tracker, c.key, c.url, c.missing).order_by(c.created_at, c.id)
+    if where:
+        query = query.join(Item.__table__, Item.__table__.c.id == c.item_id).where(*where)  # type: ignore[attr-defined]
     # The newest link wins.
     return {
         item_id: (tracker, key, url, missing)

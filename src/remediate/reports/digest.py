@@ -16,6 +16,7 @@ from remediate.reports.base import (
     Period,
     PeriodKind,
     ReportItem,
+    bulk,
     percent,
     period_of,
     span_ahead,
@@ -72,6 +73,7 @@ class Digest:
         }
 
 
+@bulk
 def build_digest(items: list[ReportItem], as_of: date, kind: PeriodKind = "week") -> Digest:
     """The digest of ``items`` on ``as_of`` for the period ``kind``."""
     current = [i for i in items if not i.removed]

@@ -10,7 +10,7 @@ from typing import Any
 
 from remediate.render import emit_json, markdown_table, table
 from remediate.reports.audit import AuditReport, Completion
-from remediate.reports.base import ReportItem
+from remediate.reports.base import ReportItem, bulk
 from remediate.reports.overdue import OverdueReport
 from remediate.reports.send import DigestOutcome
 from remediate.sanitize import clean
@@ -52,6 +52,7 @@ def _clip(text: str, limit: int = 70) -> str:
 # --- overdue ---------------------------------------------------------------------------------
 
 
+@bulk
 def overdue(report: OverdueReport, format: str) -> None:
     """Render ``remediate overdue``."""
     if format == "json":
@@ -84,6 +85,7 @@ def overdue(report: OverdueReport, format: str) -> None:
 # --- digest ----------------------------------------------------------------------------------
 
 
+@bulk
 def digest(outcome: DigestOutcome, format: str, templates_dir: Path | None) -> None:
     """Render ``remediate digest``: the digest itself (stdout channel) or what happened to it."""
     from remediate.reports.templating import render
@@ -159,6 +161,7 @@ def audit_html(report: AuditReport, templates_dir: Path | None, *, limit: int | 
     )
 
 
+@bulk
 def audit(report: AuditReport, format: str, templates_dir: Path | None) -> None:
     """Render ``remediate audit`` on stdout."""
     if format == "json":

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from remediate.reports.base import ReportItem, owner_key
+from remediate.reports.base import ReportItem, bulk, owner_key
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class OverdueReport:
         }
 
 
+@bulk
 def overdue_items(
     items: list[ReportItem], as_of: date, *, owner: str | None = None, postmortem: str | None = None
 ) -> OverdueReport:

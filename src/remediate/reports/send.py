@@ -20,7 +20,7 @@ from sqlmodel import col, select
 
 from remediate.errors import ConfigError
 from remediate.models import DigestSent, utcnow
-from remediate.reports.base import Period
+from remediate.reports.base import Period, bulk
 from remediate.reports.digest import Digest
 from remediate.reports.templating import render
 from remediate.settings import DigestSettings
@@ -88,7 +88,7 @@ def deliver(
     environ: Mapping[str, str],
 ) -> DigestOutcome:
     """Send ``digest`` on ``channel`` unless it already went out for its period."""
-    text = render(templates_dir, "digest.txt.j2", digest=digest)
+    text = bulk(render)(templates_dir, "digest.txt.j2", digest=digest)  # a line per overdue item
     if channel == "stdout":
         return DigestOutcome("printed", channel, digest, text, "stdout")
     check_channel(channel, settings, environ)

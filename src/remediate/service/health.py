@@ -141,7 +141,7 @@ class RemediateCollector:
         from sqlmodel import col
 
         from remediate.models import Item, Link
-        from remediate.status import OPEN_STATES
+        from remediate.reports.base import overdue_sql
 
         today = self.settings.today()
         current = col(Item.removed).is_(False)
@@ -150,9 +150,7 @@ class RemediateCollector:
                 sa.select(col(Item.state), sa.func.count()).where(current).group_by(col(Item.state))
             ).all()
             overdue = session.execute(
-                sa.select(sa.func.count()).where(
-                    current, col(Item.state).in_(OPEN_STATES), col(Item.effective_due) < today
-                )
+                sa.select(sa.func.count()).select_from(Item).where(overdue_sql(today))
             ).scalar_one()
             synced = session.execute(
                 sa.select(col(Link.tracker), sa.func.count(sa.distinct(col(Link.item_id)))).group_by(col(Link.tracker))
