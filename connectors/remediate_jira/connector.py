@@ -32,6 +32,7 @@ from remediate.connectors import (
     WebhookEvent,
     WebhookRequest,
 )
+from remediate.errors import ConnectorError
 from remediate_jira import answers, markup, recovery, states, workflow
 from remediate_jira.auth import site_url
 from remediate_jira.config import ISSUE_KEY, PER_POSTMORTEM
@@ -200,7 +201,24 @@ class JiraConnector:
             epic = epics.get(draft.postmortem.id) if parent_field else None
             fields = builder.for_create(draft, issue_type, epic.key if epic else None)
             entries.append(NewIssue(marker_label(draft.item_id), fields, f"item {draft.item_id}"))
-        for entry, raw in self._bulk(entries, mark):
+        try:
+            yield from self._finish(self._bulk(entries, mark), by_marker, epics, parent_field)
+        except ConnectorError:
+            if epics:
+                self.groups.forget([d.postmortem.id for d in drafts])
+            raise
+        # Every issue was handed over and its link stored: a later find needs no probe.
+        self.context.cache.set(self._watermark_key, None)
+
+    def _finish(
+        self,
+        created: Iterator[tuple[NewIssue, Mapping[str, Any]]],
+        by_marker: Mapping[str, TicketDraft],
+        epics: Mapping[str, TicketRef],
+        parent_field: str | None,
+    ) -> Iterator[Created]:
+        site = self.site
+        for entry, raw in created:
             draft = by_marker[entry.marker]
             ref = site.ref(raw)
             yield Created(draft.item_id, ref)
@@ -212,8 +230,6 @@ class JiraConnector:
                 site.link_postmortem(ref, draft.postmortem, draft.item_id)
             if draft.done:
                 workflow.set_done(site, ref, True)
-        # Every issue was handed over and its link stored: a later find needs no probe.
-        self.context.cache.set(self._watermark_key, None)
 
     def _bulk(self, entries: Sequence[NewIssue], mark: int) -> Iterator[tuple[NewIssue, Mapping[str, Any]]]:
         """Create ``entries`` 50 a request, yielding each with Jira's answer as it is confirmed."""

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from remediate.connectors import PostmortemInfo, StateCache, TicketDraft, TicketRef
+from remediate.errors import NotFound
 from remediate_jira import recovery
 from remediate_jira.fields import group_label, postmortem_label
 from remediate_jira.markup import group_description, summary
@@ -67,6 +68,7 @@ class Groups:
     def __init__(self, site: Site) -> None:
         self.site = site
         self._layout: Layout | None = None
+        self._made: set[str] = set()  # epics created in this run (Cloud's search may not show them yet)
 
     @property
     def cache(self) -> StateCache:
@@ -96,8 +98,8 @@ class Groups:
             if explicit:
                 site.issue_type_id(wanted)  # the one-line error naming group_issue_type
             problem = f"project {config.project} has no {wanted} issue type"
-        field = site.parent_field()
-        if field is None:
+        field = site.parent_field() if problem is None else None
+        if problem is None and field is None:
             problem = "this Data Center site has no Epic Link field"
         if problem is None:
             self._layout = Layout(site.issue_type_id(wanted), field)
@@ -118,6 +120,14 @@ class Groups:
 
     def _remember(self, postmortem_id: str, ref: TicketRef) -> None:
         self.cache.set(self._epic_key(postmortem_id), f"{ref.key}|{ref.remote_id or ''}")
+
+    def forget(self, postmortem_ids: Sequence[str]) -> None:
+        """Drop cached epics from earlier runs (a create under one failed: it may have been deleted),
+        so the next run looks for them by marker again, and files a new one if they are gone."""
+        for pm_id in dict.fromkeys(postmortem_ids):
+            cached = self.cache.get(self._epic_key(pm_id))
+            if cached and self._ref(cached).key not in self._made:
+                self.cache.set(self._epic_key(pm_id), None)
 
     def _found(self, labels: Mapping[str, str], fields: list[str]) -> dict[str, dict[str, Any]]:
         """Epics by their marker labels: {postmortem id: issue}, the oldest when there are two."""
@@ -169,6 +179,7 @@ class Groups:
         for entry, raw in create([self.new_epic(pm) for pm in postmortems.values()]):
             pm_id = by_marker[entry.marker]
             epic = epics[pm_id] = self.site.ref(raw)
+            self._made.add(epic.key)
             self._remember(pm_id, epic)
             # A new epic holds what new_epic sent: sync writes the member list only.
             self.cache.set(self._body_key(epic.key), _digest(self._content(postmortems[pm_id], [])))
@@ -211,12 +222,20 @@ class Groups:
         if known is None and current is not None:
             known = _digest({"summary": current.get("summary"), "description": current.get("description")})
         if known != _digest(wanted):
-            site.transport.request(
-                "PUT",
-                f"issue/{group.remote_id or group.key}",
-                f"update {group.key}, the parent issue of postmortem {postmortem.id}",
-                body={"fields": wanted},
-            )
+            try:
+                site.transport.request(
+                    "PUT",
+                    f"issue/{group.remote_id or group.key}",
+                    f"update {group.key}, the parent issue of postmortem {postmortem.id}",
+                    body={"fields": wanted},
+                )
+            except NotFound:
+                # Deleted by a person: like GitHub's tracking issue, it is filed again.
+                log.warning(
+                    "Jira: %s, the parent issue of postmortem %s, is gone; filing a new one", group.key, postmortem.id
+                )
+                self.cache.set(self._epic_key(postmortem.id), None)
+                return self.sync(postmortem, None, members, create)
             self.cache.set(self._body_key(group.key), _digest(wanted))
         self._adopt(group, members)
         return group

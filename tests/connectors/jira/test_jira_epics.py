@@ -160,3 +160,26 @@ def test_opt_out_files_no_epic(fake: FakeJira, make: MakeConnector) -> None:
     refs = [c.ref for c in connector.create([draft(1)])]
     assert connector.sync_group(PM, None, refs) is None
     assert epics(fake) == [] and len(fake.issues) == 1
+
+
+def test_an_epic_deleted_by_a_person_is_filed_again(fake: FakeJira, make: MakeConnector) -> None:
+    from remediate.errors import ConnectorError
+
+    cache = MemoryCache()
+    connector = make(fake, cache=cache)
+    refs = [c.ref for c in connector.create([draft(1)])]
+    group = connector.sync_group(PM, None, refs)
+    fake.delete(group.key)
+    # An item created under the cached epic fails once (Jira: no such parent) and forgets it ...
+    with pytest.raises(ConnectorError) as info:
+        list(make(fake, cache=cache).create([draft(2)]))
+    assert "parent" in str(info.value) or "customfield_10008" in str(info.value)
+    # ... so the next run finds no epic by its marker and files a new one, the item under it.
+    (created,) = make(fake, cache=cache).create([draft(2)])
+    (epic,) = epics(fake)
+    assert epic["key"] != group.key and parent_of(fake, created.ref.key) == epic["key"]
+    # The engine's stored group link names the deleted epic: sync_group files a new one too.
+    fake.delete(epic["key"])
+    again = make(fake, cache=MemoryCache()).sync_group(PM, group, [*refs, created.ref])
+    (third,) = epics(fake)
+    assert again.key == third["key"] and parent_of(fake, created.ref.key) == third["key"]
