@@ -156,7 +156,13 @@ class Target:
             return sum(1 for i in fake.all_issues(REPO) if _GH_MARKER.search(i.body or ""))
         if self.tracker == "gitlab":
             return sum(1 for i in fake.issues(PROJECT) if _GH_MARKER.search(i.description or ""))
-        return len(fake.issues)
+        from remediate_jira.fields import DUPLICATE_LABEL, is_marker_label
+
+        return sum(
+            1
+            for i in fake.issues.values()
+            if any(is_marker_label(label) or label == DUPLICATE_LABEL for label in i["fields"].get("labels") or [])
+        )  # not the postmortems' epics
 
 
 @contextmanager

@@ -96,6 +96,15 @@ class IssueType(StrictAnswer):
 
     id: str
     name: str
+    subtask: bool | None = None
+    hierarchyLevel: int | None = None  # noqa: N815 (Cloud: 1 epic, 0 standard, -1 sub-task)
+
+
+class FieldInfo(StrictAnswer):
+    """An entry of ``GET /field``: the site's system and custom fields."""
+
+    id: str
+    name: str | None = None
 
 
 class CreateMeta(StrictAnswer):

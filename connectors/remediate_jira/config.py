@@ -17,6 +17,8 @@ from remediate.connectors import Status
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,254}$")
 ISSUE_KEY = re.compile(r"^([A-Z][A-Z0-9_]*)-([1-9][0-9]*)$")
 PER_POSTMORTEM = "per-postmortem"
+#: ``parent = "none"``: no parent at all (TOML has no null, so the opt-out is spelled out).
+NO_PARENT = "none"
 
 DEFAULT_PRIORITIES = {"P0": "Highest", "P1": "High", "P2": "Medium", "P3": "Low", "P4": "Lowest"}
 
@@ -73,16 +75,28 @@ class Config(BaseModel):
     )
     components: list[str] = Field(default_factory=list, description="Component names to set.")
     parent: str | None = Field(
+        default=PER_POSTMORTEM,
+        description='Parent of every issue: "per-postmortem" (the default) for one epic per postmortem, '
+        'created and kept up to date by remediate; an issue key (an epic, "OPS-7"); or "none".',
+    )
+    parent_field: str | None = Field(
         default=None,
-        description='Parent of every issue: unset for none, an issue key (an epic, "OPS-7"), or '
-        '"per-postmortem" for one parent issue per postmortem, created by remediate.',
-    )
-    parent_field: str = Field(
-        default="parent",
         description='Field that links an issue to its parent: "parent" (Cloud, and sub-tasks) or '
-        'the Epic Link custom field id on Data Center, e.g. "customfield_10008".',
+        'the Epic Link custom field id on Data Center, e.g. "customfield_10008". Default: "parent" '
+        'on Cloud, the field named "Epic Link" on Data Center.',
     )
-    group_issue_type: str = Field(default="Epic", description='Issue type of the "per-postmortem" parent issues.')
+    group_issue_type: str = Field(
+        default="Epic",
+        description='Issue type of the "per-postmortem" parent issues. When left at Epic and the project '
+        "has no Epic type, the parent is an issue of issue_type and the items are grouped by the "
+        "per-postmortem label instead (one warning per run).",
+    )
+    remote_links: Literal["auto", "all", "parent", "none"] = Field(
+        default="auto",
+        description="Web links to the postmortem document: on every item issue (all), on the "
+        'per-postmortem parent only (parent), or none. auto: "parent" with parent = "per-postmortem" '
+        "(the items link to it and their descriptions link to the document), else all.",
+    )
     status_map: dict[str, Status] = Field(
         default_factory=dict,
         description="Status name -> open | in_progress | done | not_doing, for custom workflows; "
@@ -144,11 +158,13 @@ class Config(BaseModel):
     @field_validator("parent")
     @classmethod
     def _parent(cls, value: str | None) -> str | None:
-        if value is None or value == PER_POSTMORTEM:
+        if value is None or value.strip().casefold() == NO_PARENT:
+            return None
+        if value == PER_POSTMORTEM:
             return value
         key = value.strip().upper()
         if not ISSUE_KEY.match(key):
-            raise ValueError(f'expected an issue key like OPS-7 or "{PER_POSTMORTEM}"')
+            raise ValueError(f'expected an issue key like OPS-7, "{PER_POSTMORTEM}" or "{NO_PARENT}"')
         return key
 
     @field_validator("labels")

@@ -32,11 +32,13 @@ from remediate.connectors import (
     WebhookEvent,
     WebhookRequest,
 )
+from remediate.errors import ConnectorError
 from remediate_jira import answers, markup, recovery, states, workflow
 from remediate_jira.auth import site_url
 from remediate_jira.config import ISSUE_KEY, PER_POSTMORTEM
 from remediate_jira.config import Config as JiraConfig
-from remediate_jira.fields import DUPLICATE_LABEL, FieldBuilder, is_marker_label
+from remediate_jira.fields import DUPLICATE_LABEL, is_marker_label, marker_label
+from remediate_jira.groups import Groups, NewIssue
 from remediate_jira.hooks import SECRET_VAR
 from remediate_jira.site import Site
 from remediate_jira.transport import MaybeApplied, Rejected
@@ -69,6 +71,7 @@ class JiraConnector:
         self.sleep = sleep if sleep is not None else time.sleep
         self.clock = clock
         self._site: Site | None = None
+        self._groups: Groups | None = None
 
     @classmethod
     def credentials_problem(cls, config: Any, env: Mapping[str, str]) -> str | None:
@@ -163,8 +166,24 @@ class JiraConnector:
         workflow.set_done(site, ref, True)
         site.transport.request("PUT", f"issue/{target}", what, body={"fields": {"labels": [*kept, DUPLICATE_LABEL]}})
 
+    @property
+    def groups(self) -> Groups:
+        """The per-postmortem epics (one per connector: its fallback warning comes once per run)."""
+        if self._groups is None:
+            self._groups = Groups(self.site)
+        return self._groups
+
+    @property
+    def _per_postmortem(self) -> bool:
+        return self.config.parent == PER_POSTMORTEM
+
     def create(self, drafts: Sequence[TicketDraft]) -> Iterator[Created]:
-        """Bulk-create issues 50 at a time, yielding each as soon as Jira confirms it."""
+        """Bulk-create issues 50 at a time, yielding each as soon as Jira confirms it.
+
+        With ``parent = "per-postmortem"`` the drafts' epics come first (found by marker, or
+        bulk-created), so every item is created with its parent in the payload; the drafts may
+        come from several postmortems.
+        """
         if not drafts:
             return
         site = self.site
@@ -172,28 +191,65 @@ class JiraConnector:
         builder = site.fields
         mark = recovery.watermark(site)
         self.context.cache.set(self._watermark_key, str(mark))
-        for start in range(0, len(drafts), BULK_LIMIT):
-            chunk = drafts[start : start + BULK_LIMIT]
-            yield from self._create_chunk(chunk, builder, issue_type, mark)
+        epics: dict[str, TicketRef] = {}
+        parent_field = None
+        if self._per_postmortem:
+            epics = self.groups.for_drafts(drafts, lambda entries: self._bulk(entries, mark))
+            parent_field = self.groups.layout().parent_field
+        by_marker = {marker_label(d.item_id): d for d in drafts}
+        entries = []
+        for draft in drafts:
+            epic = epics.get(draft.postmortem.id) if parent_field else None
+            fields = builder.for_create(draft, issue_type, epic.key if epic else None)
+            entries.append(NewIssue(marker_label(draft.item_id), fields, f"item {draft.item_id}"))
+        try:
+            yield from self._finish(self._bulk(entries, mark), by_marker, epics, parent_field)
+        except ConnectorError:
+            if epics:
+                self.groups.forget([d.postmortem.id for d in drafts])
+            raise
         # Every issue was handed over and its link stored: a later find needs no probe.
         self.context.cache.set(self._watermark_key, None)
 
-    def _create_chunk(
-        self, chunk: Sequence[TicketDraft], builder: FieldBuilder, issue_type: str, mark: int
+    def _finish(
+        self,
+        created: Iterator[tuple[NewIssue, Mapping[str, Any]]],
+        by_marker: Mapping[str, TicketDraft],
+        epics: Mapping[str, TicketRef],
+        parent_field: str | None,
     ) -> Iterator[Created]:
+        site = self.site
+        for entry, raw in created:
+            draft = by_marker[entry.marker]
+            ref = site.ref(raw)
+            yield Created(draft.item_id, ref)
+            # The engine has stored the link; the rest is follow-up on an issue addressed by key.
+            epic = epics.get(draft.postmortem.id)
+            if epic is not None and parent_field:
+                self.groups.under(epic, [ref.key])
+            if self.config.remote_links == "all" or (self.config.remote_links == "auto" and not self._per_postmortem):
+                site.link_postmortem(ref, draft.postmortem, draft.item_id)
+            if draft.done:
+                workflow.set_done(site, ref, True)
+
+    def _bulk(self, entries: Sequence[NewIssue], mark: int) -> Iterator[tuple[NewIssue, Mapping[str, Any]]]:
+        """Create ``entries`` 50 a request, yielding each with Jira's answer as it is confirmed."""
+        for start in range(0, len(entries), BULK_LIMIT):
+            yield from self._create_chunk(entries[start : start + BULK_LIMIT], mark)
+
+    def _create_chunk(self, chunk: Sequence[NewIssue], mark: int) -> Iterator[tuple[NewIssue, Mapping[str, Any]]]:
         transport = self.site.transport
         request = shared.request_name("POST", transport.url("issue/bulk"))
         budget = transport.budget()
         remaining = list(chunk)
         attempt = 0
         while remaining:
-            updates = [{"fields": builder.for_create(d, issue_type)} for d in remaining]
             try:
                 result = transport.request(
                     "POST",
                     "issue/bulk",
                     "create issues",
-                    body={"issueUpdates": updates},
+                    body={"issueUpdates": [{"fields": e.fields} for e in remaining]},
                     idempotent=False,
                     shape=answers.BulkCreated,
                 )
@@ -208,11 +264,11 @@ class JiraConnector:
                 # Jira may have created some or all of them: adopt those, retry the rest. The
                 # lookups are part of this create, so they spend its budget.
                 with transport.budgets.call(budget):
-                    found = recovery.probe(self.site, remaining, mark)
-                for draft in remaining:
-                    if draft.item_id in found:
-                        yield from self._finish(draft, found[draft.item_id])
-                remaining = [d for d in remaining if d.item_id not in found]
+                    found = recovery.probe(self.site, {e.marker: e.marker for e in remaining}, mark)
+                for entry in remaining:
+                    if entry.marker in found:
+                        yield entry, found[entry.marker]
+                remaining = [e for e in remaining if e.marker not in found]
                 if not remaining:
                     return
                 if not isinstance(err, MaybeApplied):
@@ -236,20 +292,12 @@ class JiraConnector:
                     what="trying to create issues",
                 )
             issues = iter(created)
-            for index, draft in enumerate(remaining):
+            for index, entry in enumerate(remaining):
                 if index not in failures:
-                    yield from self._finish(draft, next(issues))
+                    yield entry, next(issues)
             if failures:
-                raise self.site.explain_bulk(failures, remaining)
+                raise self.site.explain_bulk(failures, [e.name for e in remaining])
             return
-
-    def _finish(self, draft: TicketDraft, raw: Mapping[str, Any]) -> Iterator[Created]:
-        ref = self.site.ref(raw)
-        yield Created(draft.item_id, ref)
-        # The engine has stored the link; the rest is follow-up on an issue addressed by key.
-        self.site.link_postmortem(ref, draft.postmortem, draft.item_id)
-        if draft.done:
-            workflow.set_done(self.site, ref, True)
 
     def update(self, ref: TicketRef, draft: TicketDraft, changed: frozenset[str]) -> TicketRef:
         """Send only the changed fields (by issue id, which survives moves); transition on done."""
@@ -291,7 +339,13 @@ class JiraConnector:
     def sync_group(
         self, postmortem: PostmortemInfo, group: TicketRef | None, members: Sequence[TicketRef]
     ) -> TicketRef | None:
-        """With ``parent = "per-postmortem"``: one parent issue per postmortem, members under it."""
-        if self.config.parent != PER_POSTMORTEM:
+        """With ``parent = "per-postmortem"``: the postmortem's epic, its description listing the members."""
+        if not self._per_postmortem:
             return None
-        return workflow.sync_group(self.site, postmortem, group, members)
+        site = self.site
+
+        def create(entries: Sequence[NewIssue]) -> Iterator[tuple[NewIssue, Mapping[str, Any]]]:
+            mark = recovery.watermark(site)
+            return self._bulk(entries, mark)
+
+        return self.groups.sync(postmortem, group, members, create)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any, Literal
 
 from remediate.connectors import Status, TicketDraft, map_owner
@@ -58,15 +59,25 @@ def labels_for(config: Config, draft: TicketDraft) -> list[str]:
 class FieldBuilder:
     """Turns drafts into the ``fields`` of create and edit requests for one Jira site."""
 
-    def __init__(self, config: Config, deployment: Literal["cloud", "datacenter"], api_version: int) -> None:
+    def __init__(
+        self,
+        config: Config,
+        deployment: Literal["cloud", "datacenter"],
+        api_version: int,
+        parent_field: Callable[[], str | None] = lambda: "parent",
+    ) -> None:
         self.config = config
         self.deployment = deployment
         self.api_version = api_version
+        self.parent_field = parent_field  # called only when a parent is set (Data Center may read /field)
 
-    def parent_value(self, key: str) -> Any:
-        """The value of ``parent_field`` that points at issue ``key``."""
+    def parent(self, key: str) -> dict[str, Any]:
+        """The field that puts an issue under issue ``key``; empty when the site has no such field."""
+        field = self.parent_field()
+        if field is None:
+            return {}
         # "parent" takes an object; an Epic Link custom field (Data Center) takes the bare key.
-        return {"key": key} if self.config.parent_field == "parent" else key
+        return {field: {"key": key} if field == "parent" else key}
 
     def assignee(self, draft: TicketDraft) -> dict[str, str] | None:
         """The assignee for the draft's owner; None (and a warning) when the owner is unmapped."""
@@ -93,8 +104,8 @@ class FieldBuilder:
                     return {"name": jira_name}
         return None
 
-    def for_create(self, draft: TicketDraft, issue_type_id: str) -> dict[str, Any]:
-        """Every field of a new issue for ``draft``."""
+    def for_create(self, draft: TicketDraft, issue_type_id: str, parent: str | None = None) -> dict[str, Any]:
+        """Every field of a new issue for ``draft``, under ``parent`` (its postmortem's epic) if given."""
         fields: dict[str, Any] = dict(self.config.fields)
         fields.update(
             project={"key": self.config.project},
@@ -112,7 +123,9 @@ class FieldBuilder:
         if self.config.components:
             fields["components"] = [{"name": name} for name in self.config.components]
         if self.config.parent and self.config.parent != PER_POSTMORTEM:
-            fields[self.config.parent_field] = self.parent_value(self.config.parent)
+            parent = self.config.parent
+        if parent:
+            fields.update(self.parent(parent))
         return fields
 
     def for_update(self, draft: TicketDraft, changed: frozenset[str]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from remediate.connectors import TicketDraft
+from remediate.connectors import PostmortemInfo, TicketDraft
 
 # Characters that open or close wiki markup: text effects, links, macros, lists, tables, images.
 _WIKI_SPECIAL = re.compile(r"[*_+\-^~?{}\[\]|!#\\]")
@@ -120,6 +120,42 @@ def adf_description(draft: TicketDraft) -> dict[str, Any]:
 def description(draft: TicketDraft, api_version: int) -> str | dict[str, Any]:
     """The description in the format ``api_version`` expects (2: wiki markup, 3: ADF)."""
     return adf_description(draft) if api_version == 3 else wiki_description(draft)
+
+
+def group_description(postmortem: PostmortemInfo, keys: list[str], api_version: int) -> str | dict[str, Any]:
+    """The per-postmortem epic's description: the postmortem, its date, where to read it, its items."""
+    name = postmortem.title or postmortem.id
+    url = safe_url(postmortem.link)
+    date = postmortem.date.isoformat() if postmortem.date else "not given"
+    where = postmortem.link if postmortem.link and not url else postmortem.source
+    footer = f"Kept up to date by remediate; edit the postmortem, not this description (postmortem id {postmortem.id})."
+    count = f"{len(keys)} action item{'s' if len(keys) != 1 else ''}:" if keys else "No action items filed yet."
+    if api_version == 3:
+        items = [{"type": "listItem", "content": [_paragraph(_text(key))]} for key in keys]
+        return {
+            "type": "doc",
+            "version": 1,
+            "content": [
+                _paragraph(_text("Action items from the postmortem "), _text(name, url), _text(".")),
+                _paragraph(_text(f"Incident date: {date}")),
+                _paragraph(_text(f"Source: {where}")),
+                _paragraph(_text(count)),
+                *([{"type": "bulletList", "content": items}] if items else []),
+                {"type": "paragraph", "content": [{"type": "text", "text": footer, "marks": [{"type": "em"}]}]},
+            ],
+        }
+    title = f"[{escape_wiki(name)}|{url}]" if url else escape_wiki(name)
+    lines = [
+        f"Action items from the postmortem {title}.",
+        f"Incident date: {date}",
+        f"Source: {escape_wiki(where)}",
+        "",
+        count,
+        *(f"* {key}" for key in keys),  # Jira renders a bare issue key as a link to the issue
+        "",
+        f"_{escape_wiki(footer)}_",
+    ]
+    return "\n".join(lines)
 
 
 def comment(text: str, api_version: int) -> str | dict[str, Any]:

@@ -28,6 +28,8 @@ PROBE_MAX = 1000
 #: Labels per ``labels in (...)`` clause, to keep GET URLs short.
 FIND_CHUNK = 50
 STATE_FIELDS = ("status", "resolution", "updated")
+#: Keys per ``/issue/bulkfetch`` (Jira Cloud's limit).
+FETCH_CHUNK = 100
 
 
 def key_number(key: str) -> int:
@@ -44,19 +46,22 @@ def watermark(site: Site) -> int:
     return key_number(str(issues[0]["key"])) if issues else 0
 
 
-def fetch_keys(site: Site, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Read issues by key, bypassing the search index; missing keys are left out."""
-    fields = ["labels", *STATE_FIELDS]
-    if site.deployment == "cloud":
-        page = site.transport.request(
-            "POST",
-            "issue/bulkfetch",
-            "read issues by key",
-            body={"issueIdsOrKeys": list(keys), "fields": fields},
-            shape=answers.BulkFetched,
-        )
-        return {str(i["key"]): i for i in (page or {}).get("issues") or []}
+def fetch_keys(
+    site: Site, keys: Sequence[str], fields: Sequence[str] = ("labels", *STATE_FIELDS)
+) -> dict[str, dict[str, Any]]:
+    """Read issues by key, bypassing the search index (Cloud: 100 a request); missing keys are left out."""
     found: dict[str, dict[str, Any]] = {}
+    if site.deployment == "cloud":
+        for start in range(0, len(keys), FETCH_CHUNK):
+            page = site.transport.request(
+                "POST",
+                "issue/bulkfetch",
+                "read issues by key",
+                body={"issueIdsOrKeys": list(keys[start : start + FETCH_CHUNK]), "fields": list(fields)},
+                shape=answers.BulkFetched,
+            )
+            found.update({str(i["key"]): i for i in (page or {}).get("issues") or []})
+        return found
     for key in keys:
         try:
             found[key] = site.transport.request(
@@ -67,9 +72,8 @@ def fetch_keys(site: Site, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def probe(site: Site, drafts: Sequence[TicketDraft], mark: int) -> dict[str, dict[str, Any]]:
-    """Issues numbered above ``mark`` that carry these drafts' markers: {item_id: issue}."""
-    wanted = {marker_label(d.item_id): d.item_id for d in drafts}
+def probe(site: Site, wanted: Mapping[str, str], mark: int) -> dict[str, dict[str, Any]]:
+    """Issues numbered above ``mark`` carrying the marker labels of ``wanted`` ({label: id}): {id: issue}."""
     found: dict[str, dict[str, Any]] = {}
     window = 100 if site.deployment == "cloud" else PROBE_GAP
     number, gap = mark + 1, 0
@@ -106,7 +110,7 @@ def find(site: Site, drafts: Sequence[TicketDraft], mark: int | None) -> dict[st
     found = {item_id: issues[0] for item_id, issues in _all_by_label(site, drafts).items()}  # oldest wins
     missing = [d for d in drafts if d.item_id not in found]
     if missing and mark is not None:
-        found.update(probe(site, missing, mark))
+        found.update(probe(site, {marker_label(d.item_id): d.item_id for d in missing}, mark))
     return {item_id: site.ref(issue) for item_id, issue in found.items()}
 
 

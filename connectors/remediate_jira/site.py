@@ -14,7 +14,7 @@ import requests
 from jira import JIRA
 
 from remediate import answers as shared
-from remediate.connectors import ConnectorContext, PostmortemInfo, TicketDraft, TicketRef
+from remediate.connectors import ConnectorContext, PostmortemInfo, TicketRef
 from remediate.errors import AuthError, Conflict, ConnectorError, NotFound
 from remediate.secrets import credential_forms, scrub_error
 from remediate_jira import answers
@@ -49,6 +49,7 @@ class Site:
         self._transport: Transport | None = None
         self._deployment: Deployment | None = None
         self._issue_types: dict[str, str] | None = None  # name (casefolded) -> id
+        self._epic_link: str | None = None  # Data Center's Epic Link field id, once read
 
     @property
     def transport(self) -> Transport:
@@ -70,7 +71,24 @@ class Site:
     @property
     def fields(self) -> FieldBuilder:
         """Field builder for this deployment and API version."""
-        return FieldBuilder(self.config, self.deployment, self.config.api_version)
+        return FieldBuilder(self.config, self.deployment, self.config.api_version, self.parent_field)
+
+    def parent_field(self) -> str | None:
+        """The field that puts an issue under an epic: ``parent_field``, else ``parent`` on Cloud and
+        the field named Epic Link on Data Center (one ``GET /field``), None when the site has none."""
+        if self.config.parent_field:
+            return self.config.parent_field
+        if self.deployment == "cloud":
+            return "parent"
+        if self._epic_link is None:
+            found = self.transport.request("GET", "field", "read the fields of the site", shape=list[answers.FieldInfo])
+            names = {str(f.get("name") or "").casefold(): str(f["id"]) for f in found or []}
+            self._epic_link = names.get("epic link", "")
+        return self._epic_link or None
+
+    def has_issue_type(self, name: str) -> bool:
+        """Whether the project has issue type ``name`` (reads the project's types once)."""
+        return name.casefold() in self._read_issue_types()
 
     def ref(self, raw: Mapping[str, Any]) -> TicketRef:
         """A TicketRef for an issue as Jira returned it (key, id)."""
@@ -172,6 +190,19 @@ class Site:
 
     def issue_type_id(self, name: str) -> str:
         """The id of issue type ``name`` in the project; reads the project's types once."""
+        types = self._read_issue_types()
+        found = types.get(name.casefold())
+        if found is None:
+            available = ", ".join(sorted(types)) or "none"
+            raise NotFound(
+                f"issue type {name!r} does not exist in Jira project {self.config.project} "
+                f"(available: {available}): check [connectors.jira] "
+                + ("group_issue_type" if name == self.config.group_issue_type else "issue_type"),
+                tracker="jira",
+            )
+        return found
+
+    def _read_issue_types(self) -> dict[str, str]:
         if self._issue_types is None:
             what = f"read the issue types of project {self.config.project}"
             try:
@@ -190,20 +221,14 @@ class Site:
                 ) from None
             types = (page or {}).get("issueTypes") or (page or {}).get("values") or []
             self._issue_types = {str(t["name"]).casefold(): str(t["id"]) for t in types}
-        found = self._issue_types.get(name.casefold())
-        if found is None:
-            available = ", ".join(sorted(self._issue_types)) or "none"
-            raise NotFound(
-                f"issue type {name!r} does not exist in Jira project {self.config.project} "
-                f"(available: {available}): check [connectors.jira] issue_type",
-                tracker="jira",
-            )
-        return found
+        return self._issue_types
 
-    def link_postmortem(self, ref: TicketRef, postmortem: PostmortemInfo, item_id: str) -> None:
+    def link_postmortem(self, ref: TicketRef, postmortem: PostmortemInfo, item_id: str | None) -> None:
+        """Upsert the web link from ``ref`` to the postmortem document (skipped without a URL)."""
         url = safe_url(postmortem.link)
         if url is None:
             return
+        lead = f"Action item {item_id}, from " if item_id else "Action items from "
         body = {
             # Upsert key: the same globalId on the same issue updates the link in place.
             "globalId": f"remediate:postmortem={postmortem.id}",
@@ -212,7 +237,7 @@ class Site:
             "object": {
                 "url": url,
                 "title": f"Postmortem: {postmortem.title or postmortem.id}"[:255],
-                "summary": f"Action item {item_id}, from {postmortem.source}"[:255],
+                "summary": (lead + postmortem.source)[:255],
             },
         }
         try:
@@ -262,16 +287,14 @@ class Site:
             )
         return None
 
-    def explain_bulk(self, failures: Mapping[int, Mapping[str, Any]], drafts: Sequence[TicketDraft]) -> ConnectorError:
+    def explain_bulk(self, failures: Mapping[int, Mapping[str, Any]], names: Sequence[str]) -> ConnectorError:
         first_index = min(failures)
         element = failures[first_index].get("elementErrors") or {}
         errors = {str(k): str(v) for k, v in (element.get("errors") or {}).items()}
         messages = [str(m) for m in element.get("errorMessages") or []]
         explained = self.explain_fields(errors, messages, "create issues")
         detail = str(explained) if explained else "; ".join(messages) or "no details given"
-        prefix = f"{len(failures)} of {len(drafts)} issues not created (first: item "
+        prefix = f"{len(failures)} of {len(names)} issues not created (first: "
         cls = type(explained) if explained else Conflict
         # The element errors are Jira's words, which may echo the request.
-        return scrub_error(
-            cls(f"{prefix}{drafts[first_index].item_id}): {detail}", tracker="jira"), self.transport.secrets
-        )
+        return scrub_error(cls(f"{prefix}{names[first_index]}): {detail}", tracker="jira"), self.transport.secrets)

@@ -44,10 +44,24 @@ def _jql(site: Site, project: str, minutes: int | None) -> str:
     return " AND ".join(clauses) + " ORDER BY key ASC"
 
 
+def _seen_key(issue_id: str) -> str:
+    return f"jira:updated:{issue_id}"
+
+
 def states(site: Site, refs: Sequence[TicketRef], since: datetime | None) -> Iterator[TicketState]:
-    """States of ``refs`` changed after ``since`` (minus a margin); every ref when None."""
+    """States of ``refs`` changed after ``since`` (minus a margin); every ref when None.
+
+    An incremental search lists again what changed inside the margin (JQL dates have minute
+    precision, and a bulk sync touches a whole batch at once), so each issue's exact ``updated``
+    is kept in the cache once it was reported, and an issue listed again with the same
+    ``updated`` is not reported again. A full refresh reports every ref. The values are stored
+    when the caller has taken every state (the engine records a batch, then commits), so an
+    interrupted refresh reports them again instead of losing them.
+    """
     if not refs:
         return
+    cache = site.context.cache
+    reported: dict[str, str] = {}
     lower = since - STATE_MARGIN if since is not None else None
     now = site.clock()
     if lower is not None and lower > now:
@@ -65,6 +79,11 @@ def states(site: Site, refs: Sequence[TicketRef], since: datetime | None) -> Ite
             if lower is not None and state.updated_at and state.updated_at < lower:
                 continue
             seen.add(ref.key)
+            updated = str((issue.get("fields") or {}).get("updated") or "")
+            if since is not None and updated and cache.get(_seen_key(str(issue.get("id")))) == updated:
+                continue  # listed again inside the margin, unchanged since it was reported
+            if updated:
+                reported[str(issue.get("id"))] = updated
             yield state
     if since is None:
         # A full refresh accounts for every ref: those search did not return (index lag, label
@@ -72,6 +91,8 @@ def states(site: Site, refs: Sequence[TicketRef], since: datetime | None) -> Ite
         for ref in refs:
             if ref.key not in seen:
                 yield read_state(site, ref)
+    for issue_id, updated in reported.items():
+        cache.set(_seen_key(issue_id), updated)
 
 
 def state_of(site: Site, ref: TicketRef, issue: Mapping[str, Any]) -> TicketState:

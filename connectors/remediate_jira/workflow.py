@@ -1,18 +1,14 @@
-"""Moving issues through their workflow and keeping per-postmortem parent issues."""
+"""Moving issues through their workflow."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from remediate.connectors import PostmortemInfo, TicketRef
+from remediate.connectors import TicketRef
 from remediate.errors import Conflict
 from remediate_jira import answers
-from remediate_jira.fields import group_label, postmortem_label
-from remediate_jira.markup import summary
-from remediate_jira.search import quote
 from remediate_jira.site import Site
-from remediate_jira.transport import Rejected
 
 
 def _category(transition: Mapping[str, Any]) -> str | None:
@@ -64,66 +60,3 @@ def set_done(site: Site, ref: TicketRef, done: bool) -> None:
         body={"transition": {"id": str(chosen["id"])}},
         idempotent=False,
     )
-
-
-def find_group(site: Site, postmortem: PostmortemInfo) -> TicketRef | None:
-    """The postmortem's parent issue, found by its label (after a lost link)."""
-    jql = f"labels = {quote(group_label(postmortem.id))} ORDER BY key ASC"
-    for issue in site.searcher.issues(jql, ["labels"]):
-        return site.ref(issue)
-    return None
-
-
-def create_group(site: Site, postmortem: PostmortemInfo, title: str) -> TicketRef:
-    """Create the postmortem's parent issue (type ``group_issue_type``) and link the document."""
-    config = site.config
-    labels = [*config.labels, postmortem_label(config, postmortem.id), group_label(postmortem.id)]
-    fields = {
-        "project": {"key": config.project},
-        "issuetype": {"id": site.issue_type_id(config.group_issue_type)},
-        "summary": title,
-        "labels": list(dict.fromkeys(label for label in labels if label)),
-    }
-    what = "create the postmortem's parent issue"
-    try:
-        raw = site.transport.request(
-            "POST", "issue", what, body={"fields": fields}, idempotent=False, shape=answers.Created
-        )
-    except Rejected as err:
-        raise site.explain(err, what) from None
-    group = site.ref(raw)
-    site.link_postmortem(group, postmortem, postmortem.id)
-    return group
-
-
-def sync_group(
-    site: Site, postmortem: PostmortemInfo, group: TicketRef | None, members: Sequence[TicketRef]
-) -> TicketRef:
-    """Create or retitle the parent issue and put every new member under it."""
-    title = summary(f"Postmortem: {postmortem.title or postmortem.id}")
-    if group is None:
-        group = find_group(site, postmortem) or create_group(site, postmortem, title)
-    else:
-        site.transport.request(
-            "PUT",
-            f"issue/{group.remote_id or group.key}",
-            f"retitle {group.key}",
-            body={"fields": {"summary": title}},
-        )
-    # Members already put under the parent, kept between runs so each is written once.
-    cache = site.context.cache
-    cache_key = f"jira:group:{group.key}"
-    done = set(filter(None, (cache.get(cache_key) or "").split(",")))
-    value = site.fields.parent_value(group.key)
-    for member in members:
-        if member.key in done:
-            continue
-        site.transport.request(
-            "PUT",
-            f"issue/{member.remote_id or member.key}",
-            f"put {member.key} under {group.key}",
-            body={"fields": {site.config.parent_field: value}},
-        )
-        done.add(member.key)
-        cache.set(cache_key, ",".join(sorted(done)))
-    return group

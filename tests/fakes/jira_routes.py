@@ -167,6 +167,7 @@ class JiraRoutes(_Base):
                 "id": tid,
                 "name": name,
                 "subtask": name == "Sub-task",
+                "hierarchyLevel": _level(name),
                 "description": "",
                 "iconUrl": f"{self.base}/images/icons/issuetypes/{name.lower()}.png",
                 "self": f"{self.base}/rest/api/{version}/issuetype/{tid}",
@@ -270,10 +271,19 @@ class JiraRoutes(_Base):
                     errors["components"] = f"Component name '{component.get('name')}' is not valid"
         if fields.get("parent") is not None:
             ref = fields["parent"]
-            if self.issue(str(ref.get("key") or ref.get("id") or "")) is None:
+            parent = self.issue(str(ref.get("key") or ref.get("id") or ""))
+            if parent is None:
                 errors["parent"] = "Could not find issue by id or key."
-        if fields.get("customfield_10008") is not None and self.issue(str(fields["customfield_10008"])) is None:
-            errors["customfield_10008"] = f"Could not find epic {fields['customfield_10008']}."
+            elif issue_type is not None and self.mode == "datacenter" and issue_type != "Sub-task":
+                # Data Center: only sub-tasks have a parent; epics hold issues through Epic Link.
+                errors["parent"] = "Field 'parent' cannot be set. It is not on the appropriate screen, or unknown."
+            elif issue_type is not None and _level(parent["fields"]["issuetype"]["name"]) != _level(issue_type) + 1:
+                # Cloud: a parent is one level up the hierarchy (epic > standard > sub-task).
+                errors["parent"] = "Given parent work item does not belong to appropriate hierarchy."
+        if fields.get("customfield_10008") is not None:
+            epic = self.issue(str(fields["customfield_10008"]))
+            if epic is None or epic["fields"]["issuetype"]["name"] != "Epic":
+                errors["customfield_10008"] = f"Could not find epic {fields['customfield_10008']}."
         if creating and project is not None and issue_type is not None:
             for fid, fname in project.required.get(issue_type, {}).items():
                 if fields.get(fid) in (None, "", [], {}):
@@ -433,7 +443,9 @@ class JiraRoutes(_Base):
             )
         fields = (body or {}).get("fields") or {}
         project = self.projects[issue["project"]]
-        errors = self._check_fields(fields, version, creating=False, project=project)
+        errors = self._check_fields(
+            fields, version, creating=False, project=project, issue_type=issue["fields"]["issuetype"]["name"]
+        )
         for name in ("project", "issuetype"):
             if name in fields:
                 errors[name] = f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
@@ -627,6 +639,11 @@ class JiraRoutes(_Base):
                 "issues": [self._render(i, version, wanted) for i in page],
             },
         )
+
+
+def _level(issue_type: str) -> int:
+    """An issue type's hierarchy level, as createmeta reports it: 1 epic, 0 standard, -1 sub-task."""
+    return {"Epic": 1, "Sub-task": -1}.get(issue_type, 0)
 
 
 def _adf_ok(node: Any) -> bool:

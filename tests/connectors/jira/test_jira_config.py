@@ -97,3 +97,12 @@ def test_deployment_override_skips_server_info(cloud: FakeJira, make: MakeConnec
 def test_v3_on_data_center_is_refused(dc: FakeJira, make: MakeConnector) -> None:
     with pytest.raises(NotFound, match="api_version = 2"):
         make(dc, api_version=3).find([draft(1)])
+
+
+def test_parent_defaults_to_one_epic_per_postmortem_and_none_opts_out() -> None:
+    from remediate_jira.config import Config
+
+    assert Config(project="OPS").parent == "per-postmortem"
+    assert Config(project="OPS", parent="none").parent is None
+    assert Config(project="OPS", parent="None").parent is None
+    assert Config(project="OPS", parent="ops-7").parent == "OPS-7"

@@ -74,7 +74,7 @@ def test_an_84_kb_item_is_shortened_to_jiras_text_limit(cloud: FakeJira, make: M
 
 def test_v3_sends_atlassian_document_format(cloud: FakeJira, make: MakeConnector) -> None:
     evil = "Fix *it* [click|http://evil.example]"
-    (created,) = make(cloud, api_version=3).create([draft(1, text=evil)])
+    (created,) = make(cloud, api_version=3, parent="none").create([draft(1, text=evil)])  # about the item text
     doc = cloud.issue(created.ref.key)["fields"]["description"]
     assert doc["type"] == "doc" and doc["version"] == 1
     assert doc["content"][0]["content"] == [{"type": "text", "text": evil}]  # literal text
@@ -84,7 +84,7 @@ def test_v3_sends_atlassian_document_format(cloud: FakeJira, make: MakeConnector
 
 
 def test_remote_link_has_a_stable_global_id_and_upserts(cloud: FakeJira, make: MakeConnector) -> None:
-    connector = make(cloud)
+    connector = make(cloud, remote_links="all")  # by default only the postmortem's epic has the web link
     (created,) = connector.create([draft(1)])
     issue_id = cloud.issue(created.ref.key)["id"]
     (link,) = cloud.remote_links[issue_id]
@@ -100,13 +100,26 @@ def test_bulk_create_budget(fake: FakeJira, make: MakeConnector, count: int) -> 
     drafts = [draft(n) for n in range(count)]
     created = list(make(fake).create(drafts))
     assert [c.item_id for c in created] == [d.item_id for d in drafts]
+    assert len(fake.issues) == count + 1  # and the postmortem's epic
+    bulks = math.ceil(count / 50) + 1  # the epic's, then the items' 50 at a time
+    assert fake.count("POST", r"/issue/bulk$") == bulks
+    assert fake.count("POST", r"/remotelink$") == 1  # the epic's; the items point at the epic
+    assert fake.count("PUT") == 0  # each item's parent is in its create payload
+    # The constant: serverInfo, the project's issue types, one watermark search, one search for
+    # the epic by its marker (Data Center: and /field for the Epic Link field).
+    other = len(fake.requests) - bulks - 1
+    assert other == (4 if fake.mode == "cloud" else 5)
+    assert fake.count("GET", r"/issue/[^/]+$") == 0  # the create response is trusted, no reads
+
+
+@pytest.mark.parametrize("count", [1, 51])
+def test_bulk_create_budget_without_epics(fake: FakeJira, make: MakeConnector, count: int) -> None:
+    list(make(fake, parent="none").create([draft(n) for n in range(count)]))
     assert len(fake.issues) == count
     assert fake.count("POST", r"/issue/bulk$") == math.ceil(count / 50)
-    assert fake.count("POST", r"/remotelink$") == count  # Jira has no bulk remote-link API
-    # The constant: serverInfo, the project's issue types, one watermark search.
-    other = len(fake.requests) - math.ceil(count / 50) - count
-    assert other == 3
-    assert fake.count("GET", r"/issue/[^/]+$") == 0  # the create response is trusted, no reads
+    assert fake.count("POST", r"/remotelink$") == count  # no epic: each item links to the document
+    # serverInfo, the project's issue types, one watermark search.
+    assert len(fake.requests) - math.ceil(count / 50) - count == 3
 
 
 def test_fake_rejects_more_than_50_in_one_bulk(fake: FakeJira) -> None:
@@ -143,12 +156,12 @@ def test_partial_bulk_failure_yields_the_successes_then_explains(fake: FakeJira,
 def test_missing_required_custom_field_names_the_field(fake: FakeJira, make: MakeConnector) -> None:
     fake.projects["OPS"].required = {"Task": {"customfield_10050": "Team"}}
     with pytest.raises(Conflict) as info:
-        list(make(fake).create([draft(1)]))
+        list(make(fake, parent="none").create([draft(1)]))  # no epic: nothing at all is created
     message = str(info.value)
     assert "customfield_10050" in message and "Team is required." in message
     assert "[connectors.jira] fields" in message
     assert fake.issues == {}
-    created = list(make(fake, fields={"customfield_10050": {"value": "SRE"}}).create([draft(1)]))
+    created = list(make(fake, parent="none", fields={"customfield_10050": {"value": "SRE"}}).create([draft(1)]))
     assert fake.issue(created[0].ref.key)["fields"]["customfield_10050"] == {"value": "SRE"}
 
 

@@ -12,6 +12,10 @@ from remediate.testing import make_draft as draft
 from tests.connectors.jira.conftest import MakeConnector, jira_env
 from tests.fakes.jira import FakeJira, Fault
 
+#: The bulk-create fault tests are about the items' create: without the per-postmortem epic (whose
+#: own bulk create would meet the fault first; test_jira_answers covers a faulty epic create).
+NO_EPIC = "none"
+
 
 @pytest.mark.parametrize(
     ("retry_after", "expected"),
@@ -21,7 +25,7 @@ def test_429_on_bulk_create_is_retried_after_the_right_wait(
     fake: FakeJira, make: MakeConnector, sleeps: list[float], retry_after: str | None, expected: list[float]
 ) -> None:
     fake.rate_limit("POST", r"/issue/bulk$", retry_after=retry_after)
-    created = list(make(fake).create([draft(n) for n in range(3)]))
+    created = list(make(fake, parent=NO_EPIC).create([draft(n) for n in range(3)]))
     assert len(created) == 3 and len(fake.issues) == 3
     assert sleeps == expected  # Retry-After: 0 means "no advice": back off instead of hammering
     assert fake.count("POST", r"/issue/bulk$") == 2
@@ -73,7 +77,7 @@ def test_bulk_create_that_succeeded_but_answered_503_is_not_repeated(
     fake.lag = lag  # with lag, JQL cannot see the new issues: recovery must not rely on it
     fake.faults.append(Fault("POST", r"/issue/bulk$", 503, {"Retry-After": "1"}, apply_first=True))
     drafts = [draft(n) for n in range(4)]
-    created = list(make(fake).create(drafts))
+    created = list(make(fake, parent=NO_EPIC).create(drafts))
     assert sorted(c.item_id for c in created) == [d.item_id for d in drafts]
     assert len(fake.issues) == 4  # adopted, not created twice
     assert fake.count("POST", r"/issue/bulk$") == 1
@@ -84,7 +88,7 @@ def test_bulk_create_that_succeeded_but_answered_503_is_not_repeated(
 def test_dropped_connection_after_a_partial_apply(dc: FakeJira, make: MakeConnector) -> None:
     # The first bulk POST is applied and its answer lost; a retry must create only what is missing.
     dc.faults.append(Fault("POST", r"/issue/bulk$", apply_first=True, drop=True))
-    connector = make(dc)
+    connector = make(dc, parent=NO_EPIC)
     first = list(connector.create([draft(0), draft(1)]))
     assert len(first) == 2 and len(dc.issues) == 2
     assert dc.count("POST", r"/issue/bulk$") == 1
@@ -94,7 +98,7 @@ def test_ambiguous_failure_that_did_not_apply_is_retried(
     fake: FakeJira, make: MakeConnector, sleeps: list[float]
 ) -> None:
     fake.faults.append(Fault("POST", r"/issue/bulk$", 503, {"Retry-After": "3"}))
-    created = list(make(fake).create([draft(0), draft(1)]))
+    created = list(make(fake, parent=NO_EPIC).create([draft(0), draft(1)]))
     assert len(created) == 2 and len(fake.issues) == 2
     assert fake.count("POST", r"/issue/bulk$") == 2
     assert sleeps == [3.0]
@@ -103,7 +107,7 @@ def test_ambiguous_failure_that_did_not_apply_is_retried(
 def test_500_on_create_is_not_retried_blindly(fake: FakeJira, make: MakeConnector) -> None:
     fake.faults.append(Fault("POST", r"/issue/bulk$", 500, body={"errorMessages": ["boom"]}))
     with pytest.raises(Unavailable) as info:
-        list(make(fake).create([draft(0)]))
+        list(make(fake, parent=NO_EPIC).create([draft(0)]))
     assert "HTTP 500" in str(info.value)
     assert fake.issues == {} and fake.count("POST", r"/issue/bulk$") == 1
 
@@ -113,11 +117,11 @@ def test_crash_after_create_is_recovered_by_find(fake: FakeJira, make: MakeConne
     cache = MemoryCache()  # stands in for the engine's persistent cache
     drafts = [draft(n) for n in range(3)]
     fake.lag = lag
-    run = make(fake, cache=cache).create(drafts)
+    run = make(fake, cache=cache, parent=NO_EPIC).create(drafts)
     first = next(run)
     run.close()  # the process died: the first link was stored, the rest never were
     assert len(fake.issues) == 3
-    found = make(fake, cache=cache).find(drafts)  # next run, new process
+    found = make(fake, cache=cache, parent=NO_EPIC).find(drafts)  # next run, new process
     assert set(found) == {d.item_id for d in drafts}
     assert found[first.item_id].key == first.ref.key
     assert sorted(r.key for r in found.values()) == sorted(i["key"] for i in fake.issues.values())

@@ -1,4 +1,4 @@
-"""Updates, claims and per-postmortem parents: only what changed is written."""
+"""Updates and claims: only what changed is written (per-postmortem epics: test_jira_epics.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import logging
 
 import pytest
 
-from remediate.connectors import MemoryCache, Status
-from remediate.testing import POSTMORTEM as PM
+from remediate.connectors import Status
 from remediate.testing import make_draft as draft
 from tests.connectors.jira.conftest import MakeConnector
 from tests.fakes.jira import FakeJira
@@ -94,38 +93,3 @@ def test_claim_is_pure_and_strict(fake: FakeJira, make: MakeConnector) -> None:
     assert connector.claim(f"{fake.base}/projects/OPS") is None
     assert connector.claim("#12") is None
     assert fake.requests == []
-
-
-def test_per_postmortem_parent(cloud: FakeJira, make: MakeConnector) -> None:
-    cache = MemoryCache()
-    connector = make(cloud, parent="per-postmortem", cache=cache)
-    refs = [c.ref for c in connector.create([draft(n) for n in range(3)])]
-    group = connector.sync_group(PM, None, refs[:2])
-    epic = cloud.issue(group.key)
-    assert epic["fields"]["issuetype"]["name"] == "Epic"
-    assert epic["fields"]["summary"] == "Postmortem: API outage of 1 May 2024"
-    assert "remediate-pm-2024-05-01-api-outage" in epic["fields"]["labels"]
-    assert [cloud.issue(r.key)["fields"]["parent"]["key"] for r in refs[:2]] == [group.key] * 2
-    cloud.requests.clear()
-    again = connector.sync_group(PM, group, refs)  # one more member: one more PUT, plus the title
-    assert again == group
-    assert cloud.issue(refs[2].key)["fields"]["parent"]["key"] == group.key
-    assert [r.path for r in cloud.writes()] == [
-        f"/rest/api/2/issue/{group.remote_id}",
-        f"/rest/api/2/issue/{refs[2].remote_id}",
-    ]
-
-
-def test_group_is_recovered_by_its_label(cloud: FakeJira, make: MakeConnector) -> None:
-    connector = make(cloud, parent="per-postmortem")
-    group = connector.sync_group(PM, None, [])
-    again = make(cloud, parent="per-postmortem").sync_group(PM, None, [])  # link was lost
-    assert again.key == group.key
-    assert sum(1 for i in cloud.issues.values() if i["fields"]["issuetype"]["name"] == "Epic") == 1
-
-
-def test_data_center_epic_link_field(dc: FakeJira, make: MakeConnector) -> None:
-    connector = make(dc, parent="per-postmortem", parent_field="customfield_10008")
-    (created,) = connector.create([draft(1)])
-    group = connector.sync_group(PM, None, [created.ref])
-    assert dc.issue(created.ref.key)["fields"]["customfield_10008"] == group.key
