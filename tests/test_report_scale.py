@@ -186,8 +186,8 @@ def test_reports_grow_linearly(sized: dict[int, str], command: list[str]) -> Non
 
 
 def test_html_audit_caps_long_tables_and_says_so(generated_500: str) -> None:
+    from remediate.cli.output import audit_html
     from remediate.jobs import audit_snapshot
-    from remediate.reports.output import audit_html
 
     report = audit_snapshot(Settings(), database_url=generated_500, as_of=scale.AS_OF)
     assert len(report.postmortems) == 50 and len(report.recurring) > 10
@@ -307,7 +307,7 @@ def test_plain_table_lines_are_equally_wide_with_wide_and_combining_characters()
     """plain_table measures only non-ASCII characters with rich's cell_len: the frame still lines up."""
     from rich.cells import cell_len
 
-    from remediate.render import plain_table
+    from remediate.cli.render import plain_table
 
     cells = ["plain", "clipped…", "漢字の項目", "e\u0301te\u0301", "🔥 hot", "x"]
     text = plain_table("t", ["a", "b"], [(c, cells[-1 - n]) for n, c in enumerate(cells)])

@@ -55,7 +55,7 @@ def install(
     The secret is the tracker's REMEDIATE_<TRACKER>_WEBHOOK_SECRET, the one the service verifies
     deliveries with; it is sent to the tracker and never printed.
     """
-    from remediate import render
+    from remediate.cli import render
     from remediate.jobs import install_hooks
     from remediate.settings import load_settings
 

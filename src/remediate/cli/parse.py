@@ -25,7 +25,7 @@ def parse(
     ] = False,
 ) -> None:
     """List the action items in a postmortem, with owner, due date, priority and state."""
-    from remediate import render
+    from remediate.cli import render
     from remediate.parsing import parse_path
     from remediate.settings import load_settings
 

@@ -88,8 +88,8 @@ def overdue(
     db: DbOption = None,
 ) -> None:
     """List open action items past their due date, with days overdue, owner and ticket."""
+    from remediate.cli import output
     from remediate.jobs import overdue_report
-    from remediate.reports import output
     from remediate.settings import load_settings
 
     report = overdue_report(
@@ -123,8 +123,8 @@ def digest(
     db: DbOption = None,
 ) -> None:
     """Send (or print) the digest: overdue by owner, due soon, done lately; once per period."""
+    from remediate.cli import output
     from remediate.jobs import send_digest
-    from remediate.reports import output
     from remediate.settings import load_settings
 
     settings = load_settings(config)
@@ -172,8 +172,8 @@ def audit(
     db: DbOption = None,
 ) -> None:
     """Audit remediation: completion, on-time rate, days to close, drift and recurring items."""
+    from remediate.cli import output
     from remediate.jobs import audit_snapshot
-    from remediate.reports import output
     from remediate.settings import load_settings
 
     settings = load_settings(config)
@@ -228,10 +228,10 @@ def lint(
     config: ConfigOption = None,
 ) -> None:
     """Check action items before publishing: owner, due date, priority, vague or duplicate items."""
+    from remediate.cli import output
     from remediate.errors import ConfigError
     from remediate.lint import Rules, lint_paths
     from remediate.policy import DuePolicy
-    from remediate.reports import output
     from remediate.settings import LINT_RULES, load_settings
 
     settings = load_settings(config)

@@ -130,7 +130,7 @@ def _password(url: str | None) -> str | None:
 
 
 def _list(settings: Settings, url: str | None, format: ListFormat) -> None:
-    from remediate import render
+    from remediate.cli import render
     from remediate.scheduler import JOBS, describe_trigger, job_settings, load_record, read_next_runs
     from remediate.store import open_store
 
@@ -175,7 +175,7 @@ def _list(settings: Settings, url: str | None, format: ListFormat) -> None:
 
 
 def _once(settings: Settings, url: str | None, names: list[str], format: ListFormat, secrets: list[str]) -> None:
-    from remediate import render
+    from remediate.cli import render
     from remediate.scheduler import run_once
     from remediate.secrets import scrub
     from remediate.store import open_store

@@ -163,7 +163,7 @@ def doctor(
     """
     from dataclasses import replace
 
-    from remediate import render
+    from remediate.cli import render
     from remediate.doctor import failed, run_checks
     from remediate.secrets import scrub, secret_values
 

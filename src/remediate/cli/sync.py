@@ -48,7 +48,7 @@ def sync(
     db: DbOption = None,
 ) -> None:
     """Create each action item's ticket exactly once, update changed ones, and bring states back."""
-    from remediate import render
+    from remediate.cli import render
     from remediate.jobs import SyncRequest, sync_paths
     from remediate.settings import load_settings
 
@@ -80,7 +80,7 @@ def refresh(
     db: DbOption = None,
 ) -> None:
     """Bring ticket states back from the tracker, without reading any postmortem."""
-    from remediate import render
+    from remediate.cli import render
     from remediate.jobs import refresh_states
     from remediate.settings import load_settings
 
@@ -109,7 +109,7 @@ def status(
     db: DbOption = None,
 ) -> None:
     """Show each postmortem's items: done, open, overdue and percent complete."""
-    from remediate import render
+    from remediate.cli import render
     from remediate.reports.status import item_statuses, postmortem_statuses
     from remediate.settings import load_settings
     from remediate.store import open_store
@@ -196,7 +196,7 @@ def dedupe(
     db: DbOption = None,
 ) -> None:
     """Find items with more than one ticket (two syncs on separate databases); --apply closes the extras."""
-    from remediate import render
+    from remediate.cli import render
     from remediate.jobs import find_duplicates
     from remediate.settings import load_settings
 
@@ -285,7 +285,7 @@ def db_rebuild(
     db: DbOption = None,
 ) -> None:
     """Rebuild a lost or damaged database from the documents and the tickets' markers; creates nothing."""
-    from remediate import render
+    from remediate.cli import render
     from remediate.jobs import rebuild_database
     from remediate.settings import load_settings
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from remediate.render import emit_json, markdown_table, table
+from remediate.cli.render import emit_json, markdown_table, table
 from remediate.reports.audit import AuditReport, Completion
 from remediate.reports.base import ReportItem, bulk
 from remediate.reports.overdue import OverdueReport
