@@ -334,3 +334,13 @@ def test_each_chunk_is_looked_up_right_before_it_is_created(
         ("find", 20),
         ("create", 20),
     ]
+
+
+def test_apply_records_outcomes_and_leaves_the_decisions_as_planned(tmp_path: Path, database_url: str) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    plan = run(doc, database_url).plan
+    assert [a.ref for a in plan.planned] == [None, None, None], "the plan is what was decided, before any call"
+    assert [a.decision for a in plan.actions] == [a.decision for a in plan.planned]
+    assert [a.outcome for a in plan.actions] == [
+        engine.Outcome(engine.TicketRef("local", f"LOCAL-{n}")) for n in (1, 2, 3)
+    ]
