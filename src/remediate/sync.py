@@ -310,15 +310,8 @@ def _plan_document(
     warnings: list[str],
 ) -> list[Action]:
     pm = document.postmortem
-    if stored.postmortem is not None and stored.postmortem.source != pm.source and not pm.source.startswith("<"):
-        warnings.append(f"postmortem {pm.id} moved from {stored.postmortem.source} to {pm.source}")
     claimed = [_claim(connector, item) for item in document.action_items]
-    for item, ref in zip(document.action_items, claimed, strict=True):
-        if item.tracker_ref and ref is None:
-            warnings.append(
-                f"{pm.source}:{item.line}: {item.tracker_ref} is not a {connector.name} ticket; "
-                "the item is tracked on its own"
-            )
+    warnings.extend(_planning_warnings(document, stored, claimed, connector.name))
     matches = _match(document, claimed, stored, threshold)
     by_id = {i.id: i for i in stored.items}
     info, now = postmortem_info(pm, base_url), utcnow()
@@ -337,6 +330,21 @@ def _plan_document(
         if decision is not None:
             actions.append(Action(stored_item.id, pm.id, stored_item.text, decision))
     return actions
+
+
+def _planning_warnings(
+    document: ParseResult, stored: Stored, claimed: Sequence[TicketRef | None], tracker: str
+) -> list[str]:
+    """A document that moved; references that name no ticket of this tracker."""
+    pm, found = document.postmortem, []
+    if stored.postmortem is not None and stored.postmortem.source != pm.source and not pm.source.startswith("<"):
+        found.append(f"postmortem {pm.id} moved from {stored.postmortem.source} to {pm.source}")
+    for item, ref in zip(document.action_items, claimed, strict=True):
+        if item.tracker_ref and ref is None:
+            found.append(
+                f"{pm.source}:{item.line}: {item.tracker_ref} is not a {tracker} ticket; the item is tracked on its own"
+            )
+    return found
 
 
 def _match(document: ParseResult, claimed: Sequence[TicketRef | None], stored: Stored, threshold: float) -> list[Match]:
