@@ -208,3 +208,16 @@ def test_every_kind_has_a_row() -> None:
 
 def test_kinds_spell_the_json_actions() -> None:
     assert [k.value for k in Kind] == ["create", "update", "unchanged", "link", "removed"]
+
+
+def test_actions_show_each_outcome_as_apply_records_it() -> None:
+    from remediate.sync import Action, Outcome, Plan
+
+    planned = Action(ITEM_ID, "pm-1", DRAFT.text, Decision(Kind.CREATE), DRAFT)
+    plan = Plan("local", [], (planned,))
+    assert plan.actions == [planned] and plan.summary()["created"] == 1
+    plan.applied.record(ITEM_ID, Outcome(TICKET, adopted=True))
+    (action,) = plan.actions
+    assert (action.ref, action.adopted, action.decision) == (TICKET, True, planned.decision)
+    assert plan.summary()["adopted"] == 1 and plan.summary()["created"] == 0
+    assert plan.planned == (planned,), "the plan's decisions never change"

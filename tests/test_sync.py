@@ -344,3 +344,52 @@ def test_apply_records_outcomes_and_leaves_the_decisions_as_planned(tmp_path: Pa
     assert [a.outcome for a in plan.actions] == [
         engine.Outcome(engine.TicketRef("local", f"LOCAL-{n}")) for n in (1, 2, 3)
     ]
+
+
+def test_creates_are_chunked_across_postmortems(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small postmortems share chunks: one lookup by marker and one create per 50 items, not per document.
+
+    A document's duplicate check (also a lookup by marker) runs once its last create is done."""
+    from remediate.local import LocalTracker
+
+    calls: list[tuple[str, list[str]]] = []
+    find_all, create = LocalTracker.find_all, LocalTracker.create
+
+    def counting_find_all(self: LocalTracker, drafts):  # type: ignore[no-untyped-def]
+        calls.append(("find", sorted({d.postmortem.id for d in drafts}) + [str(len(drafts))]))
+        return find_all(self, drafts)
+
+    def counting_create(self: LocalTracker, drafts):  # type: ignore[no-untyped-def]
+        calls.append(("create", sorted({d.postmortem.id for d in drafts}) + [str(len(drafts))]))
+        return create(self, drafts)
+
+    monkeypatch.setattr(LocalTracker, "find_all", counting_find_all)
+    monkeypatch.setattr(LocalTracker, "create", counting_create)
+    docs = [
+        write_postmortem(
+            tmp_path / f"pm{n}.md", [f"Add an alert on queue {n}-{i} depth" for i in range(20)], title=f"P{n}"
+        )
+        for n in range(3)
+    ]
+    outcome = sync_paths([str(d) for d in docs], Settings(), database_url=database_url, environ={})
+    assert outcome.plan.summary()["created"] == 60
+    ids = [d.postmortem.id for d in outcome.plan.documents]
+    assert calls == [
+        ("find", [ids[0], ids[1], ids[2], "50"]),  # the first chunk: 20 + 20 + 10 items
+        ("create", [ids[0], ids[1], ids[2], "50"]),
+        ("find", [ids[0], ids[1], "40"]),  # the first two documents are done: their duplicate check
+        ("find", [ids[2], "10"]),  # the rest of the third
+        ("create", [ids[2], "10"]),
+        ("find", [ids[2], "20"]),
+    ]
+    assert len(tickets(database_url)) == 60
+    calls.clear()
+    assert (
+        sync_paths([str(d) for d in docs], Settings(), database_url=database_url, environ={}).plan.summary()[
+            "unchanged"
+        ]
+        == 60
+    )
+    assert calls == [], "a re-sync with every item linked asks the tracker nothing"

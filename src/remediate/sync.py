@@ -200,6 +200,11 @@ class Applied:
 
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    version: int = 0  # counts records, so a view of the plan knows when it is stale
+
+    def record(self, item_id: str, outcome: Outcome) -> None:
+        self.outcomes[item_id] = outcome
+        self.version += 1
 
 
 @dataclass(frozen=True)
@@ -211,12 +216,19 @@ class Plan:
     planned: tuple[Action, ...] = ()
     planning_warnings: tuple[str, ...] = ()
     applied: Applied = field(default_factory=Applied)
+    _view: dict[int, list[Action]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def actions(self) -> list[Action]:
         """Every item's action, with its outcome once ``apply`` has recorded one."""
-        outcomes = self.applied.outcomes
-        return [replace(a, outcome=outcomes[a.item_id]) if a.item_id in outcomes else a for a in self.planned]
+        version = self.applied.version
+        if version not in self._view:  # built once per change, not on every look
+            outcomes = self.applied.outcomes
+            self._view.clear()
+            self._view[version] = [
+                replace(a, outcome=outcomes[a.item_id]) if a.item_id in outcomes else a for a in self.planned
+            ]
+        return self._view[version]
 
     @property
     def warnings(self) -> list[str]:
@@ -411,23 +423,67 @@ def apply(session: Session, connector: Connector, result: Plan, run_id: int, *, 
     With ``create=False`` (``remediate db rebuild``) nothing is written to the tracker: tickets
     found by marker are adopted and linked, and every other item is left for the next sync.
     What was done is recorded item by item in ``result.applied`` (its outcome) as it happens.
+    Documents are stored one after the other; their creates are chunked across them (``_Window``).
     """
-    applied = result.applied
+    window = _Window(session, connector, result.applied, run_id, create)
     for document in result.documents:
-        pm = document.postmortem
-        actions = [a for a in result.planned if a.postmortem_id == pm.id]
+        actions = [a for a in result.planned if a.postmortem_id == document.postmortem.id]
         _store_document(session, document, actions, run_id)
-        creates = [a for a in actions if a.kind is Kind.CREATE]
-        _create(session, connector, creates, run_id, applied, create=create)
+        window.add(document, actions)
+    window.flush()
+
+
+@dataclass
+class _Window:
+    """Stored documents whose creates wait for a full chunk, CREATE_CHUNK items from as many
+    documents as it takes (Jira's bulk create takes 50 across small postmortems).
+
+    Each chunk is looked up by marker right before it is created, as ever. A document's other
+    steps (the duplicate check of what it created, updates, links, its group) run as soon as none
+    of its creates waits, so fewer than CREATE_CHUNK items, and their documents, wait at a time.
+    """
+
+    session: Session
+    connector: Connector
+    applied: Applied
+    run_id: int
+    create: bool  # False: look up and adopt only (db rebuild)
+    pending: list[Action] = field(default_factory=list)  # creates not sent yet, in document order
+    waiting: list[tuple[ParseResult, list[Action]]] = field(default_factory=list)
+
+    def add(self, document: ParseResult, actions: list[Action]) -> None:
+        self.waiting.append((document, actions))
+        self.pending.extend(a for a in actions if a.kind is Kind.CREATE)
+        while len(self.pending) >= CREATE_CHUNK:
+            self._send(CREATE_CHUNK)
+        self._finish_ready()
+
+    def flush(self) -> None:
+        self._send(len(self.pending))
+        self._finish_ready()
+
+    def _send(self, count: int) -> None:
+        chunk, self.pending = self.pending[:count], self.pending[count:]
+        _create_chunk(self.session, self.connector, chunk, self.run_id, self.applied, create=self.create)
+
+    def _finish_ready(self) -> None:
+        busy = {a.postmortem_id for a in self.pending}
+        ready = [(d, actions) for d, actions in self.waiting if d.postmortem.id not in busy]
+        if not ready:
+            return
+        self.waiting = [(d, actions) for d, actions in self.waiting if d.postmortem.id in busy]
+        session, connector, create = self.session, self.connector, self.create
         if create:
-            _check_duplicates(session, connector, creates, applied)
-        for action in actions:
-            if action.kind is Kind.UPDATE and create:
-                _update(session, connector, action, run_id, applied)
-            elif action.kind is Kind.LINK:
-                _link(session, action, run_id)
-        if create:
-            _sync_group(session, connector, document)
+            creates = [a for _, actions in ready for a in actions if a.kind is Kind.CREATE]
+            _check_duplicates(session, connector, creates, self.applied)
+        for document, actions in ready:
+            for action in actions:
+                if action.kind is Kind.UPDATE and create:
+                    _update(session, connector, action, self.run_id, self.applied)
+                elif action.kind is Kind.LINK:
+                    _link(session, action, self.run_id)
+            if create:
+                _sync_group(session, connector, document)
 
 
 def _store_document(session: Session, document: ParseResult, actions: list[Action], run_id: int) -> None:
@@ -490,15 +546,8 @@ def _store_document(session: Session, document: ParseResult, actions: list[Actio
 
 #: Items created per lookup: each chunk is looked up by marker right before it is created, so a
 #: sync on another database has a window of one chunk, not of the whole postmortem, to race in.
+#: A chunk draws on as many postmortems as it takes (``_Window``).
 CREATE_CHUNK = 50
-
-
-def _create(
-    session: Session, connector: Connector, actions: list[Action], run_id: int, applied: Applied, *, create: bool
-) -> None:
-    """Adopt what the tracker already has, create the rest, chunk by chunk."""
-    for start in range(0, len(actions), CREATE_CHUNK):
-        _create_chunk(session, connector, actions[start : start + CREATE_CHUNK], run_id, applied, create=create)
 
 
 def _create_chunk(
@@ -516,7 +565,7 @@ def _create_chunk(
     found = connector.find(unlinked)
     for item_id, ref in found.items():
         action = by_item[item_id]
-        applied.outcomes[item_id] = Outcome(ref, adopted=True)
+        applied.record(item_id, Outcome(ref, adopted=True))
         _store_link(session, action, ref, "adopted", run_id)
         if action.recover:
             log.warning("adopted %s for item %s: a previous run created it and died before linking", ref.key, item_id)
@@ -525,7 +574,7 @@ def _create_chunk(
     todo = [a for a in actions if a.item_id not in found]
     if not create:
         for action in todo:
-            applied.outcomes[action.item_id] = Outcome(note=NOT_FOUND_NOTE)
+            applied.record(action.item_id, Outcome(note=NOT_FOUND_NOTE))
         session.commit()
         return
     for action in todo:
@@ -535,7 +584,7 @@ def _create_chunk(
     session.commit()
     drafts = [a.draft for a in todo if a.draft is not None]
     for created in connector.create(drafts):
-        applied.outcomes[created.item_id] = Outcome(created.ref)
+        applied.record(created.item_id, Outcome(created.ref))
         _store_link(session, by_item[created.item_id], created.ref, "created", run_id)
 
 
@@ -597,7 +646,7 @@ def _update(session: Session, connector: Connector, action: Action, run_id: int,
     try:
         ref = connector.update(action.ref, action.draft, action.changed)
     except (NotFound, Conflict) as exc:
-        applied.outcomes[action.item_id] = Outcome(failed=str(exc))
+        applied.record(action.item_id, Outcome(failed=str(exc)))
         log.warning("could not update %s: %s", action.ref.key, exc)
         return
     link = session.exec(select(Link).where(Link.item_id == action.item_id, Link.tracker == ref.tracker)).one()
@@ -606,7 +655,7 @@ def _update(session: Session, connector: Connector, action: Action, run_id: int,
     session.add(link)
     _event(session, run_id, action, "updated", new=ref.key, detail=",".join(sorted(action.changed)))
     session.commit()
-    applied.outcomes[action.item_id] = Outcome(ref)
+    applied.record(action.item_id, Outcome(ref))
 
 
 def _link(session: Session, action: Action, run_id: int) -> None:
