@@ -393,3 +393,67 @@ def test_creates_are_chunked_across_postmortems(
         == 60
     )
     assert calls == [], "a re-sync with every item linked asks the tracker nothing"
+
+
+def test_a_crash_inside_a_chunk_spanning_postmortems_adopts_on_the_next_run(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = [
+        write_postmortem(
+            tmp_path / f"pm{n}.md", [f"Add an alert on queue {n}-{i} depth" for i in range(20)], title=f"P{n}"
+        )
+        for n in range(3)
+    ]
+    real_store_link = engine._store_link
+    calls = {"n": 0}
+
+    def die_in_the_second_document(*args: object, **kwargs: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 31:  # the ticket exists on the tracker; its link is never stored
+            raise SystemExit("killed")
+        real_store_link(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_store_link", die_in_the_second_document)
+    with pytest.raises(SystemExit):
+        sync_paths([str(d) for d in docs], Settings(), database_url=database_url, environ={})
+    monkeypatch.setattr(engine, "_store_link", real_store_link)
+    assert len(tickets(database_url)) == 31
+    store = open_store(database_url)
+    with store.session() as session:
+        assert len(session.exec(select(CreateIntent)).all()) == 20, "the rest of the chunk, from two documents"
+    store.dispose()
+
+    outcome = sync_paths([str(d) for d in docs], Settings(), database_url=database_url, environ={})
+    assert outcome.plan.summary() == {
+        "created": 29,
+        "updated": 0,
+        "unchanged": 30,
+        "linked": 0,
+        "removed": 0,
+        "adopted": 1,
+        "missing": 0,
+    }
+    assert len(tickets(database_url)) == 60, "exactly one ticket per item"
+    assert len({t.item_id for t in tickets(database_url)}) == 60
+
+
+def test_documents_waiting_for_a_chunk_stay_fewer_than_a_chunk(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory does not grow with the number of postmortems: at most CREATE_CHUNK - 1 documents wait."""
+    waiting: list[int] = []
+    add = engine._Window.add
+
+    def measured(self: engine._Window, document, actions) -> None:  # type: ignore[no-untyped-def]
+        add(self, document, actions)
+        waiting.append(len(self.waiting))
+
+    monkeypatch.setattr(engine._Window, "add", measured)
+    docs = [
+        write_postmortem(tmp_path / f"pm{n}.md", [f"Rotate the signing key of service {n}"], title=f"P{n}")
+        for n in range(120)
+    ]
+    outcome = sync_paths([str(d) for d in docs], Settings(), database_url=database_url, environ={})
+    assert outcome.plan.summary()["created"] == 120
+    assert max(waiting) == engine.CREATE_CHUNK - 1
+    assert waiting[49] == 0, "the fiftieth document fills the first chunk: all fifty are done"
