@@ -334,3 +334,126 @@ def test_each_chunk_is_looked_up_right_before_it_is_created(
         ("find", 20),
         ("create", 20),
     ]
+
+
+def test_apply_records_outcomes_and_leaves_the_decisions_as_planned(tmp_path: Path, database_url: str) -> None:
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    plan = run(doc, database_url).plan
+    assert [a.ref for a in plan.planned] == [None, None, None], "the plan is what was decided, before any call"
+    assert [a.decision for a in plan.actions] == [a.decision for a in plan.planned]
+    assert [a.outcome for a in plan.actions] == [
+        engine.Outcome(engine.TicketRef("local", f"LOCAL-{n}")) for n in (1, 2, 3)
+    ]
+
+
+def test_creates_are_chunked_across_postmortems(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small postmortems share chunks: one lookup by marker and one create per 50 items, not per document.
+
+    A document's duplicate check (also a lookup by marker) runs once its last create is done."""
+    from remediate.local import LocalTracker
+
+    calls: list[tuple[str, list[str]]] = []
+    find_all, create = LocalTracker.find_all, LocalTracker.create
+
+    def counting_find_all(self: LocalTracker, drafts):  # type: ignore[no-untyped-def]
+        calls.append(("find", sorted({d.postmortem.id for d in drafts}) + [str(len(drafts))]))
+        return find_all(self, drafts)
+
+    def counting_create(self: LocalTracker, drafts):  # type: ignore[no-untyped-def]
+        calls.append(("create", sorted({d.postmortem.id for d in drafts}) + [str(len(drafts))]))
+        return create(self, drafts)
+
+    monkeypatch.setattr(LocalTracker, "find_all", counting_find_all)
+    monkeypatch.setattr(LocalTracker, "create", counting_create)
+    docs = [
+        write_postmortem(
+            tmp_path / f"pm{n}.md", [f"Add an alert on queue {n}-{i} depth" for i in range(20)], title=f"P{n}"
+        )
+        for n in range(3)
+    ]
+    outcome = sync_paths([str(d) for d in docs], Settings(), database_url=database_url, environ={})
+    assert outcome.plan.summary()["created"] == 60
+    ids = [d.postmortem.id for d in outcome.plan.documents]
+    assert calls == [
+        ("find", [ids[0], ids[1], ids[2], "50"]),  # the first chunk: 20 + 20 + 10 items
+        ("create", [ids[0], ids[1], ids[2], "50"]),
+        ("find", [ids[0], ids[1], "40"]),  # the first two documents are done: their duplicate check
+        ("find", [ids[2], "10"]),  # the rest of the third
+        ("create", [ids[2], "10"]),
+        ("find", [ids[2], "20"]),
+    ]
+    assert len(tickets(database_url)) == 60
+    calls.clear()
+    assert (
+        sync_paths([str(d) for d in docs], Settings(), database_url=database_url, environ={}).plan.summary()[
+            "unchanged"
+        ]
+        == 60
+    )
+    assert calls == [], "a re-sync with every item linked asks the tracker nothing"
+
+
+def test_a_crash_inside_a_chunk_spanning_postmortems_adopts_on_the_next_run(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = [
+        write_postmortem(
+            tmp_path / f"pm{n}.md", [f"Add an alert on queue {n}-{i} depth" for i in range(20)], title=f"P{n}"
+        )
+        for n in range(3)
+    ]
+    real_store_link = engine._store_link
+    calls = {"n": 0}
+
+    def die_in_the_second_document(*args: object, **kwargs: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 31:  # the ticket exists on the tracker; its link is never stored
+            raise SystemExit("killed")
+        real_store_link(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_store_link", die_in_the_second_document)
+    with pytest.raises(SystemExit):
+        sync_paths([str(d) for d in docs], Settings(), database_url=database_url, environ={})
+    monkeypatch.setattr(engine, "_store_link", real_store_link)
+    assert len(tickets(database_url)) == 31
+    store = open_store(database_url)
+    with store.session() as session:
+        assert len(session.exec(select(CreateIntent)).all()) == 20, "the rest of the chunk, from two documents"
+    store.dispose()
+
+    outcome = sync_paths([str(d) for d in docs], Settings(), database_url=database_url, environ={})
+    assert outcome.plan.summary() == {
+        "created": 29,
+        "updated": 0,
+        "unchanged": 30,
+        "linked": 0,
+        "removed": 0,
+        "adopted": 1,
+        "missing": 0,
+    }
+    assert len(tickets(database_url)) == 60, "exactly one ticket per item"
+    assert len({t.item_id for t in tickets(database_url)}) == 60
+
+
+def test_documents_waiting_for_a_chunk_stay_fewer_than_a_chunk(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory does not grow with the number of postmortems: at most CREATE_CHUNK - 1 documents wait."""
+    waiting: list[int] = []
+    add = engine._Window.add
+
+    def measured(self: engine._Window, document, actions) -> None:  # type: ignore[no-untyped-def]
+        add(self, document, actions)
+        waiting.append(len(self.waiting))
+
+    monkeypatch.setattr(engine._Window, "add", measured)
+    docs = [
+        write_postmortem(tmp_path / f"pm{n}.md", [f"Rotate the signing key of service {n}"], title=f"P{n}")
+        for n in range(120)
+    ]
+    outcome = sync_paths([str(d) for d in docs], Settings(), database_url=database_url, environ={})
+    assert outcome.plan.summary()["created"] == 120
+    assert max(waiting) == engine.CREATE_CHUNK - 1
+    assert waiting[49] == 0, "the fiftieth document fills the first chunk: all fifty are done"

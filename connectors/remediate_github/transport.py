@@ -240,34 +240,22 @@ class Transport:
                 log.info("%s: %s, but the write had been applied; adopted it", what, last.problem)
             return found
 
-        def give_up(stop: GiveUp) -> BaseException:
-            if stop.last.limited:  # too many, or longer than max_wait
-                return rate_limited(stop.last.problem, stop.last.after)
-            if stop.reason == "budget":
-                setting = "[connectors.github.pacing] max_total_wait"
-                return budget.gave_up("GitHub", request, what, stop.last.problem, setting, TRACKER)
-            return Unavailable(
-                f"GitHub kept failing ({stop.last.problem}) while {what}, {stop.count} attempts: try again "
-                "later (https://www.githubstatus.com shows GitHub's own incidents)",
-                tracker=TRACKER,
-            )
-
-        def on_retry(last: Retry, wait: float) -> None:
-            if last.limited:
-                log.warning("%s: waiting %.0f s before retrying", last.problem, wait)
-                self.stats.rate_limit_waits.append(wait)  # told to wait: bounded by max_wait, not max_total_wait
-            else:
-                log.warning("%s: %s on %s %s, retrying in %.1f s", what, last.problem, verb, url, wait)
-                self.stats.retries += 1
-
         return self._retrier.call(
             send,
             classify,
             idempotent=recover is None,
             applied=applied if recover is not None else None,
-            give_up=give_up,
-            on_retry=on_retry,
+            give_up=lambda stop: _give_up(stop, budget, request, what),
+            on_retry=lambda last, wait: self._on_retry(last, wait, what, verb, url),
         )
+
+    def _on_retry(self, last: Retry, wait: float, what: str, verb: str, url: str) -> None:
+        if last.limited:
+            log.warning("%s: waiting %.0f s before retrying", last.problem, wait)
+            self.stats.rate_limit_waits.append(wait)  # told to wait: bounded by max_wait, not max_total_wait
+        else:
+            log.warning("%s: %s on %s %s, retrying in %.1f s", what, last.problem, verb, url, wait)
+            self.stats.retries += 1
 
     def _await_quota(self, what: str) -> float:
         # Honour x-ratelimit-remaining: 0 before sending, instead of collecting a 403.
@@ -285,6 +273,20 @@ class Transport:
         self._sleep(wait)
         self.quota = Quota()
         return wait
+
+
+def _give_up(stop: GiveUp, budget: Budget, request: str, what: str) -> BaseException:
+    """The error of a request that is not tried again."""
+    if stop.last.limited:  # too many, or longer than max_wait
+        return rate_limited(stop.last.problem, stop.last.after)
+    if stop.reason == "budget":
+        setting = "[connectors.github.pacing] max_total_wait"
+        return budget.gave_up("GitHub", request, what, stop.last.problem, setting, TRACKER)
+    return Unavailable(
+        f"GitHub kept failing ({stop.last.problem}) while {what}, {stop.count} attempts: try again "
+        "later (https://www.githubstatus.com shows GitHub's own incidents)",
+        tracker=TRACKER,
+    )
 
 
 def _parse(status: int, text: str, request: str, what: str, shape: Any) -> Any:

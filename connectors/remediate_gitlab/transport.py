@@ -248,20 +248,6 @@ class Transport:
             found = recover()
             return None if found is None else (201, found, {})
 
-        def give_up(stop: GiveUp) -> BaseException:
-            if stop.last.limited:
-                wait = stop.wait if stop.wait is not None else stop.last.after or 0.0
-                return RateLimited(
-                    f"{what}: GitLab asked to wait {wait:.0f} s, past the {self.config.pacing.max_total_wait:.0f} s "
-                    "bound (pacing.max_total_wait); try again later",
-                    tracker=TRACKER,
-                    retry_after=wait,
-                )
-            if stop.reason == "budget":
-                setting = "[connectors.gitlab.pacing] max_total_wait"
-                return budget.gave_up("GitLab", request, what, stop.last.problem, setting, TRACKER)
-            return Unavailable(f"{what}: {stop.last.problem} after {stop.count} attempts", tracker=TRACKER)
-
         def on_retry(last: Retry, wait: float) -> None:
             self.stats.retries += 1
             self.stats.waits.append(wait)
@@ -275,9 +261,24 @@ class Transport:
             classify,
             idempotent=not looks,
             applied=applied if looks else None,
-            give_up=give_up,
+            give_up=lambda stop: self._give_up(stop, budget, request, what),
             on_retry=on_retry,
         )
+
+    def _give_up(self, stop: GiveUp, budget: Budget, request: str, what: str) -> BaseException:
+        """The error of a request that is not tried again."""
+        if stop.last.limited:
+            wait = stop.wait if stop.wait is not None else stop.last.after or 0.0
+            return RateLimited(
+                f"{what}: GitLab asked to wait {wait:.0f} s, past the {self.config.pacing.max_total_wait:.0f} s "
+                "bound (pacing.max_total_wait); try again later",
+                tracker=TRACKER,
+                retry_after=wait,
+            )
+        if stop.reason == "budget":
+            setting = "[connectors.gitlab.pacing] max_total_wait"
+            return budget.gave_up("GitLab", request, what, stop.last.problem, setting, TRACKER)
+        return Unavailable(f"{what}: {stop.last.problem} after {stop.count} attempts", tracker=TRACKER)
 
     def pages(self, path: str, query: Mapping[str, Any], what: str) -> Iterator[Page]:
         """Every page of a list endpoint, 100 items a page, following ``X-Next-Page``."""

@@ -296,7 +296,7 @@ def rebuild_database(
     """Rebuild a lost or damaged database from the documents and the tracker's markers.
 
     Items come from the documents (as in sync); their links from the tickets that carry their
-    markers (one batched ``find`` per postmortem); states are read back. Nothing is created or
+    markers (one batched ``find`` per 50 items, across postmortems); states are read back. Nothing is created or
     changed on the tracker: items with no ticket are reported for the next sync to create.
     """
     from remediate import refresh, sync

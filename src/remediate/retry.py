@@ -163,6 +163,26 @@ def default_give_up(stop: GiveUp) -> BaseException:
     return Unavailable(f"kept failing ({stop.last.problem}), {stop.count} attempts: try again later")
 
 
+def _stop_reason(
+    unsafe: bool, exhausted: bool, rate_limited: bool, wait: float | None, excused: bool, budget: Budget
+) -> Reason | None:
+    """Why a call stops instead of waiting ``wait`` and trying again, or None: it tries again.
+
+    ``unsafe``: a write that may have landed and cannot be looked up; ``exhausted``: no retries
+    left (of rate limits when ``rate_limited``, else of attempts); ``excused``: the wait is a
+    rate limit the policy does not charge to the budget.
+    """
+    if unsafe:
+        return "unsafe"
+    if exhausted:
+        return "rate_limits" if rate_limited else "attempts"
+    if wait is None:
+        return "too_long"
+    if not excused and budget.exceeded(wait):
+        return "budget"
+    return None
+
+
 @dataclass
 class Retrier:
     """One policy, clock and sleep; :meth:`call` runs one call, inside the shared budget."""
@@ -227,15 +247,7 @@ class Retrier:
             risky = verdict.sent and not idempotent
             wait = policy.wait(verdict.after, retries)
             excused = verdict.limited and policy.excuse_rate_limits
-            reason: Reason | None = None
-            if risky and applied is None:
-                reason = "unsafe"
-            elif retries >= allowed:
-                reason = "rate_limits" if apart else "attempts"
-            elif wait is None:
-                reason = "too_long"
-            elif not excused and budget.exceeded(wait):
-                reason = "budget"
+            reason = _stop_reason(risky and applied is None, retries >= allowed, apart, wait, excused, budget)
             if reason is not None:
                 if risky and applied is not None:
                     found = applied(verdict)  # it may have landed: the last chance to know

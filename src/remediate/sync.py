@@ -2,7 +2,10 @@
 
 ``plan`` reads documents and the database and decides, per item: create, update, unchanged,
 link (the document already names a ticket) or removed (the item left the document: flagged,
-its ticket never closed silently). It writes nothing, which is all ``--dry-run`` runs.
+its ticket never closed silently). It writes nothing, which is all ``--dry-run`` runs. It is
+three steps: load (``_load``: a postmortem's stored items, links and intents), match
+(``remediate.identity``) and ``decide``, a pure function of one item's rows and draft that
+returns a frozen ``Decision``; ``tests/test_decide.py`` is its table of cases.
 
 ``apply`` carries a plan out under the database's ``sync:<tracker>`` lock, so two syncs on one
 database never both create a ticket: the second waits, re-plans and finds the links the first
@@ -10,7 +13,8 @@ stored. Before tickets are created, a ``create_intent`` row per item is committe
 committed as soon as the connector yields it, and its intent deleted. A run that dies in between
 leaves intents behind. Before any create, the engine asks the tracker for the markers of every
 item it is about to create (``find``, one batched read) and adopts what it finds instead of
-creating a second ticket: after a crash, and with a new or lost database alike.
+creating a second ticket: after a crash, and with a new or lost database alike. ``apply`` never
+changes a decision: it records what it did per item, an ``Outcome``, in ``Plan.applied``.
 
 Bringing ticket states back afterwards is ``remediate.refresh``.
 """
@@ -20,66 +24,166 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from remediate import dedupe
-from remediate.connectors import Connector, Status, TicketDraft, TicketRef
+from remediate.connectors import Connector, PostmortemInfo, Status, TicketDraft, TicketRef
 from remediate.drafts import build_draft, changed_since_push, dump_draft, postmortem_info
 from remediate.errors import Conflict, NotFound, SyncError
 from remediate.identity import Candidate, Known, Match, match_items
 from remediate.models import CreateIntent, Event, GroupLink, Item, Link, Postmortem, SyncRun, utcnow
 from remediate.parsing import ActionItem, ParseResult
 from remediate.policy import DuePolicy, EffectiveDue
+from remediate.refresh import ticket_ref
 
 log = logging.getLogger("remediate.sync")
 
-ActionKind = Literal["create", "update", "unchanged", "link", "removed"]
+
+class Kind(StrEnum):
+    """What one item needs: the ``action`` of ``remediate sync --format json``."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    LINK = "link"  # the document names a ticket of this tracker
+    REMOVED = "removed"  # the item left the document: flagged, its ticket never closed silently
+
+
 SUMMARY_KEYS = ("created", "updated", "unchanged", "linked", "removed", "adopted", "missing")
-_SUMMARY_OF: dict[str, str] = {
-    "create": "created",
-    "update": "updated",
-    "unchanged": "unchanged",
-    "link": "linked",
-    "removed": "removed",
+_SUMMARY_OF: dict[Kind, str] = {
+    Kind.CREATE: "created",
+    Kind.UPDATE: "updated",
+    Kind.UNCHANGED: "unchanged",
+    Kind.LINK: "linked",
+    Kind.REMOVED: "removed",
 }
+REMOVED_NOTE = "no longer in the document; ticket left as it is"
 
 
-@dataclass
+@dataclass(frozen=True)
+class Decision:
+    """What one item needs, decided by ``decide`` from what is stored and what the document says."""
+
+    kind: Kind
+    ref: TicketRef | None = None  # the ticket: the linked one, or the one the document names
+    changed: frozenset[str] = frozenset()  # fields to update
+    recover: bool = False  # a create intent is left: a previous run may have created the ticket
+    new_item: bool = False
+    restored: bool = False  # flagged removed before, back in the document now
+    missing: str | None = None  # the linked ticket was deleted or moved away (Link.missing)
+    note: str | None = None
+
+
+def decide(
+    stored: Item | None,
+    link: Link | None,
+    claimed_ref: TicketRef | None,
+    draft: TicketDraft | None,
+    intents: Collection[str],
+) -> Decision | None:
+    """What one item needs; pure: every row it looks at is read before, nothing is written.
+
+    ``stored`` is the stored item the parsed one matched (None: a new item), ``link`` its link
+    to this tracker, ``claimed_ref`` the ticket the document names if this tracker claims it,
+    ``draft`` what the ticket should say (None: the stored item is no longer in the document)
+    and ``intents`` the items a run committed to create. None: nothing to do (removed before).
+    """
+    if draft is None:
+        if stored is None or stored.removed:
+            return None
+        return Decision(Kind.REMOVED, ticket_ref(link) if link else None, note=REMOVED_NOTE)
+    new_item, restored = stored is None, stored is not None and stored.removed
+    if claimed_ref is not None and (link is None or link.key != claimed_ref.key):
+        return Decision(Kind.LINK, claimed_ref, new_item=new_item, restored=restored)
+    if link is None:
+        return Decision(Kind.CREATE, recover=draft.item_id in intents, new_item=new_item, restored=restored)
+    ref = ticket_ref(link)
+    if link.missing:
+        note = f"ticket {link.key} is {link.missing} on the tracker; not recreated"
+        return Decision(Kind.UNCHANGED, ref, missing=link.missing, note=note, new_item=new_item, restored=restored)
+    # A ticket the document named ("linked") is never written to; the others get what changed.
+    changed = changed_since_push(link.pushed, draft) if link.how != "linked" else frozenset()
+    kind = Kind.UPDATE if changed else Kind.UNCHANGED
+    return Decision(kind, ref, changed, new_item=new_item, restored=restored)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What ``apply`` did for one item; recorded in ``Plan.applied``, the decision stays as planned."""
+
+    ref: TicketRef | None = None  # the ticket created, adopted or updated
+    adopted: bool = False  # the tracker had the ticket (found by marker); counted as adopted, not created
+    failed: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class Action:
-    """What one item needs, and after ``apply`` what was done."""
+    """One item of a plan: the item, what it needs (``decision``) and what ``apply`` did (``outcome``)."""
 
-    kind: ActionKind
     item_id: str
     postmortem_id: str
     text: str
+    decision: Decision
     draft: TicketDraft | None = None  # None for removed items
     parsed: ActionItem | None = None
-    ref: TicketRef | None = None  # the ticket (existing, to link, or created)
-    changed: frozenset[str] = frozenset()
     match: Match | None = None
-    recover: bool = False  # a previous run may have created the ticket already
-    new_item: bool = False
-    restored: bool = False
-    note: str | None = None
-    adopted: bool = False  # the tracker had the ticket (found by marker); counted as adopted, not created
-    missing: str | None = None  # the linked ticket was deleted or moved away (Link.missing)
-    failed: str | None = None
     due: EffectiveDue | None = None  # the effective due date (remediate.policy), also on the draft
+    outcome: Outcome = field(default_factory=Outcome)
+
+    @property
+    def kind(self) -> Kind:
+        return self.decision.kind
+
+    @property
+    def ref(self) -> TicketRef | None:
+        """The ticket: created, adopted or updated, else the one decided on."""
+        return self.outcome.ref or self.decision.ref
+
+    @property
+    def changed(self) -> frozenset[str]:
+        return self.decision.changed
+
+    @property
+    def recover(self) -> bool:
+        return self.decision.recover
+
+    @property
+    def restored(self) -> bool:
+        return self.decision.restored
+
+    @property
+    def missing(self) -> str | None:
+        return self.decision.missing
+
+    @property
+    def note(self) -> str | None:
+        return self.outcome.note or self.decision.note
+
+    @property
+    def adopted(self) -> bool:
+        return self.outcome.adopted
+
+    @property
+    def failed(self) -> str | None:
+        return self.outcome.failed
 
     def to_json(self) -> dict[str, object]:
         """One entry of ``remediate sync --format json``."""
+        ref = self.ref
         return {
             "item_id": self.item_id,
             "postmortem_id": self.postmortem_id,
-            "action": self.kind,
-            "tracker": self.ref.tracker if self.ref else None,
-            "key": self.ref.key if self.ref else None,
-            "url": self.ref.url if self.ref else None,
+            "action": self.kind.value,
+            "tracker": ref.tracker if ref else None,
+            "key": ref.key if ref else None,
+            "url": ref.url if ref else None,
             "text": self.text,
             "changed": sorted(self.changed),
             "match": self.match.how if self.match else None,
@@ -91,13 +195,44 @@ class Action:
 
 
 @dataclass
+class Applied:
+    """What ``apply`` has done so far: an outcome per item, and the warnings it found."""
+
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    version: int = 0  # counts records, so a view of the plan knows when it is stale
+
+    def record(self, item_id: str, outcome: Outcome) -> None:
+        self.outcomes[item_id] = outcome
+        self.version += 1
+
+
+@dataclass(frozen=True)
 class Plan:
-    """Everything ``apply`` will do, per document."""
+    """Everything ``apply`` will do, per document; ``applied`` is the one part ``apply`` writes."""
 
     tracker: str
-    documents: list[ParseResult]
-    actions: list[Action] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    documents: Sequence[ParseResult]
+    planned: tuple[Action, ...] = ()
+    planning_warnings: tuple[str, ...] = ()
+    applied: Applied = field(default_factory=Applied)
+    _view: dict[int, list[Action]] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def actions(self) -> list[Action]:
+        """Every item's action, with its outcome once ``apply`` has recorded one."""
+        version = self.applied.version
+        if version not in self._view:  # built once per change, not on every look
+            outcomes = self.applied.outcomes
+            self._view.clear()
+            self._view[version] = [
+                replace(a, outcome=outcomes[a.item_id]) if a.item_id in outcomes else a for a in self.planned
+            ]
+        return self._view[version]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [*self.planning_warnings, *self.applied.warnings]
 
     def summary(self) -> dict[str, int]:
         """Counts per action, keyed created/updated/unchanged/linked/removed/adopted/missing.
@@ -131,11 +266,13 @@ def plan(
     Each ticket draft carries the item's effective due date (``policy``, default the built-in one).
     """
     _check_unique_ids(documents)
-    result = Plan(connector.name, list(documents))
     policy = policy or DuePolicy.default()
+    actions: list[Action] = []
+    warnings: list[str] = []
     for document in documents:
-        _plan_document(session, connector, document, result, base_url, threshold, policy)
-    return result
+        stored = _load(session, connector.name, document.postmortem.id)
+        actions.extend(_plan_document(session, connector, document, stored, base_url, threshold, policy, warnings))
+    return Plan(connector.name, list(documents), tuple(actions), tuple(warnings))
 
 
 def _check_unique_ids(documents: Sequence[ParseResult]) -> None:
@@ -150,92 +287,113 @@ def _check_unique_ids(documents: Sequence[ParseResult]) -> None:
         seen[pm.id] = pm.source
 
 
+@dataclass(frozen=True)
+class Stored:
+    """What the database holds for one postmortem and one tracker: all ``decide`` needs of it."""
+
+    postmortem: Postmortem | None
+    items: Sequence[Item]
+    links: Mapping[str, Link]  # by item id
+    intents: frozenset[str]  # item ids with a create intent on this tracker
+
+
+def _load(session: Session, tracker: str, postmortem_id: str) -> Stored:
+    items = session.exec(select(Item).where(Item.postmortem_id == postmortem_id)).all()
+    links = session.exec(
+        select(Link).where(Link.tracker == tracker, col(Link.item_id).in_([i.id for i in items]))
+    ).all()
+    intents = session.exec(select(CreateIntent).where(CreateIntent.tracker == tracker)).all()
+    return Stored(
+        session.get(Postmortem, postmortem_id),
+        items,
+        {link.item_id: link for link in links},
+        frozenset(intent.item_id for intent in intents),
+    )
+
+
 def _plan_document(
     session: Session,
     connector: Connector,
     document: ParseResult,
-    result: Plan,
+    stored: Stored,
     base_url: str | None,
     threshold: float,
     policy: DuePolicy,
-) -> None:
+    warnings: list[str],
+) -> list[Action]:
     pm = document.postmortem
-    now = utcnow()
-    info = postmortem_info(pm, base_url)
-    stored = session.get(Postmortem, pm.id)
-    if stored is not None and stored.source != pm.source and not pm.source.startswith("<"):
-        result.warnings.append(f"postmortem {pm.id} moved from {stored.source} to {pm.source}")
-    items = session.exec(select(Item).where(Item.postmortem_id == pm.id)).all()
-    links = {
-        link.item_id: link
-        for link in session.exec(
-            select(Link).where(Link.tracker == connector.name, col(Link.item_id).in_([i.id for i in items]))
-        ).all()
-    }
-    intents = {
-        intent.item_id
-        for intent in session.exec(select(CreateIntent).where(CreateIntent.tracker == connector.name)).all()
-    }
     claimed = [_claim(connector, item) for item in document.action_items]
-    for item, ref in zip(document.action_items, claimed, strict=True):
-        if item.tracker_ref and ref is None:
-            result.warnings.append(
-                f"{pm.source}:{item.line}: {item.tracker_ref} is not a {connector.name} ticket; "
-                "the item is tracked on its own"
-            )
-    known = [Known(i.id, i.content_id, i.text, i.section, links[i.id].key if i.id in links else None) for i in items]
-    candidates = [
-        Candidate(item.id, item.text, item.section, ref.key if ref else None)
-        for item, ref in zip(document.action_items, claimed, strict=True)
-    ]
-    matches = match_items(candidates, known, threshold=threshold)
-    by_id = {i.id: i for i in items}
+    warnings.extend(_planning_warnings(document, stored, claimed, connector.name))
+    matches = _match(document, claimed, stored, threshold)
+    by_id = {i.id: i for i in stored.items}
+    info, now = postmortem_info(pm, base_url), utcnow()
+    actions: list[Action] = []
     taken: set[str] = set()
     for item, ref, match in zip(document.action_items, claimed, matches, strict=True):
         stored_item = by_id.get(match.known_id) if match.known_id else None
         item_id = stored_item.id if stored_item else _fresh_id(session, item.id, taken)
         taken.add(item_id)
-        due = policy.effective_due(
-            document_due=item.due,
-            priority=item.priority,
-            incident_date=pm.date,
-            first_synced=stored_item.first_seen if stored_item else now,
-        )
-        draft = build_draft(item_id, item, info, due=due.due)
-        action = Action("unchanged", item_id, pm.id, item.text, draft, item, match=match, due=due)
-        action.new_item = stored_item is None
-        action.restored = bool(stored_item and stored_item.removed)
-        link = links.get(item_id)
-        if ref is not None and (link is None or link.key != ref.key):
-            action.kind, action.ref = "link", ref
-        elif link is not None:
-            action.ref = TicketRef(link.tracker, link.key, link.url, link.remote_id)
-            if link.missing:
-                action.missing = link.missing
-                action.note = f"ticket {link.key} is {link.missing} on the tracker; not recreated"
-            elif link.how != "linked":
-                action.changed = changed_since_push(link.pushed, draft)
-                if action.changed:
-                    action.kind = "update"
-        else:
-            action.kind = "create"
-            action.recover = item_id in intents
-        result.actions.append(action)
-    present = {a.item_id for a in result.actions if a.postmortem_id == pm.id}
-    for stored_item in items:
-        if stored_item.id not in present and not stored_item.removed:
-            link = links.get(stored_item.id)
-            ref = TicketRef(link.tracker, link.key, link.url, link.remote_id) if link else None
-            result.actions.append(
-                Action(
-                    "removed",
-                    stored_item.id,
-                    pm.id,
-                    stored_item.text,
-                    ref=ref,
-                    note="no longer in the document; ticket left as it is",
-                )
+        actions.append(_plan_item(item_id, item, stored_item, ref, match, stored, info, policy, now))
+    present = {a.item_id for a in actions}
+    for stored_item in stored.items:
+        if stored_item.id in present:
+            continue
+        decision = decide(stored_item, stored.links.get(stored_item.id), None, None, stored.intents)
+        if decision is not None:
+            actions.append(Action(stored_item.id, pm.id, stored_item.text, decision))
+    return actions
+
+
+def _planning_warnings(
+    document: ParseResult, stored: Stored, claimed: Sequence[TicketRef | None], tracker: str
+) -> list[str]:
+    """A document that moved; references that name no ticket of this tracker."""
+    pm, found = document.postmortem, []
+    if stored.postmortem is not None and stored.postmortem.source != pm.source and not pm.source.startswith("<"):
+        found.append(f"postmortem {pm.id} moved from {stored.postmortem.source} to {pm.source}")
+    for item, ref in zip(document.action_items, claimed, strict=True):
+        if item.tracker_ref and ref is None:
+            found.append(
+                f"{pm.source}:{item.line}: {item.tracker_ref} is not a {tracker} ticket; the item is tracked on its own"
             )
+    return found
+
+
+def _match(document: ParseResult, claimed: Sequence[TicketRef | None], stored: Stored, threshold: float) -> list[Match]:
+    """Which stored item each parsed item is (``remediate.identity``)."""
+    links = stored.links
+    known = [
+        Known(i.id, i.content_id, i.text, i.section, links[i.id].key if i.id in links else None) for i in stored.items
+    ]
+    candidates = [
+        Candidate(item.id, item.text, item.section, ref.key if ref else None)
+        for item, ref in zip(document.action_items, claimed, strict=True)
+    ]
+    return match_items(candidates, known, threshold=threshold)
+
+
+def _plan_item(
+    item_id: str,
+    item: ActionItem,
+    stored_item: Item | None,
+    claimed: TicketRef | None,
+    match: Match,
+    stored: Stored,
+    info: PostmortemInfo,
+    policy: DuePolicy,
+    now: datetime,
+) -> Action:
+    """One parsed item's action: its effective due date, its draft and the decision."""
+    due = policy.effective_due(
+        document_due=item.due,
+        priority=item.priority,
+        incident_date=info.date,
+        first_synced=stored_item.first_seen if stored_item else now,
+    )
+    draft = build_draft(item_id, item, info, due=due.due)
+    decision = decide(stored_item, stored.links.get(item_id), claimed, draft, stored.intents)
+    assert decision is not None  # an item in the document always needs something
+    return Action(item_id, info.id, item.text, decision, draft, item, match, due)
 
 
 def _claim(connector: Connector, item: ActionItem) -> TicketRef | None:
@@ -264,22 +422,68 @@ def apply(session: Session, connector: Connector, result: Plan, run_id: int, *, 
 
     With ``create=False`` (``remediate db rebuild``) nothing is written to the tracker: tickets
     found by marker are adopted and linked, and every other item is left for the next sync.
+    What was done is recorded item by item in ``result.applied`` (its outcome) as it happens.
+    Documents are stored one after the other; their creates are chunked across them (``_Window``).
     """
+    window = _Window(session, connector, result.applied, run_id, create)
     for document in result.documents:
-        pm = document.postmortem
-        actions = [a for a in result.actions if a.postmortem_id == pm.id]
+        actions = [a for a in result.planned if a.postmortem_id == document.postmortem.id]
         _store_document(session, document, actions, run_id)
-        creates = [a for a in actions if a.kind == "create"]
-        _create(session, connector, creates, run_id, create=create)
+        window.add(document, actions)
+    window.flush()
+
+
+@dataclass
+class _Window:
+    """Stored documents whose creates wait for a full chunk, CREATE_CHUNK items from as many
+    documents as it takes (Jira's bulk create takes 50 across small postmortems).
+
+    Each chunk is looked up by marker right before it is created, as ever. A document's other
+    steps (the duplicate check of what it created, updates, links, its group) run as soon as none
+    of its creates waits, so fewer than CREATE_CHUNK items, and their documents, wait at a time.
+    """
+
+    session: Session
+    connector: Connector
+    applied: Applied
+    run_id: int
+    create: bool  # False: look up and adopt only (db rebuild)
+    pending: list[Action] = field(default_factory=list)  # creates not sent yet, in document order
+    waiting: list[tuple[ParseResult, list[Action]]] = field(default_factory=list)
+
+    def add(self, document: ParseResult, actions: list[Action]) -> None:
+        self.waiting.append((document, actions))
+        self.pending.extend(a for a in actions if a.kind is Kind.CREATE)
+        while len(self.pending) >= CREATE_CHUNK:
+            self._send(CREATE_CHUNK)
+        self._finish_ready()
+
+    def flush(self) -> None:
+        self._send(len(self.pending))
+        self._finish_ready()
+
+    def _send(self, count: int) -> None:
+        chunk, self.pending = self.pending[:count], self.pending[count:]
+        _create_chunk(self.session, self.connector, chunk, self.run_id, self.applied, create=self.create)
+
+    def _finish_ready(self) -> None:
+        busy = {a.postmortem_id for a in self.pending}
+        ready = [(d, actions) for d, actions in self.waiting if d.postmortem.id not in busy]
+        if not ready:
+            return
+        self.waiting = [(d, actions) for d, actions in self.waiting if d.postmortem.id in busy]
+        session, connector, create = self.session, self.connector, self.create
         if create:
-            _check_duplicates(session, connector, creates, result)
-        for action in actions:
-            if action.kind == "update" and create:
-                _update(session, connector, action, run_id)
-            elif action.kind == "link":
-                _link(session, action, run_id)
-        if create:
-            _sync_group(session, connector, document, result)
+            creates = [a for _, actions in ready for a in actions if a.kind is Kind.CREATE]
+            _check_duplicates(session, connector, creates, self.applied)
+        for document, actions in ready:
+            for action in actions:
+                if action.kind is Kind.UPDATE and create:
+                    _update(session, connector, action, self.run_id, self.applied)
+                elif action.kind is Kind.LINK:
+                    _link(session, action, self.run_id)
+            if create:
+                _sync_group(session, connector, document)
 
 
 def _store_document(session: Session, document: ParseResult, actions: list[Action], run_id: int) -> None:
@@ -296,7 +500,7 @@ def _store_document(session: Session, document: ParseResult, actions: list[Actio
     with session.no_autoflush:
         for action in actions:
             item = existing.get(action.item_id)
-            if action.kind == "removed":
+            if action.kind is Kind.REMOVED:
                 if item is not None:
                     item.removed, item.removed_at = True, now
                     _event(session, run_id, action, "removed", detail=action.note)
@@ -335,23 +539,20 @@ def _store_document(session: Session, document: ParseResult, actions: list[Actio
             item.removed, item.removed_at = False, None
             position += 1
     session.flush()
-    seen = [a.item_id for a in actions if a.kind != "removed"]
+    seen = [a.item_id for a in actions if a.kind is not Kind.REMOVED]
     session.execute(update(Item).where(col(Item.id).in_(seen)).values(last_seen=now))
     session.commit()
 
 
 #: Items created per lookup: each chunk is looked up by marker right before it is created, so a
 #: sync on another database has a window of one chunk, not of the whole postmortem, to race in.
+#: A chunk draws on as many postmortems as it takes (``_Window``).
 CREATE_CHUNK = 50
 
 
-def _create(session: Session, connector: Connector, actions: list[Action], run_id: int, *, create: bool) -> None:
-    """Adopt what the tracker already has, create the rest, chunk by chunk."""
-    for start in range(0, len(actions), CREATE_CHUNK):
-        _create_chunk(session, connector, actions[start : start + CREATE_CHUNK], run_id, create=create)
-
-
-def _create_chunk(session: Session, connector: Connector, actions: list[Action], run_id: int, *, create: bool) -> None:
+def _create_chunk(
+    session: Session, connector: Connector, actions: list[Action], run_id: int, applied: Applied, *, create: bool
+) -> None:
     if not actions:
         return
     by_item = {a.item_id: a for a in actions}
@@ -361,18 +562,19 @@ def _create_chunk(session: Session, connector: Connector, actions: list[Action],
     # left), or the database is new, lost or another machine's. Items with a link never get
     # here, so a re-sync with a warm database costs nothing extra.
     unlinked = [a.draft for a in actions if a.draft is not None]
-    for item_id, ref in connector.find(unlinked).items():
+    found = connector.find(unlinked)
+    for item_id, ref in found.items():
         action = by_item[item_id]
-        action.ref, action.adopted = ref, True
+        applied.record(item_id, Outcome(ref, adopted=True))
         _store_link(session, action, ref, "adopted", run_id)
         if action.recover:
             log.warning("adopted %s for item %s: a previous run created it and died before linking", ref.key, item_id)
         else:
             log.warning("adopted %s for item %s: the tracker has it, this database had no link", ref.key, item_id)
-    todo = [a for a in actions if not a.adopted]
+    todo = [a for a in actions if a.item_id not in found]
     if not create:
         for action in todo:
-            action.note = "no ticket on the tracker carries this item's marker; the next sync creates it"
+            applied.record(action.item_id, Outcome(note=NOT_FOUND_NOTE))
         session.commit()
         return
     for action in todo:
@@ -382,20 +584,27 @@ def _create_chunk(session: Session, connector: Connector, actions: list[Action],
     session.commit()
     drafts = [a.draft for a in todo if a.draft is not None]
     for created in connector.create(drafts):
-        action = by_item[created.item_id]
-        action.ref = created.ref
-        _store_link(session, action, created.ref, "created", run_id)
+        applied.record(created.item_id, Outcome(created.ref))
+        _store_link(session, by_item[created.item_id], created.ref, "created", run_id)
 
 
-def _check_duplicates(session: Session, connector: Connector, creates: list[Action], result: Plan) -> None:
+#: The note of an item ``db rebuild`` found no ticket for.
+NOT_FOUND_NOTE = "no ticket on the tracker carries this item's marker; the next sync creates it"
+
+
+def _check_duplicates(session: Session, connector: Connector, creates: list[Action], applied: Applied) -> None:
     """Ask once more for what was just created: a sync on another database may have raced this one."""
-    made = [a for a in creates if a.ref is not None and not a.adopted and a.draft is not None]
+    made: dict[str, tuple[TicketDraft, TicketRef]] = {}
+    for action in creates:
+        outcome = applied.outcomes.get(action.item_id)
+        if outcome is not None and outcome.ref is not None and not outcome.adopted and action.draft is not None:
+            made[action.item_id] = (action.draft, outcome.ref)
     if not made:
         return
-    found = dedupe.scan(connector, [a.draft for a in made if a.draft], {a.item_id: a.ref.key for a in made if a.ref})
-    dedupe.record(session, connector.name, [a.item_id for a in made], found)
+    found = dedupe.scan(connector, [draft for draft, _ in made.values()], {i: ref.key for i, (_, ref) in made.items()})
+    dedupe.record(session, connector.name, list(made), found)
     for duplicate in found:
-        result.warnings.append(
+        applied.warnings.append(
             f"{duplicate.describe()} (another sync, on another database, filed it at the same time); "
             "run `remediate dedupe --apply` to close the later one"
         )
@@ -432,12 +641,12 @@ def _store_link(session: Session, action: Action, ref: TicketRef, how: str, run_
     session.commit()
 
 
-def _update(session: Session, connector: Connector, action: Action, run_id: int) -> None:
+def _update(session: Session, connector: Connector, action: Action, run_id: int, applied: Applied) -> None:
     assert action.ref is not None and action.draft is not None
     try:
         ref = connector.update(action.ref, action.draft, action.changed)
     except (NotFound, Conflict) as exc:
-        action.failed = str(exc)
+        applied.record(action.item_id, Outcome(failed=str(exc)))
         log.warning("could not update %s: %s", action.ref.key, exc)
         return
     link = session.exec(select(Link).where(Link.item_id == action.item_id, Link.tracker == ref.tracker)).one()
@@ -446,7 +655,7 @@ def _update(session: Session, connector: Connector, action: Action, run_id: int)
     session.add(link)
     _event(session, run_id, action, "updated", new=ref.key, detail=",".join(sorted(action.changed)))
     session.commit()
-    action.ref = ref
+    applied.record(action.item_id, Outcome(ref))
 
 
 def _link(session: Session, action: Action, run_id: int) -> None:
@@ -463,7 +672,7 @@ def _link(session: Session, action: Action, run_id: int) -> None:
     session.commit()
 
 
-def _sync_group(session: Session, connector: Connector, document: ParseResult, result: Plan) -> None:
+def _sync_group(session: Session, connector: Connector, document: ParseResult) -> None:
     pm = document.postmortem
     members = session.exec(
         select(Link)
@@ -471,7 +680,7 @@ def _sync_group(session: Session, connector: Connector, document: ParseResult, r
         .where(Item.postmortem_id == pm.id, Link.tracker == connector.name, col(Item.removed).is_(False))
         .order_by(col(Item.position))
     ).all()
-    refs = [TicketRef(m.tracker, m.key, m.url, m.remote_id) for m in members]
+    refs = [ticket_ref(m) for m in members]
     digest = json.dumps([pm.title, [r.key for r in refs]])
     group = session.get(GroupLink, (pm.id, connector.name))
     if group is not None and group.members_hash == _hash(digest):

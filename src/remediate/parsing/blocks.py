@@ -243,42 +243,59 @@ def weak_heading(line: Line, extra: Sequence[str], *, isolated: bool = False) ->
         return None
     bold = _BOLD_LINE.match(text)
     if bold:
-        title = bold.group("title").strip()
-        plain = strip_markdown(title)
-        if plain and _words(plain) <= 12 and not plain.endswith((".", ",", ";")):
-            # "**The following tasks will be performed:**" announces the list after it: a heading
-            # that names no kind of section, so it neither opens nor ends one.
-            cls = UNKNOWN if _ANNOUNCES.search(plain) else classify_title(title, extra)
-            return Heading("bold", BOLD_LEVEL, title, line, cls)
-        return None
+        return _bold_heading(bold, line, extra)
     if not _starts_upper(text):
         return None  # "following preventative measures going forward:" continues a sentence
     colon = _COLON_LINE.match(text)
     if colon:
-        title = colon.group("title").strip()
-        plain = strip_markdown(title)
-        if _INTRO.search(plain):
-            return None
-        cls = classify_title(title, extra)
-        if (cls != UNKNOWN and _words(plain) <= 12) or _title_like(plain, 8):
-            return Heading("colon", PLAIN_LEVEL, title, line, cls)
-        return None
+        return _colon_heading(colon, line, extra)
     if len(text) <= 150:
         inline = _INLINE.match(_lstrip_decoration(text))
     if inline:
-        title = inline.group("title").strip()
-        cls = classify_title(title, extra)
-        ending = cls == OTHER and set(title_roots(title)) & _ENDING_ROOTS
-        if (
-            cls == ACTION
-            and _words(title) <= 8
-            and not is_item_marker(title)
-            and names_the_work(title, extra, every=True)
-        ) or ending:
-            start = line.text.index(inline.group("rest"), line.indent)
-            rest = Chunk.of_line(line, start).strip()
-            return Heading("inline", PLAIN_LEVEL, title, line, cls, rest)
+        return _inline_heading(inline, line, extra)
+    return _bare_heading(text, line, extra)
+
+
+def _bold_heading(bold: re.Match[str], line: Line, extra: Sequence[str]) -> Heading | None:
+    """``**Action items**`` on a line of its own."""
+    title = bold.group("title").strip()
+    plain = strip_markdown(title)
+    if plain and _words(plain) <= 12 and not plain.endswith((".", ",", ";")):
+        # "**The following tasks will be performed:**" announces the list after it: a heading
+        # that names no kind of section, so it neither opens nor ends one.
+        cls = UNKNOWN if _ANNOUNCES.search(plain) else classify_title(title, extra)
+        return Heading("bold", BOLD_LEVEL, title, line, cls)
+    return None
+
+
+def _colon_heading(colon: re.Match[str], line: Line, extra: Sequence[str]) -> Heading | None:
+    """``Action items:`` on a line of its own."""
+    title = colon.group("title").strip()
+    plain = strip_markdown(title)
+    if _INTRO.search(plain):
         return None
+    cls = classify_title(title, extra)
+    if (cls != UNKNOWN and _words(plain) <= 12) or _title_like(plain, 8):
+        return Heading("colon", PLAIN_LEVEL, title, line, cls)
+    return None
+
+
+def _inline_heading(inline: re.Match[str], line: Line, extra: Sequence[str]) -> Heading | None:
+    """``Action items: add an alert, ...``: a title, then the section's text on the same line."""
+    title = inline.group("title").strip()
+    cls = classify_title(title, extra)
+    ending = cls == OTHER and set(title_roots(title)) & _ENDING_ROOTS
+    if (
+        cls == ACTION and _words(title) <= 8 and not is_item_marker(title) and names_the_work(title, extra, every=True)
+    ) or ending:
+        start = line.text.index(inline.group("rest"), line.indent)
+        rest = Chunk.of_line(line, start).strip()
+        return Heading("inline", PLAIN_LEVEL, title, line, cls, rest)
+    return None
+
+
+def _bare_heading(text: str, line: Line, extra: Sequence[str]) -> Heading | None:
+    """A bare title: ALL CAPS, a short known title, or a question asking what is done about it."""
     plain = strip_markdown(text)
     if plain and not plain.endswith((".", ",", ";", "!")) and _words(plain) <= 8:
         letters = [c for c in plain if c.isalpha()]
@@ -400,30 +417,8 @@ class _Scanner:
                 index = self.skip_fence(index, fence.group(1))
             elif html and text.lstrip().startswith("<!--"):
                 index = self.skip_comment(index)
-            elif html and (heading := html_heading(line, self.extra)):
-                self.emit(heading)
-                index += 1
-            elif html and (item := _HTML_ITEM.match(text)):
-                self.html_item(line, item)
-                index += 1
-            elif html and _HTML_PARAGRAPH.match(text):
-                # "<p>Implement X.</p>" (pasted or hand-written HTML): a paragraph of its own.
-                self.emit(Paragraph([line]))
-                index += 1
-            elif (html and _HTML.match(text)) or text.lstrip().startswith(">"):
-                # Other HTML and block quotes (metadata, notes) hold no items; only their own lines go.
-                self.stack.clear()
-                first = text.lstrip()[0]
-                index += 1
-                # The lines that go with it are more of the same: quote lines, or HTML block tags
-                # ("<strong>TODO:</strong> Do X" after a "<p>" line is a paragraph's text).
-                while (
-                    index < len(lines)
-                    and lines[index].text.lstrip()[:1] == first
-                    and (first == ">" or _HTML.match(lines[index].text))
-                    and not (_HTML_HEADING.match(lines[index].text) or _HTML_ITEM.match(lines[index].text))
-                ):
-                    index += 1
+            elif (html or text.lstrip().startswith(">")) and (after := self.html_block(index, html)) is not None:
+                index = after
             elif "]:" in text and (definition := _LINKDEF.match(text)):
                 self.labels[definition.group(1).casefold()] = definition.group(2)
                 index += 1
@@ -443,6 +438,42 @@ class _Scanner:
             else:
                 index = self.paragraph(index)
         return Scan(self.blocks, self.labels)
+
+    def html_block(self, index: int, html: bool) -> int | None:
+        """An HTML heading, item or paragraph, other HTML or a block quote: the index after it.
+
+        ``html``: the line has a ``<``. None: the line starts no such block."""
+        line = self.lines[index]
+        text = line.text
+        if html and (heading := html_heading(line, self.extra)):
+            self.emit(heading)
+        elif html and (item := _HTML_ITEM.match(text)):
+            self.html_item(line, item)
+        elif html and _HTML_PARAGRAPH.match(text):
+            # "<p>Implement X.</p>" (pasted or hand-written HTML): a paragraph of its own.
+            self.emit(Paragraph([line]))
+        elif (html and _HTML.match(text)) or text.lstrip().startswith(">"):
+            return self.skip_quoted(index)
+        else:
+            return None
+        return index + 1
+
+    def skip_quoted(self, index: int) -> int:
+        """Other HTML and block quotes (metadata, notes) hold no items; only their own lines go."""
+        lines = self.lines
+        self.stack.clear()
+        first = lines[index].text.lstrip()[0]
+        index += 1
+        # The lines that go with it are more of the same: quote lines, or HTML block tags
+        # ("<strong>TODO:</strong> Do X" after a "<p>" line is a paragraph's text).
+        while (
+            index < len(lines)
+            and lines[index].text.lstrip()[:1] == first
+            and (first == ">" or _HTML.match(lines[index].text))
+            and not (_HTML_HEADING.match(lines[index].text) or _HTML_ITEM.match(lines[index].text))
+        ):
+            index += 1
+        return index
 
     def skip_fence(self, index: int, fence: str) -> int:
         self.stack.clear()

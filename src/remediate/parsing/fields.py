@@ -382,6 +382,14 @@ def _peel_once(raw: str, fields: Fields, base: date | None) -> str:
     peeled = _peel_ref(raw, fields)
     if peeled != raw:
         return peeled
+    state = _peel_trailing_state(raw, fields, base)
+    return state if state is not None else _peel_trailing_field(raw, fields, base)
+
+
+def _peel_trailing_state(raw: str, fields: Fields, base: date | None) -> str | None:
+    """A trailing state (word, metadata, capitalised word, check mark): ``raw`` without it.
+
+    None: there is none (a field may trail); ``raw`` itself: stop peeling."""
     if match := _tail(_TRAILING_DONE, raw):
         word = (match["word"] or match["word2"]).casefold()
         fields.done = vocabulary.is_done_word(word) if fields.done is None else fields.done
@@ -404,6 +412,11 @@ def _peel_once(raw: str, fields: Fields, base: date | None) -> str:
         if fields.done is None and any(c in marks for c in _DONE_EMOJI + _OPEN_EMOJI):
             fields.done = any(c in marks for c in _DONE_EMOJI)
         return tail
+    return None
+
+
+def _peel_trailing_field(raw: str, fields: Fields, base: date | None) -> str:
+    """A trailing owner, due date, priority, owner tag or handle: ``raw`` without it (unchanged if none)."""
     if match := _tail(_TRAILING_OWNER, raw):
         if match.start() > 0:
             fields.owner = fields.owner or _owner_part(match["owner"])
@@ -435,48 +448,60 @@ def _peel_leading(raw: str, fields: Fields) -> str:
     """Remove state, priority, owner and ticket notes written before the item text."""
     for _ in range(4):
         before = raw
-        first = raw.lstrip()[:1]
-        if first and first in _DONE_EMOJI + _OPEN_EMOJI:
-            body = raw.lstrip().lstrip(_DONE_EMOJI + _OPEN_EMOJI + "\ufe0f")
-            if fields.done is None:
-                fields.done = raw.lstrip()[0] in _DONE_EMOJI
-            raw = body
-        if match := _LEADING_STATE.match(raw):
-            word = (match["word"] or match["word2"] or match["word3"]).casefold()
-            if fields.done is None:
-                fields.done = vocabulary.is_done_word(word)
-            raw = raw[match.end() :]
-        if match := _LEADING_PRIORITY.match(raw):
-            fields.priority = fields.priority or match["prio"] or match["prio2"] or match["prio3"]
-            raw = raw[match.end() :]
-        if match := _LEADING_OWNER.match(raw):
-            fields.owner = fields.owner or match["owner"]
-            raw = raw[match.end() :]
-        elif match := _LEADING_OWNER_LABEL.match(raw):
-            fields.owner = fields.owner or _owner_part(match["owner"])
-            raw = raw[match.end() :]
-        elif (match := _LEADING_HANDLE.match(raw)) and match["verb"].casefold() in ACTION_VERBS:
-            fields.owner = fields.owner or match["owner"]
-            raw = raw[match.end("owner") :].lstrip()
-        elif (match := _LEADING_TAG.match(raw)) and _names_doers(match["tag"], bracketed=True):
-            fields.owner = fields.owner or match["tag"].strip()
-            raw = raw[match.end() :]
-        elif (match := _LEADING_DOER.match(raw)) and _names_doers(match["tag"], bracketed=False):
-            fields.owner = fields.owner or match["tag"].strip()
-            raw = raw[match.end() :]
-        if match := _LEADING_REF.match(raw):
-            if match["url"] is not None:
-                found = refs.reference(match["text"], url=match["url"])
-            else:
-                found = refs.reference(match["ref"] or match["key"])
-            if found:
-                fields.ref = fields.ref or found
-                fields.all_refs.append(found)
-                raw = raw[match.end() :]
-        if match := _ITEM_MARKER.match(raw):
-            raw = raw[match.end() :]
+        raw = _peel_leading_once(raw, fields)
         if raw == before:
             break
+    return raw
+
+
+def _peel_leading_once(raw: str, fields: Fields) -> str:
+    """One pass over the leading notes: check mark, state, priority, owner, ticket, item marker."""
+    first = raw.lstrip()[:1]
+    if first and first in _DONE_EMOJI + _OPEN_EMOJI:
+        body = raw.lstrip().lstrip(_DONE_EMOJI + _OPEN_EMOJI + "\ufe0f")
+        if fields.done is None:
+            fields.done = raw.lstrip()[0] in _DONE_EMOJI
+        raw = body
+    if match := _LEADING_STATE.match(raw):
+        word = (match["word"] or match["word2"] or match["word3"]).casefold()
+        if fields.done is None:
+            fields.done = vocabulary.is_done_word(word)
+        raw = raw[match.end() :]
+    if match := _LEADING_PRIORITY.match(raw):
+        fields.priority = fields.priority or match["prio"] or match["prio2"] or match["prio3"]
+        raw = raw[match.end() :]
+    raw = _peel_leading_owner(raw, fields)
+    if match := _LEADING_REF.match(raw):
+        if match["url"] is not None:
+            found = refs.reference(match["text"], url=match["url"])
+        else:
+            found = refs.reference(match["ref"] or match["key"])
+        if found:
+            fields.ref = fields.ref or found
+            fields.all_refs.append(found)
+            raw = raw[match.end() :]
+    if match := _ITEM_MARKER.match(raw):
+        raw = raw[match.end() :]
+    return raw
+
+
+def _peel_leading_owner(raw: str, fields: Fields) -> str:
+    """A leading owner ("Owner: bob -", "@alice Add", "[SRE]", "Platform team:"): ``raw`` without it."""
+    if match := _LEADING_OWNER.match(raw):
+        fields.owner = fields.owner or match["owner"]
+        return raw[match.end() :]
+    if match := _LEADING_OWNER_LABEL.match(raw):
+        fields.owner = fields.owner or _owner_part(match["owner"])
+        return raw[match.end() :]
+    if (match := _LEADING_HANDLE.match(raw)) and match["verb"].casefold() in ACTION_VERBS:
+        fields.owner = fields.owner or match["owner"]
+        return raw[match.end("owner") :].lstrip()
+    if (match := _LEADING_TAG.match(raw)) and _names_doers(match["tag"], bracketed=True):
+        fields.owner = fields.owner or match["tag"].strip()
+        return raw[match.end() :]
+    if (match := _LEADING_DOER.match(raw)) and _names_doers(match["tag"], bracketed=False):
+        fields.owner = fields.owner or match["tag"].strip()
+        return raw[match.end() :]
     return raw
 
 

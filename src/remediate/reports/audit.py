@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from itertools import chain, filterfalse
@@ -306,68 +306,95 @@ def find_recurring(
     """
     current = sorted((i for i in items if not i.removed), key=lambda i: (i.start, i.postmortem_id, i.id))
     tokens = [list(filterfalse(_STOPWORDS.__contains__, normalized_words(i.text))) for i in current]
-    keys = [_blocking_keys(t) for t in tokens]
+    candidates = _candidate_pairs([_blocking_keys(t) for t in tokens], max_key_items)
+    involved = set(candidates).union(*candidates.values())
+    norms = {n: " ".join(normalized_words(current[n].text)) for n in involved}  # normalize_text's
+    words = {n: frozenset(tokens[n]) for n in involved}
+    best: list[Recurrence] = []
+    for later in sorted(candidates):
+        ranked = _ranked_candidates(current, norms, words, later, candidates[later], threshold)
+        found = _best_repeat(current, norms, later, ranked, threshold)
+        if found is not None:
+            best.append(found)
+    return sorted(best, key=lambda r: (-r.repeats_open_item, -r.similarity, r.later.start, r.later.id))
+
+
+def _candidate_pairs(keys: Sequence[set[str]], max_key_items: int) -> dict[int, set[int]]:
+    """Later item -> the earlier items sharing a usable blocking key with it (the inverted index)."""
     counts = Counter(chain.from_iterable(keys))
     usable = {k for k, n in counts.items() if 1 < n <= max_key_items}
     postings: dict[str, list[int]] = defaultdict(list)
-    candidates: dict[int, set[int]] = defaultdict(set)  # later -> earlier items sharing a usable key
+    candidates: dict[int, set[int]] = defaultdict(set)
     for n, ks in enumerate(keys):
         for k in usable.intersection(ks):
             sharing = postings[k]
             if sharing:
                 candidates[n].update(sharing)
             sharing.append(n)
-    involved = set(candidates).union(*candidates.values())
-    norms = {n: " ".join(normalized_words(current[n].text)) for n in involved}  # normalize_text's
-    words = {n: frozenset(tokens[n]) for n in involved}
-    best: dict[int, tuple[tuple[bool, float, int], Recurrence]] = {}
+    return candidates
+
+
+#: A candidate as ranked: (repeats an item still open, score bound, -index of the earlier item, dice).
+_Ranked = tuple[bool, float, int, float]
+
+
+def _ranked_candidates(
+    current: Sequence[ReportItem],
+    norms: Mapping[int, str],
+    words: Mapping[int, frozenset[str]],
+    later: int,
+    earlier_items: set[int],
+    threshold: float,
+) -> list[_Ranked]:
+    """Best first: each candidate's rank bound from its word overlap and lengths (difflib's
+    real_quick_ratio); candidates of the same postmortem or whose bound misses the threshold go."""
+    b = current[later]
+    wb, lb = words[later], len(norms[later])
     min_dice = 2 * threshold - 1  # the score is the mean of two numbers of at most 1
-    for later in sorted(candidates):
-        b = current[later]
-        wb, lb = words[later], len(norms[later])
-        # Best first: each candidate's rank bound from its word overlap and lengths (difflib's
-        # real_quick_ratio); a candidate whose bound cannot beat the best pair found is not diffed.
-        ranked = []
-        for earlier in candidates[later]:
-            a = current[earlier]
-            if a.postmortem_id == b.postmortem_id:
-                continue
-            wa = words[earlier]
-            dice = 2 * len(wa & wb) / (len(wa) + len(wb))
-            if dice < min_dice:
-                continue
-            la = len(norms[earlier])
-            bound = (2 * min(la, lb) / (la + lb) + dice) / 2 if la + lb else dice / 2
-            if bound < threshold:
-                continue
-            repeats = a.start < b.start and _open_on(a, b.start)
-            ranked.append((repeats, bound, -earlier, dice))
-        ranked.sort(reverse=True)
-        matcher: Any = None  # a SequenceMatcher once needed
-        kept: tuple[tuple[bool, float, int], Recurrence] | None = None
-        for repeats, bound, minus_earlier, dice in ranked:
-            if kept is not None and (repeats, round(bound, 3), minus_earlier) <= kept[0]:
-                continue
-            earlier = -minus_earlier
-            if matcher is None:
-                # difflib caches what it learns about the second sequence: one matcher per later item.
-                matcher = SequenceMatcher(None, autojunk=False)
-                matcher.set_seq2(norms[later])
-            matcher.set_seq1(norms[earlier])
-            if (matcher.quick_ratio() + dice) / 2 < threshold:
-                continue
-            score = (matcher.ratio() + dice) / 2  # identity.similarity(a.text, b.text), on the cached matcher
-            if score < threshold:
-                continue
-            found = Recurrence(current[earlier], b, round(score, 3), repeats)
-            rank = (repeats, found.similarity, minus_earlier)
-            if kept is None or rank > kept[0]:
-                kept = (rank, found)
-        if kept is not None:
-            best[later] = kept
-    return sorted(
-        (r for _, r in best.values()), key=lambda r: (-r.repeats_open_item, -r.similarity, r.later.start, r.later.id)
-    )
+    ranked = []
+    for earlier in earlier_items:
+        a = current[earlier]
+        if a.postmortem_id == b.postmortem_id:
+            continue
+        wa = words[earlier]
+        dice = 2 * len(wa & wb) / (len(wa) + len(wb))
+        if dice < min_dice:
+            continue
+        la = len(norms[earlier])
+        bound = (2 * min(la, lb) / (la + lb) + dice) / 2 if la + lb else dice / 2
+        if bound < threshold:
+            continue
+        repeats = a.start < b.start and _open_on(a, b.start)
+        ranked.append((repeats, bound, -earlier, dice))
+    ranked.sort(reverse=True)
+    return ranked
+
+
+def _best_repeat(
+    current: Sequence[ReportItem], norms: Mapping[int, str], later: int, ranked: Sequence[_Ranked], threshold: float
+) -> Recurrence | None:
+    """The earlier item ``later`` repeats best; a candidate whose bound cannot beat it is not diffed."""
+    matcher: Any = None  # a SequenceMatcher once needed
+    kept: tuple[tuple[bool, float, int], Recurrence] | None = None
+    for repeats, bound, minus_earlier, dice in ranked:
+        if kept is not None and (repeats, round(bound, 3), minus_earlier) <= kept[0]:
+            continue
+        earlier = -minus_earlier
+        if matcher is None:
+            # difflib caches what it learns about the second sequence: one matcher per later item.
+            matcher = SequenceMatcher(None, autojunk=False)
+            matcher.set_seq2(norms[later])
+        matcher.set_seq1(norms[earlier])
+        if (matcher.quick_ratio() + dice) / 2 < threshold:
+            continue
+        score = (matcher.ratio() + dice) / 2  # identity.similarity(a.text, b.text), on the cached matcher
+        if score < threshold:
+            continue
+        found = Recurrence(current[earlier], current[later], round(score, 3), repeats)
+        rank = (repeats, found.similarity, minus_earlier)
+        if kept is None or rank > kept[0]:
+            kept = (rank, found)
+    return kept[1] if kept is not None else None
 
 
 def _open_on(item: ReportItem, day: date) -> bool:
@@ -427,40 +454,52 @@ def open_over_time(
     intervals: list[tuple[date, date | None]] = []  # open from, until (exclusive)
     local_days: dict[datetime, date] = {}  # events share their moments (one sync stamps many)
     for item in items:
-        # Replayed in one pass: whether the item is open after each event, and since when.
-        start: date | None = None
-        mine = by_item.get(item.id)
-        if mine:
-            present, state = True, "open"
-            for event in mine:
-                day = local_days.get(event.at)
-                if day is None:
-                    day = local_days[event.at] = local_date(event.at, tz)
-                kind = event.kind
-                if kind == "state" and event.new:
-                    state = event.new
-                elif kind == "removed":
-                    present = False
-                elif kind in ("restored", "added"):
-                    present = True
-                if present and is_open(state):
-                    if start is None:
-                        start = day
-                elif start is not None:
-                    intervals.append((start, day))
-                    start = None
-            open_then = present and is_open(state)
-        else:  # no history: open since its first sync
-            day, open_then, start = item.first_seen, True, item.first_seen
-        if open_then != (item.is_open and not item.removed):  # closed without a state event
-            day = item.closed_on or day
-            if open_then and start is not None:
-                intervals.append((start, day))
+        intervals.extend(_open_spans(item, by_item.get(item.id), tz, local_days))
+    return _open_counts(intervals, as_of)
+
+
+def _open_spans(
+    item: ReportItem, events: Sequence[HistoryEvent] | None, tz: tzinfo, local_days: dict[datetime, date]
+) -> list[tuple[date, date | None]]:
+    """When ``item`` was open (from, until exclusive; None: open still), its events replayed in one pass."""
+    spans: list[tuple[date, date | None]] = []
+    start: date | None = None
+    if events:
+        present, state = True, "open"
+        for event in events:
+            day = local_days.get(event.at)
+            if day is None:
+                day = local_days[event.at] = local_date(event.at, tz)
+            kind = event.kind
+            if kind == "state" and event.new:
+                state = event.new
+            elif kind == "removed":
+                present = False
+            elif kind in ("restored", "added"):
+                present = True
+            if present and is_open(state):
+                if start is None:
+                    start = day
+            elif start is not None:
+                spans.append((start, day))
                 start = None
-            elif not open_then:
-                start = day
-        if start is not None:
-            intervals.append((start, None))
+        open_then = present and is_open(state)
+    else:  # no history: open since its first sync
+        day, open_then, start = item.first_seen, True, item.first_seen
+    if open_then != (item.is_open and not item.removed):  # closed without a state event
+        day = item.closed_on or day
+        if open_then and start is not None:
+            spans.append((start, day))
+            start = None
+        elif not open_then:
+            start = day
+    if start is not None:
+        spans.append((start, None))
+    return spans
+
+
+def _open_counts(intervals: Sequence[tuple[date, date | None]], as_of: date) -> list[tuple[date, int]]:
+    """How many intervals are open at the end of each sampled day up to ``as_of``."""
     if not intervals:
         return []
     first = min(s for s, _ in intervals)
