@@ -183,7 +183,7 @@ def test_crash_between_create_and_link_adopts_on_next_run(
 
     def die_after_first(*args: object, **kwargs: object) -> None:
         calls["n"] += 1
-        if calls["n"] == 2:  # the second ticket exists in the tracker; its link is never stored
+        if calls["n"] == 2:  # every ticket of the chunk exists in the tracker; no link is stored
             raise SystemExit("killed")
         real_store_link(*args, **kwargs)  # type: ignore[arg-type]
 
@@ -191,17 +191,20 @@ def test_crash_between_create_and_link_adopts_on_next_run(
     with pytest.raises(SystemExit):
         run(doc, database_url)
     monkeypatch.setattr(engine, "_store_link", real_store_link)
-    assert len(tickets(database_url)) == 2
+    # The local tracker files a chunk in one transaction, and the chunk's links commit together:
+    # the crash left three tickets and three intents, and not one link.
+    assert len(tickets(database_url)) == 3
     store = open_store(database_url)
     with store.session() as session:
-        assert len(session.exec(select(CreateIntent)).all()) == 2
+        assert len(session.exec(select(CreateIntent)).all()) == 3
+        assert session.exec(select(Link)).all() == []
         assert session.exec(select(SyncRun)).one().status == "failed"
     store.dispose()
 
     outcome = run(doc, database_url)
     adopted = [a.text for a in outcome.plan.actions if a.adopted]
-    assert adopted == [ITEMS[1]]
-    assert len(tickets(database_url)) == 3, "the ticket created before the crash was adopted, not duplicated"
+    assert adopted == ITEMS
+    assert len(tickets(database_url)) == 3, "the tickets created before the crash were adopted, not duplicated"
     store = open_store(database_url)
     with store.session() as session:
         assert session.exec(select(CreateIntent)).all() == []
@@ -230,7 +233,9 @@ def test_failure_midway_leaves_a_consistent_database_and_next_run_completes(
     outcome = run(doc, database_url)
     assert len(tickets(database_url)) == 3
     assert sorted(a.kind for a in outcome.plan.actions) == ["create", "create", "unchanged"]
-    assert sum(a.adopted for a in outcome.plan.actions) == 1  # created, but not yielded before the failure
+    # The local tracker filed the chunk in one transaction: the two not answered before the
+    # failure exist, and are adopted; the one answered was linked before the error went up.
+    assert sum(a.adopted for a in outcome.plan.actions) == 2
 
 
 def test_dry_run_writes_nothing_anywhere(tmp_path: Path, database_url: str) -> None:

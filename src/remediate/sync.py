@@ -375,16 +375,43 @@ def _create_chunk(session: Session, connector: Connector, actions: list[Action],
             action.note = "no ticket on the tracker carries this item's marker; the next sync creates it"
         session.commit()
         return
+    ids = [a.item_id for a in todo]
+    intents = {
+        i.item_id: i
+        for i in session.exec(
+            select(CreateIntent).where(col(CreateIntent.item_id).in_(ids), CreateIntent.tracker == connector.name)
+        )
+    }
     for action in todo:
-        existing = session.get(CreateIntent, (action.item_id, connector.name))
-        if existing is None:
-            session.add(CreateIntent(item_id=action.item_id, tracker=connector.name, run_id=run_id))
+        if action.item_id not in intents:
+            intents[action.item_id] = CreateIntent(item_id=action.item_id, tracker=connector.name, run_id=run_id)
+            session.add(intents[action.item_id])
     session.commit()
+    # Held here (the session's identity map is weak): storing the links reads nothing back.
+    items = {i.id: i for i in session.exec(select(Item).where(col(Item.id).in_(ids)))}
     drafts = [a.draft for a in todo if a.draft is not None]
-    for created in connector.create(drafts):
-        action = by_item[created.item_id]
-        action.ref = created.ref
-        _store_link(session, action, created.ref, "created", run_id)
+    # A tracker whose marker lookup sees a ticket the moment it is created (the local one) gets
+    # its chunk's links in one commit: a crash before it leaves the intents, and the next run's
+    # lookup adopts every ticket. Elsewhere (a search index may lag) each link commits at once.
+    at_once = bool(getattr(connector, "finds_at_once", False))
+    try:
+        for created in connector.create(drafts):
+            action = by_item[created.item_id]
+            action.ref = created.ref
+            _store_link(
+                session,
+                action,
+                created.ref,
+                "created",
+                run_id,
+                intent=intents.get(created.item_id),
+                item=items.get(created.item_id),
+                commit=not at_once,
+            )
+    except Exception:
+        session.commit()  # the links of what was created before the failure
+        raise
+    session.commit()
 
 
 def _check_duplicates(session: Session, connector: Connector, creates: list[Action], result: Plan) -> None:
@@ -401,8 +428,22 @@ def _check_duplicates(session: Session, connector: Connector, creates: list[Acti
         )
 
 
-def _store_link(session: Session, action: Action, ref: TicketRef, how: str, run_id: int) -> None:
-    """Store the link and drop the intent in one commit: the moment the ticket becomes ours."""
+def _store_link(
+    session: Session,
+    action: Action,
+    ref: TicketRef,
+    how: str,
+    run_id: int,
+    *,
+    intent: CreateIntent | None = None,
+    item: Item | None = None,
+    commit: bool = True,
+) -> None:
+    """Store the link and drop the intent: the moment the ticket becomes ours.
+
+    One commit per link unless ``commit=False`` (a chunk of creates commits once; see
+    :func:`_create_chunk`). ``intent`` and ``item``, when the caller holds them, save two reads.
+    """
     now = utcnow()
     assert action.draft is not None
     state = Status.DONE if action.draft.done else Status.OPEN
@@ -420,16 +461,19 @@ def _store_link(session: Session, action: Action, ref: TicketRef, how: str, run_
             last_synced=now if how == "created" else None,
         )
     )
-    intent = session.get(CreateIntent, (action.item_id, ref.tracker))
+    if intent is None:
+        intent = session.get(CreateIntent, (action.item_id, ref.tracker))
     if intent is not None:
         session.delete(intent)
-    item = session.get(Item, action.item_id)
+    if item is None:
+        item = session.get(Item, action.item_id)
     if item is not None and how == "created" and item.state != state:
         item.state, item.state_changed_at = state, now
         item.closed_when_seen = state.closed  # filed already done: it was never open here
         session.add(item)
     _event(session, run_id, action, how, new=ref.key)
-    session.commit()
+    if commit:
+        session.commit()
 
 
 def _update(session: Session, connector: Connector, action: Action, run_id: int) -> None:
