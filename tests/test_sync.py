@@ -183,7 +183,7 @@ def test_crash_between_create_and_link_adopts_on_next_run(
 
     def die_after_first(*args: object, **kwargs: object) -> None:
         calls["n"] += 1
-        if calls["n"] == 2:  # the second ticket exists in the tracker; its link is never stored
+        if calls["n"] == 2:  # every ticket of the chunk exists in the tracker; no link is stored
             raise SystemExit("killed")
         real_store_link(*args, **kwargs)  # type: ignore[arg-type]
 
@@ -191,17 +191,20 @@ def test_crash_between_create_and_link_adopts_on_next_run(
     with pytest.raises(SystemExit):
         run(doc, database_url)
     monkeypatch.setattr(engine, "_store_link", real_store_link)
-    assert len(tickets(database_url)) == 2
+    # The local tracker files a chunk in one transaction, and the chunk's links commit together:
+    # the crash left three tickets and three intents, and not one link.
+    assert len(tickets(database_url)) == 3
     store = open_store(database_url)
     with store.session() as session:
-        assert len(session.exec(select(CreateIntent)).all()) == 2
+        assert len(session.exec(select(CreateIntent)).all()) == 3
+        assert session.exec(select(Link)).all() == []
         assert session.exec(select(SyncRun)).one().status == "failed"
     store.dispose()
 
     outcome = run(doc, database_url)
     adopted = [a.text for a in outcome.plan.actions if a.adopted]
-    assert adopted == [ITEMS[1]]
-    assert len(tickets(database_url)) == 3, "the ticket created before the crash was adopted, not duplicated"
+    assert adopted == ITEMS
+    assert len(tickets(database_url)) == 3, "the tickets created before the crash were adopted, not duplicated"
     store = open_store(database_url)
     with store.session() as session:
         assert session.exec(select(CreateIntent)).all() == []
@@ -230,7 +233,9 @@ def test_failure_midway_leaves_a_consistent_database_and_next_run_completes(
     outcome = run(doc, database_url)
     assert len(tickets(database_url)) == 3
     assert sorted(a.kind for a in outcome.plan.actions) == ["create", "create", "unchanged"]
-    assert sum(a.adopted for a in outcome.plan.actions) == 1  # created, but not yielded before the failure
+    # The local tracker filed the chunk in one transaction: the two not answered before the
+    # failure exist, and are adopted; the one answered was linked before the error went up.
+    assert sum(a.adopted for a in outcome.plan.actions) == 2
 
 
 def test_dry_run_writes_nothing_anywhere(tmp_path: Path, database_url: str) -> None:
@@ -417,20 +422,23 @@ def test_a_crash_inside_a_chunk_spanning_postmortems_adopts_on_the_next_run(
     with pytest.raises(SystemExit):
         sync_paths([str(d) for d in docs], Settings(), database_url=database_url, environ={})
     monkeypatch.setattr(engine, "_store_link", real_store_link)
-    assert len(tickets(database_url)) == 31
+    # The local tracker filed the first chunk (50 items from three documents) in one transaction,
+    # and its links commit together: the crash left 50 tickets, 50 intents and no link.
+    assert len(tickets(database_url)) == 50
     store = open_store(database_url)
     with store.session() as session:
-        assert len(session.exec(select(CreateIntent)).all()) == 20, "the rest of the chunk, from two documents"
+        assert len(session.exec(select(CreateIntent)).all()) == 50, "the whole chunk, from three documents"
+        assert session.exec(select(Link)).all() == []
     store.dispose()
 
     outcome = sync_paths([str(d) for d in docs], Settings(), database_url=database_url, environ={})
     assert outcome.plan.summary() == {
-        "created": 29,
+        "created": 10,
         "updated": 0,
-        "unchanged": 30,
+        "unchanged": 0,
         "linked": 0,
         "removed": 0,
-        "adopted": 1,
+        "adopted": 50,
         "missing": 0,
     }
     assert len(tickets(database_url)) == 60, "exactly one ticket per item"
@@ -457,3 +465,25 @@ def test_documents_waiting_for_a_chunk_stay_fewer_than_a_chunk(
     assert outcome.plan.summary()["created"] == 120
     assert max(waiting) == engine.CREATE_CHUNK - 1
     assert waiting[49] == 0, "the fiftieth document fills the first chunk: all fifty are done"
+
+
+def test_the_group_ticket_gets_the_document_link_the_items_got(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With [postmortem_url], a tracking issue or epic links the document as its items do (it got
+    the bare repository path, and Jira rewrote the epic right after filing it)."""
+    from remediate.local import LocalTracker
+
+    seen: list[str | None] = []
+
+    def record(self: LocalTracker, postmortem, group, members):  # type: ignore[no-untyped-def]
+        seen.append(postmortem.link)
+        return None
+
+    monkeypatch.setattr(LocalTracker, "sync_group", record)
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    settings = Settings.model_validate({"postmortem_url": "https://git.example/acme/pms/blob/main/"})
+    outcome = sync_paths([str(doc)], settings, database_url=database_url, environ={})
+    [link] = {a.draft.postmortem.link for a in outcome.plan.actions if a.draft is not None}
+    assert link is not None and link.startswith("https://git.example/acme/pms/blob/main/")
+    assert seen == [link]

@@ -62,6 +62,9 @@ class LocalTracker:
 
     name: ClassVar[str] = "local"
     Config: ClassVar[type[StrictModel]] = LocalConfig
+    #: find() reads the same database create() wrote: a ticket is found the moment it exists, so
+    #: the engine commits a chunk's links together (see sync._create_chunk).
+    finds_at_once: ClassVar[bool] = True
 
     def __init__(self, context: ConnectorContext) -> None:
         if context.store is None:
@@ -111,7 +114,8 @@ class LocalTracker:
             session.commit()
 
     def create(self, drafts: Sequence[TicketDraft]) -> Iterator[Created]:
-        """One ticket per draft, each committed before it is yielded."""
+        """One ticket per draft, all in one transaction, committed before any is yielded."""
+        tickets = []
         for draft in drafts:
             now = utcnow()
             ticket = LocalTicket(
@@ -127,10 +131,14 @@ class LocalTracker:
                 created_at=now,
                 updated_at=now,
             )
-            with self._store.session() as session:
-                session.add(ticket)
-                session.commit()
-            yield Created(draft.item_id, TicketRef(self.name, ticket_key(ticket.number or 0)))
+            tickets.append(ticket)
+        if not tickets:
+            return
+        with self._store.session() as session:
+            session.add_all(tickets)
+            session.commit()
+        for ticket in tickets:
+            yield Created(ticket.item_id, TicketRef(self.name, ticket_key(ticket.number or 0)))
 
     def update(self, ref: TicketRef, draft: TicketDraft, changed: frozenset[str]) -> TicketRef:
         """Rewrite the ticket's fields; a changed ``done`` closes or reopens it."""

@@ -483,7 +483,7 @@ class _Window:
                 elif action.kind is Kind.LINK:
                     _link(session, action, self.run_id)
             if create:
-                _sync_group(session, connector, document)
+                _sync_group(session, connector, document, actions)
 
 
 def _store_document(session: Session, document: ParseResult, actions: list[Action], run_id: int) -> None:
@@ -577,15 +577,42 @@ def _create_chunk(
             applied.record(action.item_id, Outcome(note=NOT_FOUND_NOTE))
         session.commit()
         return
+    ids = [a.item_id for a in todo]
+    intents = {
+        i.item_id: i
+        for i in session.exec(
+            select(CreateIntent).where(col(CreateIntent.item_id).in_(ids), CreateIntent.tracker == connector.name)
+        )
+    }
     for action in todo:
-        existing = session.get(CreateIntent, (action.item_id, connector.name))
-        if existing is None:
-            session.add(CreateIntent(item_id=action.item_id, tracker=connector.name, run_id=run_id))
+        if action.item_id not in intents:
+            intents[action.item_id] = CreateIntent(item_id=action.item_id, tracker=connector.name, run_id=run_id)
+            session.add(intents[action.item_id])
     session.commit()
+    # Held here (the session's identity map is weak): storing the links reads nothing back.
+    items = {i.id: i for i in session.exec(select(Item).where(col(Item.id).in_(ids)))}
     drafts = [a.draft for a in todo if a.draft is not None]
-    for created in connector.create(drafts):
-        applied.record(created.item_id, Outcome(created.ref))
-        _store_link(session, by_item[created.item_id], created.ref, "created", run_id)
+    # A tracker whose marker lookup sees a ticket the moment it is created (the local one) gets
+    # its chunk's links in one commit: a crash before it leaves the intents, and the next run's
+    # lookup adopts every ticket. Elsewhere (a search index may lag) each link commits at once.
+    at_once = bool(getattr(connector, "finds_at_once", False))
+    try:
+        for created in connector.create(drafts):
+            applied.record(created.item_id, Outcome(created.ref))
+            _store_link(
+                session,
+                by_item[created.item_id],
+                created.ref,
+                "created",
+                run_id,
+                intent=intents.get(created.item_id),
+                item=items.get(created.item_id),
+                commit=not at_once,
+            )
+    except Exception:
+        session.commit()  # the links of what was created before the failure
+        raise
+    session.commit()
 
 
 #: The note of an item ``db rebuild`` found no ticket for.
@@ -610,8 +637,22 @@ def _check_duplicates(session: Session, connector: Connector, creates: list[Acti
         )
 
 
-def _store_link(session: Session, action: Action, ref: TicketRef, how: str, run_id: int) -> None:
-    """Store the link and drop the intent in one commit: the moment the ticket becomes ours."""
+def _store_link(
+    session: Session,
+    action: Action,
+    ref: TicketRef,
+    how: str,
+    run_id: int,
+    *,
+    intent: CreateIntent | None = None,
+    item: Item | None = None,
+    commit: bool = True,
+) -> None:
+    """Store the link and drop the intent: the moment the ticket becomes ours.
+
+    One commit per link unless ``commit=False`` (a chunk of creates commits once; see
+    :func:`_create_chunk`). ``intent`` and ``item``, when the caller holds them, save two reads.
+    """
     now = utcnow()
     assert action.draft is not None
     state = Status.DONE if action.draft.done else Status.OPEN
@@ -629,16 +670,19 @@ def _store_link(session: Session, action: Action, ref: TicketRef, how: str, run_
             last_synced=now if how == "created" else None,
         )
     )
-    intent = session.get(CreateIntent, (action.item_id, ref.tracker))
+    if intent is None:
+        intent = session.get(CreateIntent, (action.item_id, ref.tracker))
     if intent is not None:
         session.delete(intent)
-    item = session.get(Item, action.item_id)
+    if item is None:
+        item = session.get(Item, action.item_id)
     if item is not None and how == "created" and item.state != state:
         item.state, item.state_changed_at = state, now
         item.closed_when_seen = state.closed  # filed already done: it was never open here
         session.add(item)
     _event(session, run_id, action, how, new=ref.key)
-    session.commit()
+    if commit:
+        session.commit()
 
 
 def _update(session: Session, connector: Connector, action: Action, run_id: int, applied: Applied) -> None:
@@ -672,8 +716,10 @@ def _link(session: Session, action: Action, run_id: int) -> None:
     session.commit()
 
 
-def _sync_group(session: Session, connector: Connector, document: ParseResult) -> None:
+def _sync_group(session: Session, connector: Connector, document: ParseResult, actions: Sequence[Action]) -> None:
     pm = document.postmortem
+    # The postmortem as its items were drafted: with the document's link under [sync] base_url.
+    info = next((a.draft.postmortem for a in actions if a.draft is not None), None) or postmortem_info(pm, None)
     members = session.exec(
         select(Link)
         .join(Item, col(Item.id) == col(Link.item_id))
@@ -688,7 +734,7 @@ def _sync_group(session: Session, connector: Connector, document: ParseResult) -
     if group is None and not refs:
         return
     current = TicketRef(connector.name, group.key, group.url, group.remote_id) if group else None
-    ref = connector.sync_group(postmortem_info(pm, None), current, refs)
+    ref = connector.sync_group(info, current, refs)
     if ref is None:
         return
     group = group or GroupLink(postmortem_id=pm.id, tracker=connector.name, key=ref.key)
