@@ -549,3 +549,17 @@ def test_a_bold_sentence_announcing_a_list_keeps_the_section_open() -> None:
 def test_future_works_is_an_action_heading() -> None:
     doc = "# Future works\n\n## Better monitoring\n\nWe are going to monitor blocks from partners.\n"
     assert [i.text for i in parse_text(doc).action_items] == ["We are going to monitor blocks from partners."]
+
+
+def test_restructuredtext_directives_and_their_code_are_not_text() -> None:
+    doc = (
+        "Outage\n======\n\nHow can we improve future mitigation?\n-------------------------------------\n\n"
+        "We batched the updates into smaller ones.\n\n.. code:: python\n\n"
+        "   syncer = _syncers.UserSyncer\n\n   for chunk in chunks(diff.updated, 1000):\n"
+        '       await bot.api_client.patch("bot/users", json=chunk)\n\n'
+        ".. image:: ./graph.png\n\nLessons learned\n---------------\n\nBatch early.\n\n"
+        "Follow-up tasks\n---------------\n\n- Make the syncer batch its requests\n"
+    )
+    texts = [i.text for i in parse_text(doc).action_items]
+    assert not [t for t in texts if "syncer =" in t or "await" in t], texts
+    assert texts[-1] == "Make the syncer batch its requests"

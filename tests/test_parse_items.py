@@ -624,3 +624,21 @@ def test_label_item_over_unindented_siblings_labels_them_and_is_not_an_item() ->
         ("A List Of Tasks To Address The Issue", "Adding monitoring for load balancer metrics."),
         ("A List Of Tasks To Address The Issue", "Run the following"),
     ]
+
+
+def test_a_bold_title_over_its_notes_is_one_item() -> None:
+    """ "**Add a backup ISP**" over "- **Description:** ..." and "- Owner: ..." is an item with its
+    notes (a template many teams use), not a label over items."""
+    from remediate.parsing import parse_text
+
+    doc = (
+        "## Action items\n\n1. **Investigate additional ISP options**\n"
+        "   - **Description:** Research backup ISPs for the servers.\n   - Owner: @grant\n"
+        "2. **Monitoring**\n   - Add route latency alerts\n   - Page on packet loss\n"
+    )
+    got = [(i.text, i.owner, i.section) for i in parse_text(doc).action_items]
+    assert got == [
+        ("Investigate additional ISP options", "@grant", "Action items"),
+        ("Add route latency alerts", None, "Monitoring"),
+        ("Page on packet loss", None, "Monitoring"),
+    ]

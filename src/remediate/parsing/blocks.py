@@ -67,6 +67,12 @@ _HTML_ITEM = re.compile(
 )
 # Each "<li>...</li>" of a line that holds several ("<ul><li>Add X</li><li>Do Y</li></ul>").
 _HTML_ITEMS = re.compile(r"<li(?:\s[^>]*)?>\s*(?:<p(?:\s[^>]*)?>\s*)?(?P<body>[^<\s].*?)\s*(?:</p>\s*)?</li>", re.I)
+# ".. code:: python", ".. image:: ./x.png", ".. note::": reStructuredText directives.
+_RST_DIRECTIVE = re.compile(r"^\s*\.\.\s+(?P<name>[A-Za-z][\w-]*)::(?:\s|$)")
+#: Directives whose indented block is code or media options, never prose.
+_RST_CONTENT_DIRECTIVES = frozenset(
+    "code code-block sourcecode literalinclude highlight image figure raw math csv-table list-table".split()
+)
 _BARE_CHECKBOX = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>)(?P<gap>)(?=\[[ xX]\][ \t])")
 _INNER_NUMBER = re.compile(r"(?:\d{1,3}[.)]|\(\d{1,3}\))[ \t]+(?=\S)")
 _CHECKBOX = re.compile(r"\[([ xX✓✔])\](?:[ \t]+|$)")
@@ -417,6 +423,8 @@ class _Scanner:
                 index = self.skip_fence(index, fence.group(1))
             elif html and text.lstrip().startswith("<!--"):
                 index = self.skip_comment(index)
+            elif text.lstrip().startswith("..") and (directive := _RST_DIRECTIVE.match(text)):
+                index = self.skip_rst_directive(index, directive)
             elif (html or text.lstrip().startswith(">")) and (after := self.html_block(index, html)) is not None:
                 index = after
             elif "]:" in text and (definition := _LINKDEF.match(text)):
@@ -481,6 +489,18 @@ class _Scanner:
         while index < len(self.lines):
             if self.lines[index].text.strip().startswith(fence[0] * len(fence)):
                 return index + 1
+            index += 1
+        return index
+
+    def skip_rst_directive(self, index: int, directive: re.Match[str]) -> int:
+        """A reStructuredText directive (``.. code:: python``, ``.. image:: x.png``) is markup, and
+        the indented block under a code or media directive is its content, not text."""
+        self.stack.clear()
+        index += 1
+        if directive.group("name").lower() not in _RST_CONTENT_DIRECTIVES:
+            return index
+        indent = self.lines[index - 1].indent
+        while index < len(self.lines) and (self.lines[index].blank or self.lines[index].indent > indent):
             index += 1
         return index
 

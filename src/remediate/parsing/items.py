@@ -96,7 +96,10 @@ def label_of(item: ListItem) -> str | None:
     if plain.endswith((":", "：")) and len(words(plain)) <= 14:
         return plain
     if _BOLD_ONLY.match(raw) and item.children and len(words(plain)) <= 8:
-        return plain
+        # "**Add a backup ISP**" over "- Description: ..." (or Owner:, Due: ...) is an item with
+        # its notes, not a label over items.
+        if not all(_METADATA_LINE.match(child.first.text) for child in item.children):
+            return plain
     if item.children and not item.more and len(words(plain)) <= 3 and plain[-1].isalnum():
         if prose.action_kind(plain) != prose.IMPERATIVE:
             return plain  # "Monitoring" over its sub-items; "Improve handoffs" is an item itself

@@ -42,6 +42,8 @@ def _apply_note(note: str, fields: Fields, base: date | None) -> None:
     name, _, value = note.replace("：", ":", 1).partition(":")
     kind = vocabulary.label_kind(name)
     value = value.strip(" *_")
+    if kind == "notes":
+        return  # an explanation of the item: its wording is the item's own text
     if kind == "status":
         done = tables.cell_done(value)
         fields.done = fields.done if done is None else done

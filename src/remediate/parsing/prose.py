@@ -63,6 +63,7 @@ _NO_ACTION = re.compile(
     re.I,
 )
 # Pointers to read something elsewhere ("See the full diff here.") state no action.
+# vocabulary-ok: "for more details" is a phrase of the sentence, not a field label.
 _REFERENCE = re.compile(
     r"^(?:(?:you|readers) (?:can|may|could) )?(?:see|refer to|check out|read)\b"
     r"|^(?:for )?(?:more|further|full) (?:details|information|context)\b",

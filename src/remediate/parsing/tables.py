@@ -52,7 +52,7 @@ _ROLES = (
         r"actions?|items?|tasks?|measures?|todos?|remediations?|follow[\s-]?ups?|improvements?"
         r"|fix(?:es)?|what|steps?|recommendations?|changes?|mitigations?|work|description",
     ),
-    ("notes", r"details|notes?|comments?|rationale|why|context"),
+    ("notes", vocabulary.alternation((*vocabulary.FIELD_LABELS["notes"], "why"))),
 )
 _NO_VALUE = frozenset({"", "-", "—", "–", "n/a", "na", "none", "tbd", "tba", "?", "unknown", "unassigned"})
 _DONE = re.compile(rf"\b(?:{vocabulary.DONE_PATTERN})\b|[{vocabulary.DONE_MARKS}]", re.I)

@@ -92,6 +92,7 @@ _SURFACE = {
     **dict.fromkeys(("qanda", "faq", "faqs", "questions"), "qanda"),
     **dict.fromkeys(("checklist", "trail"), "checklist"),
     **dict.fromkeys(("contributing", "factors", "trigger", "triggers"), "factors"),
+    # vocabulary-ok: section titles ("Incident details"), not field labels.
     **dict.fromkeys(("incident", "outage", "problem", "symptoms", "details", "description"), "incident"),
     **dict.fromkeys(("analysis", "investigation", "escalation", "detected"), "analysis"),
     **dict.fromkeys(("acknowledgements", "acknowledgments", "thanks", "disclaimer"), "appendix"),

@@ -108,6 +108,9 @@ FIELD_LABELS = {
     "priority": ("priority", "prio", "severity"),
     "status": ("status", "state"),
     "ticket": ("ticket", "jira", "issue", "bug", "tracking", "tracker"),
+    # Notes that explain an item ("- **Description:** ..." under "**Add a probe**"): read as
+    # the item's, and not kept as fields.
+    "notes": ("description", "details", "notes", "note", "comments", "comment", "rationale", "context"),
 }
 
 
