@@ -145,12 +145,17 @@ class Groups:
         """The create fields of a postmortem's epic (its items are listed by :meth:`sync`)."""
         config = self.site.config
         labels = [postmortem_label(config, postmortem.id), group_label(postmortem.id)]
+        layout = self.layout()
         fields = {
             "project": {"key": config.project},
-            "issuetype": {"id": self.layout().issue_type},
+            "issuetype": {"id": layout.issue_type},
             **self._content(postmortem, []),
             "labels": list(dict.fromkeys(label for label in labels if label)),
         }
+        # An epic under an Epic Link (Data Center) is created with its Epic Name, which Jira
+        # requires: the postmortem's title, as the epic's summary says it.
+        if layout.parent_field not in (None, "parent") and (name := self.site.epic_name_field()):
+            fields[name] = summary(postmortem.title or postmortem.id)
         return NewIssue(group_label(postmortem.id), fields, f"postmortem {postmortem.id}")
 
     def _content(self, postmortem: PostmortemInfo, keys: list[str]) -> dict[str, Any]:

@@ -49,7 +49,7 @@ class Site:
         self._transport: Transport | None = None
         self._deployment: Deployment | None = None
         self._issue_types: dict[str, str] | None = None  # name (casefolded) -> id
-        self._epic_link: str | None = None  # Data Center's Epic Link field id, once read
+        self._field_ids: dict[str, str] | None = None  # the site's fields by name, once read
 
     @property
     def transport(self) -> Transport:
@@ -80,11 +80,18 @@ class Site:
             return self.config.parent_field
         if self.deployment == "cloud":
             return "parent"
-        if self._epic_link is None:
+        return self._field_named("epic link")
+
+    def epic_name_field(self) -> str | None:
+        """Data Center's Epic Name field (an Epic is created with one), None on Cloud or if absent."""
+        return None if self.deployment == "cloud" else self._field_named("epic name")
+
+    def _field_named(self, name: str) -> str | None:
+        """The id of the site's field called ``name`` (case-insensitive); ``GET /field`` once."""
+        if self._field_ids is None:
             found = self.transport.request("GET", "field", "read the fields of the site", shape=list[answers.FieldInfo])
-            names = {str(f.get("name") or "").casefold(): str(f["id"]) for f in found or []}
-            self._epic_link = names.get("epic link", "")
-        return self._epic_link or None
+            self._field_ids = {str(f.get("name") or "").casefold(): str(f["id"]) for f in found or []}
+        return self._field_ids.get(name) or None
 
     def has_issue_type(self, name: str) -> bool:
         """Whether the project has issue type ``name`` (reads the project's types once)."""

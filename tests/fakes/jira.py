@@ -129,7 +129,11 @@ class FakeJira(JiraRoutes):
         self.pending: set[str] = set()
         self.lag = False
         self.users = {"alice-account-id", "bob-account-id"} if mode == "cloud" else {"alice", "bob"}
-        self.custom_fields = {"customfield_10050": "Team", "customfield_10008": "Epic Link"}
+        self.custom_fields = {
+            "customfield_10050": "Team",
+            "customfield_10008": "Epic Link",
+            "customfield_10011": "Epic Name",
+        }
         self.faults: list[Fault] = []
         self.requests: list[Recorded] = []
         self.contract_violations: list[str] = []
@@ -146,6 +150,9 @@ class FakeJira(JiraRoutes):
 
     def add_project(self, key: str, **options: Any) -> Project:
         """Create a project (default issue types Task/Bug/Epic/Sub-task)."""
+        if self.mode == "datacenter" and "required" not in options:
+            # Jira Software Data Center: an Epic is created with its Epic Name ("Epic Name is required.").
+            options["required"] = {"Epic": {"customfield_10011": "Epic Name"}}
         project = Project(key=key, id=str(10000 + len(self.projects)), **options)
         self.projects[key] = project
         return project

@@ -183,3 +183,13 @@ def test_an_epic_deleted_by_a_person_is_filed_again(fake: FakeJira, make: MakeCo
     again = make(fake, cache=MemoryCache()).sync_group(PM, group, [*refs, created.ref])
     (third,) = epics(fake)
     assert again.key == third["key"] and parent_of(fake, created.ref.key) == third["key"]
+
+
+def test_a_data_center_epic_is_created_with_its_epic_name(dc: FakeJira, make: MakeConnector) -> None:
+    """Jira Software Data Center requires an Epic Name on an Epic (the fake refuses one without,
+    as Jira does: 'Epic Name is required.'); Cloud has no such field."""
+    connector = make(dc)
+    list(connector.create([draft(1)]))
+    (epic,) = epics(dc)
+    assert epic["fields"]["customfield_10011"] == "API outage of 1 May 2024"
+    assert dc.count("GET", r"/field$") == 1  # Epic Link and Epic Name from one read
