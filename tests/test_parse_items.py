@@ -642,3 +642,21 @@ def test_a_bold_title_over_its_notes_is_one_item() -> None:
         ("Add route latency alerts", None, "Monitoring"),
         ("Page on packet loss", None, "Monitoring"),
     ]
+
+
+def test_a_filled_in_template_reads_as_its_text() -> None:
+    """Template slots ("{{ text }}"), links nobody filled in ("[link to github issue]"), slots
+    nobody filled in ("{{ summary }}"), and a report heading that names no work."""
+    from remediate.parsing import parse_text
+
+    doc = (
+        "# After-action report\n\n## What went wrong\n\n- The hubs went down at 2 AM.\n\n## Action items\n\n"
+        "### Documentation improvements\n\n1. {{ Start writing after-action reports }} [link to github issue]\n"
+        "2. {{ summary }} [link to github issue]\n\n### Technical improvements\n\n"
+        "1. {{ Enable logging across all hubs }}\n"
+    )
+    got = [(i.text, i.section) for i in parse_text(doc).action_items]
+    assert got == [
+        ("Start writing after-action reports", "Documentation improvements"),
+        ("Enable logging across all hubs", "Technical improvements"),
+    ]

@@ -200,6 +200,9 @@ _META_PAREN = re.compile(
     + r"|P[0-4]|sev-?[0-4])\b)[^()]*+)\)",
     re.I,
 )
+# "{{ text }}" (a template's slot) and a trailing "[link to github issue]" never filled in.
+_TEMPLATE_BRACES = re.compile(r"\{\{\s*|\s*\}\}")
+_PLACEHOLDER_LINK = _trailing(_WS_GUARD, r"\s*+\[[^\[\]()]*\blink\b[^\[\]()]*\]\s*+$", re.I, needs=("link",))
 # A bare link in brackets after the text, to something that is no ticket (a commit, a page).
 _TRAILING_LINK_NOTE = _trailing(_WS_GUARD, r"\s*+\(\s*+https?://[^\s()]++\s*+\)\.?\s*+$", needs=("http",))
 _ANY_LABEL = vocabulary.alternation(tuple(n for names in vocabulary.FIELD_LABELS.values() for n in names))
@@ -394,6 +397,8 @@ def _peel_trailing_state(raw: str, fields: Fields, base: date | None) -> str | N
         word = (match["word"] or match["word2"]).casefold()
         fields.done = vocabulary.is_done_word(word) if fields.done is None else fields.done
         return raw[: match.start()]
+    if raw.endswith("]") and (match := _tail(_PLACEHOLDER_LINK, raw)) and match.start() > 0:
+        return raw[: match.start()]  # "[link to github issue]": a template's link, never filled in
     if raw.endswith((")", ").")) and (match := _tail(_TRAILING_LINK_NOTE, raw)) and match.start() > 0:
         return raw[: match.start()]  # "(https://github.com/o/r/commit/4f2a)": a reference, not wording
     if ":" in raw[-_TAIL:] and (match := _tail(_TRAILING_META, raw)):
@@ -563,6 +568,7 @@ def read_fields(
         cleaned = clean(cleaned)
     cleaned = strip_decoration(cleaned)
     cleaned = _ITEM_MARKER.sub("", cleaned)
+    cleaned = _TEMPLATE_BRACES.sub("", cleaned)  # "{{ Add X }}": a template's slot, filled in
     fields.text = _strip_junk(cleaned).strip()
     if _is_owner_placeholder(fields.owner):
         fields.owner = None  # "(owner: TBD)" names nobody

@@ -38,6 +38,8 @@ _METADATA_LINE = re.compile(
     re.I,
 )
 _LABELLED = re.compile(r"^\s*+(?:\*\*|__)?\s*+(?:action\s+items?|ai|todo|to-do)\s*+[:：]", re.I)
+# "{{ summary }} [link to github issue]": a template's slot nobody filled in.
+_UNFILLED = re.compile(r"^\s*\{\{\s*[\w-]+(?:\s+[\w-]+)?\s*\}\}\s*(?:\[[^\[\]]*\]\]?)?\s*$")
 _BOLD_ONLY = re.compile(r"^(\*\*|__)(?:(?!\1).)+\1\s*[:：]?$")
 
 
@@ -117,7 +119,7 @@ def _introduces_siblings(item: ListItem, following: object) -> bool:
     So does an item that is only a section title ("o<TAB>Prevention" in a word processor's
     export), as a bare title line is a heading (LABELING.md conventions).
     """
-    if item.checkbox is not None or item.children or item.more:
+    if item.checkbox is not None or item.children or item.more or _UNFILLED.match(item.first.text):
         return False
     if not (isinstance(following, ListItem) and following.parent is item.parent):
         return False
@@ -170,10 +172,14 @@ class _Extractor:
 
     def run(self) -> list[RawItem]:
         placed_blocks = self.outline.placed
+        heading_line: int | None = None
         for index, placed in enumerate(placed_blocks):
             block = placed.block
-            if not isinstance(block, ListItem):
+            line = placed.context.line if placed.context is not None else None
+            # A label over sibling items holds until something else comes, a new heading included.
+            if not isinstance(block, ListItem) or line != heading_line:
                 self.sibling_labels.clear()
+            heading_line = line
             if not isinstance(block, Paragraph | InlineText):
                 self.last_prose = None
             if isinstance(block, ListItem):
@@ -239,7 +245,7 @@ class _Extractor:
                 continue
             parts.append(chunk)
         raw = Chunk.join(parts)
-        if tables.no_value(raw.text) or not re.search(r"[^\W\d_]", raw.text):
+        if tables.no_value(raw.text) or not re.search(r"[^\W\d_]", raw.text) or _UNFILLED.match(raw.text):
             return
         done = None if item.checkbox is None else item.checkbox == "x"
         kind = "list" if item.checkbox is None else "checkbox"

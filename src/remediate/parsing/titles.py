@@ -97,6 +97,8 @@ _SURFACE = {
     **dict.fromkeys(("analysis", "investigation", "escalation", "detected"), "analysis"),
     **dict.fromkeys(("acknowledgements", "acknowledgments", "thanks", "disclaimer"), "appendix"),
     **dict.fromkeys(("announced", "discovered", "fixed", "cve", "authors", "participants"), "meta"),
+    # "After-action report": a report about the work, not the work ("Action items" is).
+    **dict.fromkeys(("report", "reports"), "meta"),
     "you": "you",
     # Words that look like action words to the fuzzy matcher but are not.
     **dict.fromkeys(("preventable", "prevented", "correct", "incorrect", "action-taken"), "neutral"),
