@@ -190,6 +190,8 @@ class Connector(Protocol):
     # Optional: config keys taken from environment variables when the config and the options
     # leave them unset, e.g. {"repo": "GITHUB_REPOSITORY"}. Never secrets (those are read by
     # the connector from ConnectorContext.env).
+    # Optional: ``finds_at_once: ClassVar[bool]``, True when ``find`` sees a ticket the moment
+    # ``create`` returned it (the local tracker): the engine then commits a chunk's links together.
 
     @classmethod
     def from_config(cls, config: Any, context: ConnectorContext) -> Self:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields
 
+from remediate.parsing.prose import DONE, GERUND, NONE, PLAN, action_kind
 from remediate.parsing.text import strip_markdown, words
 
 #: How a section was opened: an author's directive, a heading whose title names the work, an
@@ -86,8 +87,6 @@ SHORT_WORDS = 3
 
 def features(kind: str, opened_by: str, text: str) -> dict[str, bool]:
     """The named binary features of one item (only the ones that hold are listed as True)."""
-    from remediate.parsing.prose import DONE, GERUND, NONE, PLAN, action_kind
-
     plain = strip_markdown(text).strip()
     count = len(words(plain))
     reading = action_kind(plain)

@@ -89,7 +89,7 @@ _STATE_WORDS = (*vocabulary.DONE_WORDS, *vocabulary.OPEN_WORDS)
 # through, or a full stop or bracket); case-sensitive, so "... is done" stays wording.
 _TRAILING_CAPS_STATE = _trailing(
     _WS_GUARD,
-    rf"(?:(?<=~~)|(?<=[.)]))\s++\**+(?P<word>{vocabulary.alternation(tuple(w.upper() for w in _STATE_WORDS))})\**+{_END}",
+    rf"(?:(?<=~~)|(?<=[.)]))\s++\**+(?P<word>{vocabulary.STATE_CAPS_PATTERN})\**+{_END}",
     needs=("~~", ".", ")"),
 )
 # "(fixed by adding a probe)", "(added an on-call role)": a trailing note saying it was done.
@@ -102,7 +102,7 @@ _LEADING_STATE = re.compile(
     # "DONE - X", "[WIP] X": a state word in capitals; "Done: X": capitalised, with a colon;
     # "(Done) Roll out X", "[in progress] Add Y": a bracketed state of any case before the text.
     # Emphasis around the word may hold its colon: "**TODO:** X", "<strong>TODO:</strong> X".
-    rf"^\s*{_EMPH_OPEN}\[?(?P<word>{vocabulary.alternation(tuple(w.upper() for w in _STATE_WORDS))})\]?"
+    rf"^\s*{_EMPH_OPEN}\[?(?P<word>{vocabulary.STATE_CAPS_PATTERN})\]?"
     rf"(?:(?::\s*)?{_EMPH_CLOSE})?(?:\s*[:\-–—]\s*|\s+(?=\S)|(?<=[>*_])(?=\S))"
     rf"|^\s*{_EMPH_OPEN}(?P<word2>{vocabulary.alternation(tuple(w.capitalize() for w in _STATE_WORDS))})"
     rf"(?::\s*{_EMPH_CLOSE}|{_EMPH_CLOSE}\s*:)\s*"
@@ -166,10 +166,6 @@ def _names_doers(tag: str, *, bracketed: bool) -> bool:
     if doer(tag):
         return True
     return bracketed and bool(re.fullmatch(r"[a-z]{2,4}", tag)) and tag not in _NOT_HANDLES
-
-
-def _is_owner_placeholder(value: str | None) -> bool:
-    return value is not None and value.strip(" *_.()[]").casefold() in vocabulary.OWNER_PLACEHOLDERS
 
 
 _TRAILING_DUE = _trailing(
@@ -570,7 +566,7 @@ def read_fields(
     cleaned = _ITEM_MARKER.sub("", cleaned)
     cleaned = _TEMPLATE_BRACES.sub("", cleaned)  # "{{ Add X }}": a template's slot, filled in
     fields.text = _strip_junk(cleaned).strip()
-    if _is_owner_placeholder(fields.owner):
+    if vocabulary.names_nobody(fields.owner):
         fields.owner = None  # "(owner: TBD)" names nobody
     return fields
 

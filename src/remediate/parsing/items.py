@@ -371,7 +371,7 @@ class _Extractor:
         found = prose.action_sentences(unit, strict=strict)
         if not found:
             offset = unit.offsets[0] if unit.offsets else 0
-            self.skipped.append((offset, unit.text, prose.why_not(unit.text, strict=strict)))
+            self.skipped.append((offset, unit.text, prose.why_not(unit, strict=strict)))
         for sentence in found:
             kind = prose.action_kind(sentence.text)
             item = RawItem(

@@ -334,10 +334,11 @@ def action_sentences(unit: Chunk, *, strict: bool) -> list[Chunk]:
     return [Chunk.join(group) for group in items if not too_short(" ".join(c.text for c in group))]
 
 
-def why_not(text: str, *, strict: bool) -> str:
+def why_not(unit: Chunk, *, strict: bool) -> str:
     """Why a prose unit in an action section states no item (for ``--explain``)."""
-    sentences = [part.strip() for part in re.split(r"(?<=[.!?])\s+", _plain(text).strip()) if part.strip()]
-    first = sentences[0] if sentences else ""
+    text = unit.text
+    sentences = split_sentences(unit)
+    first = _plain(sentences[0].text).strip() if sentences else ""
     if too_short(text):
         return "too short to be an item"
     if is_closing(first):

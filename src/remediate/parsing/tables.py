@@ -54,15 +54,12 @@ _ROLES = (
     ),
     ("notes", vocabulary.alternation((*vocabulary.FIELD_LABELS["notes"], "why"))),
 )
-_NO_VALUE = frozenset({"", "-", "—", "–", "n/a", "na", "none", "tbd", "tba", "?", "unknown", "unassigned"})
 _DONE = re.compile(rf"\b(?:{vocabulary.DONE_PATTERN})\b|[{vocabulary.DONE_MARKS}]", re.I)
 _OPEN = re.compile(rf"\b(?:{vocabulary.OPEN_PATTERN})\b|[{vocabulary.OPEN_MARKS}]|\[ \]", re.I)
 # "not done", "not yet implemented": a done word denied.
 _NOT_DONE = re.compile(rf"\bnot\s+(?:yet\s+)?(?:{vocabulary.DONE_PATTERN})\b", re.I)
 # "**TODO**", "DONE" beside a reference in a ticket cell: a state, not part of the reference.
-_STATE_IN_CAPITALS = re.compile(
-    rf"(?:\*\*|__)?\b(?:{vocabulary.alternation(tuple(w.upper() for w in (*vocabulary.DONE_WORDS, *vocabulary.OPEN_WORDS)))})\b(?:\*\*|__)?"
-)
+_STATE_IN_CAPITALS = re.compile(rf"(?:\*\*|__)?\b(?:{vocabulary.STATE_CAPS_PATTERN})\b(?:\*\*|__)?")
 _NUMBERING = re.compile(r"^\s*(?:\d{1,3}[.)]|[a-z][.)])\s+")
 
 
@@ -130,13 +127,13 @@ def is_action_table(header: Sequence[str]) -> bool:
 
 def no_value(text: str) -> bool:
     """Empty cells and placeholders such as "-", "N/A", "TBD"."""
-    return strip_markdown(text).strip().casefold().strip(".") in _NO_VALUE
+    return strip_markdown(text).strip().casefold().strip(".") in vocabulary.NO_VALUE
 
 
 def cell_owner(text: str) -> str | None:
     """The owner column value, verbatim apart from Markdown (``[developer]`` stays as written)."""
     value = strip_markdown(text).strip()
-    if no_value(value) or value.strip(" *_.()[]").casefold() in vocabulary.OWNER_PLACEHOLDERS:
+    if no_value(value) or vocabulary.names_nobody(value):
         return None
     return value
 

@@ -114,10 +114,17 @@ FIELD_LABELS = {
 }
 
 
+#: Cell values and field values that say nothing ("-", "N/A", "TBD"), lower case.
+NO_VALUE = frozenset({"", "-", "—", "–", "n/a", "na", "none", "tbd", "tba", "?", "unknown", "unassigned"})
 #: Owner values that name nobody.
-OWNER_PLACEHOLDERS = frozenset(
-    {"tbd", "tba", "?", "??", "???", "-", "—", "–", "none", "n/a", "na", "unassigned", "unknown"}
-)
+OWNER_PLACEHOLDERS = NO_VALUE | {"??", "???"}
+
+
+def names_nobody(owner: str | None) -> bool:
+    """An owner value that is a placeholder ("TBD", "(n/a)", "**?**"), not a person or team."""
+    return owner is not None and owner.strip(" *_.()[]").casefold() in OWNER_PLACEHOLDERS
+
+
 #: Words that make a name a group of people ("Platform team", "the SRE squad").
 TEAM_WORDS = ("team", "teams", "squad", "group", "crew", "guild", "org", "on-call", "oncall")
 
@@ -136,6 +143,8 @@ def alternation(phrases: tuple[str, ...]) -> str:
 
 DONE_PATTERN = alternation(DONE_WORDS)
 OPEN_PATTERN = alternation(OPEN_WORDS)
+#: Every state word in capitals ("DONE", "IN PROGRESS"), for markers that are case-sensitive.
+STATE_CAPS_PATTERN = alternation(tuple(w.upper() for w in (*DONE_WORDS, *OPEN_WORDS)))
 PRIORITY_PATTERN = alternation(tuple(PRIORITY_WORDS))
 LABEL_PATTERNS = {kind: alternation(names) for kind, names in FIELD_LABELS.items()}
 _DONE_ONLY = re.compile(rf"^(?:{DONE_PATTERN})$", re.I)
