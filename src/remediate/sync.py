@@ -33,7 +33,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from remediate import dedupe
-from remediate.connectors import Connector, PostmortemInfo, Status, TicketDraft, TicketRef
+from remediate.connectors import Connector, Created, PostmortemInfo, Status, TicketDraft, TicketRef
 from remediate.drafts import build_draft, changed_since_push, dump_draft, postmortem_info
 from remediate.errors import Conflict, NotFound, SyncError
 from remediate.identity import Candidate, Known, Match, match_items
@@ -596,23 +596,38 @@ def _create_chunk(
     # its chunk's links in one commit: a crash before it leaves the intents, and the next run's
     # lookup adopts every ticket. Elsewhere (a search index may lag) each link commits at once.
     at_once = bool(getattr(connector, "finds_at_once", False))
+
+    def store(created: Created) -> None:
+        applied.record(created.item_id, Outcome(created.ref))
+        _store_link(
+            session,
+            by_item[created.item_id],
+            created.ref,
+            "created",
+            run_id,
+            intent=intents.get(created.item_id),
+            item=items.get(created.item_id),
+            commit=not at_once,
+        )
+
+    # With ``at_once`` the links are stored after the tracker has answered for the whole chunk:
+    # such a tracker may write the same database, and a session holding a write between its
+    # answers would lock it out.
+    answered: list[Created] = []
+    failure: Exception | None = None
     try:
         for created in connector.create(drafts):
-            applied.record(created.item_id, Outcome(created.ref))
-            _store_link(
-                session,
-                by_item[created.item_id],
-                created.ref,
-                "created",
-                run_id,
-                intent=intents.get(created.item_id),
-                item=items.get(created.item_id),
-                commit=not at_once,
-            )
-    except Exception:
-        session.commit()  # the links of what was created before the failure
-        raise
+            if at_once:
+                answered.append(created)
+            else:
+                store(created)
+    except Exception as err:  # the links of what was created before the failure are kept
+        failure = err
+    for created in answered:
+        store(created)
     session.commit()
+    if failure is not None:
+        raise failure
 
 
 #: The note of an item ``db rebuild`` found no ticket for.
