@@ -28,6 +28,11 @@ from remediate.errors import ConfigError, NotFound
 from remediate.models import LocalTicket, utcnow
 from remediate.settings import StrictModel
 
+#: Tickets read per query by ``states``: the columns a state needs, a chunk at a time, so reading
+#: back 100,000 tickets holds one chunk (whole rows with their bodies, all at once, were a large
+#: part of a first sync's peak memory).
+STATES_CHUNK = 1000
+
 KEY_PREFIX = "LOCAL-"
 #: The resolution of a ticket closed by ``remediate dedupe``: "duplicate of LOCAL-3".
 DUPLICATE_OF = "duplicate of "
@@ -159,16 +164,23 @@ class LocalTracker:
     def states(self, refs: Sequence[TicketRef], since: datetime | None) -> Iterator[TicketState]:
         """States of the tickets updated after ``since``; unknown numbers come back as deleted."""
         numbers = {_number(ref): ref for ref in refs}
-        with self._store.session() as session:
-            query = select(LocalTicket).where(col(LocalTicket.number).in_(list(numbers)))
-            rows = {row.number: row for row in session.exec(query).all()}
-        for number, ref in numbers.items():
-            row = rows.get(number)
-            if row is None:
-                yield TicketState(ref, Status.OPEN, missing="deleted", detail="no such ticket")
-                continue
-            if since is None or row.updated_at > since:
-                yield TicketState(ref, Status(row.status), row.updated_at, row.resolution)
+        wanted = list(numbers)
+        for start in range(0, len(wanted), STATES_CHUNK):
+            chunk = wanted[start : start + STATES_CHUNK]
+            with self._store.session() as session:
+                t = LocalTicket
+                query = select(t.number, t.status, t.updated_at, t.resolution).where(col(t.number).in_(chunk))
+                rows = {
+                    number: (status, updated, resolution) for number, status, updated, resolution in session.exec(query)
+                }
+            for number in chunk:
+                ref, row = numbers[number], rows.get(number)
+                if row is None:
+                    yield TicketState(ref, Status.OPEN, missing="deleted", detail="no such ticket")
+                    continue
+                status, updated, resolution = row
+                if since is None or updated > since:
+                    yield TicketState(ref, Status(status), updated, resolution)
 
     def sync_group(
         self, postmortem: PostmortemInfo, group: TicketRef | None, members: Sequence[TicketRef]

@@ -9,10 +9,12 @@ never recreated.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
+import sqlalchemy as sa
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -37,6 +39,25 @@ class StateChange:
     missing: str | None = None
 
 
+#: States are recorded this many links at a time: the links and items of one chunk are loaded,
+#: written and flushed, so memory holds one chunk of ORM objects, not every link of an
+#: organisation (100,000 links with their pushed drafts and their items were most of a first
+#: sync's peak memory).
+CHUNK = 500
+
+
+class _LinkRow(NamedTuple):
+    """What matching a state to its link needs, read as a plain row."""
+
+    id: int
+    item_id: str
+    key: str
+    url: str | None
+    remote_id: str | None
+    read_before: bool  # last_synced is set
+    missing: str | None
+
+
 def refresh(
     session: Session,
     connector: Connector,
@@ -51,22 +72,29 @@ def refresh(
     missing included, with no ``since``: the read that sees deletions and transfers at once
     instead of at the tracker's next scheduled full read, and notices a ticket that came back.
     """
-    links = session.exec(select(Link).where(Link.tracker == connector.name)).all()
-    items = {i.id: i for i in session.exec(select(Item).where(col(Item.id).in_([k.item_id for k in links]))).all()}
+    c = Link.__table__.c  # type: ignore[attr-defined]
+    query = (
+        sa.select(c.id, c.item_id, c.key, c.url, c.remote_id, c.last_synced.is_not(None), c.missing)
+        .where(c.tracker == connector.name)
+        .order_by(c.id)
+    )
+    links = [_LinkRow(*row) for row in session.connection().execute(query)]
     watermark_row = _watermark(session, connector.name, cache_key)
     since = datetime.fromisoformat(watermark_row) if watermark_row else None
     if full:
-        fresh, known = [ticket_ref(link) for link in links], []
+        fresh, known = links, []
     else:
-        fresh = [ticket_ref(link) for link in links if link.last_synced is None]
-        known = [ticket_ref(link) for link in links if link.last_synced is not None and not link.missing]
+        fresh = [link for link in links if not link.read_before]
+        known = [link for link in links if link.read_before and not link.missing]
     changes: list[StateChange] = []
     newest = since
-    batches: list[tuple[list[TicketRef], datetime | None]] = [(fresh, None)] if fresh else []
+    batches: list[tuple[list[_LinkRow], datetime | None]] = [(fresh, None)] if fresh else []
     if known:
         batches.append((known, since - WATERMARK_OVERLAP if since else None))
-    for refs, window in batches:
-        found, latest = _apply(session, links, items, connector.states(refs, window), run_id)
+    for rows, window in batches:
+        found, latest = _apply(
+            session, links, connector.states([_ref(connector.name, r) for r in rows], window), run_id
+        )
         # Commit before the connector is called again: it keeps its cursors and ETags in the
         # same database through another connection, which an open write here would lock out.
         session.commit()
@@ -87,46 +115,72 @@ def refresh_tickets(
     The watermark does not move: a few tickets read now say nothing about the others, which the
     next scheduled refresh still reads from where it left off.
     """
-    item_ids = [link.item_id for link in links]
-    items = {i.id: i for i in session.exec(select(Item).where(col(Item.id).in_(item_ids))).all()}
-    changes, _ = _apply(session, links, items, states, run_id)
+    rows = [
+        _LinkRow(link.id, link.item_id, link.key, link.url, link.remote_id, link.last_synced is not None, link.missing)
+        for link in links
+        if link.id is not None
+    ]
+    changes, _ = _apply(session, rows, states, run_id)
     session.commit()
     return changes
 
 
 def _apply(
     session: Session,
-    links: Sequence[Link],
-    items: Mapping[str, Item],
+    links: Sequence[_LinkRow],
     states: Iterable[TicketState],
     run_id: int | None,
 ) -> tuple[list[StateChange], datetime | None]:
     """Record each state against its link (the one code path of refresh and webhooks), flushed.
 
-    Returns the changes and the newest ``updated_at`` seen.
+    States are matched to links as they come and recorded :data:`CHUNK` at a time. Returns the
+    changes and the newest ``updated_at`` seen.
     """
     by_key = {link.key: link for link in links}
     # A moved ticket comes back under a new key; its remote id (if the tracker has one) is stable.
     by_remote_id = {link.remote_id: link for link in links if link.remote_id}
     changes: list[StateChange] = []
-    read: list[int] = []
+    pending: list[tuple[_LinkRow, TicketState]] = []
     newest: datetime | None = None
+    for state in states:
+        link = by_remote_id.get(state.ref.remote_id or "") or by_key.get(state.ref.key)
+        if link is None:
+            continue
+        pending.append((link, state))
+        if state.updated_at and (newest is None or state.updated_at > newest):
+            newest = state.updated_at
+        if len(pending) >= CHUNK:
+            changes.extend(_record_chunk(session, pending, run_id))
+            pending = []
+    if pending:
+        changes.extend(_record_chunk(session, pending, run_id))
+    return changes, newest
+
+
+def _record_chunk(
+    session: Session, pending: Sequence[tuple[_LinkRow, TicketState]], run_id: int | None
+) -> list[StateChange]:
+    """Record one chunk of states: its links and items loaded in two queries, written, flushed."""
+    link_ids = [row.id for row, _ in pending]
     with session.no_autoflush:
-        for state in states:
-            link = by_remote_id.get(state.ref.remote_id or "") or by_key.get(state.ref.key)
+        links = {link.id: link for link in session.exec(select(Link).where(col(Link.id).in_(link_ids))).all()}
+        item_ids = {row.item_id for row, _ in pending}
+        items = {i.id: i for i in session.exec(select(Item).where(col(Item.id).in_(item_ids))).all()}
+        changes = []
+        for row, state in pending:
+            link = links.get(row.id)
             if link is None:
-                continue
+                continue  # removed by another run since it was listed
             change = _record_state(session, link, items.get(link.item_id), state, run_id)
             if change:
                 changes.append(change)
-            if link.id is not None:
-                read.append(link.id)
-            if state.updated_at and (newest is None or state.updated_at > newest):
-                newest = state.updated_at
     session.flush()
-    if read:
-        session.execute(update(Link).where(col(Link.id).in_(read)).values(last_synced=utcnow()))
-    return changes, newest
+    session.execute(update(Link).where(col(Link.id).in_(link_ids)).values(last_synced=utcnow()))
+    return changes
+
+
+def _ref(tracker: str, link: _LinkRow) -> TicketRef:
+    return TicketRef(tracker, link.key, link.url, link.remote_id)
 
 
 def ticket_ref(link: Link) -> TicketRef:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -426,8 +427,13 @@ def apply(session: Session, connector: Connector, result: Plan, run_id: int, *, 
     Documents are stored one after the other; their creates are chunked across them (``_Window``).
     """
     window = _Window(session, connector, result.applied, run_id, create)
+    # Grouped in one pass: scanning the whole plan per document was quadratic (16 s of a
+    # 20,000-item sync over 2,000 documents).
+    by_document: dict[str, list[Action]] = defaultdict(list)
+    for action in result.planned:
+        by_document[action.postmortem_id].append(action)
     for document in result.documents:
-        actions = [a for a in result.planned if a.postmortem_id == document.postmortem.id]
+        actions = by_document.pop(document.postmortem.id, [])
         _store_document(session, document, actions, run_id)
         window.add(document, actions)
     window.flush()
