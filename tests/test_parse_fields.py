@@ -41,6 +41,28 @@ def test_postmortem_owner_metadata_is_not_an_item_owner() -> None:
     assert item.owner is None
 
 
+def test_a_handle_ending_a_sub_heading_owns_the_work_under_it() -> None:
+    items = parse_md(
+        """
+        # Resulting Action
+        #### 1) Cron cleanup scheduled `@malte_j`
+        Cron scheduled to remove old archives.
+        #### 2) Alerts configured (@dma)
+        Alerts scheduled for full disks.
+
+        A template created for future incidents.
+        #### 3) Written by @nova
+        Documented the incident in the blog.
+        """
+    ).action_items
+    assert [(i.owner, i.section) for i in items] == [
+        ("@malte_j", "1) Cron cleanup scheduled @malte_j"),
+        ("@dma", "2) Alerts configured (@dma)"),
+        ("@dma", "2) Alerts configured (@dma)"),
+        (None, "3) Written by @nova"),
+    ]
+
+
 # -- due -----------------------------------------------------------------------------------------
 
 

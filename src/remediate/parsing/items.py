@@ -265,6 +265,7 @@ class _Extractor:
                 own.priority or facts.priority,
                 own.done if own.done is not None else facts.done,
                 own.due or facts.due,
+                own.owner or facts.owner,
             )
         return section, facts
 

@@ -308,11 +308,12 @@ def section_name(title: str) -> str:
 
 @dataclass(frozen=True)
 class HeadingFacts:
-    """What a heading says about every item under it (priority, state, deadline)."""
+    """What a heading says about every item under it (priority, state, deadline, owner)."""
 
     priority: str | None = None
     done: bool | None = None
     due: date | None = None
+    owner: str | None = None
 
 
 _PRIORITY_WORD = re.compile(
@@ -326,6 +327,10 @@ _DONE_NOTE = re.compile(
     re.I,
 )
 
+
+# "#### 1) Cron cleanup scheduled `@malte_j`", "### Alerting (@dma)": a handle that ends the
+# title is the owner of the work under it, as a trailing handle is an item's.
+_TRAILING_HANDLE = re.compile(r"(?:^|\s)[(\[]?\s*(?P<owner>@[\w][\w.\-/]*)\s*[)\]]?\s*:?$")
 
 # A sub-heading that is only a status ("Completed", "Open items") states every item's state.
 _STATUS_NOISE = frozenset("action actions item items task tasks fixes work".split())
@@ -364,4 +369,11 @@ def heading_facts(title: str, incident_date: date | None) -> HeadingFacts:
             due = absolute
         elif (relative := RELATIVE.search(group)) and incident_date:
             due = resolve_relative(relative, incident_date)
-    return HeadingFacts(priority, done, due)
+    handle = _TRAILING_HANDLE.search(text.strip())
+    owner = None
+    if handle and handle.start() > 0:
+        before = text.strip()[: handle.start()].strip(" :-–—*_`")
+        # "## Owner: @x", "Written by @x": the document's author, never an item's owner.
+        if vocabulary.label_kind(before) != "owner" and not re.search(r"\b(?:by|author|authors)$", before, re.I):
+            owner = handle["owner"].rstrip(".")
+    return HeadingFacts(priority, done, due, owner)
