@@ -216,6 +216,29 @@ def test_heading_less_table_counts_when_its_first_column_is_action_items() -> No
     assert [(i.section, i.text, i.owner) for i in items] == [("Action Item", "Add alerting", "luk,and,ale")]
 
 
+def test_an_action_point_line_is_an_item_wherever_it_stands() -> None:
+    # Like an "Action Item" table, the marker says so; "TODO:" outside a section is a note to self.
+    items = parse_md(
+        """
+        ## Lessons learned
+        ### Fork monitoring
+        The fork monitor behaved ok during the incident.
+
+        Action point: improve the resiliency of the forkmon.
+
+        **Action item:** Page the on-call sooner. We lost an hour.
+
+        TODO: k-dev email
+
+        action items: add alerts, add dashboards
+        """
+    ).action_items
+    assert [(i.section, i.text) for i in items] == [
+        ("Action point", "improve the resiliency of the forkmon."),
+        ("Action item", "Page the on-call sooner. We lost an hour."),
+    ]
+
+
 def test_empty_headings_and_labelled_lines_do_not_hide_a_heading_less_action_table() -> None:
     # "##" used as a rule names no section; "**Root Causes**: text" labels only its own line.
     items = parse_md(

@@ -233,9 +233,9 @@ _INLINE_DUE = re.compile(
     re.I,
 )
 _WITHIN = re.compile(r"\b(?:within|in(?:\s+the\s+next)?|eta:?)\s+(?=(?:\d|a |an |one|two|three|four|five|six))", re.I)
-# "Action item:", "TODO:", "Task:", and numbered markers such as "Action 2:" or "Task #3:" label one item.
+# "Action item:", "Action point:", "TODO:", "Task:", and numbered markers such as "Action 2:" or "Task #3:" label one item.
 _ITEM_MARKER = re.compile(
-    r"^\s*+(?:\*\*|__)?(?:action\s+item|ai|todo|to-do|fixme|(?:action|task|item)(?:\s*#?\d{1,3})?)"
+    r"^\s*+(?:\*\*|__)?(?:action\s+(?:item|point)|ai|todo|to-do|fixme|(?:action|task|item)(?:\s*#?\d{1,3})?)"
     r"\s*+(?:(?:\*\*|__)\s*+)?[:：]\s*+(?:(?:\*\*|__)\s*+)?",
     re.I,
 )

@@ -37,7 +37,10 @@ _METADATA_LINE = re.compile(
     r"(?:\*\*|__)?\s*[:：]",
     re.I,
 )
-_LABELLED = re.compile(r"^\s*+(?:\*\*|__)?\s*+(?:action\s+items?|ai|todo|to-do)\s*+[:：]", re.I)
+_LABELLED = re.compile(r"^\s*+(?:\*\*|__)?\s*+(?:action\s+(?:items?|points?)|ai|todo|to-do)\s*+[:：]", re.I)
+# "Action point: create a mailing list ..." marks one item wherever it stands, as an "Action
+# Item" table does; "TODO: ..." outside an action section is a note to self, not an item.
+_ONE_ITEM = re.compile(r"^\s*+(?:\*\*|__)?\s*+(?P<marker>action\s+(?:item|point))\s*+(?:\*\*|__)?\s*+[:：]\s*+\S", re.I)
 # "{{ summary }} [link to github issue]": a template's slot nobody filled in.
 _UNFILLED = re.compile(r"^\s*\{\{\s*[\w-]+(?:\s+[\w-]+)?\s*\}\}\s*(?:\[[^\[\]]*\]\]?)?\s*$")
 _BOLD_ONLY = re.compile(r"^(\*\*|__)(?:(?!\1).)+\1\s*[:：]?$")
@@ -192,6 +195,10 @@ class _Extractor:
             elif isinstance(block, Table):
                 self.table(block, placed)
             elif placed.context is None:
+                if isinstance(block, Paragraph) and (marked := _ONE_ITEM.match(block.lines[0].text)):
+                    name = section_name(marked["marker"])
+                    context = Context(name, HeadingFacts(), -1, block.lines[0].number, opened_by="label")
+                    self.paragraph(block, context)
                 continue
             elif isinstance(block, Paragraph):
                 self.paragraph(block, placed.context)
