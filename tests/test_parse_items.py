@@ -216,6 +216,31 @@ def test_heading_less_table_counts_when_its_first_column_is_action_items() -> No
     assert [(i.section, i.text, i.owner) for i in items] == [("Action Item", "Add alerting", "luk,and,ale")]
 
 
+def test_a_list_defining_the_values_of_the_action_tables_columns_is_its_legend() -> None:
+    items = parse_md(
+        """
+        ## Action items
+        Actions fall under two types:
+        * Prevent - Prevent similar issues from occurring.
+        * Detect - Be more effective in detecting similar issues.
+
+        Priorities:
+        * **P0**: Critical for the release.
+        * Add a canary stage - before the next release
+
+        | Action Item | Type | Priority |
+        |---|---|---|
+        | Reproduce the bug in tests | Prevent | P0 |
+        | Detect corruption by default | Detect | P1 |
+        """
+    ).action_items
+    assert [(i.text, i.priority) for i in items] == [
+        ("Add a canary stage - before the next release", None),
+        ("Reproduce the bug in tests", "P0"),
+        ("Detect corruption by default", "P1"),
+    ]
+
+
 def test_an_action_point_line_is_an_item_wherever_it_stands() -> None:
     # Like an "Action Item" table, the marker says so; "TODO:" outside a section is a note to self.
     items = parse_md(

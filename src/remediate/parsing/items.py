@@ -152,6 +152,24 @@ def _is_bare_url(text: str) -> bool:
     return bool(ANY_URL.fullmatch(stripped))
 
 
+def _column_values(table: Table) -> set[str]:
+    """The short values of an action table's columns other than the action (lower case)."""
+    cols = tables.columns(table.header, [[c.text for c in row.cells] for row in table.rows])
+    if cols.action is None:
+        return set()
+    values: set[str] = set()
+    for row in table.rows:
+        for index, cell in enumerate(row.cells):
+            value = strip_markdown(cell.text).strip().casefold()
+            if index != cols.action and value and len(value.split()) <= 2:
+                values.add(value)
+    return values
+
+
+# "* Prevent - Prevent similar issues ...", "* **P0**: Critical for ...": a term, then its meaning.
+_DEFINED_TERM = re.compile(r"^\s*+(?:\*\*|__)?(?P<term>[\w-]{1,20})(?:\*\*|__)?\s*+(?:[-–—]|[:：])\s")
+
+
 class _Extractor:
     def __init__(self, outline: Outline, incident_date: date | None) -> None:
         self.outline = outline
@@ -168,10 +186,15 @@ class _Extractor:
         self.last_prose: tuple[RawItem, int] | None = None
         self.listed_sections: set[int] = set()
         self.listed_regions: set[int] = set()
+        # Per region, the values of an action table's other columns ("Prevent", "P0"): a list
+        # whose items define them ("* P0 - Critical for the release") is the table's legend.
+        self.legend_terms: dict[int, set[str]] = {}
         for placed in outline.placed:
             if placed.context is not None and isinstance(placed.block, ListItem | Table):
                 self.listed_sections.add(placed.context.line)
                 self.listed_regions.add(placed.context.region)
+            if placed.context is not None and isinstance(placed.block, Table):
+                self.legend_terms.setdefault(placed.context.region, set()).update(_column_values(placed.block))
 
     def run(self) -> list[RawItem]:
         placed_blocks = self.outline.placed
@@ -239,6 +262,9 @@ class _Extractor:
         if own is not None:
             self.label_lines(item, context, own, labels)
             return
+        term = _DEFINED_TERM.match(item.first.text)
+        if term and term["term"].casefold() in self.legend_terms.get(context.region, ()):
+            return  # the legend of the region's action table, not an item
         parent_item = self.by_list_item.get(id(item.parent)) if item.parent is not None else None
         if parent_item is not None and _METADATA_LINE.match(item.first.text) and not item.children:
             parent_item.notes.append(item.first.text)  # "- Owner: @alice" under its item
