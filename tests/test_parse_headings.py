@@ -531,7 +531,7 @@ def test_an_indented_html_document_with_items_wrapped_over_lines() -> None:
         "    <h2>Summary</h2>\n    <p>\n        The delivery service failed over.\n    </p>\n\n"
         "    <h2>Action items</h2>\n    <ol>\n      <li>\n        Switch to the healthy stack\n"
         "        (target: within 5 minutes)\n      </li>\n      <li>\n        Improve the runbook\n"
-        "      </li>\n    </ol>\n</article>\n\n<ul class=\"updates\">\n    <li>\n      <h2>monitoring</h2>\n"
+        '      </li>\n    </ol>\n</article>\n\n<ul class="updates">\n    <li>\n      <h2>monitoring</h2>\n'
         "      <p>We are continuing to monitor the incident.</p>\n    </li>\n</ul>\n"
     )
     items = parse_text(doc).action_items

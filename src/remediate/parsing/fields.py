@@ -413,11 +413,7 @@ def _peel_trailing_state(raw: str, fields: Fields, base: date | None) -> str | N
     if (match := _tail(_TRAILING_DATED_STATE, raw)) and match.start() > 0 and _is_one_date(match["when"]):
         fields.done = vocabulary.is_done_word(match["word"]) if fields.done is None else fields.done
         return raw[: match.start()]
-    if (
-        (match := _tail(_TRAILING_EMPH_STATE, raw))
-        and match.start() > 0
-        and len(match["rest"].split()) <= 3
-    ):
+    if (match := _tail(_TRAILING_EMPH_STATE, raw)) and match.start() > 0 and len(match["rest"].split()) <= 3:
         fields.done = vocabulary.is_done_word(match["word"]) if fields.done is None else fields.done
         return raw[: match.start()]
     if raw.endswith("]") and (match := _tail(_PLACEHOLDER_LINK, raw)) and match.start() > 0:

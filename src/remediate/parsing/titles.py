@@ -111,9 +111,7 @@ _OTHER_ROOTS = frozenset(
 _STRONG_ACTION_ROOTS = frozenset("prevent correct remedy followup todo task improvement".split())
 _VOCABULARY = sorted(word for word in _SURFACE if len(word) >= 5)
 _STOPWORDS = frozenset("a an and or the to of for in on with we our are is be this it from by".split())
-_MARKERS = frozenset(
-    {("action", "item"), ("action", "point"), ("action",), ("todo",), ("task",), ("ai",), ("fixme",)}
-)
+_MARKERS = frozenset({("action", "item"), ("action", "point"), ("action",), ("todo",), ("task",), ("ai",), ("fixme",)})
 
 
 _TIME_OF_DAY = re.compile(r"^\W{0,3}~?\d{1,2}:\d{2}\b")
