@@ -107,6 +107,22 @@ def test_lazy_unindented_continuation_line_joins_the_item() -> None:
     ]
 
 
+def test_a_label_line_after_a_labelled_item_is_the_next_item_whose_marker_was_lost() -> None:
+    assert texts(
+        """
+        ## Preventive measures
+        + Customer notification: Affected customers were informed by email.
+        Regular security audits: Implement a program of regular audits.
+        + Data encryption: Encrypt customer data
+        Backups: nightly, to a second region.
+        """
+    ) == [
+        "Customer notification: Affected customers were informed by email.",
+        "Regular security audits: Implement a program of regular audits.",
+        "Data encryption: Encrypt customer data Backups: nightly, to a second region.",
+    ]
+
+
 def test_loose_list_with_inconsistent_indentation_keeps_siblings() -> None:
     assert texts(
         """

@@ -613,6 +613,8 @@ class _Scanner:
             if after_blank and line.indent < min(item.content_col, item.indent + 2):
                 break
             lazy = line.indent <= item.indent
+            if lazy and _lost_marker(item, text):
+                break
             item.more.append((line, Chunk.of_line(line).strip(), lazy))
             after_blank = False
             index += 1
@@ -643,6 +645,21 @@ class _Scanner:
         level = 1 if underline.startswith("=") else 2
         self.emit(Heading("setext", level, title, lines[-1], classify_title(title, self.extra)))
         return True
+
+
+# "Customer notification: Affected customers were ...": a short capitalised topic label, a colon, text.
+_LABEL_LEAD = re.compile(r"^\s*+(?:\*\*|__)?[A-Z][\w'’/-]*+(?: [\w'’/-]++){0,4}(?:\*\*|__)?\s*+:(?:\*\*|__)?\s++\S")
+
+
+def _lost_marker(item: ListItem, text: str) -> bool:
+    """An unindented line after a finished sentence of a "Label: text" item that is itself
+    "Label: text" is the next item of the list whose marker was lost, not a lazy continuation."""
+    last = item.more[-1][1].text if item.more else item.first.text
+    return (
+        last.rstrip().endswith((".", "!", "?"))
+        and _LABEL_LEAD.match(item.first.text) is not None
+        and _LABEL_LEAD.match(text) is not None
+    )
 
 
 def scan(lines: Sequence[Line], start: int = 0, extra: Sequence[str] = ()) -> Scan:
