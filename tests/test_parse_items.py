@@ -123,6 +123,23 @@ def test_a_label_line_after_a_labelled_item_is_the_next_item_whose_marker_was_lo
     ]
 
 
+def test_a_bullet_led_by_a_bold_section_title_is_that_section_with_its_one_item() -> None:
+    items = parse_md(
+        """
+        **Corrective Actions:**
+        * **Immediate Fixes:**  Rolled back recent changes to the weather module.
+        * **Preventative Measures:**
+            * Implement unit tests for the weather command
+        * **Load testing:** Conduct regular load tests.
+        """
+    ).action_items
+    assert [(i.section, i.text) for i in items] == [
+        ("Immediate Fixes", "Rolled back recent changes to the weather module."),
+        ("Preventative Measures", "Implement unit tests for the weather command"),
+        ("Corrective Actions", "Load testing: Conduct regular load tests."),
+    ]
+
+
 def test_loose_list_with_inconsistent_indentation_keeps_siblings() -> None:
     assert texts(
         """

@@ -43,6 +43,8 @@ _LABELLED = re.compile(r"^\s*+(?:\*\*|__)?\s*+(?:action\s+(?:items?|points?)|ai|
 _ONE_ITEM = re.compile(r"^\s*+(?:\*\*|__)?\s*+(?P<marker>action\s+(?:item|point))\s*+(?:\*\*|__)?\s*+[:：]\s*+\S", re.I)
 # "{{ summary }} [link to github issue]": a template's slot nobody filled in.
 _UNFILLED = re.compile(r"^\s*\{\{\s*[\w-]+(?:\s+[\w-]+)?\s*\}\}\s*(?:\[[^\[\]]*\]\]?)?\s*$")
+# "**Immediate Fixes:** Rolled back ...": a bold title, its colon, then text.
+_TITLED_BULLET = re.compile(r"^(\*\*|__)(?P<title>[^*_:：\n]{2,60}?)\s*(?:[:：]\1|\1\s*[:：])\s+(?=\S)")
 _BOLD_ONLY = re.compile(r"^(\*\*|__)(?:(?!\1).)+\1\s*[:：]?$")
 
 
@@ -270,7 +272,14 @@ class _Extractor:
             parent_item.notes.append(item.first.text)  # "- Owner: @alice" under its item
             return
         section, facts = self._under_labels(context, labels)
-        parts = [item.first]
+        first = item.first
+        titled = _TITLED_BULLET.match(first.text) if not item.children else None
+        if titled and only_title_words(titled["title"]) and classify_title(titled["title"]) != UNKNOWN:
+            # "* **Immediate Fixes:** Rolled back X" beside "* **Preventative Measures:**" over
+            # its children: a section title with its one item inline, as "Title: text" is.
+            section = section_name(titled["title"])
+            first = first.sub(titled.end(), len(first.text)).strip()
+        parts = [first]
         for _line, chunk, _lazy in item.more:
             # A bare URL line under an item (a blog link) is not wording; a ticket URL is its ticket.
             url = strip_markdown(chunk.text).strip("<>() ")
