@@ -140,6 +140,21 @@ def test_a_bullet_led_by_a_bold_section_title_is_that_section_with_its_one_item(
     ]
 
 
+def test_a_bullet_led_by_a_bold_action_title_outside_any_section_is_its_item() -> None:
+    items = parse_md(
+        """
+        #### Downtime on 2023-01-04
+        - **Reason/Cause**: The generator used every thread.
+        - **Actions Taken**: Stopped the generator.
+        - **Remedial Actions**: I am going to limit the threads it may use.
+
+        ### What Went Well
+        - **Effective customer remediation**: Filtered out most exceptions.
+        """
+    ).action_items
+    assert [(i.section, i.text) for i in items] == [("Remedial Actions", "I am going to limit the threads it may use.")]
+
+
 def test_loose_list_with_inconsistent_indentation_keeps_siblings() -> None:
     assert texts(
         """

@@ -257,6 +257,11 @@ class _Extractor:
                 context = Context(section_name(own), HeadingFacts(), -1, item.line.number, opened_by="label")
                 self.label_lines(item, context, own)
                 return
+            titled = _TITLED_BULLET.match(item.first.text) if not item.children else None
+            if outer is None and titled and not placed.in_other and classify_title(titled["title"]) == ACTION:
+                # "- **Remedial Actions**: I am going to limit ...": an action title with its
+                # item inline, as a "Title: text" line outside a section is (LABELING.md 021).
+                outer = titled["title"]
             if outer is None:
                 return
             context = Context(section_name(outer), HeadingFacts(), -1, item.line.number, opened_by="label")
@@ -274,7 +279,10 @@ class _Extractor:
         section, facts = self._under_labels(context, labels)
         first = item.first
         titled = _TITLED_BULLET.match(first.text) if not item.children else None
-        if titled and only_title_words(titled["title"]) and classify_title(titled["title"]) != UNKNOWN:
+        if titled and (
+            (only_title_words(titled["title"]) and classify_title(titled["title"]) != UNKNOWN)
+            or (context.opened_by == "label" and section_name(titled["title"]) == context.section)
+        ):
             # "* **Immediate Fixes:** Rolled back X" beside "* **Preventative Measures:**" over
             # its children: a section title with its one item inline, as "Title: text" is.
             section = section_name(titled["title"])
