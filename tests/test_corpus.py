@@ -33,8 +33,9 @@ def test_every_document_has_labels() -> None:
 # 0.944, 0.937, 0.951 after RST directives, notes under a bold title and template slots.
 # Batch 500 (first look 0.721, 0.801 after general fixes) brought the pooled score down from
 # 0.956: the floors follow the data, and only go up while the data stay the same. The target is
-# 0.98 (issue 12).
-F1_FLOOR, PRECISION_FLOOR, RECALL_FLOOR = 0.942, 0.934, 0.948
+# 0.98 (issue 12). Batch 600 (32 documents, first look 0.872, 0.982 after general fixes) joined
+# on 2026-12-03: 232 documents, F1 0.948, P 0.942, R 0.954.
+F1_FLOOR, PRECISION_FLOOR, RECALL_FLOOR = 0.946, 0.940, 0.952
 
 
 def test_item_text_f1_stays_above_the_measured_floor(scores) -> None:  # type: ignore[no-untyped-def]

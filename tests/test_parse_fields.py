@@ -41,6 +41,28 @@ def test_postmortem_owner_metadata_is_not_an_item_owner() -> None:
     assert item.owner is None
 
 
+def test_a_handle_ending_a_sub_heading_owns_the_work_under_it() -> None:
+    items = parse_md(
+        """
+        # Resulting Action
+        #### 1) Cron cleanup scheduled `@malte_j`
+        Cron scheduled to remove old archives.
+        #### 2) Alerts configured (@dma)
+        Alerts scheduled for full disks.
+
+        A template created for future incidents.
+        #### 3) Written by @nova
+        Documented the incident in the blog.
+        """
+    ).action_items
+    assert [(i.owner, i.section) for i in items] == [
+        ("@malte_j", "1) Cron cleanup scheduled @malte_j"),
+        ("@dma", "2) Alerts configured (@dma)"),
+        ("@dma", "2) Alerts configured (@dma)"),
+        (None, "3) Written by @nova"),
+    ]
+
+
 # -- due -----------------------------------------------------------------------------------------
 
 
@@ -156,11 +178,23 @@ def test_metadata_parenthetical_with_owner_priority_and_due() -> None:
             True,
             "Page more people (added an on-call role)",
         ),
+        # A state with the date it was reached is a marker: removed, and the date is no deadline.
+        ("- Turn actions back on. **(Done as of 2021-06-30)**", True, "Turn actions back on."),
+        ("- Rotate keys (completed on March 3, 2024)", True, "Rotate keys"),
+        ("- Rotate keys (done before the launch)", True, "Rotate keys (done before the launch)"),
+        # After the sentence has ended, a short emphasised note opening with a state word.
+        ("- Use in-progress metrics for feedback. _done in grafana_.", True, "Use in-progress metrics for feedback."),
+        ("- Add alerts. *in progress*", False, "Add alerts."),
+        ("- Add alerts, _done_ right this time", None, "Add alerts, done right this time"),
     ],
 )
 def test_done_markers(line: str, done: bool | None, text: str) -> None:
     item = one(line)
     assert (item.done, item.text) == (done, text)
+
+
+def test_the_date_of_a_done_marker_is_no_due_date() -> None:
+    assert one("- Turn actions back on. (Done as of 2021-06-30)").due is None
 
 
 # -- tracker references --------------------------------------------------------------------------

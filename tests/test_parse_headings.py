@@ -523,6 +523,30 @@ def test_html_lists_written_on_one_line_or_with_paragraphs_inside() -> None:
     assert one_line[second.span[0] : second.span[1]] == "Rotate the keys"
 
 
+def test_an_indented_html_document_with_items_wrapped_over_lines() -> None:
+    """A status page's HTML: tags indented inside <article>, each <li> alone on its line with its
+    text wrapped over the lines up to </li>; status updates with an <h2> inside an <li>."""
+    doc = (
+        '<h1 class="minor">Cloudflare outage</h1>\n<article data-start="2025-11-18">\n'
+        "    <h2>Summary</h2>\n    <p>\n        The delivery service failed over.\n    </p>\n\n"
+        "    <h2>Action items</h2>\n    <ol>\n      <li>\n        Switch to the healthy stack\n"
+        "        (target: within 5 minutes)\n      </li>\n      <li>\n        Improve the runbook\n"
+        '      </li>\n    </ol>\n</article>\n\n<ul class="updates">\n    <li>\n      <h2>monitoring</h2>\n'
+        "      <p>We are continuing to monitor the incident.</p>\n    </li>\n</ul>\n"
+    )
+    items = parse_text(doc).action_items
+    assert [(i.section, i.text) for i in items] == [
+        ("Action items", "Switch to the healthy stack (target: within 5 minutes)"),
+        ("Action items", "Improve the runbook"),
+    ]
+    assert doc[items[1].span[0] : items[1].span[1]] == "Improve the runbook"
+
+
+def test_indented_html_in_a_markdown_document_is_not_dedented() -> None:
+    doc = "# Outage\n\n## Action items\n\n- Add an alert\n\n    <h2>Timeline</h2>\n\n- Rotate the keys\n"
+    assert [i.text for i in parse_text(doc).action_items] == ["Add an alert", "Rotate the keys"]
+
+
 def test_triple_backticks_closed_on_their_line_are_inline_code_not_a_fence() -> None:
     """CommonMark: a backtick fence's info string holds no backtick. Read as a fence, the line
     swallowed the document up to the next fence, action items included."""

@@ -107,6 +107,54 @@ def test_lazy_unindented_continuation_line_joins_the_item() -> None:
     ]
 
 
+def test_a_label_line_after_a_labelled_item_is_the_next_item_whose_marker_was_lost() -> None:
+    assert texts(
+        """
+        ## Preventive measures
+        + Customer notification: Affected customers were informed by email.
+        Regular security audits: Implement a program of regular audits.
+        + Data encryption: Encrypt customer data
+        Backups: nightly, to a second region.
+        """
+    ) == [
+        "Customer notification: Affected customers were informed by email.",
+        "Regular security audits: Implement a program of regular audits.",
+        "Data encryption: Encrypt customer data Backups: nightly, to a second region.",
+    ]
+
+
+def test_a_bullet_led_by_a_bold_section_title_is_that_section_with_its_one_item() -> None:
+    items = parse_md(
+        """
+        **Corrective Actions:**
+        * **Immediate Fixes:**  Rolled back recent changes to the weather module.
+        * **Preventative Measures:**
+            * Implement unit tests for the weather command
+        * **Load testing:** Conduct regular load tests.
+        """
+    ).action_items
+    assert [(i.section, i.text) for i in items] == [
+        ("Immediate Fixes", "Rolled back recent changes to the weather module."),
+        ("Preventative Measures", "Implement unit tests for the weather command"),
+        ("Corrective Actions", "Load testing: Conduct regular load tests."),
+    ]
+
+
+def test_a_bullet_led_by_a_bold_action_title_outside_any_section_is_its_item() -> None:
+    items = parse_md(
+        """
+        #### Downtime on 2023-01-04
+        - **Reason/Cause**: The generator used every thread.
+        - **Actions Taken**: Stopped the generator.
+        - **Remedial Actions**: I am going to limit the threads it may use.
+
+        ### What Went Well
+        - **Effective customer remediation**: Filtered out most exceptions.
+        """
+    ).action_items
+    assert [(i.section, i.text) for i in items] == [("Remedial Actions", "I am going to limit the threads it may use.")]
+
+
 def test_loose_list_with_inconsistent_indentation_keeps_siblings() -> None:
     assert texts(
         """
@@ -214,6 +262,54 @@ def test_heading_less_table_counts_when_its_first_column_is_action_items() -> No
         """
     ).action_items
     assert [(i.section, i.text, i.owner) for i in items] == [("Action Item", "Add alerting", "luk,and,ale")]
+
+
+def test_a_list_defining_the_values_of_the_action_tables_columns_is_its_legend() -> None:
+    items = parse_md(
+        """
+        ## Action items
+        Actions fall under two types:
+        * Prevent - Prevent similar issues from occurring.
+        * Detect - Be more effective in detecting similar issues.
+
+        Priorities:
+        * **P0**: Critical for the release.
+        * Add a canary stage - before the next release
+
+        | Action Item | Type | Priority |
+        |---|---|---|
+        | Reproduce the bug in tests | Prevent | P0 |
+        | Detect corruption by default | Detect | P1 |
+        """
+    ).action_items
+    assert [(i.text, i.priority) for i in items] == [
+        ("Add a canary stage - before the next release", None),
+        ("Reproduce the bug in tests", "P0"),
+        ("Detect corruption by default", "P1"),
+    ]
+
+
+def test_an_action_point_line_is_an_item_wherever_it_stands() -> None:
+    # Like an "Action Item" table, the marker says so; "TODO:" outside a section is a note to self.
+    items = parse_md(
+        """
+        ## Lessons learned
+        ### Fork monitoring
+        The fork monitor behaved ok during the incident.
+
+        Action point: improve the resiliency of the forkmon.
+
+        **Action item:** Page the on-call sooner. We lost an hour.
+
+        TODO: k-dev email
+
+        action items: add alerts, add dashboards
+        """
+    ).action_items
+    assert [(i.section, i.text) for i in items] == [
+        ("Action point", "improve the resiliency of the forkmon."),
+        ("Action item", "Page the on-call sooner. We lost an hour."),
+    ]
 
 
 def test_empty_headings_and_labelled_lines_do_not_hide_a_heading_less_action_table() -> None:

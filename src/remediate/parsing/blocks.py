@@ -65,6 +65,12 @@ _HTML_ITEM = re.compile(
     r"(?:(?:</p>\s*)?</\1>(?:\s*+</[ou]l>)?\s*+$|(?<!\s)(?:\s*+</[ou]l>)?\s*+$)",
     re.I,
 )
+# "<li>" alone on its line, its text on the lines after it up to "</li>" (an HTML export).
+_HTML_LI_OPEN = re.compile(r"^\s*<li(?:\s[^<>]*)?>\s*$", re.I)
+# Where such an item's text ends: its "</li>", the next item, a list or a heading.
+_HTML_LI_END = re.compile(r"^\s*</?(?:li|ul|ol|h[1-6])\b", re.I)
+# An HTML document starts with a tag ("<h1 class=...>", "<!DOCTYPE html>", "<div>").
+_HTML_DOCUMENT = re.compile(r"^\s*<(?:!doctype\b|[a-z][a-z0-9]*\b)", re.I)
 # Each "<li>...</li>" of a line that holds several ("<ul><li>Add X</li><li>Do Y</li></ul>").
 _HTML_ITEMS = re.compile(r"<li(?:\s[^>]*)?>\s*(?:<p(?:\s[^>]*)?>\s*)?(?P<body>[^<\s].*?)\s*(?:</p>\s*)?</li>", re.I)
 # ".. code:: python", ".. image:: ./x.png", ".. note::": reStructuredText directives.
@@ -457,6 +463,8 @@ class _Scanner:
             self.emit(heading)
         elif html and (item := _HTML_ITEM.match(text)):
             self.html_item(line, item)
+        elif html and _HTML_LI_OPEN.match(text):
+            return self.html_item_lines(index)
         elif html and _HTML_PARAGRAPH.match(text):
             # "<p>Implement X.</p>" (pasted or hand-written HTML): a paragraph of its own.
             self.emit(Paragraph([line]))
@@ -559,6 +567,27 @@ class _Scanner:
             self.stack[:] = [item]
             self.blocks.append(item)
 
+    def html_item_lines(self, index: int) -> int:
+        """``<li>`` alone on its line: the text lines after it, up to ``</li>``, are one item."""
+        lines = self.lines
+        index += 1
+        body: list[Line] = []
+        while index < len(lines) and not _HTML_LI_END.match(lines[index].text) and len(body) < 50:
+            if not lines[index].blank:
+                body.append(lines[index])
+            index += 1
+        if index < len(lines) and re.match(r"^\s*</li>", lines[index].text, re.I):
+            index += 1
+        self.stack.clear()
+        text = [line for line in body if not _HTML.match(line.text.lstrip())]
+        if text:
+            first = text[0]
+            item = ListItem(first, 0, 0, "<li>", None, Chunk.of_line(first).strip())
+            item.more = [(line, Chunk.of_line(line).strip(), False) for line in text[1:]]
+            self.stack[:] = [item]
+            self.blocks.append(item)
+        return index
+
     def continuation(self, item: ListItem, index: int) -> int:
         """Collect the item's wrapped, indented and lazy lines; return the next unread index."""
         after_blank = False
@@ -584,6 +613,8 @@ class _Scanner:
             if after_blank and line.indent < min(item.content_col, item.indent + 2):
                 break
             lazy = line.indent <= item.indent
+            if lazy and _lost_marker(item, text):
+                break
             item.more.append((line, Chunk.of_line(line).strip(), lazy))
             after_blank = False
             index += 1
@@ -616,6 +647,21 @@ class _Scanner:
         return True
 
 
+# "Customer notification: Affected customers were ...": a short capitalised topic label, a colon, text.
+_LABEL_LEAD = re.compile(r"^\s*+(?:\*\*|__)?[A-Z][\w'’/-]*+(?: [\w'’/-]++){0,4}(?:\*\*|__)?\s*+:(?:\*\*|__)?\s++\S")
+
+
+def _lost_marker(item: ListItem, text: str) -> bool:
+    """An unindented line after a finished sentence of a "Label: text" item that is itself
+    "Label: text" is the next item of the list whose marker was lost, not a lazy continuation."""
+    last = item.more[-1][1].text if item.more else item.first.text
+    return (
+        last.rstrip().endswith((".", "!", "?"))
+        and _LABEL_LEAD.match(item.first.text) is not None
+        and _LABEL_LEAD.match(text) is not None
+    )
+
+
 def scan(lines: Sequence[Line], start: int = 0, extra: Sequence[str] = ()) -> Scan:
     """Split the document (from line index ``start``) into blocks."""
     directives: dict[int, list[str]] = {}
@@ -628,4 +674,15 @@ def scan(lines: Sequence[Line], start: int = 0, extra: Sequence[str] = ()) -> Sc
                 # Blanked, not removed: offsets stay those of the document, for write-back.
                 line = Line(line.number, line.start, _DIRECTIVE.sub(lambda m: " " * len(m.group(0)), line.text))
         clean.append(line)
+    if start < len(clean) and _HTML_DOCUMENT.match(next((ln.text for ln in clean[start:] if not ln.blank), "")):
+        # In an HTML document indentation means nothing: a tag line is read as if unindented
+        # ("    <h2>Action items</h2>" is a heading, not an indented code line).
+        clean = [_dedent_tag(line) for line in clean]
     return _Scanner(clean, extra, directives).run(start)
+
+
+def _dedent_tag(line: Line) -> Line:
+    stripped = line.text.lstrip()
+    if not stripped.startswith("<") or stripped == line.text:
+        return line
+    return Line(line.number, line.start + len(line.text) - len(stripped), stripped)

@@ -92,6 +92,23 @@ _TRAILING_CAPS_STATE = _trailing(
     rf"(?:(?<=~~)|(?<=[.)]))\s++\**+(?P<word>{vocabulary.STATE_CAPS_PATTERN})\**+{_END}",
     needs=("~~", ".", ")"),
 )
+# "**(Done as of 2021-06-30)**", "(completed on March 3, 2024)": a state with the date it was
+# reached, a marker like "(done)"; the date is when, not a deadline (checked by _dated_state).
+_TRAILING_DATED_STATE = _trailing(
+    _WS_GUARD,
+    rf"\s*+(?:\*\*|__)?[(\[]\s*+\**+(?P<word>{_DONE_WORDS}|{_OPEN_WORDS})\s++(?:(?:as\s++of|on|since)\s++)?"
+    rf"(?P<when>[^()\[\]*\n]{{4,30}}?)\s*+\**+[)\]](?:\*\*|__)?{_END}",
+    re.I,
+    needs=("(", "["),
+)
+# "... in the current metrics. _done in grafana_.": after the sentence has ended, an emphasised
+# note of a few words that opens with a state word is a marker, not wording.
+_TRAILING_EMPH_STATE = _trailing(
+    _WS_GUARD,
+    rf"(?<=[.!?])\s++(?P<em>\*\*|__|\*|_)(?P<word>{_DONE_WORDS}|{_OPEN_WORDS})\b(?P<rest>[^*_\n]{{0,40}}?)(?P=em){_END}",
+    re.I,
+    needs=("*", "_"),
+)
 # "(fixed by adding a probe)", "(added an on-call role)": a trailing note saying it was done.
 _DONE_NOTE = re.compile(rf"\(\s*(?:{_DONE_WORDS}|added)\b[^()]*\)\s*\.?\s*$", re.I)
 _DONE_EMOJI = vocabulary.DONE_MARKS + vocabulary.DONE_LIGHTS
@@ -216,9 +233,9 @@ _INLINE_DUE = re.compile(
     re.I,
 )
 _WITHIN = re.compile(r"\b(?:within|in(?:\s+the\s+next)?|eta:?)\s+(?=(?:\d|a |an |one|two|three|four|five|six))", re.I)
-# "Action item:", "TODO:", "Task:", and numbered markers such as "Action 2:" or "Task #3:" label one item.
+# "Action item:", "Action point:", "TODO:", "Task:", and numbered markers such as "Action 2:" or "Task #3:" label one item.
 _ITEM_MARKER = re.compile(
-    r"^\s*+(?:\*\*|__)?(?:action\s+item|ai|todo|to-do|fixme|(?:action|task|item)(?:\s*#?\d{1,3})?)"
+    r"^\s*+(?:\*\*|__)?(?:action\s+(?:item|point)|ai|todo|to-do|fixme|(?:action|task|item)(?:\s*#?\d{1,3})?)"
     r"\s*+(?:(?:\*\*|__)\s*+)?[:：]\s*+(?:(?:\*\*|__)\s*+)?",
     re.I,
 )
@@ -393,6 +410,12 @@ def _peel_trailing_state(raw: str, fields: Fields, base: date | None) -> str | N
         word = (match["word"] or match["word2"]).casefold()
         fields.done = vocabulary.is_done_word(word) if fields.done is None else fields.done
         return raw[: match.start()]
+    if (match := _tail(_TRAILING_DATED_STATE, raw)) and match.start() > 0 and _is_one_date(match["when"]):
+        fields.done = vocabulary.is_done_word(match["word"]) if fields.done is None else fields.done
+        return raw[: match.start()]
+    if (match := _tail(_TRAILING_EMPH_STATE, raw)) and match.start() > 0 and len(match["rest"].split()) <= 3:
+        fields.done = vocabulary.is_done_word(match["word"]) if fields.done is None else fields.done
+        return raw[: match.start()]
     if raw.endswith("]") and (match := _tail(_PLACEHOLDER_LINK, raw)) and match.start() > 0:
         return raw[: match.start()]  # "[link to github issue]": a template's link, never filled in
     if raw.endswith((")", ").")) and (match := _tail(_TRAILING_LINK_NOTE, raw)) and match.start() > 0:
@@ -414,6 +437,12 @@ def _peel_trailing_state(raw: str, fields: Fields, base: date | None) -> str | N
             fields.done = any(c in marks for c in _DONE_EMOJI)
         return tail
     return None
+
+
+def _is_one_date(text: str) -> bool:
+    """``text`` is a single date and nothing else ("2021-06-30", "March 3, 2024")."""
+    found = find_dates(text.strip(), default_year=2000)
+    return len(found) == 1 and found[0].start == 0 and found[0].end == len(text.strip().rstrip("."))
 
 
 def _peel_trailing_field(raw: str, fields: Fields, base: date | None) -> str:

@@ -37,9 +37,14 @@ _METADATA_LINE = re.compile(
     r"(?:\*\*|__)?\s*[:：]",
     re.I,
 )
-_LABELLED = re.compile(r"^\s*+(?:\*\*|__)?\s*+(?:action\s+items?|ai|todo|to-do)\s*+[:：]", re.I)
+_LABELLED = re.compile(r"^\s*+(?:\*\*|__)?\s*+(?:action\s+(?:items?|points?)|ai|todo|to-do)\s*+[:：]", re.I)
+# "Action point: create a mailing list ..." marks one item wherever it stands, as an "Action
+# Item" table does; "TODO: ..." outside an action section is a note to self, not an item.
+_ONE_ITEM = re.compile(r"^\s*+(?:\*\*|__)?\s*+(?P<marker>action\s+(?:item|point))\s*+(?:\*\*|__)?\s*+[:：]\s*+\S", re.I)
 # "{{ summary }} [link to github issue]": a template's slot nobody filled in.
 _UNFILLED = re.compile(r"^\s*\{\{\s*[\w-]+(?:\s+[\w-]+)?\s*\}\}\s*(?:\[[^\[\]]*\]\]?)?\s*$")
+# "**Immediate Fixes:** Rolled back ...": a bold title, its colon, then text.
+_TITLED_BULLET = re.compile(r"^(\*\*|__)(?P<title>[^*_:：\n]{2,60}?)\s*(?:[:：]\1|\1\s*[:：])\s+(?=\S)")
 _BOLD_ONLY = re.compile(r"^(\*\*|__)(?:(?!\1).)+\1\s*[:：]?$")
 
 
@@ -149,6 +154,24 @@ def _is_bare_url(text: str) -> bool:
     return bool(ANY_URL.fullmatch(stripped))
 
 
+def _column_values(table: Table) -> set[str]:
+    """The short values of an action table's columns other than the action (lower case)."""
+    cols = tables.columns(table.header, [[c.text for c in row.cells] for row in table.rows])
+    if cols.action is None:
+        return set()
+    values: set[str] = set()
+    for row in table.rows:
+        for index, cell in enumerate(row.cells):
+            value = strip_markdown(cell.text).strip().casefold()
+            if index != cols.action and value and len(value.split()) <= 2:
+                values.add(value)
+    return values
+
+
+# "* Prevent - Prevent similar issues ...", "* **P0**: Critical for ...": a term, then its meaning.
+_DEFINED_TERM = re.compile(r"^\s*+(?:\*\*|__)?(?P<term>[\w-]{1,20})(?:\*\*|__)?\s*+(?:[-–—]|[:：])\s")
+
+
 class _Extractor:
     def __init__(self, outline: Outline, incident_date: date | None) -> None:
         self.outline = outline
@@ -165,10 +188,15 @@ class _Extractor:
         self.last_prose: tuple[RawItem, int] | None = None
         self.listed_sections: set[int] = set()
         self.listed_regions: set[int] = set()
+        # Per region, the values of an action table's other columns ("Prevent", "P0"): a list
+        # whose items define them ("* P0 - Critical for the release") is the table's legend.
+        self.legend_terms: dict[int, set[str]] = {}
         for placed in outline.placed:
             if placed.context is not None and isinstance(placed.block, ListItem | Table):
                 self.listed_sections.add(placed.context.line)
                 self.listed_regions.add(placed.context.region)
+            if placed.context is not None and isinstance(placed.block, Table):
+                self.legend_terms.setdefault(placed.context.region, set()).update(_column_values(placed.block))
 
     def run(self) -> list[RawItem]:
         placed_blocks = self.outline.placed
@@ -192,6 +220,10 @@ class _Extractor:
             elif isinstance(block, Table):
                 self.table(block, placed)
             elif placed.context is None:
+                if isinstance(block, Paragraph) and (marked := _ONE_ITEM.match(block.lines[0].text)):
+                    name = section_name(marked["marker"])
+                    context = Context(name, HeadingFacts(), -1, block.lines[0].number, opened_by="label")
+                    self.paragraph(block, context)
                 continue
             elif isinstance(block, Paragraph):
                 self.paragraph(block, placed.context)
@@ -225,6 +257,11 @@ class _Extractor:
                 context = Context(section_name(own), HeadingFacts(), -1, item.line.number, opened_by="label")
                 self.label_lines(item, context, own)
                 return
+            titled = _TITLED_BULLET.match(item.first.text) if not item.children else None
+            if outer is None and titled and not placed.in_other and classify_title(titled["title"]) == ACTION:
+                # "- **Remedial Actions**: I am going to limit ...": an action title with its
+                # item inline, as a "Title: text" line outside a section is (LABELING.md 021).
+                outer = titled["title"]
             if outer is None:
                 return
             context = Context(section_name(outer), HeadingFacts(), -1, item.line.number, opened_by="label")
@@ -232,12 +269,25 @@ class _Extractor:
         if own is not None:
             self.label_lines(item, context, own, labels)
             return
+        term = _DEFINED_TERM.match(item.first.text)
+        if term and term["term"].casefold() in self.legend_terms.get(context.region, ()):
+            return  # the legend of the region's action table, not an item
         parent_item = self.by_list_item.get(id(item.parent)) if item.parent is not None else None
         if parent_item is not None and _METADATA_LINE.match(item.first.text) and not item.children:
             parent_item.notes.append(item.first.text)  # "- Owner: @alice" under its item
             return
         section, facts = self._under_labels(context, labels)
-        parts = [item.first]
+        first = item.first
+        titled = _TITLED_BULLET.match(first.text) if not item.children else None
+        if titled and (
+            (only_title_words(titled["title"]) and classify_title(titled["title"]) != UNKNOWN)
+            or (context.opened_by == "label" and section_name(titled["title"]) == context.section)
+        ):
+            # "* **Immediate Fixes:** Rolled back X" beside "* **Preventative Measures:**" over
+            # its children: a section title with its one item inline, as "Title: text" is.
+            section = section_name(titled["title"])
+            first = first.sub(titled.end(), len(first.text)).strip()
+        parts = [first]
         for _line, chunk, _lazy in item.more:
             # A bare URL line under an item (a blog link) is not wording; a ticket URL is its ticket.
             url = strip_markdown(chunk.text).strip("<>() ")
@@ -265,6 +315,7 @@ class _Extractor:
                 own.priority or facts.priority,
                 own.done if own.done is not None else facts.done,
                 own.due or facts.due,
+                own.owner or facts.owner,
             )
         return section, facts
 

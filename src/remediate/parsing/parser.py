@@ -129,7 +129,7 @@ def parse_text(
                 id=item_id(info.id, fields.text, occurrence),
                 text=fields.text,
                 section=raw.section,
-                owner=raw.owner or fields.owner,
+                owner=raw.owner or fields.owner or raw.facts.owner,
                 due=raw.due or fields.due or raw.facts.due,
                 priority=raw.priority or fields.priority or raw.facts.priority,
                 done=done if done is not None else raw.facts.done,

@@ -105,6 +105,7 @@ class _Walker:
             priority=next((f.priority for f in reversed(facts) if f.priority), None),
             done=next((f.done for f in reversed(facts) if f.done is not None), None),
             due=next((f.due for f in reversed(facts) if f.due), None),
+            owner=next((f.owner for f in reversed(facts) if f.owner), None),
         )
         context = Context(
             section_name(chain[-1].title),

@@ -111,7 +111,7 @@ _OTHER_ROOTS = frozenset(
 _STRONG_ACTION_ROOTS = frozenset("prevent correct remedy followup todo task improvement".split())
 _VOCABULARY = sorted(word for word in _SURFACE if len(word) >= 5)
 _STOPWORDS = frozenset("a an and or the to of for in on with we our are is be this it from by".split())
-_MARKERS = frozenset({("action", "item"), ("action",), ("todo",), ("task",), ("ai",), ("fixme",)})
+_MARKERS = frozenset({("action", "item"), ("action", "point"), ("action",), ("todo",), ("task",), ("ai",), ("fixme",)})
 
 
 _TIME_OF_DAY = re.compile(r"^\W{0,3}~?\d{1,2}:\d{2}\b")
@@ -308,11 +308,12 @@ def section_name(title: str) -> str:
 
 @dataclass(frozen=True)
 class HeadingFacts:
-    """What a heading says about every item under it (priority, state, deadline)."""
+    """What a heading says about every item under it (priority, state, deadline, owner)."""
 
     priority: str | None = None
     done: bool | None = None
     due: date | None = None
+    owner: str | None = None
 
 
 _PRIORITY_WORD = re.compile(
@@ -326,6 +327,10 @@ _DONE_NOTE = re.compile(
     re.I,
 )
 
+
+# "#### 1) Cron cleanup scheduled `@malte_j`", "### Alerting (@dma)": a handle that ends the
+# title is the owner of the work under it, as a trailing handle is an item's.
+_TRAILING_HANDLE = re.compile(r"(?:^|\s)[(\[]?\s*(?P<owner>@[\w][\w.\-/]*)\s*[)\]]?\s*:?$")
 
 # A sub-heading that is only a status ("Completed", "Open items") states every item's state.
 _STATUS_NOISE = frozenset("action actions item items task tasks fixes work".split())
@@ -364,4 +369,11 @@ def heading_facts(title: str, incident_date: date | None) -> HeadingFacts:
             due = absolute
         elif (relative := RELATIVE.search(group)) and incident_date:
             due = resolve_relative(relative, incident_date)
-    return HeadingFacts(priority, done, due)
+    handle = _TRAILING_HANDLE.search(text.strip())
+    owner = None
+    if handle and handle.start() > 0:
+        before = text.strip()[: handle.start()].strip(" :-–—*_`")
+        # "## Owner: @x", "Written by @x": the document's author, never an item's owner.
+        if vocabulary.label_kind(before) != "owner" and not re.search(r"\b(?:by|author|authors)$", before, re.I):
+            owner = handle["owner"].rstrip(".")
+    return HeadingFacts(priority, done, due, owner)
