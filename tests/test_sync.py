@@ -483,7 +483,9 @@ def test_the_group_ticket_gets_the_document_link_the_items_got(
     monkeypatch.setattr(LocalTracker, "sync_group", record)
     doc = write_postmortem(tmp_path / "pm.md", ITEMS)
     settings = Settings.model_validate({"postmortem_url": "https://git.example/acme/pms/blob/main/"})
-    outcome = sync_paths([str(doc)], settings, database_url=database_url, environ={})
-    [link] = {a.draft.postmortem.link for a in outcome.plan.actions if a.draft is not None}
+    # A dry run's plan keeps the drafts (a real run drops each once its tickets are done).
+    planned = sync_paths([str(doc)], settings, database_url=database_url, environ={}, dry_run=True)
+    [link] = {a.draft.postmortem.link for a in planned.plan.actions if a.draft is not None}
+    sync_paths([str(doc)], settings, database_url=database_url, environ={})
     assert link is not None and link.startswith("https://git.example/acme/pms/blob/main/")
     assert seen == [link]

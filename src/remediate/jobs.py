@@ -238,11 +238,9 @@ def _sync(
                 plan = _plan(session, connector, documents, settings, policy)
             return SyncOutcome(plan, True, warnings=[*warnings, *plan.warnings])
         with _recorded_run(store, connector.name, "sync", settings.sync.lock_timeout) as run:
-            plan = sync.Plan(connector.name, list(documents))
+            plan = sync.Plan.streamed(connector.name, documents)
             run.summary = plan.summary
-            plan = _plan(run.session, connector, documents, settings, policy)
-            run.summary = plan.summary
-            sync.apply(run.session, connector, plan, run.id)
+            _plan_and_apply(run.session, connector, plan, run.id, settings, policy, keep_parsed=request.write_back)
             changes = refresh.refresh(run.session, connector, run.id)
             written = _write_back(plan, connector) if request.write_back else []
         return SyncOutcome(plan, False, run.id, changes, written, [*warnings, *plan.warnings])
@@ -316,9 +314,11 @@ def rebuild_database(
     with open_store(url) as store:
         connector = build_connector(resolved, store, options, environ)
         with _recorded_run(store, connector.name, "rebuild", settings.sync.lock_timeout) as run:
-            plan = _plan(run.session, connector, documents, settings, DuePolicy.from_settings(settings))
+            plan = sync.Plan.streamed(connector.name, documents)
             run.summary = plan.summary
-            sync.apply(run.session, connector, plan, run.id, create=False)
+            _plan_and_apply(
+                run.session, connector, plan, run.id, settings, DuePolicy.from_settings(settings), create=False
+            )
             changes = refresh.refresh(run.session, connector, run.id)
         return RebuildOutcome(display_url(url), plan, moved, changes, [*warnings, *plan.warnings])
 
@@ -393,6 +393,33 @@ def _plan(
         base_url=settings.postmortem_url,
         threshold=settings.sync.match_threshold,
         policy=policy,
+    )
+
+
+def _plan_and_apply(
+    session: Session,
+    connector: Connector,
+    plan: Plan,
+    run_id: int,
+    settings: Settings,
+    policy: DuePolicy,
+    *,
+    create: bool = True,
+    keep_parsed: bool = False,
+) -> None:
+    """``remediate.sync.plan_and_apply`` with the same settings as :func:`_plan`."""
+    from remediate import sync
+
+    sync.plan_and_apply(
+        session,
+        connector,
+        plan,
+        run_id,
+        base_url=settings.postmortem_url,
+        threshold=settings.sync.match_threshold,
+        policy=policy,
+        create=create,
+        keep_parsed=keep_parsed,
     )
 
 
