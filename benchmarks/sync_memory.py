@@ -76,7 +76,10 @@ def main() -> None:
                 for label, url in backends:
                     mib, seconds, _ = peak_sync(root / "docs", url, root)
                     rows.append((label, n, n // args.per_doc, mib, seconds))
-                    print(f"{label:10s} {n:>7,} items {n // args.per_doc:>6,} docs  peak {mib:7.1f} MiB  {seconds:7.1f} s", flush=True)
+                    print(
+                        f"{label:10s} {n:>7,} items {n // args.per_doc:>6,} docs  peak {mib:7.1f} MiB  {seconds:7.1f} s",
+                        flush=True,
+                    )
             finally:
                 if args.postgres:
                     with admin.connect() as conn:
