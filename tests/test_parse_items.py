@@ -51,6 +51,22 @@ def test_metadata_lines_without_an_item_and_lines_of_bare_links_are_not_items() 
     assert texts(doc) == ["Add a disk alert."]
 
 
+def test_sub_bullets_of_bare_issue_links_are_the_items_follow_ups_not_items() -> None:
+    result = parse_md(
+        """
+        ## Action Items
+        - [ ] hold a retrospective
+          - https://github.com/acme/meta/issues/17
+          - https://github.com/acme/infra/issues/18
+        - [ ] raise the quota
+        """
+    )
+    first, second = result.action_items
+    assert [first.text, second.text] == ["hold a retrospective", "raise the quota"]
+    assert first.tracker_ref == "https://github.com/acme/meta/issues/17"  # the first link is its ticket
+    assert second.tracker_ref is None
+
+
 def test_bullet_followed_by_a_number_is_one_item_without_either_marker() -> None:
     doc = "## Action items\n- 1. Script the setup\n- 2) Sign off the config\n- 1.5x more disk\n"
     assert texts(doc) == ["Script the setup", "Sign off the config", "1.5x more disk"]

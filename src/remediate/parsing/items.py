@@ -276,6 +276,11 @@ class _Extractor:
         if parent_item is not None and _METADATA_LINE.match(item.first.text) and not item.children:
             parent_item.notes.append(item.first.text)  # "- Owner: @alice" under its item
             return
+        if parent_item is not None and not item.children and not item.more and _is_bare_url(item.first.text):
+            # "  - https://github.com/o/r/issues/7" under its item: the item's follow-up issue, no item
+            # of its own (it states nothing); a ticket URL is the item's ticket if it names none.
+            parent_item.ref = parent_item.ref or from_url(strip_markdown(item.first.text).strip("<>() "))
+            return
         section, facts = self._under_labels(context, labels)
         first = item.first
         titled = _TITLED_BULLET.match(first.text) if not item.children else None
