@@ -63,6 +63,21 @@ def test_a_handle_ending_a_sub_heading_owns_the_work_under_it() -> None:
     ]
 
 
+def test_a_sub_heading_handle_may_be_followed_by_a_tag_of_the_work() -> None:
+    items = parse_md(
+        """
+        ## Action items
+        ### 1) Fewer streaming processes `@dma` [repair]
+        Reduced the number of streaming processes.
+        ### 2) Better alerting on CPU load @kim [detect] [p2]
+        We should alert on CPU load.
+        ### 3) Alerting for [staging]
+        Alert on staging too.
+        """
+    ).action_items
+    assert [i.owner for i in items] == ["@dma", "@kim", None]
+
+
 # -- due -----------------------------------------------------------------------------------------
 
 

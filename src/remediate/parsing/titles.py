@@ -329,8 +329,11 @@ _DONE_NOTE = re.compile(
 
 
 # "#### 1) Cron cleanup scheduled `@malte_j`", "### Alerting (@dma)": a handle that ends the
-# title is the owner of the work under it, as a trailing handle is an item's.
-_TRAILING_HANDLE = re.compile(r"(?:^|\s)[(\[]?\s*(?P<owner>@[\w][\w.\-/]*)\s*[)\]]?\s*:?$")
+# title is the owner of the work under it, as a trailing handle is an item's. Short bracketed
+# tags may follow it ("### 2) Better alerting `@dma` [detect]": the kind of the work).
+_TRAILING_HANDLE = re.compile(
+    r"(?:^|\s)[(\[]?\s*+(?P<owner>@[\w][\w.\-/]*+)\s*+[)\]]?(?:\s*+\[[\w\- ]{1,20}\])*+\s*+:?$"
+)
 
 # A sub-heading that is only a status ("Completed", "Open items") states every item's state.
 _STATUS_NOISE = frozenset("action actions item items task tasks fixes work".split())
