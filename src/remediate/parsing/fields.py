@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 
 from remediate.parsing import refs, vocabulary
 from remediate.parsing.dates import RELATIVE, find_dates, first_date, resolve_relative
@@ -30,9 +31,10 @@ _SEP = rf"[{_SEP_CHARS}]*+"
 _SEP_GUARD = rf"(?<![{_SEP_CHARS}])"
 _WS_GUARD = r"(?<!\s)"
 _END = r"\s*+(?:\.\s*+)?$"  # "\s*\.?\s*$"
-# A guarded trailing pattern -> the same pattern without its guard, to try at the start of the
-# window _tail searches (where the guard would look at a character before the window).
-_UNGUARDED: dict[re.Pattern[str], re.Pattern[str]] = {}
+# A guarded trailing pattern -> the same pattern without its guard (source and flags), to try at
+# the start of the window _tail searches (where the guard would look at a character before the
+# window). Compiled on first use (_unguarded): only items longer than the window need one.
+_UNGUARDED: dict[re.Pattern[str], tuple[str, int]] = {}
 # A trailing pattern -> strings one of which any match contains (lower case): a window without
 # them is answered without running the pattern (most items have no trailing note at all).
 _NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {}
@@ -41,7 +43,7 @@ _NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {}
 def _trailing(guard: str, body: str, flags: int = 0, *, needs: tuple[str, ...] = ()) -> re.Pattern[str]:
     """Compile ``guard + body`` for :func:`_tail` (see the rules above); ``needs`` as in _NEEDS."""
     pattern = re.compile(guard + body, flags)
-    _UNGUARDED[pattern] = re.compile(body, flags)
+    _UNGUARDED[pattern] = (body, flags)
     if needs:
         _NEEDS[pattern] = needs
     return pattern
@@ -323,6 +325,12 @@ def _meta_paren(raw: str, fields: Fields, base: date | None) -> str:
     return _META_PAREN.sub(one, raw)
 
 
+@cache
+def _unguarded(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    source = _UNGUARDED.get(pattern)
+    return None if source is None else re.compile(*source)
+
+
 def _tail(pattern: re.Pattern[str], raw: str) -> re.Match[str] | None:
     """Search only the end of ``raw``: trailing notes are short, items can be long."""
     start = max(0, len(raw) - _TAIL)
@@ -331,7 +339,7 @@ def _tail(pattern: re.Pattern[str], raw: str) -> re.Match[str] | None:
         window = raw[start:].casefold()
         if not any(needle in window for needle in needs):
             return None
-    unguarded = _UNGUARDED.get(pattern) if start else None
+    unguarded = _unguarded(pattern) if start else None
     if unguarded is not None and (match := unguarded.match(raw, start)):
         return match  # what the search finds first, where the guard would look before the window
     return pattern.search(raw, start)
