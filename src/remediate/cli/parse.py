@@ -1,7 +1,5 @@
 """``remediate parse``: show the action items a postmortem contains."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
