@@ -9,8 +9,6 @@ Each command lives in a module of this package and imports the library it
 needs inside the function, so ``remediate --help`` stays fast.
 """
 
-from __future__ import annotations
-
 import logging
 import os
 import sys

@@ -1,7 +1,5 @@
 """``remediate hooks install``: register the tracker's webhook, or print the admin's steps."""
 
-from __future__ import annotations
-
 import enum
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """``remediate parse``: show the action items a postmortem contains."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
@@ -27,13 +25,8 @@ def parse(
     """List the action items in a postmortem, with owner, due date, priority and state."""
     from remediate.cli import render
     from remediate.parsing import parse_path
-    from remediate.settings import load_settings
+    from remediate.settings import load_parser_settings
 
-    settings = load_settings(config)
-    result = parse_path(
-        path,
-        section_titles=settings.parser.section_titles,
-        max_bytes=settings.parser.max_bytes,
-        explain=explain,
-    )
+    settings = load_parser_settings(config)
+    result = parse_path(path, section_titles=settings.section_titles, max_bytes=settings.max_bytes, explain=explain)
     render.parse_result(result, format)

@@ -1,7 +1,5 @@
 """``remediate overdue``, ``digest``, ``audit`` and ``lint``: following up on action items."""
 
-from __future__ import annotations
-
 import enum
 from datetime import date
 from pathlib import Path

@@ -1,7 +1,5 @@
 """``remediate schedule``: run the scheduled jobs as a service, once, or list them."""
 
-from __future__ import annotations
-
 import enum
 import os
 from typing import TYPE_CHECKING, Annotated, Any
@@ -129,7 +127,7 @@ def _password(url: str | None) -> str | None:
         return None
 
 
-def _list(settings: Settings, url: str | None, format: ListFormat) -> None:
+def _list(settings: "Settings", url: str | None, format: ListFormat) -> None:
     from remediate.cli import render
     from remediate.scheduler import JOBS, describe_trigger, job_settings, load_record, read_next_runs
     from remediate.store import open_store
@@ -174,7 +172,7 @@ def _list(settings: Settings, url: str | None, format: ListFormat) -> None:
     )
 
 
-def _once(settings: Settings, url: str | None, names: list[str], format: ListFormat, secrets: list[str]) -> None:
+def _once(settings: "Settings", url: str | None, names: list[str], format: ListFormat, secrets: list[str]) -> None:
     from remediate.cli import render
     from remediate.scheduler import run_once
     from remediate.secrets import scrub

@@ -1,7 +1,5 @@
 """``remediate init`` and ``remediate doctor``: write a config, then check the whole set-up."""
 
-from __future__ import annotations
-
 import enum
 import os
 import sys

@@ -1,7 +1,5 @@
 """``remediate sync``, ``refresh``, ``status``, ``item`` and ``db``: the state-keeping commands."""
 
-from __future__ import annotations
-
 import enum
 from datetime import date
 from typing import Annotated

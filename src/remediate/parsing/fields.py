@@ -30,21 +30,37 @@ _SEP = rf"[{_SEP_CHARS}]*+"
 _SEP_GUARD = rf"(?<![{_SEP_CHARS}])"
 _WS_GUARD = r"(?<!\s)"
 _END = r"\s*+(?:\.\s*+)?$"  # "\s*\.?\s*$"
-# A guarded trailing pattern -> the same pattern without its guard, to try at the start of the
-# window _tail searches (where the guard would look at a character before the window).
-_UNGUARDED: dict[re.Pattern[str], re.Pattern[str]] = {}
-# A trailing pattern -> strings one of which any match contains (lower case): a window without
-# them is answered without running the pattern (most items have no trailing note at all).
-_NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {}
 
 
-def _trailing(guard: str, body: str, flags: int = 0, *, needs: tuple[str, ...] = ()) -> re.Pattern[str]:
-    """Compile ``guard + body`` for :func:`_tail` (see the rules above); ``needs`` as in _NEEDS."""
-    pattern = re.compile(guard + body, flags)
-    _UNGUARDED[pattern] = re.compile(body, flags)
-    if needs:
-        _NEEDS[pattern] = needs
-    return pattern
+class _Trailing:
+    """A trailing pattern for :func:`_tail`: ``guard + body`` (see the rules above), compiled on
+    first use, since a document's items need few of them.
+
+    ``needs``: strings one of which any match contains (lower case); a window without them is
+    answered without running the pattern (most items have no trailing note at all). The body
+    alone (the pattern without its guard) is tried at the start of the window _tail searches,
+    where the guard would look at a character before the window: only items longer than the
+    window need it.
+    """
+
+    __slots__ = ("_compiled", "_unguarded", "body", "flags", "guard", "needs")
+
+    def __init__(self, guard: str, body: str, flags: int = 0, *, needs: tuple[str, ...] = ()) -> None:
+        self.guard, self.body, self.flags, self.needs = guard, body, flags, needs
+        self._compiled: re.Pattern[str] | None = None
+        self._unguarded: re.Pattern[str] | None = None
+
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.guard + self.body, self.flags)
+        return self._compiled
+
+    def unguarded(self) -> re.Pattern[str] | None:
+        if not self.guard:
+            return None
+        if self._unguarded is None:
+            self._unguarded = re.compile(self.body, self.flags)
+        return self._unguarded
 
 
 _LINK = r"\[(?P<text>[^\[\]]*)\]\((?P<url>[^()\s]+)\)"
@@ -57,19 +73,19 @@ _REF_WORDS = (
 )
 # Trailing ticket references, tried in order; each must leave the item text before it.
 _TRAILING_REFS = [
-    _trailing(_SEP_GUARD, rf"{_SEP}\[\s*+{_LINK}\s*+\]{_END}", needs=("](",)),  # [[PR](url)]
-    _trailing(_SEP_GUARD, rf"{_SEP}\(\s*+(?:{_REF_WORDS})?{_LINK}\s*+\){_END}", re.I, needs=("](",)),  # ([#12](url))
-    _trailing(_SEP_GUARD, rf"{_SEP}{_LINK}{_END}", needs=("](",)),  # - [jira](url)
-    _trailing(_WS_GUARD, rf"\s*+[(\[]\s*+(?:{_REF_WORDS})?{_REF_TOKEN}\s*+[)\]]{_END}", re.I, needs=(")", "]")),
+    _Trailing(_SEP_GUARD, rf"{_SEP}\[\s*+{_LINK}\s*+\]{_END}", needs=("](",)),  # [[PR](url)]
+    _Trailing(_SEP_GUARD, rf"{_SEP}\(\s*+(?:{_REF_WORDS})?{_LINK}\s*+\){_END}", re.I, needs=("](",)),  # ([#12](url))
+    _Trailing(_SEP_GUARD, rf"{_SEP}{_LINK}{_END}", needs=("](",)),  # - [jira](url)
+    _Trailing(_WS_GUARD, rf"\s*+[(\[]\s*+(?:{_REF_WORDS})?{_REF_TOKEN}\s*+[)\]]{_END}", re.I, needs=(")", "]")),
     # "... - <url>.": the separators before the URL end in whitespace (or the URL starts the text)
-    _trailing(_SEP_GUARD, rf"(?:[{_SEP_CHARS}]++(?<=\s)|^)(?P<ref>https?://[^\s()\[\]]+?)[.,;]?\s*+$", needs=("http",)),
+    _Trailing(_SEP_GUARD, rf"(?:[{_SEP_CHARS}]++(?<=\s)|^)(?P<ref>https?://[^\s()\[\]]+?)[.,;]?\s*+$", needs=("http",)),
     # "... <https://github.com/o/r/issues/89>": the same as an autolink
-    _trailing(_SEP_GUARD, rf"(?:[{_SEP_CHARS}]++(?<=\s)|^)<(?P<ref>https?://[^\s<>]+)>[.,;]?\s*+$", needs=("<http",)),
-    re.compile(rf"(?:\s[-–—:]\s*+|\s)(?P<ref>#\d{{1,7}}|[\w.-]+/[\w.-]+#\d+){_END}"),
-    re.compile(rf"\s[-–—:]\s*+(?:see\s++|(?:{_TICKET_LABEL}):?\s*+)?(?P<ref>[A-Z][A-Z0-9_]{{1,9}}-\d{{1,7}}){_END}"),
+    _Trailing(_SEP_GUARD, rf"(?:[{_SEP_CHARS}]++(?<=\s)|^)<(?P<ref>https?://[^\s<>]+)>[.,;]?\s*+$", needs=("<http",)),
+    _Trailing("", rf"(?:\s[-–—:]\s*+|\s)(?P<ref>#\d{{1,7}}|[\w.-]+/[\w.-]+#\d+){_END}"),
+    _Trailing("", rf"\s[-–—:]\s*+(?:see\s++|(?:{_TICKET_LABEL}):?\s*+)?(?P<ref>[A-Z][A-Z0-9_]{{1,9}}-\d{{1,7}}){_END}"),
 ]
 # "Do X (OPS-42)." -- the sync engine writes a prose sentence's ticket before its final period.
-_BEFORE_PERIOD = _trailing(_WS_GUARD, rf"\s*+\(\s*+(?:{_LINK}|{_REF_TOKEN})\s*+\)(?P<punct>[.!?])\s*+$", needs=("(",))
+_BEFORE_PERIOD = _Trailing(_WS_GUARD, rf"\s*+\(\s*+(?:{_LINK}|{_REF_TOKEN})\s*+\)(?P<punct>[.!?])\s*+$", needs=("(",))
 _LEADING_REF = re.compile(
     rf"^\s*{_LINK}\s*[:\-–—]?\s*"  # "[org/repo#12](url) - Do X": a ticket link leading the text
     rf"|^\s*\[\s*{_REF_TOKEN}\s*\]\s*[:\-–—]?\s*|^\s*(?P<key>[A-Z][A-Z0-9_]{{1,9}}-\d{{1,7}})\s*:\s+"
@@ -77,7 +93,7 @@ _LEADING_REF = re.compile(
 
 _DONE_WORDS = vocabulary.DONE_PATTERN
 _OPEN_WORDS = vocabulary.OPEN_PATTERN
-_TRAILING_DONE = _trailing(
+_TRAILING_DONE = _Trailing(
     _WS_GUARD,
     rf"(?:\s*+(?:[-–—]\s*+)?[(\[]\s*+\**+(?P<word>{_DONE_WORDS}|{_OPEN_WORDS})\**+\s*+(?:[.!]\s*+)?[)\]]{_END}"
     rf"|\s++[-–—]\s*+\**+(?P<word2>{_DONE_WORDS}|{_OPEN_WORDS})\**+{_END})",
@@ -87,7 +103,7 @@ _TRAILING_DONE = _trailing(
 _STATE_WORDS = (*vocabulary.DONE_WORDS, *vocabulary.OPEN_WORDS)
 # "~~Add X~~ DONE", "Add X. FIXED": a state word in capitals after the text has ended (struck
 # through, or a full stop or bracket); case-sensitive, so "... is done" stays wording.
-_TRAILING_CAPS_STATE = _trailing(
+_TRAILING_CAPS_STATE = _Trailing(
     _WS_GUARD,
     rf"(?:(?<=~~)|(?<=[.)]))\s++\**+(?P<word>{vocabulary.STATE_CAPS_PATTERN})\**+{_END}",
     needs=("~~", ".", ")"),
@@ -110,7 +126,7 @@ _TRAILING_EMPH_STATE = _trailing(
     needs=("*", "_"),
 )
 # "(fixed by adding a probe)", "(added an on-call role)": a trailing note saying it was done.
-_DONE_NOTE = re.compile(rf"\(\s*(?:{_DONE_WORDS}|added)\b[^()]*\)\s*\.?\s*$", re.I)
+_DONE_NOTE = _Trailing("", rf"\(\s*(?:{_DONE_WORDS}|added)\b[^()]*\)\s*\.?\s*$", re.I)
 _DONE_EMOJI = vocabulary.DONE_MARKS + vocabulary.DONE_LIGHTS
 _OPEN_EMOJI = vocabulary.OPEN_MARKS + vocabulary.OPEN_LIGHTS
 _EMPH_OPEN = r"(?:\*\*|__|<(?:strong|b|em|i)>)?"
@@ -129,13 +145,13 @@ _OWNER_LABEL = rf"(?:{vocabulary.LABEL_PATTERNS['owner']})"
 # "@dana", "Dana Smith", "dana, lee", and the "dana@" handles some teams write.
 _OWNER_VALUE = r"(?P<owner>@?[\w][\w.'\-/]*@?(?:\s+[A-Z][a-z][\w.'\-]*)?(?:\s*(?:,|&|\band\b)\s*@?[\w][\w.'\-/]*@?)*)"
 _CLOSE_END = r"\s*+(?:[)\]]\s*+)?(?:\.\s*+)?$"  # "\s*[)\]]?\s*\.?\s*$"
-_TRAILING_OWNER = _trailing(
+_TRAILING_OWNER = _Trailing(
     _SEP_GUARD,
     rf"{_SEP}(?:[(\[]\s*+)?\b{_OWNER_LABEL}\s*+[:=\-]\s*+{_OWNER_VALUE}{_CLOSE_END}",
     re.I,
     needs=vocabulary.FIELD_LABELS["owner"],
 )
-_TRAILING_HANDLE = _trailing(_WS_GUARD, rf"(?:\s++[-–—]\s*+|\s*+[(\[]\s*+|\s++)(?P<owner>@[\w][\w.\-/]*){_CLOSE_END}")
+_TRAILING_HANDLE = _Trailing(_WS_GUARD, rf"(?:\s++[-–—]\s*+|\s*+[(\[]\s*+|\s++)(?P<owner>@[\w][\w.\-/]*){_CLOSE_END}")
 _LEADING_OWNER = re.compile(
     rf"^\s*+(?:[(\[]\s*+)?(?:{_OWNER_LABEL}\s*+[:=]\s*+)?(?P<owner>@[\w][\w.\-/]*)\s*+(?:[)\]:]|(?<=\s)[-–—])\s*+",
     re.I,
@@ -150,7 +166,7 @@ _LEADING_OWNER_LABEL = re.compile(
 # "[SRE] Add X", "(aki) bring the teams together": a bracketed tag before the text.
 _LEADING_TAG = re.compile(r"^\s*+[\[(]\s*+(?P<tag>[^\[\]()\n]{1,40}?)\s*+[\])]\s*+(?:[:\-–—]\s*+)?(?=\S)")
 # "... brought into the house [Rick]": a bracketed name or team after the text.
-_TRAILING_TAG = _trailing(_WS_GUARD, r"\s++\[(?P<tag>[^\[\]()\n]{1,40})\]\s*+$", needs=("]",))
+_TRAILING_TAG = _Trailing(_WS_GUARD, r"\s++\[(?P<tag>[^\[\]()\n]{1,40})\]\s*+$", needs=("]",))
 # "Platform team: migrate the queue", "Hypha + ICL: publish a post": a doer before a colon.
 _LEADING_DOER = re.compile(r"^\s*+(?:\*\*|__)?(?P<tag>[^:：*_\n]{1,40}?)(?:\*\*|__)?\s*+[:：]\s++(?=\S)")
 # "@alice Add an alert": a handle before an imperative.
@@ -185,7 +201,7 @@ def _names_doers(tag: str, *, bracketed: bool) -> bool:
     return bracketed and bool(re.fullmatch(r"[a-z]{2,4}", tag)) and tag not in _NOT_HANDLES
 
 
-_TRAILING_DUE = _trailing(
+_TRAILING_DUE = _Trailing(
     _SEP_GUARD,
     rf"{_SEP}(?:[(\[]\s*+)?\b{_DUE_LABEL}\s*[:=\-]?\s*(?P<value>[^()\[\]]{{1,40}}?){_CLOSE_END}",
     re.I,
@@ -195,9 +211,9 @@ _TRAILING_DUE = _trailing(
 _LEVEL = r"P[0-4]|sev[\s-]?[0-4]"
 _PRIORITY_VALUE = rf"(?P<prio>{_LEVEL}|{'|'.join(sorted(PRIORITY_WORDS, key=len, reverse=True))})"
 _TRAILING_PRIORITY = [
-    _trailing(_WS_GUARD, rf"\s*+[(\[]\s*+{_PRIORITY_VALUE}(?:\s++priority)?\s*+[)\]]{_END}", re.I, needs=("(", "[")),
-    _trailing(_SEP_GUARD, rf"{_SEP}\bpriority\s*+[:=]\s*+{_PRIORITY_VALUE}{_END}", re.I, needs=("priority",)),
-    _trailing(_WS_GUARD, rf"(?:\s*+[-–—,;]\s*+|\s++)(?P<prio>P[0-4]|(?i:sev)-?[0-4]){_END}", needs=("p", "sev")),
+    _Trailing(_WS_GUARD, rf"\s*+[(\[]\s*+{_PRIORITY_VALUE}(?:\s++priority)?\s*+[)\]]{_END}", re.I, needs=("(", "[")),
+    _Trailing(_SEP_GUARD, rf"{_SEP}\bpriority\s*+[:=]\s*+{_PRIORITY_VALUE}{_END}", re.I, needs=("priority",)),
+    _Trailing(_WS_GUARD, rf"(?:\s*+[-–—,;]\s*+|\s++)(?P<prio>P[0-4]|(?i:sev)-?[0-4]){_END}", needs=("p", "sev")),
 ]
 _LEADING_PRIORITY = re.compile(
     # "(high) X", "P1: X", and "P1 Add X" (a capitalised word after the level)
@@ -215,13 +231,13 @@ _META_PAREN = re.compile(
 )
 # "{{ text }}" (a template's slot) and a trailing "[link to github issue]" never filled in.
 _TEMPLATE_BRACES = re.compile(r"\{\{\s*|\s*\}\}")
-_PLACEHOLDER_LINK = _trailing(_WS_GUARD, r"\s*+\[[^\[\]()]*\blink\b[^\[\]()]*\]\s*+$", re.I, needs=("link",))
+_PLACEHOLDER_LINK = _Trailing(_WS_GUARD, r"\s*+\[[^\[\]()]*\blink\b[^\[\]()]*\]\s*+$", re.I, needs=("link",))
 # A bare link in brackets after the text, to something that is no ticket (a commit, a page).
-_TRAILING_LINK_NOTE = _trailing(_WS_GUARD, r"\s*+\(\s*+https?://[^\s()]++\s*+\)\.?\s*+$", needs=("http",))
+_TRAILING_LINK_NOTE = _Trailing(_WS_GUARD, r"\s*+\(\s*+https?://[^\s()]++\s*+\)\.?\s*+$", needs=("http",))
 _ANY_LABEL = vocabulary.alternation(tuple(n for names in vocabulary.FIELD_LABELS.values() for n in names))
 # "Add X — owner: @alice, priority: sev1, ticket: OPS-77", "Add X - Status: done": labelled notes
 # after a dash, each "label: value"; the values hold no separator of their own.
-_TRAILING_META = _trailing(
+_TRAILING_META = _Trailing(
     _WS_GUARD,
     rf"\s++[-–—|]\s*+(?P<body>(?:{_ANY_LABEL})\s*+[:=]\s*+[^,;:\n]{{1,60}}?"
     rf"(?:\s*+[,;]\s*+(?:{_ANY_LABEL})\s*+[:=]\s*+[^,;:\n]{{1,60}}?){{0,5}}){_END}",
@@ -340,18 +356,17 @@ def _meta_paren(raw: str, fields: Fields, base: date | None) -> str:
     return _META_PAREN.sub(one, raw)
 
 
-def _tail(pattern: re.Pattern[str], raw: str) -> re.Match[str] | None:
+def _tail(trailing: _Trailing, raw: str) -> re.Match[str] | None:
     """Search only the end of ``raw``: trailing notes are short, items can be long."""
     start = max(0, len(raw) - _TAIL)
-    needs = _NEEDS.get(pattern)
-    if needs is not None:
+    if trailing.needs:
         window = raw[start:].casefold()
-        if not any(needle in window for needle in needs):
+        if not any(needle in window for needle in trailing.needs):
             return None
-    unguarded = _UNGUARDED.get(pattern) if start else None
+    unguarded = trailing.unguarded() if start else None
     if unguarded is not None and (match := unguarded.match(raw, start)):
         return match  # what the search finds first, where the guard would look before the window
-    return pattern.search(raw, start)
+    return trailing.compiled().search(raw, start)
 
 
 def _peel_ref(raw: str, fields: Fields) -> str:

@@ -113,35 +113,40 @@ def _clean_title(text: str) -> str:
     return strip_decoration(strip_markdown(text)).strip() or text
 
 
-_MAY_DATE = re.compile(r"[\d&]")
+#: Every date ``first_date`` finds states a year (19xx or 20xx). Inline markup can split the year
+#: on the raw line ("20**24**"), and link text or an entity ("&#50;") can make one: a line
+#: without such a year, a "[" or a "&" states no date, and is neither stripped nor ranked.
+_SPLIT_YEAR = re.compile(r"(?:1[`*_~]*9|2[`*_~]*0)[`*_~]*\d[`*_~]*\d")
+
+
+def _line_rank(plain: str, position: int) -> int:
+    """How strongly a line that states a date gives the incident date: 0 (best) to 4."""
+    label = _DATE_LABEL.match(plain)
+    if label:
+        name = label.group("label").casefold()
+        return 0 if "incident" in name or "outage" in name else 2 if "postmortem" in name else 1
+    if "on" in plain.lower() and _OCCURRED.search(plain):  # both of its forms end in "on"
+        return 1
+    return 3 if plain.lstrip().startswith("#") or position == 0 else 4
 
 
 def incident_date(lines: Sequence[Line], start: int, values: dict[str, str]) -> date | None:
-    """Front matter date, else a ``Date:``-style line, else "occurred on <date>", else the title."""
+    """Front matter date, else a ``Date:``-style line, else "occurred on <date>", else the title.
+
+    Among the lines that state a date, the best-ranked wins (the first of equals); the date is
+    looked for in rank order, so most documents read one line's dates, not every line's."""
     for key in _DATE_KEYS:
         if values.get(key) and (found := first_date(values[key])):
             return found
-    window = [line.text for line in lines[start : start + _SCAN_LINES]]
-    ranked: list[tuple[int, int, date]] = []
-    for position, text in enumerate(window):
-        if not _MAY_DATE.search(text):
-            continue  # every date has a digit (an entity such as "&#50;" could make one)
-        plain = strip_markdown(text)
-        found = first_date(plain)
-        if found is None:
-            continue
-        label = _DATE_LABEL.match(plain)
-        if label:
-            name = label.group("label").casefold()
-            rank = 0 if "incident" in name or "outage" in name else 2 if "postmortem" in name else 1
-        elif _OCCURRED.search(plain):
-            rank = 1
-        elif plain.lstrip().startswith("#") or position == 0:
-            rank = 3
-        else:
-            rank = 4
-        ranked.append((rank, position, found))
-    return min(ranked)[2] if ranked else None
+    candidates: list[tuple[int, int, str]] = []
+    for position, line in enumerate(lines[start : start + _SCAN_LINES]):
+        if "[" in line.text or "&" in line.text or _SPLIT_YEAR.search(line.text):
+            plain = strip_markdown(line.text)
+            candidates.append((_line_rank(plain, position), position, plain))
+    for _rank, _position, plain in sorted(candidates):
+        if found := first_date(plain):
+            return found
+    return None
 
 
 def read_meta(lines: Sequence[Line], source: str) -> Meta:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 
 from remediate.parsing.text import Chunk, Line, is_decoration, split_sentences, strip_markdown
 
@@ -120,9 +119,6 @@ _IRREGULAR = {
     "split": "split", "shut": "shut",
 }  # fmt: skip
 
-# Every check below reads the plain words of the same sentences; strip the Markdown once.
-_plain = lru_cache(maxsize=4096)(strip_markdown)
-
 
 def _verb_of_gerund(word: str) -> str | None:
     if not word.endswith("ing") or len(word) < 6:
@@ -158,7 +154,7 @@ def _is_adverb(word: str) -> bool:
 
 def action_kind(sentence: str) -> str:
     """How a sentence states an action: IMPERATIVE, PLAN, GERUND, DONE (past action) or NONE."""
-    text = _plain(sentence).strip()
+    text = strip_markdown(sentence).strip()
     text = _LABEL.sub("", text, count=1) if _LABEL.match(text) and len(text) > 60 else text
     for _ in range(2):
         text = _CONNECTIVE.sub("", text, count=1)
@@ -201,7 +197,7 @@ _MODAL_FILLER = frozenset("not also always never then still only be now".split()
 def _states_an_effect(sentence: str) -> bool:
     """ "Python will silently fail when ...": a modal sentence whose verb is no action verb
     describes an effect or a behaviour; after an action it explains that action."""
-    match = _AFTER_MODAL.search(_plain(sentence))
+    match = _AFTER_MODAL.search(strip_markdown(sentence))
     if match is None:
         return False
     for word in (match["rest"] or match["rest2"]).split():
@@ -219,24 +215,24 @@ def _states_an_effect(sentence: str) -> bool:
 
 def is_closing(sentence: str) -> bool:
     """Closing remarks, apologies and notes to the reader."""
-    text = _CONNECTIVE.sub("", _plain(sentence).strip(), count=1)
+    text = _CONNECTIVE.sub("", strip_markdown(sentence).strip(), count=1)
     return bool(_CLOSING.match(text))
 
 
 def is_intro(sentence: str) -> bool:
     """Sentences that introduce a list: they end with ':' or announce "the following"."""
-    text = _plain(sentence).rstrip()
+    text = strip_markdown(sentence).rstrip()
     return text.endswith((":", "：")) or bool(re.search(r"\b(?:the following|as follows)\b", text, re.I))
 
 
 def is_narrative(sentence: str) -> bool:
     """What happened, or what should have happened, rather than what will be done."""
-    return bool(_NARRATIVE.search(_plain(sentence).strip()))
+    return bool(_NARRATIVE.search(strip_markdown(sentence).strip()))
 
 
 def explains(sentence: str) -> bool:
     """Sentences that explain or justify the sentence before them."""
-    return bool(_EXPLAINS.match(_plain(sentence).strip()))
+    return bool(_EXPLAINS.match(strip_markdown(sentence).strip()))
 
 
 _JOINING_END = re.compile(
@@ -253,7 +249,7 @@ def units(lines: Sequence[Line]) -> list[Chunk]:
         if not chunk.text:
             continue
         if result:
-            previous = _plain(result[-1][-1].text)
+            previous = strip_markdown(result[-1][-1].text)
             starts_new = re.match(r"[\"'“‘(*_]*[A-Z0-9]", chunk.text) is not None
             # 'Add "a test."' ends a sentence too; a line led by ✅ or ✔️ is marked like a bullet.
             ended = previous.rstrip("\"'”’)]*_").endswith((".", "!", "?", ":", "："))
@@ -269,7 +265,7 @@ def units(lines: Sequence[Line]) -> list[Chunk]:
 def reads_as_sentence(text: str) -> bool:
     """Prose, not a caption, title or diagram: three or more words, mostly letters, and not
     every word capitalised without final punctuation ("Representative Diagram", "[ A ] | v")."""
-    plain = _plain(text)
+    plain = strip_markdown(text)
     words_ = re.findall(r"[^\W\d_][\w'’\-]*", plain)
     if len(words_) < 3:
         return False
@@ -282,7 +278,7 @@ def reads_as_sentence(text: str) -> bool:
 
 def too_short(text: str) -> bool:
     """Fewer than two words: "N/A", "TBD", "None.", a stray one-word line."""
-    plain = _plain(text)
+    plain = strip_markdown(text)
     return len(re.findall(r"[^\W\d_]{2,}", plain)) < 2
 
 
@@ -308,7 +304,7 @@ def action_sentences(unit: Chunk, *, strict: bool) -> list[Chunk]:
             if is_closing(text) and not items:
                 break  # closing remarks: nothing after them is an item either
             continue
-        plain = _plain(text).strip()
+        plain = strip_markdown(text).strip()
         if _CONTRAST.match(plain):
             if items:
                 items[-1].append(sentence)
@@ -326,8 +322,8 @@ def action_sentences(unit: Chunk, *, strict: bool) -> list[Chunk]:
             or is_closing(only)
             or is_narrative(only)
             or too_short(only)
-            or _REFERENCE.match(_plain(only).strip()) is not None
-            or _NO_ACTION.match(_plain(only).strip()) is not None
+            or _REFERENCE.match(strip_markdown(only).strip()) is not None
+            or _NO_ACTION.match(strip_markdown(only).strip()) is not None
             or not reads_as_sentence(only)
         ):
             items = [sentences]
@@ -338,7 +334,7 @@ def why_not(unit: Chunk, *, strict: bool) -> str:
     """Why a prose unit in an action section states no item (for ``--explain``)."""
     text = unit.text
     sentences = split_sentences(unit)
-    first = _plain(sentences[0].text).strip() if sentences else ""
+    first = strip_markdown(sentences[0].text).strip() if sentences else ""
     if too_short(text):
         return "too short to be an item"
     if is_closing(first):

@@ -276,6 +276,13 @@ def classify_title(title: str, extra: Sequence[str] = ()) -> str:
     An empty heading and a question that is not about prevention are OTHER: both end a section.
     A title whose head noun names another section is that section ("Follow-up timeline").
     """
+    return _classify_title(title, tuple(extra))
+
+
+# The scanner asks about a line each time it checks whether a block starts there, and the
+# sections and items ask again about the headings it found: most calls repeat one.
+@lru_cache(maxsize=512)
+def _classify_title(title: str, extra: tuple[str, ...]) -> str:
     words = title_words(title)
     if not words:
         return OTHER
