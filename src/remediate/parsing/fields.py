@@ -110,7 +110,7 @@ _TRAILING_CAPS_STATE = _Trailing(
 )
 # "**(Done as of 2021-06-30)**", "(completed on March 3, 2024)": a state with the date it was
 # reached, a marker like "(done)"; the date is when, not a deadline (checked by _dated_state).
-_TRAILING_DATED_STATE = _trailing(
+_TRAILING_DATED_STATE = _Trailing(
     _WS_GUARD,
     rf"\s*+(?:\*\*|__)?[(\[]\s*+\**+(?P<word>{_DONE_WORDS}|{_OPEN_WORDS})\s++(?:(?:as\s++of|on|since)\s++)?"
     rf"(?P<when>[^()\[\]*\n]{{4,30}}?)\s*+\**+[)\]](?:\*\*|__)?{_END}",
@@ -119,7 +119,7 @@ _TRAILING_DATED_STATE = _trailing(
 )
 # "... in the current metrics. _done in grafana_.": after the sentence has ended, an emphasised
 # note of a few words that opens with a state word is a marker, not wording.
-_TRAILING_EMPH_STATE = _trailing(
+_TRAILING_EMPH_STATE = _Trailing(
     _WS_GUARD,
     rf"(?<=[.!?])\s++(?P<em>\*\*|__|\*|_)(?P<word>{_DONE_WORDS}|{_OPEN_WORDS})\b(?P<rest>[^*_\n]{{0,40}}?)(?P=em){_END}",
     re.I,
