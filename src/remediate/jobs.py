@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from remediate.connectors import Connector, ConnectorContext, HookInstall, MemoryCache, configure
 from remediate.errors import ConfigError, InputError
@@ -380,20 +380,18 @@ def find_duplicates(
         return DedupeOutcome(connector.name, len(drafts), found, closed, apply)
 
 
+def _shaping(settings: Settings, policy: DuePolicy) -> dict[str, Any]:
+    """What shapes a plan, from the settings: sync, dry run and rebuild alike."""
+    return {"base_url": settings.postmortem_url, "threshold": settings.sync.match_threshold, "policy": policy}
+
+
 def _plan(
     session: Session, connector: Connector, documents: Sequence[ParseResult], settings: Settings, policy: DuePolicy
 ) -> Plan:
-    """``remediate.sync.plan`` with the settings that shape it (sync, dry run and rebuild alike)."""
+    """``remediate.sync.plan`` with the settings that shape it."""
     from remediate import sync
 
-    return sync.plan(
-        session,
-        connector,
-        documents,
-        base_url=settings.postmortem_url,
-        threshold=settings.sync.match_threshold,
-        policy=policy,
-    )
+    return sync.plan(session, connector, documents, **_shaping(settings, policy))
 
 
 def _plan_and_apply(
@@ -411,15 +409,7 @@ def _plan_and_apply(
     from remediate import sync
 
     sync.plan_and_apply(
-        session,
-        connector,
-        plan,
-        run_id,
-        base_url=settings.postmortem_url,
-        threshold=settings.sync.match_threshold,
-        policy=policy,
-        create=create,
-        keep_parsed=keep_parsed,
+        session, connector, plan, run_id, create=create, keep_parsed=keep_parsed, **_shaping(settings, policy)
     )
 
 
