@@ -223,3 +223,31 @@ def test_set_aside_clears_the_database_on_both_backends(tmp_path: Path, database
     moved = set_aside(database_url, force=True)
     assert moved is not None
     assert check_database(database_url)[0].startswith(("does not exist", "has no remediate schema"))
+
+
+def test_syncs_opening_a_new_database_at_once_all_get_in(tmp_path: Path) -> None:
+    """Switching a new file to WAL takes a lock SQLite does not wait for: four first opens at
+    once failed with "database is locked" in about a quarter of the races before the file was
+    made in WAL mode under a private name and linked into place."""
+    failures: list[BaseException] = []
+
+    def first_open(url: str, ready: threading.Barrier) -> None:
+        ready.wait()
+        try:
+            with open_store(url) as store:
+                assert store.revision() == SCHEMA_HEAD
+        except BaseException as exc:  # collected: a thread's exception would not fail the test
+            failures.append(exc)
+
+    for race in range(15):
+        url = f"sqlite:///{tmp_path / f'race{race}.db'}"
+        ready = threading.Barrier(4)
+        threads = [threading.Thread(target=first_open, args=(url, ready)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with sa.create_engine(url).connect() as conn:
+            assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+    assert failures == []
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".new")], "a draft file was left"
