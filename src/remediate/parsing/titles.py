@@ -369,8 +369,10 @@ def heading_facts(title: str, incident_date: date | None) -> HeadingFacts:
             pass  # "TODO" is a section's title, not its items' state
         elif all(vocabulary.is_done_word(part) for part in parts):
             done = True
-        elif all(vocabulary.is_open_word(part) for part in parts):
-            done = False
+        elif all(vocabulary.is_open_word(part) for part in parts) and not all(
+            vocabulary.is_plan_word(part) for part in parts
+        ):
+            done = False  # "Actions planned" names planned work: no state (LABELING)
     due = None
     for group in re.findall(r"\(([^()]*)\)", text):
         if re.search(r"\bQ[1-4]\b", group):

@@ -69,6 +69,9 @@ OPEN_WORDS = (
     "remaining",
     "failed",
 )
+#: Open words that name planned work: a state in a status cell or marker ("(planned)"), but a
+#: heading made only of them ("Actions planned", "Scheduled") names the plan, not its items' state.
+PLAN_WORDS = ("planned", "scheduled")
 #: Check marks and status glyphs: a state wherever they are written.
 DONE_MARKS = "✅✔☑"
 OPEN_MARKS = "⬜☐🔲⏳🚧❌"
@@ -159,6 +162,11 @@ def is_done_word(word: str) -> bool:
 def is_open_word(word: str) -> bool:
     """``word`` is one of :data:`OPEN_WORDS` (any case, spaces or hyphens between its words)."""
     return bool(_OPEN_ONLY.match(word.strip()))
+
+
+def is_plan_word(word: str) -> bool:
+    """``word`` is one of :data:`PLAN_WORDS` (any case)."""
+    return word.strip().casefold() in PLAN_WORDS
 
 
 _NUMBERED = re.compile(r"^(?:p|sev|sev-|s)([0-4])$")
