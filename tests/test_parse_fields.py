@@ -356,9 +356,25 @@ def test_owner_handle_written_with_a_trailing_at_sign() -> None:
     )
 
 
-def test_a_bullet_that_is_only_a_ticket_link_is_not_an_item() -> None:
-    doc = "## Fixes\n* [o/r#12](https://github.com/o/r/pull/12)\n* Add a disk alert\n"
-    assert texts(doc) == ["Add a disk alert"]
+def test_a_bullet_that_is_only_a_ticket_is_the_work_that_ticket_tracks() -> None:
+    """"- #2127" under "Follow-up improvements": the item is named by its ticket, and the ticket
+    is its reference (sync links it instead of filing a new one). It was dropped before."""
+    doc = "## Follow-up improvements\n* [o/r#12](https://github.com/o/r/pull/12)\n* #2127\n* Add a disk alert\n"
+    found = [(item.text, item.tracker_ref) for item in parse_md(doc).action_items]
+    assert found == [
+        ("o/r#12", "https://github.com/o/r/pull/12"),
+        ("#2127", "#2127"),
+        ("Add a disk alert", None),
+    ]
+
+
+def test_a_bare_url_ending_an_item_leaves_its_text_whatever_it_points_at() -> None:
+    """LABELING's "— https://...": a commit or search URL after the text is a trailing reference
+    too, not only a ticket URL (it stayed in the text); it is no ticket, so no tracker_ref."""
+    item = one("- [x] Patch the QC gate https://github.com/o/r/commit/e8394fec12bc7a66e9db94f0de2f2b4e043dd3f9")
+    assert (item.text, item.done, item.tracker_ref) == ("Patch the QC gate", True, None)
+    item = one("- Fix the parser https://github.com/o/r/issues/78")
+    assert (item.text, item.tracker_ref) == ("Fix the parser", "https://github.com/o/r/issues/78")
 
 
 def test_priority_level_normalises_what_the_author_wrote() -> None:

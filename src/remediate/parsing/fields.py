@@ -392,6 +392,10 @@ def _peel_ref(raw: str, fields: Fields) -> str:
                 found = refs.reference(groups["text"], url=groups["url"])
             else:
                 found = refs.reference(groups["ref"])
+                if found is None and groups["ref"].startswith("http") and match.start() > 0:
+                    # A bare URL ending the item (a commit, a search) is a trailing reference
+                    # too (LABELING's "— https://..."): out of the text, but no ticket.
+                    return raw[: match.start()]
             if found and match.start() > 0:
                 fields.ref = fields.ref or found
                 fields.all_refs.append(found)
@@ -610,6 +614,12 @@ def read_fields(
     cleaned = _ITEM_MARKER.sub("", cleaned)
     cleaned = _TEMPLATE_BRACES.sub("", cleaned)  # "{{ Add X }}": a template's slot, filled in
     fields.text = _strip_junk(cleaned).strip()
+    # "- #2127" under follow-ups: an item that is only a ticket is that ticket's work, named by it.
+    if fields.ref is None and (whole := refs.reference(fields.text)) is not None:
+        fields.ref = whole
+        fields.all_refs.append(whole)
+    elif not fields.text and fields.ref is not None:  # "- [o/r#12](url)": the link's text names it
+        fields.text = _strip_junk(strip_markdown(raw, link_labels)).strip() or fields.ref.key
     if vocabulary.names_nobody(fields.owner):
         fields.owner = None  # "(owner: TBD)" names nobody
     return fields

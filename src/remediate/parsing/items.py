@@ -19,7 +19,7 @@ from functools import partial
 
 from remediate.parsing import prose, tables, vocabulary
 from remediate.parsing.blocks import ListItem, Paragraph, Table
-from remediate.parsing.refs import ANY_URL, Ref, from_url
+from remediate.parsing.refs import ANY_URL, Ref, from_url, reference
 from remediate.parsing.sections import Context, InlineText, Outline, Placed
 from remediate.parsing.text import Chunk, Line, strip_markdown, words
 from remediate.parsing.titles import (
@@ -300,8 +300,9 @@ class _Extractor:
                 continue
             parts.append(chunk)
         raw = Chunk.join(parts)
-        if tables.no_value(raw.text) or not re.search(r"[^\W\d_]", raw.text) or _UNFILLED.match(raw.text):
-            return
+        wordless = not re.search(r"[^\W\d_]", raw.text) and reference(strip_markdown(raw.text)) is None
+        if tables.no_value(raw.text) or wordless or _UNFILLED.match(raw.text):
+            return  # a bullet that is only a ticket ("- #2127" under follow-ups) names its work
         done = None if item.checkbox is None else item.checkbox == "x"
         kind = "list" if item.checkbox is None else "checkbox"
         for part in split_marked(raw):
