@@ -30,7 +30,7 @@ ACTION_VERBS = frozenset(
     improve include increase instrument integrate introduce investigate isolate keep label limit
     log lower maintain make measure merge migrate minimize mitigate modify monitor move notify
     offer onboard optimize optimise organize organise own page partition patch perform pin plan
-    prefer prepare prevent prioritize prioritise provide provision publish purge raise re-enable
+    prefer prepare prevent prioritize prioritise provide provision publish purge put raise re-enable
     rebuild recheck record reduce refactor refine reinforce release remove rename repair replace
     reproduce require rerun research reset resize restart restore restrict retire retry revert
     review revise revisit rewrite roll rollback rotate route run scale schedule scope secure
@@ -48,7 +48,8 @@ _MODAL = re.compile(
     r"|(?:is|are) (?:scheduled|planned|being \w+ed)|(?:it is |we )?recommend(?:ed|s)?"
     r"|^(?:the|our) (?:\w+ )?(?:fix|plan|solution|remedy|next step|goal),? (?:is|will be) to \w+"
     r"|^(?:we|the \w+ team|\w+ team|they)(?: are|['’]re| is) (?:now |also |currently |actively )?\w+ing"
-    r"|^(?:we|you|they|the \w+ team|\w+ team) could)\b"
+    r"|^(?:we|you|they|the \w+ team|\w+ team) could"
+    r"|\b(?:decided|agreed)(?: on| to| that)?)\b"  # "It was decided to ...", "We have agreed that ..."
     r"|['’]ll\b",
     re.I,
 )
@@ -80,7 +81,7 @@ _CLOSING = re.compile(
 _NARRATIVE = re.compile(
     r"^(?:this|the|that) (?:incident|outage|issue|problem|event|bug|failure)\b"
     # "We need to ..." is a plan: "need" (like "proceed") is no past tense.
-    r"|^(?:we|i|the team|they)(?: have| had|['’]ve)? (?:(?!need\b|proceed\b)\w+ed|done|taken|made|built|wrote|did|ran"
+    r"|^(?:we|i|the team|they)(?: have| had|['’]ve)? (?:(?!need\b|proceed\b|decided\b|agreed\b)\w+ed|done|taken|made|built|wrote|did|ran"
     r"|found|saw)\b"
     r"|\b(?:could|would|should) have been\b",
     re.I,
@@ -107,6 +108,8 @@ _CONTRAST = re.compile(
     r"|that said|nevertheless|nonetheless|instead|meanwhile|in practice)\b",
     re.I,
 )
+# "Since this is the second failure, we will ...": a reason that leads a plan, not a qualification.
+_CAUSE = re.compile(r"^(?:because|since|as)\b", re.I)
 # "The script was updated ...", "A fix has been implemented ...": past actions count under an
 # action heading (LABELING.md), "The problem was discovered by ..." does not (no action verb).
 _PASSIVE = re.compile(
@@ -305,7 +308,7 @@ def action_sentences(unit: Chunk, *, strict: bool) -> list[Chunk]:
                 break  # closing remarks: nothing after them is an item either
             continue
         plain = strip_markdown(text).strip()
-        if _CONTRAST.match(plain):
+        if _CONTRAST.match(plain) and not (_CAUSE.match(plain) and action_kind(text) == PLAN):
             if items:
                 items[-1].append(sentence)
             continue
