@@ -357,7 +357,7 @@ def test_owner_handle_written_with_a_trailing_at_sign() -> None:
 
 
 def test_a_bullet_that_is_only_a_ticket_is_the_work_that_ticket_tracks() -> None:
-    """"- #2127" under "Follow-up improvements": the item is named by its ticket, and the ticket
+    """ "- #2127" under "Follow-up improvements": the item is named by its ticket, and the ticket
     is its reference (sync links it instead of filing a new one). It was dropped before."""
     doc = "## Follow-up improvements\n* [o/r#12](https://github.com/o/r/pull/12)\n* #2127\n* Add a disk alert\n"
     found = [(item.text, item.tracker_ref) for item in parse_md(doc).action_items]
