@@ -21,10 +21,11 @@ from remediate.testing import POSTMORTEM, make_draft
 from tests.connectors.github.conftest import REPO, ConnectorFactory
 from tests.fakes.github import FakeGitHub
 
-#: GET repository, 3 labels (remediation, in-progress, postmortem) read and created,
-#: tracking label read and created, one list to look for an existing tracking issue,
-#: and the tracking issue itself.
-FIRST_SYNC_CONSTANT = 1 + 3 * 2 + 2 + 1 + 1
+#: GET repository, 3 labels (remediation, in-progress, postmortem) created, the tracking label
+#: created, and the tracking issue itself. No label is read first (a POST answers 201 or 422
+#: already_exists), and no list looks for an earlier tracking issue: its postmortem's label
+#: did not exist before this run created it.
+FIRST_SYNC_CONSTANT = 1 + 3 + 1 + 1
 
 
 def fake_time(fake: FakeGitHub) -> datetime:
