@@ -63,7 +63,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 for path in (REPO_ROOT, REPO_ROOT / "connectors", REPO_ROOT / "src"):
     sys.path.insert(0, str(path))
 
-from benchmarks.github_sync import REPO, connector as github_connector  # noqa: E402
+from benchmarks.github_sync import REPO  # noqa: E402
+from benchmarks.github_sync import connector as github_connector  # noqa: E402
 from benchmarks.jira_sync import _connector as jira_connector  # noqa: E402
 from remediate.connectors import MemoryCache, PostmortemInfo, TicketDraft, TicketRef  # noqa: E402
 from remediate.sync import CREATE_CHUNK  # noqa: E402
