@@ -290,7 +290,7 @@ def table(rows: Sequence[Row]) -> str:
     ]
     for row in rows:
         not_modified = "" if row.not_modified is None else str(row.not_modified)
-        x_floor = "-" if row.floor == 0 and row.requests == 0 else f"{row.x_floor:.2f}"
+        x_floor = f"{row.x_floor:.2f}" if row.floor else ("-" if row.requests == 0 else "floor is 0")
         lines.append(
             f"| {NAMES[row.tracker]} | {row.n:,} | {row.phase} | {row.requests:,} | {not_modified} | "
             f"{row.floor:,} | {row.naive:,} | {x_floor} | {row.seconds:.1f} |"
