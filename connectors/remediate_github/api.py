@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from requests.utils import parse_header_links
 
@@ -39,6 +39,7 @@ class RepoApi:
         self.path = f"/repos/{config.repo}"
         self.repository: dict[str, Any] | None = None
         self._labels_ok: set[str] = set()
+        self.created: set[str] = set()  # labels this run created (case-folded)
 
     # --- repository and labels ---------------------------------------------------------------
 
@@ -81,29 +82,25 @@ class RepoApi:
         return repo
 
     def ensure_labels(self, labels: Mapping[str, str]) -> None:
-        """Create each label (name -> description) that does not exist yet; once, then cached."""
+        """Create each label (name -> description) not known to exist; once, then cached.
+
+        The label is created straight away (``POST``), not looked up first: a label remediate
+        needs is usually new (one per postmortem), and GitHub's 422 ``already_exists`` says as
+        much as a ``GET`` would, in the same one request. Labels this run created are kept in
+        ``created``: no issue can carry them from before this run.
+        """
         for name, description in labels.items():
             key = f"{self.config.repo}:label:{name.casefold()}"
             if name.casefold() in self._labels_ok or self.cache.get(key):
                 continue
-            url = f"{self.path}/labels/{quote(name, safe='')}"
-            what = f"reading the label {name!r}"
-            answer = self.transport.request("GET", url, what=what, shape=answers.Label)
-            if answer.status == 404:
-                what = f"creating the label {name!r}"
-                body = {
-                    "name": name,
-                    "color": self.config.label_color,
-                    "description": description[:100],
-                }
-                answer = self.transport.request(
-                    "POST", f"{self.path}/labels", body=body, what=what, shape=answers.Label
-                )
-                # 422 already_exists: another run created it in between, which is fine.
-                if not (answer.status == 422 and "already_exists" in str(answer.data)):
-                    self.expect(answer, (201,), what)
-            else:
-                self.expect(answer, (200,), what)
+            what = f"creating the label {name!r}"
+            body = {"name": name, "color": self.config.label_color, "description": description[:100]}
+            answer = self.transport.request("POST", f"{self.path}/labels", body=body, what=what, shape=answers.Label)
+            if answer.status == 201:
+                self.created.add(name.casefold())
+            # 422 already_exists: created before, or by another run in between, which is fine.
+            elif not (answer.status == 422 and "already_exists" in str(answer.data)):
+                self.expect(answer, (201,), what)
             self._labels_ok.add(name.casefold())
             self.cache.set(key, "1")
 

@@ -122,6 +122,10 @@ class TrackingIssues:
                     group.key,
                     answer.status,
                 )
+        if labels and labels[0].casefold() in self.api.created:
+            # The postmortem's label did not exist before this run created it: no earlier run
+            # can have filed a tracking issue carrying it, so there is nothing to look for.
+            return None
         return self._find(postmortem, labels)
 
     def _find(self, postmortem: PostmortemInfo, labels: list[str]) -> dict[str, Any] | None:

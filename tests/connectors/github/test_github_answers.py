@@ -43,7 +43,6 @@ class Endpoint:
 ISSUE = {"id": 7, "number": 3, "state": "open", "title": "t", "body": "", "labels": []}
 ENDPOINTS = [
     Endpoint("GET", rf"/repos/{REPO}", f"GET /repos/{REPO}", False, "sync", {"full_name": REPO}),
-    Endpoint("GET", rf"/repos/{REPO}/labels/[^/]+", f"GET /repos/{REPO}/labels/", False, "sync", {"name": "x"}),
     Endpoint("POST", rf"/repos/{REPO}/labels", f"POST /repos/{REPO}/labels", False, "sync", {"name": "x"}),
     Endpoint("GET", rf"/repos/{REPO}/issues", f"GET /repos/{REPO}/issues", True, "sync", ISSUE),
     Endpoint("POST", rf"/repos/{REPO}/issues", f"POST /repos/{REPO}/issues", False, "sync", ISSUE),

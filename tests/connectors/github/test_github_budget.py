@@ -21,10 +21,11 @@ from remediate.testing import POSTMORTEM, make_draft
 from tests.connectors.github.conftest import REPO, ConnectorFactory
 from tests.fakes.github import FakeGitHub
 
-#: GET repository, 3 labels (remediation, in-progress, postmortem) read and created,
-#: tracking label read and created, one list to look for an existing tracking issue,
-#: and the tracking issue itself.
-FIRST_SYNC_CONSTANT = 1 + 3 * 2 + 2 + 1 + 1
+#: GET repository, 3 labels (remediation, in-progress, postmortem) created, the tracking label
+#: created, and the tracking issue itself. No label is read first (a POST answers 201 or 422
+#: already_exists), and no list looks for an earlier tracking issue: its postmortem's label
+#: did not exist before this run created it.
+FIRST_SYNC_CONSTANT = 1 + 3 + 1 + 1
 
 
 def fake_time(fake: FakeGitHub) -> datetime:
@@ -126,3 +127,23 @@ def test_listing_follows_links_with_every_filter(fake: FakeGitHub, make_connecto
     assert [dict(p.query).get("page") for p in full] == [None, "2", "3"]
     assert "since" not in dict(full[0].query)  # a full read sees every issue
     assert dict(incremental.query)["since"].endswith("Z")  # incremental: filtered by since
+
+
+def test_phases_at_1000_items_over_100_postmortems() -> None:
+    """benchmarks/tracker_requests.py at N = 1,000: every phase's count, pinned, and its floor."""
+    from benchmarks.tracker_requests import floors, github
+
+    rows = {row.phase: row for row in github(1000)}
+    p, floor = 100, floors("github", 1000, 100)
+    assert {phase: (row.requests, row.not_modified) for phase, row in rows.items()} == {
+        "first sync": (2204, 0),  # 1,000 creates + 1,000 links + 100 tracking issues + 103 labels + the repo
+        "no-change re-sync": (2 * p + 1, 0),  # sync_group called anyway: each tracking issue and its sub-issues
+        "full refresh": (10, 0),
+        "no-change refresh, 1st": (1, 0),  # sets up the ETag
+        "no-change refresh": (1, 1),  # answered 304
+        "1% refresh": (1, 0),
+    }
+    assert rows["first sync"].requests == floor["first sync"]
+    assert rows["no-change re-sync"].requests <= floor["no-change re-sync"] + 2 * p + 1
+    for phase in ("full refresh", "no-change refresh, 1st", "no-change refresh", "1% refresh"):
+        assert rows[phase].requests <= floor[phase]

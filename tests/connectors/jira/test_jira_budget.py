@@ -101,3 +101,43 @@ def test_a_batch_inside_the_margin_is_reported_once(fake: FakeJira, make: MakeCo
     assert [s.ref.key for s in again.states(refs, now)] == [refs[5].key]
     full = list(again.states(refs, None))  # a full refresh reports every ref
     assert len(full) == 120
+
+
+def test_one_watermark_search_per_run_however_many_create_calls(fake: FakeJira, make: MakeConnector) -> None:
+    """The engine sends 50 drafts a call; after the first, the run's own highest key is the watermark."""
+    cache = MemoryCache()
+    connector = make(fake, parent="none", remote_links="none", cache=cache)
+    first = [c.ref for c in connector.create([draft(n) for n in range(50)])]
+    fake.requests.clear()
+    second = [c.ref for c in connector.create([draft(n) for n in range(50, 100)])]
+    assert searches(fake) == 0 and fake.count("POST", r"/issue/bulk$") == 1
+    assert int(second[0].key.split("-")[1]) > max(int(r.key.split("-")[1]) for r in first)
+    # A new run (a new connector on the same cache) searches again: others may have filed since.
+    fake.requests.clear()
+    list(make(fake, parent="none", remote_links="none", cache=cache).create([draft(100)]))
+    assert searches(fake) == 1
+
+
+@pytest.mark.parametrize("mode", ["cloud", "datacenter"])
+def test_phases_at_1000_items_over_100_postmortems(mode: str) -> None:
+    """benchmarks/tracker_requests.py at N = 1,000: every phase's count, pinned, and its floor."""
+    from benchmarks.tracker_requests import CREATE_CHUNK, floors, jira
+
+    n, p = 1000, 100
+    calls = n // CREATE_CHUNK  # the engine's create calls, 5 postmortems each
+    rows = {row.phase: row.requests for row in jira(mode, n)}
+    floor = floors(mode, n, p)
+    assert rows == {
+        "first sync": 263 + (mode == "datacenter"),
+        "no-change re-sync": 0,
+        "full refresh": 10,
+        "no-change refresh, 1st": 10,  # the batch just filed is inside the margin: listed once more
+        "no-change refresh": 1,
+        "1% refresh": 1,
+    }
+    # Above the floor: one search for the epics by marker and one epic bulk create per create call
+    # (the connector sees one call's postmortems at a time), one description write per epic.
+    assert rows["first sync"] == floor["first sync"] + calls + (calls - math.ceil(p / 50)) + p
+    assert rows["no-change refresh, 1st"] == math.ceil(n / 100)
+    for phase in ("no-change re-sync", "full refresh", "no-change refresh", "1% refresh"):
+        assert rows[phase] <= floor[phase]
