@@ -772,3 +772,47 @@ def test_a_filled_in_template_reads_as_its_text() -> None:
         ("Start writing after-action reports", "Documentation improvements"),
         ("Enable logging across all hubs", "Technical improvements"),
     ]
+
+
+def test_a_field_whose_value_is_one_link_or_code_span_is_no_item() -> None:
+    """Release notes under a "Fixes" label ("Branch: [`x`](url)", "Docker image: `org/app:1`")
+    name things, not work; a setting to make ("Monthly limit: $50") stays an item."""
+    doc = (
+        "## Action items\n\n- Lighthouse\n  - Branch: [`holesky-rescue`](https://github.com/o/r/tree/x)\n"
+        "  - Docker image: `sigp/lighthouse:rescue-6399ad4`\n- Monthly limit: $50\n- Add a disk alert\n"
+    )
+    assert texts(doc) == ["Monthly limit: $50", "Add a disk alert"]
+
+
+def test_work_already_released_or_applied_is_no_action_section_and_resources_are_an_appendix() -> None:
+    doc = (
+        "## Execution layer released fixes\n\n- Geth: v1.15.3 and later\n\n"
+        "## Follow-ups\n\n- Add a disk alert\n\n## Useful resources\n\n- [Block verification script](https://x.test/a)\n"
+    )
+    assert texts(doc) == ["Add a disk alert"]
+    # A link that is the whole item keeps its text without the brackets (they were left in).
+    assert texts("## Follow-ups\n\n- [Write the verification script](https://x.test/a)\n") == [
+        "Write the verification script"
+    ]
+
+
+def test_decisions_stated_in_prose_are_plans() -> None:
+    doc = (
+        "## Corrective and preventative measures\n\nThe server was due to be replaced. Since this is the "
+        "second failure in two months, it is decided that server life expectancy will be cut to 4 years. "
+        "Additional monitoring will be put in place by Friday.\n\nFurthermore, we have decided to script "
+        "a notifier for the error-logging tier.\n"
+    )
+    assert texts(doc) == [
+        "Since this is the second failure in two months, it is decided that server life expectancy will be cut to 4 years.",
+        "Additional monitoring will be put in place by Friday.",
+        "Furthermore, we have decided to script a notifier for the error-logging tier.",
+    ]
+
+
+def test_a_heading_of_planned_work_states_no_done_state() -> None:
+    doc = (
+        "## Lessons learned\n\n**Actions planned:**\n\n- We will add a disk alert\n\n### In progress\n\n- Rotate keys\n"
+    )
+    found = [(item.text, item.done) for item in parse_md(doc).action_items]
+    assert found == [("We will add a disk alert", None), ("Rotate keys", False)]

@@ -392,7 +392,8 @@ def _peel_ref(raw: str, fields: Fields) -> str:
                 found = refs.reference(groups["text"], url=groups["url"])
             else:
                 found = refs.reference(groups["ref"])
-                if found is None and groups["ref"].startswith("http") and match.start() > 0:
+                bare = groups["ref"].startswith("http") and raw[match.start("ref") - 1].isspace()
+                if found is None and bare and match.start() > 0:
                     # A bare URL ending the item (a commit, a search) is a trailing reference
                     # too (LABELING's "— https://..."): out of the text, but no ticket.
                     return raw[: match.start()]
@@ -405,6 +406,13 @@ def _peel_ref(raw: str, fields: Fields) -> str:
                     return raw[: match.start("text") - 1] + groups["text"]
                 return raw[: match.start()]
     return raw
+
+
+def _state_link(before: str) -> bool:
+    """``before`` ends with a link text that is a state word (LABELING: a state marker)."""
+    opening = before.rfind("[")
+    word = before[opening + 1 : -1] if opening >= 0 else ""
+    return vocabulary.is_done_word(word) or vocabulary.is_open_word(word)
 
 
 def _is_wording(text: str) -> bool:
@@ -437,7 +445,13 @@ def _peel_trailing_state(raw: str, fields: Fields, base: date | None) -> str | N
         return raw[: match.start()]
     if raw.endswith("]") and (match := _tail(_PLACEHOLDER_LINK, raw)) and match.start() > 0:
         return raw[: match.start()]  # "[link to github issue]": a template's link, never filled in
-    if raw.endswith((")", ").")) and (match := _tail(_TRAILING_LINK_NOTE, raw)) and match.start() > 0:
+    if (
+        raw.endswith((")", ")."))
+        and (match := _tail(_TRAILING_LINK_NOTE, raw))
+        and match.start() > 0
+        and (raw[match.start() - 1] != "]" or _state_link(raw[: match.start()]))
+    ):
+        # "[text](url)" is a link whose target is no note, unless its text is a state ("[FIXED](url)")
         return raw[: match.start()]  # "(https://github.com/o/r/commit/4f2a)": a reference, not wording
     if ":" in raw[-_TAIL:] and (match := _tail(_TRAILING_META, raw)):
         probe = Fields()

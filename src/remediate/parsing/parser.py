@@ -12,7 +12,7 @@ import bisect
 from collections.abc import Sequence
 from datetime import date
 
-from remediate.parsing import blocks, items, meta, sections, tables, vocabulary
+from remediate.parsing import blocks, items, meta, prose, sections, tables, vocabulary
 from remediate.parsing import explain as reasons
 from remediate.parsing.fields import Fields, read_fields
 from remediate.parsing.model import (
@@ -97,6 +97,9 @@ def parse_text(
             clean=tables.drop_numbering if raw.table_cell else None,
         )
         if not fields.text:
+            continue
+        if prose.reads_as_data(raw.raw.text):
+            passed_over.append((raw.raw.offsets[0], fields.text, "a field and its value, not an action"))
             continue
         for note in raw.notes:
             _apply_note(note, fields, info.date)

@@ -279,6 +279,18 @@ def reads_as_sentence(text: str) -> bool:
     return not (titled and not plain.rstrip().endswith((".", "!", "?")))
 
 
+# "Branch: [`holesky-rescue`](url)", "Docker image: `org/image:tag`": a field whose whole value
+# is one link or one code span names a thing, not work ("Monthly limit: $50" under prevention,
+# "systemd: TimeoutStopSec=120." are settings to make: items).
+_FIELD_VALUE = re.compile(r"^\s*[^\W\d_][^\W\d_ ]*(?: [^\W\d_]+){0,2}\s*:\s+(?:\[[^\[\]]+\]\([^()\s]+\)|`[^`]+`)\s*$")
+
+
+def reads_as_data(markdown: str) -> bool:
+    """A field whose value is one link or code span, not an action ("Image: `org/app:1.2`")."""
+    match = _FIELD_VALUE.match(markdown)
+    return match is not None and markdown.split(None, 1)[0].casefold().rstrip(":") not in ACTION_VERBS
+
+
 def too_short(text: str) -> bool:
     """Fewer than two words: "N/A", "TBD", "None.", a stray one-word line."""
     plain = strip_markdown(text)

@@ -73,8 +73,8 @@ _SURFACE = {
     "long": "long",
     "short": "short",
     "term": "term",
-    # Work already done during the incident: "Actions taken", "Tasks performed", "Steps executed".
-    **dict.fromkeys(("taken", "performed", "executed", "undertaken", "immediate"), "taken"),
+    # Work already done during the incident: "Actions taken", "Tasks performed", "Released fixes".
+    **dict.fromkeys(("taken", "performed", "executed", "undertaken", "immediate", "released", "applied"), "taken"),
     "fix": "neutral",
     # Sections that are not action items.
     **dict.fromkeys(("timeline", "timelines", "chronology"), "timeline"),
@@ -86,7 +86,7 @@ _SURFACE = {
     **dict.fromkeys(("went", "lucky", "worked", "happened", "changed"), "went"),
     **dict.fromkeys(("conclusion", "conclusions", "closing", "thoughts", "epilogue"), "conclusion"),
     **dict.fromkeys(
-        ("appendix", "glossary", "references", "sources", "links", "attachments", "credits"),
+        ("appendix", "glossary", "references", "sources", "resources", "links", "attachments", "credits"),
         "appendix",
     ),
     **dict.fromkeys(("qanda", "faq", "faqs", "questions"), "qanda"),
