@@ -816,3 +816,28 @@ def test_a_heading_of_planned_work_states_no_done_state() -> None:
     )
     found = [(item.text, item.done) for item in parse_md(doc).action_items]
     assert found == [("We will add a disk alert", None), ("Rotate keys", False)]
+
+
+def test_a_list_written_on_one_line_with_breaks_is_one_item_per_break() -> None:
+    """PagerDuty's postmortem export: "<span>- Add X - <a href=URL>URL</a><br>- Do Y ...</span>"."""
+    doc = (
+        "<h2>Action Items</h2>\n<p>\n <span class=export>- Rotate the credentials - <a href=https://github.com/o/r/issues/7"
+        " target=_blank>https://github.com/o/r/issues/7</a><br>- Clarify the escalation policy</span>\n</p>\n"
+    )
+    found = [(item.text, item.tracker_ref) for item in parse_md(doc).action_items]
+    assert found == [
+        ("Rotate the credentials", "https://github.com/o/r/issues/7"),
+        ("Clarify the escalation policy", None),
+    ]
+
+
+def test_the_postmortems_own_closing_checklist_is_no_item() -> None:
+    doc = (
+        "## Action items\n\n- [ ] Add a disk alert\n\n## Actions\n\n- [x] Incident has been dealt with or is over\n"
+        "- [x] Sections above are filled out\n- [x] Incident title and after-action report is cleaned up\n"
+        "- [x] All actionable items above have linked GitHub Issues\n"
+    )
+    assert texts(doc) == ["Add a disk alert"]
+    # A checklist of real work that mentions the document once stays.
+    work = "## Actions\n\n- [ ] Add a disk alert\n- [ ] Rotate keys\n- [ ] Link the tickets above\n"
+    assert texts(work) == ["Add a disk alert", "Rotate keys", "Link the tickets above"]

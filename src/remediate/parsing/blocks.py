@@ -673,12 +673,38 @@ def scan(lines: Sequence[Line], start: int = 0, extra: Sequence[str] = ()) -> Sc
                 directives[line.number] = kinds
                 # Blanked, not removed: offsets stay those of the document, for write-back.
                 line = Line(line.number, line.start, _DIRECTIVE.sub(lambda m: " " * len(m.group(0)), line.text))
+        if "<br" in line.text and _BREAK_ITEM.search(line.text):
+            clean.extend(_split_at_breaks(line))
+            continue
         clean.append(line)
     if start < len(clean) and _HTML_DOCUMENT.match(next((ln.text for ln in clean[start:] if not ln.blank), "")):
         # In an HTML document indentation means nothing: a tag line is read as if unindented
         # ("    <h2>Action items</h2>" is a heading, not an indented code line).
         clean = [_dedent_tag(line) for line in clean]
     return _Scanner(clean, extra, directives).run(start)
+
+
+# Pasted exports put a list on one line, its items after "<br>" ("<span>- Add X<br>- Do Y</span>",
+# PagerDuty's postmortem export): each "<br>" before a list marker starts a line of its own.
+_BREAK_ITEM = re.compile(r"<br\s*/?>\s*(?=(?:[-*•]|\d{1,3}[.)])[ \t]+\S)", re.I)
+# The container tags before the first item of such a line ("<span class=...>- Add X").
+_LEADING_TAGS = re.compile(r"^\s*(?:<[a-z][a-z0-9]*\b[^<>]*>\s*)+(?=(?:[-*•]|\d{1,3}[.)])[ \t]+\S)", re.I)
+
+
+def _split_at_breaks(line: Line) -> list[Line]:
+    """One line per item of a list written on one line with "<br>" between its items.
+
+    The pieces keep the line's number and their own offsets (write-back inserts at them)."""
+    pieces: list[Line] = []
+    begin = 0
+    for match in _BREAK_ITEM.finditer(line.text):
+        pieces.append(Line(line.number, line.start + begin, line.text[begin : match.start()]))
+        begin = match.end()
+    pieces.append(Line(line.number, line.start + begin, line.text[begin:]))
+    first = pieces[0]
+    if lead := _LEADING_TAGS.match(first.text):
+        pieces[0] = Line(first.number, first.start + lead.end(), first.text[lead.end() :])
+    return pieces
 
 
 def _dedent_tag(line: Line) -> Line:

@@ -64,6 +64,7 @@ class _Trailing:
 
 
 _LINK = r"\[(?P<text>[^\[\]]*)\]\((?P<url>[^()\s]+)\)"
+_HTML_LINK = r"<a\s[^<>]*?\bhref=[\"']?(?P<url>[^\"'\s<>]+)[\"']?[^<>]*>(?P<text>[^<>]*)</a>"
 _REF_TOKEN = r"(?P<ref>#\d{1,7}|[\w.-]+/[\w.-]+#\d+|[A-Z][A-Z0-9_]{1,9}-\d{1,7}|https?://[^\s()\[\]]+)"
 
 _TICKET_LABEL = vocabulary.LABEL_PATTERNS["ticket"]
@@ -76,6 +77,8 @@ _TRAILING_REFS = [
     _Trailing(_SEP_GUARD, rf"{_SEP}\[\s*+{_LINK}\s*+\]{_END}", needs=("](",)),  # [[PR](url)]
     _Trailing(_SEP_GUARD, rf"{_SEP}\(\s*+(?:{_REF_WORDS})?{_LINK}\s*+\){_END}", re.I, needs=("](",)),  # ([#12](url))
     _Trailing(_SEP_GUARD, rf"{_SEP}{_LINK}{_END}", needs=("](",)),  # - [jira](url)
+    # "- <a href=https://github.com/o/r/issues/7>...</a></span>": the same link in pasted HTML
+    _Trailing(_SEP_GUARD, rf"{_SEP}{_HTML_LINK}(?:\s*+</[a-z]++>)*+{_END}", re.I, needs=("</a>",)),
     _Trailing(_WS_GUARD, rf"\s*+[(\[]\s*+(?:{_REF_WORDS})?{_REF_TOKEN}\s*+[)\]]{_END}", re.I, needs=(")", "]")),
     # "... - <url>.": the separators before the URL end in whitespace (or the URL starts the text)
     _Trailing(_SEP_GUARD, rf"(?:[{_SEP_CHARS}]++(?<=\s)|^)(?P<ref>https?://[^\s()\[\]]+?)[.,;]?\s*+$", needs=("http",)),
@@ -417,7 +420,8 @@ def _state_link(before: str) -> bool:
 
 def _is_wording(text: str) -> bool:
     """Link text that reads as part of a sentence, not a label ("PR", "#12", "OPS-7", "jira")."""
-    return len(re.findall(r"[^\W\d_]{2,}", strip_markdown(text))) >= 3
+    plain = strip_markdown(text).strip()
+    return not plain.startswith(("http://", "https://")) and len(re.findall(r"[^\W\d_]{2,}", plain)) >= 3
 
 
 def _peel_once(raw: str, fields: Fields, base: date | None) -> str:

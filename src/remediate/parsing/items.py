@@ -172,6 +172,41 @@ def _column_values(table: Table) -> set[str]:
 _DEFINED_TERM = re.compile(r"^\s*+(?:\*\*|__)?(?P<term>[\w-]{1,20})(?:\*\*|__)?\s*+(?:[-–—]|[:：])\s")
 
 
+# Items that speak of the postmortem itself: "Sections above are filled out", "All action items
+# above have linked issues", "After-action report is cleaned up", "Postmortem reviewed".
+_OF_THE_DOCUMENT = re.compile(
+    r"\b(?:above|below|this (?:document|report|page|post-?mortem)|(?:after-action|incident) report"
+    r"|post-?mortem|sections?|template|filled (?:out|in))\b",
+    re.I,
+)
+
+
+def _document_checklists(placed: Sequence[Placed]) -> set[int]:
+    """The top-level checkbox items of runs (3 or more, one section) most of whose items speak of
+    the document: a template's closing checklist for its author, not corrective work."""
+    found: set[int] = set()
+    run: list[ListItem] = []
+
+    def close() -> None:
+        if len(run) >= 3 and 2 * sum(bool(_OF_THE_DOCUMENT.search(i.first.text)) for i in run) >= len(run):
+            found.update(id(i) for i in run)
+        run.clear()
+
+    line: int | None = None
+    for one in placed:
+        block = one.block
+        if isinstance(block, ListItem) and block.parent is None and block.checkbox is not None:
+            here = one.context.line if one.context is not None else None
+            if run and here != line:
+                close()
+            line = here
+            run.append(block)
+        elif not (isinstance(block, ListItem) and block.parent is not None):
+            close()
+    close()
+    return found
+
+
 class _Extractor:
     def __init__(self, outline: Outline, incident_date: date | None) -> None:
         self.outline = outline
@@ -191,6 +226,7 @@ class _Extractor:
         # Per region, the values of an action table's other columns ("Prevent", "P0"): a list
         # whose items define them ("* P0 - Critical for the release") is the table's legend.
         self.legend_terms: dict[int, set[str]] = {}
+        self.checklist = _document_checklists(outline.placed)
         for placed in outline.placed:
             if placed.context is not None and isinstance(placed.block, ListItem | Table):
                 self.listed_sections.add(placed.context.line)
@@ -247,6 +283,10 @@ class _Extractor:
 
     def list_item(self, item: ListItem, placed: Placed) -> None:
         context = placed.context
+        if id(item) in self.checklist:
+            reason = "the postmortem's own checklist (its items speak of the document), not corrective work"
+            self.skipped.append((item.first.offsets[0] if item.first.offsets else 0, item.first.text, reason))
+            return
         labels = list(self._labels(item))
         if context is None:
             # Outside action sections only a label such as "* **Tasks to Address the Issue:**"
