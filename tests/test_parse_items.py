@@ -782,6 +782,9 @@ def test_a_field_whose_value_is_one_link_or_code_span_is_no_item() -> None:
         "  - Docker image: `sigp/lighthouse:rescue-6399ad4`\n- Monthly limit: $50\n- Add a disk alert\n"
     )
     assert texts(doc) == ["Monthly limit: $50", "Add a disk alert"]
+    # A list of bare names (hostnames, record names) under corrective actions is data too.
+    names = "## Corrective actions\n\n- staticshare\n- www.statemag.state.gov\n- Purge the stale records\n"
+    assert texts(names) == ["Purge the stale records"]
 
 
 def test_work_already_released_or_applied_is_no_action_section_and_resources_are_an_appendix() -> None:

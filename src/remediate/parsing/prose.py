@@ -285,8 +285,15 @@ def reads_as_sentence(text: str) -> bool:
 _FIELD_VALUE = re.compile(r"^\s*[^\W\d_][^\W\d_ ]*(?: [^\W\d_]+){0,2}\s*:\s+(?:\[[^\[\]]+\]\([^()\s]+\)|`[^`]+`)\s*$")
 
 
+# "staticshare", "publications.america.gov", "`api-gateway`": one bare name listed, no work.
+_BARE_NAME = re.compile(r"^\s*`?(?:[a-z][a-z0-9_-]*|[\w-]+(?:\.[\w-]+)+)`?\s*$")
+
+
 def reads_as_data(markdown: str) -> bool:
-    """A field whose value is one link or code span, not an action ("Image: `org/app:1.2`")."""
+    """A field whose value is one link or code span ("Image: `org/app:1.2`"), or one bare
+    lowercase name or dotted name ("staticshare", "share.america.gov"): data, not an action."""
+    if _BARE_NAME.match(markdown):
+        return markdown.strip(" `").casefold() not in ACTION_VERBS
     match = _FIELD_VALUE.match(markdown)
     return match is not None and markdown.split(None, 1)[0].casefold().rstrip(":") not in ACTION_VERBS
 
