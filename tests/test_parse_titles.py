@@ -77,6 +77,9 @@ def test_action_titles(title: str) -> None:
         "Why wasn't this caught earlier?",
         "Was this preventable?",
         "Follow-up timeline (times in UTC)",  # the head noun names the section
+        "How was the incident resolved? How can we improve future mitigation?",  # a recovery told
+        "Execution Layer Released Fixes",  # work already shipped, like "Actions taken"
+        "Useful Resources",
         "",
     ],
 )

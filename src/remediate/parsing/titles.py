@@ -179,6 +179,10 @@ def _has_action_roots(roots: Sequence[str], words: Sequence[str]) -> bool:
         return True
     if found & {"long", "short"} and "term" in found and found & {"solution", "plan", "work", "change"}:
         return True
+    # "How was the incident resolved? How can we improve future mitigation?": a template's
+    # resolution heading; what it holds is the recovery told, however it asks about the future.
+    if "resolution" in found:
+        return False
     # Questions and statements about the work under way: "What we're doing to prevent this",
     # "What are we doing about it?", "What is being done about this?", "What will we do?",
     # "How do we do better in the future?".
