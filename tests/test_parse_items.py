@@ -844,3 +844,18 @@ def test_the_postmortems_own_closing_checklist_is_no_item() -> None:
     # A checklist of real work that mentions the document once stays.
     work = "## Actions\n\n- [ ] Add a disk alert\n- [ ] Rotate keys\n- [ ] Link the tickets above\n"
     assert texts(work) == ["Add a disk alert", "Rotate keys", "Link the tickets above"]
+
+
+def test_a_ticket_column_whose_cells_name_their_work_holds_the_items() -> None:
+    """No header names the action: "#41 — alerting gap on ..." under Issue is the item (its ticket
+    leading), not the wordier Outcome cell, which states whether it is done."""
+    doc = (
+        "## Follow-up issues\n\n| Issue | Triggered by | Outcome |\n|---|---|---|\n"
+        "| #41 — alerting gap on caught failures | Lesson 3 above | Resolved by PR #47, a log-metric alarm and a bridge |\n"
+        "| #46 — versioned docs publishing via mike | The docs walk after the incident | Open — deferred pending the migration |\n"
+    )
+    found = [(item.text, item.tracker_ref, item.done) for item in parse_md(doc).action_items]
+    assert found == [
+        ("#41 — alerting gap on caught failures", "#41", True),
+        ("#46 — versioned docs publishing via mike", "#46", False),
+    ]

@@ -24,7 +24,7 @@ _HEADER_WORDS = {
     "owner": ("owners", "assignees", "assigned", "who", "lead"),
     "due": ("when", "date"),
     "priority": ("pri", "sev", "urgency", "importance", "p"),
-    "status": ("done", "progress", "complete", "completed"),  # vocabulary-ok: header words ("Done?")
+    "status": ("done", "progress", "complete", "completed", "outcome"),  # vocabulary-ok: header words ("Done?")
     "ticket": (
         "bugs",
         "tickets",
@@ -96,6 +96,11 @@ def columns(header: Sequence[str], rows: Sequence[Sequence[str]] = ()) -> Column
                 taken.add(index)
                 break
     action = roles.get("action")
+    ticket = roles.get("ticket")
+    if action is None and ticket is not None and _names_its_work(rows, ticket):
+        # "| Issue | Triggered by | Outcome |" with "#41 — alerting gap on ..." under Issue: the
+        # tickets are named by their work, and that column is the items'.
+        action = ticket
     if action is None:
         free = [i for i in range(len(header)) if i not in taken]
 
@@ -109,10 +114,19 @@ def columns(header: Sequence[str], rows: Sequence[Sequence[str]] = ()) -> Column
         due=roles.get("due"),
         priority=roles.get("priority"),
         status=roles.get("status"),
-        ticket=roles.get("ticket"),
+        ticket=ticket,
         type=roles.get("type"),
         notes=roles.get("notes"),
     )
+
+
+_REF_THEN_WORDS = re.compile(r"^\W*(?:#\d{1,7}|[A-Z][A-Z0-9_]{1,9}-\d{1,7})\b\W+(?:[^\W\d_]{2,}\W+){2,}")
+
+
+def _names_its_work(rows: Sequence[Sequence[str]], index: int) -> bool:
+    """Most cells of column ``index`` are a ticket and then words of their own ("#41 — alerting gap on ...")."""
+    cells = [strip_markdown(row[index]) for row in rows if index < len(row)]
+    return bool(cells) and 2 * sum(bool(_REF_THEN_WORDS.match(cell)) for cell in cells) > len(cells)
 
 
 def is_action_table(header: Sequence[str]) -> bool:
