@@ -859,3 +859,15 @@ def test_a_ticket_column_whose_cells_name_their_work_holds_the_items() -> None:
         ("#41 — alerting gap on caught failures", "#41", True),
         ("#46 — versioned docs publishing via mike", "#46", False),
     ]
+
+
+def test_a_label_bullet_over_a_paragraph_is_its_sub_heading() -> None:
+    doc = (
+        "## Preventive measures\n\n* Thorough Testing:\n\nTest every change before deploying it.\n\n"
+        "* Status Monitoring:\n\nImplement uptime monitoring to alert on outages.\n"
+    )
+    found = [(item.text, item.section) for item in parse_md(doc).action_items]
+    assert found == [
+        ("Test every change before deploying it.", "Thorough Testing"),
+        ("Implement uptime monitoring to alert on outages.", "Status Monitoring"),
+    ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 
@@ -134,6 +134,14 @@ def _introduces_siblings(item: ListItem, following: object) -> bool:
     return len(words(plain)) <= 6 and only_title_words(plain) and classify_title(plain) != UNKNOWN
 
 
+def _labels_paragraphs(item: ListItem, following: object) -> bool:
+    """A short "Label:" bullet alone, followed by a paragraph (not a sibling item), labels it."""
+    if item.checkbox is not None or item.children or item.more or not isinstance(following, Paragraph):
+        return False
+    plain = strip_markdown(item.first.text).strip()
+    return plain.endswith((":", "：")) and len(words(plain)) <= 6
+
+
 def _is_action_label(text: str) -> bool:
     """A short line such as "To-do:" or "**Follow-ups:**" that names an action section."""
     plain = strip_markdown(text).strip()
@@ -227,7 +235,11 @@ class _Extractor:
         # whose items define them ("* P0 - Critical for the release") is the table's legend.
         self.legend_terms: dict[int, set[str]] = {}
         self.checklist = _document_checklists(outline.placed)
-        for placed in outline.placed:
+        self.paragraph_label: tuple[str, int | None] | None = None  # (label, its section line)
+        for index, placed in enumerate(outline.placed):
+            following = outline.placed[index + 1].block if index + 1 < len(outline.placed) else None
+            if isinstance(placed.block, ListItem) and _labels_paragraphs(placed.block, following):
+                continue  # a label over paragraphs: its section holds prose, not a list
             if placed.context is not None and isinstance(placed.block, ListItem | Table):
                 self.listed_sections.add(placed.context.line)
                 self.listed_regions.add(placed.context.region)
@@ -246,8 +258,15 @@ class _Extractor:
             heading_line = line
             if not isinstance(block, Paragraph | InlineText):
                 self.last_prose = None
+            if not isinstance(block, Paragraph) or line != (self.paragraph_label or ("", None))[1]:
+                self.paragraph_label = None
             if isinstance(block, ListItem):
                 following = placed_blocks[index + 1].block if index + 1 < len(placed_blocks) else None
+                if line is not None and _labels_paragraphs(block, following):
+                    # "* Thorough Testing:", a blank line, then a paragraph: the bullet is that
+                    # paragraph's label, as a sub-heading would be (LABELING.md 026/027).
+                    self.paragraph_label = (strip_markdown(block.first.text).strip(), line)
+                    continue
                 if _introduces_siblings(block, following):
                     # "- A List Of Tasks To Address The Issue:" over unindented sibling bullets.
                     self.sibling_labels[_level(block)] = strip_markdown(block.first.text)
@@ -262,7 +281,10 @@ class _Extractor:
                     self.paragraph(block, context)
                 continue
             elif isinstance(block, Paragraph):
-                self.paragraph(block, placed.context)
+                context = placed.context
+                if self.paragraph_label is not None:
+                    context = replace(context, section=section_name(self.paragraph_label[0]))
+                self.paragraph(block, context)
             elif isinstance(block, InlineText):
                 self.prose_unit(block.chunk, placed.context, strict=False)
         return self.items
