@@ -871,3 +871,16 @@ def test_a_label_bullet_over_a_paragraph_is_its_sub_heading() -> None:
         ("Test every change before deploying it.", "Thorough Testing"),
         ("Implement uptime monitoring to alert on outages.", "Status Monitoring"),
     ]
+
+
+def test_a_passive_plan_after_a_plan_is_a_plan_of_its_own() -> None:
+    doc = (
+        "## Preventative measures\n\nServer should be placed in a more secure area so that tampering is reduced. "
+        "Furthermore, an uninterruptible power supply should be invested in to provide a more robust power source. "
+        "This will be slower to roll out.\n"
+    )
+    assert texts(doc) == [
+        "Server should be placed in a more secure area so that tampering is reduced.",
+        "Furthermore, an uninterruptible power supply should be invested in to provide a more robust power source. "
+        "This will be slower to roll out.",
+    ]

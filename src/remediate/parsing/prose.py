@@ -203,15 +203,19 @@ def _states_an_effect(sentence: str) -> bool:
     match = _AFTER_MODAL.search(strip_markdown(sentence))
     if match is None:
         return False
+    previous = ""
     for word in (match["rest"] or match["rest2"]).split():
         lowered = word.casefold()
         if lowered in _MODAL_FILLER or _is_adverb(word):
+            previous = lowered
             continue
         return not (
             lowered in ACTION_VERBS
             or _verb_of_participle(lowered)
             or _verb_of_gerund(lowered)
             or lowered in {"continue", "keep", "begin", "start", "work"}
+            # "... should be invested in", "... will be placed": a passive states an action
+            or (previous == "be" and lowered.endswith("ed") and len(lowered) > 4)
         )
     return False
 
