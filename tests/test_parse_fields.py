@@ -483,3 +483,13 @@ def test_a_trailing_link_whose_text_is_wording_keeps_its_text() -> None:
         ("Keep an eye on the bug we ran into", "https://github.com/k8s/k8s/issues/24317"),
         ("Upgrade the nodes", "https://github.com/acme/infra/pull/7"),
     ]
+
+
+def test_field_sources_are_read_from_the_most_specific_down() -> None:
+    """A checkbox or cell beats the item's own words, which beat the heading (parser.FIELD_SOURCES)."""
+    doc = (
+        "Date: 2024-01-24\n\n## Action items\n\n### Done (P1)\n\n- [x] Rotate keys (in progress) [P0]\n"
+        "- Add alerts (in progress)\n- Drop the cron job\n"
+    )
+    found = [(item.text, item.done, item.priority) for item in parse_md(doc).action_items]
+    assert found == [("Rotate keys", True, "P0"), ("Add alerts", False, "P1"), ("Drop the cron job", True, "P1")]

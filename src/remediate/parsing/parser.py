@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from datetime import date
+from typing import NamedTuple
 
 from remediate.parsing import blocks, items, meta, prose, sections, tables, vocabulary
 from remediate.parsing import explain as reasons
@@ -27,6 +28,41 @@ from remediate.parsing.text import split_lines
 from remediate.parsing.titles import DEFAULT_SECTION_TITLES, section_name
 
 __all__ = ["DEFAULT_SECTION_TITLES", "parse_text"]
+
+
+#: Where an item's owner, due date, priority and done state come from, most specific first: the
+#: block that holds it (a table row's cells, a checkbox), then its own words and metadata
+#: sub-lines ("Owner: @alice" under it), then the (sub-)headings above it. The first source that
+#: states a field wins. Measured on tests/corpus (296 documents, 1,318 matched items) over all six
+#: orders: owner, due and priority agree whatever the order (the sources rarely disagree there),
+#: and done is right on one item more when headings come last (a "### Done" sub-heading over an
+#: item marked "(in progress)"); the order is kept from the most specific statement down.
+FIELD_SOURCES = ("block", "item", "heading")
+
+
+class Stated(NamedTuple):
+    """What one source states of an item (None: nothing)."""
+
+    owner: str | None
+    due: date | None
+    priority: str | None
+    done: bool | None
+
+
+def resolve_fields(raw: items.RawItem, fields: Fields, order: tuple[str, ...] = FIELD_SOURCES) -> Stated:
+    """Owner, due, priority and done of ``raw``, each from the first source in ``order`` that states it."""
+    stated = {
+        "block": Stated(raw.owner, raw.due, raw.priority, raw.done),
+        "item": Stated(fields.owner, fields.due, fields.priority, fields.done),
+        "heading": Stated(raw.facts.owner, raw.facts.due, raw.facts.priority, raw.facts.done),
+    }
+    sources = [stated[name] for name in order]
+    return Stated(
+        next((s.owner for s in sources if s.owner), None),
+        next((s.due for s in sources if s.due is not None), None),
+        next((s.priority for s in sources if s.priority), None),
+        next((s.done for s in sources if s.done is not None), None),
+    )
 
 
 def _no_section_warning(extra: Sequence[str]) -> str:
@@ -115,7 +151,7 @@ def parse_text(
         ref = raw.ref or fields.ref
         named = [r for r in (raw.ref, *fields.all_refs) if r is not None]
         refs = tuple(dict.fromkeys(form for r in named for form in (r.key, r.url) if form))
-        done = raw.done if raw.done is not None else fields.done
+        chosen = resolve_fields(raw, fields)
         line = line_of(span[0])
         if fields.relative_due and not (raw.due or fields.due):
             warnings.append(
@@ -132,10 +168,10 @@ def parse_text(
                 id=item_id(info.id, fields.text, occurrence),
                 text=fields.text,
                 section=raw.section,
-                owner=raw.owner or fields.owner or raw.facts.owner,
-                due=raw.due or fields.due or raw.facts.due,
-                priority=raw.priority or fields.priority or raw.facts.priority,
-                done=done if done is not None else raw.facts.done,
+                owner=chosen.owner,
+                due=chosen.due,
+                priority=chosen.priority,
+                done=chosen.done,
                 tracker_ref=ref.key if ref else None,
                 line=line,
                 # The item's last line, a ticket reference on its own continuation line included.
