@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from remediate.connectors import TicketRef
 from remediate.parsing import ActionItem
 from remediate.parsing.tables import TICKET_COLUMN
+from remediate.parsing.text import strip_markdown
 
 if TYPE_CHECKING:
     from remediate.sync import Plan
@@ -90,6 +91,9 @@ def patch_file(path: Path, expected_hash: str, pending: Sequence[tuple[ActionIte
     return True
 
 
+_TRAILING_BREAK = re.compile(r"\s*<br\s*/?>\s*$", re.I)
+
+
 def insertion(text: str, item: ActionItem, ref: TicketRef) -> tuple[int, str]:
     """Where and what to insert into ``text`` so that ``item`` names ``ref``."""
     reference = reference_text(ref)
@@ -98,8 +102,11 @@ def insertion(text: str, item: ActionItem, ref: TicketRef) -> tuple[int, str]:
     end = item.span[1]
     while end > item.span[0] and text[end - 1] in " \t":
         end -= 1
-    if item.kind == "prose" and end > 0 and text[end - 1] in ".!?":
-        # "Do X." -> "Do X (REF)." keeps the sentence whole for the parser.
+    if (tag := _TRAILING_BREAK.search(text, item.span[0], end)) is not None:
+        end = tag.start()  # "Do X.<br>": the reference goes before the line break, in the text
+    if end > item.span[0] and text[end - 1] in ".!?":
+        # "Do X." -> "Do X (REF)." keeps the sentence whole for the parser, and the line still
+        # ends a sentence (a next line without its marker is read as an item of its own after one).
         end -= 1
     return end, f" ({reference})"
 
@@ -142,10 +149,12 @@ def _table_insertion(text: str, item: ActionItem, reference: str) -> tuple[int, 
             cell_start, cell_end = cells[index]
             if _TABLE_REF_COLUMN.search(name) and not row[cell_start:cell_end].strip():
                 return start + cell_start, f" {reference} " if cell_end == cell_start else f" {reference}"
-    # No empty ticket column: after the first non-empty cell that holds the item's words.
+    # No empty ticket column: after the first non-empty cell that holds the item's words (read
+    # as the parser reads them: "Switch `armhf-gnu`" holds "Switch armhf-gnu").
+    needle = item.text[:20].strip().lower()[:10]
     for cell_start, cell_end in cells:
         cell = row[cell_start:cell_end]
-        if cell.strip() and item.text[:20].strip().lower()[:10] in cell.lower():
+        if cell.strip() and needle in strip_markdown(cell).lower():
             stripped_end = cell_start + len(cell.rstrip())
             return start + stripped_end, f" ({reference})"
     return start + len(row.rstrip()), f" ({reference})"

@@ -375,7 +375,7 @@ def _tail(trailing: _Trailing, raw: str) -> re.Match[str] | None:
 def _peel_ref(raw: str, fields: Fields) -> str:
     """Remove one trailing ticket reference from ``raw``; unchanged if there is none."""
     # Every trailing reference ends in ")", "]", a URL or a number: skip the rest cheaply.
-    maybe = raw and (raw[-1] in ").]>" or "http" in raw[-_TAIL:] or "#" in raw[-12:])
+    maybe = raw and (raw[-1] in ").]>" or raw[-2:-1] == ")" or "http" in raw[-_TAIL:] or "#" in raw[-12:])
     if not maybe and not re.search(r"\d\s*\.?$", raw):
         return raw
     if match := _tail(_BEFORE_PERIOD, raw):
@@ -593,6 +593,9 @@ def _inline_due(raw: str, fields: Fields, base: date | None) -> None:
             return
 
 
+_LINE_BREAK_END = re.compile(r"(?:\s*<br\s*/?>)+\s*$", re.I)
+
+
 def read_fields(
     raw: str,
     *,
@@ -601,8 +604,8 @@ def read_fields(
     clean: Callable[[str], str] | None = None,
 ) -> Fields:
     """Split raw item Markdown into its cleaned text and the facts it states."""
-    fields = Fields(core_end=len(raw.rstrip()))
-    text = raw.rstrip()
+    text = _LINE_BREAK_END.sub("", raw.rstrip())  # "Do X.<br>": the break is layout, not text
+    fields = Fields(core_end=len(text))
     if re.fullmatch(r"\s*~~.+~~\s*\.?", text):
         fields.done = True
     # Trailing ticket references first: the span the sync engine writes at ends before them.
