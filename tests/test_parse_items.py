@@ -884,3 +884,16 @@ def test_a_passive_plan_after_a_plan_is_a_plan_of_its_own() -> None:
         "Furthermore, an uninterruptible power supply should be invested in to provide a more robust power source. "
         "This will be slower to roll out.",
     ]
+
+
+def test_restructuredtext_underlines_and_links_are_read() -> None:
+    """ "Why?" over "~~~~" is an RST section underline, not a fence that swallowed the rest of the
+    document (its follow-up tasks included); `text <url>`__ is a link whose text is the words."""
+    doc = (
+        "Five whys\n---------\n\nWhy?\n~~~~\n\nA node recycle.\n\nFollow-up tasks\n---------------\n\n"
+        "-  ☐ `Follow up on ticket at\n   Linode <https://www.notion.so/x-1c6c>`__\n"
+        "-  ☐ Investigate the connection surge\n"
+    )
+    assert texts(doc) == ["Follow up on ticket at Linode", "Investigate the connection surge"]
+    # A Markdown fence of tildes after a blank line still fences.
+    assert texts("## Action items\n\n~~~\n- not an item\n~~~\n\n- Add alerts\n") == ["Add alerts"]

@@ -425,6 +425,8 @@ class _Scanner:
             html = "<" in text
             if line.blank:
                 index += 1
+            elif "~" in text and _rst_underline(lines, index):
+                index += 1  # "Why?" over "~~~~": reStructuredText's section underline, no fence
             elif ("`" in text or "~" in text) and (fence := _FENCE.match(text)):
                 index = self.skip_fence(index, fence.group(1))
             elif html and text.lstrip().startswith("<!--"):
@@ -649,6 +651,19 @@ class _Scanner:
 
 # "Customer notification: Affected customers were ...": a short capitalised topic label, a colon, text.
 _LABEL_LEAD = re.compile(r"^\s*+(?:\*\*|__)?[A-Z][\w'’/-]*+(?: [\w'’/-]++){0,4}(?:\*\*|__)?\s*+:(?:\*\*|__)?\s++\S")
+
+
+_TILDE_LINE = re.compile(r"^(~{4,})\s*$")
+
+
+def _rst_underline(lines: Sequence[Line], index: int) -> bool:
+    """A line of tildes right under a short text line at least as long as it underlines that line
+    (reStructuredText); a Markdown fence of tildes follows a blank line or stands longer than text."""
+    run = _TILDE_LINE.match(lines[index].text)
+    if run is None or index == 0 or lines[index - 1].blank:
+        return False
+    title = lines[index - 1].text.strip()
+    return 0 < len(title) <= len(run.group(1)) and len(title.split()) <= 10 and not _FENCE.match(title)
 
 
 def _lost_marker(item: ListItem, text: str) -> bool:

@@ -157,6 +157,10 @@ def _strip_plain(text: str) -> str:
     return _strip_markdown(text, None)
 
 
+# reStructuredText's inline link: `text <https://...>`_ (or __, anonymous).
+_RST_LINK = re.compile(r"`([^`<>]+?)\s*<[^<>`\s]+>`__?")
+
+
 def _strip_markdown(text: str, link_labels: Mapping[str, str] | None) -> str:
     # Each substitution only runs when its trigger character is present: this is hot code.
     if "[" in text:
@@ -171,6 +175,8 @@ def _strip_markdown(text: str, link_labels: Mapping[str, str] | None) -> str:
             text = _SHORTCUT_LINK.sub(
                 lambda m: m.group(1) if m.group(1).casefold() in link_labels else m.group(0), text
             )
+    if ">`_" in text:
+        text = _RST_LINK.sub(lambda m: m.group(1), text)  # `Follow up at Linode <url>`__
     if "<" in text:
         text = _AUTOLINK.sub(lambda m: m.group(1), text)
         text = _drop_tags(text)
