@@ -897,3 +897,22 @@ def test_restructuredtext_underlines_and_links_are_read() -> None:
     assert texts(doc) == ["Follow up on ticket at Linode", "Investigate the connection surge"]
     # A Markdown fence of tildes after a blank line still fences.
     assert texts("## Action items\n\n~~~\n- not an item\n~~~\n\n- Add alerts\n") == ["Add alerts"]
+
+
+def test_work_under_way_and_past_corrective_actions_in_prose() -> None:
+    doc = (
+        "## Will this happen again?\n\nThere is a fix in the works for the corruption bug in libgit2.\n\n"
+        "GitHub are also working on checks in the web editor.\n\n"
+        "The team created a bash script that restarts Apache when the issue recurs.\n\n"
+        "We noticed the outage at noon.\n"
+    )
+    assert texts(doc) == [
+        "There is a fix in the works for the corruption bug in libgit2.",
+        "GitHub are also working on checks in the web editor.",
+        "The team created a bash script that restarts Apache when the issue recurs.",
+    ]
+
+
+def test_a_word_processors_o_bullet_before_a_capital_is_a_list_marker() -> None:
+    doc = "Improvements/Fixes:\n\no Enhanced Monitoring: Add alerts on the balancer.\no Training: Run drills.\n"
+    assert texts(doc) == ["Enhanced Monitoring: Add alerts on the balancer.", "Training: Run drills."]

@@ -166,3 +166,10 @@ def test_a_label_whose_action_word_only_qualifies_it_does_not_head_a_section() -
 )
 def test_section_name_drops_markup_emoji_and_trailing_punctuation(title: str) -> None:
     assert section_name(title) == "Corrective measures"
+
+
+@pytest.mark.parametrize(
+    "title", ["Looking Forward", "Going ahead", "Will this happen again?", "Could it happen again?"]
+)
+def test_titles_that_name_the_work_ahead_are_action_sections(title: str) -> None:
+    assert classify_title(title) == ACTION

@@ -46,7 +46,8 @@ _HTML = re.compile(
 )
 _LIST = re.compile(
     r"^(?P<indent>[ \t]*)(?P<marker>[-*+•▪●◦‣–—]|&bull;|&#8226;|\*?\d{1,3}[.)]|\*\*\d{1,3}[.)]\*\*"
-    r"|\d{1,3}-(?=[ \t])|o(?=\t)"  # "1- Do X"; "o<TAB>" is a word processor's second-level bullet
+    # "1- Do X"; "o<TAB>" (or "o " before a capital) is a word processor's second-level bullet
+    r"|\d{1,3}-(?=[ \t])|o(?=\t|[ ][A-Z])"
     r"|\((?:\d{1,3}|[a-zA-Z]|[ivx]{1,4})\)|[a-z][.)]|[ivx]{2,4}[.)]|[A-Z]\))(?P<gap>[ \t]+|$)"
 )
 # Authors who write HTML write headings and list items on one line each. In _HTML_ITEM a body

@@ -49,7 +49,9 @@ _MODAL = re.compile(
     r"|^(?:the|our) (?:\w+ )?(?:fix|plan|solution|remedy|next step|goal),? (?:is|will be) to \w+"
     r"|^(?:we|the \w+ team|\w+ team|they)(?: are|['’]re| is) (?:now |also |currently |actively )?\w+ing"
     r"|^(?:we|you|they|the \w+ team|\w+ team) could"
-    r"|\b(?:decided|agreed)(?: on| to| that)?)\b"  # "It was decided to ...", "We have agreed that ..."
+    r"|\b(?:decided|agreed)(?: on| to| that)?"  # "It was decided to ...", "We have agreed that ..."
+    # "GitHub are also working on ...", "There is a fix in the works": work under way, any subject
+    r"|\b(?:is|are) (?:now |also |currently |actively )?working (?:on|to)|\bin the works)\b"
     r"|['’]ll\b",
     re.I,
 )
@@ -186,6 +188,11 @@ def action_kind(sentence: str) -> str:
         tokens[1:] if first in ("we've", "we’ve", "i've", "i’ve") else tokens[2:] if second in ("have", "has") else []
     )
     if first in ("we", "i", "we've", "we’ve", "i've", "i’ve") and rest and _verb_of_participle(rest[0].casefold()):
+        return DONE
+    # "We updated the compose file ...", "The team created a script ...": a corrective action
+    # told in the past (an action verb; "We noticed ..." is no action).
+    subject = 2 if first == "the" and second == "team" else 1 if first in ("we", "i", "they") else 0
+    if subject and len(tokens) > subject and _verb_of_participle(tokens[subject].casefold()):
         return DONE
     return NONE
 
