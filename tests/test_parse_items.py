@@ -916,3 +916,8 @@ def test_work_under_way_and_past_corrective_actions_in_prose() -> None:
 def test_a_word_processors_o_bullet_before_a_capital_is_a_list_marker() -> None:
     doc = "Improvements/Fixes:\n\no Enhanced Monitoring: Add alerts on the balancer.\no Training: Run drills.\n"
     assert texts(doc) == ["Enhanced Monitoring: Add alerts on the balancer.", "Training: Run drills."]
+
+
+def test_a_hope_is_a_closing_remark() -> None:
+    doc = "## Corrective measures\n\nAdd a disk alert.\n\nI just hope such mistakes don't happen again and I'll fix them if they do.\n"
+    assert texts(doc) == ["Add a disk alert."]

@@ -74,6 +74,7 @@ _REFERENCE = re.compile(
 _CLOSING = re.compile(
     r"^(?:in conclusion|to conclude|in summary|to summari[sz]e|overall|all in all|so,|finally, we"
     r"|thank|thanks|we (?:sincerely )?apologi[sz]e|we appreciate|we are committed|we remain"
+    r"|(?:i|we) (?:just |really |sincerely |truly )?hope\b"  # "I just hope such mistakes don't happen again"
     r"|we['’]re committed|feel free|please|if you|note\b|nb\b|p\.s\.|once again|with these"
     r"|by implementing|by addressing|these (?:measures|steps|actions|changes|improvements) (?:will|aim|should)"
     r"|the (?:corrective )?measures aim|this (?:incident|outage|issue|event|experience) (?:highlighted|underscored|taught|reminded|showed)"
