@@ -921,3 +921,16 @@ def test_a_word_processors_o_bullet_before_a_capital_is_a_list_marker() -> None:
 def test_a_hope_is_a_closing_remark() -> None:
     doc = "## Corrective measures\n\nAdd a disk alert.\n\nI just hope such mistakes don't happen again and I'll fix them if they do.\n"
     assert texts(doc) == ["Add a disk alert."]
+
+
+def test_hyphenated_phrasal_verbs_and_sent_state_actions() -> None:
+    doc = (
+        "## Preventative measures\n\nThe file will be uploaded to GitHub and every change tracked. "
+        "Notifications will be sent out asking everyone to update their file. "
+        "Set-up a monitoring system for the pairing station.\n"
+    )
+    assert texts(doc) == [
+        "The file will be uploaded to GitHub and every change tracked.",
+        "Notifications will be sent out asking everyone to update their file.",
+        "Set-up a monitoring system for the pairing station.",
+    ]

@@ -34,11 +34,12 @@ ACTION_VERBS = frozenset(
     rebuild recheck record reduce refactor refine reinforce release remove rename repair replace
     reproduce require rerun research reset resize restart restore restrict retire retry revert
     review revise revisit rewrite roll rollback rotate route run scale schedule scope secure
-    segregate separate set setup share ship simplify split stage standardize standardise start stop
+    segregate send separate set setup share ship simplify split stage standardize standardise start stop
     store streamline strengthen submit support switch tag teach test throttle tighten track train
     triage tune turn unify update upgrade use validate verify version warn watch wire write
     """.split()
 )
+_PARTICLES = frozenset("up down out in on off over back".split())
 _AUXILIARIES = frozenset(
     "is are was were be been has have had will would should can could may might must does did of helps needs".split()
 )
@@ -122,7 +123,7 @@ _PASSIVE = re.compile(
 _IRREGULAR = {
     "built": "build", "rebuilt": "rebuild", "made": "make", "set": "set", "run": "run", "rerun": "rerun",
     "written": "write", "rewritten": "rewrite", "put": "put", "kept": "keep", "taught": "teach",
-    "split": "split", "shut": "shut",
+    "split": "split", "shut": "shut", "sent": "send",
 }  # fmt: skip
 
 
@@ -171,6 +172,9 @@ def action_kind(sentence: str) -> str:
         tokens = tokens[1:]  # "Regularly review ...", "Continuously optimize ..."
     first = tokens[0].casefold()
     second = tokens[1].casefold() if len(tokens) > 1 else ""
+    verb, _, particle = first.partition("-")
+    if particle in _PARTICLES and verb in ACTION_VERBS:
+        first = verb  # "Set-up a monitoring system", "Roll-out the fix": a phrasal verb, hyphenated
     if first in ACTION_VERBS and second not in _AUXILIARIES and not first.endswith("s"):
         return IMPERATIVE
     if first in ACTION_VERBS and first.endswith("s") and second not in _AUXILIARIES:
