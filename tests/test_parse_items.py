@@ -925,11 +925,13 @@ def test_a_hope_is_a_closing_remark() -> None:
 
 def test_hyphenated_phrasal_verbs_and_sent_state_actions() -> None:
     doc = (
-        "## Preventative measures\n\nThe file will be uploaded to GitHub and every change tracked. "
+        "## Preventative measures\n\nHave a database of valid file names. If a name is valid, the responsibility will "
+        "be with them. The file will be uploaded to GitHub and every change tracked. "
         "Notifications will be sent out asking everyone to update their file. "
         "Set-up a monitoring system for the pairing station.\n"
     )
     assert texts(doc) == [
+        "Have a database of valid file names. If a name is valid, the responsibility will be with them.",
         "The file will be uploaded to GitHub and every change tracked.",
         "Notifications will be sent out asking everyone to update their file.",
         "Set-up a monitoring system for the pairing station.",

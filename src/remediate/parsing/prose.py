@@ -39,6 +39,7 @@ ACTION_VERBS = frozenset(
     triage tune turn unify update upgrade use validate verify version warn watch wire write
     """.split()
 )
+_DETERMINERS = frozenset("a an the all every each some more our someone".split())
 _PARTICLES = frozenset("up down out in on off over back".split())
 _AUXILIARIES = frozenset(
     "is are was were be been has have had will would should can could may might must does did of helps needs".split()
@@ -177,6 +178,8 @@ def action_kind(sentence: str) -> str:
         first = verb  # "Set-up a monitoring system", "Roll-out the fix": a phrasal verb, hyphenated
     if first in ACTION_VERBS and second not in _AUXILIARIES and not first.endswith("s"):
         return IMPERATIVE
+    if first in ("have", "get") and second in _DETERMINERS:
+        return IMPERATIVE  # "Have a database of valid names ...", "Get the team trained ..."
     if first in ACTION_VERBS and first.endswith("s") and second not in _AUXILIARIES:
         return IMPERATIVE  # "Fixes and monitors ..." reads as a headline of the action
     if _MODAL.search(text) and not _NARRATIVE.match(text):
