@@ -190,6 +190,7 @@ def _has_action_roots(roots: Sequence[str], words: Sequence[str]) -> bool:
         re.search(
             r"^(?:looking|going|moving) (?:forward|ahead)$"  # a heading that names the work ahead
             r"|\b(?:will|could|can|might) (?:this|it) (?:happen|occur) again\b"  # "Will this happen again?"
+            r"|^(?:things|areas|points|items)(?: we need| that need)? to (?:improve|fix|change)\b"  # "Things to Improve/Fix"
             r"|\bwhat (?:we (?:are|will) (?:be )?doing|(?:are|will) we (?:be )?doing|we will do"
             r"|will we do|(?:are )?we (?:are )?going to do)\b|\bwhat(?:s| is) being done\b"
             r"|\b(?:how|what) (?:do|will|can|should|could|are) we (?:going to )?(?:do better|do differently"
