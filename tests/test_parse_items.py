@@ -936,3 +936,15 @@ def test_hyphenated_phrasal_verbs_and_sent_state_actions() -> None:
         "Notifications will be sent out asking everyone to update their file.",
         "Set-up a monitoring system for the pairing station.",
     ]
+
+
+def test_an_html_item_wrapped_over_lines_is_one_item() -> None:
+    doc = (
+        "<h3>Action Items</h3>\n<ul>\n    <li>Keep monitoring error rates; if the upstream incident recurs,\n"
+        "        fail over to the other stack.</li>\n    <li>Add a disk alert\n    <li>Rotate keys</li>\n</ul>\n"
+    )
+    assert texts(doc) == [
+        "Keep monitoring error rates; if the upstream incident recurs, fail over to the other stack.",
+        "Add a disk alert",
+        "Rotate keys",
+    ]

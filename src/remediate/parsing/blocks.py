@@ -466,6 +466,9 @@ class _Scanner:
             self.emit(heading)
         elif html and (item := _HTML_ITEM.match(text)):
             self.html_item(line, item)
+            lowered = text.lower()
+            if item.group(1).lower() == "li" and lowered.count("<li") == 1 and "</li>" not in lowered:
+                return self.html_item_tail(index + 1)
         elif html and _HTML_LI_OPEN.match(text):
             return self.html_item_lines(index)
         elif html and _HTML_PARAGRAPH.match(text):
@@ -569,6 +572,23 @@ class _Scanner:
             item = ListItem(line, 0, 0, f"<{match.group(1).lower()}>", None, Chunk.of_line(line, start, end).strip())
             self.stack[:] = [item]
             self.blocks.append(item)
+
+    def html_item_tail(self, index: int) -> int:
+        """The wrapped lines of an ``<li>`` whose ``</li>`` comes on a later line: the item's text."""
+        item = self.blocks[-1]
+        assert isinstance(item, ListItem)
+        lines = self.lines
+        start = index
+        while index < len(lines) and index - start < 50 and not lines[index].blank:
+            line = lines[index]
+            if _HTML_LI_END.match(line.text):
+                break
+            end = line.text.lower().find("</li>")
+            item.more.append((line, Chunk.of_line(line, 0, None if end < 0 else end).strip(), False))
+            index += 1
+            if end >= 0:
+                break
+        return index
 
     def html_item_lines(self, index: int) -> int:
         """``<li>`` alone on its line: the text lines after it, up to ``</li>``, are one item."""
