@@ -39,7 +39,17 @@ from sqlmodel import Session
 from remediate.identity import _STOPWORDS, recurrence_record, stored_recurrence
 from remediate.models import Event
 from remediate.policy import local_date
-from remediate.reports.base import Converted, ReportItem, bulk, driver_rows, is_open, median, percent, percentile
+from remediate.reports.base import (
+    OPEN_STATES,
+    Converted,
+    ReportItem,
+    bulk,
+    driver_rows,
+    is_open,
+    median,
+    percent,
+    percentile,
+)
 
 try:  # the same algorithm as difflib's, compiled (identical ratios, several times faster)
     from cydifflib import SequenceMatcher
@@ -166,33 +176,48 @@ class AuditReport:
 
 def completion(items: Sequence[ReportItem], as_of: date) -> Completion:
     """Completion numbers of ``items`` (removed ones only counted as removed)."""
-    current = [i for i in items if not i.removed]
-    result = Completion(items=len(current), removed=len(items) - len(current))
+    # Counted in locals, the rules of ReportItem.is_open and overdue_days inline: the audit counts
+    # every postmortem's items (10,000 postmortems at 100,000 items).
+    count = done = when_seen = on_time = late = not_doing = open_ = overdue = 0
     days_to_close: list[float] = []
-    for item in current:
-        if item.state == "done":
-            result.done += 1
+    for item in items:
+        if item.removed:
+            continue
+        count += 1
+        state = item.state
+        if state == "done":
+            done += 1
             if item.closed_when_seen:
-                result.done_when_seen += 1
+                when_seen += 1
             elif item.closed_on is not None:
                 days_to_close.append(max(0, (item.closed_on - item.start).days))
                 if item.due is not None:
                     if item.closed_on <= item.due:
-                        result.on_time += 1
+                        on_time += 1
                     else:
-                        result.late += 1
-        elif item.state == "not_doing":
-            result.not_doing += 1
-        elif item.is_open:
-            result.open += 1
-            if item.overdue_days(as_of):
-                result.overdue += 1
-                result.late += 1
-    result.percent_complete = percent(result.done + result.not_doing, result.items)
-    result.on_time_rate = percent(result.on_time, result.on_time + result.late)
-    result.median_days_to_close = median(days_to_close)
-    result.p90_days_to_close = percentile(days_to_close, 0.9)
-    return result
+                        late += 1
+        elif state == "not_doing":
+            not_doing += 1
+        elif state in OPEN_STATES:
+            open_ += 1
+            if item.due is not None and item.due < as_of:  # days_overdue of an item still in its document
+                overdue += 1
+                late += 1
+    return Completion(
+        items=count,
+        done=done,
+        not_doing=not_doing,
+        open=open_,
+        overdue=overdue,
+        removed=len(items) - count,
+        percent_complete=percent(done + not_doing, count),
+        on_time=on_time,
+        late=late,
+        on_time_rate=percent(on_time, on_time + late),
+        median_days_to_close=median(days_to_close),
+        p90_days_to_close=percentile(days_to_close, 0.9),
+        done_when_seen=when_seen,
+    )
 
 
 @bulk
@@ -299,7 +324,10 @@ def find_recurring(
     (``tests/test_report_scale.py`` checks it). Only the items that share a usable key are
     normalised for the diff: most of an organisation's items repeat nothing.
     """
-    current = sorted((i for i in items if not i.removed), key=lambda i: (i.start, i.postmortem_id, i.id))
+    # (incident_date or first_seen: ReportItem.start, without a property call per item)
+    current = sorted(
+        (i for i in items if not i.removed), key=lambda i: (i.incident_date or i.first_seen, i.postmortem_id, i.id)
+    )
     records = [stored_recurrence(i.recurrence_keys) or recurrence_record(i.text) for i in current]
     candidates = _candidate_pairs([keys for _, keys in records], max_key_items)
     involved = set(candidates).union(*candidates.values())
