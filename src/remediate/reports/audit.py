@@ -317,12 +317,14 @@ def find_recurring(
     words: ``identity.blocking_keys``), leaving out keys that more than ``max_key_items`` items
     share. Each item so meets at most a bounded number of others. The keys and normalized texts
     are the ones the sync stored with each item (``ReportItem.recurrence_keys``), else computed
-    here by the same function (``identity.recurrence_record``). Candidates whose cheap upper bounds (word overlap, difflib's quick ratios) cannot
-    reach the threshold are dropped before the character diff of ``identity.similarity``. A pair
-    that shares no key, or only keys common to very many items, is not compared; on data where
-    no key is that common this is exactly the result of comparing every pair
-    (``tests/test_report_scale.py`` checks it). Only the items that share a usable key are
-    normalised for the diff: most of an organisation's items repeat nothing.
+    here by the function that makes the stored ones (``identity.recurrence_record``), so both give
+    the same pairs. Candidates whose cheap upper bounds (word overlap, difflib's quick ratios)
+    cannot reach the threshold are dropped before the character diff of ``identity.similarity``;
+    equal normalized texts score 1.0 without one. A pair that shares no key, or only keys common
+    to very many items, is not compared; on data where no key is that common this is exactly the
+    result of comparing every pair (``tests/test_report_scale.py`` checks it). Only the items
+    that share a usable key get word sets for the bounds: most of an organisation's items repeat
+    nothing.
     """
     # (incident_date or first_seen: ReportItem.start, without a property call per item)
     current = sorted(
