@@ -12,7 +12,8 @@ per table chunk), so 100,000 items take seconds, not the half hour a sync would.
 - about half the items closed (done or not doing) at some day after their incident, some open
   ones past due, 1% removed from their documents, 0.5% with a ticket gone from the tracker;
 - a local-tracker link per item and the event history the audit timeline replays (added,
-  state, removed).
+  state, removed);
+- each item's blocking keys for the audit's recurring search, as the sync stores them.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from remediate.identity import recurrence_keys
 from remediate.models import Event, Item, Link, Postmortem
 from remediate.store import open_store
 
@@ -173,8 +175,14 @@ def texts(n_items: int, *, seed: int = 7, per_pm: int = 10) -> list[list[str]]:
     return result
 
 
-def fill(url: str, n_items: int, *, seed: int = 7, per_pm: int = 10, as_of: date = AS_OF) -> None:
-    """Fill the (empty) database at ``url`` with ``n_items`` items in ``n_items // per_pm`` postmortems."""
+def fill(
+    url: str, n_items: int, *, seed: int = 7, per_pm: int = 10, as_of: date = AS_OF, recurrence: bool = True
+) -> None:
+    """Fill the (empty) database at ``url`` with ``n_items`` items in ``n_items // per_pm`` postmortems.
+
+    ``recurrence``: store each item's blocking keys, as the sync does (False: as a database written
+    before they were kept, whose audit computes them).
+    """
     rng = random.Random(seed + 1)
     by_pm = texts(n_items, seed=seed, per_pm=per_pm)
     n_pm = len(by_pm)
@@ -239,6 +247,7 @@ def fill(url: str, n_items: int, *, seed: int = 7, per_pm: int = 10, as_of: date
                     "last_seen": seen,
                     "removed": removed,
                     "removed_at": _at(incident + timedelta(days=30)) if removed else None,
+                    "recurrence_keys": recurrence_keys(text) if recurrence else None,
                 }
             )
             ticket += 1

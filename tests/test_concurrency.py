@@ -40,7 +40,11 @@ def test_two_concurrent_syncs_create_each_ticket_once(tmp_path: Path, database_u
     plugin_path = install_connector(tmp_path / "plugins", "slow", PLUGIN, "SlowTracker")
     items = [f"Add alerting on queue depth for worker pool number {n}" for n in range(4)]
     doc = write_postmortem(tmp_path / "pm.md", items)
-    env = {**os.environ, "PYTHONPATH": str(plugin_path)}
+    # The plugin first, keeping the path the tests run with (a worktree's code, not the installed one).
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in (str(plugin_path), os.environ.get("PYTHONPATH", "")) if p),
+    }
     command = [
         sys.executable,
         "-m",

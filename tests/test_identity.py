@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from remediate.identity import DEFAULT_THRESHOLD, Candidate, Known, match_items, similarity
+from remediate.parsing import normalize_text
+from tests import known as known_db
+from tests import scale
+
+#: Item texts the recurrence record is checked on: the known database's and generated ones.
+_CORPUS_TEXTS = [
+    known_db.A1,
+    known_db.A2,
+    known_db.A3,
+    known_db.A4,
+    known_db.B1,
+    known_db.B2,
+    known_db.B3,
+    known_db.B4,
+] + [text for pm in scale.texts(300, seed=5) for text in pm]
 
 
 def known(i: int, text: str, section: str = "Action Items", ticket: str | None = None) -> Known:
@@ -78,3 +96,49 @@ def test_each_stored_item_is_matched_at_most_once() -> None:
 
 def test_similarity_ignores_case_markup_and_punctuation() -> None:
     assert similarity("**Add** `alerting`, on queue depth!", "add alerting on queue depth") == 1.0
+
+
+# --- what the audit's recurring search keeps of each item ---------------------------------------
+
+
+def test_recurrence_keys_are_pinned() -> None:
+    """The stored form, literally: a change to it (or to the normalization under it) must come with
+    a new RECURRENCE_KEYS_VERSION, or databases would mix records of two kinds."""
+    from remediate.identity import RECURRENCE_KEYS_VERSION, recurrence_keys
+
+    assert RECURRENCE_KEYS_VERSION == "recurrence-1"
+    assert recurrence_keys("Add **alerting** on the queue-depth!") == (
+        "recurrence-1\nadd alerting on the queue depth\nadd alerting\nalerting queue\nqueue depth"
+    )
+    assert recurrence_keys("Rotate `secrets`") == "recurrence-1\nrotate secrets\nrotate\nrotate secrets\nsecrets"
+    assert recurrence_keys("The") == "recurrence-1\nthe"  # only stop words: no keys
+    assert recurrence_keys("") == "recurrence-1\n"
+
+
+@settings(derandomize=True, database=None, max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.text(alphabet=" ab_*`[]()-.,\n\t\u00e9\u2028"), st.sampled_from(_CORPUS_TEXTS)))
+def test_stored_recurrence_is_the_computed_record(text: str) -> None:
+    """What the audit reads back from item.recurrence_keys is what it would compute from the text."""
+    from remediate.identity import recurrence_keys, recurrence_record, stored_recurrence
+
+    stored = stored_recurrence(recurrence_keys(text))
+    norm, keys = recurrence_record(text)
+    assert stored is not None
+    assert stored[0] == norm == normalize_text(text)
+    assert sorted(stored[1]) == sorted(keys)
+
+
+def test_records_of_another_version_or_none_are_not_used() -> None:
+    from remediate.identity import recurrence_keys, stored_recurrence, updated_recurrence_keys
+
+    current = recurrence_keys("Automate the failover runbook")
+    assert stored_recurrence(None) is None
+    assert stored_recurrence(current.replace("recurrence-1", "recurrence-0")) is None
+    assert stored_recurrence("garbage") is None
+    # The sync keeps a current record of an unchanged text, and rewrites anything else.
+    assert updated_recurrence_keys(current, "Automate the failover runbook", "Automate the failover runbook") is current
+    edited = updated_recurrence_keys(current, "Automate the failover runbook", "Automate the failover runbook steps")
+    assert edited == recurrence_keys("Automate the failover runbook steps")
+    stale = current.replace("recurrence-1", "recurrence-0")
+    assert updated_recurrence_keys(stale, "x", "x") == recurrence_keys("x")
+    assert updated_recurrence_keys(None, "x", "x") == recurrence_keys("x")

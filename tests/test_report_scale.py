@@ -106,6 +106,46 @@ def test_recurring_equals_exhaustive_on_generated_items(generated_500: str) -> N
             assert r.earlier.postmortem_id != r.later.postmortem_id
 
 
+def _audit_json(url: str) -> str:
+    return _run_cli(["audit", "--format", "json", "--as-of", scale.AS_OF.isoformat(), "--db", url])
+
+
+def test_items_without_a_stored_record_audit_identically(tmp_path: Path, generated_500: str) -> None:
+    """An older database (no item.recurrence_keys), or records of another version, give the audit
+    the sync's database gives: the records are computed by the function that stores them."""
+    import sqlalchemy as sa
+
+    from remediate.identity import recurrence_keys
+    from remediate.models import Item
+
+    item = Item.__table__  # type: ignore[attr-defined]
+    with open_store(generated_500) as store, store.engine.connect() as conn:
+        stored = conn.execute(sa.select(item.c.text, item.c.recurrence_keys)).all()
+    assert len(stored) == 500 and all(keys == recurrence_keys(text) for text, keys in stored)
+    with_records = _audit_json(generated_500)
+    assert with_records.count('"repeats_open_item"') > 20  # there are pairs to find
+
+    old = f"sqlite:///{tmp_path / 'old.db'}"
+    scale.fill(old, 500, seed=3, recurrence=False)
+    assert _audit_json(old) == with_records
+    # Records of another version are not read, even when what they say is nonsense.
+    with open_store(old) as store, store.engine.begin() as conn:
+        conn.execute(item.update().values(recurrence_keys="recurrence-0\nx\nx"))
+    assert _audit_json(old) == with_records
+
+
+def test_identical_texts_score_exactly_what_the_diff_gives() -> None:
+    """Pairs whose normalized texts are equal are not diffed: they score 1.0, as identity.similarity does."""
+    items = _items_from_texts(["Rotate the **secrets** weekly", "rotate the secrets, weekly!", "Rotate secrets daily"])
+    found = {(r.earlier.id, r.later.id): r.similarity for r in find_recurring(items, 0.6)}
+    assert found["i0", "i1"] == round(similarity(items[0].text, items[1].text), 3) == 1.0
+    assert found == {pair: s for pair, s in _pairs_scores(exhaustive_recurring(items, 0.6)).items()}
+
+
+def _pairs_scores(found: Sequence[Recurrence]) -> dict[tuple[str, str], float]:
+    return {(r.earlier.id, r.later.id): r.similarity for r in found}
+
+
 def test_common_keys_are_not_candidates() -> None:
     """A key shared by more than max_key_items items finds no pairs (this is what keeps it linear)."""
     items = _items_from_texts(["Automate the failover runbook"] * 5)

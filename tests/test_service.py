@@ -39,7 +39,9 @@ def env(tmp_path: Path) -> dict[str, str]:
     plugins = install_fake_tracker(tmp_path / "plugins")
     control = tmp_path / "fake"
     control.mkdir()
-    return {**os.environ, "PYTHONPATH": str(plugins), "FAKE_TRACKER_DIR": str(control), "GITHUB_TOKEN": SECRET}
+    # The plugins first, keeping the path the tests run with (a worktree's code, not the installed one).
+    path = os.pathsep.join(p for p in (str(plugins), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path, "FAKE_TRACKER_DIR": str(control), "GITHUB_TOKEN": SECRET}
 
 
 def synced(tmp_path: Path, database_url: str, env: dict[str, str], tracker: str = "local") -> int:

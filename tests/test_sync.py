@@ -88,6 +88,31 @@ def test_typo_fix_and_partial_rewording_update_the_same_ticket(tmp_path: Path, d
     assert tickets(database_url)[1].title == edited[1]
 
 
+def _recurrence_keys(db: str) -> dict[str, str | None]:
+    with open_store(db) as store:
+        with store.session() as session:
+            return {item.text: item.recurrence_keys for item in session.exec(select(Item)).all()}
+
+
+def test_items_keep_the_audits_recurrence_record_of_their_current_text(tmp_path: Path, database_url: str) -> None:
+    """What the sync stores in item.recurrence_keys is identity.recurrence_keys of the item's text:
+    on first sync, after an edit, and, for rows stored without one (older databases), after the
+    next sync of their document."""
+    from remediate.identity import recurrence_keys
+
+    doc = write_postmortem(tmp_path / "pm.md", ITEMS)
+    run(doc, database_url)
+    assert _recurrence_keys(database_url) == {text: recurrence_keys(text) for text in ITEMS}
+    edited = [ITEMS[0], "Make the pool size one setting, validated during deploys", ITEMS[2]]
+    write_postmortem(doc, edited)
+    run(doc, database_url)
+    assert _recurrence_keys(database_url) == {text: recurrence_keys(text) for text in edited}
+    with open_store(database_url) as store, store.engine.begin() as conn:
+        conn.execute(Item.__table__.update().values(recurrence_keys=None))  # type: ignore[attr-defined]
+    run(doc, database_url)
+    assert _recurrence_keys(database_url) == {text: recurrence_keys(text) for text in edited}
+
+
 def test_whole_new_sentence_gets_a_new_ticket_and_the_old_is_flagged_removed(tmp_path: Path, database_url: str) -> None:
     doc = write_postmortem(tmp_path / "pm.md", ITEMS)
     run(doc, database_url)

@@ -21,12 +21,13 @@ An item found in a document is matched to the items stored for the same postmort
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from itertools import filterfalse
 from typing import Literal
 
-from remediate.parsing.model import normalize_text
+from remediate.parsing.model import normalize_text, normalized_words
 
 DEFAULT_THRESHOLD = 0.65
 SECTION_BONUS = 0.05
@@ -77,6 +78,62 @@ def similarity(a: str, b: str) -> float:
     words_b = {w for w in norm_b.split() if w not in _STOPWORDS}
     dice = 2 * len(words_a & words_b) / (len(words_a) + len(words_b)) if words_a and words_b else 0.0
     return (chars + dice) / 2
+
+
+# --- what the audit's recurring search keeps of each item ------------------------------------
+#
+# ``remediate audit`` looks for items of different postmortems that say the same thing. It finds
+# candidate pairs through blocking keys and diffs their normalized texts
+# (``reports.audit.find_recurring``); normalizing and keying 100,000 texts took a third of the
+# audit, so the sync stores both with each item (``item.recurrence_keys``, written by
+# :func:`recurrence_keys`) and the audit only reads them. Items stored without them (older
+# databases, bulk writes) get them at audit time from :func:`recurrence_record`, the function
+# the stored ones come from, so stored and computed keys cannot differ.
+
+#: The first line of every stored record. Change it whenever :func:`recurrence_record` (or the
+#: normalization under it) changes what it returns: records stored under another tag are then
+#: ignored and computed afresh, never mixed with new ones.
+RECURRENCE_KEYS_VERSION = "recurrence-1"
+
+
+def blocking_keys(words: Sequence[str]) -> set[str]:
+    """An item's blocking keys from its content words: pairs of adjacent words, and the words
+    themselves when it has fewer than three (so short items still meet their repeats)."""
+    keys = set(map(" ".join, zip(words, words[1:], strict=False)))  # map: twice a set comprehension's speed
+    if len(words) < 3:
+        keys.update(words)
+    return keys
+
+
+def recurrence_record(text: str) -> tuple[str, Collection[str]]:
+    """What the recurring search compares of ``text``: its normalized text (``normalize_text``'s)
+    and its blocking keys (from its content words: the normalized words less the stop words)."""
+    words = normalized_words(text)
+    return " ".join(words), blocking_keys(list(filterfalse(_STOPWORDS.__contains__, words)))
+
+
+def recurrence_keys(text: str) -> str:
+    """What ``item.recurrence_keys`` holds for ``text``: the version tag, the normalized text, then
+    the blocking keys sorted, one a line (normalized words never contain a line break)."""
+    norm, keys = recurrence_record(text)
+    return "\n".join([RECURRENCE_KEYS_VERSION, norm, *sorted(keys)])
+
+
+def stored_recurrence(stored: str | None) -> tuple[str, Collection[str]] | None:
+    """The :func:`recurrence_record` kept in ``stored`` (an ``item.recurrence_keys``); None when
+    there is none or it was written under another version (then compute it from the text)."""
+    if stored is None:
+        return None
+    lines = stored.split("\n")
+    return (lines[1], lines[2:]) if lines[0] == RECURRENCE_KEYS_VERSION and len(lines) > 1 else None
+
+
+def updated_recurrence_keys(stored: str | None, old_text: str, text: str) -> str:
+    """What ``item.recurrence_keys`` should hold once the item's text is ``text`` (was ``old_text``):
+    ``stored`` when it holds a current record and the text is unchanged, else :func:`recurrence_keys`."""
+    if stored is not None and old_text == text and stored_recurrence(stored) is not None:
+        return stored
+    return recurrence_keys(text)
 
 
 def match_items(

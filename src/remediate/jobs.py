@@ -736,7 +736,7 @@ def audit_snapshot(
         raise ConfigError(f"--since {since} is after --until {until}")
     as_of = as_of or settings.today()
     with open_store(database_url or settings.database_url, create=False) as store, store.session() as session:
-        items = load_items(session, settings.tz())
+        items = load_items(session, settings.tz(), recurrence_keys=True)
         events = load_events(session)
     return build_audit(
         items,

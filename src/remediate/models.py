@@ -4,7 +4,8 @@ What is kept, and why:
 
 - ``postmortem`` and ``item``: what the documents said the last time they were synced. An item's
   ``id`` is its stable identity: it is the parser id of the item when first seen and never
-  changes, even when the text is edited (``content_id`` follows the current wording).
+  changes, even when the text is edited (``content_id`` follows the current wording). Each item
+  also keeps its text's blocking keys for the audit's recurring search (``recurrence_keys``).
 - ``link``: where an item's ticket lives in a tracker, and what the tracker last said about it.
 - ``create_intent``: written (and committed) before a ticket is created and deleted once the link
   is stored. One left behind means a run died in between; the next run looks the ticket up by
@@ -98,6 +99,9 @@ class Item(SQLModel, table=True):
     last_seen: datetime = _when()  # type: ignore[assignment]
     removed: bool = False  # vanished from its document; its ticket is left alone
     removed_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+    # The audit's blocking keys for ``text`` (remediate.identity.recurrence_keys), kept when the
+    # text is written so the audit does not split 100,000 texts; None: not computed (older rows).
+    recurrence_keys: str | None = None
 
 
 class Link(SQLModel, table=True):

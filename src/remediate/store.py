@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 #: The newest migration this version of remediate knows (tests check it matches alembic's head).
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0005"
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _memory_locks: dict[str, threading.Lock] = {}

@@ -37,7 +37,7 @@ from remediate import dedupe
 from remediate.connectors import Connector, Created, PostmortemInfo, Status, TicketDraft, TicketRef
 from remediate.drafts import build_draft, changed_since_push, dump_draft, postmortem_info
 from remediate.errors import Conflict, NotFound, SyncError
-from remediate.identity import Candidate, Known, Match, match_items
+from remediate.identity import Candidate, Known, Match, match_items, updated_recurrence_keys
 from remediate.models import CreateIntent, Event, GroupLink, Item, Link, Postmortem, SyncRun, utcnow
 from remediate.parsing import ActionItem, ParseResult
 from remediate.policy import DuePolicy, EffectiveDue
@@ -587,6 +587,7 @@ def _store_document(session: Session, document: ParseResult, actions: list[Actio
             if action.restored:
                 _event(session, run_id, action, "restored")
             # Assigning equal values does not dirty a row, so unchanged items cost no UPDATE.
+            item.recurrence_keys = updated_recurrence_keys(item.recurrence_keys, item.text, parsed.text)
             item.content_id, item.position, item.text, item.section = parsed.id, position, parsed.text, parsed.section
             item.owner, item.due, item.priority, item.doc_done = parsed.owner, parsed.due, parsed.priority, parsed.done
             if action.due is not None:

@@ -3,12 +3,15 @@
 import enum
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from remediate.cli import app
 from remediate.cli.options import ConfigOption, DbOption
+
+if TYPE_CHECKING:
+    from remediate.settings import Settings
 
 
 class ReportFormat(enum.StrEnum):
@@ -170,26 +173,46 @@ def audit(
     db: DbOption = None,
 ) -> None:
     """Audit remediation: completion, on-time rate, days to close, drift and recurring items."""
-    from remediate.cli import output
-    from remediate.jobs import audit_snapshot
     from remediate.settings import load_settings
 
     settings = load_settings(config)
-    report = audit_snapshot(
-        settings,
-        database_url=db,
-        as_of=_date(as_of, "--as-of"),
-        since=_date(since, "--since"),
-        until=_date(until, "--until"),
+    percent = _audit(
+        settings, db, _date(as_of, "--as-of"), _date(since, "--since"), _date(until, "--until"), format, output_path
     )
-    if output_path is not None:
-        _write_to(output_path, lambda: output.audit(report, format, settings.templates_path()))
-    else:
-        output.audit(report, format, settings.templates_path())
-    percent = report.overall.percent_complete
     if fail_under is not None and percent is not None and percent < fail_under:
         typer.echo(f"remediate: overall completion {percent:g}% is below --fail-under {fail_under:g}%", err=True)
         raise typer.Exit(1)
+
+
+def _audit(
+    settings: "Settings",
+    db: str | None,
+    as_of: date | None,
+    since: date | None,
+    until: date | None,
+    format: AuditFormat,
+    output_path: Path | None,
+) -> float | None:
+    """Build and print the audit; its overall percent complete.
+
+    All of it with the cycle collector paused (``reports.base.bulk``), not only each step: the
+    first collection after a step walked all the rows the step had built (0.1 s at 100,000 items),
+    and when this returns, the report is freed before the collector resumes.
+    """
+    from remediate.cli import output
+    from remediate.jobs import audit_snapshot
+    from remediate.reports.base import bulk
+
+    @bulk
+    def run() -> float | None:
+        report = audit_snapshot(settings, database_url=db, as_of=as_of, since=since, until=until)
+        if output_path is not None:
+            _write_to(output_path, lambda: output.audit(report, format, settings.templates_path()))
+        else:
+            output.audit(report, format, settings.templates_path())
+        return report.overall.percent_complete
+
+    return run()
 
 
 def _write_to(path: Path, produce: object) -> None:
