@@ -376,6 +376,42 @@ def test_apply_records_outcomes_and_leaves_the_decisions_as_planned(tmp_path: Pa
     ]
 
 
+def test_a_sync_of_many_postmortems_lets_go_of_each_parsed_document_once_it_is_applied(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What bounds a large first sync's memory: neither the plan nor ``sync_paths`` keeps a parsed
+    document (its items) after its tickets are done; the plan keeps its postmortem, the actions
+    what the output needs (no draft, no due date)."""
+    import gc
+    import weakref
+
+    from remediate.parsing import ParseResult
+
+    seen: list[weakref.ref[ParseResult]] = []
+    alive_at_last: list[int] = []
+    add = engine._Window.add
+
+    def watching_add(self: engine._Window, document: ParseResult, actions: list[engine.Action]) -> None:
+        seen.append(weakref.ref(document))
+        if len(seen) == 30:
+            gc.collect()
+            alive_at_last.extend(n for n, ref in enumerate(seen) if ref() is not None)
+        add(self, document, actions)
+
+    monkeypatch.setattr(engine._Window, "add", watching_add)
+    docs = [write_postmortem(tmp_path / f"pm{n:02d}.md", [f"Add alert {n}-{i}" for i in range(5)]) for n in range(30)]
+    outcome = sync_paths([str(d) for d in docs], Settings(), database_url=database_url, environ={})
+    # 50 creates a chunk: the first 20 documents (two chunks) are done before the last is planned.
+    assert alive_at_last and min(alive_at_last) >= 20, alive_at_last
+    plan = outcome.plan
+    assert [d.postmortem.source for d in plan.documents] == [str(d) for d in docs]
+    assert all(d.action_items == () for d in plan.documents)
+    assert plan.summary()["created"] == 150 and len(plan.actions) == 150
+    assert all(a.draft is None and a.due is None and a.parsed is None for a in plan.actions)
+    assert len({id(a.decision) for a in plan.actions}) == 1, "equal decisions are kept once"
+    assert len({a.ref.key for a in plan.actions if a.ref}) == 150
+
+
 def test_creates_are_chunked_across_postmortems(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -91,7 +91,7 @@ class TicketDraft:
         return frozenset(f for f in DRAFT_FIELDS if getattr(self, f) != getattr(other, f))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per linked item: 100,000 in a large sync
 class TicketRef:
     """Where an item's ticket lives. ``key`` is what people type (``#12``, ``OPS-42``)."""
 

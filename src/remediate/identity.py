@@ -61,7 +61,7 @@ class Candidate:
     ticket_key: str | None = None  # the document's reference, already claimed by the tracker
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     """The stored item a parsed item is (None: a new item), and how that was decided."""
 

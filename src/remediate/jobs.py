@@ -88,14 +88,15 @@ class SyncOutcome:
     written_back: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, object]:
-        """The ``remediate sync --format json`` object."""
+    def to_json(self, *, items: bool = True) -> dict[str, object]:
+        """The ``remediate sync --format json`` object (``items=False``: with an empty ``items``
+        list, in its place, for the CLI to stream the entries into)."""
         return {
             "run_id": self.run_id,
             "dry_run": self.dry_run,
             "tracker": self.plan.tracker,
             "summary": self.plan.summary(),
-            "items": [action.to_json() for action in self.plan.actions],
+            "items": [action.to_json() for action in self.plan.actions] if items else [],
             "state_changes": [vars(change) for change in self.state_changes],
             "written_back": self.written_back,
             "warnings": self.warnings,
@@ -201,7 +202,7 @@ def sync_paths(
     # A bad tracker fails before any parsing.
     resolved = resolve_connector(settings, request.tracker, request.options, request.environ)
     documents, warnings = parse_documents(paths, settings)
-    return _sync(documents, resolved, settings, request, warnings)
+    return _sync(documents, resolved, settings, request, warnings, release=True)
 
 
 def sync_documents(
@@ -224,7 +225,11 @@ def _sync(
     settings: Settings,
     request: SyncRequest,
     warnings: Sequence[str],
+    *,
+    release: bool = False,
 ) -> SyncOutcome:
+    """Sync ``documents``; ``release``: they are this module's (``sync_paths`` parsed them), and the
+    list is emptied once the plan holds them, so that each document's items go once it is applied."""
     from remediate import refresh, sync
 
     environ = os.environ if request.environ is None else request.environ
@@ -239,6 +244,8 @@ def _sync(
             return SyncOutcome(plan, True, warnings=[*warnings, *plan.warnings])
         with _recorded_run(store, connector.name, "sync", settings.sync.lock_timeout) as run:
             plan = sync.Plan.streamed(connector.name, documents)
+            if release and isinstance(documents, list):
+                documents.clear()
             run.summary = plan.summary
             _plan_and_apply(run.session, connector, plan, run.id, settings, policy, keep_parsed=request.write_back)
             changes = refresh.refresh(run.session, connector, run.id)

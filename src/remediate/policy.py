@@ -34,7 +34,7 @@ PRIORITIES = PRIORITY_LEVELS
 normalize_priority = priority_level
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EffectiveDue:
     """An item's due date and where it came from (both None: no due date at all)."""
 

@@ -67,7 +67,7 @@ _SUMMARY_OF: dict[Kind, str] = {
 REMOVED_NOTE = "no longer in the document; ticket left as it is"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """What one item needs, decided by ``decide`` from what is stored and what the document says."""
 
@@ -114,7 +114,7 @@ def decide(
     return Decision(kind, ref, changed, new_item=new_item, restored=restored)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """What ``apply`` did for one item; recorded in ``Plan.applied``, the decision stays as planned."""
 
@@ -124,7 +124,7 @@ class Outcome:
     note: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Action:
     """One item of a plan: the item, what it needs (``decision``) and what ``apply`` did (``outcome``)."""
 
@@ -221,7 +221,10 @@ class Plan:
 
     @classmethod
     def streamed(cls, tracker: str, documents: Sequence[ParseResult]) -> Plan:
-        """An empty plan that :func:`plan_and_apply` fills document by document."""
+        """An empty plan that :func:`plan_and_apply` fills document by document (on a copy of the list).
+
+        Once applied, its ``documents`` keep their postmortem and warnings, not their items.
+        """
         return cls(tracker, list(documents), [], [])
 
     @property
@@ -297,22 +300,41 @@ def plan_and_apply(
 
     The same decisions and writes as planning everything first, but a document is planned right
     before it is stored, and once its tickets are done its actions keep only what reports and the
-    output need (no draft; the parsed item only with ``keep_parsed``, for write-back). Memory so
-    holds the documents in the create window, not every draft of an organisation (100,000 items
-    over 10,000 postmortems: most of a first sync's 427 MiB peak).
+    output need (no draft and no effective due date, both stored; the parsed item only with
+    ``keep_parsed``, for write-back), and the plan's ``documents`` keep only their postmortem (no
+    ``action_items``). Memory so holds the documents in the create window, not every draft of an
+    organisation (100,000 items over 10,000 postmortems: most of a first sync's 427 MiB peak),
+    and, when the caller lets go of its documents (``jobs.sync_paths``), not every parsed item.
     """
-    planned, warnings = result.planned, result.planning_warnings
-    assert isinstance(planned, list) and isinstance(warnings, list), "plan_and_apply fills a Plan.streamed()"
-    _check_unique_ids(result.documents)
+    planned, warnings, documents = result.planned, result.planning_warnings, result.documents
+    assert isinstance(planned, list) and isinstance(warnings, list) and isinstance(documents, list), (
+        "plan_and_apply fills a Plan.streamed()"
+    )
+    _check_unique_ids(documents)
     policy = policy or DuePolicy.default()
-    order = {document.postmortem.id: n for n, document in enumerate(result.documents)}
+    order = {document.postmortem.id: n for n, document in enumerate(documents)}
 
-    def finished(actions: Sequence[Action]) -> None:
-        planned.extend(replace(a, draft=None, parsed=a.parsed if keep_parsed else None) for a in actions)
+    # Equal decisions and matches without a ticket or stored item (every new item's, in a first
+    # sync) are kept once: a first sync of 100,000 items held 100,000 equal pairs.
+    decisions: dict[Decision, Decision] = {}
+    matches: dict[Match, Match] = {}
+
+    def finished(document: ParseResult, actions: Sequence[Action]) -> None:
+        # Its actions hold what the plan needs of the items now: keep the postmortem only.
+        documents[order[document.postmortem.id]] = replace(document, action_items=(), explanation=None)
+        for a in actions:
+            decision, match = a.decision, a.match
+            if decision.ref is None:
+                decision = decisions.setdefault(decision, decision)
+            if match is not None and match.known_id is None:
+                match = matches.setdefault(match, match)
+            parsed = a.parsed if keep_parsed else None
+            planned.append(replace(a, decision=decision, draft=None, parsed=parsed, match=match, due=None))
         result.applied.version += 1  # the plan's view of its actions is stale
 
     window = _Window(session, connector, result.applied, run_id, create, finished=finished)
-    for document in result.documents:
+    for n in range(len(documents)):  # by index: finished() replaces the entries before n
+        document = documents[n]
         stored = _load(session, connector.name, document.postmortem.id)
         actions = _plan_document(session, connector, document, stored, base_url, threshold, policy, warnings)
         _store_document(session, document, actions, run_id)
@@ -503,7 +525,7 @@ class _Window:
     create: bool  # False: look up and adopt only (db rebuild)
     pending: list[Action] = field(default_factory=list)  # creates not sent yet, in document order
     waiting: list[tuple[ParseResult, list[Action]]] = field(default_factory=list)
-    finished: Callable[[Sequence[Action]], None] | None = None  # told of each document done
+    finished: Callable[[ParseResult, Sequence[Action]], None] | None = None  # told of each document done
 
     def add(self, document: ParseResult, actions: list[Action]) -> None:
         self.waiting.append((document, actions))
@@ -539,7 +561,7 @@ class _Window:
             if create:
                 _sync_group(session, connector, document, actions)
             if self.finished is not None:
-                self.finished(actions)
+                self.finished(document, actions)
 
 
 def _store_document(session: Session, document: ParseResult, actions: list[Action], run_id: int) -> None:

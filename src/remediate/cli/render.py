@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from remediate.parsing import ParseResult
@@ -23,6 +23,49 @@ def emit_json(data: Any) -> None:
     if len(text) <= INDENT_MAX_BYTES:
         text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
     sys.stdout.write(text + "\n")
+
+
+#: Entries of a streamed list written to stdout at a time.
+STREAM_BATCH = 1000
+
+
+def emit_json_streamed(frame: dict[str, Any], key: str, entries: Iterable[Any]) -> None:
+    """Print ``frame`` with ``frame[key]`` set to the list of ``entries``, exactly as :func:`emit_json`.
+
+    The list is encoded entry by entry and written as it goes: a 100,000-item sync's JSON was
+    built whole (the entries' dicts, then one string of all of them) before it was printed. Up to
+    :data:`INDENT_MAX_BYTES` of compact JSON the entries are collected and printed indented by
+    :func:`emit_json`; past it the output is compact, the same bytes ``json.dumps`` gives.
+    ``frame`` must hold ``key`` already (its place in the object); its other values are small.
+    """
+    encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    rest = iter(entries)
+    head: list[Any] = []
+    texts: list[str] = []
+    size = len(encode({**frame, key: []}))  # the compact length, with "[]" for the list
+    for entry in rest:
+        head.append(entry)
+        texts.append(encode(entry))
+        size += len(texts[-1]) + (2 if len(texts) > 1 else 0)  # ", " between entries
+        if size > INDENT_MAX_BYTES:
+            break
+    else:
+        emit_json({**frame, key: head})
+        return
+    del head
+    fields = [f"{encode(name)}: {encode(value)}" for name, value in frame.items() if name != key]
+    at = list(frame).index(key)
+    out = sys.stdout
+    out.write("{" + "".join(f + ", " for f in fields[:at]) + encode(key) + ": [" + ", ".join(texts))
+    batch: list[str] = []
+    for entry in rest:
+        batch.append(encode(entry))
+        if len(batch) >= STREAM_BATCH:
+            out.write(", " + ", ".join(batch))
+            batch.clear()
+    if batch:
+        out.write(", " + ", ".join(batch))
+    out.write("]" + "".join(", " + f for f in fields[at:]) + "}\n")
 
 
 def warnings(messages: Sequence[str]) -> None:
@@ -157,7 +200,7 @@ def explanation(why: Explanation) -> str:
 def sync_outcome(outcome: Any, format: str) -> None:
     """Render ``remediate sync``: a summary line (and a plan table) or the JSON object."""
     if format == "json":
-        emit_json(outcome.to_json())
+        emit_json_streamed(outcome.to_json(items=False), "items", (a.to_json() for a in outcome.plan.actions))
         return
     plan = outcome.plan
     shown = [a for a in plan.actions if a.kind != "unchanged" or a.failed or a.note]
