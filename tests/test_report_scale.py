@@ -134,6 +134,30 @@ def test_items_without_a_stored_record_audit_identically(tmp_path: Path, generat
     assert _audit_json(old) == with_records
 
 
+def test_db_upgrade_fills_in_the_records_an_older_database_lacks(tmp_path: Path) -> None:
+    """`remediate db upgrade` gives every item without a current record its record (1,000 rows a
+    transaction), so an older database audits at the stored-record speed; a second run fills none."""
+    import sqlalchemy as sa
+
+    from remediate.identity import recurrence_keys
+    from remediate.models import Item
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    scale.fill(url, 2_500, seed=3, recurrence=False)
+    before = _audit_json(url)
+    item = Item.__table__  # type: ignore[attr-defined]
+    assert "2500 item(s) given their recurrence keys" in _run_cli(["db", "upgrade", "--db", url])
+    with open_store(url) as store, store.engine.connect() as conn:
+        stored = conn.execute(sa.select(item.c.text, item.c.recurrence_keys)).all()
+    assert len(stored) == 2_500 and all(keys == recurrence_keys(text) for text, keys in stored)
+    assert _audit_json(url) == before
+    with open_store(url) as store, store.engine.begin() as conn:  # a record of another version
+        first = conn.execute(sa.select(item.c.id).limit(1)).scalar()
+        conn.execute(item.update().where(item.c.id == first).values(recurrence_keys="recurrence-0\nx"))
+    assert "; 1 item(s) given their recurrence keys" in _run_cli(["db", "upgrade", "--db", url])
+    assert "recurrence keys" not in _run_cli(["db", "upgrade", "--db", url])
+
+
 def test_identical_texts_score_exactly_what_the_diff_gives() -> None:
     """Pairs whose normalized texts are equal are not diffed: they score 1.0, as identity.similarity does."""
     items = _items_from_texts(["Rotate the **secrets** weekly", "rotate the secrets, weekly!", "Rotate secrets daily"])

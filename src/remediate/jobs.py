@@ -288,6 +288,55 @@ class RebuildOutcome:
         }
 
 
+def upgrade_database(url: str | None) -> tuple[str | None, str, int]:
+    """Create or migrate the database at ``url``, then fill in what the code keeps and a migration
+    cannot compute: each item's recurrence record (the audit's blocking keys, schema 0005), for rows
+    stored without one or under another version, 1,000 a transaction.
+
+    Returns (revision before, revision after, items filled in). Without it an older database audits
+    correctly but slowly (the audit keys such items itself) until its postmortems are synced again.
+    """
+    import sqlalchemy as sa
+
+    from remediate.identity import RECURRENCE_KEYS_VERSION, recurrence_keys
+    from remediate.models import Item
+    from remediate.store import upgrade_database as migrate
+
+    before, after = migrate(url)
+    table = Item.__table__  # type: ignore[attr-defined]
+    stale = sa.or_(
+        table.c.recurrence_keys.is_(None), sa.not_(table.c.recurrence_keys.startswith(f"{RECURRENCE_KEYS_VERSION}\n"))
+    )
+    filled = 0
+    with open_store(url, migrate=False) as store, _database_errors(store.url):
+        while True:
+            with store.engine.begin() as conn:
+                rows = conn.execute(sa.select(table.c.id, table.c.text).where(stale).limit(1_000)).all()
+                if rows:
+                    conn.execute(
+                        table.update()
+                        .where(table.c.id == sa.bindparam("key"))
+                        .values(recurrence_keys=sa.bindparam("keys")),
+                        [{"key": key, "keys": recurrence_keys(text)} for key, text in rows],
+                    )
+            if not rows:
+                return before, after, filled
+            filled += len(rows)
+
+
+@contextmanager
+def _database_errors(url: str) -> Iterator[None]:
+    """A database failure inside as one line (``StoreError``), never a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from remediate.store import database_error
+
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise database_error(exc, url) from None
+
+
 def rebuild_database(
     paths: Sequence[str],
     settings: Settings,

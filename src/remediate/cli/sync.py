@@ -228,15 +228,17 @@ app.add_typer(db_app, name="db")
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOption = None, db: DbOption = None) -> None:
     """Create the database or migrate it to the newest schema."""
+    from remediate.jobs import upgrade_database
     from remediate.settings import load_settings
-    from remediate.store import display_url, resolve_url, upgrade_database
+    from remediate.store import display_url, resolve_url
 
     url = resolve_url(db or load_settings(config).database_url)
-    before, after = upgrade_database(url)
+    before, after, filled = upgrade_database(url)
+    keyed = f"; {filled} item(s) given their recurrence keys" if filled else ""
     if before == after:
-        typer.echo(f"{display_url(url)}: schema {after}, up to date")
+        typer.echo(f"{display_url(url)}: schema {after}, up to date{keyed}")
     else:
-        typer.echo(f"{display_url(url)}: schema {before or 'none'} -> {after}")
+        typer.echo(f"{display_url(url)}: schema {before or 'none'} -> {after}{keyed}")
 
 
 @db_app.command("path")
