@@ -700,6 +700,16 @@ def _lost_marker(item: ListItem, text: str) -> bool:
 
 def scan(lines: Sequence[Line], start: int = 0, extra: Sequence[str] = ()) -> Scan:
     """Split the document (from line index ``start``) into blocks."""
+    clean, directives = prepare(lines, start)
+    return _Scanner(clean, extra, directives).run(start)
+
+
+def prepare(lines: Sequence[Line], start: int = 0) -> tuple[list[Line], dict[int, list[str]]]:
+    """The lines a scanner reads, and the author's directives by line number.
+
+    Directive comments are blanked, a list written on one line with "<br>" between its items
+    is split into one line per item, and in an HTML document tag lines are unindented. Every
+    line keeps its document number and offsets (write-back inserts at them)."""
     directives: dict[int, list[str]] = {}
     clean: list[Line] = []
     for line in lines:
@@ -717,7 +727,7 @@ def scan(lines: Sequence[Line], start: int = 0, extra: Sequence[str] = ()) -> Sc
         # In an HTML document indentation means nothing: a tag line is read as if unindented
         # ("    <h2>Action items</h2>" is a heading, not an indented code line).
         clean = [_dedent_tag(line) for line in clean]
-    return _Scanner(clean, extra, directives).run(start)
+    return clean, directives
 
 
 # Pasted exports put a list on one line, its items after "<br>" ("<span>- Add X<br>- Do Y</span>",

@@ -9,7 +9,8 @@ reads each item's owner, due date, priority, state and ticket reference.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import NamedTuple
 
@@ -24,7 +25,7 @@ from remediate.parsing.model import (
     item_id,
     normalize_text,
 )
-from remediate.parsing.text import split_lines
+from remediate.parsing.text import Line, split_lines
 from remediate.parsing.titles import DEFAULT_SECTION_TITLES, section_name
 
 __all__ = ["DEFAULT_SECTION_TITLES", "parse_text"]
@@ -63,6 +64,16 @@ def resolve_fields(raw: items.RawItem, fields: Fields, order: tuple[str, ...] = 
         next((s.priority for s in sources if s.priority), None),
         next((s.done for s in sources if s.done is not None), None),
     )
+
+
+def _block_scanner() -> Callable[[Sequence[Line], int, Sequence[str]], blocks.Scan]:
+    """The hand-written block layer; ``REMEDIATE_BLOCKS=mdit`` selects the markdown-it-py
+    experiment instead (parsing/mdit_blocks.py, measured by benchmarks/block_layer.py)."""
+    if os.environ.get("REMEDIATE_BLOCKS") == "mdit":
+        from remediate.parsing import mdit_blocks
+
+        return mdit_blocks.scan
+    return blocks.scan
 
 
 def _no_section_warning(extra: Sequence[str]) -> str:
@@ -113,7 +124,7 @@ def parse_text(
     extra = tuple(title for title in section_titles if title.strip())
     lines = split_lines(text)
     info = meta.read_meta(lines, source)
-    scan = blocks.scan(lines, info.body_start, extra)
+    scan = _block_scanner()(lines, info.body_start, extra)
     outline = sections.outline(scan.blocks, info.date)
     starts = [line.start for line in lines]
 
