@@ -948,3 +948,19 @@ def test_an_html_item_wrapped_over_lines_is_one_item() -> None:
         "Add a disk alert",
         "Rotate keys",
     ]
+
+
+def test_an_inline_headings_sentence_goes_on_over_the_next_line() -> None:
+    doc = (
+        "## Lessons\n\n**Action planned:** We will expand the checks we run on the system,\n"
+        "so that we will be alerted to events such as this.\n\n## Action items\n\n"
+        "Monitoring improvements: add an alert on the queue,\nand page the on-call.\n"
+    )
+    found = [(item.text, item.section) for item in parse_md(doc).action_items]
+    assert found == [
+        (
+            "We will expand the checks we run on the system, so that we will be alerted to events such as this.",
+            "Action planned",
+        ),
+        ("Monitoring improvements: add an alert on the queue, and page the on-call.", "Action items"),
+    ]

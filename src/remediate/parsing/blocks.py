@@ -451,10 +451,28 @@ class _Scanner:
                 index = self.list_item(index, marker)
             elif heading := weak_heading(line, self.extra, isolated=self.isolated(index)):
                 self.emit(heading)
-                index += 1
+                index = index + 1 if heading.inline is None else self.inline_tail(heading, index + 1)
             else:
                 index = self.paragraph(index)
         return Scan(self.blocks, self.labels)
+
+    def inline_tail(self, heading: Heading, index: int) -> int:
+        """ "**Action planned:** We will expand the checks we run,\nso that we are alerted ...": the
+        lines that go on with an inline heading's sentence are its text too."""
+        assert heading.inline is not None
+        parts = [heading.inline]
+        while index < len(self.lines) and not self.lines[index].blank and not self.block_start(index):
+            previous = strip_markdown(parts[-1].text).rstrip()
+            line = self.lines[index]
+            if previous.endswith((".", "!", "?", ":", "：")) or not (
+                _JOINS_ON.search(previous) or not line.text.lstrip()[:1].isupper()
+            ):
+                break
+            parts.append(Chunk.of_line(line, line.indent).strip())
+            index += 1
+        if len(parts) > 1:
+            heading.inline = Chunk.join(parts)
+        return index
 
     def html_block(self, index: int, html: bool) -> int | None:
         """An HTML heading, item or paragraph, other HTML or a block quote: the index after it.
@@ -674,6 +692,8 @@ class _Scanner:
 _LABEL_LEAD = re.compile(r"^\s*+(?:\*\*|__)?[A-Z][\w'’/-]*+(?: [\w'’/-]++){0,4}(?:\*\*|__)?\s*+:(?:\*\*|__)?\s++\S")
 
 
+# A line that ends mid-sentence: the next line goes on with it.
+_JOINS_ON = re.compile(r"(?:[,;(\-–—/]|\b(?:and|or|the|a|an|to|of|with|for|in|on|by|from|that|which|as|at))$", re.I)
 _TILDE_LINE = re.compile(r"^(~{4,})\s*$")
 
 

@@ -254,7 +254,9 @@ class _Walker:
             self.push_sub(heading)
         else:
             # Inside an action section "Monitoring improvements: add X" is a labelled item.
-            chunk = Chunk.of_line(heading.line, heading.line.indent)
+            # The title, then the text (which may go on over the next lines: blocks.inline_tail).
+            title = Chunk.of_line(heading.line, heading.line.indent, heading.inline.offsets[0] - heading.line.start)
+            chunk = Chunk.join([title, heading.inline], sep="")
             self.outline.placed.append(Placed(InlineText(chunk, heading.line), self.context()))
             return
         if not intro:
