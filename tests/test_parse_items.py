@@ -964,3 +964,27 @@ def test_an_inline_headings_sentence_goes_on_over_the_next_line() -> None:
         ),
         ("Monitoring improvements: add an alert on the queue, and page the on-call.", "Action items"),
     ]
+
+
+def test_an_action_item_table_counts_under_any_heading_with_that_heading_as_section() -> None:
+    doc = (
+        "## Resolution\n\nWe weathered the storm and created follow-up action items:\n\n"
+        "| Action Item | Owner |\n|---|---|\n| Review the interconnect concurrency | Backend team |\n\n"
+        "## Impact\n\n**Root cause**: a sort that differed between versions.\n\n| Action Item | Owner |\n|---|---|\n| Sync Go versions | Core team |\n"
+    )
+    found = [(item.text, item.section, item.owner) for item in parse_md(doc).action_items]
+    assert found == [
+        ("Review the interconnect concurrency", "Resolution", "Backend team"),
+        ("Sync Go versions", "Action Item", "Core team"),  # after inline labels: the column names it
+    ]
+
+
+def test_a_tab_indented_action_title_over_its_lines_is_a_heading() -> None:
+    doc = (
+        "Timeline\n\n9:23 AM: outage begins\n\n\t\tCorrective and Preventative Measures\n"
+        "Disable the release mechanism until safer measures are implemented.\nImprove the process for auditing risky options\n"
+    )
+    assert texts(doc) == [
+        "Disable the release mechanism until safer measures are implemented.",
+        "Improve the process for auditing risky options",
+    ]

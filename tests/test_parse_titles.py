@@ -79,6 +79,7 @@ def test_action_titles(title: str) -> None:
         "Follow-up timeline (times in UTC)",  # the head noun names the section
         "How was the incident resolved? How can we improve future mitigation?",  # a recovery told
         "Execution Layer Released Fixes",  # work already shipped, like "Actions taken"
+        "Client Releases and Resources",
         "Useful Resources",
         "",
     ],

@@ -249,7 +249,11 @@ def weak_heading(line: Line, extra: Sequence[str], *, isolated: bool = False) ->
     if not text:
         return None
     if line.indent > 3:
-        return _centred_title(text, line, extra) if isolated else None
+        # Only when isolated: indented lines are code in Markdown. A tab-indented action title
+        # right over its lines (a word processor's centred "Corrective and Preventative Measures")
+        # is one too: no code line reads as one.
+        centred = _centred_title(text, line, extra)
+        return centred if centred is not None and (isolated or centred.cls == ACTION) else None
     # "Title: text" may run long (its text is the section's intro or content); other forms are short.
     inline = _INLINE.match(_lstrip_decoration(text)) if len(text) > 150 else None
     if len(text) > 150 and not inline:

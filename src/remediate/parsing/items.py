@@ -419,9 +419,11 @@ class _Extractor:
         if cols.action is None:
             return
         if context is None:
-            if placed.in_other or not tables.is_action_table(table.header):
+            # "| Action Item | Owner |" is an action table wherever it stands, under "Resolution"
+            # too; its section is the heading above it (LABELING.md conventions).
+            if not tables.is_action_table(table.header):
                 return
-            name = section_name(table.header[cols.action])
+            name = section_name(placed.heading) if placed.heading else section_name(table.header[cols.action])
             context = Context(name, HeadingFacts(), -1, table.line.number, opened_by="label")
         base = self.incident_date
         for row in table.rows:

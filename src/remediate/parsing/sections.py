@@ -66,6 +66,7 @@ class Placed:
     block: Block | InlineText
     context: Context | None
     in_other: bool = False  # the innermost heading names a known non-action section
+    heading: str = ""  # the innermost heading's title outside action sections (a table's section)
 
 
 @dataclass
@@ -86,6 +87,7 @@ class _Walker:
         self.strong_level = 0  # level of the last Markdown heading seen
         self.region = 0
         self.in_other = False
+        self.last_title = ""  # the last heading's title (a table's section outside action sections)
         self.outline = Outline()
         self._cached: tuple[tuple[int, ...], Context] | None = None
         self.pending: str | None = None  # an author's directive waiting for its heading or item
@@ -217,6 +219,8 @@ class _Walker:
         self.in_other = (
             self.root is None and cls == OTHER and heading.kind != "inline" and bool(title_words(heading.title))
         )
+        # After inline "Trigger: ..." labels the heading above no longer names what follows.
+        self.last_title = heading.title if heading.kind != "inline" else ""
         if heading.strong:
             self.strong_level = heading.level
 
@@ -284,7 +288,7 @@ class _Walker:
                     self.pending = None  # the author's "not an item": placed nowhere
                     continue
                 self.pending = None
-                self.outline.placed.append(Placed(block, self.context(), self.in_other))
+                self.outline.placed.append(Placed(block, self.context(), self.in_other, self.last_title))
         return self.outline
 
 

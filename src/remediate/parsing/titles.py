@@ -102,6 +102,8 @@ _SURFACE = {
     "you": "you",
     # Words that look like action words to the fuzzy matcher but are not.
     **dict.fromkeys(("preventable", "prevented", "correct", "incorrect", "action-taken"), "neutral"),
+    # Not typos of "released": "Release process", "Client releases" name no work already done.
+    **dict.fromkeys(("release", "releases", "releasing"), "neutral"),
 }
 _OTHER_ROOTS = frozenset(
     "timeline cause resolution impact summary lessons went conclusion appendix qanda checklist "
