@@ -157,6 +157,31 @@ def naive(n: int, p: int) -> dict[str, int]:
     }
 
 
+class Synced:
+    """The engine's first sync and no-change re-sync of ``drafts``, and the refs and groups they leave."""
+
+    def __init__(self, postmortems: Sequence[PostmortemInfo], drafts: Sequence[TicketDraft]) -> None:
+        self.postmortems, self.drafts = postmortems, drafts
+        self.refs: list[TicketRef] = []
+        self.groups: dict[str, TicketRef | None] = {}
+
+    def first_sync(self, connector: Any) -> None:
+        """Creates in the engine's chunks, then each postmortem's tracking ticket."""
+        for chunk in chunks(self.drafts):
+            self.refs.extend(c.ref for c in connector.create(chunk))
+        by_pm = members(self.drafts, self.refs)
+        for pm in self.postmortems:
+            self.groups[pm.id] = connector.sync_group(pm, None, by_pm[pm.id])
+
+    def resync(self, connector: Any) -> None:
+        """Every ticket updated with nothing changed, every group synced again."""
+        for ref, item in zip(self.refs, self.drafts, strict=True):
+            connector.update(ref, item, frozenset())
+        by_pm = members(self.drafts, self.refs)
+        for pm in self.postmortems:
+            connector.sync_group(pm, self.groups[pm.id], by_pm[pm.id])
+
+
 class Meter:
     """Runs the phases and counts the fake's requests for each."""
 
@@ -195,28 +220,10 @@ def github(n: int) -> list[Row]:
         def since() -> datetime:
             return datetime.fromtimestamp(fake.now(), UTC)
 
-        refs: list[TicketRef] = []
-        groups: dict[str, TicketRef | None] = {}
-
-        def first_sync() -> None:
-            gh = run()
-            for chunk in chunks(drafts):
-                refs.extend(c.ref for c in gh.create(chunk))
-            by_pm = members(drafts, refs)
-            for pm in postmortems:
-                groups[pm.id] = gh.sync_group(pm, None, by_pm[pm.id])
-
-        meter.phase("first sync", first_sync)
-
-        def resync() -> None:
-            gh = run()
-            for ref, item in zip(refs, drafts, strict=True):
-                gh.update(ref, item, frozenset())
-            by_pm = members(drafts, refs)
-            for pm in postmortems:
-                gh.sync_group(pm, groups[pm.id], by_pm[pm.id])
-
-        meter.phase("no-change re-sync", resync)
+        synced = Synced(postmortems, drafts)
+        meter.phase("first sync", lambda: synced.first_sync(run()))
+        meter.phase("no-change re-sync", lambda: synced.resync(run()))
+        refs = synced.refs
         fake.advance(600)
         assert len(meter.phase("full refresh", lambda: list(run().states(refs, None)))) == n
         fake.advance(600)
@@ -242,26 +249,10 @@ def jira(mode: str, n: int) -> list[Row]:
     with fake.serve():
         meter = Meter(mode, n, len(postmortems), lambda: fake.requests, fake.requests.clear)
         connector: Any = jira_connector(fake)  # one connector: its MemoryCache is the persistent cache
-        refs: list[TicketRef] = []
-        groups: dict[str, TicketRef | None] = {}
-
-        def first_sync() -> None:
-            for chunk in chunks(drafts):
-                refs.extend(c.ref for c in connector.create(chunk))
-            by_pm = members(drafts, refs)
-            for pm in postmortems:
-                groups[pm.id] = connector.sync_group(pm, None, by_pm[pm.id])
-
-        meter.phase("first sync", first_sync)
-
-        def resync() -> None:
-            for ref, item in zip(refs, drafts, strict=True):
-                connector.update(ref, item, frozenset())
-            by_pm = members(drafts, refs)
-            for pm in postmortems:
-                connector.sync_group(pm, groups[pm.id], by_pm[pm.id])
-
-        meter.phase("no-change re-sync", resync)
+        synced = Synced(postmortems, drafts)
+        meter.phase("first sync", lambda: synced.first_sync(connector))
+        meter.phase("no-change re-sync", lambda: synced.resync(connector))
+        refs = synced.refs
         assert len(meter.phase("full refresh", lambda: list(connector.states(refs, None)))) == n
         now = datetime.now(UTC)  # right after the sync: the batch is inside the margin
         assert meter.phase("no-change refresh, 1st", lambda: list(connector.states(refs, now))) == []
