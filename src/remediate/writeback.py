@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from remediate.connectors import TicketRef
 from remediate.parsing import ActionItem
 from remediate.parsing.tables import TICKET_COLUMN
-from remediate.parsing.text import strip_markdown
+from remediate.parsing.text import TRAILING_BREAKS, strip_markdown
 
 if TYPE_CHECKING:
     from remediate.sync import Plan
@@ -91,9 +91,6 @@ def patch_file(path: Path, expected_hash: str, pending: Sequence[tuple[ActionIte
     return True
 
 
-_TRAILING_BREAK = re.compile(r"\s*<br\s*/?>\s*$", re.I)
-
-
 def insertion(text: str, item: ActionItem, ref: TicketRef) -> tuple[int, str]:
     """Where and what to insert into ``text`` so that ``item`` names ``ref``."""
     reference = reference_text(ref)
@@ -102,7 +99,7 @@ def insertion(text: str, item: ActionItem, ref: TicketRef) -> tuple[int, str]:
     end = item.span[1]
     while end > item.span[0] and text[end - 1] in " \t":
         end -= 1
-    if (tag := _TRAILING_BREAK.search(text, item.span[0], end)) is not None:
+    if (tag := TRAILING_BREAKS.search(text, item.span[0], end)) is not None:
         end = tag.start()  # "Do X.<br>": the reference goes before the line break, in the text
     if end > item.span[0] and text[end - 1] in ".!?":
         # "Do X." -> "Do X (REF)." keeps the sentence whole for the parser, and the line still

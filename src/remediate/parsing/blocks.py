@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from remediate.parsing.text import Chunk, Line, indent_width, is_decoration, strip_markdown
+from remediate.parsing.text import JOINING_END, Chunk, Line, indent_width, is_decoration, strip_markdown
 from remediate.parsing.titles import (
     ACTION,
     OTHER,
@@ -469,7 +469,7 @@ class _Scanner:
             previous = strip_markdown(parts[-1].text).rstrip()
             line = self.lines[index]
             if previous.endswith((".", "!", "?", ":", "：")) or not (
-                _JOINS_ON.search(previous) or not line.text.lstrip()[:1].isupper()
+                JOINING_END.search(previous) or not line.text.lstrip()[:1].isupper()
             ):
                 break
             parts.append(Chunk.of_line(line, line.indent).strip())
@@ -696,8 +696,6 @@ class _Scanner:
 _LABEL_LEAD = re.compile(r"^\s*+(?:\*\*|__)?[A-Z][\w'’/-]*+(?: [\w'’/-]++){0,4}(?:\*\*|__)?\s*+:(?:\*\*|__)?\s++\S")
 
 
-# A line that ends mid-sentence: the next line goes on with it.
-_JOINS_ON = re.compile(r"(?:[,;(\-–—/]|\b(?:and|or|the|a|an|to|of|with|for|in|on|by|from|that|which|as|at))$", re.I)
 _TILDE_LINE = re.compile(r"^(~{4,})\s*$")
 
 

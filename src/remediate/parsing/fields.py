@@ -16,7 +16,7 @@ from datetime import date
 from remediate.parsing import refs, vocabulary
 from remediate.parsing.dates import RELATIVE, find_dates, first_date, resolve_relative
 from remediate.parsing.prose import ACTION_VERBS
-from remediate.parsing.text import strip_decoration, strip_markdown
+from remediate.parsing.text import TRAILING_BREAKS, strip_decoration, strip_markdown
 from remediate.parsing.vocabulary import PRIORITY_WORDS
 
 # Linear-time rules for the patterns below (they run on user text, at every start position of a
@@ -593,9 +593,6 @@ def _inline_due(raw: str, fields: Fields, base: date | None) -> None:
             return
 
 
-_LINE_BREAK_END = re.compile(r"(?:\s*<br\s*/?>)+\s*$", re.I)
-
-
 def read_fields(
     raw: str,
     *,
@@ -604,7 +601,7 @@ def read_fields(
     clean: Callable[[str], str] | None = None,
 ) -> Fields:
     """Split raw item Markdown into its cleaned text and the facts it states."""
-    text = _LINE_BREAK_END.sub("", raw.rstrip())  # "Do X.<br>": the break is layout, not text
+    text = TRAILING_BREAKS.sub("", raw.rstrip())  # "Do X.<br>": the break is layout, not text
     fields = Fields(core_end=len(text))
     if re.fullmatch(r"\s*~~.+~~\s*\.?", text):
         fields.done = True

@@ -236,9 +236,14 @@ class _Extractor:
         self.legend_terms: dict[int, set[str]] = {}
         self.checklist = _document_checklists(outline.placed)
         self.paragraph_label: tuple[str, int | None] | None = None  # (label, its section line)
-        for index, placed in enumerate(outline.placed):
-            following = outline.placed[index + 1].block if index + 1 < len(outline.placed) else None
-            if isinstance(placed.block, ListItem) and _labels_paragraphs(placed.block, following):
+        # "* Thorough Testing:" bullets over a paragraph each: labels, not items (see run).
+        self.paragraph_labels = {
+            id(placed.block)
+            for placed, following in zip(outline.placed, outline.placed[1:], strict=False)
+            if isinstance(placed.block, ListItem) and _labels_paragraphs(placed.block, following.block)
+        }
+        for placed in outline.placed:
+            if id(placed.block) in self.paragraph_labels:
                 continue  # a label over paragraphs: its section holds prose, not a list
             if placed.context is not None and isinstance(placed.block, ListItem | Table):
                 self.listed_sections.add(placed.context.line)
@@ -262,7 +267,7 @@ class _Extractor:
                 self.paragraph_label = None
             if isinstance(block, ListItem):
                 following = placed_blocks[index + 1].block if index + 1 < len(placed_blocks) else None
-                if line is not None and _labels_paragraphs(block, following):
+                if line is not None and id(block) in self.paragraph_labels:
                     # "* Thorough Testing:", a blank line, then a paragraph: the bullet is that
                     # paragraph's label, as a sub-heading would be (LABELING.md 026/027).
                     self.paragraph_label = (strip_markdown(block.first.text).strip(), line)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from remediate.parsing.text import Chunk, Line, is_decoration, split_sentences, strip_markdown
+from remediate.parsing.text import JOINING_END, Chunk, Line, is_decoration, split_sentences, strip_markdown
 
 # Base forms of verbs that open an action item. Kept to verbs people use in postmortems;
 # a verb missing here only matters for prose next to a list, where we stay strict.
@@ -257,12 +257,6 @@ def explains(sentence: str) -> bool:
     return bool(_EXPLAINS.match(strip_markdown(sentence).strip()))
 
 
-_JOINING_END = re.compile(
-    r"(?:[,;\-–—/(]|\b(?:and|or|the|a|an|to|of|with|for|in|on|by|from|that|which|as|at|is|are))$",
-    re.I,
-)
-
-
 def units(lines: Sequence[Line]) -> list[Chunk]:
     """Cut a paragraph into units: a new unit starts where a line ends a sentence or a new one begins."""
     result: list[list[Chunk]] = []
@@ -275,7 +269,7 @@ def units(lines: Sequence[Line]) -> list[Chunk]:
             starts_new = re.match(r"[\"'“‘(*_]*[A-Z0-9]", chunk.text) is not None
             # 'Add "a test."' ends a sentence too; a line led by ✅ or ✔️ is marked like a bullet.
             ended = previous.rstrip("\"'”’)]*_").endswith((".", "!", "?", ":", "："))
-            if ended or is_decoration(chunk.text[0]) or (starts_new and not _JOINING_END.search(previous)):
+            if ended or is_decoration(chunk.text[0]) or (starts_new and not JOINING_END.search(previous)):
                 result.append([chunk])
                 continue
             result[-1].append(chunk)

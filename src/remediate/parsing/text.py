@@ -261,6 +261,15 @@ def _drop_tags(text: str) -> str:
     return "".join(parts)
 
 
+#: A line that ends mid-sentence ("... the checks we run,", "... and"): the next line goes on with it.
+JOINING_END = re.compile(
+    r"(?:[,;\-–—/(]|\b(?:and|or|the|a|an|to|of|with|for|in|on|by|from|that|which|as|at|is|are))$",
+    re.I,
+)
+#: Line breaks that end an item's text ("Do X.<br>"): layout, not text.
+TRAILING_BREAKS = re.compile(r"(?:\s*<br\s*/?>)+\s*$", re.I)
+
+
 def is_decoration(char: str) -> bool:
     """Emoji and pictographs (and their joiners/selectors) that decorate rather than say."""
     if char in "\u200d\ufe0f\ufe0e\u20e3":
