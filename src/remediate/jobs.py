@@ -312,15 +312,14 @@ def upgrade_database(url: str | None) -> tuple[str | None, str, int]:
         while True:
             with store.engine.begin() as conn:
                 rows = conn.execute(sa.select(table.c.id, table.c.text).where(stale).limit(1_000)).all()
-                if rows:
-                    conn.execute(
-                        table.update()
-                        .where(table.c.id == sa.bindparam("key"))
-                        .values(recurrence_keys=sa.bindparam("keys")),
-                        [{"key": key, "keys": recurrence_keys(text)} for key, text in rows],
-                    )
-            if not rows:
-                return before, after, filled
+                if not rows:
+                    return before, after, filled
+                conn.execute(
+                    table.update()
+                    .where(table.c.id == sa.bindparam("key"))
+                    .values(recurrence_keys=sa.bindparam("keys")),
+                    [{"key": key, "keys": recurrence_keys(text)} for key, text in rows],
+                )
             filled += len(rows)
 
 
