@@ -104,10 +104,11 @@ def test_cli_explain_prints_why_and_json_carries_it(tmp_path: Path) -> None:
     assert "7: Action items -> action; opens an action section" in text.output
     assert "9: introduces what follows" in text.output
     assert "Confidence weights (log-odds): bias" in text.output
+    assert "Sentence decision (an item when the score reaches the threshold): imperative +3.0" in text.output
     data = runner.invoke(app, ["parse", str(doc), "--explain", "--format", "json"])
     assert data.exit_code == 0, data.output
     explanation = json.loads(data.stdout)["explanation"]
-    assert {"headings", "items", "skipped", "weights"} == set(explanation)
+    assert {"headings", "items", "skipped", "weights", "sentence_weights"} == set(explanation)
     assert explanation["weights"]["bias"] == WEIGHTS.bias
 
 

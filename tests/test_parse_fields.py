@@ -493,3 +493,23 @@ def test_field_sources_are_read_from_the_most_specific_down() -> None:
     )
     found = [(item.text, item.done, item.priority) for item in parse_md(doc).action_items]
     assert found == [("Rotate keys", True, "P0"), ("Add alerts", False, "P1"), ("Drop the cron job", True, "P1")]
+
+
+def test_a_leading_tag_naming_one_of_the_documents_people_is_the_owner() -> None:
+    doc = """
+        # Block times
+
+        - Authors: Hypha, Cosmos Labs
+
+        ## Action Items
+
+        - [Hypha] Investigate the block window parameter.
+        - [Monitoring] Add an alert on block times.
+        """
+    items = parse_md(doc).action_items
+    assert [(i.owner, i.text) for i in items] == [
+        ("Hypha", "Investigate the block window parameter."),
+        (None, "[Monitoring] Add an alert on block times."),
+    ]
+    # Without the document naming Hypha, a bracketed word could be a topic: no owner.
+    assert parse_md(doc.replace("Authors: Hypha, Cosmos Labs", "Status: resolved")).action_items[0].owner is None

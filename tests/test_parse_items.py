@@ -988,3 +988,24 @@ def test_a_tab_indented_action_title_over_its_lines_is_a_heading() -> None:
         "Disable the release mechanism until safer measures are implemented.",
         "Improve the process for auditing risky options",
     ]
+
+
+def test_a_bullet_that_is_only_a_link_to_read_is_no_item_and_a_ticket_link_no_list() -> None:
+    assert texts(
+        """
+        ## Action items
+
+        - Add a pool-size alert.
+        - https://medium.com/@someone/my-write-up-of-this-outage
+        """
+    ) == ["Add a pool-size alert."]
+    # A list of only a ticket link does not make the prose beside it a list's aside: the plan is read.
+    assert texts(
+        """
+        ## Next steps
+
+        We will move the files to the production bucket.
+
+        - https://github.com/o/r/issues/320
+        """
+    ) == ["We will move the files to the production bucket.", "https://github.com/o/r/issues/320"]

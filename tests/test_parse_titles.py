@@ -174,3 +174,17 @@ def test_section_name_drops_markup_emoji_and_trailing_punctuation(title: str) ->
 )
 def test_titles_that_name_the_work_ahead_are_action_sections(title: str) -> None:
     assert classify_title(title) == ACTION
+
+
+@pytest.mark.parametrize(
+    "title", ["Future", "The Future", "In the future", "Steps taken after the incident", "Solutions", "The Solutions"]
+)
+def test_titles_of_follow_up_work_are_action_sections(title: str) -> None:
+    assert classify_title(title) == ACTION
+
+
+@pytest.mark.parametrize(
+    "title", ["Explored solutions", "Attempted fixes", "Steps taken", "Actions taken during the outage", "Solution"]
+)
+def test_titles_of_work_done_during_the_incident_are_not(title: str) -> None:
+    assert classify_title(title) != ACTION

@@ -193,7 +193,12 @@ def explanation(why: Explanation) -> str:
         out.append("  (none)")
     out += ["", "Passed over in action sections (line: reason)"]
     out += [f"  {s.line}: {s.reason}: {_clip(clean(s.text), 70)}" for s in why.skipped] or ["  (none)"]
-    out += ["", f"Confidence weights (log-odds): {why.weights.describe()}", ""]
+    out += [
+        "",
+        f"Sentence decision (an item when the score reaches the threshold): {why.sentence_weights.describe()}",
+        f"Confidence weights (log-odds): {why.weights.describe()}",
+        "",
+    ]
     return "\n".join(out)
 
 

@@ -37,6 +37,7 @@ _THEMATIC = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
 # Possessive runs: "\s*\|?\s*" and "\s*)*\|?\s*$" split a run of spaces in n ways (quadratic per line).
 _TABLE_SEP = re.compile(r"^\s*+\|?\s*+:?-++:?\s*+(?:\|\s*+:?-++:?\s*+)*+\|?\s*+$")
 _LINKDEF = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*(\S+)")
+_LINKDEF_OPEN = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*$")
 # One paragraph written as HTML on one line, with words in it: read like a Markdown paragraph.
 _HTML_PARAGRAPH = re.compile(r"^\s{0,3}<p(?:\s[^<>]{0,200})?>(?=[^<>]*[A-Za-z]{2})", re.I)
 _HTML = re.compile(
@@ -443,6 +444,10 @@ class _Scanner:
             elif "]:" in text and (definition := _LINKDEF.match(text)):
                 self.labels[definition.group(1).casefold()] = definition.group(2)
                 index += 1
+            elif "]:" in text and (opened := _LINKDEF_OPEN.match(text)) and (url := self.destination(index + 1)):
+                # "[label]:" with its destination on the next line, as CommonMark allows.
+                self.labels[opened.group(1).casefold()] = url
+                index += 2
             elif heading := atx_heading(line, self.extra):
                 self.emit(heading)
                 index += 1
@@ -518,6 +523,13 @@ class _Scanner:
         ):
             index += 1
         return index
+
+    def destination(self, index: int) -> str | None:
+        """The link destination alone on line ``index`` (a definition's second line), or None."""
+        if index >= len(self.lines):
+            return None
+        words = self.lines[index].text.split()
+        return words[0].strip("<>") if len(words) == 1 and "://" in words[0] else None
 
     def skip_fence(self, index: int, fence: str) -> int:
         self.stack.clear()

@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields
 
-from remediate.parsing.prose import DONE, GERUND, NONE, PLAN, action_kind
+from remediate.parsing import prose
+from remediate.parsing.prose import DONE, GERUND, NONE, PLAN, SentenceWeights, action_kind
 from remediate.parsing.text import strip_markdown, words
 
 #: How a section was opened: an author's directive, a heading whose title names the work, an
@@ -139,6 +140,7 @@ class Explanation:
     items: tuple[ItemExplanation, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     weights: Weights = field(default=WEIGHTS)
+    sentence_weights: SentenceWeights = field(default_factory=lambda: prose.SENTENCE_WEIGHTS)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -146,4 +148,5 @@ class Explanation:
             "items": [i.to_json() for i in self.items],
             "skipped": [s.to_json() for s in self.skipped],
             "weights": asdict(self.weights),
+            "sentence_weights": asdict(self.sentence_weights),
         }

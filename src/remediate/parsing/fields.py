@@ -9,7 +9,7 @@ inline links keep their text, the wording stays.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -91,7 +91,9 @@ _TRAILING_REFS = [
 _BEFORE_PERIOD = _Trailing(_WS_GUARD, rf"\s*+\(\s*+(?:{_LINK}|{_REF_TOKEN})\s*+\)(?P<punct>[.!?])\s*+$", needs=("(",))
 _LEADING_REF = re.compile(
     rf"^\s*{_LINK}\s*[:\-–—]?\s*"  # "[org/repo#12](url) - Do X": a ticket link leading the text
-    rf"|^\s*\[\s*{_REF_TOKEN}\s*\]\s*[:\-–—]?\s*|^\s*(?P<key>[A-Z][A-Z0-9_]{{1,9}}-\d{{1,7}})\s*:\s+"
+    # "[GH-7]: X", "[GH-7 (Done)][gh-7]: X": a ticket as the label of the text, maybe with its state.
+    rf"|^\s*\[\s*{_REF_TOKEN}(?:\s*\(\s*(?P<state>(?i:{vocabulary.DONE_PATTERN}|{vocabulary.OPEN_PATTERN}))\s*\))?\s*\]"
+    rf"(?:\[[^\[\]\s]+\])?\s*[:\-–—]?\s*|^\s*(?P<key>[A-Z][A-Z0-9_]{{1,9}}-\d{{1,7}})\s*:\s+"
 )
 
 _DONE_WORDS = vocabulary.DONE_PATTERN
@@ -142,7 +144,8 @@ _LEADING_STATE = re.compile(
     rf"(?:(?::\s*)?{_EMPH_CLOSE})?(?:\s*[:\-–—]\s*|\s+(?=\S)|(?<=[>*_])(?=\S))"
     rf"|^\s*{_EMPH_OPEN}(?P<word2>{vocabulary.alternation(tuple(w.capitalize() for w in _STATE_WORDS))})"
     rf"(?::\s*{_EMPH_CLOSE}|{_EMPH_CLOSE}\s*:)\s*"
-    rf"|^\s*[(\[]\s*(?P<word3>(?i:{vocabulary.alternation(_STATE_WORDS)}))\s*[)\]]\s*[:\-–—]?\s*(?=\S)"
+    # "[Done][ref]: X": the bracketed state is a reference link's text.
+    rf"|^\s*[(\[]\s*(?P<word3>(?i:{vocabulary.alternation(_STATE_WORDS)}))\s*[)\]](?:\[[^\[\]\s]+\])?\s*[:\-–—]?\s*(?=\S)"
 )
 _OWNER_LABEL = rf"(?:{vocabulary.LABEL_PATTERNS['owner']})"
 # "@dana", "Dana Smith", "dana, lee", and the "dana@" handles some teams write.
@@ -180,12 +183,14 @@ _ACRONYM = re.compile(r"[A-Z][A-Z0-9]{1,5}")
 _NAME = re.compile(r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?")
 
 
-def _names_doers(tag: str, *, bracketed: bool) -> bool:
+def _names_doers(tag: str, *, bracketed: bool, people: Collection[str] = ()) -> bool:
     """A person, team or organisation, or several joined by "+", "&", "/" or "and".
 
     A team phrase ("Platform team") or a handle always is; an acronym ("SRE") only in brackets
-    ("API: add a limit" names a topic); a bare name only beside another doer ("Hypha + ICL"); a
-    short lower-case word only in brackets, where people put handles ("(aki) ...").
+    ("API: add a limit" names a topic); a bare name only beside another doer ("Hypha + ICL") or
+    when the document names it among its people (``people``: its authors, owners, responders,
+    casefolded; "Authors: Hypha" makes "[Hypha] Investigate ..." Hypha's); a short lower-case
+    word only in brackets, where people put handles ("(aki) ...").
     """
     tag = tag.strip()
     if not tag or vocabulary.priority_level(tag) or vocabulary.is_done_word(tag) or vocabulary.is_open_word(tag):
@@ -193,7 +198,12 @@ def _names_doers(tag: str, *, bracketed: bool) -> bool:
     parts = [p for p in re.split(r"\s*+(?:\+|&|/|,|\band\b)\s*+", tag) if p]
 
     def doer(part: str) -> bool:
-        return bool(_HANDLE.fullmatch(part) or _TEAM.fullmatch(part) or (bracketed and _ACRONYM.fullmatch(part)))
+        return bool(
+            _HANDLE.fullmatch(part)
+            or _TEAM.fullmatch(part)
+            or (bracketed and _ACRONYM.fullmatch(part))
+            or (bracketed and part.casefold() in people)
+        )
 
     if len(parts) >= 2:
         return all(doer(p) or _ACRONYM.fullmatch(p) or _NAME.fullmatch(p) for p in parts) and any(
@@ -511,17 +521,17 @@ def _peel_trailing_field(raw: str, fields: Fields, base: date | None) -> str:
     return raw
 
 
-def _peel_leading(raw: str, fields: Fields) -> str:
+def _peel_leading(raw: str, fields: Fields, people: Collection[str] = ()) -> str:
     """Remove state, priority, owner and ticket notes written before the item text."""
     for _ in range(4):
         before = raw
-        raw = _peel_leading_once(raw, fields)
+        raw = _peel_leading_once(raw, fields, people)
         if raw == before:
             break
     return raw
 
 
-def _peel_leading_once(raw: str, fields: Fields) -> str:
+def _peel_leading_once(raw: str, fields: Fields, people: Collection[str]) -> str:
     """One pass over the leading notes: check mark, state, priority, owner, ticket, item marker."""
     first = raw.lstrip()[:1]
     if first and first in _DONE_EMOJI + _OPEN_EMOJI:
@@ -537,7 +547,7 @@ def _peel_leading_once(raw: str, fields: Fields) -> str:
     if match := _LEADING_PRIORITY.match(raw):
         fields.priority = fields.priority or match["prio"] or match["prio2"] or match["prio3"]
         raw = raw[match.end() :]
-    raw = _peel_leading_owner(raw, fields)
+    raw = _peel_leading_owner(raw, fields, people)
     if match := _LEADING_REF.match(raw):
         if match["url"] is not None:
             found = refs.reference(match["text"], url=match["url"])
@@ -547,12 +557,14 @@ def _peel_leading_once(raw: str, fields: Fields) -> str:
             fields.ref = fields.ref or found
             fields.all_refs.append(found)
             raw = raw[match.end() :]
+            if match["state"] and fields.done is None:
+                fields.done = vocabulary.is_done_word(match["state"])
     if match := _ITEM_MARKER.match(raw):
         raw = raw[match.end() :]
     return raw
 
 
-def _peel_leading_owner(raw: str, fields: Fields) -> str:
+def _peel_leading_owner(raw: str, fields: Fields, people: Collection[str] = ()) -> str:
     """A leading owner ("Owner: bob -", "@alice Add", "[SRE]", "Platform team:"): ``raw`` without it."""
     if match := _LEADING_OWNER.match(raw):
         fields.owner = fields.owner or match["owner"]
@@ -563,7 +575,7 @@ def _peel_leading_owner(raw: str, fields: Fields) -> str:
     if (match := _LEADING_HANDLE.match(raw)) and match["verb"].casefold() in ACTION_VERBS:
         fields.owner = fields.owner or match["owner"]
         return raw[match.end("owner") :].lstrip()
-    if (match := _LEADING_TAG.match(raw)) and _names_doers(match["tag"], bracketed=True):
+    if (match := _LEADING_TAG.match(raw)) and _names_doers(match["tag"], bracketed=True, people=people):
         fields.owner = fields.owner or match["tag"].strip()
         return raw[match.end() :]
     if (match := _LEADING_DOER.match(raw)) and _names_doers(match["tag"], bracketed=False):
@@ -599,8 +611,12 @@ def read_fields(
     base: date | None,
     link_labels: Mapping[str, str] | None = None,
     clean: Callable[[str], str] | None = None,
+    people: Collection[str] = (),
 ) -> Fields:
-    """Split raw item Markdown into its cleaned text and the facts it states."""
+    """Split raw item Markdown into its cleaned text and the facts it states.
+
+    ``people``: the names the document gives its people (``meta.Meta.people``), casefolded.
+    """
     text = TRAILING_BREAKS.sub("", raw.rstrip())  # "Do X.<br>": the break is layout, not text
     fields = Fields(core_end=len(text))
     if re.fullmatch(r"\s*~~.+~~\s*\.?", text):
@@ -619,7 +635,7 @@ def read_fields(
         if peeled == text:
             break
         text = peeled
-    text = _peel_leading(text, fields)
+    text = _peel_leading(text, fields, people)
     if fields.done is None and _tail(_DONE_NOTE, text):
         fields.done = True
     text = _BRACKET_PRIORITY.sub(lambda m: _set_priority(fields, m["prio"]), text)

@@ -162,6 +162,16 @@ def _is_bare_url(text: str) -> bool:
     return bool(ANY_URL.fullmatch(stripped))
 
 
+def _names_no_work(text: str) -> bool:
+    """A bullet that states no work: a placeholder ("N/A"), no words and no ticket, an unfilled
+    template slot, or a link to read ("- https://medium.com/@me/my-write-up"; a ticket's URL names
+    its work, as "- #2127" under follow-ups does)."""
+    if _is_bare_url(text):
+        return from_url(strip_markdown(text).strip("<>() ")) is None
+    wordless = not re.search(r"[^\W\d_]", text) and reference(strip_markdown(text)) is None
+    return tables.no_value(text) or wordless or _UNFILLED.match(text) is not None
+
+
 def _column_values(table: Table) -> set[str]:
     """The short values of an action table's columns other than the action (lower case)."""
     cols = tables.columns(table.header, [[c.text for c in row.cells] for row in table.rows])
@@ -245,7 +255,10 @@ class _Extractor:
         for placed in outline.placed:
             if id(placed.block) in self.paragraph_labels:
                 continue  # a label over paragraphs: its section holds prose, not a list
-            if placed.context is not None and isinstance(placed.block, ListItem | Table):
+            block = placed.block
+            if isinstance(block, ListItem) and not block.children and not block.more and _is_bare_url(block.first.text):
+                continue  # "- https://github.com/o/r/issues/7": a reference, no list the prose sits beside
+            if placed.context is not None and isinstance(block, ListItem | Table):
                 self.listed_sections.add(placed.context.line)
                 self.listed_regions.add(placed.context.region)
             if placed.context is not None and isinstance(placed.block, Table):
@@ -367,9 +380,8 @@ class _Extractor:
                 continue
             parts.append(chunk)
         raw = Chunk.join(parts)
-        wordless = not re.search(r"[^\W\d_]", raw.text) and reference(strip_markdown(raw.text)) is None
-        if tables.no_value(raw.text) or wordless or _UNFILLED.match(raw.text):
-            return  # a bullet that is only a ticket ("- #2127" under follow-ups) names its work
+        if _names_no_work(raw.text):
+            return
         done = None if item.checkbox is None else item.checkbox == "x"
         kind = "list" if item.checkbox is None else "checkbox"
         for part in split_marked(raw):

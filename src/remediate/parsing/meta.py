@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import PurePath
 
+from remediate.parsing import vocabulary
 from remediate.parsing.dates import first_date
 from remediate.parsing.text import Line, strip_decoration, strip_markdown
 from remediate.parsing.titles import OTHER, UNKNOWN, classify_title
@@ -42,6 +43,7 @@ class Meta:
     date: date | None
     body_start: int  # index of the first line after the front matter
     front_matter: dict[str, str] = field(default_factory=dict)
+    people: frozenset[str] = frozenset()  # names the document gives its people, casefolded
 
 
 def front_matter(lines: Sequence[Line]) -> tuple[dict[str, str], int]:
@@ -149,9 +151,30 @@ def incident_date(lines: Sequence[Line], start: int, values: dict[str, str]) -> 
     return None
 
 
+_PEOPLE_LINE = re.compile(rf"^\W*(?:{vocabulary.alternation(vocabulary.PEOPLE_LABELS)})\W*[:：]\s*(?P<names>.+)$", re.I)
+_NAME_SPLIT = re.compile(r"\s*(?:,|;|/|&|\+|\band\b)\s*")
+
+
+def people(lines: Sequence[Line], start: int, values: dict[str, str]) -> frozenset[str]:
+    """The names of "Authors: A, B"-style lines near the top (and such front matter keys),
+    casefolded, each of at most three words: who the document says its people are."""
+    stated = [values[key] for key in vocabulary.PEOPLE_LABELS if values.get(key)]
+    for line in lines[start : start + _SCAN_LINES]:
+        if ":" in line.text or "：" in line.text:
+            if match := _PEOPLE_LINE.match(strip_markdown(line.text)):
+                stated.append(match["names"])
+    names = set()
+    for value in stated:
+        for name in _NAME_SPLIT.split(strip_markdown(value)):
+            name = name.strip(" @*_`'\"()[].")
+            if name and len(name.split()) <= 3:
+                names.add(name.casefold())
+    return frozenset(names)
+
+
 def read_meta(lines: Sequence[Line], source: str) -> Meta:
     """Everything the document says about itself."""
     values, start = front_matter(lines)
     title = document_title(lines, start, values)
     when = incident_date(lines, start, values)
-    return Meta(postmortem_id(source, values, title), title, when, start, values)
+    return Meta(postmortem_id(source, values, title), title, when, start, values, people(lines, start, values))

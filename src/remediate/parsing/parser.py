@@ -142,6 +142,7 @@ def parse_text(
             base=info.date,
             link_labels=scan.link_labels,
             clean=tables.drop_numbering if raw.table_cell else None,
+            people=info.people,
         )
         if not fields.text:
             continue

@@ -13,8 +13,10 @@ the previous action ("This will ensure ...") stay with it; intro sentences
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
 
+from remediate.parsing import refs
 from remediate.parsing.text import JOINING_END, Chunk, Line, is_decoration, split_sentences, strip_markdown
 
 # Base forms of verbs that open an action item. Kept to verbs people use in postmortems;
@@ -46,7 +48,7 @@ _AUXILIARIES = frozenset(
 )
 # vocabulary-ok: "is scheduled", "are planned" state a plan in a sentence, not an item's state.
 _MODAL = re.compile(
-    r"\b(?:will|shall|should|must|need(?:s)? to|plan(?:s)? to|(?:are|is) going to|intend(?:s)? to"
+    r"\b(?:will|shall|should|must|need(?:s)? to|plan(?:s)? to|(?:are|is|am|['’]m)(?: also| still| now| \w+ly)* going to|intend(?:s)? to"
     r"|(?:is|are) (?:scheduled|planned|being \w+ed)|(?:it is |we )?recommend(?:ed|s)?"
     r"|^(?:the|our) (?:\w+ )?(?:fix|plan|solution|remedy|next step|goal),? (?:is|will be) to \w+"
     r"|^(?:we|the \w+ team|\w+ team|they)(?: are|['’]re| is) (?:now |also |currently |actively )?\w+ing"
@@ -54,7 +56,8 @@ _MODAL = re.compile(
     r"|\b(?:decided|agreed)(?: on| to| that)?"  # "It was decided to ...", "We have agreed that ..."
     # "GitHub are also working on ...", "There is a fix in the works": work under way, any subject
     r"|\b(?:is|are) (?:now |also |currently |actively )?working (?:on|to)|\bin the works)\b"
-    r"|['’]ll\b",
+    r"|['’]ll\b"
+    r"|(?:^|,\s*)(?:i|we)(?: also| still| really)? (?:want|would like|['’]d like|wish) to (?!thank|apologi[sz]e)\w",  # "I also want to send ..."
     re.I,
 )
 # "No fixes were necessary.", "It is unclear what we can do ...": an action section saying
@@ -78,7 +81,7 @@ _CLOSING = re.compile(
     r"|thank|thanks|we (?:sincerely )?apologi[sz]e|we appreciate|we are committed|we remain"
     r"|(?:i|we) (?:just |really |sincerely |truly )?hope\b"  # "I just hope such mistakes don't happen again"
     r"|we['’]re committed|feel free|please|if you|note\b|nb\b|p\.s\.|once again|with these"
-    r"|by implementing|by addressing|these (?:measures|steps|actions|changes|improvements) (?:will|aim|should)"
+    r"|by implementing|by addressing|by \w+ing (?:these|those|the above|such|all (?:of )?these)\b|these (?:measures|steps|actions|changes|improvements) (?:will|aim|should)"
     r"|the (?:corrective )?measures aim|this (?:incident|outage|issue|event|experience) (?:highlighted|underscored|taught|reminded|showed)"
     r"|this (?:post-?mortem|report|document|write-?up|analysis)\b)",  # the document speaking of itself
     re.I,
@@ -312,23 +315,84 @@ def reads_as_data(markdown: str) -> bool:
 
 
 def too_short(text: str) -> bool:
-    """Fewer than two words: "N/A", "TBD", "None.", a stray one-word line."""
-    plain = strip_markdown(text)
+    """Fewer than two words: "N/A", "TBD", "None.", a stray one-word line ("(Completed) (OPS-7)":
+    a ticket key is no word)."""
+    plain = refs.KEY.sub(" ", strip_markdown(text))
     return len(re.findall(r"[^\W\d_]{2,}", plain)) < 2
 
 
-def action_sentences(unit: Chunk, *, strict: bool) -> list[Chunk]:
+@dataclass(frozen=True)
+class SentenceWeights:
+    """Does a sentence of an action section start an item? One weight per named feature, one threshold.
+
+    Each feature of :func:`sentence_features` that holds adds its weight; the sentence starts an
+    item when the sum reaches ``threshold``. A sentence that does not, and follows an item, stays
+    with that item as its explanation (unless it tells what happened). Tuned on the labelled
+    corpus by ``benchmarks/sentence_fit.py``, which prints the corpus F1 of every weight it tries;
+    ``remediate parse PATH --explain`` prints the features and score of the prose it passed over.
+    """
+
+    imperative: float = 3.0  # "Add alerting on ...": an action verb leads
+    plan: float = 3.0  # "We will add ...", "The team should ..."
+    gerund: float = 3.0  # "Updating the pool configuration ..."
+    past_action: float = 3.0  # "Added alerts ...", "The script was updated ..." (counts under an action heading)
+    lone_line: float = 2.5  # the unit's only sentence, away from lists ("Capacity reviews every quarter.")
+    beside_list: float = -4.0  # prose next to a list or table that is no imperative: an aside to the list
+    explains_previous: float = -4.0  # follows an item, no imperative, explains it or states its effect
+    narrative: float = -1.0  # tells what happened or should have happened
+    too_short: float = -1.0  # fewer than two words
+    points_elsewhere: float = -1.0  # "See the full diff here."
+    says_no_action: float = -1.0  # "No fixes were necessary."
+    not_a_sentence: float = -1.0  # a caption, title or diagram
+    threshold: float = 2.0
+
+    def score(self, found: Iterable[str]) -> float:
+        """The sum of the weights of the features that hold."""
+        return float(sum(getattr(self, name) for name in found))
+
+    def starts_item(self, found: Iterable[str]) -> bool:
+        return self.score(found) >= self.threshold
+
+    def describe(self) -> str:
+        return ", ".join(f"{f.name} {getattr(self, f.name):+.1f}" for f in fields(self))
+
+
+SENTENCE_WEIGHTS = SentenceWeights()
+_KIND_FEATURES = {IMPERATIVE: "imperative", PLAN: "plan", GERUND: "gerund", DONE: "past_action"}
+
+
+def sentence_features(sentence: str, *, strict: bool, lone: bool, after_item: bool) -> tuple[str, ...]:
+    """The named features of one sentence of an action section that hold (see :class:`SentenceWeights`).
+
+    ``strict``: the prose sits next to a list or table; ``lone``: it is its unit's only sentence;
+    ``after_item``: an item of the same unit comes before it.
+    """
+    kind = action_kind(sentence)
+    plain = strip_markdown(sentence).strip()
+    found = {
+        _KIND_FEATURES.get(kind, ""): kind != NONE,
+        "lone_line": lone and not strict,
+        "beside_list": strict and kind != IMPERATIVE,
+        "explains_previous": after_item and kind != IMPERATIVE and (explains(sentence) or _states_an_effect(sentence)),
+        "narrative": is_narrative(sentence),
+        "too_short": too_short(sentence),
+        "points_elsewhere": _REFERENCE.match(plain) is not None,
+        "says_no_action": _NO_ACTION.match(plain) is not None,
+        "not_a_sentence": not reads_as_sentence(sentence),
+    }
+    return tuple(name for name, holds in found.items() if holds)
+
+
+def action_sentences(unit: Chunk, *, strict: bool, weights: SentenceWeights | None = None) -> list[Chunk]:
     """The items a prose unit holds: one per distinct action, explanations kept with it.
 
-    ``strict`` (prose next to a list or table) accepts only imperatives; otherwise plans,
-    gerunds and past actions count too, and a one-sentence unit with no action verb (a
-    line such as "Capacity reviews every quarter.") is an item unless it is an intro, a
-    closing remark, a statement about the incident, or too short.
+    Intro sentences and closing remarks are never items (nothing after a closing remark is
+    either); a sentence that qualifies the one before it ("However, ...") stays with it. Every
+    other sentence starts an item when its features score enough (:class:`SentenceWeights`).
     """
+    weights = weights or SENTENCE_WEIGHTS
     sentences = split_sentences(unit)
-    if not sentences:
-        return []
-    accepted = {IMPERATIVE} if strict else {IMPERATIVE, PLAN, GERUND, DONE}
+    lone = len(sentences) == 1
     items: list[list[Chunk]] = []
     for sentence in sentences:
         text = sentence.text
@@ -340,47 +404,27 @@ def action_sentences(unit: Chunk, *, strict: bool) -> list[Chunk]:
                 break  # closing remarks: nothing after them is an item either
             continue
         plain = strip_markdown(text).strip()
-        if _CONTRAST.match(plain) and not (_CAUSE.match(plain) and action_kind(text) == PLAN):
+        if not lone and _CONTRAST.match(plain) and not (_CAUSE.match(plain) and action_kind(text) == PLAN):
             if items:
                 items[-1].append(sentence)
             continue
-        kind = action_kind(text)
-        follows = items and kind != IMPERATIVE and (explains(text) or _states_an_effect(text))
-        if kind in accepted and not follows:
+        if weights.starts_item(sentence_features(text, strict=strict, lone=lone, after_item=bool(items))):
             items.append([sentence])
         elif items and not is_narrative(text):
             items[-1].append(sentence)
-    if not items and not strict and len(sentences) == 1:
-        only = sentences[0].text
-        if not (
-            is_intro(only)
-            or is_closing(only)
-            or is_narrative(only)
-            or too_short(only)
-            or _REFERENCE.match(strip_markdown(only).strip()) is not None
-            or _NO_ACTION.match(strip_markdown(only).strip()) is not None
-            or not reads_as_sentence(only)
-        ):
-            items = [sentences]
     return [Chunk.join(group) for group in items if not too_short(" ".join(c.text for c in group))]
 
 
-def why_not(unit: Chunk, *, strict: bool) -> str:
-    """Why a prose unit in an action section states no item (for ``--explain``)."""
-    text = unit.text
+def why_not(unit: Chunk, *, strict: bool, weights: SentenceWeights | None = None) -> str:
+    """Why a prose unit in an action section states no item (for ``--explain``): a closing remark
+    or an intro, else its first sentence's features and score against the threshold."""
+    weights = weights or SENTENCE_WEIGHTS
     sentences = split_sentences(unit)
-    first = strip_markdown(sentences[0].text).strip() if sentences else ""
-    if too_short(text):
-        return "too short to be an item"
-    if is_closing(first):
+    first = sentences[0].text if sentences else unit.text
+    if is_closing(strip_markdown(first).strip()):
         return "a closing remark"
     if is_intro(first):
         return "introduces what follows"
-    if is_narrative(first):
-        return "tells what happened"
-    kind = action_kind(first)
-    if strict:
-        return f"reads as {kind.lower()}: beside a list or table only an imperative is an item"
-    if kind == NONE:
-        return "states no action (no imperative, plan, gerund or past action)"
-    return f"reads as {kind.lower()}, but explains the sentence before it"
+    found = sentence_features(first, strict=strict, lone=len(sentences) <= 1, after_item=False)
+    listed = ", ".join(f"{name} {getattr(weights, name):+.1f}" for name in found) or "no feature"
+    return f"score {weights.score(found):+.1f} < {weights.threshold:+.1f} ({listed})"

@@ -61,7 +61,9 @@ _SURFACE = {
     **dict.fromkeys(("fixes", "bugfixes"), "fix"),
     **dict.fromkeys(("followup", "followups"), "followup"),
     **dict.fromkeys(("todo", "todos"), "todo"),
-    **dict.fromkeys(("solution", "solutions"), "solution"),
+    "solution": "solution",
+    # "Solutions" heads the fixes adopted, as "Fixes" does; one "Solution" is often the fix applied.
+    "solutions": "fix",
     **dict.fromkeys(("plan", "plans", "planned"), "plan"),
     **dict.fromkeys(("measure", "measures"), "measure"),
     **dict.fromkeys(("change", "changes"), "change"),
@@ -73,8 +75,23 @@ _SURFACE = {
     "long": "long",
     "short": "short",
     "term": "term",
-    # Work already done during the incident: "Actions taken", "Tasks performed", "Released fixes".
-    **dict.fromkeys(("taken", "performed", "executed", "undertaken", "immediate", "released", "applied"), "taken"),
+    # Work already done during the incident: "Actions taken", "Tasks performed", "Released fixes",
+    # "Explored solutions".
+    **dict.fromkeys(
+        (
+            "taken",
+            "performed",
+            "executed",
+            "undertaken",
+            "immediate",
+            "released",
+            "applied",
+            "explored",
+            "attempted",
+            "tried",
+        ),
+        "taken",
+    ),
     "fix": "neutral",
     # Sections that are not action items.
     **dict.fromkeys(("timeline", "timelines", "chronology"), "timeline"),
@@ -164,7 +181,9 @@ def _has_action_roots(roots: Sequence[str], words: Sequence[str]) -> bool:
     # Work done during the incident ("Actions taken", "Tasks performed", "Immediate fixes") is
     # not action items, unless the title also names prevention or later work.
     if "taken" in found and not found & {"prevent", "correct", "remedy", "followup", "todo", "future", "next"}:
-        return False
+        return _taken_afterwards(found, joined)
+    if found == {"future"}:
+        return True  # "Future", "The Future", "In the future": the work ahead
     # "Incident response and fixes", "Root cause and fix": the fixes of what the title is about.
     if found & {"fix"} and not found & _STRONG_ACTION_ROOTS and found & _OTHER_ROOTS:
         return False
@@ -202,6 +221,13 @@ def _has_action_roots(roots: Sequence[str], words: Sequence[str]) -> bool:
             r"[\w\s]{0,40}\b(?:avoid|prevent|again|future|recur)",
             joined,
         )
+    )
+
+
+def _taken_afterwards(roots: set[str], joined: str) -> bool:
+    """ "Steps taken after the incident": the follow-up work, not the response to it."""
+    return (
+        "incident" in roots and re.search(r"\b(?:after|since|following) (?:the |this |that )?\w+$", joined) is not None
     )
 
 
@@ -302,7 +328,8 @@ def _classify_title(title: str, extra: tuple[str, ...]) -> str:
         return ACTION
     if len(words) <= 12 and _has_action_roots(roots, words):
         heads = _head_words(words)
-        if heads and not any(map(_is_work_head, heads)) and _root(heads[-1]) in _OTHER_ROOTS:
+        taken_afterwards = "taken" in roots and _taken_afterwards(set(roots), " ".join(words))
+        if heads and not any(map(_is_work_head, heads)) and _root(heads[-1]) in _OTHER_ROOTS and not taken_afterwards:
             return OTHER
         return ACTION
     if set(roots) & _OTHER_ROOTS or title.rstrip(" *_:").endswith("?"):

@@ -128,6 +128,23 @@ def names_nobody(owner: str | None) -> bool:
     return owner is not None and owner.strip(" *_.()[]").casefold() in OWNER_PLACEHOLDERS
 
 
+#: Labels of the lines where a document names its people ("Authors: Hypha, ICL", "Incident
+#: commander: Ana"): a bracketed tag naming one of them leads that person's item.
+PEOPLE_LABELS = (
+    "author",
+    "authors",
+    "written by",
+    "prepared by",
+    "participants",
+    "people involved",
+    "responders",
+    "incident commander",
+    "incident lead",
+    "incident owner",
+    "on call",
+    *FIELD_LABELS["owner"],
+)
+
 #: Words that make a name a group of people ("Platform team", "the SRE squad").
 TEAM_WORDS = ("team", "teams", "squad", "group", "crew", "guild", "org", "on-call", "oncall")
 
