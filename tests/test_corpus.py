@@ -41,8 +41,10 @@ def test_every_document_has_labels() -> None:
 # P 0.950, R 0.952. Batch 900 (31 documents, 11 of them negatives, first look 0.661) joined the
 # same day after five general fixes from it: 327 documents, F1 0.946, P 0.947, R 0.944. Batch 100
 # (32 documents, first look 0.845, 0.887 after three general fixes) joined last: 359 documents,
-# F1 0.946, P 0.951, R 0.940.
-F1_FLOOR, PRECISION_FLOOR, RECALL_FLOOR = 0.945, 0.950, 0.939
+# F1 0.946, P 0.951, R 0.940. Batch 133 (32 documents, first look 0.862 pooled over its three
+# parts, 0.897 / 0.645 / 0.826) joined on 2026-12-04 after general fixes from it (the scored sentence
+# decision changed no corpus output): 391 documents, F1 0.946, P 0.945, R 0.948.
+F1_FLOOR, PRECISION_FLOOR, RECALL_FLOOR = 0.945, 0.944, 0.947
 
 
 def test_item_text_f1_stays_above_the_measured_floor(scores) -> None:  # type: ignore[no-untyped-def]

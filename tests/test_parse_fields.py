@@ -513,3 +513,24 @@ def test_a_leading_tag_naming_one_of_the_documents_people_is_the_owner() -> None
     ]
     # Without the document naming Hypha, a bracketed word could be a topic: no owner.
     assert parse_md(doc.replace("Authors: Hypha, Cosmos Labs", "Status: resolved")).action_items[0].owner is None
+
+
+def test_a_ticket_label_or_reference_link_can_carry_the_items_state() -> None:
+    items = parse_md(
+        """
+        ### Remediation Items
+
+        - [GH-101 (Done)][gh-101]: create a management domain.
+        - [Done][remediation-done]: add a lab environment.
+        - [GH-104]: export the logs.
+
+        [gh-101]: https://github.com/o/r/pull/101
+        [remediation-done]:
+          https://github.com/o/r/commit/f8fe09f9
+        """
+    ).action_items
+    assert [(i.text, i.tracker_ref, i.done) for i in items] == [
+        ("create a management domain.", "GH-101", True),
+        ("add a lab environment.", None, True),
+        ("export the logs.", "GH-104", None),
+    ]
