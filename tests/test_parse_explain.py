@@ -100,7 +100,8 @@ def test_cli_explain_prints_why_and_json_carries_it(tmp_path: Path) -> None:
     runner = CliRunner()
     text = runner.invoke(app, ["parse", str(doc), "--explain"])
     assert text.exit_code == 0, text.output
-    assert "Headings (line: title -> reads as; what it did)" in text.output
+    assert "Headings (line: title -> reads as; what it did; title score and features)" in text.output
+    assert "7: Action items -> action; opens an action section; +1.5 (actions)" in text.output
     assert "7: Action items -> action; opens an action section" in text.output
     assert "9: introduces what follows" in text.output
     assert "Confidence weights (log-odds): bias" in text.output
@@ -108,7 +109,7 @@ def test_cli_explain_prints_why_and_json_carries_it(tmp_path: Path) -> None:
     data = runner.invoke(app, ["parse", str(doc), "--explain", "--format", "json"])
     assert data.exit_code == 0, data.output
     explanation = json.loads(data.stdout)["explanation"]
-    assert {"headings", "items", "skipped", "weights", "sentence_weights"} == set(explanation)
+    assert {"headings", "items", "skipped", "weights", "sentence_weights", "title_weights"} == set(explanation)
     assert explanation["weights"]["bias"] == WEIGHTS.bias
 
 

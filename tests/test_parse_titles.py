@@ -188,3 +188,28 @@ def test_titles_of_follow_up_work_are_action_sections(title: str) -> None:
 )
 def test_titles_of_work_done_during_the_incident_are_not(title: str) -> None:
     assert classify_title(title) != ACTION
+
+
+def test_the_title_decision_is_its_features_weights_against_one_threshold() -> None:
+    from dataclasses import fields, replace
+
+    from remediate.parsing import titles
+
+    found = titles.title_features("Follow-up actions")
+    assert found == ("names_prevention", "actions")
+    weights = titles.TITLE_WEIGHTS
+    assert weights.score(found) == weights.names_prevention + weights.actions >= weights.threshold
+    # Work done during the incident rules a title out, whatever else it names.
+    assert "done_during_incident" in titles.title_features("Actions taken")
+    assert weights.score(titles.title_features("Actions taken")) < weights.threshold
+    # The weights decide: without the weight of "actions", "Action items" is no action title.
+    titles._classify_title.cache_clear()
+    saved = titles.TITLE_WEIGHTS
+    try:
+        titles.TITLE_WEIGHTS = replace(saved, actions=0.0)
+        assert classify_title("Action items") != ACTION
+    finally:
+        titles.TITLE_WEIGHTS = saved
+        titles._classify_title.cache_clear()
+    assert classify_title("Action items") == ACTION
+    assert all(f.name in weights.describe() for f in fields(titles.TitleWeights))

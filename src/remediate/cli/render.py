@@ -182,8 +182,11 @@ def parse_result(result: ParseResult, format: str) -> None:
 
 def explanation(why: Explanation) -> str:
     """``parse --explain`` as text: headings, items with their features, passed-over prose."""
-    out = ["", "Headings (line: title -> reads as; what it did)"]
-    out += [f"  {h.line}: {clean(h.title)} -> {h.reads_as}; {h.outcome}" for h in why.headings] or ["  (none)"]
+    out = ["", "Headings (line: title -> reads as; what it did; title score and features)"]
+    out += [
+        f"  {h.line}: {clean(h.title)} -> {h.reads_as}; {h.outcome}; {h.score:+.1f} ({', '.join(h.features) or 'no feature'})"
+        for h in why.headings
+    ] or ["  (none)"]
     out += ["", "Items (line: how read, confidence, features)"]
     for item in why.items:
         features = ", ".join(item.features) or "no doubtful feature"
@@ -195,6 +198,7 @@ def explanation(why: Explanation) -> str:
     out += [f"  {s.line}: {s.reason}: {_clip(clean(s.text), 70)}" for s in why.skipped] or ["  (none)"]
     out += [
         "",
+        f"Title decision (an action section when the score reaches the threshold): {why.title_weights.describe()}",
         f"Sentence decision (an item when the score reaches the threshold): {why.sentence_weights.describe()}",
         f"Confidence weights (log-odds): {why.weights.describe()}",
         "",

@@ -441,13 +441,8 @@ class _Scanner:
                 index = self.skip_rst_directive(index, directive)
             elif (html or text.lstrip().startswith(">")) and (after := self.html_block(index, html)) is not None:
                 index = after
-            elif "]:" in text and (definition := _LINKDEF.match(text)):
-                self.labels[definition.group(1).casefold()] = definition.group(2)
-                index += 1
-            elif "]:" in text and (opened := _LINKDEF_OPEN.match(text)) and (url := self.destination(index + 1)):
-                # "[label]:" with its destination on the next line, as CommonMark allows.
-                self.labels[opened.group(1).casefold()] = url
-                index += 2
+            elif "]:" in text and (after := self.link_definition(index)) is not None:
+                index = after
             elif heading := atx_heading(line, self.extra):
                 self.emit(heading)
                 index += 1
@@ -524,12 +519,19 @@ class _Scanner:
             index += 1
         return index
 
-    def destination(self, index: int) -> str | None:
-        """The link destination alone on line ``index`` (a definition's second line), or None."""
-        if index >= len(self.lines):
-            return None
-        words = self.lines[index].text.split()
-        return words[0].strip("<>") if len(words) == 1 and "://" in words[0] else None
+    def link_definition(self, index: int) -> int | None:
+        """Read the link reference definition at ``index`` ("[label]: url", or "[label]:" with the
+        destination alone on the next line, as CommonMark allows): the index after it, or None."""
+        text = self.lines[index].text
+        if definition := _LINKDEF.match(text):
+            self.labels[definition.group(1).casefold()] = definition.group(2)
+            return index + 1
+        if (opened := _LINKDEF_OPEN.match(text)) and index + 1 < len(self.lines):
+            words = self.lines[index + 1].text.split()
+            if len(words) == 1 and "://" in words[0]:
+                self.labels[opened.group(1).casefold()] = words[0].strip("<>")
+                return index + 2
+        return None
 
     def skip_fence(self, index: int, fence: str) -> int:
         self.stack.clear()

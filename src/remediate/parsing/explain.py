@@ -18,9 +18,10 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields
 
-from remediate.parsing import prose
+from remediate.parsing import prose, titles
 from remediate.parsing.prose import DONE, GERUND, NONE, PLAN, SentenceWeights, action_kind
 from remediate.parsing.text import strip_markdown, words
+from remediate.parsing.titles import TitleWeights
 
 #: How a section was opened: an author's directive, a heading whose title names the work, an
 #: inline "Title: text" heading, or a list label / table header outside any action heading.
@@ -35,9 +36,13 @@ class HeadingDecision:
     title: str
     reads_as: str  # action | other | unknown | title (the document's own)
     outcome: str  # "opens an action section", "sub-heading of ...", "ends the action section", ...
+    features: tuple[str, ...] = ()  # the title's features (titles.TitleWeights) and their score
+    score: float = 0.0
 
     def to_json(self) -> dict[str, object]:
-        return asdict(self)
+        data = asdict(self)
+        data["features"] = list(self.features)
+        return data
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,7 @@ class Explanation:
     skipped: tuple[Skipped, ...] = ()
     weights: Weights = field(default=WEIGHTS)
     sentence_weights: SentenceWeights = field(default_factory=lambda: prose.SENTENCE_WEIGHTS)
+    title_weights: TitleWeights = field(default_factory=lambda: titles.TITLE_WEIGHTS)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -149,4 +155,5 @@ class Explanation:
             "skipped": [s.to_json() for s in self.skipped],
             "weights": asdict(self.weights),
             "sentence_weights": asdict(self.sentence_weights),
+            "title_weights": asdict(self.title_weights),
         }

@@ -125,7 +125,7 @@ def parse_text(
     lines = split_lines(text)
     info = meta.read_meta(lines, source)
     scan = _block_scanner()(lines, info.body_start, extra)
-    outline = sections.outline(scan.blocks, info.date)
+    outline = sections.outline(scan.blocks, info.date, extra)
     starts = [line.start for line in lines]
 
     def line_of(offset: int) -> int:

@@ -328,7 +328,7 @@ class SentenceWeights:
     Each feature of :func:`sentence_features` that holds adds its weight; the sentence starts an
     item when the sum reaches ``threshold``. A sentence that does not, and follows an item, stays
     with that item as its explanation (unless it tells what happened). Tuned on the labelled
-    corpus by ``benchmarks/sentence_fit.py``, which prints the corpus F1 of every weight it tries;
+    corpus by ``benchmarks/decision_fit.py``, which prints the corpus F1 of every weight it tries;
     ``remediate parse PATH --explain`` prints the features and score of the prose it passed over.
     """
 

@@ -27,11 +27,13 @@ from remediate.parsing.text import Chunk, Line
 from remediate.parsing.titles import (
     ACTION,
     OTHER,
+    TITLE_WEIGHTS,
     HeadingFacts,
     heading_facts,
     names_the_work,
     only_title_words,
     section_name,
+    title_features,
     title_words,
 )
 
@@ -79,8 +81,9 @@ class Outline:
 
 
 class _Walker:
-    def __init__(self, incident_date: date | None) -> None:
+    def __init__(self, incident_date: date | None, extra: Sequence[str] = ()) -> None:
         self.incident_date = incident_date
+        self.extra = extra
         self.root: Heading | None = None
         self.subs: list[Heading] = []
         self.enclosing_level = 0  # level of the last Markdown heading before a weak root
@@ -243,7 +246,12 @@ class _Walker:
         else:
             outcome = "outside action sections"
         title = section_name(heading.title)[:80]
-        self.outline.decisions.append(HeadingDecision(heading.line.number, title, self.reads_as or "skipped", outcome))
+        found = title_features(heading.title, self.extra)
+        self.outline.decisions.append(
+            HeadingDecision(
+                heading.line.number, title, self.reads_as or "skipped", outcome, found, TITLE_WEIGHTS.score(found)
+            )
+        )
 
     def inline(self, heading: Heading, following: Block | None) -> None:
         """ "Title: text": opens a section (text ending in ':' is its intro, else its content)."""
@@ -296,6 +304,7 @@ def _family(heading: Heading) -> str:
     return "bold" if heading.kind == "bold" else "plain"
 
 
-def outline(blocks: Sequence[Block], incident_date: date | None) -> Outline:
-    """Place every content block in its action section (or none)."""
-    return _Walker(incident_date).walk(blocks)
+def outline(blocks: Sequence[Block], incident_date: date | None, extra: Sequence[str] = ()) -> Outline:
+    """Place every content block in its action section (or none). ``extra``: the configured
+    section titles the headings were classified with (for the decisions ``--explain`` shows)."""
+    return _Walker(incident_date, extra).walk(blocks)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from functools import lru_cache
 
@@ -175,53 +175,96 @@ def title_roots(title: str) -> tuple[str, ...]:
     return tuple(roots)
 
 
-def _has_action_roots(roots: Sequence[str], words: Sequence[str]) -> bool:
+_LATER = frozenset({"prevent", "correct", "remedy", "followup", "todo", "future", "next"})
+# Questions and statements about the work under way: "What we're doing to prevent this",
+# "What are we doing about it?", "What is being done about this?", "What will we do?",
+# "How do we do better in the future?".
+_WORK_AHEAD = re.compile(
+    r"^(?:looking|going|moving) (?:forward|ahead)$"  # a heading that names the work ahead
+    r"|\b(?:will|could|can|might) (?:this|it) (?:happen|occur) again\b"  # "Will this happen again?"
+    r"|^(?:things|areas|points|items)(?: we need| that need)? to (?:improve|fix|change)\b"  # "Things to Improve/Fix"
+    r"|\bwhat (?:we (?:are|will) (?:be )?doing|(?:are|will) we (?:be )?doing|we will do"
+    r"|will we do|(?:are )?we (?:are )?going to do)\b|\bwhat(?:s| is) being done\b"
+    r"|\b(?:how|what) (?:do|will|can|should|could|are) we (?:going to )?(?:do better|do differently"
+    r"|improve|avoid)\b"
+    # "What could be done to avoid this in future?", "What can be changed so it does not recur?"
+    r"|\b(?:what|how) (?:could|can|should|will|would|must) (?:be|we) (?:done|do|changed?)\b"
+    r"[\w\s]{0,40}\b(?:avoid|prevent|again|future|recur)"
+)
+
+
+@dataclass(frozen=True)
+class TitleWeights:
+    """Does a heading title name corrective work? One weight per named feature, one threshold.
+
+    Each feature of :func:`title_features` that holds adds its weight; the title heads an action
+    section when the sum reaches ``threshold``. The large negative weights are the readings that
+    rule a title out whatever else it says (work done during the incident, the fix of another
+    section, a title whose head noun names another section, a sentence rather than a title).
+    ``benchmarks/decision_fit.py --decision title`` searches them on the labelled corpus.
+    """
+
+    names_prevention: float = 2.0  # prevent, correct, remedy, follow-up, to-do, task, improvement
+    fixes: float = 2.0  # "Fixes", "Solutions"
+    actions: float = 1.5  # "Actions", "Action items" (not "Actions taken")
+    recommendations: float = 2.0  # "Recommendations" as the head noun
+    next_steps: float = 2.0  # "Next steps", "What's next", "Next items"
+    future_work: float = 2.0  # "Future work", "Future plans", "Future measures"
+    only_the_future: float = 2.0  # "Future", "The Future", "In the future"
+    term_plan: float = 2.0  # "Long-term solution", "Short term plan"
+    asks_about_the_work: float = 1.5  # "What we are doing to prevent this", "Will this happen again?"
+    taken_afterwards: float = 2.0  # "Steps taken after the incident"
+    configured_title: float = 10.0  # a title from ``[parser] section_titles``
+    done_during_incident: float = -10.0  # "Actions taken", "Tasks performed", "Explored solutions"
+    fixes_of_another_section: float = -10.0  # "Root cause and fix", "Incident response and fixes"
+    resolution: float = -1.0  # "Resolution and recovery" (with a question: a template's recovery told)
+    heads_another_section: float = -10.0  # "Follow-up timeline": the head noun names another section
+    over_twelve_words: float = -10.0  # a sentence, not a title
+    threshold: float = 1.0
+
+    def score(self, found: Iterable[str]) -> float:
+        """The sum of the weights of the features that hold."""
+        return float(sum(getattr(self, name) for name in found))
+
+    def describe(self) -> str:
+        return ", ".join(f"{f.name} {getattr(self, f.name):+.1f}" for f in fields(self))
+
+
+TITLE_WEIGHTS = TitleWeights()
+
+
+def title_features(title: str, extra: Sequence[str] = ()) -> tuple[str, ...]:
+    """The named features of a heading title that hold (see :class:`TitleWeights`)."""
+    words = title_words(title)
+    roots = title_roots(title)
     found = set(roots)
     joined = " ".join(words)
-    # Work done during the incident ("Actions taken", "Tasks performed", "Immediate fixes") is
-    # not action items, unless the title also names prevention or later work.
-    if "taken" in found and not found & {"prevent", "correct", "remedy", "followup", "todo", "future", "next"}:
-        return _taken_afterwards(found, joined)
-    if found == {"future"}:
-        return True  # "Future", "The Future", "In the future": the work ahead
-    # "Incident response and fixes", "Root cause and fix": the fixes of what the title is about.
-    if found & {"fix"} and not found & _STRONG_ACTION_ROOTS and found & _OTHER_ROOTS:
-        return False
-    if found & _STRONG_ACTION_ROOTS or "fix" in found:
-        return True
-    # "Recommendations" heads a section of them; "Our recommendations are to:" introduces a list.
-    if "recommend" in found and any(_root(head) == "recommend" for head in _head_words(words)):
-        return True
-    if "action" in found and not found & {"taken", "resolution"}:  # not "Actions taken", "Resolving actions"
-        return True
-    if "next" in found and found & {"step", "whats", "item", "plan"}:
-        return True
-    if "future" in found and found & {"work", "plan", "measure"}:
-        return True
-    if found & {"long", "short"} and "term" in found and found & {"solution", "plan", "work", "change"}:
-        return True
-    # "How was the incident resolved? How can we improve future mitigation?": a template's
-    # resolution heading; what it holds is the recovery told, however it asks about the future.
-    if "resolution" in found:
-        return False
-    # Questions and statements about the work under way: "What we're doing to prevent this",
-    # "What are we doing about it?", "What is being done about this?", "What will we do?",
-    # "How do we do better in the future?".
-    return bool(
-        re.search(
-            r"^(?:looking|going|moving) (?:forward|ahead)$"  # a heading that names the work ahead
-            r"|\b(?:will|could|can|might) (?:this|it) (?:happen|occur) again\b"  # "Will this happen again?"
-            r"|^(?:things|areas|points|items)(?: we need| that need)? to (?:improve|fix|change)\b"  # "Things to Improve/Fix"
-            r"|\bwhat (?:we (?:are|will) (?:be )?doing|(?:are|will) we (?:be )?doing|we will do"
-            r"|will we do|(?:are )?we (?:are )?going to do)\b|\bwhat(?:s| is) being done\b"
-            r"|\b(?:how|what) (?:do|will|can|should|could|are) we (?:going to )?(?:do better|do differently"
-            r"|improve|avoid)\b"
-            # "What could be done to avoid this in future?", "What can be changed so it does not recur?"
-            r"|\b(?:what|how) (?:could|can|should|will|would|must) (?:be|we) (?:done|do|changed?)\b"
-            r"[\w\s]{0,40}\b(?:avoid|prevent|again|future|recur)",
-            joined,
-        )
-    )
+    heads = _head_words(words)
+    afterwards = "taken" in found and _taken_afterwards(found, joined)
+    holds = {
+        "names_prevention": bool(found & _STRONG_ACTION_ROOTS),
+        "fixes": "fix" in found,
+        "actions": "action" in found and "taken" not in found,
+        "recommendations": "recommend" in found and any(_root(head) == "recommend" for head in heads),
+        "next_steps": "next" in found and bool(found & {"step", "whats", "item", "plan"}),
+        "future_work": "future" in found and bool(found & {"work", "plan", "measure"}),
+        "only_the_future": found == {"future"},
+        "term_plan": bool(found & {"long", "short"})
+        and "term" in found
+        and bool(found & {"solution", "plan", "work", "change"}),
+        "asks_about_the_work": _WORK_AHEAD.search(joined) is not None,
+        "taken_afterwards": afterwards,
+        "configured_title": _matches_extra(roots, extra),
+        "done_during_incident": "taken" in found and not found & _LATER and not afterwards,
+        "fixes_of_another_section": "fix" in found and not found & _STRONG_ACTION_ROOTS and bool(found & _OTHER_ROOTS),
+        "resolution": "resolution" in found,
+        "heads_another_section": bool(heads)
+        and not any(map(_is_work_head, heads))
+        and _root(heads[-1]) in _OTHER_ROOTS
+        and not afterwards,
+        "over_twelve_words": len(words) > 12,
+    }
+    return tuple(name for name, value in holds.items() if value)
 
 
 def _taken_afterwards(roots: set[str], joined: str) -> bool:
@@ -323,16 +366,10 @@ def _classify_title(title: str, extra: tuple[str, ...]) -> str:
         return OTHER
     if _TIME_OF_DAY.match(strip_markdown(title)):
         return OTHER  # "4:09-4:56 PM: Post-Incident Follow-up" is a timeline entry
-    roots = title_roots(title)
-    if len(words) <= 12 and _matches_extra(roots, extra):
+    weights = TITLE_WEIGHTS
+    if weights.score(title_features(title, extra)) >= weights.threshold:
         return ACTION
-    if len(words) <= 12 and _has_action_roots(roots, words):
-        heads = _head_words(words)
-        taken_afterwards = "taken" in roots and _taken_afterwards(set(roots), " ".join(words))
-        if heads and not any(map(_is_work_head, heads)) and _root(heads[-1]) in _OTHER_ROOTS and not taken_afterwards:
-            return OTHER
-        return ACTION
-    if set(roots) & _OTHER_ROOTS or title.rstrip(" *_:").endswith("?"):
+    if set(title_roots(title)) & _OTHER_ROOTS or title.rstrip(" *_:").endswith("?"):
         return OTHER
     return UNKNOWN
 
