@@ -587,3 +587,36 @@ def test_restructuredtext_directives_and_their_code_are_not_text() -> None:
     texts = [i.text for i in parse_text(doc).action_items]
     assert not [t for t in texts if "syncer =" in t or "await" in t], texts
     assert texts[-1] == "Make the syncer batch its requests"
+
+
+def test_a_tab_indented_hash_line_is_code_and_bold_italic_lines_are_headings() -> None:
+    result = parse_md(
+        """
+        ## Corrective measures taken
+
+        ***1) Create a renewal script***
+
+        File: /usr/local/bin/renew.sh
+
+        \t\t#!/bin/sh
+        \t\tSITE=example.org
+
+        \t\t# reload haproxy
+        \t\tservice haproxy reload
+
+        ***2) Schedule it***
+           - run crontab -e
+        """
+    )
+    assert [(i.section, i.text) for i in result.action_items] == [("2) Schedule it", "run crontab -e")]
+
+
+def test_indented_prose_without_code_is_still_read() -> None:
+    assert texts(
+        """
+        Corrective and Preventative Measures:
+
+            Replace the failed disk on the database server.
+            Review the database alerts.
+        """
+    ) == ["Replace the failed disk on the database server.", "Review the database alerts."]

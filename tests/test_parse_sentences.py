@@ -115,3 +115,28 @@ def test_a_closing_summary_of_the_measures_is_no_item() -> None:
         By taking these measures, we aim to minimize the impact of future incidents.
         """
     ) == ["Add a disk alert.", "Rotate the logs daily."]
+
+
+def test_a_lone_statement_of_what_something_is_is_no_item() -> None:
+    found = prose.sentence_features(
+        "Quality assurance is a primary stage in a software project.", strict=False, lone=True, after_item=False
+    )
+    assert "states_a_fact" in found and not prose.SENTENCE_WEIGHTS.starts_item(found)
+    # A lone line without a verb still is one ("Capacity reviews every quarter.").
+    assert prose.SENTENCE_WEIGHTS.starts_item(
+        prose.sentence_features("Capacity reviews every quarter.", strict=False, lone=True, after_item=False)
+    )
+
+
+def test_consecutive_todo_lines_are_one_item_each() -> None:
+    result = parse_md(
+        """
+        Tasks for the Future:
+        TODO: Set up a staging environment for schema changes.
+        TODO: Add query metrics to the dashboard.
+        """
+    )
+    assert [(i.text, i.done) for i in result.action_items] == [
+        ("Set up a staging environment for schema changes.", False),
+        ("Add query metrics to the dashboard.", False),
+    ]

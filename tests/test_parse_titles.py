@@ -177,7 +177,16 @@ def test_titles_that_name_the_work_ahead_are_action_sections(title: str) -> None
 
 
 @pytest.mark.parametrize(
-    "title", ["Future", "The Future", "In the future", "Steps taken after the incident", "Solutions", "The Solutions"]
+    "title",
+    [
+        "Future",
+        "The Future",
+        "In the future",
+        "Steps taken after the incident",
+        "Solutions",
+        "The Solutions",
+        "Corrective measures taken",
+    ],
 )
 def test_titles_of_follow_up_work_are_action_sections(title: str) -> None:
     assert classify_title(title) == ACTION

@@ -31,11 +31,13 @@ PLAIN_LEVEL = 8
 # A backtick fence's info string holds no backtick (CommonMark 4.5): "```ERROR: x```" on one line
 # is inline code, not a fence that would swallow the document up to the next one.
 _FENCE = re.compile(r"^\s{0,3}(`{3,}(?=[^`]*$)|~{3,})")
-_ATX = re.compile(r"^\s{0,3}(#{1,6})((?:[ \t].*)?|[^\s#0-9!].*)$")
+# Up to three spaces before the "#": a tab is four columns, and "\t# x" is code (CommonMark).
+_ATX = re.compile(r"^ {0,3}(#{1,6})((?:[ \t].*)?|[^\s#0-9!].*)$")
 _SETEXT = re.compile(r"^\s{0,3}(=+|-{2,})\s*$")
 _THEMATIC = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
 # Possessive runs: "\s*\|?\s*" and "\s*)*\|?\s*$" split a run of spaces in n ways (quadratic per line).
 _TABLE_SEP = re.compile(r"^\s*+\|?\s*+:?-++:?\s*+(?:\|\s*+:?-++:?\s*+)*+\|?\s*+$")
+_CODE_LINE = re.compile(r"^\s*+(?:#|\$ |[\w.-]+=\S)|[;{}]\s*$")
 _LINKDEF = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*(\S+)")
 _LINKDEF_OPEN = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*$")
 # One paragraph written as HTML on one line, with words in it: read like a Markdown paragraph.
@@ -84,7 +86,8 @@ _RST_CONTENT_DIRECTIVES = frozenset(
 _BARE_CHECKBOX = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>)(?P<gap>)(?=\[[ xX]\][ \t])")
 _INNER_NUMBER = re.compile(r"(?:\d{1,3}[.)]|\(\d{1,3}\))[ \t]+(?=\S)")
 _CHECKBOX = re.compile(r"\[([ xX✓✔])\](?:[ \t]+|$)")
-_BOLD_LINE = re.compile(r"^(\*\*|__)(?P<title>(?:(?!\1).)+?)\1\s*(?P<colon>[:：]?)$")
+# "**Title**", "__Title__", and bold italic "***Title***" on a line of their own.
+_BOLD_LINE = re.compile(r"^(\*\*|__)(?P<em>[*_]?)(?P<title>(?:(?!\1).)+?)(?P=em)\1\s*(?P<colon>[:：]?)$")
 _COLON_LINE = re.compile(r"^(?P<title>[^:：|>]{1,80}?)\s*[:：]$")
 _INLINE = re.compile(
     r"^(?:\*\*|__)?(?P<title>[A-Za-z][^:：*_|]{1,60}?)(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s+(?P<rest>\S.*)$"
@@ -457,7 +460,7 @@ class _Scanner:
                 self.emit(heading)
                 index = index + 1 if heading.inline is None else self.inline_tail(heading, index + 1)
             else:
-                index = self.paragraph(index)
+                index = self.indented_code(index) or self.paragraph(index)
         return Scan(self.blocks, self.labels)
 
     def inline_tail(self, heading: Heading, index: int) -> int:
@@ -531,6 +534,25 @@ class _Scanner:
             if len(words) == 1 and "://" in words[0]:
                 self.labels[opened.group(1).casefold()] = words[0].strip("<>")
                 return index + 2
+        return None
+
+    def indented_code(self, index: int) -> int | None:
+        """The end of an indented code block that starts at ``index``, or None.
+
+        CommonMark reads lines indented four columns or more after a blank line as code, but
+        people indent lists and paragraphs in pasted text that way too ("    Replacing the failed
+        hardware ..."), so the block is taken for code only when a line of it reads as code: a
+        shell comment or ``#!``, a prompt, an assignment (``SITE=example.org``), or a line that
+        ends in ``;``, ``{`` or ``}``.
+        """
+        lines = self.lines
+        if lines[index].indent <= 3 or self.stack or (index > 0 and not lines[index - 1].blank):
+            return None
+        end = index
+        while end < len(lines) and (lines[end].blank or lines[end].indent > 3):
+            end += 1
+        if any(_CODE_LINE.search(lines[n].text) for n in range(index, end)):
+            return end
         return None
 
     def skip_fence(self, index: int, fence: str) -> int:

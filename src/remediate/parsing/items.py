@@ -483,11 +483,17 @@ class _Extractor:
         strict = context.line in self.listed_sections or (
             context.line == context.root_line and context.region in self.listed_regions
         )
-        first = paragraph.lines[0].text
-        if _LABELLED.match(first):
-            # "**Action item:** Start incidents earlier. We should ..." is one item.
-            unit = Chunk.join(Chunk.of_line(line).strip() for line in paragraph.lines)
-            self.items.append(RawItem("prose", unit, context.section, context.facts, opened_by=context.opened_by))
+        if _LABELLED.match(paragraph.lines[0].text):
+            # "**Action item:** Start incidents earlier. We should ..." is one item, up to the next
+            # line that is labelled the same way ("TODO: X" / "TODO: Y" on consecutive lines).
+            groups: list[list[Line]] = []
+            for line in paragraph.lines:
+                if _LABELLED.match(line.text) or not groups:
+                    groups.append([])
+                groups[-1].append(line)
+            for group in groups:
+                unit = Chunk.join(Chunk.of_line(line).strip() for line in group)
+                self.items.append(RawItem("prose", unit, context.section, context.facts, opened_by=context.opened_by))
             return
         for unit in prose.units(paragraph.lines):
             self.prose_unit(unit, context, strict=strict)

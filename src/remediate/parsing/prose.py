@@ -110,6 +110,10 @@ _LABEL = re.compile(r"^(?:[^:.!?]{1,50}):\s+(?=\S)")
 
 IMPERATIVE, PLAN, GERUND, DONE, NONE = "imperative", "plan", "gerund", "done", "none"
 
+# "Quality assurance is a primary stage ...", "Monitoring is essential": a subject of a few words,
+# then "is"/"are" and what it is.
+_FACT = re.compile(r"^(?:[\w'’-]+ ){1,4}(?:is|are) (?:a|an|the|one|very|essential|important|crucial|key|vital)\b", re.I)
+
 # Sentences that qualify the one before them ("However, this quick fix ..."): never an item.
 _CONTRAST = re.compile(
     r"^(?:however|but|although|though|unfortunately|note that|hence|therefore|thus|because|since"
@@ -295,10 +299,12 @@ def reads_as_sentence(text: str) -> bool:
     return not (titled and not plain.rstrip().endswith((".", "!", "?")))
 
 
-# "Branch: [`holesky-rescue`](url)", "Docker image: `org/image:tag`": a field whose whole value
-# is one link or one code span names a thing, not work ("Monthly limit: $50" under prevention,
+# "Branch: [`holesky-rescue`](url)", "Docker image: `org/image:tag`", "File: /usr/local/bin/renew.sh":
+# a field whose whole value is one link, one code span or one path names a thing, not work ("Monthly limit: $50" under prevention,
 # "systemd: TimeoutStopSec=120." are settings to make: items).
-_FIELD_VALUE = re.compile(r"^\s*[^\W\d_][^\W\d_ ]*(?: [^\W\d_]+){0,2}\s*:\s+(?:\[[^\[\]]+\]\([^()\s]+\)|`[^`]+`)\s*$")
+_FIELD_VALUE = re.compile(
+    r"^\s*[^\W\d_][^\W\d_ ]*(?: [^\W\d_]+){0,2}\s*:\s+(?:\[[^\[\]]+\]\([^()\s]+\)|`[^`]+`|[/~][^\s`]*)\s*$"
+)
 
 
 # "staticshare", "publications.america.gov", "`api-gateway`": one bare name listed, no work.
@@ -340,6 +346,7 @@ class SentenceWeights:
     beside_list: float = -4.0  # prose next to a list or table that is no imperative: an aside to the list
     explains_previous: float = -4.0  # follows an item, no imperative, explains it or states its effect
     narrative: float = -1.0  # tells what happened or should have happened
+    states_a_fact: float = -1.0  # "Quality assurance is a primary stage ...": what is, not what to do
     too_short: float = -1.0  # fewer than two words
     points_elsewhere: float = -1.0  # "See the full diff here."
     says_no_action: float = -1.0  # "No fixes were necessary."
@@ -375,6 +382,7 @@ def sentence_features(sentence: str, *, strict: bool, lone: bool, after_item: bo
         "beside_list": strict and kind != IMPERATIVE,
         "explains_previous": after_item and kind != IMPERATIVE and (explains(sentence) or _states_an_effect(sentence)),
         "narrative": is_narrative(sentence),
+        "states_a_fact": kind == NONE and _FACT.match(plain) is not None,
         "too_short": too_short(sentence),
         "points_elsewhere": _REFERENCE.match(plain) is not None,
         "says_no_action": _NO_ACTION.match(plain) is not None,

@@ -258,10 +258,10 @@ def title_features(title: str, extra: Sequence[str] = ()) -> tuple[str, ...]:
         "done_during_incident": "taken" in found and not found & _LATER and not afterwards,
         "fixes_of_another_section": "fix" in found and not found & _STRONG_ACTION_ROOTS and bool(found & _OTHER_ROOTS),
         "resolution": "resolution" in found,
+        # ("Corrective measures taken": "taken" qualifies the measures, it names no section.)
         "heads_another_section": bool(heads)
         and not any(map(_is_work_head, heads))
-        and _root(heads[-1]) in _OTHER_ROOTS
-        and not afterwards,
+        and _root(heads[-1]) in _OTHER_ROOTS - {"taken"},
         "over_twelve_words": len(words) > 12,
     }
     return tuple(name for name, value in holds.items() if value)
