@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import io
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import redirect_stdout
@@ -26,6 +27,7 @@ from hypothesis import strategies as st
 
 from remediate.identity import _STOPWORDS, similarity
 from remediate.parsing import normalize_text
+from remediate.reports import audit
 from remediate.reports.audit import Recurrence, _open_on, find_recurring
 from remediate.reports.base import ReportItem, load_items
 from remediate.settings import Settings
@@ -104,6 +106,33 @@ def test_recurring_equals_exhaustive_on_generated_items(generated_500: str) -> N
         for r in capped:
             assert similarity(r.earlier.text, r.later.text) >= threshold
             assert r.earlier.postmortem_id != r.later.postmortem_id
+
+
+def test_the_recurring_search_beside_the_audit_gives_the_same_pairs(
+    generated_500: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """start_recurring in a forked child (forced here for 500 items) returns what find_recurring
+    does, on the very item objects; a child that fails leaves the search to this process."""
+    items = _items(generated_500)
+    monkeypatch.setattr(audit, "FORK_MIN_ITEMS", 0)
+    monkeypatch.setattr(audit.os, "cpu_count", lambda: 2)
+    expected = find_recurring(items, 0.6)
+    assert expected
+    pids: list[int] = []
+    real_fork = audit.os.fork
+    monkeypatch.setattr(audit.os, "fork", lambda: pids.append(real_fork()) or pids[-1])
+    found = audit.start_recurring(items, 0.6)()
+    assert pids and pids[0] > 0  # a child did the search
+    assert _pairs(found) == _pairs(expected)
+    assert all(r.earlier in items and r.later in items for r in found)
+    # A child that dies before answering: the parent searches itself.
+    monkeypatch.setattr(audit, "find_recurring", lambda *a, **k: os._exit(3) if os.getpid() != parent else expected)
+    parent = os.getpid()
+    assert audit.start_recurring(items, 0.6)() is expected
+    # In a threaded process (the service) nothing is forked.
+    pids.clear()
+    monkeypatch.setattr(audit.threading, "active_count", lambda: 2)
+    assert _pairs(audit.start_recurring(items, 0.6)()) == _pairs(expected) and pids == []
 
 
 def _audit_json(url: str) -> str:

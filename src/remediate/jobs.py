@@ -785,13 +785,15 @@ def audit_snapshot(
 ) -> AuditReport:
     """The completion audit on ``as_of`` of postmortems started in [since, until] (default: all)."""
     from remediate.reports import build_audit, load_items
-    from remediate.reports.audit import load_events
+    from remediate.reports.audit import load_events, start_recurring
 
     if since and until and since > until:
         raise ConfigError(f"--since {since} is after --until {until}")
     as_of = as_of or settings.today()
     with open_store(database_url or settings.database_url, create=False) as store, store.session() as session:
         items = load_items(session, settings.tz(), recurrence_keys=True)
+        # The recurring search needs only the items: begun now, it runs beside the rest.
+        recurring = start_recurring(items, settings.audit.recurring_threshold)
         events = load_events(session)
     return build_audit(
         items,
@@ -801,6 +803,7 @@ def audit_snapshot(
         since=since,
         until=until,
         recurring_threshold=settings.audit.recurring_threshold,
+        recurring=recurring,
     )
 
 

@@ -25,9 +25,12 @@ items compare the selected postmortems with all earlier ones.
 
 from __future__ import annotations
 
+import os
+import pickle
+import threading
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from itertools import chain, filterfalse
@@ -230,8 +233,15 @@ def build_audit(
     since: date | None = None,
     until: date | None = None,
     recurring_threshold: float = 0.6,
+    recurring: Callable[[], list[Recurrence]] | None = None,
 ) -> AuditReport:
-    """The audit of the postmortems started in [since, until], as of ``as_of``."""
+    """The audit of the postmortems started in [since, until], as of ``as_of``.
+
+    ``recurring``: the recurring search already begun on ``items`` (:func:`start_recurring`);
+    without it the search runs here.
+    """
+    if recurring is None:
+        recurring = start_recurring(items, recurring_threshold)
     chosen = [i for i in items if (since is None or i.start >= since) and (until is None or i.start <= until)]
     groups: dict[str, list[ReportItem]] = defaultdict(list)
     for item in chosen:
@@ -259,26 +269,25 @@ def build_audit(
                 by_age[label] += 1
                 break
     chosen_ids = {i.id for i in chosen}
-    return AuditReport(
+    # Every item chosen: the timeline looks events up by its items' ids, so none need filtering out.
+    timeline = open_over_time(
+        chosen, events if len(chosen) == len(items) else [e for e in events if e.item_id in chosen_ids], tz, as_of
+    )
+    overall = completion(chosen, as_of)
+    drift = find_drift(chosen)
+    return AuditReport(  # the recurring search last: it may still be running beside this
         as_of=as_of,
         since=since,
         until=until,
-        overall=completion(chosen, as_of),
+        overall=overall,
         postmortems=postmortems,
         open_by_age=by_age,
         not_doing=[i for i in current if i.state == "not_doing"],
         without_owner=[i for i in open_items if not i.owner],
         without_due=[i for i in open_items if i.due is None],
-        drift=find_drift(chosen),
-        recurring=[
-            r
-            for r in find_recurring(items, recurring_threshold)
-            if r.later.id in chosen_ids or r.earlier.id in chosen_ids
-        ],
-        # Every item chosen: the timeline looks events up by its items' ids, so none need filtering out.
-        open_over_time=open_over_time(
-            chosen, events if len(chosen) == len(items) else [e for e in events if e.item_id in chosen_ids], tz, as_of
-        ),
+        drift=drift,
+        recurring=[r for r in recurring() if r.later.id in chosen_ids or r.earlier.id in chosen_ids],
+        open_over_time=timeline,
     )
 
 
@@ -342,6 +351,63 @@ def find_recurring(
         if found is not None:
             best.append(found)
     return sorted(best, key=lambda r: (-r.repeats_open_item, -r.similarity, r.later.start, r.later.id))
+
+
+#: Below this many items the recurring search takes well under a tenth of a second: not worth a process.
+FORK_MIN_ITEMS = 20_000
+
+
+def start_recurring(items: Sequence[ReportItem], threshold: float) -> Callable[[], list[Recurrence]]:
+    """Begin :func:`find_recurring` on ``items``; the function returned gives its result.
+
+    At organisation scale the search is the audit's longest step, and it needs nothing the rest
+    of the audit computes: where it is safe and worth it (a POSIX ``fork``, more than one CPU,
+    one thread in this process, at least :data:`FORK_MIN_ITEMS` items) it runs in a forked child
+    while this process reads the event history and builds the rest, and the child sends back
+    only (earlier, later, similarity, repeats) as positions in ``items``. Otherwise, or if the
+    child fails for any reason, the search runs here when its result is asked for: the answer is
+    the same function's on the same items either way.
+    """
+
+    def here() -> list[Recurrence]:
+        return find_recurring(items, threshold)
+
+    if (
+        not hasattr(os, "fork")
+        or len(items) < FORK_MIN_ITEMS
+        or (os.cpu_count() or 1) < 2
+        or threading.active_count() > 1
+    ):
+        return here
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: compute, send, and leave without running anything of the parent's
+        status = 1
+        try:
+            os.close(read_end)
+            position = {id(item): n for n, item in enumerate(items)}
+            found = [
+                (position[id(r.earlier)], position[id(r.later)], r.similarity, r.repeats_open_item) for r in here()
+            ]
+            with os.fdopen(write_end, "wb") as out:
+                pickle.dump(found, out, protocol=pickle.HIGHEST_PROTOCOL)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+
+    def result() -> list[Recurrence]:
+        with os.fdopen(read_end, "rb") as answer:
+            data = answer.read()  # all of it before waiting: a full pipe would block the child
+        _, status = os.waitpid(pid, 0)
+        if status != 0 or not data:
+            return here()
+        return [
+            Recurrence(items[e], items[later], similarity, repeats)
+            for e, later, similarity, repeats in pickle.loads(data)
+        ]
+
+    return result
 
 
 def _candidate_pairs(keys: Sequence[Collection[str]], max_key_items: int) -> dict[int, set[int]]:
