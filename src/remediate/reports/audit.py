@@ -17,7 +17,9 @@ the counts and reported as drift when their ticket is still open):
   ``repeats_open_item`` when the later postmortem repeats an item the earlier one had not
   finished by the later incident: the same fix promised twice. Only pairs that share a blocking
   key (two adjacent content words; a word, for items of one or two words) that at most
-  ``MAX_KEY_ITEMS`` items share are scored, so the audit is linear in the number of items.
+  ``MAX_KEY_ITEMS`` items share are scored, so the audit is linear in the number of items. At
+  organisation scale the search runs in a forked child beside the rest of the audit
+  (:func:`start_recurring`), with the same result.
 
 ``--since``/``--until`` select postmortems by incident date (else first-sync date); recurring
 items compare the selected postmortems with all earlier ones.
