@@ -1009,3 +1009,25 @@ def test_a_bullet_that_is_only_a_link_to_read_is_no_item_and_a_ticket_link_no_li
         - https://github.com/o/r/issues/320
         """
     ) == ["We will move the files to the production bucket.", "https://github.com/o/r/issues/320"]
+
+
+def test_an_arrows_glyph_is_in_progress_in_a_status_cell_only() -> None:
+    items = parse_md(
+        """
+        ### Action Items
+
+        Status | Action Item | Owner
+        ---: | --- | ---:
+        🔄 | Improve alerts for stale data | Data Analyst
+        ✅ | Pin the vendor API version | DevOps
+
+        ## Prevention
+
+        - Review the resource limits regularly. 🔄
+        """
+    ).action_items
+    assert [(i.text, i.done) for i in items] == [
+        ("Improve alerts for stale data", False),
+        ("Pin the vendor API version", True),
+        ("Review the resource limits regularly.", None),
+    ]

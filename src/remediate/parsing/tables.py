@@ -176,7 +176,7 @@ def cell_done(text: str) -> bool | None:
     denied = _NOT_DONE.search(plain) is not None
     if _DONE.search(plain) and not denied:
         return True
-    if _OPEN.search(plain) or denied:
+    if _OPEN.search(plain) or denied or (plain.strip() and plain.strip(" \ufe0f") in vocabulary.OPEN_CELL_MARKS):
         return False
     return None
 

@@ -75,6 +75,9 @@ PLAN_WORDS = ("planned", "scheduled")
 #: Check marks and status glyphs: a state wherever they are written.
 DONE_MARKS = "✅✔☑"
 OPEN_MARKS = "⬜☐🔲⏳🚧❌"
+#: Glyphs that are a state only alone in a status cell: "🔄" is "in progress" there, and "again,
+#: regularly" after an item's text ("Review the limits regularly. 🔄").
+OPEN_CELL_MARKS = "🔄"
 #: Traffic lights: a state beside an item ("Add X 🟢"), but a priority's colour in a heading
 #: ("### 🟢 Low Priority"), so only the item's own text reads them as a state.
 DONE_LIGHTS = "🟢"
