@@ -11,8 +11,9 @@ the distinct actions it states (see ``prose``).
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
@@ -231,7 +232,8 @@ class _Extractor:
         self.incident_date = incident_date
         self.items: list[RawItem] = []
         # Prose in action sections that states no item, for --explain: (offset, text, reason).
-        self.skipped: list[tuple[int, str, str]] = []
+        # (The reason is worked out only if asked for: most parses are not explained.)
+        self.skipped: list[tuple[int, str, str | Callable[[], str]]] = []
         self.by_list_item: dict[int, RawItem] = {}
         # Prose is read strictly (imperatives only) where it sits beside lists or tables: in a
         # (sub-)section that has one, or directly under the heading of a region that has one.
@@ -256,7 +258,13 @@ class _Extractor:
             if id(placed.block) in self.paragraph_labels:
                 continue  # a label over paragraphs: its section holds prose, not a list
             block = placed.block
-            if isinstance(block, ListItem) and not block.children and not block.more and _is_bare_url(block.first.text):
+            if (
+                isinstance(block, ListItem)
+                and "://" in block.first.text
+                and not block.children
+                and not block.more
+                and _is_bare_url(block.first.text)
+            ):
                 continue  # "- https://github.com/o/r/issues/7": a reference, no list the prose sits beside
             if placed.context is not None and isinstance(block, ListItem | Table):
                 self.listed_sections.add(placed.context.line)
@@ -515,7 +523,7 @@ class _Extractor:
         found = prose.action_sentences(unit, strict=strict)
         if not found:
             offset = unit.offsets[0] if unit.offsets else 0
-            self.skipped.append((offset, unit.text, prose.why_not(unit, strict=strict)))
+            self.skipped.append((offset, unit.text, functools.partial(prose.why_not, unit, strict=strict)))
         for sentence in found:
             kind = prose.action_kind(sentence.text)
             item = RawItem(
@@ -525,7 +533,9 @@ class _Extractor:
             self.last_prose = (item, context.line)
 
 
-def raw_items(outline: Outline, incident_date: date | None) -> tuple[list[RawItem], list[tuple[int, str, str]]]:
+def raw_items(
+    outline: Outline, incident_date: date | None
+) -> tuple[list[RawItem], list[tuple[int, str, str | Callable[[], str]]]]:
     """Every raw action item of the document, in document order, and the prose passed over."""
     extractor = _Extractor(outline, incident_date)
     return extractor.run(), extractor.skipped

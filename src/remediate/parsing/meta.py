@@ -152,6 +152,9 @@ def incident_date(lines: Sequence[Line], start: int, values: dict[str, str]) -> 
 
 
 _PEOPLE_LINE = re.compile(rf"^\W*(?:{vocabulary.alternation(vocabulary.PEOPLE_LABELS)})\W*[:：]\s*(?P<names>.+)$", re.I)
+#: The first word of each label ("author", "incident", "on"), to pass over other "X:" lines quickly.
+_PEOPLE_STEMS = frozenset(label.split()[0] for label in vocabulary.PEOPLE_LABELS)
+_FIRST_WORD = re.compile(r"[\W_]*([^\W\d_]+)")
 _NAME_SPLIT = re.compile(r"\s*(?:,|;|/|&|\+|\band\b)\s*")
 
 
@@ -160,9 +163,18 @@ def people(lines: Sequence[Line], start: int, values: dict[str, str]) -> frozens
     casefolded, each of at most three words: who the document says its people are."""
     stated = [values[key] for key in vocabulary.PEOPLE_LABELS if values.get(key)]
     for line in lines[start : start + _SCAN_LINES]:
-        if ":" in line.text or "：" in line.text:
-            if match := _PEOPLE_LINE.match(strip_markdown(line.text)):
-                stated.append(match["names"])
+        text = line.text
+        colon = text.find(":")
+        if colon < 0:
+            colon = text.find("：")
+        # A label is a few words before the colon: most lines with a colon say something else.
+        if (
+            0 < colon <= 40
+            and (first := _FIRST_WORD.match(text)) is not None
+            and first.group(1).casefold() in _PEOPLE_STEMS
+            and (match := _PEOPLE_LINE.match(strip_markdown(text)))
+        ):
+            stated.append(match["names"])
     names = set()
     for value in stated:
         for name in _NAME_SPLIT.split(strip_markdown(value)):

@@ -206,6 +206,9 @@ def parse_text(
     postmortem = Postmortem(info.id, info.title, info.date, source, content_hash(text))
     explanation = None
     if explain:
-        skipped = tuple(reasons.Skipped(line_of(offset), words[:100], why) for offset, words, why in passed_over)
+        skipped = tuple(
+            reasons.Skipped(line_of(offset), words[:100], why if isinstance(why, str) else why())
+            for offset, words, why in passed_over
+        )
         explanation = reasons.Explanation(tuple(outline.decisions), tuple(explained), skipped)
     return ParseResult(postmortem, tuple(result), tuple(warnings), explanation)

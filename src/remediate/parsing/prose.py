@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from functools import cached_property
 
 from remediate.parsing import refs
+from remediate.parsing.scoring import Scored
 from remediate.parsing.text import JOINING_END, Chunk, Line, is_decoration, split_sentences, strip_markdown
 
 # Base forms of verbs that open an action item. Kept to verbs people use in postmortems;
@@ -323,12 +325,14 @@ def reads_as_data(markdown: str) -> bool:
 def too_short(text: str) -> bool:
     """Fewer than two words: "N/A", "TBD", "None.", a stray one-word line ("(Completed) (OPS-7)":
     a ticket key is no word)."""
-    plain = refs.KEY.sub(" ", strip_markdown(text))
+    plain = strip_markdown(text)
+    if "-" in plain:
+        plain = refs.KEY.sub(" ", plain)
     return len(re.findall(r"[^\W\d_]{2,}", plain)) < 2
 
 
 @dataclass(frozen=True)
-class SentenceWeights:
+class SentenceWeights(Scored):
     """Does a sentence of an action section start an item? One weight per named feature, one threshold.
 
     Each feature of :func:`sentence_features` that holds adds its weight; the sentence starts an
@@ -353,19 +357,46 @@ class SentenceWeights:
     not_a_sentence: float = -1.0  # a caption, title or diagram
     threshold: float = 2.0
 
-    def score(self, found: Iterable[str]) -> float:
-        """The sum of the weights of the features that hold."""
-        return float(sum(getattr(self, name) for name in found))
-
     def starts_item(self, found: Iterable[str]) -> bool:
         return self.score(found) >= self.threshold
 
-    def describe(self) -> str:
-        return ", ".join(f"{f.name} {getattr(self, f.name):+.1f}" for f in fields(self))
+    @cached_property
+    def doubt_bounds(self) -> tuple[float, float]:
+        """The least and the most the doubts (:data:`_DOUBTS`) can add to a sentence's score."""
+        return self.bounds(_DOUBTS)
 
 
 SENTENCE_WEIGHTS = SentenceWeights()
 _KIND_FEATURES = {IMPERATIVE: "imperative", PLAN: "plan", GERUND: "gerund", DONE: "past_action"}
+
+
+def _framing(sentence: str, *, strict: bool, lone: bool, after_item: bool) -> dict[str, bool]:
+    """The features that say how the sentence reads and where it stands (cheap: one reading)."""
+    kind = action_kind(sentence)
+    return {
+        _KIND_FEATURES.get(kind, ""): kind != NONE,
+        "lone_line": lone and not strict,
+        "beside_list": strict and kind != IMPERATIVE,
+        "explains_previous": after_item and kind != IMPERATIVE and (explains(sentence) or _states_an_effect(sentence)),
+        "no_verb": kind == NONE,  # not a feature: what states_a_fact needs
+    }
+
+
+#: The features :func:`_doubts` computes: each speaks against an item.
+_DOUBTS = ("narrative", "states_a_fact", "too_short", "points_elsewhere", "says_no_action", "not_a_sentence")
+
+
+def _doubts(sentence: str, *, no_verb: bool) -> dict[str, bool]:
+    """The features that speak against an item (each a pattern or a count over the text)."""
+    plain = strip_markdown(sentence).strip()
+    return {
+        "narrative": is_narrative(sentence),
+        "states_a_fact": no_verb and _FACT.match(plain) is not None,
+        "too_short": too_short(sentence),
+        "points_elsewhere": _REFERENCE.match(plain) is not None,
+        "says_no_action": _NO_ACTION.match(plain) is not None,
+        "not_a_sentence": not reads_as_sentence(sentence),
+    }
 
 
 def sentence_features(sentence: str, *, strict: bool, lone: bool, after_item: bool) -> tuple[str, ...]:
@@ -374,21 +405,25 @@ def sentence_features(sentence: str, *, strict: bool, lone: bool, after_item: bo
     ``strict``: the prose sits next to a list or table; ``lone``: it is its unit's only sentence;
     ``after_item``: an item of the same unit comes before it.
     """
-    kind = action_kind(sentence)
-    plain = strip_markdown(sentence).strip()
-    found = {
-        _KIND_FEATURES.get(kind, ""): kind != NONE,
-        "lone_line": lone and not strict,
-        "beside_list": strict and kind != IMPERATIVE,
-        "explains_previous": after_item and kind != IMPERATIVE and (explains(sentence) or _states_an_effect(sentence)),
-        "narrative": is_narrative(sentence),
-        "states_a_fact": kind == NONE and _FACT.match(plain) is not None,
-        "too_short": too_short(sentence),
-        "points_elsewhere": _REFERENCE.match(plain) is not None,
-        "says_no_action": _NO_ACTION.match(plain) is not None,
-        "not_a_sentence": not reads_as_sentence(sentence),
-    }
+    framing = _framing(sentence, strict=strict, lone=lone, after_item=after_item)
+    no_verb = framing.pop("no_verb")
+    found = {**framing, **_doubts(sentence, no_verb=no_verb)}
     return tuple(name for name, holds in found.items() if holds)
+
+
+def _starts_item(sentence: str, weights: SentenceWeights, *, strict: bool, lone: bool, after_item: bool) -> bool:
+    """``weights.starts_item(sentence_features(...))``, without the doubts where they cannot
+    change the answer: below the threshold without them, or above it with all of them."""
+    framing = _framing(sentence, strict=strict, lone=lone, after_item=after_item)
+    no_verb = framing.pop("no_verb")
+    score = weights.score(name for name, holds in framing.items() if holds)
+    least, most = weights.doubt_bounds
+    if score + most < weights.threshold:
+        return False  # not even with every doubt that adds
+    if score + least >= weights.threshold:
+        return True  # even with every doubt that subtracts
+    doubts = _doubts(sentence, no_verb=no_verb)
+    return score + weights.score(name for name, holds in doubts.items() if holds) >= weights.threshold
 
 
 def action_sentences(unit: Chunk, *, strict: bool, weights: SentenceWeights | None = None) -> list[Chunk]:
@@ -416,7 +451,7 @@ def action_sentences(unit: Chunk, *, strict: bool, weights: SentenceWeights | No
             if items:
                 items[-1].append(sentence)
             continue
-        if weights.starts_item(sentence_features(text, strict=strict, lone=lone, after_item=bool(items))):
+        if _starts_item(text, weights, strict=strict, lone=lone, after_item=bool(items)):
             items.append([sentence])
         elif items and not is_narrative(text):
             items[-1].append(sentence)

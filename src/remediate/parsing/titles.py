@@ -14,12 +14,13 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
 from remediate.parsing import vocabulary
 from remediate.parsing.dates import RELATIVE, first_date, resolve_relative
+from remediate.parsing.scoring import Scored
 from remediate.parsing.text import strip_decoration, strip_markdown
 
 ACTION = "action"
@@ -165,6 +166,8 @@ def _root(word: str) -> str:
     return word
 
 
+# Sized like _classify_title's: the repeats within a document, not a memory of the corpus.
+@lru_cache(maxsize=512)
 def title_roots(title: str) -> tuple[str, ...]:
     """The roots of a title's words, stopwords dropped, misspellings mapped to known words."""
     roots: list[str] = []
@@ -193,8 +196,14 @@ _WORK_AHEAD = re.compile(
 )
 
 
+#: Every phrase of _WORK_AHEAD holds one of these words: a title without any is not searched.
+_WORK_AHEAD_WORDS = frozenset(
+    "forward ahead again improve fix change changed doing do done avoid prevent future recur".split()
+)
+
+
 @dataclass(frozen=True)
-class TitleWeights:
+class TitleWeights(Scored):
     """Does a heading title name corrective work? One weight per named feature, one threshold.
 
     Each feature of :func:`title_features` that holds adds its weight; the title heads an action
@@ -222,19 +231,18 @@ class TitleWeights:
     over_twelve_words: float = -10.0  # a sentence, not a title
     threshold: float = 1.0
 
-    def score(self, found: Iterable[str]) -> float:
-        """The sum of the weights of the features that hold."""
-        return float(sum(getattr(self, name) for name in found))
-
-    def describe(self) -> str:
-        return ", ".join(f"{f.name} {getattr(self, f.name):+.1f}" for f in fields(self))
-
 
 TITLE_WEIGHTS = TitleWeights()
 
 
 def title_features(title: str, extra: Sequence[str] = ()) -> tuple[str, ...]:
     """The named features of a heading title that hold (see :class:`TitleWeights`)."""
+    return _title_features(title, tuple(extra))
+
+
+# Asked by the classifier and again for each heading's decision: most calls repeat one.
+@lru_cache(maxsize=512)
+def _title_features(title: str, extra: tuple[str, ...]) -> tuple[str, ...]:
     words = title_words(title)
     roots = title_roots(title)
     found = set(roots)
@@ -252,7 +260,7 @@ def title_features(title: str, extra: Sequence[str] = ()) -> tuple[str, ...]:
         "term_plan": bool(found & {"long", "short"})
         and "term" in found
         and bool(found & {"solution", "plan", "work", "change"}),
-        "asks_about_the_work": _WORK_AHEAD.search(joined) is not None,
+        "asks_about_the_work": not _WORK_AHEAD_WORDS.isdisjoint(words) and _WORK_AHEAD.search(joined) is not None,
         "taken_afterwards": afterwards,
         "configured_title": _matches_extra(roots, extra),
         "done_during_incident": "taken" in found and not found & _LATER and not afterwards,
@@ -299,7 +307,8 @@ _WORK_HEADS = frozenset(
 )
 
 
-def _head_words(words: Sequence[str]) -> tuple[str, ...]:
+@lru_cache(maxsize=512)
+def _head_words(words: tuple[str, ...]) -> tuple[str, ...]:
     """The head (last) word of each conjunct of a title's noun phrase.
 
     "Corrective and Preventive Measures" -> (corrective, measures); "Task Review" -> (review,);
@@ -367,7 +376,7 @@ def _classify_title(title: str, extra: tuple[str, ...]) -> str:
     if _TIME_OF_DAY.match(strip_markdown(title)):
         return OTHER  # "4:09-4:56 PM: Post-Incident Follow-up" is a timeline entry
     weights = TITLE_WEIGHTS
-    if weights.score(title_features(title, extra)) >= weights.threshold:
+    if weights.score(_title_features(title, extra)) >= weights.threshold:
         return ACTION
     if set(title_roots(title)) & _OTHER_ROOTS or title.rstrip(" *_:").endswith("?"):
         return OTHER
