@@ -167,7 +167,14 @@ def _clear_parser_caches() -> None:
 def test_write_back_into_a_long_table_is_linear() -> None:
     """Each table item's insertion found its line by scanning the document from the start and its
     header by walking up its table: quadratic in the rows of one table."""
-    ratio = in_fresh_process("write_back_growth_here")
+    # Up to three fresh interpreters, as the parse growth tests do: load on the machine can slow one
+    # measurement past the limit (13.1x once in CI, 10-14x on the tree before stop 21 too), while a
+    # quadratic insertion reads 30-100x every time.
+    ratio = float("inf")
+    for _ in range(3):
+        ratio = min(ratio, in_fresh_process("write_back_growth_here"))
+        if ratio <= LIMIT:
+            break
     assert ratio <= LIMIT, f"10x the rows took {ratio:.1f}x the time"
 
 
