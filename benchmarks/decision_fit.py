@@ -30,17 +30,17 @@ from remediate.parsing import prose, titles  # noqa: E402
 from tests.corpus_eval import CORPUS, score_file, totals  # noqa: E402
 
 GRID = (-10.0, -6.0, -4.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
-#: decision -> (module, name of its weights)
+#: decision -> (module, name of its weights); the weights' class says which decision they are.
 DECISIONS: dict[str, tuple[Any, str]] = {
     "sentence": (prose, "SENTENCE_WEIGHTS"),
     "title": (titles, "TITLE_WEIGHTS"),
 }
-DECISION = "sentence"
+_SLOT = {type(getattr(module, name)): (module, name) for module, name in DECISIONS.values()}
 
 
 def f1(documents: list[Path], weights: Any) -> float:
-    """The item F1 of ``documents`` parsed with ``weights`` for the chosen decision."""
-    module, name = DECISIONS[DECISION]
+    """The item F1 of ``documents`` parsed with ``weights`` in place of their decision's own."""
+    module, name = _SLOT[type(weights)]
     saved = getattr(module, name)
     setattr(module, name, weights)
     titles._classify_title.cache_clear()  # its answers depend on the weights
@@ -84,10 +84,8 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
-    global DECISION
-    DECISION = args.decision
     documents = sorted(md for md in args.corpus.glob("*.md") if md.with_suffix(".json").exists())
-    module, name = DECISIONS[DECISION]
+    module, name = DECISIONS[args.decision]
     current = getattr(module, name)
     found = search(documents, current, args.rounds, verbose=True)
     print(

@@ -11,7 +11,6 @@ the distinct actions it states (see ``prose``).
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -523,7 +522,7 @@ class _Extractor:
         found = prose.action_sentences(unit, strict=strict)
         if not found:
             offset = unit.offsets[0] if unit.offsets else 0
-            self.skipped.append((offset, unit.text, functools.partial(prose.why_not, unit, strict=strict)))
+            self.skipped.append((offset, unit.text, partial(prose.why_not, unit, strict=strict)))
         for sentence in found:
             kind = prose.action_kind(sentence.text)
             item = RawItem(

@@ -464,7 +464,7 @@ def why_not(unit: Chunk, *, strict: bool, weights: SentenceWeights | None = None
     weights = weights or SENTENCE_WEIGHTS
     sentences = split_sentences(unit)
     first = sentences[0].text if sentences else unit.text
-    if is_closing(strip_markdown(first).strip()):
+    if is_closing(first):
         return "a closing remark"
     if is_intro(first):
         return "introduces what follows"

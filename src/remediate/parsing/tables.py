@@ -57,6 +57,7 @@ _ROLES = (
 _DONE = re.compile(rf"\b(?:{vocabulary.DONE_PATTERN})\b|[{vocabulary.DONE_MARKS}]", re.I)
 _OPEN = re.compile(rf"\b(?:{vocabulary.OPEN_PATTERN})\b|[{vocabulary.OPEN_MARKS}]|\[ \]", re.I)
 # "not done", "not yet implemented": a done word denied.
+_OPEN_CELL = frozenset(vocabulary.OPEN_CELL_MARKS)  # each glyph alone in a status cell
 _NOT_DONE = re.compile(rf"\bnot\s+(?:yet\s+)?(?:{vocabulary.DONE_PATTERN})\b", re.I)
 # "**TODO**", "DONE" beside a reference in a ticket cell: a state, not part of the reference.
 _STATE_IN_CAPITALS = re.compile(rf"(?:\*\*|__)?\b(?:{vocabulary.STATE_CAPS_PATTERN})\b(?:\*\*|__)?")
@@ -176,7 +177,7 @@ def cell_done(text: str) -> bool | None:
     denied = _NOT_DONE.search(plain) is not None
     if _DONE.search(plain) and not denied:
         return True
-    if _OPEN.search(plain) or denied or (plain.strip() and plain.strip(" \ufe0f") in vocabulary.OPEN_CELL_MARKS):
+    if _OPEN.search(plain) or denied or plain.strip(" \ufe0f") in _OPEN_CELL:
         return False
     return None
 
